@@ -1,0 +1,190 @@
+"""The batched evaluator: bucket inputs by length, run each bucket through the DAG.
+
+>>> from rasplab import tokens, indices, length, select, aggregate
+>>> rev = aggregate(select(indices, length - indices - 1, "=="), tokens)
+>>> evaluate_batch(rev, ["abc", [1, 2], "x"])
+[['c', 'b', 'a'], [2, 1], ['x']]
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import EmptyInputError, InputError, RaspTypeError
+from ..lang.nodes import (
+    Aggregate,
+    Constant,
+    Indices,
+    Length,
+    Map,
+    Node,
+    Select,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SelectorWidth,
+    SOp,
+    Tokens,
+    ZipMap,
+    is_atom,
+)
+from . import kernels
+from .columns import Column
+from .trace import Trace
+
+__all__ = ["evaluate", "evaluate_batch", "topological_order", "coerce_input"]
+
+# Selectors are [batch, n, n] booleans; an aggregate also makes a float64 copy.
+# This many elements per selector bounds a chunk's memory to tens of MB.
+CHUNK_ELEMENTS = 1 << 21
+
+
+def topological_order(root: Node) -> list[Node]:
+    """Every node under ``root``, children before parents (iterative DFS)."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node.id in seen:
+            continue
+        seen.add(node.id)
+        stack.append((node, True))
+        for child in reversed(node.children):
+            if child.id not in seen:
+                stack.append((child, False))
+    return order
+
+
+def _family(token: Any) -> str:
+    if isinstance(token, bool):
+        return "bool"
+    if isinstance(token, int | float):
+        return "number"
+    return "str"
+
+
+def coerce_input(xs: Any) -> list[Any]:
+    """One input as a list of atom tokens: a string is one token per character."""
+    if isinstance(xs, str):
+        tokens = list(xs)
+    elif isinstance(xs, np.ndarray):
+        tokens = xs.tolist()
+    elif isinstance(xs, Sequence):
+        tokens = list(xs)
+    else:
+        raise InputError(
+            f"an input is a string (one token per character) or a list of tokens, "
+            f"got {type(xs).__name__}: {xs!r}"
+        )
+    if not tokens:
+        raise EmptyInputError("empty input: a RASP program needs at least one token")
+    first = None
+    for pos, token in enumerate(tokens):
+        if not is_atom(token):
+            raise InputError(
+                f"token {token!r} at position {pos} of input {tokens!r} is a "
+                f"{type(token).__name__}; tokens must be int, float, str or bool"
+            )
+        family = _family(token)
+        if first is None:
+            first = (family, pos, token)
+        elif family != first[0]:
+            raise InputError(
+                f"input {tokens!r} mixes types: position {first[1]} is {first[2]!r} "
+                f"({first[0]}) but position {pos} is {token!r} ({family})"
+            )
+    return tokens
+
+
+def _run_node(node: Node, values: dict[int, Any], rows: list[list[Any]], bucket) -> Any:
+    batch, n = len(rows), bucket.n
+    get = values.__getitem__
+    if isinstance(node, Tokens):
+        return Column.from_rows(rows)
+    if isinstance(node, Indices):
+        return Column(np.broadcast_to(np.arange(n, dtype=np.int64), (batch, n)), tuple(range(n)))
+    if isinstance(node, Length):
+        return Column.constant(n, batch, n)
+    if isinstance(node, Constant):
+        return Column.constant(node.value, batch, n)
+    if isinstance(node, Map):
+        return kernels.map_column(node, get(node.inner.id), bucket)
+    if isinstance(node, ZipMap):
+        return kernels.zipmap_column(node, [get(x.id) for x in node.inputs], bucket)
+    if isinstance(node, Select):
+        return kernels.select_matrix(node, get(node.keys.id), get(node.queries.id), bucket)
+    if isinstance(node, SelectorAnd):
+        return get(node.fst.id) & get(node.snd.id)
+    if isinstance(node, SelectorOr):
+        return get(node.fst.id) | get(node.snd.id)
+    if isinstance(node, SelectorNot):
+        return ~get(node.inner.id)
+    if isinstance(node, Aggregate):
+        return kernels.aggregate_column(node, get(node.selector.id), get(node.sop.id), bucket)
+    if isinstance(node, SelectorWidth):
+        return kernels.width(get(node.selector.id))
+    raise RaspTypeError(f"cannot evaluate {node!r}: unknown node type {type(node).__name__}")
+
+
+def _run_bucket(order: list[Node], rows: list[list[Any]]) -> dict[int, Any]:
+    bucket = kernels.Bucket(rows, len(rows[0]))
+    values: dict[int, Any] = {}
+    for node in order:
+        values[node.id] = _run_node(node, values, rows, bucket)
+    return values
+
+
+def _chunks(inputs: list[list[Any]]) -> Iterable[tuple[list[int], list[list[Any]]]]:
+    """Group input indices by length, then cut each group to bounded memory."""
+    by_length: dict[int, list[int]] = defaultdict(list)
+    for i, xs in enumerate(inputs):
+        by_length[len(xs)].append(i)
+    for n, members in sorted(by_length.items()):
+        step = max(1, CHUNK_ELEMENTS // (n * n))
+        for start in range(0, len(members), step):
+            part = members[start : start + step]
+            yield part, [inputs[i] for i in part]
+
+
+def _decode(node: Node, value: Any) -> list[Any]:
+    if isinstance(node, SOp):
+        return value.rows()
+    return value.tolist()
+
+
+def evaluate_batch(program: Node, inputs: Iterable[Any], *, trace: bool = False) -> list[Any]:
+    """Evaluate many inputs together; one result (or ``Trace``) per input, in order."""
+    if not isinstance(program, Node):
+        raise RaspTypeError(f"evaluate needs an s-op or a selector, got {program!r}")
+    rows = [coerce_input(xs) for xs in inputs]
+    order = topological_order(program)
+    results: list[Any] = [None] * len(rows)
+    for members, part in _chunks(rows):
+        values = _run_bucket(order, part)
+        if trace:
+            for b, i in enumerate(members):
+                results[i] = Trace(program, order, values, b, part[b])
+        else:
+            for i, decoded in zip(members, _decode(program, values[program.id]), strict=True):
+                results[i] = decoded
+    return results
+
+
+def evaluate(program: Node, xs: Any, *, trace: bool = False) -> Any:
+    """Evaluate one input: a list of per-position values (a matrix for a selector).
+
+    With ``trace=True`` returns a ``Trace`` holding every intermediate result.
+
+    >>> from rasplab import tokens, select, selector_width
+    >>> evaluate(selector_width(select(tokens, tokens, "==")), "hello")
+    [1, 1, 2, 2, 1]
+    """
+    return evaluate_batch(program, [xs], trace=trace)[0]
