@@ -14,8 +14,8 @@ from .evaluate import Trace, evaluate, evaluate_batch
 from .lang import (
     Comparison,
     Encoding,
-    SOp,
     Selector,
+    SOp,
     aggregate,
     categorical,
     full,

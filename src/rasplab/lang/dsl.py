@@ -110,4 +110,3 @@ def numerical(sop: SOp) -> SOp:
 def categorical(sop: SOp) -> SOp:
     """Mark ``sop`` as categorically encoded (one-hot per value when compiled)."""
     return _require_sop(sop, "categorical").annotated(encoding=Encoding.CATEGORICAL)
-

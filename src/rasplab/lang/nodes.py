@@ -125,7 +125,9 @@ class AggregationMode(enum.Enum):
             return cls(str(mode).lower())
         except ValueError:
             known = ", ".join(repr(m.value) for m in cls)
-            raise DefinitionError(f"unknown aggregation mode {mode!r}; use one of {known}") from None
+            raise DefinitionError(
+                f"unknown aggregation mode {mode!r}; use one of {known}"
+            ) from None
 
 
 class Node:
@@ -143,7 +145,9 @@ class Node:
             object.__setattr__(self, key, value)
 
     def __setattr__(self, key: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} nodes are immutable; use .named() or a DSL call")
+        raise AttributeError(
+            f"{type(self).__name__} nodes are immutable; use .named() or a DSL call"
+        )
 
     __hash__ = object.__hash__  # identity: operators like == build nodes instead
 
@@ -184,6 +188,8 @@ class SOp(Node):
 
     def __init__(self, *, name: str | None = None, encoding: Encoding | None = None) -> None:
         super().__init__(name=name, encoding=encoding or Encoding.CATEGORICAL)
+
+    __hash__ = Node.__hash__  # defining __eq__ below would otherwise unset it
 
     def __call__(self, xs: Any) -> list[Any]:
         from ..evaluate import evaluate
@@ -454,7 +460,9 @@ class Select(Selector):
     def __init__(self, keys: Any, queries: Any, predicate: Comparison | str, **kw):
         keys = _as_sop(keys, "select (keys)")
         queries = _as_sop(queries, "select (queries)")
-        predicate = Comparison.parse(predicate)
+        # A custom callable ``predicate(key, query) -> bool`` is allowed too (tracr allows it).
+        custom = callable(predicate) and not isinstance(predicate, Comparison | str)
+        predicate = predicate if custom else Comparison.parse(predicate)
         super().__init__(**kw)
         self._init(keys=keys, queries=queries, predicate=predicate)
 
@@ -462,8 +470,13 @@ class Select(Selector):
     def children(self) -> tuple[Node, ...]:
         return (self.keys, self.queries)
 
+    @property
+    def predicate_name(self) -> str:
+        pred = self.predicate
+        return pred.value if isinstance(pred, Comparison) else _function_name(pred)
+
     def describe(self) -> str:
-        return f"select({self.keys.label}, {self.queries.label}, {self.predicate.value})"
+        return f"select({self.keys.label}, {self.queries.label}, {self.predicate_name})"
 
 
 class SelectorAnd(Selector):

@@ -1,0 +1,1 @@
+"""Compatibility layers: write programs against another project's API."""
