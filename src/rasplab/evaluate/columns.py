@@ -22,6 +22,8 @@ def value_key(value: Any) -> tuple[type, Any]:
     """A dictionary key under which equal values of different types stay apart."""
     if isinstance(value, float) and math.isnan(value):
         return (float, "nan")
+    if isinstance(value, tuple):  # composite values (tracr builds tuples in n-ary maps)
+        return (tuple, tuple(value_key(v) for v in value))
     return (type(value), value)
 
 
@@ -105,7 +107,8 @@ class Column:
 
     def object_table(self) -> np.ndarray:
         out = np.empty(len(self.table), dtype=object)
-        out[:] = list(self.table)
+        for i, value in enumerate(self.table):  # element-wise: tuples must stay whole
+            out[i] = value
         return out
 
     def rows(self) -> list[list[Any]]:

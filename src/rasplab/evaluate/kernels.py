@@ -17,6 +17,7 @@ from ..lang.nodes import (
     Aggregate,
     AggregationMode,
     Comparison,
+    Encoding,
     Map,
     Select,
     ZipMap,
@@ -49,14 +50,21 @@ class Bucket:
         return f"position {p} of input {text}"
 
 
+def is_value(value: Any) -> bool:
+    """Atoms, None, and tuples of values (composite keys, as tracr's n-ary maps make)."""
+    if value is None or is_atom(value):
+        return True
+    return isinstance(value, tuple) and all(is_value(v) for v in value)
+
+
 def _check_outputs(node: Any, outputs: list[Any], first_pos: Any, bucket: Bucket) -> None:
     for i, value in enumerate(outputs):
-        if not (value is None or is_atom(value)):
+        if not is_value(value):
             b, p = first_pos(i)
             raise RaspTypeError(
                 f"{node.kind} {node.label} ({node.describe()}) returned {value!r} "
                 f"({type(value).__name__}) at {bucket.where(b, p)}; s-op values must be "
-                "int, float, str, bool or None"
+                "int, float, str, bool, None or a tuple of those"
             )
 
 
@@ -114,12 +122,12 @@ def _predicate_table(node: Select, keys: Column, queries: Column, bucket: Bucket
     for qi, q in enumerate(queries.table):
         for ki, k in enumerate(keys.table):
             try:
-                table[qi, ki] = pred(k, q)
+                table[qi, ki] = bool(pred(k, q))
             except Exception as err:
                 b, p = queries.first_position(qi)
                 raise RaspTypeError(
                     f"select {node.label} ({node.describe()}) cannot compare key {k!r} "
-                    f"{pred.value} query {q!r} (query at {bucket.where(b, p)}): {err}"
+                    f"{node.predicate_name} query {q!r} (query at {bucket.where(b, p)}): {err}"
                 ) from None
     return table
 
@@ -154,6 +162,13 @@ def _selected_values(sel: np.ndarray, vals: Column, b: int, q: int) -> list[Any]
     return [vals.table[c] for c in vals.codes[b][sel[b, q]]]
 
 
+def _averageable(node: Aggregate, view) -> np.ndarray:
+    """Numbers average; bools too when the aggregate is numerical (0/1, as tracr does)."""
+    if Encoding.NUMERICAL in (node.encoding, node.sop.encoding):
+        return view.is_number | view.is_int
+    return view.is_number
+
+
 def _mean(node, sel, count, vals: Column, table, default_code, bucket) -> Column:
     out = np.full(count.shape, default_code, dtype=np.int64)  # [batch, query]
     one = count == 1
@@ -164,7 +179,8 @@ def _mean(node, sel, count, vals: Column, table, default_code, bucket) -> Column
     if not multi.any():
         return Column.build(out, table)
     view = vals.numeric()
-    non_number = ~view.is_number[vals.codes]  # [batch, key]
+    averageable = _averageable(node, view)
+    non_number = ~averageable[vals.codes]  # [batch, key]
     symbolic = multi & (sel & non_number[:, None, :]).any(axis=-1)
     if symbolic.any():  # several non-numbers: allowed only if they are all the same value
         masked = np.where(sel, vals.codes[:, None, :], -1)  # [batch, query, key]
@@ -181,7 +197,7 @@ def _mean(node, sel, count, vals: Column, table, default_code, bucket) -> Column
         out[symbolic] = hi[symbolic]
     numeric_rows = multi & ~symbolic
     if numeric_rows.any():
-        numbers = np.where(view.is_number, view.values, 0.0)[vals.codes]  # [batch, key]
+        numbers = np.where(averageable, view.values, 0.0)[vals.codes]  # [batch, key]
         sums = np.matmul(sel.astype(np.float64), numbers[:, :, None])[..., 0]  # [batch, query]
         means = sums[numeric_rows] / count[numeric_rows]
         uniq, inverse = np.unique(means, return_inverse=True)
