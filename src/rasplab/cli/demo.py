@@ -1,0 +1,243 @@
+"""``rasplab demo``: run, analyse and check every library program.
+
+For each program: its built-in examples (input -> output, checked against the
+plain-Python reference), its layer/head analysis (compared with the paper's
+where the catalogue records it), and agreement with the reference on random
+inputs from a fixed seed.
+
+>>> same([1, 0.1 + 0.2, "a"], [1, 0.3, "a"]), same([True], [1.0])
+(True, False)
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..analysis import analyse
+from ..evaluate import coerce_input, evaluate, evaluate_batch
+from ..lang.nodes import SOp
+from ..library import PROGRAMS, LibraryProgram, get
+from . import render
+from .analyse import paper_match
+
+__all__ = ["add_parser", "command", "ProgramCheck", "check_program", "same"]
+
+
+def _at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer no smaller than ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
+
+
+def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Register ``demo``."""
+    p = subparsers.add_parser(
+        "demo",
+        parents=[common],
+        help="run, analyse and check every library program",
+        description="Run each library program's examples, analyse it, compare with the "
+        "paper and check it against its reference on random inputs.",
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="only these library programs")
+    p.add_argument("--samples", "-n", type=_at_least(0), default=500, help="random inputs each")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.add_argument("--max-len", type=_at_least(1), default=16, help="longest random input")
+    p.add_argument("--quiet", "-q", action="store_true", help="details of failed programs only")
+    p.set_defaults(func=command)
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal values; numbers up to rounding, but a bool is not a number here."""
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers):
+        if isinstance(a, bool) != isinstance(b, bool):
+            return False
+        return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return a == b
+
+
+def same(got: list[Any], expected: list[Any]) -> bool:
+    """Program output equals the reference's (floats up to rounding)."""
+    got, expected = list(got), list(expected)
+    return len(got) == len(expected) and all(map(_same_value, got, expected))
+
+
+@dataclass
+class ProgramCheck:
+    """Everything ``demo`` found out about one library program."""
+
+    name: str
+    summary: str = ""
+    n_layers: int | None = None
+    heads_per_layer: list[int] | None = None
+    paper: dict[str, Any] | None = None
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    random_passed: int = 0
+    random_total: int = 0
+    counterexample: dict[str, Any] | None = None
+    time_ms: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """No error, examples right, paper matched (if known), every random input right."""
+        return (
+            self.error is None
+            and all(e["ok"] for e in self.examples)
+            and (self.paper is None or self.paper["match"])
+            and self.random_passed == self.random_total
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record, ``ok`` included."""
+        return {**asdict(self), "ok": self.ok}
+
+
+def _examples(entry: LibraryProgram, sop: SOp) -> list[dict[str, Any]]:
+    """Run the catalogue's examples and compare each with the reference."""
+    results = []
+    for example in entry.examples:
+        xs = coerce_input(example)
+        output, expected = evaluate(sop, xs), entry.reference(list(xs))
+        results.append(
+            {"input": xs, "output": output, "expected": expected, "ok": same(output, expected)}
+        )
+    return results
+
+
+def _random_check(check: ProgramCheck, entry: LibraryProgram, sop: SOp, args) -> None:
+    """Compare program and reference on ``args.samples`` random inputs."""
+    rng = random.Random(f"{args.seed}:{entry.name}")
+    low = max(1, entry.min_len)
+    high = max(low, args.max_len)
+    inputs = [entry.sample(rng, rng.randint(low, high)) for _ in range(args.samples)]
+    outputs = evaluate_batch(sop, inputs)
+    check.random_total = len(inputs)
+    for xs, output in zip(inputs, outputs, strict=True):
+        expected = entry.reference(list(xs))
+        if same(output, expected):
+            check.random_passed += 1
+        elif check.counterexample is None:
+            check.counterexample = {"input": xs, "output": output, "expected": expected}
+
+
+def _analyse(check: ProgramCheck, entry: LibraryProgram, sop: SOp) -> None:
+    """Record the layers and heads, and whether they match the paper."""
+    analysis = analyse(sop)
+    check.n_layers = analysis.n_layers
+    check.heads_per_layer = list(analysis.heads_per_layer)
+    if entry.paper is not None:
+        check.paper = {
+            "n_layers": entry.paper[0],
+            "heads_per_layer": list(entry.paper[1]),
+            "match": bool(paper_match(entry, analysis)),
+        }
+
+
+def check_program(entry: LibraryProgram, args: argparse.Namespace) -> ProgramCheck:
+    """Build, run, analyse and randomly check one program; failures are recorded, not raised."""
+    check = ProgramCheck(entry.name, entry.summary)
+    start = time.perf_counter()
+    try:
+        sop = entry.build()
+        check.examples = _examples(entry, sop)
+        _analyse(check, entry, sop)
+        _random_check(check, entry, sop, args)
+    except Exception as err:  # a self-check: report any failure and go on
+        check.error = f"{type(err).__name__}: {err}"
+    check.time_ms = (time.perf_counter() - start) * 1000
+    return check
+
+
+def _shape(check: ProgramCheck) -> str:
+    """``N layers, heads per layer [...]; paper ...: match`` for the text report."""
+    if check.n_layers is None:
+        return "not analysed"
+    text = f"{render.plural(check.n_layers, 'layer')}, heads per layer {check.heads_per_layer}"
+    if check.paper is not None:
+        verdict = "match" if check.paper["match"] else "MISMATCH"
+        paper = render.plural(check.paper["n_layers"], "layer")
+        text += f"; paper {paper}, {check.paper['heads_per_layer']}: {verdict}"
+    return text
+
+
+def _print_check(check: ProgramCheck) -> None:
+    """The text report of one program: examples, random check, errors."""
+    print(f"{check.name}  ({_shape(check)})")
+    for e in check.examples:
+        line = f"  {render.sequence(e['input'])} -> {render.sequence(e['output'])}"
+        print(line if e["ok"] else f"{line}  FAIL, expected {render.sequence(e['expected'])}")
+    if check.random_total:
+        print(f"  random: {check.random_passed}/{check.random_total} agree with the reference")
+    if check.counterexample is not None:
+        c = {k: render.sequence(v) for k, v in check.counterexample.items()}
+        print(f"  first disagreement: {c['input']} -> {c['output']}, expected {c['expected']}")
+    if check.error is not None:
+        print(f"  error: {check.error}")
+
+
+def _summary_row(check: ProgramCheck) -> list[Any]:
+    """One row of the summary table."""
+    paper = "-" if check.paper is None else ("match" if check.paper["match"] else "MISMATCH")
+    heads = "?" if check.heads_per_layer is None else str(check.heads_per_layer)
+    examples = f"{sum(e['ok'] for e in check.examples)}/{len(check.examples)}"
+    random_ = f"{check.random_passed}/{check.random_total}"
+    status = "ok" if check.ok else "FAIL"
+    return [
+        check.name,
+        check.n_layers if check.n_layers is not None else "?",
+        heads,
+        paper,
+        examples,
+        random_,
+        f"{check.time_ms:.0f}",
+        status,
+    ]
+
+
+def _verdict(checks: list[ProgramCheck]) -> str:
+    """The final line: all passed, or which programs failed."""
+    failed = [c.name for c in checks if not c.ok]
+    if not failed:
+        return f"{render.plural(len(checks), 'program')}, all checks passed"
+    return f"{render.plural(len(checks), 'program')}, {len(failed)} failed: {', '.join(failed)}"
+
+
+def command(args: argparse.Namespace) -> int:
+    """Run ``rasplab demo``; exit code 1 if any check fails."""
+    entries = [get(n) for n in args.names] if args.names else list(PROGRAMS.values())
+    checks = [check_program(entry, args) for entry in entries]
+    if args.json:
+        data = {
+            "programs": [c.to_dict() for c in checks],
+            "n_programs": len(checks),
+            "failed": [c.name for c in checks if not c.ok],
+            "ok": all(c.ok for c in checks),
+            "summary": _verdict(checks),
+        }
+        print(render.dumps(data))
+    else:
+        for check in checks:
+            if args.quiet and check.ok:
+                continue  # quiet: only the failures in full
+            _print_check(check)
+            print()
+        header = ["program", "layers", "heads", "paper", "examples", "random", "ms", "status"]
+        print(render.table(header, [_summary_row(c) for c in checks], align="lrllrrrl"))
+        print(_verdict(checks))
+    return 0 if all(c.ok for c in checks) else 1
