@@ -3,49 +3,32 @@
 >>> entry = PROGRAMS["reverse"]
 >>> entry.build()("abc") == entry.reference(list("abc"))
 True
+>>> get("add").build()("683+345") == get("add").reference(list("683+345"))
+True
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..errors import ProgramNotFoundError
 from ..lang.nodes import SOp
-from . import counting, dyck, references, sequences, sorting
+from . import arith, counting, dyck, references, search, sequences, sorting, text
+from .samplers import (
+    Sampler,
+    addition_sampler,
+    bracket_sampler,
+    mixed_type_sampler,
+    padded_sampler,
+    separator_sampler,
+    uniform_sampler,
+)
 
 __all__ = ["LibraryProgram", "PROGRAMS", "get", "uniform_sampler"]
-
-Sampler = Callable[[random.Random, int], list[Any]]
-
-
-def uniform_sampler(vocab: Sequence[Any]) -> Sampler:
-    """Inputs of the given length with tokens drawn uniformly from ``vocab``."""
-    return lambda rng, n: [rng.choice(vocab) for _ in range(n)]
-
-
-def bracket_sampler(pairs: Sequence[str], noise: Sequence[str] = ()) -> Sampler:
-    """Near-balanced bracket strings, so that all of T, P and F occur often."""
-    alphabet = [c for p in pairs for c in p] + list(noise)
-
-    def sample(rng: random.Random, n: int) -> list[Any]:
-        stack: list[str] = []
-        out = []
-        for _ in range(n):
-            if stack and rng.random() < 0.45:
-                closer = stack.pop() if rng.random() < 0.9 else rng.choice(pairs)[1]
-                out.append(closer)
-            elif rng.random() < 0.1:
-                out.append(rng.choice(alphabet))
-            else:
-                pair = rng.choice(pairs)
-                stack.append(pair[1])
-                out.append(pair[0])
-        return out
-
-    return sample
 
 
 @dataclass(frozen=True)
@@ -61,6 +44,7 @@ class LibraryProgram:
     sampler: Sampler | None = None  # task-aware input sampler; uniform over vocab if None
     min_len: int = 1
     summary: str = field(default="")
+    numerical: bool = False  # outputs are numbers to compare with a tolerance
 
     def sample(self, rng: random.Random, n: int) -> list[Any]:
         return (self.sampler or uniform_sampler(self.vocab))(rng, n)
@@ -70,45 +54,168 @@ class LibraryProgram:
         return self.summary
 
 
-def _entry(name, fn, ref, vocab, examples, paper=None, **kw) -> LibraryProgram:
-    summary = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-    return LibraryProgram(name, fn, ref, tuple(vocab), tuple(examples), paper, summary=summary, **kw)
+def _entry(name, fn, ref, vocab, examples, paper=None, *, summary=None, **kw) -> LibraryProgram:
+    """The summary is the first line of ``fn``'s docstring unless given."""
+    if summary is None:
+        lines = (fn.__doc__ or "").strip().splitlines()
+        summary = lines[0] if lines else ""
+    return LibraryProgram(
+        name, fn, ref, tuple(vocab), tuple(examples), paper, summary=summary, **kw
+    )
 
 
 _LETTERS = tuple("abcde")
+_DIGITS = tuple("0123456789")
 
-PROGRAMS: dict[str, LibraryProgram] = {
-    e.name: e
-    for e in [
-        _entry("length", sequences.make_length, references.ref_length, _LETTERS, ["abcd", "x"]),
-        _entry(
-            "reverse", sequences.reverse, references.ref_reverse, _LETTERS, ["abc", "hello"],
-            (2, (1, 1)),
-        ),
-        _entry("hist", counting.hist, references.ref_hist, _LETTERS, ["hello", "aab"], (1, (1,))),
-        _entry(
-            "double_hist", counting.double_hist, references.ref_double_hist, _LETTERS,
-            ["aabcd", "hello"], (2, (2, 1)),
-        ),
-        _entry("sort", sorting.sort, references.ref_sort, _LETTERS, ["cab", "banana"], (2, (1, 1))),
-        _entry(
-            "sort_unique", sorting.sort_unique, references.ref_sort_unique, tuple(range(100)),
-            [[3, 1, 2], [10, 4, 7, 0]], sampler=lambda rng, n: rng.sample(range(100), n),
-        ),
-        _entry(
-            "most_freq", sorting.most_freq, references.ref_most_freq, _LETTERS,
-            ["abbccc", "hello"], (3, (2, 1, 1)),
-        ),
-        _entry(
-            "dyck1", dyck.dyck1, references.ref_dyck1, tuple("()"), ["(()))(", "()()"],
-            (2, (1, 1)), sampler=bracket_sampler(["()"]),
-        ),
-        _entry(
-            "dyck2", dyck.dyck2, references.ref_dyck2, tuple("(){}"), ["({})()", "({)}"],
-            (4, (1, 2, 1, 1)), sampler=bracket_sampler(["()", "{}"]),
-        ),
-    ]
-}
+_PAPER = [
+    _entry("length", sequences.make_length, references.ref_length, _LETTERS, ["abcd", "x"]),
+    _entry(
+        "reverse",
+        sequences.reverse,
+        references.ref_reverse,
+        _LETTERS,
+        ["abc", "hello"],
+        (2, (1, 1)),
+    ),
+    _entry("hist", counting.hist, references.ref_hist, _LETTERS, ["hello", "aab"], (1, (1,))),
+    _entry(
+        "double_hist",
+        counting.double_hist,
+        references.ref_double_hist,
+        _LETTERS,
+        ["aabcd", "hello"],
+        (2, (2, 1)),
+    ),
+    _entry("sort", sorting.sort, references.ref_sort, _LETTERS, ["cab", "banana"], (2, (1, 1))),
+    _entry(
+        "sort_unique",
+        sorting.sort_unique,
+        references.ref_sort_unique,
+        tuple(range(100)),
+        [[3, 1, 2], [10, 4, 7, 0]],
+        sampler=lambda rng, n: rng.sample(range(100), n),
+    ),
+    _entry(
+        "most_freq",
+        sorting.most_freq,
+        references.ref_most_freq,
+        _LETTERS,
+        ["abbccc", "hello"],
+        (3, (2, 1, 1)),
+    ),
+    _entry(
+        "dyck1",
+        dyck.dyck1,
+        references.ref_dyck1,
+        tuple("()"),
+        ["(()))(", "()()"],
+        (2, (1, 1)),
+        sampler=bracket_sampler(["()"]),
+    ),
+    _entry(
+        "dyck2",
+        dyck.dyck2,
+        references.ref_dyck2,
+        tuple("(){}"),
+        ["({})()", "({)}"],
+        (4, (1, 2, 1, 1)),
+        sampler=bracket_sampler(["()", "{}"]),
+    ),
+]
+
+_TRACR = [
+    _entry(
+        "dyck3",
+        partial(dyck.dyck_k, ("()", "{}", "[]")),
+        references.ref_dyck3,
+        tuple("(){}[]"),
+        ["([]{})", "([)]"],
+        summary="Prefix status (T/P/F) for (), {} and [] by the paper's Dyck-k construction.",
+        sampler=bracket_sampler(["()", "{}", "[]"]),
+    ),
+    _entry(
+        "frac_prevs",
+        counting.frac_prevs,
+        references.ref_frac_prevs,
+        tuple("xab"),
+        ["xaxb", "abxx"],
+        numerical=True,
+    ),
+    _entry(
+        "pair_balance",
+        counting.pair_balance,
+        references.ref_pair_balance,
+        tuple("()a"),
+        ["(()", "())(a"],
+        sampler=bracket_sampler(["()"], noise="a"),
+        numerical=True,
+    ),
+    _entry("count", counting.count, references.ref_count, _LETTERS, ["banana", "hello"]),
+]
+
+_RASPY = [
+    _entry(
+        "index",
+        partial(sequences.index, 2),
+        partial(references.ref_index, i=2),
+        _LETTERS,
+        ["hello", "ab"],
+        summary='The token at position 2, at every position; "_" if the input is shorter.',
+    ),
+    _entry("shift", sequences.shift, references.ref_shift, _LETTERS, ["abcde", "hello"]),
+    _entry(
+        "minimum",
+        search.minimum,
+        references.ref_minimum,
+        _LETTERS,
+        ["hello", [5, 3, 2, 5, 2]],
+        sampler=mixed_type_sampler(_LETTERS, tuple(range(-5, 20))),
+    ),
+    _entry("first", search.first, references.ref_first, _LETTERS, ["banana", "hello"]),
+    _entry(
+        "ralign",
+        text.ralign,
+        references.ref_ralign,
+        tuple("xyz-"),
+        ["xyz---", "x-y-z"],
+        sampler=padded_sampler(tuple("xyz"), "-"),
+    ),
+    _entry(
+        "split",
+        text.split,
+        references.ref_split,
+        tuple("xyz+"),
+        ["xyz+ab", "a+b+c"],
+        sampler=separator_sampler(tuple("xyz"), "+"),
+    ),
+    _entry(
+        "split_after",
+        partial(text.split, part=1),
+        partial(references.ref_split, part=1),
+        tuple("xyz+"),
+        ["xyz+ab", "a+b+c"],
+        summary="The tokens after the first separator, right-aligned (split, part 1).",
+        sampler=separator_sampler(tuple("xyz"), "+"),
+    ),
+    _entry(
+        "slide",
+        text.slide,
+        references.ref_slide,
+        tuple("abc<"),
+        ["xxxh<<<l", "a<b<<"],
+        sampler=lambda rng, n: [rng.choice("<<<abc") for _ in range(n)],
+    ),
+    _entry(
+        "add",
+        arith.add,
+        references.ref_add,
+        _DIGITS + ("+",),
+        ["683+345", "99+1"],
+        sampler=addition_sampler(),
+    ),
+]
+
+PROGRAMS: dict[str, LibraryProgram] = {e.name: e for e in _PAPER + _TRACR + _RASPY}
 
 
 def get(name: str) -> LibraryProgram:

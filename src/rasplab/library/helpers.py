@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..lang.dsl import aggregate, indices, select, zipmap
-from ..lang.nodes import Map, SOp, Selector
+from ..lang.dsl import aggregate, indices, select, selector_width, zipmap
+from ..lang.nodes import Map, Selector, SOp
 
-__all__ = ["indicator", "where", "selector_width_nobos", "shift_by"]
+__all__ = [
+    "indicator",
+    "where",
+    "selector_width_nobos",
+    "shift_by",
+    "prefix_count",
+    "next_where",
+]
 
 
 def indicator(sop: SOp) -> SOp:
@@ -38,3 +45,32 @@ def selector_width_nobos(sel: Selector) -> SOp:
 def shift_by(sop: SOp, offset: int, default: Any = 0) -> SOp:
     """``out[i] = sop[i - offset]``, ``default`` where that is out of range."""
     return aggregate(select(indices, indices - offset, "=="), sop, default)
+
+
+def prefix_count(flag: SOp) -> SOp:
+    """How many positions ``j <= i`` have ``flag[j]`` true (1 layer, 1 head).
+
+    ``flag`` must hold booleans.
+
+    >>> from rasplab import tokens
+    >>> prefix_count(tokens == "a")("abaa")
+    [1, 1, 2, 3]
+    """
+    upto = select(flag, True, "==") & select(indices, indices, "<=")
+    return selector_width(upto)
+
+
+def next_where(flag: SOp, values: SOp, default: Any = 0) -> SOp:
+    """``values[j]`` for the nearest ``j > i`` with ``flag[j]``; ``default`` if none (2 layers).
+
+    Layer 1 counts the flagged positions up to each position; in layer 2
+    every query picks the flagged key whose count is one more than its own,
+    which is exactly one key (or none), so the aggregate is categorical.
+
+    >>> from rasplab import tokens
+    >>> next_where(tokens != "<", tokens, "?")("a<<b<")
+    ['b', 'b', 'b', '?', '?']
+    """
+    seen = prefix_count(flag)
+    nearest_after = select(seen, seen + 1, "==") & select(flag, True, "==")
+    return aggregate(nearest_after, values, default)
