@@ -1,0 +1,5 @@
+from rasplab import aggregate, indices, select, tokens
+
+
+def index(i):
+    return aggregate(select(indices, i, "=="), tokens, "_")

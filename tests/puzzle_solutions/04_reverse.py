@@ -1,0 +1,3 @@
+from rasplab import aggregate, indices, length, select, tokens
+
+reverse = aggregate(select(indices, length - indices - 1, "=="), tokens)
