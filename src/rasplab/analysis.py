@@ -108,6 +108,11 @@ class Analysis:
             ],
         }
 
+    def _repr_html_(self) -> str:
+        from .viz.jupyter import analysis_html
+
+        return analysis_html(self)
+
     def __str__(self) -> str:
         lines = [
             f"{self.program.label}: {self.n_layers} layers, "

@@ -37,6 +37,9 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--inputs", type=Path, metavar="FILE.jsonl", help="one JSON string or list per line"
     )
     p.add_argument("--all", action="store_true", help="show unnamed s-ops too")
+    p.add_argument(
+        "--view", action="store_true", help="also show every head as a #/. grid, layer by layer"
+    )
     p.set_defaults(func=command)
 
 
@@ -88,6 +91,11 @@ def _run_one(name: str, sop: SOp, text: str, args: argparse.Namespace) -> int:
     header = ["tokens", *(render.cell(t) for t in trace.input)]
     body = [[label, *(render.cell(v) for v in values)] for label, values in rows]
     print(render.table(header, body, align="l" + "r" * len(trace.input)))
+    if args.view:
+        from ..viz import text_view
+
+        print()
+        print(text_view(trace))
     return 0
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import enum
 import itertools
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -177,6 +178,11 @@ class Node:
     def describe(self) -> str:
         """The operation, with children by label (one line, no name)."""
         return self.kind
+
+    def _repr_html_(self) -> str:
+        from ..viz.jupyter import node_html
+
+        return node_html(self)
 
     def __repr__(self) -> str:
         extra = f", {self.encoding.value}" if isinstance(self, SOp) else ""
@@ -374,6 +380,14 @@ class Constant(SOp):
 # ---------------------------------------------------------------- elementwise
 
 
+_PLACEHOLDER = re.compile(r"\{(\d+)\}")
+
+
+def _fill(template: str, labels: list[str]) -> str:
+    """Put child labels into ``{0}``, ``{1}``...; other braces (e.g. a ``'{'`` token) stay."""
+    return _PLACEHOLDER.sub(lambda m: labels[int(m.group(1))], template)
+
+
 def _function_name(f: Callable[..., Any]) -> str:
     return getattr(f, "__name__", type(f).__name__)
 
@@ -420,7 +434,7 @@ class Map(SOp):
 
     def describe(self) -> str:
         if self.desc:
-            return self.desc.format(self.inner.label)
+            return _fill(self.desc, [self.inner.label])
         return f"map({_function_name(self.f)}, {self.inner.label})"
 
 
@@ -445,7 +459,7 @@ class ZipMap(SOp):
     def describe(self) -> str:
         labels = [x.label for x in self.inputs]
         if self.desc:
-            return self.desc.format(*labels)
+            return _fill(self.desc, labels)
         return f"zipmap({_function_name(self.f)}, {', '.join(labels)})"
 
 

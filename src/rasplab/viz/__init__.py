@@ -1,0 +1,144 @@
+"""Pictures of RASP programs: program graphs, execution views, value tables, reports.
+
+Everything is drawn by rasplab itself as plain SVG (no graphviz, no
+browser); HTML pages inline that SVG; PNG needs the optional ``png`` extra.
+
+* ``draw(program, input=None, kind=..., format=...)``: one picture.
+  ``kind`` is ``"graph"`` (the program laid out by layer; no input needed),
+  ``"execution"`` (every head as a grid of selected cells and every MLP
+  step as value rows, on an input) or ``"values"`` (every named s-op per
+  position); ``format`` is ``"svg"``, ``"html"`` (a page around the SVG) or
+  ``"png"`` (bytes).
+* ``report(program, input=None)``: one self-contained HTML file with the
+  analysis, the graph and, given an input, the execution view and values.
+* ``text_view(program, input)``: the execution view for a terminal.
+* ``save(path, program, input=None, kind=...)``: the format from the suffix.
+
+>>> from rasplab.library import sort
+>>> svg = draw(sort(), "cab", kind="execution")
+>>> svg.startswith("<svg"), svg.count('class="head"')
+(True, 2)
+>>> print(text_view(sort(), "ba").splitlines()[0])
+sort on ba -> ab  (2 layers, heads per layer [1, 1])
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import RaspError
+from ..evaluate import evaluate
+from ..evaluate.trace import Trace
+from ..lang.nodes import Node
+from . import jupyter
+from .execution import execution_svg
+from .graph import graph_svg, to_dot
+from .html import page, report
+from .png import MissingExtraError, svg_to_png
+from .table import values_svg
+from .text import grid_text, trace_text
+
+__all__ = [
+    "draw",
+    "report",
+    "text_view",
+    "save",
+    "format_of",
+    "to_dot",
+    "graph_svg",
+    "execution_svg",
+    "values_svg",
+    "svg_to_png",
+    "grid_text",
+    "jupyter",
+    "KINDS",
+    "FORMATS",
+    "DrawError",
+    "MissingExtraError",
+]
+
+KINDS = ("graph", "execution", "values")
+FORMATS = ("svg", "html", "png")
+_TITLES = {"graph": "program graph", "execution": "execution", "values": "values"}
+
+
+class DrawError(RaspError, ValueError):
+    """A picture was asked for wrongly (unknown kind or format, missing input)."""
+
+
+def _trace(program: Node | Trace, input: Any, kind: str) -> Trace:
+    if isinstance(program, Trace):
+        return program
+    if input is None:
+        raise DrawError(f"the {kind} view shows a run of the program: give an input")
+    return evaluate(program, input, trace=True)
+
+
+def _svg(program: Node | Trace, input: Any, kind: str) -> str:
+    if kind == "graph":
+        node = program.program if isinstance(program, Trace) else program
+        if not isinstance(node, Node):
+            raise DrawError(f"draw needs an s-op, a selector or a trace, got {node!r}")
+        return graph_svg(node)
+    if kind == "execution":
+        return execution_svg(_trace(program, input, kind))
+    if kind == "values":
+        return values_svg(_trace(program, input, kind))
+    raise DrawError(f"unknown picture kind {kind!r}; use one of {', '.join(KINDS)}")
+
+
+def draw(
+    program: Node | Trace,
+    input: Any = None,
+    *,
+    kind: str = "graph",
+    format: str = "svg",
+    scale: float = 1.0,
+) -> str | bytes:
+    """One picture of ``program`` (or of a trace): SVG or HTML text, or PNG bytes.
+
+    ``input`` is what ``evaluate`` takes (a string is one token per
+    character); it is needed for the ``execution`` and ``values`` kinds
+    unless ``program`` is already a trace. ``scale`` enlarges PNGs.
+    """
+    if format not in FORMATS:
+        raise DrawError(f"unknown picture format {format!r}; use one of {', '.join(FORMATS)}")
+    svg = _svg(program, input, kind)
+    if format == "svg":
+        return svg
+    if format == "png":
+        return svg_to_png(svg, scale)
+    node = program.program if isinstance(program, Trace) else program
+    return page(f"{node.label}: {_TITLES[kind]}", [(_TITLES[kind], svg)])
+
+
+def text_view(program: Node | Trace, input: Any = None) -> str:
+    """The execution view as text: ``#``/``.`` grids per head, value rows per MLP step."""
+    return trace_text(_trace(program, input, "text"))
+
+
+def format_of(path: str | Path) -> str:
+    """The picture format a file name asks for.
+
+    >>> format_of("out.SVG"), format_of("report.html"), format_of("a.png")
+    ('svg', 'html', 'png')
+    """
+    suffix = Path(path).suffix.lower().lstrip(".")
+    fmt = {"htm": "html"}.get(suffix, suffix)
+    if fmt not in FORMATS:
+        raise DrawError(f"cannot tell the picture format of {str(path)!r}: use .svg, .html or .png")
+    return fmt
+
+
+def save(
+    path: str | Path, program: Node | Trace, input: Any = None, *, kind: str = "graph"
+) -> Path:
+    """Write one picture to ``path``; the suffix (.svg, .html, .png) picks the format."""
+    path = Path(path)
+    picture = draw(program, input, kind=kind, format=format_of(path))
+    if isinstance(picture, bytes):
+        path.write_bytes(picture)
+    else:
+        path.write_text(picture, encoding="utf-8")
+    return path
