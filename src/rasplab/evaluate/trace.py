@@ -78,5 +78,10 @@ class Trace(Mapping):
             return key.id in self._values
         return key in self._by_label
 
+    def _repr_html_(self) -> str:
+        from ..viz.jupyter import trace_html
+
+        return trace_html(self)
+
     def __repr__(self) -> str:
         return f"<Trace of {self.program.label} on {self.input!r}: {len(self.nodes)} nodes>"
