@@ -22,6 +22,9 @@ __all__ = [
     "EvaluationError",
     "AggregateError",
     "ProgramNotFoundError",
+    "TrainingError",
+    "CompileError",
+    "RaspSyntaxError",
 ]
 
 
@@ -55,3 +58,51 @@ class AggregateError(EvaluationError):
 
 class ProgramNotFoundError(RaspError, LookupError):
     """A program name (``lib:NAME`` or ``file.py:ATTR``) does not resolve."""
+
+
+class TrainingError(RaspError):
+    """A training run cannot be set up (vocabulary, size, supervision, output directory)."""
+
+
+class RaspSyntaxError(RaspError):
+    """RASP source text that does not parse, with where it went wrong.
+
+    ``line`` and ``column`` are 1-based; ``source_line`` is the offending
+    line and ``caret`` a line with ``^`` under the column.
+
+    >>> err = RaspSyntaxError("missing ';'", line=1, column=6, source_line="x = 1")
+    >>> print(err)
+    line 1, column 6: missing ';'
+        x = 1
+             ^
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int = 0,
+        column: int = 0,
+        source_line: str = "",
+        filename: str | None = None,
+    ) -> None:
+        self.message = message
+        self.line = line
+        self.column = column
+        self.source_line = source_line
+        self.filename = filename
+        self.caret = " " * max(column - 1, 0) + "^"
+        where = f"line {line}, column {column}"
+        if filename:
+            where = f"{filename}: {where}"
+        text = f"{where}: {message}"
+        if source_line:
+            text += f"\n    {source_line}\n    {self.caret}"
+        Exception.__init__(self, text)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class CompileError(RaspError):
+    """A program cannot be compiled exactly; the message lists every blocker and its fix."""

@@ -58,7 +58,7 @@ def draw_command(args: argparse.Namespace) -> int:
     from ..viz import save
 
     program = resolve(args.program)
-    xs = None if args.input is None else parse_input(args.input)
+    xs = None if args.input is None else program.read(parse_input(args.input))
     kind = args.kind or ("graph" if xs is None else "execution")
     save(args.output, program.sop, xs, kind=kind)
     return _done(args, kind)
@@ -69,6 +69,6 @@ def report_command(args: argparse.Namespace) -> int:
     from ..viz import report
 
     program = resolve(args.program)
-    xs = None if args.input is None else parse_input(args.input)
+    xs = None if args.input is None else program.read(parse_input(args.input))
     args.output.write_text(report(program.sop, xs), encoding="utf-8")
     return _done(args, "report")

@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import ProgramNotFoundError, RaspError
 from ..puzzles import cli as puzzles
-from . import analyse, demo, draw, listing, run
+from . import analyse, demo, draw, listing, repl, run
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
-SUBCOMMANDS = (run, analyse, listing, demo, draw, puzzles)
+SUBCOMMANDS = (run, analyse, listing, demo, draw, repl, puzzles)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rasplab",
         description="RASP programs: run them, analyse their layers and heads, check the library.",
-        epilog="Programs are named lib:NAME (see `rasplab list`) or path/to/file.py:ATTR.",
+        epilog="Programs: lib:NAME (see `rasplab list`), file.py:ATTR or file.rasp[:NAME].",
     )
     parser.add_argument("--version", action="version", version=f"rasplab {__version__}")
     common = argparse.ArgumentParser(add_help=False)

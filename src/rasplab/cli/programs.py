@@ -5,7 +5,9 @@ A name is one of
 * ``lib:NAME`` -- a program of the library catalogue (plain ``NAME`` works
   too when the library has it);
 * ``path/to/file.py:ATTR`` -- attribute ``ATTR`` of that file, an s-op or a
-  zero-argument callable returning one.
+  zero-argument callable returning one;
+* ``path/to/file.rasp[:NAME]`` -- an s-op of a RASP source file (default: its
+  output, the ``# output: NAME`` comment or the last s-op assigned).
 
 File types are handled by the loaders in :data:`LOADERS` (suffix -> loader),
 so another front end plugs in with :func:`register_loader`.
@@ -37,12 +39,13 @@ __all__ = [
     "resolve",
     "library_names",
     "load_python",
+    "load_rasp",
 ]
 
 LIBRARY_PREFIX = "lib:"
 PRIMITIVES = (Tokens, Indices, Length)
 
-Loader = Callable[[Path, str | None], SOp]
+Loader = Callable[[Path, str | None], "SOp | Program"]
 """Load the program ``attr`` (``None`` when the name had no ``:ATTR``) from a file."""
 
 
@@ -53,6 +56,11 @@ class Program:
     name: str
     sop: SOp
     entry: LibraryProgram | None = None
+    reader: Callable[[Any], list[Any]] | None = None  # raw input -> tokens (.rasp token types)
+
+    def read(self, raw: Any) -> list[Any]:
+        """One raw command-line input as this program's tokens."""
+        return self.reader(raw) if self.reader is not None else raw
 
 
 def library_names() -> list[str]:
@@ -102,7 +110,8 @@ def resolve(spec: str) -> Program:
         path, attr = file_spec
         if not path.is_file():
             raise ProgramNotFoundError(f"no such program file: {path}")
-        return Program(spec, LOADERS[path.suffix](path, attr))
+        loaded = LOADERS[path.suffix](path, attr)
+        return loaded if isinstance(loaded, Program) else Program(spec, loaded)
     if spec in PROGRAMS:
         return _from_library(spec)
     raise _unknown(spec)
@@ -160,7 +169,16 @@ def load_python(path: Path, attr: str | None) -> SOp:
     return _require_sop(value, where)
 
 
-LOADERS: dict[str, Loader] = {".py": load_python}
+def load_rasp(path: Path, attr: str | None) -> Program:
+    """The s-op ``attr`` of a ``.rasp`` file (default: its output), read by its token type."""
+    from ..syntax import load
+
+    program = load(path)
+    name = f"{path}:{attr}" if attr else str(path)
+    return Program(name, program.sop(attr), reader=program.read_input)
+
+
+LOADERS: dict[str, Loader] = {".py": load_python, ".rasp": load_rasp}
 
 
 def register_loader(suffix: str, loader: Loader) -> None:

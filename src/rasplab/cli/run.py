@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, RaspError
+from ..errors import DefinitionError, InputError, RaspError
 from ..evaluate import Trace, coerce_input, evaluate, evaluate_batch
 from ..lang.nodes import SOp, Tokens
 from . import render
-from .programs import resolve
+from .programs import Program, resolve
 
 __all__ = ["add_parser", "command", "parse_input", "parse_line", "trace_rows"]
 
@@ -35,6 +35,9 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     source.add_argument(
         "--inputs", type=Path, metavar="FILE.jsonl", help="one JSON string or list per line"
+    )
+    p.add_argument(
+        "--output", "-O", metavar="NAME", help="for .rasp files: the s-op to show (default: output)"
     )
     p.add_argument("--all", action="store_true", help="show unnamed s-ops too")
     p.add_argument(
@@ -80,9 +83,10 @@ def trace_rows(trace: Trace, show_all: bool = False) -> list[tuple[str, list[Any
     return rows
 
 
-def _run_one(name: str, sop: SOp, text: str, args: argparse.Namespace) -> int:
+def _run_one(program: Program, text: str, args: argparse.Namespace) -> int:
     """Evaluate one input with a trace; print the table or the JSON object."""
-    trace = evaluate(sop, parse_input(text), trace=True)
+    name, sop = program.name, program.sop
+    trace = evaluate(sop, program.read(parse_input(text)), trace=True)
     rows = trace_rows(trace, args.all)
     if args.json:
         data = {"program": name, "input": trace.input, "output": trace.output}
@@ -108,7 +112,7 @@ def _read_lines(path: Path) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def _parse_all(lines: list[str]) -> list[tuple[Any, list[Any] | None, str | None]]:
+def _parse_all(lines: list[str], read: Any) -> list[tuple[Any, list[Any] | None, str | None]]:
     """``(input as written, tokens or None, error or None)`` per line."""
     parsed = []
     for line in lines:
@@ -117,7 +121,7 @@ def _parse_all(lines: list[str]) -> list[tuple[Any, list[Any] | None, str | None
         except ValueError:
             shown = line
         try:
-            parsed.append((shown, coerce_input(parse_line(line)), None))
+            parsed.append((shown, coerce_input(read(parse_line(line))), None))
         except RaspError as err:
             parsed.append((shown, None, str(err)))
     return parsed
@@ -138,9 +142,10 @@ def _evaluate_each(sop: SOp, inputs: list[list[Any]]) -> list[tuple[Any, str | N
     return results
 
 
-def _run_many(sop: SOp, path: Path, as_json: bool) -> int:
+def _run_many(program: Program, path: Path, as_json: bool) -> int:
     """One result per line of an inputs file; bad lines report an error and the rest go on."""
-    parsed = _parse_all(_read_lines(path))
+    sop = program.sop
+    parsed = _parse_all(_read_lines(path), program.read)
     good = [tokens for _, tokens, error in parsed if error is None]
     outcomes = iter(_evaluate_each(sop, good))
     failed = 0
@@ -157,9 +162,23 @@ def _run_many(sop: SOp, path: Path, as_json: bool) -> int:
     return 1 if failed else 0
 
 
+def _run_rasp(args: argparse.Namespace) -> int:
+    """A ``.rasp`` file: its own runner reads inputs by the program's token type."""
+    from ..syntax import run_file
+
+    path = args.program.rpartition(":")[0] if ":" in args.program else args.program
+    output = args.output or (args.program.rpartition(":")[2] if ":" in args.program else None)
+    inputs = None if args.inputs is None else str(args.inputs)
+    return run_file(path, output=output, input=args.input, inputs=inputs, as_json=args.json)
+
+
 def command(args: argparse.Namespace) -> int:
     """Run ``rasplab run``; exit code 1 if any input of an inputs file failed."""
+    if args.program.partition(":")[0].endswith(".rasp") and not args.view and not args.all:
+        return _run_rasp(args)
     program = resolve(args.program)
+    if args.output is not None:
+        raise DefinitionError("--output names an s-op of a .rasp file; other programs have one")
     if args.inputs is not None:
-        return _run_many(program.sop, args.inputs, args.json)
-    return _run_one(program.name, program.sop, args.input, args)
+        return _run_many(program, args.inputs, args.json)
+    return _run_one(program, args.input, args)
