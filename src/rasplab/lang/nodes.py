@@ -493,38 +493,33 @@ class Select(Selector):
         return f"select({self.keys.label}, {self.queries.label}, {self.predicate_name})"
 
 
-class SelectorAnd(Selector):
+class _SelectorPair(Selector):
+    """Two selectors combined cell by cell (one attention pattern, one head)."""
+
+    symbol: ClassVar[str] = "?"
+
+    def __init__(self, fst: Selector, snd: Selector, **kw):
+        fst = _require_selector(fst, f"selector {self.symbol}")
+        snd = _require_selector(snd, f"selector {self.symbol}")
+        super().__init__(**kw)
+        self._init(fst=fst, snd=snd)
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.fst, self.snd)
+
+    def describe(self) -> str:
+        return f"{self.fst.label} {self.symbol} {self.snd.label}"
+
+
+class SelectorAnd(_SelectorPair):
     kind = "select_and"
-
-    def __init__(self, fst: Selector, snd: Selector, **kw):
-        fst = _require_selector(fst, "selector &")
-        snd = _require_selector(snd, "selector &")
-        super().__init__(**kw)
-        self._init(fst=fst, snd=snd)
-
-    @property
-    def children(self) -> tuple[Node, ...]:
-        return (self.fst, self.snd)
-
-    def describe(self) -> str:
-        return f"{self.fst.label} & {self.snd.label}"
+    symbol = "&"
 
 
-class SelectorOr(Selector):
+class SelectorOr(_SelectorPair):
     kind = "select_or"
-
-    def __init__(self, fst: Selector, snd: Selector, **kw):
-        fst = _require_selector(fst, "selector |")
-        snd = _require_selector(snd, "selector |")
-        super().__init__(**kw)
-        self._init(fst=fst, snd=snd)
-
-    @property
-    def children(self) -> tuple[Node, ...]:
-        return (self.fst, self.snd)
-
-    def describe(self) -> str:
-        return f"{self.fst.label} | {self.snd.label}"
+    symbol = "|"
 
 
 class SelectorNot(Selector):

@@ -31,6 +31,24 @@ class _Side:
     __hash__ = object.__hash__
 
 
+def _comparisons(cls: type) -> type:
+    """Give a side class ``== != < <= > >=``, each building a Select through ``_select``."""
+    for op, dunder in _DUNDERS.items():
+        setattr(cls, dunder, lambda self, other, op=op: self._select(other, op))
+    return cls
+
+
+_DUNDERS = {
+    "==": "__eq__",
+    "!=": "__ne__",
+    "<": "__lt__",
+    "<=": "__le__",
+    ">": "__gt__",
+    ">=": "__ge__",
+}
+
+
+@_comparisons
 class Key(_Side):
     """The key side of a selector comparison."""
 
@@ -39,25 +57,8 @@ class Key(_Side):
             raise RaspTypeError(f"key(...) {op} needs query(...) on the other side, got {other!r}")
         return Select(self.sop, other.sop, Comparison.parse(op))
 
-    def __eq__(self, other: Any) -> Select:  # type: ignore[override]
-        return self._select(other, "==")
 
-    def __ne__(self, other: Any) -> Select:  # type: ignore[override]
-        return self._select(other, "!=")
-
-    def __lt__(self, other: Any) -> Select:
-        return self._select(other, "<")
-
-    def __le__(self, other: Any) -> Select:
-        return self._select(other, "<=")
-
-    def __gt__(self, other: Any) -> Select:
-        return self._select(other, ">")
-
-    def __ge__(self, other: Any) -> Select:
-        return self._select(other, ">=")
-
-
+@_comparisons
 class Query(_Side):
     """The query side of a selector comparison."""
 
@@ -65,24 +66,6 @@ class Query(_Side):
         if not isinstance(other, Key):
             raise RaspTypeError(f"query(...) {op} needs key(...) on the other side, got {other!r}")
         return Select(other.sop, self.sop, Comparison.parse(_MIRROR[op]))
-
-    def __eq__(self, other: Any) -> Select:  # type: ignore[override]
-        return self._select(other, "==")
-
-    def __ne__(self, other: Any) -> Select:  # type: ignore[override]
-        return self._select(other, "!=")
-
-    def __lt__(self, other: Any) -> Select:
-        return self._select(other, "<")
-
-    def __le__(self, other: Any) -> Select:
-        return self._select(other, "<=")
-
-    def __gt__(self, other: Any) -> Select:
-        return self._select(other, ">")
-
-    def __ge__(self, other: Any) -> Select:
-        return self._select(other, ">=")
 
 
 def key(sop: Any) -> Key:
