@@ -9,6 +9,7 @@ computed for ``[1, 0]`` can never be mistaken for one of ``[1.0, 0.0]``).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,10 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Column", "value_key", "NumericView"]
+
+# Types whose values can key a dict directly: equal values of these never
+# belong to another type of the same set, and they hold no NaN.
+_SELF_KEYED = frozenset({str, int, bool})
 
 
 def value_key(value: Any) -> tuple[type, Any]:
@@ -25,6 +30,56 @@ def value_key(value: Any) -> tuple[type, Any]:
     if isinstance(value, tuple):  # composite values (tracr builds tuples in n-ary maps)
         return (tuple, tuple(value_key(v) for v in value))
     return (type(value), value)
+
+
+def _intern_characters(flat: list[str]) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """Codes (in order of first appearance) for one-character strings, computed in numpy.
+
+    Returns ``(None, ())`` unless every token is exactly one character below
+    U+10000 (other strings take the dictionary path).
+    """
+    joined = "".join(flat)
+    if len(joined) != len(flat) or "" in flat:  # no empty token, so each has one character
+        return None, ()
+    try:
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError:  # lone surrogates
+        return None, ()
+    top = int(points.max())
+    if top >= 1 << 16:
+        return None, ()
+    present = np.zeros(top + 1, dtype=bool)
+    present[points] = True
+    chars = np.flatnonzero(present)  # sorted code points
+    by_point = np.zeros(top + 1, dtype=np.int64)
+    by_point[chars] = np.arange(len(chars))
+    sorted_codes = by_point[points]
+    first = np.full(len(chars), len(points), dtype=np.int64)
+    np.minimum.at(first, sorted_codes, np.arange(len(points)))
+    order = np.argsort(first)  # sorted code -> rank of first appearance
+    renumber = np.empty_like(order)
+    renumber[order] = np.arange(len(order))
+    return renumber[sorted_codes], tuple(chr(c) for c in chars[order])
+
+
+def _merge(
+    table: list[Any] | tuple[Any, ...], used: list[int], remap: np.ndarray
+) -> tuple[list[Any], dict[tuple[type, Any], int]]:
+    """The distinct values among ``table[i] for i in used``, first occurrence first.
+
+    Fills ``remap[i]`` with each used entry's index among them.
+    """
+    index: dict[tuple[type, Any], int] = {}
+    kept: list[Any] = []
+    for i in used:
+        value = table[i]
+        key = value_key(value)
+        j = index.get(key)
+        if j is None:
+            j = index[key] = len(kept)
+            kept.append(value)
+        remap[i] = j
+    return kept, index
 
 
 @dataclass(frozen=True)
@@ -50,37 +105,67 @@ class Column:
         codes = np.asarray(codes, dtype=np.int64)
         used = np.zeros(len(table), dtype=bool)
         used[codes.ravel()] = True
-        index: dict[tuple[type, Any], int] = {}
         remap = np.zeros(len(table), dtype=np.int64)
-        kept: list[Any] = []
-        for i, value in enumerate(table):
-            if not used[i]:
-                continue
-            key = value_key(value)
-            j = index.get(key)
-            if j is None:
-                j = index[key] = len(kept)
-                kept.append(value)
-            remap[i] = j
+        kept, _ = _merge(table, np.flatnonzero(used).tolist(), remap)
         return Column(remap[codes], tuple(kept))
 
     @staticmethod
-    def from_rows(rows: list[list[Any]]) -> Column:
-        """Intern a batch of equal-length rows of atoms."""
-        index: dict[tuple[type, Any], int] = {}
-        table: list[Any] = []
-        flat = np.empty(sum(len(r) for r in rows), dtype=np.int64)
-        i = 0
-        for row in rows:
-            for value in row:
-                key = value_key(value)
-                code = index.get(key)
-                if code is None:
-                    code = index[key] = len(table)
-                    table.append(value)
-                flat[i] = code
-                i += 1
-        return Column(flat.reshape(len(rows), -1), tuple(table))
+    def build_with_floats(codes: np.ndarray, table: list[Any], floats: np.ndarray) -> Column:
+        """``build(codes, table + floats.tolist())`` for distinct floats that are all used.
+
+        The same column, without a Python loop over the floats (there may be
+        one per position, e.g. the means of an aggregate).
+        """
+        codes = np.asarray(codes, dtype=np.int64)
+        head = len(table)
+        used = np.zeros(head + len(floats), dtype=bool)
+        used[codes.ravel()] = True
+        remap = np.zeros(head + len(floats), dtype=np.int64)
+        kept, index = _merge(table, np.flatnonzero(used[:head]).tolist(), remap)
+        merged = np.zeros(len(floats), dtype=bool)
+        for (kind, value), j in index.items():  # a float already in the table keeps its code
+            if kind is float:
+                same = np.isnan(floats) if value == "nan" else floats == value
+                remap[head:][same] = j
+                merged |= same
+        fresh = ~merged
+        remap[head:][fresh] = len(kept) + np.arange(int(fresh.sum()))
+        kept.extend(floats[fresh].tolist())
+        return Column(remap[codes], tuple(kept))
+
+    @staticmethod
+    def from_rows(
+        rows: list[list[Any]],
+        token_types: frozenset[type] | None = None,
+        flat: list[Any] | None = None,
+    ) -> Column:
+        """Intern a batch of equal-length rows of atoms (codes in order of first appearance).
+
+        ``token_types`` (the exact types of all the tokens) and ``flat`` (the
+        rows concatenated) save passes when the caller has them at hand.
+        """
+        if flat is None:
+            flat = list(itertools.chain.from_iterable(rows))
+        kinds = set(map(type, flat)) if token_types is None else token_types
+        if len(kinds) == 1 and kinds <= _SELF_KEYED:
+            codes, table = _intern_characters(flat) if str in kinds else (None, ())
+            if codes is None:  # one exact type whose values are their own dictionary keys
+                index: dict[Any, int] = {}
+                intern = index.setdefault
+                codes = np.fromiter((intern(v, len(index)) for v in flat), np.int64, len(flat))
+                table = tuple(index)
+            return Column(codes.reshape(len(rows), -1), table)
+        keyed: dict[tuple[type, Any], int] = {}
+        values: list[Any] = []
+        codes = np.empty(len(flat), dtype=np.int64)
+        for i, value in enumerate(flat):
+            key = value_key(value)
+            code = keyed.get(key)
+            if code is None:
+                code = keyed[key] = len(values)
+                values.append(value)
+            codes[i] = code
+        return Column(codes.reshape(len(rows), -1), tuple(values))
 
     @staticmethod
     def constant(value: Any, batch: int, n: int) -> Column:

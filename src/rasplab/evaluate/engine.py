@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -32,7 +33,7 @@ from ..lang.nodes import (
     ZipMap,
     is_atom,
 )
-from . import kernels
+from . import attention, kernels
 from .columns import Column
 from .trace import Trace
 
@@ -71,6 +72,15 @@ def _family(token: Any) -> str:
     return "str"
 
 
+# Sets of exact token types that need no per-token check: one family, no subclasses.
+_PLAIN_KINDS = frozenset(
+    frozenset(kinds) for kinds in ({str}, {bool}, {int}, {float}, {int, float})
+)
+
+
+_SEQUENCE_TYPES = frozenset({str, list, tuple})
+
+
 def coerce_input(xs: Any) -> list[Any]:
     """One input as a list of atom tokens: a string is one token per character."""
     if isinstance(xs, str):
@@ -86,6 +96,8 @@ def coerce_input(xs: Any) -> list[Any]:
         )
     if not tokens:
         raise EmptyInputError("empty input: a RASP program needs at least one token")
+    if frozenset(map(type, tokens)) in _PLAIN_KINDS:  # the common case, settled at C speed
+        return tokens
     first = None
     for pos, token in enumerate(tokens):
         if not is_atom(token):
@@ -104,11 +116,51 @@ def coerce_input(xs: Any) -> list[Any]:
     return tokens
 
 
+def _coerce_all(
+    inputs: list[Any],
+) -> tuple[list[list[Any]], frozenset[type] | None, list[Any] | None]:
+    """``coerce_input`` of every input; if all are plain, their tokens' exact types.
+
+    The common case (strings, lists and tuples of plain tokens of one family)
+    is checked in a few passes at C speed over the whole batch; anything
+    else goes input by input, so errors are exactly those of ``coerce_input``.
+    The third result is all the tokens in one list, when the batch is small
+    enough for that copy to be cheap (else None).
+    """
+    if set(map(type, inputs)) <= _SEQUENCE_TYPES:
+        # Lists are used as they are (nothing here writes to them; traces copy theirs).
+        rows = [xs if type(xs) is list else list(xs) for xs in inputs]
+        if rows and all(rows):  # no empty input
+            if sum(map(len, rows)) <= _FLAT_TOKENS:
+                flat = list(itertools.chain.from_iterable(rows))
+                kinds = _exact_types(flat)
+            else:
+                flat, kinds = None, _exact_types(itertools.chain.from_iterable(rows))
+            if kinds in _PLAIN_KINDS:
+                return rows, kinds, flat
+    return [coerce_input(xs) for xs in inputs], None, None
+
+
+_FLAT_TOKENS = 1 << 20  # most tokens worth one flat list (8 MB of references)
+
+
+def _exact_types(tokens: Iterable[Any]) -> frozenset[type]:
+    """The exact types of the tokens (not empty), in blocks so that memory stays bounded."""
+    tokens = iter(tokens)
+    found: set[type] = set()
+    while block := list(map(type, itertools.islice(tokens, 1 << 16))):
+        first = block[0]
+        found.add(first)
+        if block.count(first) != len(block):  # rare: several types
+            found.update(block)
+    return frozenset(found)
+
+
 def _run_node(node: Node, values: dict[int, Any], rows: list[list[Any]], bucket) -> Any:
     batch, n = len(rows), bucket.n
     get = values.__getitem__
     if isinstance(node, Tokens):
-        return Column.from_rows(rows)
+        return Column.from_rows(rows, bucket.token_types, bucket.flat_tokens)
     if isinstance(node, Indices):
         return Column(np.broadcast_to(np.arange(n, dtype=np.int64), (batch, n)), tuple(range(n)))
     if isinstance(node, Length):
@@ -128,14 +180,19 @@ def _run_node(node: Node, values: dict[int, Any], rows: list[list[Any]], bucket)
     if isinstance(node, SelectorNot):
         return ~get(node.inner.id)
     if isinstance(node, Aggregate):
-        return kernels.aggregate_column(node, get(node.selector.id), get(node.sop.id), bucket)
+        return attention.aggregate_column(node, get(node.selector.id), get(node.sop.id), bucket)
     if isinstance(node, SelectorWidth):
-        return kernels.width(get(node.selector.id))
+        return attention.width(get(node.selector.id))
     raise RaspTypeError(f"cannot evaluate {node!r}: unknown node type {type(node).__name__}")
 
 
-def _run_bucket(order: list[Node], rows: list[list[Any]]) -> dict[int, Any]:
-    bucket = kernels.Bucket(rows, len(rows[0]))
+def _run_bucket(
+    order: list[Node],
+    rows: list[list[Any]],
+    token_types: frozenset[type] | None = None,
+    flat_tokens: list[Any] | None = None,
+) -> dict[int, Any]:
+    bucket = kernels.Bucket(rows, len(rows[0]), token_types, flat_tokens)
     values: dict[int, Any] = {}
     for node in order:
         values[node.id] = _run_node(node, values, rows, bucket)
@@ -144,9 +201,17 @@ def _run_bucket(order: list[Node], rows: list[list[Any]]) -> dict[int, Any]:
 
 def _chunks(inputs: list[list[Any]]) -> Iterable[tuple[list[int], list[list[Any]]]]:
     """Group input indices by length, then cut each group to bounded memory."""
+    lengths = list(map(len, inputs))
+    if lengths and lengths.count(lengths[0]) == len(lengths):  # one length: slices will do
+        n = lengths[0]
+        step = max(1, CHUNK_ELEMENTS // (n * n))
+        for start in range(0, len(inputs), step):
+            stop = min(start + step, len(inputs))
+            yield list(range(start, stop)), inputs[start:stop]
+        return
     by_length: dict[int, list[int]] = defaultdict(list)
-    for i, xs in enumerate(inputs):
-        by_length[len(xs)].append(i)
+    for i, n in enumerate(lengths):
+        by_length[n].append(i)
     for n, members in sorted(by_length.items()):
         step = max(1, CHUNK_ELEMENTS // (n * n))
         for start in range(0, len(members), step):
@@ -164,11 +229,12 @@ def evaluate_batch(program: Node, inputs: Iterable[Any], *, trace: bool = False)
     """Evaluate many inputs together; one result (or ``Trace``) per input, in order."""
     if not isinstance(program, Node):
         raise RaspTypeError(f"evaluate needs an s-op or a selector, got {program!r}")
-    rows = [coerce_input(xs) for xs in inputs]
+    rows, token_types, flat = _coerce_all(list(inputs))
     order = topological_order(program)
     results: list[Any] = [None] * len(rows)
     for members, part in _chunks(rows):
-        values = _run_bucket(order, part)
+        whole = len(part) == len(rows)  # one chunk, in input order: reuse the flat tokens
+        values = _run_bucket(order, part, token_types, flat if whole else None)
         if trace:
             for b, i in enumerate(members):
                 results[i] = Trace(program, order, values, b, part[b])

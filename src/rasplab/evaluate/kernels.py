@@ -1,8 +1,9 @@
-"""One vectorised kernel per IR operation, over a bucket of equal-length inputs.
+"""Vectorised kernels for maps and selects, over a bucket of equal-length inputs.
 
 Shapes: s-op columns are ``[batch, pos]``; selectors are boolean
 ``[batch, query, key]``. Maps and selects call Python only once per
-*distinct* value (or value pair), never once per position.
+*distinct* value (or value pair), never once per position. Attention
+(aggregate, selector width) is in ``attention.py``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import AggregateError, EvaluationError, RaspTypeError
+from ..errors import EvaluationError, RaspTypeError
 from ..lang.nodes import (
-    Aggregate,
-    AggregationMode,
     Comparison,
-    Encoding,
     Map,
     Select,
     ZipMap,
@@ -25,7 +23,7 @@ from ..lang.nodes import (
 )
 from .columns import Column
 
-__all__ = ["Bucket", "map_column", "zipmap_column", "select_matrix", "aggregate_column", "width"]
+__all__ = ["Bucket", "map_column", "zipmap_column", "select_matrix"]
 
 _NUMPY_COMPARE = {
     Comparison.EQ: np.equal,
@@ -43,6 +41,8 @@ class Bucket:
 
     inputs: list[list[Any]]
     n: int
+    token_types: frozenset[type] | None = None  # exact types of all the tokens, if known
+    flat_tokens: list[Any] | None = None  # all the tokens, row after row, if at hand
 
     def where(self, b: int, p: int) -> str:
         shown = self.inputs[b]
@@ -57,7 +57,12 @@ def is_value(value: Any) -> bool:
     return isinstance(value, tuple) and all(is_value(v) for v in value)
 
 
+_PLAIN_OUTPUTS = frozenset({int, float, str, bool, type(None)})
+
+
 def _check_outputs(node: Any, outputs: list[Any], first_pos: Any, bucket: Bucket) -> None:
+    if set(map(type, outputs)) <= _PLAIN_OUTPUTS:  # the common case, settled at C speed
+        return
     for i, value in enumerate(outputs):
         if not is_value(value):
             b, p = first_pos(i)
@@ -82,21 +87,48 @@ def map_column(node: Map, col: Column, bucket: Bucket) -> Column:
         try:
             outputs.append(node.f(value))
         except Exception as err:  # user code: report with the position
-            raise _call_failed(node, f"value {value!r}", bucket.where(*col.first_position(i)), err)
+            where = bucket.where(*col.first_position(i))
+            raise _call_failed(node, f"value {value!r}", where, err) from err
     _check_outputs(node, outputs, col.first_position, bucket)
     return Column.build(col.codes, outputs)
 
 
 def zipmap_column(node: ZipMap, cols: list[Column], bucket: Bucket) -> Column:
-    """Apply ``node.f`` once per distinct tuple of input values."""
-    key = cols[0].codes
+    """Apply ``node.f`` once per distinct tuple of input values (in order of the tuple's codes)."""
+    key, span, packed = cols[0].codes, len(cols[0].table), True
     for col in cols[1:]:
         size = len(col.table)
-        if (int(key.max()) + 1) * size >= 2**62:  # keep the mixed-radix key in int64
+        if span * size >= 2**62:  # keep the mixed-radix key in int64
             key = np.unique(key, return_inverse=True)[1].reshape(key.shape)
+            span, packed = int(key.max()) + 1, False
         key = key * size + col.codes
-    _, first, inverse = np.unique(key.ravel(), return_index=True, return_inverse=True)
-    arg_lists = [[col.table[c] for c in col.codes.ravel()[first]] for col in cols]
+        span *= size
+    flat = key.ravel()
+    if packed and span <= max(4 * flat.size, 1 << 12):
+        # Few possible tuples: find the distinct ones with a lookup table, no sort.
+        present = np.zeros(span, dtype=bool)
+        present[flat] = True
+        distinct = np.flatnonzero(present)  # sorted, as np.unique would give them
+        lookup = np.zeros(span, dtype=np.int64)
+        lookup[distinct] = np.arange(len(distinct))
+        inverse = lookup[flat]
+        digits, rest = [], distinct
+        for col in reversed(cols[1:]):
+            rest, digit = np.divmod(rest, len(col.table))
+            digits.append(digit)
+        digits.append(rest)
+        arg_lists = [[col.table[c] for c in d] for col, d in zip(cols, digits[::-1], strict=True)]
+
+        def first_at(u: int) -> int:
+            return int(np.argmax(inverse == u))
+
+    else:
+        _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
+        arg_lists = [[col.table[c] for c in col.codes.ravel()[first]] for col in cols]
+
+        def first_at(u: int) -> int:
+            return int(first[u])
+
     n = bucket.n
     outputs = []
     for u, args in enumerate(zip(*arg_lists, strict=True)):
@@ -104,154 +136,106 @@ def zipmap_column(node: ZipMap, cols: list[Column], bucket: Bucket) -> Column:
             outputs.append(node.f(*args))
         except Exception as err:  # user code: report with the position
             shown = ", ".join(repr(a) for a in args)
-            raise _call_failed(node, f"values ({shown})", bucket.where(*divmod(first[u], n)), err)
-    _check_outputs(node, outputs, lambda u: divmod(int(first[u]), n), bucket)
+            where = bucket.where(*divmod(first_at(u), n))
+            raise _call_failed(node, f"values ({shown})", where, err) from err
+    _check_outputs(node, outputs, lambda u: divmod(first_at(u), n), bucket)
     return Column.build(inverse.reshape(key.shape), outputs)
 
 
-def _predicate_table(node: Select, keys: Column, queries: Column, bucket: Bucket) -> np.ndarray:
-    """``P[query value, key value]`` over the two tables."""
+def _small_ints(values: np.ndarray, size: int) -> np.ndarray:
+    """``values`` (all in ``0..size-1``) in the narrowest integer type: comparisons run faster."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if size <= np.iinfo(dtype).max:
+            return values.astype(dtype)
+    return values.astype(np.int64)
+
+
+def _numeric_ranks(kv: np.ndarray, qv: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Dense ranks of two float arrays on one scale (equal values, equal ranks); None if NaN."""
+    both = np.concatenate([kv, qv])
+    if np.isnan(both).any():
+        return None
+    uniq, inverse = np.unique(both, return_inverse=True)
+    ranks = _small_ints(inverse.ravel(), len(uniq))
+    return ranks[: len(kv)], ranks[len(kv) :]
+
+
+def _python_ranks(values: list[Any]) -> np.ndarray | None:
+    """Dense ranks under Python's ``<``; None if the values have no common order."""
+    try:
+        order = sorted(range(len(values)), key=values.__getitem__)
+        ranks = np.zeros(len(values), dtype=np.int64)
+        rank = 0
+        for before, after in zip(order, order[1:], strict=False):
+            rank += bool(values[before] < values[after])
+            ranks[after] = rank
+    except Exception:
+        return None
+    return _small_ints(ranks, len(values))
+
+
+def _predicate_table(
+    node: Select, keys: Column, queries: Column
+) -> tuple[np.ndarray, dict[tuple[int, int], Exception]]:
+    """``P[query value, key value]`` over the two tables, and the pairs that failed.
+
+    The tables hold the values of the whole bucket, so a failing pair may
+    combine values of two different inputs; only the caller knows whether
+    some input really meets it.
+    """
     pred = node.predicate
-    kn, qn = keys.numeric(), queries.numeric()
-    numeric = pred in _NUMPY_COMPARE and bool(
-        np.all(kn.is_int | kn.is_number) and np.all(qn.is_int | qn.is_number)
-    )
-    if numeric:
-        return _NUMPY_COMPARE[pred](kn.values[None, :], qn.values[:, None])
     table = np.zeros((len(queries.table), len(keys.table)), dtype=bool)
+    failed: dict[tuple[int, int], Exception] = {}
     for qi, q in enumerate(queries.table):
         for ki, k in enumerate(keys.table):
             try:
                 table[qi, ki] = bool(pred(k, q))
             except Exception as err:
-                b, p = queries.first_position(qi)
-                raise RaspTypeError(
-                    f"select {node.label} ({node.describe()}) cannot compare key {k!r} "
-                    f"{node.predicate_name} query {q!r} (query at {bucket.where(b, p)}): {err}"
-                ) from None
-    return table
+                failed[qi, ki] = err
+    return table, failed
 
 
 def select_matrix(node: Select, keys: Column, queries: Column, bucket: Bucket) -> np.ndarray:
+    """The selector ``[batch, query, key]``.
+
+    Numbers (ints, floats, bools) are compared in numpy, through their dense
+    ranks when there is no NaN. Other values go through a table of
+    ``predicate(key value, query value)`` over the distinct values; when a
+    built-in comparison agrees with that table on ranks, the ranks are
+    compared instead of looking the table up per element.
+    """
     batch, n = keys.shape
-    if node.predicate is Comparison.TRUE:
-        return np.ones((batch, n, n), dtype=bool)  # [batch, query, key]
-    if node.predicate is Comparison.FALSE:
+    pred = node.predicate
+    if pred is Comparison.TRUE:
+        return np.ones((batch, n, n), dtype=bool)
+    if pred is Comparison.FALSE:
         return np.zeros((batch, n, n), dtype=bool)
-    table = _predicate_table(node, keys, queries, bucket)
-    return table[queries.codes[:, :, None], keys.codes[:, None, :]]  # [batch, query, key]
-
-
-def width(selector: np.ndarray) -> Column:
-    counts = selector.sum(axis=-1)  # [batch, query]
-    return Column.build(counts, list(range(selector.shape[-1] + 1)))
-
-
-def aggregate_column(node: Aggregate, sel: np.ndarray, vals: Column, bucket: Bucket) -> Column:
-    count = sel.sum(axis=-1)  # [batch, query]
-    table = list(vals.table) + [node.default]
-    default_code = len(vals.table)
-    if node.mode is AggregationMode.MEAN:
-        return _mean(node, sel, count, vals, table, default_code, bucket)
-    if node.mode is AggregationMode.SUM:
-        return _sum(node, sel, count, vals, table, default_code, bucket)
-    return _extreme(node, sel, count, vals, table, default_code, bucket)
-
-
-def _selected_values(sel: np.ndarray, vals: Column, b: int, q: int) -> list[Any]:
-    return [vals.table[c] for c in vals.codes[b][sel[b, q]]]
-
-
-def _averageable(node: Aggregate, view) -> np.ndarray:
-    """Numbers average; bools too when the aggregate is numerical (0/1, as tracr does)."""
-    if Encoding.NUMERICAL in (node.encoding, node.sop.encoding):
-        return view.is_number | view.is_int
-    return view.is_number
-
-
-def _mean(node, sel, count, vals: Column, table, default_code, bucket) -> Column:
-    out = np.full(count.shape, default_code, dtype=np.int64)  # [batch, query]
-    one = count == 1
-    if one.any():
-        picked = np.take_along_axis(vals.codes, sel.argmax(axis=-1), axis=1)
-        out[one] = picked[one]
-    multi = count > 1
-    if not multi.any():
-        return Column.build(out, table)
-    view = vals.numeric()
-    averageable = _averageable(node, view)
-    non_number = ~averageable[vals.codes]  # [batch, key]
-    symbolic = multi & (sel & non_number[:, None, :]).any(axis=-1)
-    if symbolic.any():  # several non-numbers: allowed only if they are all the same value
-        masked = np.where(sel, vals.codes[:, None, :], -1)  # [batch, query, key]
-        hi = masked.max(axis=-1)
-        lo = np.where(sel, vals.codes[:, None, :], len(vals.table)).min(axis=-1)
-        bad = symbolic & (hi != lo)
-        if bad.any():
-            b, q = (int(x) for x in np.argwhere(bad)[0])
-            raise AggregateError(
-                f"aggregate {node.label} ({node.describe()}) cannot average the "
-                f"non-numeric values {_selected_values(sel, vals, b, q)!r} selected at "
-                f"{bucket.where(b, q)}; a categorical aggregate must select one value per query"
+    compare = _NUMPY_COMPARE.get(pred) if isinstance(pred, Comparison) else None
+    kn, qn = keys.numeric(), queries.numeric()
+    if compare is not None and bool(
+        np.all(kn.is_int | kn.is_number) and np.all(qn.is_int | qn.is_number)
+    ):
+        ranks = _numeric_ranks(kn.values, qn.values)
+        rk, rq = ranks if ranks is not None else (kn.values, qn.values)
+        return compare(rk[keys.codes][:, None, :], rq[queries.codes][:, :, None])
+    table, failed = _predicate_table(node, keys, queries)
+    if failed:  # an error counts only where one input holds both values
+        broken = np.zeros(table.shape, dtype=bool)
+        broken[tuple(np.array(list(failed)).T)] = True
+        hits = broken[queries.codes[:, :, None], keys.codes[:, None, :]]  # [batch, query, key]
+        if hits.any():
+            b, qp, kp = (int(x) for x in np.argwhere(hits)[0])
+            qi, ki = int(queries.codes[b, qp]), int(keys.codes[b, kp])
+            raise RaspTypeError(
+                f"select {node.label} ({node.describe()}) cannot compare key "
+                f"{keys.table[ki]!r} {node.predicate_name} query {queries.table[qi]!r} "
+                f"(query at {bucket.where(b, qp)}): {failed[qi, ki]}"
             )
-        out[symbolic] = hi[symbolic]
-    numeric_rows = multi & ~symbolic
-    if numeric_rows.any():
-        numbers = np.where(averageable, view.values, 0.0)[vals.codes]  # [batch, key]
-        sums = np.matmul(sel.astype(np.float64), numbers[:, :, None])[..., 0]  # [batch, query]
-        means = sums[numeric_rows] / count[numeric_rows]
-        uniq, inverse = np.unique(means, return_inverse=True)
-        out[numeric_rows] = len(table) + inverse
-        table = table + [float(x) for x in uniq]
-    return Column.build(out, table)
-
-
-def _require_numbers(node, sel, vals: Column, ok: np.ndarray, bucket) -> None:
-    bad = (sel & ~ok[vals.codes][:, None, :]).any(axis=-1)
-    if bad.any():
-        b, q = (int(x) for x in np.argwhere(bad)[0])
-        raise AggregateError(
-            f"aggregate {node.label} ({node.describe()}) can only {node.mode.value} numbers, "
-            f"got {_selected_values(sel, vals, b, q)!r} at {bucket.where(b, q)}"
-        )
-
-
-def _sum(node, sel, count, vals: Column, table, default_code, bucket) -> Column:
-    view = vals.numeric()
-    _require_numbers(node, sel, vals, view.is_number | view.is_int, bucket)
-    has_float = (sel & ~view.is_int[vals.codes][:, None, :]).any(axis=-1)  # [batch, query]
-    numbers = np.nan_to_num(view.values)[vals.codes]  # [batch, key]
-    sums = np.matmul(sel.astype(np.float64), numbers[:, :, None])[..., 0]
-    int_values = np.where(view.is_int, view.values, 0).astype(np.int64)[vals.codes]
-    int_sums = np.einsum("bqk,bk->bq", sel.astype(np.int64), int_values)
-    out = np.full(count.shape, default_code, dtype=np.int64)
-    extra: list[Any] = []
-    for mask, values, cast in ((~has_float, int_sums, int), (has_float, sums, float)):
-        rows = mask & (count > 0)
-        if rows.any():
-            uniq, inverse = np.unique(values[rows], return_inverse=True)
-            out[rows] = len(table) + len(extra) + inverse
-            extra.extend(cast(x) for x in uniq)
-    return Column.build(out, table + extra)
-
-
-def _extreme(node, sel, count, vals: Column, table, default_code, bucket) -> Column:
-    try:
-        order = sorted(range(len(vals.table)), key=lambda i: vals.table[i])
-    except TypeError:
-        _require_numbers(node, sel, vals, vals.numeric().is_number, bucket)
-        raise AggregateError(
-            f"aggregate {node.label} ({node.describe()}) cannot order the values "
-            f"{list(vals.table)!r} to take their {node.mode.value}"
-        ) from None
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    ranks = np.where(sel, rank[vals.codes][:, None, :], -1)  # [batch, query, key]
-    if node.mode is AggregationMode.MAX:
-        best = ranks.max(axis=-1)
-    else:
-        best = np.where(sel, ranks, len(order)).min(axis=-1)
-    by_rank = np.asarray(order, dtype=np.int64)
-    out = np.where(count > 0, by_rank[np.clip(best, 0, len(order) - 1)], default_code)
-    return Column.build(out, table)
-
+    elif compare is not None:
+        ranks = _python_ranks(list(keys.table) + list(queries.table))
+        if ranks is not None:
+            rk, rq = ranks[: len(keys.table)], ranks[len(keys.table) :]
+            if np.array_equal(compare(rk[None, :], rq[:, None]), table):
+                return compare(rk[keys.codes][:, None, :], rq[queries.codes][:, :, None])
+    flat = queries.codes[:, :, None] * len(keys.table) + keys.codes[:, None, :]
+    return table.ravel()[flat]  # [batch, query, key]
