@@ -1,0 +1,347 @@
+"""The ``axis`` construction: piecewise-constant (or -affine) functions along one line.
+
+The MLP's input leaves are combined into one scalar ``z`` (a signed sum of
+numerical leaves and number-valued one-hots, read linearly). Along ``z`` the
+function is piecewise constant; each change becomes a clamped ramp
+``relu(L(z - t) + 1/2) - relu(L(z - t) - 1/2)`` with its threshold ``t``
+midway between neighbouring values and ``L`` three times the inverse gap, so
+every domain point sits 1.5 ramp-widths from any threshold: small errors in
+``z`` change nothing. One categorical *table* leaf may move the thresholds
+(linear in its one-hot), so ramps are shared across its values; the other
+categorical leaves *gate* (a large negative weight switches units off).
+
+>>> from rasplab.compiler.units import Leaf, Target, check
+>>> leaf = Leaf.numerical("x", [0.0, 1.0, 2.0])
+>>> p = Problem([leaf], np.array([[0], [1], [2]]), Target.categorical(["o:a", "o:b"]), [0, 0, 1])
+>>> units = axis(p)
+>>> len(units), check(p, units)
+(3, True)
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .units import ONE, Problem, Unit, _Acc, _class_readout, _classes, _ids, _out_ids
+
+__all__ = ["axis", "axis_candidates", "RAMP"]
+
+RAMP = 3.0  # ramp slope times the gap it crosses: values sit 1.5 ramp-widths from thresholds
+
+
+@dataclass
+class _Axis:
+    coef: dict[int, float]  # leaf -> weight in z (numerical leaves, or number-valued one-hots)
+    table: int | None  # categorical leaf whose values move thresholds
+    gates: list[int]  # categorical leaves that gate
+
+
+def _axes(p: Problem) -> list[_Axis]:
+    """Candidate axes: z = +-leaf +- leaf ..., with one table leaf and gates for the rest."""
+    nums = [k for k, leaf in enumerate(p.leaves) if leaf.kind == "num"]
+    valued = [k for k, leaf in enumerate(p.leaves) if leaf.kind == "cat" and leaf.coords]
+    pool = nums + valued if len(nums) + len(valued) <= 3 else nums
+    if not pool:
+        return []
+    out = []
+    for c in itertools.product((1.0, -1.0, 0.0), repeat=len(pool)):
+        if not any(c) or next(x for x in c if x) < 0:  # z and -z are the same axis
+            continue
+        if (
+            not any(x for x, k in zip(c, pool, strict=True) if k in nums)
+            and len([x for x in c if x]) < 2
+        ):
+            continue  # a lone one-hot on the axis is better served by the lookup
+        coef = {k: x for x, k in zip(c, pool, strict=True) if x}
+        cats = [k for k, leaf in enumerate(p.leaves) if leaf.kind == "cat" and k not in coef]
+        tables = [None, *sorted(cats, key=lambda k: -p.leaves[k].size)]
+        out += [_Axis(coef, t, [k for k in cats if k != t]) for t in tables]
+    return out
+
+
+def _z(p: Problem, axis: _Axis) -> np.ndarray:
+    z = np.zeros(len(p.codes))
+    for k, c in axis.coef.items():
+        z += c * np.asarray(p.leaves[k].coords)[p.codes[:, k]]
+    return z
+
+
+def _axis_groups(p: Problem, axis: _Axis, classes: dict[int, np.ndarray]):
+    """Per (gate classes, table value): sorted distinct (z, state), or None if z is not enough."""
+    z = _z(p, axis)
+    gates = np.zeros((len(p.codes), len(axis.gates)), dtype=np.int64)  # [points, gates]
+    for j, k in enumerate(axis.gates):
+        gates[:, j] = classes[k][p.codes[:, k]]
+    gid = _ids(gates)
+    t = p.codes[:, axis.table] if axis.table is not None else np.full(len(z), -1)
+    zr = np.round(z, 9)
+    order = np.lexsort((zr, t, gid))
+    key = np.stack([gid[order], t[order], zr[order]], axis=1)
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = np.any(key[1:] != key[:-1], axis=1)
+    outs = _out_ids(p)[order]
+    if np.any(~new[1:] & (outs[1:] != outs[:-1])):
+        return None
+    first = order[new]
+    groups: dict[tuple, list] = defaultdict(list)
+    for n in first:
+        g = tuple(int(x) for x in gates[n])
+        state = p.out[n] if p.target.kind == "cat" else round(float(p.out[n]), 12)
+        groups[(g, int(t[n]))].append((float(zr[n]), state))
+    return groups
+
+
+def _gate_readouts(p: Problem, axis: _Axis, classes, g: tuple) -> list[Mapping[str, float]]:
+    return [_class_readout(p.leaves[k], classes[k], c) for k, c in zip(axis.gates, g, strict=True)]
+
+
+def _gate(acc: _Acc, readouts: list[Mapping[str, float]], strength: float) -> _Acc:
+    for r in readouts:
+        acc.read(r, strength)
+    return acc.bias(-strength * len(readouts))
+
+
+def _z_read(acc: _Acc, p: Problem, axis: _Axis, scale: float) -> _Acc:
+    for k, c in axis.coef.items():
+        leaf = p.leaves[k]
+        if leaf.kind == "num":
+            acc.read(leaf.readouts[0], scale * c)
+        else:
+            for coord, readout in zip(leaf.coords, leaf.readouts, strict=True):
+                acc.read(readout, scale * c * coord)
+    return acc
+
+
+def _steps(p: Problem, axis: _Axis, groups, classes) -> list[Unit] | None:
+    """Piecewise-constant along z: shared clamped ramps, thresholds from the table leaf."""
+    families: dict[tuple, dict[int, tuple[float, float]]] = defaultdict(dict)
+    base: dict[tuple, tuple] = {}
+    span: dict[tuple, tuple[float, float]] = {}
+    for (g, t), pts in groups.items():
+        span[(g, t)] = (pts[0][0], pts[-1][0])
+        count: dict[Any, int] = defaultdict(int)
+        for (z0, s0), (z1, s1) in itertools.pairwise(pts):
+            if s0 == s1:
+                continue
+            key = (s0, s1) if p.target.kind == "cat" else round(s1 - s0, 12)
+            families[(g, key, count[key])][t] = ((z0 + z1) / 2, z1 - z0)
+            count[key] += 1
+        base[(g, t)] = pts[0][1]
+    pending: dict[tuple, list[_Acc]] = defaultdict(list)
+    extra: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for (g, key, _), where in families.items():
+        delta = p.delta(*key) if p.target.kind == "cat" else p.vector(key)
+        pending[g] += _family(p, axis, g, delta, where, span, extra)
+    units: list[Unit] = []
+    for g, accs in pending.items():
+        units += _gated(p, _gate_readouts(p, axis, classes, g), accs)
+    return units + _bases(p, axis, classes, base, extra)
+
+
+def _family(p, axis, g, delta, where, span, extra) -> list[_Acc]:
+    slope = RAMP / min(gap for _, gap in where.values())
+    members = [gt for gt in span if gt[0] == g]
+    up = max(slope * (span[gt][1] - where[gt[1]][0]) for gt in members if gt[1] in where)
+    down = max(slope * (where[gt[1]][0] - span[gt][0]) for gt in members if gt[1] in where)
+    sign = 1.0 if up <= down else -1.0
+    lo = min(span[gt][0] for gt in members)
+    hi = max(span[gt][1] for gt in members)
+    never = hi + 2.0 / slope if sign > 0 else lo - 2.0 / slope
+    thresholds = {gt[1]: where[gt[1]][0] if gt[1] in where else never for gt in members}
+    if sign < 0:
+        for gt in members:
+            if gt[1] in where:
+                for d, w in delta.items():
+                    extra[gt][d] += w
+    units = []
+    for half, out_sign in ((0.5, 1.0), (-0.5, -1.0)):
+        acc = _z_read(_Acc(), p, axis, sign * slope).bias(half)
+        _thresholds(acc, p, axis, thresholds, -sign * slope)
+        acc.write(delta, out_sign * sign)
+        units.append(acc)
+    return units
+
+
+def _thresholds(acc: _Acc, p: Problem, axis: _Axis, thresholds: dict, scale: float) -> None:
+    if axis.table is None:
+        acc.bias(scale * thresholds[-1])
+        return
+    leaf = p.leaves[axis.table]
+    for t, tau in thresholds.items():
+        acc.read(leaf.readouts[t], scale * tau)
+
+
+def _gated(p: Problem, gates: list[Mapping[str, float]], accs: list[_Acc]) -> list[Unit]:
+    """Switch the units off unless every gate readout is 1."""
+    if not gates:
+        return [a.done() for a in accs]
+    bound = _bound(p, accs)
+    return [_gate(acc, gates, float(m) + 2.0).done() for acc, m in zip(accs, bound, strict=True)]
+
+
+def _bound(p: Problem, accs: list[_Acc]) -> np.ndarray:
+    """An upper bound of |pre-activation| over the domain, per unit: sum of per-leaf maxima."""
+    dirs, tables = p.writes()
+    index = {d: i for i, d in enumerate(dirs)}
+    w = np.zeros((len(dirs), len(accs)))  # [directions, units]
+    for u, acc in enumerate(accs):
+        for d, c in acc.w_in.items():
+            if d in index:
+                w[index[d], u] = c
+    total = np.abs(w[index[ONE]])
+    for table in tables:  # [values, directions]
+        total = total + np.abs(table @ w).max(axis=0)
+    return total
+
+
+def _bases(p, axis, classes, base, extra) -> list[Unit]:
+    """The value at the low end of z, per (gate, table value), plus flipped ramps' offsets."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    vectors: dict[tuple, dict[str, float]] = {}
+    for (g, t), state in base.items():
+        vec = defaultdict(float, p.vector(state))
+        for d, w in extra.get((g, t), {}).items():
+            vec[d] += w
+        vec = {d: w for d, w in vec.items() if abs(w) > 1e-12}
+        if not vec:
+            continue
+        key = (g, tuple(sorted(vec.items())))
+        vectors[key] = vec
+        groups[key].append(t)
+    units = []
+    for (g, _), ts in groups.items():
+        acc = _Acc().write(vectors[(g, _)])
+        if axis.table is not None:
+            leaf = p.leaves[axis.table]
+            for t in ts:
+                acc.read(leaf.readouts[t], 1.0)
+        else:
+            acc.bias(1.0)
+        units.append(_gate(acc, _gate_readouts(p, axis, classes, g), 1.0).done())
+    return units
+
+
+def _steps_cost(groups: dict, kind: str) -> int:
+    """Units ``_steps`` would build: two per shared family, one per distinct base."""
+    families, bases = set(), set()
+    for (g, _), pts in groups.items():
+        count: dict[Any, int] = defaultdict(int)
+        for (_, s0), (_, s1) in itertools.pairwise(pts):
+            if s0 != s1:
+                key = (s0, s1) if kind == "cat" else round(s1 - s0, 12)
+                families.add((g, key, count[key]))
+                count[key] += 1
+        bases.add((g, pts[0][1]))
+    return 2 * len(families) + len(bases)
+
+
+def _robust(groups: dict, floor: float = 5e-6) -> bool:
+    """Neighbouring z values with different outputs are far apart relative to z's size."""
+    scale = max((abs(z) for pts in groups.values() for z, _ in pts), default=1.0)
+    for pts in groups.values():
+        for (z0, s0), (z1, s1) in itertools.pairwise(pts):
+            if s0 != s1 and z1 - z0 < floor * max(1.0, scale):
+                return False
+    return True
+
+
+def _pwl_cost(groups: dict) -> int:
+    return sum(2 + 2 * (len(_runs(pts)) - 1) for pts in groups.values())
+
+
+def axis_candidates(p: Problem) -> list[tuple[int, str, Any]]:
+    """(estimated units, name, builder) for every axis on which the function is consistent."""
+    classes = {k: _classes(p, k) for k, leaf in enumerate(p.leaves) if leaf.kind == "cat"}
+    outputs = len(p.target.directions) if p.target.kind == "cat" else len(set(p.out))
+    good_enough = 2 * outputs + 4
+    out: list[tuple[int, str, Any]] = []
+    for axis in _axes(p):
+        groups = _axis_groups(p, axis, classes)
+        if groups is None or not _robust(groups):
+            continue
+        cost = _steps_cost(groups, p.target.kind)
+        out.append((cost, "axis", lambda a=axis, g=groups: _steps(p, a, g, classes)))
+        if p.target.kind == "num":
+            cost = _pwl_cost(groups)
+            out.append((cost, "axis", lambda a=axis, g=groups: _pwl(p, a, g, classes)))
+        if min(c for c, _, _ in out) <= good_enough:
+            break  # small enough: stop searching
+    return out
+
+
+def axis(p: Problem) -> list[Unit] | None:
+    found = sorted(axis_candidates(p), key=lambda c: c[0])
+    return found[0][2]() if found else None
+
+
+def _runs(pts: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
+    """Maximal runs of three or more consecutive points on one line (else single points)."""
+    runs: list[list[tuple[float, float]]] = []
+    j = 0
+    while j < len(pts):
+        run = [pts[j]]
+        if j + 2 < len(pts):
+            (z0, y0), (z1, y1) = pts[j], pts[j + 1]
+            slope = (y1 - y0) / (z1 - z0)
+            k = j + 1
+            while k < len(pts) and _on_line(z0, y0, slope, *pts[k]):
+                k += 1
+            if k - j >= 3:
+                run = pts[j:k]
+        runs.append(run)
+        j += len(run)
+    return runs
+
+
+def _on_line(z0: float, y0: float, slope: float, z: float, y: float) -> bool:
+    guess = y0 + slope * (z - z0)
+    return abs(guess - y) <= 1e-7 * max(1.0, abs(y), abs(slope * (z - z0)))
+
+
+def _line(run: list[tuple[float, float]]) -> tuple[float, float]:
+    if len(run) == 1:
+        return 0.0, run[0][1]
+    (z0, y0), (z1, y1) = run[0], run[-1]
+    s = (y1 - y0) / (z1 - z0)
+    return s, y0 - s * z0
+
+
+def _pwl(p: Problem, axis: _Axis, groups, classes) -> list[Unit] | None:
+    """Numerical output, piecewise affine along z: gated per (gate, table value)."""
+    direction = p.target.directions[0]
+    units: list[Unit] = []
+    pending: dict[tuple, list[_Acc]] = defaultdict(list)
+    for (g, t), pts in groups.items():
+        pending[(g, t)] = _pwl_1d(p, axis, pts, direction)
+    for (g, t), accs in pending.items():
+        gates = _gate_readouts(p, axis, classes, g)
+        if axis.table is not None:
+            gates.append(p.leaves[axis.table].readouts[t])
+        units += _gated(p, gates, accs)
+    return units
+
+
+def _pwl_1d(p: Problem, axis: _Axis, pts, direction: str) -> list[_Acc]:
+    runs = _runs(pts)
+    lo = pts[0][0]
+    s0, c0 = _line(runs[0])
+    accs = [_Acc().bias(1.0).write({direction: c0 + s0 * lo})]
+    if s0:
+        accs.append(_z_read(_Acc(), p, axis, 1.0).bias(-lo).write({direction: s0}))
+    for prev, nxt in itertools.pairwise(runs):
+        (zp, _), (zq, _) = prev[-1], nxt[0]
+        m = (zq - zp) / 4
+        a, b = zp + m, zq - m
+        (sa, ca), (sb, cb) = _line(prev), _line(nxt)
+        jump = (sb * b + cb) - (sa * b + ca)
+        accs.append(_z_read(_Acc(), p, axis, 1.0).bias(-a).write({direction: jump / (b - a)}))
+        accs.append(
+            _z_read(_Acc(), p, axis, 1.0).bias(-b).write({direction: -jump / (b - a) + sb - sa})
+        )
+    return accs

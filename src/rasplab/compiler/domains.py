@@ -1,0 +1,202 @@
+"""The finite domain an MLP must be exact on, and the fused function it computes.
+
+An MLP writes one s-op from *leaves* already in the residual stream, through
+any chain of maps and zipmaps in between (fused: never stored). Its domain
+is, position by position, the product of the leaves' value sets there; the
+union over positions keeps what positions correlate (``indices`` with a
+prefix mean). The fused function is run once per domain point.
+
+>>> from rasplab import tokens
+>>> from rasplab.lang.nodes import Map
+>>> double = Map(lambda x: x * 2, Map(str.upper, tokens))
+>>> fused = Fused(double, [tokens])
+>>> fused({tokens.id: "a"})
+'AA'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..evaluate.columns import value_key
+from ..lang.nodes import Constant, Map, Node, SOp, ZipMap
+from .features import Feature
+from .units import _ids
+from .value_sets import ValueSets
+
+__all__ = ["Fused", "domain", "DOMAIN_LIMIT"]
+
+DOMAIN_LIMIT = 2_500_000  # most points an MLP is built and checked on
+MASK_LIMIT = 50_000_000  # index spaces small enough to deduplicate with a bitmask
+
+
+class Failed(Exception):
+    """The fused function raised: the evaluator rejects such inputs, so the point is dropped."""
+
+
+class Fused:
+    """``output`` as a function of the values of ``leaves`` (maps, zipmaps and constants only)."""
+
+    def __init__(self, output: SOp, leaves: Sequence[SOp]):
+        self.output = output
+        stop = {leaf.id for leaf in leaves}
+        self.order = [n for n in _below(output, stop) if n.id not in stop]
+        self.memo: dict[tuple, Any] = {}
+
+    def __call__(self, env: Mapping[int, Any]) -> Any:
+        values = dict(env)
+        for node in self.order:
+            values[node.id] = self._apply(node, values)
+        return values[self.output.id]
+
+    def _apply(self, node: Node, values: dict[int, Any]) -> Any:
+        if isinstance(node, Constant):
+            return node.value
+        args = [values[c.id] for c in node.children]
+        key = (node.id, *(value_key(a) for a in args))
+        if key not in self.memo:
+            try:
+                self.memo[key] = (True, _call(node, args))
+            except Exception:
+                self.memo[key] = (False, None)
+        ok, value = self.memo[key]
+        if not ok:
+            raise Failed
+        return value
+
+
+def _call(node: Node, args: list[Any]) -> Any:
+    if isinstance(node, Map | ZipMap):
+        return node.f(*args)
+    raise TypeError(f"{node.label} ({node.kind}) cannot be fused into an MLP")
+
+
+def _below(output: Node, stop: set[int]) -> list[Node]:
+    """Nodes between ``output`` and the stop set, children first."""
+    if output.id in stop:
+        return []
+    found: list[Node] = []
+    seen: set[int] = set()
+
+    def visit(n: Node) -> None:
+        if n.id in seen or n.id in stop:
+            return
+        seen.add(n.id)
+        for c in n.children:
+            visit(c)
+        found.append(n)
+
+    visit(output)
+    return found
+
+
+def _position_codes(feature: Feature, vs: ValueSets) -> list[tuple[int, ...]]:
+    """Per position: the value indices the feature's s-op can hold there."""
+    index = feature.index
+    by_set: dict[int, tuple[int, ...]] = {}
+    out = []
+    for s in vs.sets[feature.key[0]]:
+        if id(s) not in by_set:
+            by_set[id(s)] = tuple(sorted(index[k] for k in s if k in index))
+        out.append(by_set[id(s)])
+    return out
+
+
+class _Column:
+    """Values of one node at every domain point: codes into a table of distinct values."""
+
+    def __init__(self, codes: np.ndarray, table: list[Any]):
+        self.codes, self.table = codes, table
+
+
+def _intern(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    index: dict[tuple, int] = {}
+    table: list[Any] = []
+    codes = np.empty(len(values), dtype=np.int64)
+    for i, v in enumerate(values):
+        k = value_key(v)
+        if k not in index:
+            index[k] = len(table)
+            table.append(v)
+        codes[i] = index[k]
+    return codes, table
+
+
+def _run_column(node: Node, kids: list[_Column], ok: np.ndarray) -> _Column:
+    """Apply ``node`` once per distinct argument tuple; points where it raises drop out."""
+    if isinstance(node, Constant):
+        return _Column(np.zeros(len(ok), dtype=np.int64), [node.value])
+    stacked = np.stack([k.codes for k in kids], axis=1)  # [points, args]
+    inverse = _ids(stacked)
+    first = np.zeros(int(inverse.max(initial=-1)) + 1, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse))[::-1]  # a point of each combination
+    combos = stacked[first]
+    outputs, failed = [], np.zeros(len(combos), dtype=bool)
+    for j, combo in enumerate(combos):
+        args = [k.table[c] for k, c in zip(kids, combo, strict=True)]
+        try:
+            outputs.append(_call(node, args))
+        except Exception:  # the evaluator rejects such inputs: drop the point
+            outputs.append(None)
+            failed[j] = True
+    inverse = inverse.reshape(-1)
+    ok &= ~failed[inverse]
+    codes, table = _intern(outputs)
+    return _Column(codes[inverse], table)
+
+
+def evaluate_fused(
+    output: SOp, leaves: Sequence[SOp], tables: Sequence[Sequence[Any]], codes: np.ndarray
+) -> tuple[list[Any], np.ndarray]:
+    """``output`` at every point (leaf ``k`` holds ``tables[k][codes[:, k]]``); and a keep-mask."""
+    columns = {leaf.id: _Column(codes[:, k], list(tables[k])) for k, leaf in enumerate(leaves)}
+    ok = np.ones(len(codes), dtype=bool)
+    stop = set(columns)
+    for node in _below(output, stop):
+        columns[node.id] = _run_column(node, [columns[c.id] for c in node.children], ok)
+    col = columns[output.id]
+    return [col.table[c] for c in col.codes], ok
+
+
+def domain(
+    output: SOp, leaves: Sequence[Feature], nodes: Sequence[SOp], vs: ValueSets
+) -> tuple[np.ndarray, list[Any]] | None:
+    """Domain points ``[points, leaves]`` (value indices) and the output value at each.
+
+    None if the domain has more than ``DOMAIN_LIMIT`` points.
+    """
+    per_leaf = [_position_codes(f, vs) for f in leaves]
+    groups: dict[tuple, tuple] = {}
+    for pos in range(vs.max_seq_len):
+        sets = tuple(codes[pos] for codes in per_leaf)
+        groups.setdefault(tuple(id(s) for s in sets), sets)
+    codes = _union_of_products(list(groups.values()), [len(f.values) for f in leaves])
+    if codes is None:
+        return None
+    values, ok = evaluate_fused(output, nodes, [f.values for f in leaves], codes)
+    return codes[ok], [v for v, keep in zip(values, ok, strict=True) if keep]
+
+
+def _union_of_products(groups: list[tuple], sizes: list[int]) -> np.ndarray | None:
+    """Distinct rows of the union of per-position products (None above DOMAIN_LIMIT)."""
+    space = int(np.prod(sizes)) if sizes else 1
+    if space <= MASK_LIMIT:
+        mask = np.zeros(sizes, dtype=bool)
+        for sets in groups:
+            mask[np.ix_(*[np.asarray(s, dtype=np.int64) for s in sets])] = True
+        if int(mask.sum()) > DOMAIN_LIMIT:
+            return None
+        return np.stack(np.nonzero(mask), axis=1).astype(np.int64).reshape(-1, len(sizes))
+    if sum(int(np.prod([len(s) for s in sets])) for sets in groups) > DOMAIN_LIMIT:
+        return None
+    parts = [_product(sets) for sets in groups]
+    return np.unique(np.concatenate(parts), axis=0).astype(np.int64).reshape(-1, len(sizes))
+
+
+def _product(sets: tuple[tuple[int, ...], ...]) -> np.ndarray:
+    """Every combination of one code per leaf: [combinations, leaves]."""
+    grids = np.meshgrid(*[np.asarray(s, dtype=np.int64) for s in sets], indexing="ij")
+    return np.stack([g.reshape(-1) for g in grids], axis=1)

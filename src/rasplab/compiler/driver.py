@@ -1,0 +1,126 @@
+"""The compiler driver: RASP program in, exact transformer out.
+
+>>> from rasplab import tokens, indices, length, select, aggregate
+>>> reverse = aggregate(select(indices, length - indices - 1, "=="), tokens)
+>>> model = compile_program(reverse, vocab="abc", max_seq_len=8)
+>>> model("abca")
+['a', 'c', 'b', 'a']
+>>> model.heads_per_layer
+(1, 1)
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..analysis import analyse
+from ..errors import CompileError
+from ..evaluate.columns import value_key
+from ..lang.nodes import SOp, is_atom
+from ..model.model import CompiledModel
+from .assemble import assemble
+from .causal import causal_blockers
+from .encodings import AggregatePolicy
+from .layout import Layout, plan
+from .lower import Lowered, lower
+from .value_sets import infer
+from .verify import verify as check_model
+
+__all__ = ["compile_program"]
+
+Sampler = Callable[[random.Random, int], list[Any]]
+
+
+def compile_program(
+    program: SOp,
+    vocab: Sequence[Any],
+    max_seq_len: int,
+    causal: bool = False,
+    verify: int = 64,
+    *,
+    sample: Sampler | None = None,
+    seed: int = 0,
+) -> CompiledModel:
+    """Compile ``program`` for inputs over ``vocab`` of length 1..``max_seq_len``.
+
+    ``verify`` random inputs (drawn by ``sample(rng, n)`` if given) are run
+    through the model and the evaluator; any difference raises CompileError,
+    so a returned model is never silently wrong on them. ``verify=0`` skips
+    that check. A program that cannot be compiled exactly raises one
+    CompileError listing every blocker and how to fix it.
+    """
+    start = time.perf_counter()
+    vocab = _check(program, vocab, max_seq_len)
+    policy = AggregatePolicy(program, vocab, max_seq_len, sample, seed=seed)
+    # 1-2. value sets per position; the policy decides which aggregates average
+    original = infer(program, vocab, max_seq_len, policy)
+    # 3. rewrites that keep every value but that later stages can build
+    lowered = lower(program, original)
+    policy.origin.update({new: old.id for new, old in lowered.origin.items()})
+    changed = lowered.program is not program
+    values = infer(lowered.program, vocab, max_seq_len, policy) if changed else original
+    # 4. what is stored, who writes it, in which layer (exact MLPs built here)
+    blockers = causal_blockers(program, max_seq_len) if causal else []
+    layout = _plan(lowered, values, max_seq_len, blockers)
+    # 5. dense weights
+    info = _info(program, lowered.notes, layout, policy, causal)
+    model = assemble(layout, lowered.program, vocab, max_seq_len, causal, info)
+    model.info["compile_seconds"] = round(time.perf_counter() - start, 4)
+    if verify:  # 6. the model against the evaluator
+        result = check_model(model, program, verify, seed=seed, sample=sample)
+        model.info["verified"] = {"inputs": result.n_inputs, "exact": result.n_exact}
+        if not result.exact:
+            raise CompileError(
+                "the compiled model disagrees with the evaluator (a compiler bug, please "
+                f"report it with this program):\n{result}"
+            )
+    return model
+
+
+def _check(program: Any, vocab: Sequence[Any], max_seq_len: int) -> tuple[Any, ...]:
+    if not isinstance(program, SOp):
+        raise CompileError(f"compile_program needs an s-op, got {program!r}")
+    if not isinstance(max_seq_len, int) or isinstance(max_seq_len, bool) or max_seq_len < 1:
+        raise CompileError(f"max_seq_len must be a positive int, got {max_seq_len!r}")
+    tokens = tuple(vocab)
+    if not tokens:
+        raise CompileError("the vocabulary is empty")
+    bad = [t for t in tokens if not is_atom(t)]
+    if bad:
+        raise CompileError(f"vocabulary tokens must be int, float, str or bool, got {bad[:3]!r}")
+    unique: dict[tuple, Any] = {}
+    for t in tokens:
+        unique.setdefault(value_key(t), t)  # 1, 1.0 and True stay three tokens
+    return tuple(unique.values())
+
+
+def _plan(lowered: Lowered, values: Any, max_seq_len: int, blockers: list[str]) -> Layout:
+    """Plan the layers; merge the planner's blockers with earlier ones into one error."""
+    try:
+        layout = plan(
+            lowered.program, values, float(max_seq_len), count_scales=lowered.count_scales
+        )
+    except CompileError as err:
+        blockers = blockers + [line[4:] for line in str(err).splitlines()[1:]]
+        layout = None
+    if blockers:
+        lines = [f"cannot compile exactly ({len(blockers)} blocker(s)):"]
+        raise CompileError("\n".join(lines + [f"  - {b}" for b in blockers]))
+    return layout
+
+
+def _info(program: SOp, notes: Sequence[str], layout: Layout, policy, causal: bool) -> dict:
+    paper = analyse(program)
+    attention_layers = len({h.block for h in layout.heads})
+    return {
+        "program": program.label,
+        "causal": causal,
+        "analysis_layers": paper.n_layers,
+        "analysis_heads": list(paper.heads_per_layer),
+        "attention_layers": attention_layers,
+        "notes": list(dict.fromkeys([*notes, *layout.notes])),
+        "assumptions": list(policy.assumptions.values()),
+    }

@@ -1,0 +1,365 @@
+"""Stage 3: rewrite the program into an equivalent one that every later stage can build.
+
+Each rewrite keeps the program's values exactly (the evaluator gives the
+same output on every input) and is recorded as a note for the report:
+
+* **any**: a ``selector_width`` read only by maps that cannot tell ``2``
+  from ``1`` (``width > 0``) becomes a head that says whether anything is
+  selected - exactly 0 or 1, which a later MLP can combine with anything;
+* **split**: the width of ``a | b`` where ``a`` and ``b`` never hold
+  together, and one head cannot count both exactly (``sort``'s tie-break),
+  becomes ``width(a) + width(b)``: two heads, counts added by the MLP;
+* **joint**: a selector no head computes exactly compares tuples of the
+  s-ops it reads, built by an MLP first (one more layer when those s-ops
+  come from the same layer);
+* **sum**: a sum aggregate becomes mean x width.
+
+>>> from rasplab import tokens, indices, select, selector_width
+>>> from rasplab.compiler.value_sets import infer
+>>> ties = select(tokens, tokens, "==") & select(indices, indices, "<")
+>>> earlier = selector_width(select(tokens, tokens, "<") | ties)
+>>> low = lower(earlier, infer(earlier, "ab", 4))
+>>> low.program.describe().startswith("zipmap(")
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..evaluate import topological_order
+from ..evaluate.columns import value_key
+from ..lang.nodes import (
+    Aggregate,
+    Constant,
+    Encoding,
+    Map,
+    Node,
+    Select,
+    Selector,
+    SelectorAnd,
+    SelectorOr,
+    SelectorWidth,
+    SOp,
+    ZipMap,
+)
+from .selectors import All, AnyOf, Literal, Truth, construct, exclusive, formula, holds, variables
+from .value_sets import ValueSets
+
+__all__ = ["Lowered", "lower", "needs_exact_top", "WILD"]
+
+
+class _Wild:
+    """The value of a key that every test accepts."""
+
+    _instance = None
+
+    def __new__(cls) -> _Wild:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "*"
+
+    def __reduce__(self) -> str:
+        return "WILD"
+
+
+WILD = _Wild()
+
+
+@dataclass(frozen=True, eq=False)
+class Lowered:
+    program: SOp
+    origin: dict[int, Node]  # new node id -> the original node it stands for
+    notes: tuple[str, ...]
+    count_scales: dict[int, float]  # selector_width id -> B of its head (see split)
+
+
+def needs_exact_top(node: SOp, semantics: dict[int, str]) -> bool:
+    """Counting and averaging need every selected key to score the same."""
+    if isinstance(node, SelectorWidth):
+        return True
+    if isinstance(node.sop, Constant):
+        return False  # averaging equal values: the weights do not matter
+    return semantics.get(node.id, "select") != "select"
+
+
+class _Lowering:
+    def __init__(self, program: SOp, vs: ValueSets):
+        self.program, self.vs = program, vs
+        self.order = topological_order(program)
+        self.parents: dict[int, list[Node]] = {n.id: [] for n in self.order}
+        for n in self.order:
+            for c in n.children:
+                self.parents[c.id].append(n)
+        self.new: dict[int, Node] = {}
+        self.origin: dict[int, Node] = {}
+        self.notes: list[str] = []
+        self.count_scales: dict[int, float] = {}
+        self.any_widths = {n.id for n in self.order if self.is_any(n)}
+
+    def values_of(self, node: SOp) -> list[Any]:
+        return self.vs.union(node)
+
+    def exclusive(self, a: Any, b: Any) -> bool:
+        return exclusive(a, b, self.values_of)
+
+    # ------------------------------------------------------------ any
+
+    def is_any(self, node: Node) -> bool:
+        if not isinstance(node, SelectorWidth) or node is self.program:
+            return False
+        users = self.parents[node.id]
+        if not users or not all(isinstance(u, Map) for u in users):
+            return False
+        widths = sorted(set().union(*self.vs.widths[node.selector.id]))
+        if not any(w > 1 for w in widths):
+            return False
+        return all(_same_from_one(u.f, widths) for u in users)
+
+    # ------------------------------------------------------------ rebuild
+
+    def run(self) -> Lowered:
+        for node in self.order:
+            built = self.rewrite(node)
+            self.new[node.id] = built
+            self.origin.setdefault(built.id, node)
+        return Lowered(
+            self.new[self.program.id], self.origin, tuple(self.notes), dict(self.count_scales)
+        )
+
+    def kid(self, node: Node) -> Node:
+        return self.new[node.id]
+
+    def copy(self, node: Node) -> Node:
+        changes = {}
+        for field in ("inner", "keys", "queries", "fst", "snd", "selector", "sop"):
+            child = getattr(node, field, None)
+            if isinstance(child, Node) and self.new[child.id] is not child:
+                changes[field] = self.new[child.id]
+        if isinstance(node, ZipMap) and any(self.new[x.id] is not x for x in node.inputs):
+            changes["inputs"] = tuple(self.new[x.id] for x in node.inputs)
+        return node._copy(**changes) if changes else node
+
+    def rewrite(self, node: Node) -> Node:
+        if isinstance(node, Map) and node.inner.id in self.any_widths:
+            return self.any_user(node)
+        if isinstance(node, SelectorWidth | Aggregate) and node.id not in self.any_widths:
+            return self.attention(node)
+        return self.copy(node)
+
+    def any_user(self, node: Map) -> Node:
+        width = node.inner
+        sel = self.selector_for(width, exact=False)
+        flag = Aggregate(sel, Constant(1), default=0).annotated(encoding=Encoding.NUMERICAL)
+        flag = flag.named(f"{width.label}>0")
+        self.notes.append(
+            f"{width.label}: only read as 'any key selected?', so one head answers exactly 0 or 1"
+        )
+        f = node.f
+        return node._copy(f=lambda a, f=f: f(1 if a else 0), inner=flag)
+
+    def attention(self, node: SelectorWidth | Aggregate) -> Node:
+        if isinstance(node, Aggregate) and self.vs.semantics.get(node.id) == "sum":
+            return self.sum_as_mean(node)
+        f = formula(node.selector)
+        if isinstance(node, SelectorWidth) and self.score(f, exact=True) is None:
+            parts = self.split_parts(f) if isinstance(f, AnyOf) else None
+            if parts is not None:
+                return self.split(node, parts)
+        sel = self.selector_for(node, needs_exact_top(node, dict(self.vs.semantics)))
+        return (
+            self.copy(node)
+            if sel is self.kid(node.selector)
+            else node._copy(**self.children_with(node, sel))
+        )
+
+    def children_with(self, node: Node, sel: Selector) -> dict:
+        if isinstance(node, Aggregate):
+            return {"selector": sel, "sop": self.kid(node.sop)}
+        return {"selector": sel}
+
+    def score(self, f: Any, exact: bool) -> Any:
+        score = construct(f, self.exclusive)
+        if score is None or (exact and not score.exact_top):
+            return None
+        return score
+
+    def selector_for(self, node: SelectorWidth | Aggregate, exact: bool) -> Selector:
+        """The (rebuilt) selector of ``node``, or a joint one if no head computes it."""
+        f = formula(node.selector)
+        if self.score(f, exact) is not None:
+            return self.kid(node.selector)
+        wild = self.wildcard(node, f, exact)
+        return wild if wild is not None else self.joint(node, f)
+
+    # ------------------------------------------------------------ wildcard keys
+
+    def wildcard(self, node: Node, f: Any, exact: bool) -> Selector | None:
+        """``phi | mask(key)``: keys the mask picks get a value every test accepts."""
+        if not isinstance(f, AnyOf):
+            return None
+        masks = [c for c in f.children if isinstance(c, Literal) and c.query is None]
+        rest = [c for c in f.children if c not in masks]
+        if not masks or len({m.key.id for m in masks}) != 1 or len(rest) != 1:
+            return None
+        phi = rest[0]
+        parts = list(phi.children) if isinstance(phi, All) else [phi]
+        if not all(isinstance(p, Literal) and p.key is not None for p in parts):
+            return None
+        if self.score(phi, exact) is None:
+            return None
+        source = masks[0].key
+
+        def picked(s: Any, masks=tuple(masks)) -> bool:
+            return any(m.holds(s, None) for m in masks)
+
+        keys: dict[int, SOp] = {}
+        for lit in parts:
+            if lit.key.id not in keys:
+                keys[lit.key.id] = ZipMap(
+                    lambda k, s, picked=picked: WILD if picked(s) else k,
+                    self.kid(lit.key),
+                    self.kid(source),
+                ).named(f"{lit.key.label}'")
+        sels = [
+            Select(
+                keys[lit.key.id],
+                self.kid(lit.query) if lit.query is not None else Constant(0),
+                lambda k, q, lit=lit: k is WILD or lit.holds(k, q),
+            ).named(lit.label)
+            for lit in parts
+        ]
+        self.notes.append(
+            f"{node.label}: keys picked by {masks[0].label} get a wildcard value that every "
+            "other test accepts, so one head computes the 'or'"
+        )
+        out = sels[0]
+        for sel in sels[1:]:
+            out = SelectorAnd(out, sel)
+        return out
+
+    # ------------------------------------------------------------ split
+
+    def split_parts(self, f: AnyOf) -> list[Any] | None:
+        kids = list(f.children)
+        for a in range(len(kids)):
+            for b in range(a + 1, len(kids)):
+                if not self.exclusive(kids[a], kids[b]):
+                    return None
+        for kid in kids:
+            score = construct(kid, self.exclusive)
+            if score is None or not score.exact_top:
+                return None
+        return kids
+
+    def split(self, node: SelectorWidth, parts: list[Any]) -> Node:
+        widths = [
+            SelectorWidth(self.to_selector(p)).named(f"{node.label}.part{i}")
+            for i, p in enumerate(parts)
+        ]
+        # With B = k N^2 the heads' outputs B / (B + w) sum to 2 - (sum of w) / B plus a term
+        # too small to blur neighbouring sums, so one MLP reads the total off the sum.
+        n = self.vs.max_seq_len
+        for w in widths:
+            self.count_scales[w.id] = float(len(parts) * n * n)
+        self.notes.append(
+            f"{node.label}: one head cannot count {node.selector.label} exactly (it is an 'or' "
+            f"of {len(parts)} parts over different s-ops), so {len(parts)} heads count the "
+            "parts (in one layer) and the MLP adds them"
+        )
+        total = ZipMap(_bounded_sum(self.vs.max_seq_len), *widths)
+        return total.named(node.label) if node.name else total
+
+    def to_selector(self, f: Any) -> Selector:
+        if isinstance(f, Literal):
+            key = self.kid(f.key) if f.key is not None else Constant(0)
+            query = self.kid(f.query) if f.query is not None else Constant(0)
+            return Select(key, query, lambda k, q, lit=f: lit.holds(k, q)).named(f.label)
+        if isinstance(f, Truth):
+            return Select(Constant(0), Constant(0), "true" if f.value else "false")
+        parts = [self.to_selector(c) for c in f.children]
+        combine = SelectorOr if isinstance(f, AnyOf) else SelectorAnd
+        out = parts[0]
+        for p in parts[1:]:
+            out = combine(out, p)
+        return out
+
+    # ------------------------------------------------------------ joint
+
+    def joint(self, node: SelectorWidth | Aggregate, f: Any) -> Selector:
+        found = variables(f)
+        qs = [(var, n) for var, n in found.items() if var[0] == "q"]
+        ks = [(var, n) for var, n in found.items() if var[0] == "k"]
+        query = self.tuple_of([n for _, n in qs], f"{node.label}.query")
+        key = self.tuple_of([n for _, n in ks], f"{node.label}.key")
+
+        def test(kv: Any, qv: Any) -> bool:
+            return holds(f, _env(qs, qv) | _env(ks, kv))
+
+        self.notes.append(
+            f"{node.label}: no head computes {node.selector.label} exactly from separate s-ops, "
+            "so its query and key s-ops are combined into tuples first (an MLP step)"
+        )
+        return Select(key, query, test).named(f"{node.selector.label}.joint")
+
+    def tuple_of(self, nodes: list[SOp], name: str) -> SOp:
+        if not nodes:
+            return Constant(0)
+        if len(nodes) == 1:
+            return self.kid(nodes[0])
+        return ZipMap(lambda *xs: tuple(xs), *(self.kid(n) for n in nodes)).named(name)
+
+    # ------------------------------------------------------------ sum
+
+    def sum_as_mean(self, node: Aggregate) -> Node:
+        sel, sop = self.selector_for(node, exact=True), self.kid(node.sop)
+        mean = Aggregate(sel, sop, default=0).annotated(encoding=Encoding.NUMERICAL)
+        count = SelectorWidth(sel)
+        ints = all(isinstance(v, int) for v in self.values_of(node.sop))
+        default = node.default
+
+        def total(m: float, w: int) -> Any:
+            if w == 0:
+                return default
+            return int(round(m * w)) if ints else m * w
+
+        self.notes.append(f"{node.label}: a sum is computed as mean x width (two heads)")
+        return ZipMap(total, mean.named(f"{node.label}.mean"), count.named(f"{node.label}.count"))
+
+
+def _bounded_sum(limit: int) -> Callable[..., int]:
+    """Counts of disjoint key sets never add up beyond the length: larger sums cannot occur."""
+
+    def total(*widths: int) -> int:
+        s = sum(widths)
+        if s > limit:
+            raise ValueError("disjoint counts cannot add up beyond the input length")
+        return s
+
+    return total
+
+
+def _env(pairs: list, value: Any) -> dict:
+    if not pairs:
+        return {}
+    if len(pairs) == 1:
+        return {pairs[0][0]: value}
+    return {var: v for (var, _), v in zip(pairs, value, strict=True)}
+
+
+def _same_from_one(f: Callable[[Any], Any], widths: list[int]) -> bool:
+    try:
+        ref = value_key(f(1))
+        return all(value_key(f(w)) == ref for w in widths if w >= 1)
+    except Exception:
+        return False
+
+
+def lower(program: SOp, vs: ValueSets) -> Lowered:
+    """Rewrite ``program`` (its value sets in ``vs``) into a form every head can compute."""
+    return _Lowering(program, vs).run()

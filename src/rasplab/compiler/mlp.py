@@ -1,0 +1,222 @@
+"""Exact MLPs: one ReLU layer computing a function on a finite set of input points.
+
+An MLP reads *leaves* - s-ops stored in the residual stream, categorical
+(one-hot) or numerical (one scalar) - and writes one s-op. The function is
+known only on a finite *domain* of leaf-value tuples (from the value sets),
+and the MLP must be exact there. Constructions, cheapest first:
+
+* ``linear``: the outputs are affine in the leaves' one-hots and scalars
+  (a lookup from one categorical leaf, ``a - b``, ...): one unit per output;
+* ``lookup``: categorical leaves only; one unit per combination of value
+  *classes* (values the function cannot tell apart share a class);
+* ``axis``: the function depends on the numerical leaves only through one
+  linear combination ``z``; along ``z`` it is piecewise constant, built from
+  clamped ramps ``relu(L(z - t) + 1/2) - relu(L(z - t) - 1/2)`` whose
+  thresholds ``t`` sit midway between neighbouring values, far from every
+  value, so small errors in ``z`` change nothing. One categorical leaf may
+  move the thresholds (a table, linear in its one-hot); the others gate;
+* ``separable``: a numerical output that is a sum of functions of single
+  leaves (two counts added).
+
+Every construction is checked on the whole domain before it is used.
+
+>>> leaf = Leaf.categorical("c", ["a", "b", "c"])
+>>> spec = synthesize([leaf], np.array([[0], [1], [2]]), Target.numerical("y"), [0.0, 5.0, 5.0])
+>>> spec.strategy, len(spec.units)
+('linear', 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .axis import axis, axis_candidates
+from .units import (
+    BOS,
+    ONE,
+    Leaf,
+    MLPSpec,
+    Problem,
+    Target,
+    Unit,
+    _Acc,
+    _class_readout,
+    _classes,
+    check,
+)
+
+__all__ = ["Leaf", "Target", "Unit", "MLPSpec", "synthesize", "ONE", "BOS"]
+
+TOL = 1e-9
+
+
+def _linear(p: Problem) -> list[Unit] | None:
+    """Outputs affine in the leaves' one-hots and scalars."""
+    cols, reads = [], []
+    cats = 0
+    for k, leaf in enumerate(p.leaves):
+        if leaf.kind == "num":
+            cols.append(np.asarray(leaf.coords)[p.codes[:, k]])
+            reads.append(leaf.readouts[0])
+            continue
+        for v in range(1 if cats else 0, leaf.size):  # one-hots of two leaves share a sum
+            cols.append((p.codes[:, k] == v).astype(np.float64))
+            reads.append(leaf.readouts[v])
+        cats += 1
+    if not cats:
+        cols.append(np.ones(len(p.codes)))
+        reads.append({ONE: 1.0})
+    if len(cols) > 300:
+        return None  # too wide to be a plain table
+    phi = np.stack(cols, axis=1)  # [points, features]
+    ys = _target_columns(p)
+    fitted = _exact_fit(phi, ys)
+    if fitted is None:
+        return None
+    coef, fit = fitted
+    units = []
+    for j, direction in enumerate(p.target.directions):
+        if not np.any(coef[:, j]):
+            continue
+        low = float(fit[:, j].min())
+        acc = _Acc().write({direction: 1.0})
+        for c, readout in zip(coef[:, j], reads, strict=True):
+            if c:
+                acc.read(readout, float(c))
+        acc.bias(-low)
+        units.append(acc.done())
+        if low:
+            units.append(_Acc().bias(1.0).write({direction: low}).done())
+    return units
+
+
+def _solve(phi: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Least squares by normal equations (a tiny ridge resolves collinear one-hots)."""
+    gram = phi.T @ phi
+    ridge = 1e-10 * max(1.0, float(np.trace(gram)) / max(1, len(gram)))
+    return np.linalg.solve(gram + ridge * np.eye(len(gram)), phi.T @ ys)
+
+
+def _exact_fit(phi: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Coefficients that fit exactly (checked on every row), tried on a sample of rows first."""
+    scale = 1e-7 * max(1.0, float(np.abs(ys).max(initial=0.0)))
+    rows = np.arange(len(phi))
+    if len(phi) > 4 * phi.shape[1] + 16:
+        rows = np.random.default_rng(0).choice(len(phi), 4 * phi.shape[1] + 16, replace=False)
+    for attempt in (rows, np.arange(len(phi))):
+        coef = _solve(phi[attempt], ys[attempt])
+        coef = np.where(np.abs(coef - np.round(coef)) < 1e-6, np.round(coef), coef)
+        if np.abs(phi[attempt] @ coef - ys[attempt]).max(initial=0.0) > scale:
+            return None
+        fit = phi @ coef
+        if np.abs(fit - ys).max(initial=0.0) <= scale:
+            return coef, fit
+    return None
+
+
+def _target_columns(p: Problem) -> np.ndarray:
+    if p.target.kind == "cat":
+        return np.eye(len(p.target.directions))[np.asarray(p.out, dtype=np.int64)]
+    return np.asarray(p.out, dtype=np.float64)[:, None]
+
+
+def _lookup(p: Problem) -> list[Unit] | None:
+    """Categorical leaves only: one AND unit per class combination."""
+    if any(leaf.kind != "cat" for leaf in p.leaves):
+        return None
+    classes = [_classes(p, k) for k in range(len(p.leaves))]
+    combos: dict[tuple, Any] = {}
+    for row, o in zip(p.codes, p.out, strict=True):
+        combos.setdefault(tuple(int(cl[v]) for cl, v in zip(classes, row, strict=True)), o)
+    units = []
+    for combo, o in combos.items():
+        vec = p.vector(o)
+        if not vec:
+            continue
+        acc = _Acc().write(vec).bias(1.0 - len(combo))
+        for leaf, cl, c in zip(p.leaves, classes, combo, strict=True):
+            acc.read(_class_readout(leaf, cl, c), 1.0)
+        units.append(acc.done())
+    return units
+
+
+# ---------------------------------------------------------------- separable
+
+
+def _separable(p: Problem) -> list[Unit] | None:
+    """A numerical output that is a sum of one-leaf functions."""
+    if p.target.kind != "num" or len(p.leaves) < 2:
+        return None
+    if sum(leaf.size for leaf in p.leaves) > 400:
+        return None
+    cols, owner = [np.ones(len(p.codes))], [(-1, -1)]
+    for k, leaf in enumerate(p.leaves):
+        for v in range(1, leaf.size):
+            cols.append((p.codes[:, k] == v).astype(np.float64))
+            owner.append((k, v))
+    phi = np.stack(cols, axis=1)
+    fitted = _exact_fit(phi, np.asarray(p.out, dtype=np.float64))
+    if fitted is None:
+        return None
+    coef = fitted[0]
+    units = [_Acc().bias(1.0).write(p.vector(float(coef[0]))).done()] if coef[0] else []
+    for k, leaf in enumerate(p.leaves):
+        h = [0.0] + [float(coef[owner.index((k, v))]) for v in range(1, leaf.size)]
+        present = np.unique(p.codes[:, k])
+        sub = Problem([leaf], present[:, None], p.target, [h[v] for v in present])
+        part = _single(sub)
+        if part is None:
+            return None
+        units += part
+    return units
+
+
+def _single(p: Problem) -> list[Unit] | None:
+    best = None
+    for strategy in (_linear, _lookup, axis):
+        units = strategy(p)
+        if units is not None and check(p, units) and (best is None or len(units) < len(best)):
+            best = units
+    return best
+
+
+def _lookup_cost(p: Problem) -> int | None:
+    if any(leaf.kind != "cat" for leaf in p.leaves):
+        return None
+    combos = np.stack([_classes(p, k)[p.codes[:, k]] for k in range(len(p.leaves))], axis=1)
+    return len(np.unique(combos, axis=0))
+
+
+def synthesize(
+    leaves: Sequence[Leaf], codes: np.ndarray, target: Target, out: Sequence[Any]
+) -> MLPSpec | None:
+    """The smallest exact construction found, or None.
+
+    ``codes[n, k]`` is the value index of leaf ``k`` at domain point ``n``;
+    ``out[n]`` is the output there (an index into ``target.directions`` for a
+    categorical target, a number for a numerical one). Candidates are ranked
+    by their estimated size; the first that checks out on the domain wins.
+    """
+    p = Problem(list(leaves), np.asarray(codes, dtype=np.int64), target, list(out))
+    if len(p.codes) == 0:
+        return MLPSpec((), "empty")  # no input reaches this s-op: nothing to compute
+    candidates: list[tuple[int, str, Any]] = []
+    linear = _linear(p)
+    if linear is not None:
+        candidates.append((len(linear), "linear", lambda: linear))
+    cost = _lookup_cost(p)
+    if cost is not None:
+        candidates.append((cost, "lookup", lambda: _lookup(p)))
+    candidates += axis_candidates(p)
+    size = sum(leaf.size for leaf in p.leaves)
+    best = min((c[0] for c in candidates), default=None)
+    if p.target.kind == "num" and len(p.leaves) > 1 and (best is None or best > 2 * size):
+        candidates.append((size, "separable", lambda: _separable(p)))
+    for _, name, build in sorted(candidates, key=lambda c: c[0]):
+        units = build()
+        if units is not None and check(p, units):
+            return MLPSpec(tuple(units), name)
+    return None

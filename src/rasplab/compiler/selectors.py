@@ -1,0 +1,289 @@
+"""Selectors as attention scores: which selector trees one head computes exactly.
+
+An attention score is bilinear in a query feature vector and a key feature
+vector, so one head can test any predicate of *one* query s-op against
+*one* key s-op (a :class:`Literal`, a 0/1 table over their values). A
+selector tree is first put in negation normal form; every subtree that
+mentions a single query s-op and a single key s-op collapses into one
+literal. What remains combines literals over different s-ops:
+
+* ``a & b``: scores add; selected keys score exactly the sum of the tops,
+  every other key at least one unit less (the *exact top* that counting and
+  averaging need, since all selected keys must get the same weight);
+* ``a | b`` of literals that never hold together (checked on the value
+  sets): scores add and stay 0/1;
+* ``a | b`` otherwise: selected keys score at least 1, others 0 - enough for
+  an aggregate that picks one value, not for counting or averaging.
+
+Anything else gets ``None``; the lowering stage then rewrites the program.
+
+>>> from rasplab import tokens, indices, select
+>>> sel = select(tokens, tokens, "==") & select(indices, indices, "<")
+>>> score = construct(formula(sel), lambda a, b: False)
+>>> len(score.terms), score.top, score.exact_top
+(2, 2.0, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..lang.nodes import (
+    Comparison,
+    Constant,
+    Select,
+    Selector,
+    SelectorAnd,
+    SelectorNot,
+    SelectorOr,
+    SOp,
+)
+
+__all__ = [
+    "Literal",
+    "All",
+    "AnyOf",
+    "Truth",
+    "Score",
+    "formula",
+    "construct",
+    "holds",
+    "variables",
+    "exclusive",
+]
+
+Env = Mapping[tuple[str, int], Any]  # ("q" | "k", node id) -> value
+
+
+@dataclass(frozen=True, eq=False)
+class Literal:
+    """``test(key_value, query_value)`` on one query s-op and one key s-op (None: unused)."""
+
+    query: SOp | None
+    key: SOp | None
+    test: Callable[[Any, Any], bool]
+    label: str
+
+    def holds(self, key_value: Any, query_value: Any) -> bool:
+        try:
+            return bool(self.test(key_value, query_value))
+        except Exception:  # incomparable values: the evaluator rejects such inputs
+            return False
+
+
+@dataclass(frozen=True, eq=False)
+class All:
+    children: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class AnyOf:
+    children: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class Truth:
+    value: bool
+
+
+def _side_value(side: str, node: SOp | None, env: Env) -> Any:
+    return None if node is None else env[(side, node.id)]
+
+
+def holds(f: Any, env: Env) -> bool:
+    """Evaluate a formula for one (query, key) assignment of s-op values."""
+    if isinstance(f, Literal):
+        return f.holds(_side_value("k", f.key, env), _side_value("q", f.query, env))
+    if isinstance(f, Truth):
+        return f.value
+    if isinstance(f, All):
+        return all(holds(c, env) for c in f.children)
+    return any(holds(c, env) for c in f.children)
+
+
+def variables(f: Any) -> dict[tuple[str, int], SOp]:
+    """The (side, s-op) pairs a formula reads."""
+    if isinstance(f, Literal):
+        found = {}
+        if f.query is not None:
+            found[("q", f.query.id)] = f.query
+        if f.key is not None:
+            found[("k", f.key.id)] = f.key
+        return found
+    if isinstance(f, Truth):
+        return {}
+    out: dict = {}
+    for c in f.children:
+        out.update(variables(c))
+    return out
+
+
+def _atom(sel: Select, negate: bool) -> Any:
+    pred = sel.predicate
+    if pred is Comparison.TRUE or pred is Comparison.FALSE:
+        return Truth((pred is Comparison.TRUE) != negate)
+    key, query = sel.keys, sel.queries
+    if isinstance(query, Constant):
+        fn = lambda k, q, t=pred, c=query.value: t(k, c)  # noqa: E731
+        query = None
+    elif isinstance(key, Constant):
+        fn = lambda k, q, t=pred, c=key.value: t(c, q)  # noqa: E731
+        key = None
+    else:
+        fn = pred
+    if negate:
+        fn = lambda k, q, g=fn: not g(k, q)  # noqa: E731
+    return Literal(query, key, fn, ("~" if negate else "") + sel.label)
+
+
+def formula(sel: Selector, negate: bool = False) -> Any:
+    """The selector in negation normal form, single-pair subtrees merged into literals."""
+    if isinstance(sel, Select):
+        return _atom(sel, negate)
+    if isinstance(sel, SelectorNot):
+        return formula(sel.inner, not negate)
+    parts = (formula(sel.fst, negate), formula(sel.snd, negate))
+    is_and = isinstance(sel, SelectorAnd) != negate
+    if not isinstance(sel, SelectorAnd | SelectorOr):
+        raise TypeError(f"unknown selector {sel!r}")
+    return _merge(All(parts) if is_and else AnyOf(parts), sel.label)
+
+
+def _flatten(f: Any) -> Any:
+    if isinstance(f, All | AnyOf):
+        kids = []
+        for c in f.children:
+            c = _flatten(c)
+            kids.extend(c.children if type(c) is type(f) else [c])
+        return type(f)(tuple(kids))
+    return f
+
+
+def _merge(f: Any, label: str) -> Any:
+    """Collapse a subtree reading one query s-op and one key s-op into a literal."""
+    f = _flatten(f)
+    found = variables(f)
+    queries = [n for (side, _), n in found.items() if side == "q"]
+    keys = [n for (side, _), n in found.items() if side == "k"]
+    if len(queries) > 1 or len(keys) > 1:
+        return f
+    query = queries[0] if queries else None
+    key = keys[0] if keys else None
+
+    def test(k: Any, q: Any, f=f, query=query, key=key) -> bool:
+        env = {}
+        if query is not None:
+            env[("q", query.id)] = q
+        if key is not None:
+            env[("k", key.id)] = k
+        return holds(f, env)
+
+    return Literal(query, key, test, label)
+
+
+@dataclass(frozen=True, eq=False)
+class Score:
+    """Weighted literals whose sum is ``top`` on selected keys (or at least ``top``)."""
+
+    terms: tuple[tuple[Literal, float], ...]
+    top: float
+    exact_top: bool  # every selected key scores exactly ``top``
+    two_sided: bool  # every unselected key scores exactly 0
+
+
+def construct(f: Any, are_exclusive: Callable[[Any, Any], bool]) -> Score | None:
+    """An exact score for formula ``f``, or None if one head cannot compute it."""
+    if isinstance(f, Literal):
+        return Score(((f, 1.0),), 1.0, True, True)
+    if isinstance(f, Truth):
+        return Score((), 0.0 if f.value else 1.0, True, True)
+    parts = [construct(c, are_exclusive) for c in f.children]
+    if any(p is None for p in parts):
+        return None
+    if isinstance(f, All):
+        if not all(p.exact_top for p in parts):
+            return None
+        terms = tuple(t for p in parts for t in p.terms)
+        return Score(terms, sum(p.top for p in parts), True, len(parts) == 1)
+    if not all(p.two_sided for p in parts):
+        return None
+    terms = tuple((lit, w / p.top) for p in parts for lit, w in p.terms)
+    kids = f.children
+    disjoint = all(
+        are_exclusive(kids[a], kids[b]) for a in range(len(kids)) for b in range(a + 1, len(kids))
+    )
+    return Score(terms, 1.0, disjoint, disjoint)
+
+
+def _truth_table(lit: Literal, axes: dict, values: dict) -> np.ndarray:
+    """A literal as a boolean array broadcast over the grid of all variables."""
+    qv = values[("q", lit.query.id)] if lit.query is not None else [None]
+    kv = values[("k", lit.key.id)] if lit.key is not None else [None]
+    table = np.array([[lit.holds(k, q) for k in kv] for q in qv], dtype=bool)
+    shape = [1] * len(axes)
+    order = []
+    if lit.query is not None:
+        order.append(axes[("q", lit.query.id)])
+    if lit.key is not None:
+        order.append(axes[("k", lit.key.id)])
+    table = table.reshape([len(qv)] * (lit.query is not None) + [len(kv)] * (lit.key is not None))
+    if len(order) == 2 and order[0] > order[1]:
+        table, order = table.T, order[::-1]
+    for axis, size in zip(order, table.shape, strict=True):
+        shape[axis] = size
+    return table.reshape(shape)
+
+
+def _grid(f: Any, axes: dict, values: dict) -> np.ndarray:
+    if isinstance(f, Literal):
+        return _truth_table(f, axes, values)
+    if isinstance(f, Truth):
+        return np.array(f.value).reshape([1] * len(axes))
+    tables = [_grid(c, axes, values) for c in f.children]
+    out = tables[0]
+    for t in tables[1:]:
+        out = (out & t) if isinstance(f, All) else (out | t)
+    return out
+
+
+def _conjuncts(f: Any) -> list[Literal]:
+    if isinstance(f, Literal):
+        return [f]
+    if isinstance(f, All):
+        return [c for c in f.children if isinstance(c, Literal)]
+    return []
+
+
+def _pair(lit: Literal) -> tuple:
+    q = lit.query.id if lit.query is not None else None
+    return (q, lit.key.id if lit.key is not None else None)
+
+
+def exclusive(a: Any, b: Any, values_of: Callable[[SOp], list], limit: int = 2_000_000) -> bool:
+    """True if formulas ``a`` and ``b`` never hold together on any value assignment.
+
+    First a cheap sufficient test: a conjunct of ``a`` and one of ``b`` over the same
+    pair of s-ops that never hold together. Then the full grid of values, if small.
+    """
+    for la in _conjuncts(a):
+        for lb in _conjuncts(b):
+            if _pair(la) == _pair(lb) and _never_both(la, lb, values_of, limit):
+                return True
+    return _never_both(a, b, values_of, limit)
+
+
+def _never_both(a: Any, b: Any, values_of: Callable[[SOp], list], limit: int) -> bool:
+    found = {**variables(a), **variables(b)}
+    try:
+        values = {var: values_of(node) for var, node in found.items()}
+    except LookupError:  # too many values to enumerate: assume they may overlap
+        return False
+    if int(np.prod([len(v) for v in values.values()] or [1])) > limit:
+        return False
+    axes = {var: i for i, var in enumerate(found)}
+    both = _grid(a, axes, values) & _grid(b, axes, values)
+    return not bool(both.any())

@@ -1,0 +1,224 @@
+"""The data an exact MLP is built from: leaves, targets, units, and the problem to solve.
+
+A *leaf* is an s-op the MLP reads (one-hot or one scalar); a *target* is the
+s-op it writes; a *unit* is one hidden ReLU with its input and output weights
+by residual-direction name. :class:`Problem` bundles a finite domain of leaf
+values with the target value at each point; :func:`check` runs units on every
+point.
+
+>>> leaf = Leaf.numerical("x", [0.0, 1.0])
+>>> p = Problem([leaf], np.array([[0], [1]]), Target.numerical("y"), [0.0, 2.0])
+>>> check(p, [Unit({"x": 2.0}, {"y": 1.0})])
+True
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Leaf", "Target", "Unit", "MLPSpec", "Problem", "check", "ONE", "BOS"]
+
+ONE, BOS = "one", "bos"
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """An s-op the MLP reads: what the residual holds per value, and how to read it."""
+
+    name: str
+    kind: str  # "cat" | "num"
+    writes: tuple[Mapping[str, float], ...]  # per value index: residual content
+    readouts: tuple[Mapping[str, float], ...]  # cat: indicator per value; num: (scalar,)
+    coords: tuple[float, ...] = ()  # num: the scalar per value index
+
+    @staticmethod
+    def categorical(name: str, labels: Sequence[Any]) -> Leaf:
+        dirs = [f"{name}:{v}" for v in labels]
+        onehots = tuple({d: 1.0} for d in dirs)
+        return Leaf(name, "cat", onehots, onehots)
+
+    @staticmethod
+    def numerical(name: str, coords: Sequence[float]) -> Leaf:
+        coords = tuple(float(c) for c in coords)
+        return Leaf(name, "num", tuple({name: c} for c in coords), ({name: 1.0},), coords)
+
+    @property
+    def size(self) -> int:
+        return len(self.writes)
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "cat" | "num"
+    directions: tuple[str, ...]
+
+    @staticmethod
+    def categorical(directions: Sequence[str]) -> Target:
+        return Target("cat", tuple(directions))
+
+    @staticmethod
+    def numerical(direction: str) -> Target:
+        return Target("num", (direction,))
+
+
+@dataclass(frozen=True)
+class Unit:
+    w_in: Mapping[str, float]
+    w_out: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class MLPSpec:
+    units: tuple[Unit, ...]
+    strategy: str
+
+
+class _Acc:
+    """A unit under construction: weights accumulate by direction name."""
+
+    def __init__(self) -> None:
+        self.w_in: dict[str, float] = defaultdict(float)
+        self.w_out: dict[str, float] = defaultdict(float)
+
+    def read(self, readout: Mapping[str, float], scale: float) -> _Acc:
+        for d, w in readout.items():
+            self.w_in[d] += scale * w
+        return self
+
+    def bias(self, b: float) -> _Acc:
+        self.w_in[ONE] += b
+        return self
+
+    def write(self, out: Mapping[str, float], scale: float = 1.0) -> _Acc:
+        for d, w in out.items():
+            self.w_out[d] += scale * w
+        return self
+
+    def done(self) -> Unit:
+        return Unit(
+            {d: w for d, w in self.w_in.items() if w != 0.0},
+            {d: w for d, w in self.w_out.items() if w != 0.0},
+        )
+
+
+@dataclass
+class Problem:
+    leaves: list[Leaf]
+    codes: np.ndarray  # [points, leaves] value index per leaf
+    target: Target
+    out: list[Any]  # cat: output index per point; num: float per point
+    cache: dict = field(default_factory=dict)
+
+    def vector(self, state: Any) -> dict[str, float]:
+        if self.target.kind == "cat":
+            return {self.target.directions[state]: 1.0}
+        return {self.target.directions[0]: float(state)} if state != 0 else {}
+
+    def delta(self, old: Any, new: Any) -> dict[str, float]:
+        if self.target.kind == "cat":
+            return {self.target.directions[new]: 1.0, self.target.directions[old]: -1.0}
+        return {self.target.directions[0]: float(new) - float(old)}
+
+    def writes(self) -> tuple[list[str], list[np.ndarray]]:
+        """Per leaf, the residual content of each value: [values, directions]."""
+        if "writes" not in self.cache:
+            dirs = sorted({d for leaf in self.leaves for w in leaf.writes for d in w} | {ONE})
+            index = {d: i for i, d in enumerate(dirs)}
+            tables = []
+            for leaf in self.leaves:
+                table = np.zeros((leaf.size, len(dirs)))
+                for v, w in enumerate(leaf.writes):
+                    for d, c in w.items():
+                        table[v, index[d]] = c
+                tables.append(table)
+            self.cache["writes"] = (dirs, tables)
+        return self.cache["writes"]
+
+
+# ---------------------------------------------------------------- checking
+
+
+def _matrices(p: Problem, units: Sequence[Unit]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Per leaf: value -> pre-activation contribution [values, units]; bias; W_out."""
+    dirs, tables = p.writes()
+    index = {d: i for i, d in enumerate(dirs)}
+    outs = {d: i for i, d in enumerate(p.target.directions)}
+    w_in = np.zeros((len(dirs), len(units)))  # [directions, units]
+    w_out = np.zeros((len(units), len(outs)))  # [units, outputs]
+    for u, unit in enumerate(units):
+        for d, w in unit.w_in.items():
+            if d in index:
+                w_in[index[d], u] = w
+        for d, w in unit.w_out.items():
+            w_out[u, outs[d]] = w
+    return [t @ w_in for t in tables], w_in[index[ONE]], w_out
+
+
+def check(p: Problem, units: Sequence[Unit], chunk: int = 65536) -> bool:
+    """True if the units compute the target exactly (to 1e-6) on every domain point."""
+    parts, bias, w_out = _matrices(p, units)
+    out = np.asarray(p.out, dtype=np.float64 if p.target.kind == "num" else np.int64)
+    scale = max(1.0, float(np.abs(out).max(initial=0))) if p.target.kind == "num" else 1.0
+    for start in range(0, len(p.codes), chunk):
+        codes = p.codes[start : start + chunk]
+        pre = bias + sum(part[codes[:, k]] for k, part in enumerate(parts))  # [points, units]
+        got = np.maximum(pre, 0.0) @ w_out  # [points, outputs]
+        if p.target.kind == "cat":
+            want = np.eye(w_out.shape[1])[out[start : start + chunk]]
+        else:
+            want = out[start : start + chunk, None]
+        if np.abs(got - want).max(initial=0.0) > 1e-6 * scale:
+            return False
+    return True
+
+
+def _ids(values: np.ndarray) -> np.ndarray:
+    """Dense integer ids for the rows (or items) of ``values``."""
+    if values.ndim == 1:
+        return np.unique(values, return_inverse=True)[1].reshape(-1)
+    if values.shape[1] == 0 or len(values) == 0:
+        return np.zeros(len(values), dtype=np.int64)
+    values = values - values.min(axis=0)
+    sizes = values.max(axis=0) + 1
+    if float(np.prod(sizes.astype(np.float64))) < 2.0**62:  # one mixed-radix int per row
+        key = np.zeros(len(values), dtype=np.int64)
+        for col, size in zip(values.T, sizes, strict=True):
+            key = key * int(size) + col
+        return np.unique(key, return_inverse=True)[1].reshape(-1)
+    return np.unique(values, axis=0, return_inverse=True)[1].reshape(-1)
+
+
+def _out_ids(p: Problem) -> np.ndarray:
+    if "out_ids" not in p.cache:
+        if p.target.kind == "cat":
+            p.cache["out_ids"] = np.asarray(p.out, dtype=np.int64)
+        else:
+            p.cache["out_ids"] = _ids(np.round(np.asarray(p.out, dtype=np.float64), 12))
+    return p.cache["out_ids"]
+
+
+def _classes(p: Problem, k: int) -> np.ndarray:
+    """Class id per value of leaf ``k``: values the function treats alike share one."""
+    others = _ids(np.delete(p.codes, k, axis=1))
+    rows = np.unique(np.stack([p.codes[:, k], others, _out_ids(p)], axis=1), axis=0)
+    bounds = np.flatnonzero(np.diff(rows[:, 0])) + 1
+    ids: dict[bytes, int] = {}
+    out = np.full(p.leaves[k].size, -1, dtype=np.int64)
+    for chunk in np.split(rows, bounds):
+        out[chunk[0, 0]] = ids.setdefault(chunk[:, 1:].tobytes(), len(ids))
+    missing = out < 0
+    out[missing] = len(ids) + np.arange(int(missing.sum()))
+    return out
+
+
+def _class_readout(leaf: Leaf, classes: np.ndarray, c: int) -> dict[str, float]:
+    acc: dict[str, float] = defaultdict(float)
+    for v in np.flatnonzero(classes == c):
+        for d, w in leaf.readouts[v].items():
+            acc[d] += w
+    return acc

@@ -1,0 +1,66 @@
+"""The reference forward pass in numpy (float32 or float64).
+
+>>> import numpy as np
+>>> softmax(np.array([[0.0, 0.0]]))
+array([[0.5, 0.5]])
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import CompiledModel
+
+__all__ = ["run_numpy", "softmax"]
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, max-subtracted (``-inf`` entries get weight 0)."""
+    shifted = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _attention(x: np.ndarray, w: dict, prefix: str, causal: bool) -> np.ndarray:
+    b, n, d = x.shape
+    h, _, e = w[prefix + "W_Q"].shape
+    proj = [w[prefix + name].transpose(1, 0, 2).reshape(d, h * e) for name in ("W_Q", "W_K", "W_V")]
+    bias = [w[prefix + name].reshape(h * e) for name in ("b_Q", "b_K", "b_V")]
+    qkv = x @ np.concatenate(proj, axis=1) + np.concatenate(
+        bias
+    )  # [batch, pos, 3 * heads * d_head]
+    q, k, v = qkv.reshape(b, n, 3, h, e).transpose(
+        2, 0, 3, 1, 4
+    )  # each [batch, heads, pos, d_head]
+    scores = q @ k.transpose(0, 1, 3, 2)  # [batch, heads, query, key]
+    if causal:
+        scores = np.where(np.tril(np.ones((n, n), dtype=bool)), scores, -np.inf)
+    z = softmax(scores) @ v  # [batch, heads, pos, d_head]
+    out = z.transpose(0, 2, 1, 3).reshape(b, n, h * e) @ w[prefix + "W_O"].reshape(h * e, d)
+    return out + w[prefix + "b_O"]
+
+
+def _mlp(x: np.ndarray, w: dict, prefix: str) -> np.ndarray:
+    hidden = np.maximum(x @ w[prefix + "W_in"] + w[prefix + "b_in"], 0)  # [batch, pos, d_mlp]
+    return hidden @ w[prefix + "W_out"] + w[prefix + "b_out"]
+
+
+def run_numpy(
+    model: CompiledModel, ids: np.ndarray, dtype: np.dtype, cache: dict | None
+) -> np.ndarray:
+    w = model.weights(dtype)
+    n = ids.shape[1]
+    x = w["embed.W_E"][ids] + w["pos_embed.W_pos"][:n]  # [batch, pos, d_model]
+    for i, block in enumerate(model.blocks):
+        if cache is not None:
+            cache[f"resid_pre.{i}"] = x
+        if block.attn.n_heads:
+            x = x + _attention(x, w, f"blocks.{i}.attn.", model.causal)
+        if block.mlp.d_mlp:
+            x = x + _mlp(x, w, f"blocks.{i}.mlp.")
+    if cache is not None:
+        cache["resid_final"] = x
+    return x @ w["unembed.W_U"] + w["unembed.b_U"]  # [batch, pos, d_out]

@@ -1,0 +1,35 @@
+"""``rasplab compile``: report, JSON, saving, and blockers reported as errors."""
+
+import json
+
+from rasplab.cli.main import main
+from rasplab.model.io import load
+
+
+def test_compile_library_program_text(capsys):
+    assert main(["compile", "lib:reverse", "--max-len", "8", "--verify", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "heads per layer: [1, 1]" in out and "20/20" in out
+
+
+def test_compile_json_and_save(tmp_path, capsys):
+    path = tmp_path / "hist.npz"
+    args = ["compile", "lib:hist", "--vocab", "a,b", "--max-len", "6", "-o", str(path), "--json"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["layers"] == 1 and data["saved"] == str(path)
+    assert load(path).info is not None
+
+
+def test_compile_file_program_needs_vocab(tmp_path, capsys):
+    src = tmp_path / "p.py"
+    src.write_text("from rasplab import tokens\nup = tokens.map(str.upper).named('up')\n")
+    assert main(["compile", f"{src}:up", "--max-len", "4"]) == 1
+    assert "--vocab" in capsys.readouterr().err
+    assert main(["compile", f"{src}:up", "--vocab", "a,b", "--max-len", "4"]) == 0
+
+
+def test_causal_refusal_is_a_clean_error(capsys):
+    assert main(["compile", "lib:reverse", "--max-len", "6", "--causal"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err

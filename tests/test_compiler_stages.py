@@ -1,0 +1,89 @@
+"""Each compiler stage on its own: value sets, selector scores, rewrites, exact MLPs, report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rasplab import aggregate, indices, length, select, selector_width, tokens
+from rasplab.compiler import cli_summary
+from rasplab.compiler.lower import lower
+from rasplab.compiler.mlp import Leaf, Target, synthesize
+from rasplab.compiler.selectors import construct, formula
+from rasplab.compiler.value_sets import infer
+from rasplab.model import load
+
+
+def test_value_sets_are_per_position_and_exact():
+    opp = length - indices - 1
+    vs = infer(opp, "ab", 5)
+    assert [len(vs.at(opp, i)) for i in range(5)] == [5, 4, 3, 2, 1]
+    prefix_mean = aggregate(select(indices, indices, "<="), tokens.map(lambda t: t == "a") * 1)
+    vs = infer(prefix_mean, "ab", 4, lambda *a: "mean")
+    assert sorted(vs.at(prefix_mean, 1)) == [0, 0.5, 1]
+
+
+def test_counts_start_at_one_when_the_query_selects_itself():
+    hist = selector_width(select(tokens, tokens, "=="))
+    assert min(infer(hist, "ab", 4).union(hist)) == 1
+
+
+def test_scores_for_and_or_not():
+    same_pair = select(tokens, tokens, "<") | select(tokens, tokens, "==")
+    score = construct(formula(same_pair), lambda a, b: False)
+    assert len(score.terms) == 1 and score.exact_top  # one merged literal
+    both = same_pair & ~select(indices, indices, ">")
+    assert construct(formula(both), lambda a, b: False).top == 2.0
+
+
+def test_split_and_any_rewrites():
+    earlier = select(tokens, tokens, "<") | (
+        select(tokens, tokens, "==") & select(indices, indices, "<")
+    )
+    width = selector_width(earlier)
+    low = lower(width, infer(width, "ab", 6))
+    assert any("parts" in n for n in low.notes) and low.count_scales
+    flag = selector_width(select(tokens, tokens, "==") & select(indices, indices, "<")) > 0
+    low = lower(flag, infer(flag, "ab", 6))
+    assert any("0 or 1" in n for n in low.notes)
+
+
+def test_width_decoding_mlp_is_exact_at_128():
+    n = 128
+    xs = [n / (n + w) for w in range(n + 1)]
+    leaf = Leaf.numerical("x", xs)
+    spec = synthesize(
+        [leaf],
+        np.arange(n + 1)[:, None],
+        Target.categorical([f"w:{w}" for w in range(n + 1)]),
+        list(range(n + 1)),
+    )
+    assert spec is not None and spec.strategy == "axis"
+    assert len(spec.units) <= 2 * n + 3
+
+
+def test_lookup_and_linear():
+    leaf = Leaf.categorical("t", "abc")
+    spec = synthesize(
+        [leaf], np.array([[0], [1], [2]]), Target.categorical(["o:x", "o:y"]), [0, 1, 1]
+    )
+    assert spec.strategy == "linear" and len(spec.units) == 2
+
+
+def test_cli_summary_text_json_and_file(tmp_path):
+    hist = selector_width(select(tokens, tokens, "==")).named("hist")
+    text = cli_summary(hist, "abc", 6, verify=30)
+    assert "program: hist" in text and "verified: 30/30" in text and "parameters:" in text
+    out = tmp_path / "hist.safetensors"
+    data = json.loads(cli_summary(hist, "abc", 6, verify=10, output=out, as_json=True))
+    assert data["layers"] == 1 and data["saved"] == str(out)
+    assert load(out)("aba") == [2, 1, 2]
+
+
+def test_cli_summary_refuses_with_the_blockers():
+    from rasplab.errors import CompileError
+
+    with pytest.raises(CompileError, match="blocker"):
+        cli_summary(length, "ab", 4, causal=True)
