@@ -13,6 +13,8 @@ browser); HTML pages inline that SVG; PNG needs the optional ``png`` extra.
   analysis, the graph and, given an input, the execution view and values.
 * ``text_view(program, input)``: the execution view for a terminal.
 * ``save(path, program, input=None, kind=...)``: the format from the suffix.
+* ``draw_residual(model, input, format=...)``: a compiled model's residual
+  stream on an input, as heatmaps by named direction, stage by stage.
 
 >>> from rasplab.library import sort
 >>> svg = draw(sort(), "cab", kind="execution")
@@ -31,11 +33,13 @@ from ..errors import RaspError
 from ..evaluate import evaluate
 from ..evaluate.trace import Trace
 from ..lang.nodes import Node
+from ..model.model import CompiledModel
 from . import jupyter
 from .execution import execution_svg
 from .graph import graph_svg, to_dot
 from .html import page, report
 from .png import MissingExtraError, svg_to_png
+from .residual import residual_svg
 from .table import values_svg
 from .text import grid_text, trace_text
 
@@ -49,6 +53,8 @@ __all__ = [
     "graph_svg",
     "execution_svg",
     "values_svg",
+    "residual_svg",
+    "draw_residual",
     "svg_to_png",
     "grid_text",
     "jupyter",
@@ -142,3 +148,34 @@ def save(
     else:
         path.write_text(picture, encoding="utf-8")
     return path
+
+
+def draw_residual(
+    model: CompiledModel,
+    input: Any,
+    *,
+    format: str = "svg",
+    which: str = "nonzero",
+    scale: float = 1.0,
+) -> str | bytes:
+    """A compiled model's residual stream on ``input``: SVG or HTML text, or PNG bytes.
+
+    One heatmap per stage (the embedding, then after each attention and MLP
+    sublayer); ``which="all"`` also shows directions that stay zero.
+
+    >>> from rasplab.compiler import compile_program
+    >>> from rasplab.library import sort
+    >>> model = compile_program(sort(), vocab="abc", max_seq_len=4, verify=0)
+    >>> html = draw_residual(model, "cab", format="html")
+    >>> html.startswith("<!DOCTYPE html>"), html.count('class="stage"')
+    (True, 5)
+    """
+    if format not in FORMATS:
+        raise DrawError(f"unknown picture format {format!r}; use one of {', '.join(FORMATS)}")
+    svg = residual_svg(model, input, which=which)
+    if format == "svg":
+        return svg
+    if format == "png":
+        return svg_to_png(svg, scale)
+    name = model.info.get("program", "model")
+    return page(f"{name}: residual stream", [("residual stream", svg)])

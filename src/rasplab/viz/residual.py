@@ -1,0 +1,537 @@
+"""The residual stream of a compiled model on one input, as heatmaps by named direction.
+
+One panel per stage: the embedding, then the stream after each layer's
+attention and after its MLP (a sublayer a layer does not have is left
+out). Rows are the model's named directions (``tokens:a``, ``indices:3``,
+``length``), grouped by the s-op that owns them, the group's name at the
+left; columns are positions, BOS first, each headed by its input token.
+Positive values are blue, negative ones red, deeper for larger magnitudes;
+zero is blank. Values are printed in the cells where they fit, and the
+cells a sublayer changed are outlined in dark ink.
+
+Only directions that are non-zero somewhere on this input are shown
+unless ``which="all"``. Groups carry ``data-*`` attributes so the
+picture can be checked by a program: one ``<g class="stage">`` per panel
+(``data-stage`` is ``embed``, ``attn`` or ``mlp``; ``data-layer`` counts
+from 1 like the execution view, ``data-block`` from 0 like the weights);
+inside it one ``<g class="cells">``, translated to the grid's corner and
+carrying ``data-cell="WIDTH HEIGHT"``, holds a rectangle for each non-zero
+or changed cell (zero cells show the white panel beneath). Each line of
+panels starts with a ``<g class="labels">``: one ``<g class="group"
+data-sop=...>`` per s-op and one ``<text class="direction">`` per row.
+
+>>> from rasplab.compiler import compile_program
+>>> from rasplab.library import reverse
+>>> model = compile_program(reverse(), vocab="abc", max_seq_len=4, verify=0)
+>>> stages, output = residual_stages(model, "abc")
+>>> [s.title for s in stages], output
+(['embedding', 'layer 1 · attention', 'layer 1 · MLP', 'layer 2 · attention'], ['c', 'b', 'a'])
+>>> svg = residual_svg(model, "abc")
+>>> svg.startswith("<svg"), svg.count('class="stage"')
+(True, 4)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import RaspError
+from ..model.model import MLP, Attention, Block, CompiledModel
+from .labels import cell, plural, sequence_text
+from .svg import FONT_SIZE, MUTED, Canvas, escape, num, text_width
+
+__all__ = [
+    "residual_svg",
+    "residual_stages",
+    "Stage",
+    "direction_groups",
+    "value_fill",
+    "value_text",
+    "TOLERANCE",
+    "ZERO",
+]
+
+TOLERANCE = 1e-6  # smaller magnitudes count as zero (the float noise of exact weights)
+MAX_WIDTH = 1400  # panels wrap onto a new line past this width...
+MAX_HEIGHT = 16000  # ...unless the picture would get taller than this
+MARGIN = 12
+GAP = 18  # between panels, and between the labels and the first panel
+ROW = 14  # height of one direction's row
+SMALL = FONT_SIZE - 1  # labels and column headers
+TINY = FONT_SIZE - 2  # values in cells
+MIN_CELL, MAX_CELL = 22, 34
+PANEL_HEAD = 34  # a panel's title and subtitle, above its column headers
+HEADER = 78  # the picture's title, info line and legend
+POS_LIGHT, POS_DARK = (222, 235, 247), (33, 102, 172)
+NEG_LIGHT, NEG_DARK = (253, 219, 199), (178, 24, 43)
+ZERO = "#ffffff"
+CHANGED = "#222222"
+SEPARATOR = "#bbbbbb"
+
+
+# ------------------------------------------------------------------ the numbers
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The residual stream ``values[position, direction]`` after one step of the model.
+
+    ``kind`` is ``embed``, ``attn`` or ``mlp``; ``block`` is the weights' block
+    index (``-1`` for the embedding); ``heads`` names what an attention
+    sublayer's heads compute.
+    """
+
+    kind: str
+    block: int
+    values: np.ndarray
+    heads: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        if self.kind == "embed":
+            return "embedding"
+        return f"layer {self.block + 1} · {'attention' if self.kind == 'attn' else 'MLP'}"
+
+
+def _no_attention(d: int) -> Attention:
+    z = np.zeros
+    empty = z((0, d, 0))
+    return Attention(empty, empty, empty, z((0, 0, d)), z((0, 0)), z((0, 0)), z((0, 0)), z(d))
+
+
+def _no_mlp(d: int) -> MLP:
+    return MLP(np.zeros((d, 0)), np.zeros(0), np.zeros((0, d)), np.zeros(d))
+
+
+def _halves(model: CompiledModel) -> CompiledModel:
+    """The same model with every block split in two: its attention, then its MLP."""
+    attn_only, mlp_only = _no_attention(model.d_model), _no_mlp(model.d_model)
+    blocks = []
+    for block in model.blocks:
+        blocks += [Block(block.attn, mlp_only), Block(attn_only, block.mlp)]
+    return dataclasses.replace(model, blocks=tuple(blocks))
+
+
+def residual_stages(model: CompiledModel, input: Any) -> tuple[list[Stage], list[Any]]:
+    """Every stage of the residual stream on ``input`` (float64), and the decoded output.
+
+    The stages come from the model's own forward pass, run on a copy whose
+    blocks are split into their attention and MLP halves, so the stream
+    between the two halves is recorded too.
+    """
+    halves = _halves(model)
+    cache: dict[str, np.ndarray] = {}
+    logits = halves.forward(model.encode(input)[None], np.float64, cache)
+    stream = [cache[f"resid_pre.{i}"][0] for i in range(len(halves.blocks))]
+    stream.append(cache["resid_final"][0])
+    stages = [Stage("embed", -1, stream[0])]
+    for i, block in enumerate(model.blocks):
+        if block.attn.n_heads:
+            stages.append(Stage("attn", i, stream[2 * i + 1], tuple(block.attn.names)))
+        if block.mlp.d_mlp:
+            stages.append(Stage("mlp", i, stream[2 * i + 2]))
+    return stages, model.decode(logits)[0]
+
+
+def group_of(direction: str) -> str:
+    """The s-op a direction belongs to: the name before its first ``:``.
+
+    >>> group_of("tokens:a"), group_of("length"), group_of("sort::")
+    ('tokens', 'length', 'sort')
+    """
+    return direction.split(":", 1)[0]
+
+
+def direction_groups(directions: tuple[str, ...], keep: list[int]) -> list[tuple[str, list[int]]]:
+    """The kept direction indices in groups by s-op, groups in order of first appearance.
+
+    >>> direction_groups(("bos", "one", "x:1", "y", "x:2"), [0, 2, 3, 4])
+    [('bos', [0]), ('x', [2, 4]), ('y', [3])]
+    """
+    groups: dict[str, list[int]] = {}
+    for i in keep:
+        groups.setdefault(group_of(directions[i]), []).append(i)
+    return list(groups.items())
+
+
+def value_text(value: float) -> str:
+    """A value short enough for a cell: whole numbers plain, others with two decimals.
+
+    >>> [value_text(v) for v in (1.0, -2.0000001, 1 / 3, -0.5, 0.004, 12.25)]
+    ['1', '-2', '.33', '-.5', '4e-03', '12.2']
+    """
+    if abs(value - round(value)) < 0.005 and abs(value) >= 0.5:
+        return str(int(round(value)))
+    if abs(value) < 0.005:
+        return f"{value:.0e}"
+    text = f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}".rstrip("0")
+    return text.replace("0.", ".", 1) if abs(value) < 1 else text
+
+
+def _blend(light: tuple[int, ...], dark: tuple[int, ...], t: float) -> str:
+    r, g, b = (round(lo + (hi - lo) * t) for lo, hi in zip(light, dark, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def value_fill(value: float, scale: float, tol: float = TOLERANCE) -> str:
+    """A cell's colour: white at zero, blue above it, red below, deepest at ``±scale``.
+
+    >>> value_fill(0.0, 1), value_fill(1.0, 1), value_fill(-1.0, 1), value_fill(0.5, 2)
+    ('#ffffff', '#2166ac', '#b2182b', '#afcae4')
+    """
+    if abs(value) < tol:
+        return ZERO
+    t = min(1.0, abs(value) / scale)
+    return _blend(POS_LIGHT, POS_DARK, t) if value > 0 else _blend(NEG_LIGHT, NEG_DARK, t)
+
+
+def _scale(values: np.ndarray, tol: float) -> float:
+    """Where colours are deepest: the median non-zero magnitude (1 in a one-hot stream).
+
+    Larger values get the deepest colour too; their cells print the number.
+
+    >>> _scale(np.array([0, 1, 1, -1, 8, 1e-9]), 1e-6)
+    1.0
+    """
+    mags = np.abs(values[np.abs(values) >= tol])
+    return float(np.median(mags)) if mags.size else 1.0
+
+
+# ------------------------------------------------------------------ the layout
+
+
+@dataclass
+class Grid:
+    """The shared geometry of every panel: rows, columns, cell size, header height."""
+
+    groups: list[tuple[str, list[int]]]
+    headers: list[str]
+    cell_w: int
+    turned: bool  # column headers read upwards
+    header_h: float
+    group_w: float
+    label_w: float
+
+    @property
+    def rows(self) -> list[int]:
+        return [i for _, members in self.groups for i in members]
+
+    @property
+    def grid_w(self) -> float:
+        return len(self.headers) * self.cell_w
+
+    @property
+    def grid_h(self) -> float:
+        return len(self.rows) * ROW
+
+    @property
+    def labels_w(self) -> float:
+        return self.group_w + self.label_w
+
+    @property
+    def top(self) -> float:
+        """The grid's top edge, below the panel title and the column headers."""
+        return PANEL_HEAD + self.header_h
+
+
+def _grid(
+    model: CompiledModel, input: Any, stages: list[Stage], keep: list[int], tol: float
+) -> Grid:
+    groups = direction_groups(model.directions, keep)
+    tokens = list(input)
+    headers = ["bos"] + [cell(t, 6) for t in tokens]
+    shown = np.concatenate([s.values[:, keep].ravel() for s in stages])
+    texts = {value_text(v) for v in shown[np.abs(shown) >= tol].tolist()}
+    widest_value = max((text_width(t, TINY) for t in texts), default=0)
+    cell_w = min(MAX_CELL, max(MIN_CELL, math.ceil(widest_value + 4)))
+    widest_header = max(text_width(h, SMALL) for h in headers)
+    turned = widest_header > cell_w - 2
+    header_h = math.ceil(widest_header + 6) if turned else ROW + 2
+    names = [g for g, members in groups if _labelled(g, members, model.directions)]
+    group_w = max((text_width(g, SMALL) for g in names), default=0) + 10
+    label_w = max((text_width(model.directions[i], SMALL) for i in keep), default=0) + 6
+    return Grid(groups, headers, cell_w, turned, header_h, group_w, label_w)
+
+
+def _labelled(name: str, members: list[int], directions: tuple[str, ...]) -> bool:
+    """Whether a group shows its name: not when its one row already has that name.
+
+    >>> _labelled("length", [3], ("bos", "one", "x:1", "length"))
+    False
+    """
+    return not (len(members) == 1 and directions[members[0]] == name)
+
+
+def _panel_width(grid: Grid, stage: Stage) -> float:
+    return max(grid.grid_w, text_width(stage.title, FONT_SIZE) + 2)
+
+
+def _lines(grid: Grid, stages: list[Stage]) -> list[list[Stage]]:
+    """Stages in lines of panels: as many as fit in ``MAX_WIDTH`` (at least one), or
+    more where that would make the picture taller than ``MAX_HEIGHT``."""
+    widest = GAP + max(_panel_width(grid, s) for s in stages)
+    fits = max(1, int((MAX_WIDTH - grid.labels_w) // widest))
+    max_lines = max(1, int(MAX_HEIGHT // (grid.top + grid.grid_h + GAP)))
+    per_line = max(fits, math.ceil(len(stages) / max_lines))
+    return [stages[i : i + per_line] for i in range(0, len(stages), per_line)]
+
+
+def _line_width(grid: Grid, line: list[Stage]) -> float:
+    return grid.labels_w + sum(GAP + _panel_width(grid, s) for s in line)
+
+
+# ------------------------------------------------------------------ drawing
+
+
+def _fit(text: str, width: float, size: float) -> str:
+    """``text`` cut short with ``…`` to fit ``width`` pixels at ``size``.
+
+    >>> _fit("writes: alpha, beta", 80, 10)
+    'writes: alp…'
+    """
+    if text_width(text, size) <= width:
+        return text
+    keep = max(0, int(width / text_width("x", size)) - 1)
+    return text[:keep] + "…"
+
+
+def _subtitle(stage: Stage, before: Stage | None, directions: tuple[str, ...], tol: float) -> str:
+    """What a stage adds: the heads' s-ops, or the s-ops an MLP changed at a token."""
+    if before is None:
+        return "tokens + positions"
+    if stage.kind == "attn":
+        return "heads: " + ", ".join(stage.heads)
+    moved = np.abs(stage.values[1:] - before.values[1:]).max(axis=0, initial=0) >= tol
+    groups = dict.fromkeys(group_of(directions[i]) for i in np.flatnonzero(moved))
+    if groups:
+        return "writes: " + ", ".join(groups)
+    at_bos = np.abs(stage.values[0] - before.values[0]).max(initial=0) >= tol
+    return "changes only bos" if at_bos else "changes nothing"
+
+
+def _draw_labels(c: Canvas, model: CompiledModel, grid: Grid, hidden: Counter) -> None:
+    """Group names (with a bracket) and direction names, left of a line of panels."""
+    with c.group(class_="labels", font_size=SMALL):
+        y = grid.top
+        for name, members in grid.groups:
+            _draw_group(c, model, grid, name, members, hidden.get(name, 0), y)
+            y += len(members) * ROW
+
+
+def _draw_group(
+    c: Canvas,
+    model: CompiledModel,
+    grid: Grid,
+    name: str,
+    members: list[int],
+    hidden: int,
+    y: float,
+) -> None:
+    with c.group(class_="group", **{"data-sop": name, "data-rows": len(members)}):
+        if _labelled(name, members, model.directions):
+            c.text(0, y + ROW - 4, name, bold=True)
+            bracket = grid.group_w - 5
+            c.line(bracket, y + 2, bracket, y + len(members) * ROW - 2, stroke=SEPARATOR)
+        if hidden and len(members) > 1:
+            c.text(0, y + 2 * ROW - 4, f"{len(members)} of {len(members) + hidden}", fill=MUTED)
+        for k, i in enumerate(members):
+            base = num(y + (k + 1) * ROW - 4)
+            c.parts.append(
+                f'<text class="direction" x="{num(grid.labels_w)}" y="{base}"'
+                f' text-anchor="end">{escape(model.directions[i])}</text>'
+            )
+
+
+def _draw_headers(c: Canvas, grid: Grid) -> None:
+    """The column headers: ``bos``, then the input tokens; turned upwards when wide."""
+    with c.group(class_="positions", text_anchor="start" if grid.turned else "middle"):
+        for k, text in enumerate(grid.headers):
+            cx = (k + 0.5) * grid.cell_w
+            fill = MUTED if k == 0 else None
+            if grid.turned:
+                c.text(cx + SMALL * 0.35, grid.top - 4, text, fill=fill, rotate=True)
+            else:
+                c.text(cx, grid.top - 5, text, fill=fill)
+
+
+def _cell_rect(x: float, y: float, w: float, fill: str, stroke: str) -> str:
+    return (
+        f'<rect x="{num(x)}" y="{num(y)}" width="{num(w)}" height="{ROW}"'
+        f' fill="{fill}" stroke="{stroke}"/>'
+    )
+
+
+def _draw_cells(
+    c: Canvas, grid: Grid, stage: Stage, before: Stage | None, scale: float, tol: float
+) -> None:
+    """One rectangle per non-zero or changed cell, unchanged ones first; then the values."""
+    values = stage.values[:, grid.rows].T  # [row, position]
+    changed = np.zeros_like(values, dtype=bool)
+    if before is not None:
+        changed = np.abs(values - before.values[:, grid.rows].T) >= tol
+    w, frame = grid.cell_w, f"{grid.cell_w} {ROW}"
+    parts = [f'<g class="cells" transform="translate(0,{num(grid.top)})" data-cell="{frame}">']
+    parts.append(_frame(grid))
+    texts = []
+    for outline in (False, True):
+        for r, k in zip(*np.nonzero((np.abs(values) >= tol) | changed), strict=True):
+            if changed[r, k] != outline:
+                continue
+            v = float(values[r, k])
+            fill = value_fill(v, scale, tol)
+            parts.append(_cell_rect(k * w, r * ROW, w, fill, CHANGED if outline else ZERO))
+            text = value_text(v) if abs(v) >= tol else ""
+            if text and text_width(text, TINY) <= w - 3:
+                colour = ZERO if abs(v) > 0.55 * scale else None
+                texts.append(_value(k * w + w / 2, (r + 1) * ROW - 4, text, colour))
+    parts += [f'<g text-anchor="middle" font-size="{TINY}">', *texts, "</g>", "</g>"]
+    c.parts.append("\n".join(parts))
+
+
+def _frame(grid: Grid) -> str:
+    return (
+        f'<rect class="frame" x="0" y="0" width="{num(grid.grid_w)}" height="{num(grid.grid_h)}"'
+        f' fill="{ZERO}" stroke="#cccccc"/>'
+    )
+
+
+def _value(x: float, y: float, text: str, colour: str | None) -> str:
+    fill = f' fill="{colour}"' if colour else ""
+    return f'<text x="{num(x)}" y="{num(y)}"{fill}>{escape(text)}</text>'
+
+
+def _draw_separators(c: Canvas, grid: Grid) -> None:
+    """Lines between the groups, across the grid."""
+    y = grid.top
+    for _, members in grid.groups[:-1]:
+        y += len(members) * ROW
+        c.line(0, y, grid.grid_w, y, stroke=SEPARATOR)
+
+
+def _draw_panel(
+    c: Canvas,
+    model: CompiledModel,
+    grid: Grid,
+    stages: tuple[Stage, Stage | None],
+    x: float,
+    scale: float,
+    tol: float,
+) -> None:
+    """One stage's heatmap, its title and subtitle above, with its left edge at ``x``."""
+    stage, before = stages
+    layer = 0 if stage.kind == "embed" else stage.block + 1
+    attrs = {"data-stage": stage.kind, "data-layer": layer, "data-block": stage.block}
+    width = _panel_width(grid, stage)
+    with c.translated(x, 0, class_="stage", **attrs):
+        c.title(f"{stage.title}: the residual stream after it")
+        c.text(0, 13, stage.title, bold=True)
+        subtitle = _subtitle(stage, before, model.directions, tol)
+        c.text(0, 27, _fit(subtitle, width, SMALL), fill=MUTED, size=SMALL)
+        with c.group(font_size=SMALL):
+            _draw_headers(c, grid)
+        _draw_cells(c, grid, stage, before, scale, tol)
+        _draw_separators(c, grid)
+
+
+def _draw_legend(c: Canvas, x: float, y: float, scale: float, tol: float) -> float:
+    """Swatches from ``-scale`` to ``+scale``, a changed cell's outline, notes; the right end."""
+    with c.group(class_="legend", font_size=SMALL):
+        x = _legend_text(c, x, y, f"value {value_text(-scale)}")
+        for v in np.linspace(-scale, scale, 7):
+            c.rect(x, y - 10, 13, 12, fill=value_fill(v, scale, tol), stroke="#cccccc")
+            x += 13
+        x = _legend_text(c, x + 4, y, value_text(scale)) + 12
+        c.rect(x, y - 10, 13, 12, fill=ZERO, stroke=CHANGED)
+        return _legend_text(c, x + 18, y, LEGEND.format(tol=tol))
+
+
+def _legend_text(c: Canvas, x: float, y: float, text: str) -> float:
+    c.text(x, y, text, fill=MUTED)
+    return x + text_width(text, SMALL) + 4
+
+
+LEGEND = "changed by this sublayer · blank: zero (|v| < {tol:g}) · colours deepest from ± the ends"
+
+
+def _header(model: CompiledModel, input: Any, output: list[Any], keep: list[int]) -> list[str]:
+    """The title and the info line."""
+    name = model.info.get("program", "model")
+    tokens = sequence_text(list(input), 60)
+    title = f"{name}, compiled: residual stream on {tokens} → {sequence_text(output, 60)}"
+    d = model.d_model
+    shown = "all shown" if len(keep) == d else f"{len(keep)} non-zero on this input shown"
+    info = (
+        f"{plural(model.n_layers, 'layer')}, heads per layer {list(model.heads_per_layer)},"
+        f" d_model {d} ({shown}); columns: positions, bos first"
+    )
+    return [title, info]
+
+
+def _kept(stages: list[Stage], which: str, tol: float) -> list[int]:
+    if which not in ("nonzero", "all"):
+        raise RaspError(f"which must be 'nonzero' or 'all', got {which!r}")
+    d = stages[0].values.shape[1]
+    if which == "all":
+        return list(range(d))
+    peak = np.max([np.abs(s.values).max(axis=0) for s in stages], axis=0)
+    return [i for i in range(d) if peak[i] >= tol]
+
+
+def residual_svg(
+    model: CompiledModel, input: Any, *, which: str = "nonzero", tol: float = TOLERANCE
+) -> str:
+    """The residual stream of ``model`` on ``input`` as an SVG document (a string).
+
+    ``input`` is a sequence of tokens (a string is one token per character).
+    ``which="all"`` shows every direction, also those zero everywhere; values
+    smaller than ``tol`` count as zero.
+    """
+    stages, output = residual_stages(model, input)
+    keep = _kept(stages, which, tol)
+    grid = _grid(model, input, stages, keep, tol)
+    scale = _scale(np.stack([s.values[:, keep] for s in stages]), tol)
+    lines = _lines(grid, stages)
+    title, info = _header(model, input, output, keep)
+    legend_w = _draw_legend(Canvas(), 0, 0, scale, tol)
+    widths = [text_width(title, FONT_SIZE + 3), text_width(info), legend_w]
+    width = max(widths + [_line_width(grid, line) for line in lines]) + 2 * MARGIN
+    height = MARGIN + HEADER + len(lines) * (grid.top + grid.grid_h + GAP) + MARGIN
+    c = Canvas()
+    c.rect(0, 0, width, height, fill="#ffffff", stroke="none")
+    c.text(MARGIN, MARGIN + 14, title, bold=True, size=FONT_SIZE + 3)
+    c.text(MARGIN, MARGIN + 32, info, fill=MUTED)
+    _draw_legend(c, MARGIN, MARGIN + 54, scale, tol)
+    shown = set(keep)
+    hidden = Counter(group_of(d) for i, d in enumerate(model.directions) if i not in shown)
+    attrs = {"data-stages": len(stages), "data-rows": len(keep)}
+    with c.group(class_="residual", **attrs, **{"data-positions": len(grid.headers)}):
+        _draw_lines(c, model, grid, lines, hidden, scale, tol)
+    return c.render(width, height, class_="rasplab-residual")
+
+
+def _draw_lines(
+    c: Canvas,
+    model: CompiledModel,
+    grid: Grid,
+    lines: list[list[Stage]],
+    hidden: Counter,
+    scale: float,
+    tol: float,
+) -> None:
+    """Every line of panels, each starting with the row labels."""
+    y, before = MARGIN + HEADER, None
+    for line in lines:
+        with c.translated(MARGIN, y, class_="line"):
+            _draw_labels(c, model, grid, hidden)
+            x = grid.labels_w + GAP
+            for stage in line:
+                _draw_panel(c, model, grid, (stage, before), x, scale, tol)
+                x += _panel_width(grid, stage) + GAP
+                before = stage
+        y += grid.top + grid.grid_h + GAP
