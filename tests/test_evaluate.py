@@ -114,3 +114,12 @@ def test_tuple_values_from_maps_stay_whole():
     pairs = (tokens.map(lambda t: (t, t))).named("pairs")
     assert evaluate(pairs, "ab") == [("a", "a"), ("b", "b")]
     assert evaluate(pairs.map(lambda p: p[0] * 2), "ab") == ["aa", "bb"]
+
+
+def test_one_batch_may_mix_inputs_of_different_token_types():
+    from rasplab.library import PROGRAMS
+
+    entry = PROGRAMS["minimum"]
+    inputs = ["hello", [5, 3, 2, 5, 2], "cab", [7.5, -1.0]]
+    got = evaluate_batch(entry.build(), inputs)
+    assert got == [entry.reference(list(x)) for x in inputs]
