@@ -75,9 +75,20 @@ def test_layers_match_the_analysis(name):
 
 
 def test_heads_match_the_analysis():
-    for name in ("hist", "reverse", "double_hist", "dyck1", "dyck2"):
+    for name in ("hist", "reverse", "double_hist"):
         entry, model = compiled(name)
         assert model.heads_per_layer == analyse(entry.build()).heads_per_layer, name
+
+
+@pytest.mark.parametrize("name", ["dyck1", "dyck2"])
+def test_prefix_counts_cost_one_head_each_not_a_layer(name):
+    """round((i + 1) * mean) becomes a counting head: the analysis' layers, one head more."""
+    entry, model = compiled(name)
+    paper = analyse(entry.build()).heads_per_layer
+    assert len(model.heads_per_layer) == len(paper)
+    assert model.heads_per_layer[0] == paper[0] + 1
+    assert model.heads_per_layer[1:] == paper[1:]
+    assert any("counts the flagged keys" in note for note in model.info["notes"])
 
 
 def test_sort_counts_in_two_heads():

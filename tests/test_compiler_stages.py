@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from rasplab import aggregate, indices, length, select, selector_width, tokens
-from rasplab.compiler import cli_summary
+from rasplab import aggregate, indices, length, select, selector_width, tokens, zipmap
+from rasplab.compiler import cli_summary, compile_program
 from rasplab.compiler.lower import lower
 from rasplab.compiler.mlp import Leaf, Target, synthesize
 from rasplab.compiler.selectors import construct, formula
@@ -87,3 +87,54 @@ def test_cli_summary_refuses_with_the_blockers():
 
     with pytest.raises(CompileError, match="blocker"):
         cli_summary(length, "ab", 4, causal=True)
+
+
+def _prefix_count(flag):
+    prefix = select(indices, indices, "<=")
+    return ((indices + 1) * aggregate(prefix, flag)).map(round)
+
+
+def test_a_rounded_prefix_mean_times_width_is_recognised_as_a_count():
+    from rasplab.compiler.counts import count_nodes
+
+    n_a = _prefix_count((tokens == "a") * 1)
+    vs = infer(n_a, "ab", 6, lambda *a: "mean")
+    assert n_a.id in count_nodes(n_a, vs)
+    # without the rounding the map yields floats, not the count: left alone
+    scaled = n_a.inner
+    assert scaled.id not in count_nodes(scaled, infer(scaled, "ab", 6, lambda *a: "mean"))
+    # a flag other than 0/1 is a sum, not a count
+    twos = _prefix_count((tokens == "a") * 2)
+    assert count_nodes(twos, infer(twos, "ab", 6, lambda *a: "mean")) == {}
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_counts_compile_exactly_on_every_input(causal):
+    import itertools
+
+    depth = (_prefix_count((tokens == "(") * 1) - _prefix_count((tokens == ")") * 1)).named("d")
+    model = compile_program(depth, "()x", 6, causal=causal)
+    assert any("counts the flagged keys" in note for note in model.info["notes"])
+    for n in range(1, 7):
+        for xs in itertools.product("()x", repeat=n):
+            assert model(list(xs)) == depth(list(xs))
+
+
+def test_width_cover_marks_every_width_between_the_bounds():
+    from rasplab.compiler.combine import width_cover
+
+    lo = np.array([[0, 1, 2], [1, 1, 1]])
+    hi = np.array([[0, 3, 2], [1, 1, 2]])
+    valid = np.array([[True, False, True], [True, True, True]])
+    assert width_cover(lo, hi, valid).astype(int).tolist() == [[1, 0, 1], [0, 1, 1]]
+
+
+def test_a_coarse_map_of_positions_is_an_embedded_leaf():
+    from rasplab.compiler.layout import plan
+
+    first = indices.map(lambda i: i == 0)
+    out = zipmap(lambda f, t: t if f else "-", first, tokens)
+    picked = aggregate(select(indices, indices, "=="), out)
+    vs = infer(picked, "ab", 8)
+    layout = plan(picked, vs, 8.0)
+    assert any(f.key[0] == first.id and f.producer == "embed" for f in layout.features)

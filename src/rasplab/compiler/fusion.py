@@ -1,11 +1,13 @@
 """How the planner fuses elementwise steps, and what it stores when fusing is not enough.
 
-Three moves keep MLP work in as few layers as the analysis allows:
+Four moves keep MLP work in as few layers as the analysis allows:
 
 * *look through*: an MLP may read the inputs of a stored s-op instead of the
   s-op itself when that lets it run a layer earlier;
 * *hoist*: a sub-expression whose inputs are all ready before the MLP's last
   input is stored by an earlier MLP (the MLP then reads one leaf, not many);
+* *coarse leaves*: a map of positions with few values (``indices == 0``) is
+  written by the embedding and read instead of ``indices``;
 * *fix*: when no one-layer MLP computes an s-op exactly, store a number first
   (then one-hot it), or store the attention outputs it combines one-hot.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..lang.nodes import Aggregate, Constant, Length, SelectorWidth, SOp
+from ..lang.nodes import Aggregate, Constant, Length, Map, SelectorWidth, SOp, ZipMap
 from .features import Feature
 from .plans import HeadPlan
 from .schedule import assign_blocks, mlp_ready
@@ -52,6 +54,16 @@ class Fusion:
                 return set()
             more.add(node.id)
         return more
+
+    def coarse(self, node: SOp) -> bool:
+        """A map of positions with few values: the embedding writes it, and MLPs read it
+        instead of ``indices`` (their domains then do not grow with every position)."""
+        if node.id not in self.positional or not isinstance(node, Map | ZipMap):
+            return False
+        if self.vs.too_many(node):
+            return False
+        size = len(self.vs.union(node))
+        return size >= 2 and 4 * size <= self.vs.max_seq_len
 
     # ------------------------------------------------------------ fixing
 

@@ -242,6 +242,8 @@ class _Planner(Fusion):
             seen.add(n.id)
             if self.stored(n) and n.id not in through:
                 found[n.id] = self.leaf_feature(n)
+            elif self.coarse(n):
+                found[n.id] = self.feature(n, "cat")
             else:
                 stack.extend(n.children)
         return [found[k] for k in sorted(found)]

@@ -12,7 +12,9 @@ same output on every input) and is recorded as a note for the report:
 * **joint**: a selector no head computes exactly compares tuples of the
   s-ops it reads, built by an MLP first (one more layer when those s-ops
   come from the same layer);
-* **sum**: a sum aggregate becomes mean x width.
+* **sum**: a sum aggregate becomes mean x width;
+* **count**: ``round(width * mean of a 0/1 flag)`` becomes the width of the
+  selector restricted to flagged keys (see :mod:`.counts`).
 
 >>> from rasplab import tokens, indices, select, selector_width
 >>> from rasplab.compiler.value_sets import infer
@@ -45,6 +47,7 @@ from ..lang.nodes import (
     SOp,
     ZipMap,
 )
+from .counts import count_nodes
 from .selectors import All, AnyOf, Literal, Truth, construct, exclusive, formula, holds, variables
 from .value_sets import ValueSets
 
@@ -101,6 +104,7 @@ class _Lowering:
         self.notes: list[str] = []
         self.count_scales: dict[int, float] = {}
         self.any_widths = {n.id for n in self.order if self.is_any(n)}
+        self.counts = count_nodes(program, vs)
 
     def values_of(self, node: SOp) -> list[Any]:
         return self.vs.union(node)
@@ -146,6 +150,8 @@ class _Lowering:
         return node._copy(**changes) if changes else node
 
     def rewrite(self, node: Node) -> Node:
+        if node.id in self.counts:
+            return self.count(node)
         if isinstance(node, Map) and node.inner.id in self.any_widths:
             return self.any_user(node)
         if isinstance(node, SelectorWidth | Aggregate) and node.id not in self.any_widths:
@@ -218,13 +224,12 @@ class _Lowering:
         def picked(s: Any, masks=tuple(masks)) -> bool:
             return any(m.holds(s, None) for m in masks)
 
+        flag = Map(picked, self.kid(source)).named(f"{masks[0].label}?")  # a leaf of few values
         keys: dict[int, SOp] = {}
         for lit in parts:
             if lit.key.id not in keys:
                 keys[lit.key.id] = ZipMap(
-                    lambda k, s, picked=picked: WILD if picked(s) else k,
-                    self.kid(lit.key),
-                    self.kid(source),
+                    lambda k, p: WILD if p else k, self.kid(lit.key), flag
                 ).named(f"{lit.key.label}'")
         sels = [
             Select(
@@ -242,6 +247,27 @@ class _Lowering:
         for sel in sels[1:]:
             out = SelectorAnd(out, sel)
         return out
+
+    # ------------------------------------------------------------ count
+
+    def count(self, node: SOp) -> Node:
+        """A map proven to equal a prefix count (see :mod:`.counts`) becomes that count."""
+        mean = self.counts[node.id]
+        flagged = Select(self.kid(mean.sop), Constant(1), "==").named(f"{mean.sop.label}==1")
+        sel = SelectorAnd(self.kid(mean.selector), flagged)
+        if self.score(formula(sel), exact=True) is None:
+            return self.copy(node)
+        width = SelectorWidth(sel)
+        # Two such counts are often subtracted (brackets opened minus closed); B = 4 N^2
+        # keeps B / (B + w) close enough to linear in w that one line through both
+        # separates every difference (as for split counts).
+        n = self.vs.max_seq_len
+        self.count_scales[width.id] = float(4 * n * n)
+        self.notes.append(
+            f"{node.label}: rounds width x the mean of a 0/1 flag, so one head counts the "
+            "flagged keys instead (the MLPs reading it need no position)"
+        )
+        return width.named(node.label) if node.name else width
 
     # ------------------------------------------------------------ split
 

@@ -49,6 +49,7 @@ from ..lang.nodes import (
     Tokens,
     ZipMap,
 )
+from .combine import Combiner, is_number, ordered, width_cover
 from .positional import exact_positional, positional_nodes, uniform_selection
 
 __all__ = [
@@ -68,37 +69,10 @@ ARRAY_LIMIT = 20_000_000  # combinations a vectorised (numpy) map may be run on
 # Only these functions run on whole numpy arrays: pure arithmetic, no branches, so an
 # array result is the per-value result (other functions are called value by value).
 _ARITHMETIC = frozenset(_BINARY[op] for op in ("+", "-", "*"))
-MEAN_LIMIT = 60_000
 TOO_MANY: frozenset = frozenset({("too-many", "values")})
 
 VSet = frozenset  # of value keys
 Decide = Callable[[Aggregate, list[Any], tuple[frozenset[int], ...]], str]
-
-
-def is_number(value: Any, bools: bool = False) -> bool:
-    """int or float (bools only when ``bools``): what a mean can average."""
-    if isinstance(value, bool):
-        return bools
-    return isinstance(value, int | float)
-
-
-def _rank(value: Any) -> tuple:
-    if value is None:
-        return (0, 0)
-    if isinstance(value, bool | int | float):
-        return (1, value)
-    if isinstance(value, str):
-        return (2, value)
-    return (3, repr(value))
-
-
-def ordered(values: Any) -> list[Any]:
-    """Values in a stable order: None, numbers (by value), strings, the rest by repr.
-
-    >>> ordered(["b", 2, None, "a", 1.5, True])
-    [None, True, 1.5, 2, 'a', 'b']
-    """
-    return sorted(values, key=_rank)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,13 +144,14 @@ class _Inference:
     def selector(self, node: Selector) -> tuple[frozenset[int], ...]:
         lo, hi = self.bounds_of(node)
         self.bounds[node.id] = (lo, hi)
-        out = []
-        for i in range(self.n):
-            ok = self.valid[i]
-            found = frozenset(
-                w for a, b in zip(lo[i][ok], hi[i][ok], strict=True) for w in range(a, b + 1)
-            )
-            out.append(self.shared.setdefault(found, found))
+        covered = width_cover(lo, hi, self.valid)  # [position, width]
+        out, by_row = [], {}
+        for row in covered:
+            key = row.tobytes()
+            if key not in by_row:
+                found = frozenset(np.flatnonzero(row).tolist())
+                by_row[key] = self.shared.setdefault(found, found)
+            out.append(by_row[key])
         return tuple(out)
 
     def bounds_of(self, node: Selector) -> tuple[np.ndarray, np.ndarray]:
@@ -391,16 +366,18 @@ class _Inference:
         mode = self.choose(node, pool, widths)
         self.semantics[node.id] = mode
         combos = Combiner(pool, mode, node, uniform_selection(node))
+        per_width: dict[int, VSet] = {0: self.intern([node.default])}
+        for w in sorted(set().union(*widths) - {0}):  # each width's values, interned once
+            values = combos.values(frozenset({w}))
+            if values is None:
+                return (TOO_MANY,) * self.n
+            per_width[w] = self.intern(values)
         out, done = [], {}
-        for i in range(self.n):
-            if id(widths[i]) not in done:  # positions with one width set share the result
-                values = combos.values(widths[i])
-                if values is None:
-                    return (TOO_MANY,) * self.n
-                if 0 in widths[i]:
-                    values = [*values, node.default]
-                done[id(widths[i])] = self.intern(values)
-            out.append(done[id(widths[i])])
+        for ws in widths:
+            if id(ws) not in done:  # positions with one width set share the result
+                found = frozenset().union(*(per_width[w] for w in ws))
+                done[id(ws)] = self.shared.setdefault(found, found)
+            out.append(done[id(ws)])
         return tuple(out)
 
     def choose(self, node: Aggregate, pool: list[Any], widths) -> str:
@@ -409,50 +386,6 @@ class _Inference:
         if self.decide is not None:
             return self.decide(node, pool, widths)
         return "mean" if node.encoding.value == "numerical" else "select"
-
-
-class Combiner:
-    """The values an aggregate yields when it selects ``m`` keys, memoised per ``m``."""
-
-    def __init__(self, pool: list[Any], mode: str, node: Aggregate, uniform: bool = False):
-        self.pool, self.mode, self.uniform = pool, mode, uniform
-        bools = node.encoding.value == "numerical" or node.sop.encoding.value == "numerical"
-        self.numbers = [v for v in pool if is_number(v, bools=bools)]
-        self.all_int = all(isinstance(v, int) for v in self.numbers)
-        self.sums: dict[int, set] = {}
-        self.size = 0
-
-    def values(self, widths: frozenset[int]) -> list[Any] | None:
-        out: list[Any] = []
-        counts = sorted(w for w in widths if w > 0)
-        if counts and (self.mode in ("select", "max", "min") or counts[0] == 1):
-            out.extend(self.pool)
-        for m in counts:
-            if self.mode in ("select", "max", "min") or m == 1:
-                continue
-            if self.uniform and self.mode == "mean":  # m equal values average to themselves
-                out.extend(float(v) for v in self.numbers)
-                continue
-            sums = self.sum_set(m)
-            if sums is None:
-                return None
-            if self.mode == "sum":
-                out.extend(sums)
-            else:
-                out.extend(float(s) / m for s in sums)
-        return out
-
-    def sum_set(self, m: int) -> set | None:
-        if m not in self.sums:
-            previous = {0} if m == 1 else self.sum_set(m - 1)
-            if previous is None:
-                return None
-            step = self.numbers if self.all_int else [float(v) for v in self.numbers]
-            self.sums[m] = {s + v for s in previous for v in step}
-            self.size += len(self.sums[m])
-            if self.size > MEAN_LIMIT:
-                return None
-        return self.sums[m]
 
 
 def infer(program: Node, vocab: Any, max_seq_len: int, decide: Decide | None = None) -> ValueSets:

@@ -1,0 +1,102 @@
+"""How aggregates combine values, and which widths a selector can have, as plain arrays.
+
+>>> combos = Combiner([0, 1], "mean", None)
+>>> sorted(combos.values(frozenset({2})))
+[0.0, 0.5, 1.0]
+>>> lo = np.array([[1, 1], [0, 2]]); hi = np.array([[1, 2], [0, 2]])
+>>> width_cover(lo, hi, np.array([[True, True], [False, True]])).astype(int).tolist()
+[[0, 1, 1], [0, 0, 1]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..lang.nodes import Aggregate
+
+__all__ = ["Combiner", "is_number", "ordered", "width_cover", "MEAN_LIMIT"]
+
+MEAN_LIMIT = 60_000  # most distinct sums a mean's value set is built from
+
+
+def is_number(value: Any, bools: bool = False) -> bool:
+    """int or float (bools only when ``bools``): what a mean can average."""
+    if isinstance(value, bool):
+        return bools
+    return isinstance(value, int | float)
+
+
+def _rank(value: Any) -> tuple:
+    if value is None:
+        return (0, 0)
+    if isinstance(value, bool | int | float):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)
+    return (3, repr(value))
+
+
+def ordered(values: Any) -> list[Any]:
+    """Values in a stable order: None, numbers (by value), strings, the rest by repr.
+
+    >>> ordered(["b", 2, None, "a", 1.5, True])
+    [None, True, 1.5, 2, 'a', 'b']
+    """
+    return sorted(values, key=_rank)
+
+
+def width_cover(lo: np.ndarray, hi: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``[position, w]``: some valid (position, length) pair allows width ``w`` (lo <= w <= hi)."""
+    mask = valid & (lo <= hi)
+    size = int(hi[mask].max(initial=0)) + 2
+    diff = np.zeros((lo.shape[0], size), dtype=np.int64)
+    rows = np.broadcast_to(np.arange(lo.shape[0])[:, None], lo.shape)[mask]
+    np.add.at(diff, (rows, lo[mask]), 1)
+    np.add.at(diff, (rows, hi[mask] + 1), -1)
+    return np.cumsum(diff, axis=1)[:, : size - 1] > 0
+
+
+class Combiner:
+    """The values an aggregate yields when it selects ``m`` keys, memoised per ``m``."""
+
+    def __init__(self, pool: list[Any], mode: str, node: Aggregate | None, uniform: bool = False):
+        self.pool, self.mode, self.uniform = pool, mode, uniform
+        bools = node is None or "numerical" in (node.encoding.value, node.sop.encoding.value)
+        self.numbers = [v for v in pool if is_number(v, bools=bools)]
+        self.all_int = all(isinstance(v, int) for v in self.numbers)
+        self.sums: dict[int, set] = {}
+        self.size = 0
+
+    def values(self, widths: frozenset[int]) -> list[Any] | None:
+        out: list[Any] = []
+        counts = sorted(w for w in widths if w > 0)
+        if counts and (self.mode in ("select", "max", "min") or counts[0] == 1):
+            out.extend(self.pool)
+        for m in counts:
+            if self.mode in ("select", "max", "min") or m == 1:
+                continue
+            if self.uniform and self.mode == "mean":  # m equal values average to themselves
+                out.extend(float(v) for v in self.numbers)
+                continue
+            sums = self.sum_set(m)
+            if sums is None:
+                return None
+            if self.mode == "sum":
+                out.extend(sums)
+            else:
+                out.extend(float(s) / m for s in sums)
+        return out
+
+    def sum_set(self, m: int) -> set | None:
+        if m not in self.sums:
+            previous = {0} if m == 1 else self.sum_set(m - 1)
+            if previous is None:
+                return None
+            step = self.numbers if self.all_int else [float(v) for v in self.numbers]
+            self.sums[m] = {s + v for s in previous for v in step}
+            self.size += len(self.sums[m])
+            if self.size > MEAN_LIMIT:
+                return None
+        return self.sums[m]

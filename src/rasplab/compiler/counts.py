@@ -1,0 +1,114 @@
+"""Prefix counts written as averages: ``round((indices + 1) * mean(prefix, flag))``.
+
+A mean of a 0/1 flag over a selector whose width is one known number ``w``
+at each position is ``c / w``, where ``c`` counts the selected keys holding
+1. A map that turns it back into ``c`` (``round(w * mean)``) then needs an
+MLP exact on every ``(position, c)`` pair of every leaf it reads, and those
+products grow as ``max_seq_len ** 3``. Such a map *is* the width of
+``selector & select(flag, _, == 1)``: one counting head, whose output every
+later MLP reads as a number from ``0 .. w``, with no position attached.
+
+:func:`count_nodes` finds these maps and proves each one exactly: at every
+position it runs the map on every value the mean can take there and checks
+the result is the count (an int), so the rewrite keeps every output.
+
+>>> from rasplab import indices, select, aggregate, tokens
+>>> from rasplab.compiler.value_sets import infer
+>>> prefix = select(indices, indices, "<=")
+>>> n_a = ((indices + 1) * aggregate(prefix, (tokens == "a") * 1)).map(round)
+>>> vs = infer(n_a, "ab", 6, lambda *a: "mean")
+>>> n_a.id in count_nodes(n_a, vs)
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..evaluate import topological_order
+from ..evaluate.columns import value_key
+from ..lang.nodes import Aggregate, Constant, Map, Node, SOp, ZipMap
+from .domains import Failed, Fused
+from .positional import positional_nodes
+from .value_sets import ValueSets, is_number
+
+__all__ = ["count_nodes"]
+
+
+def _frontier(node: SOp) -> list[Node]:
+    """What ``node`` reads through maps, zipmaps and constants (stored-or-attention s-ops)."""
+    found: dict[int, Node] = {}
+    stack, seen = list(node.children), set()
+    while stack:
+        n = stack.pop()
+        if n.id in seen or isinstance(n, Constant):
+            continue
+        seen.add(n.id)
+        if isinstance(n, Map | ZipMap):
+            stack.extend(n.children)
+        else:
+            found[n.id] = n
+    return list(found.values())
+
+
+def _widths(agg: Aggregate, vs: ValueSets, positional: frozenset[int]) -> list[int] | None:
+    """The selector's width at each position, if it is one number >= 1 there."""
+    if agg.selector.id not in positional:
+        return None
+    out = []
+    for widths in vs.widths[agg.selector.id]:
+        if len(widths) != 1 or min(widths) < 1:
+            return None
+        out.append(next(iter(widths)))
+    return out
+
+
+def _flag_mean(agg: Node, vs: ValueSets, positional: frozenset[int]) -> bool:
+    """A mean of values in {0, 1} (ints, floats or bools)."""
+    if not isinstance(agg, Aggregate) or vs.semantics.get(agg.id) != "mean":
+        return False
+    if agg.id in positional or vs.too_many(agg.sop) or vs.too_many(agg):
+        return False
+    values = vs.union(agg.sop)
+    return all(is_number(v, bools=True) and v in (0, 1) for v in values)
+
+
+def _is_count(node: SOp, agg: Aggregate, others: list[Node], vs: ValueSets, widths) -> bool:
+    """At every position, ``node`` maps each value ``c / w`` of the mean to the int ``c``."""
+    fused = Fused(node, [agg, *others])
+    for i, w in enumerate(widths):
+        env: dict[int, Any] = {}
+        for other in others:
+            (env[other.id],) = vs.at(other, i)
+        for v in vs.at(agg, i):
+            c = round(float(v) * w)
+            if abs(float(v) * w - c) > 1e-9 or not 0 <= c <= w:
+                return False
+            env[agg.id] = v
+            try:
+                got = fused(env)
+            except Failed:
+                return False
+            if value_key(got) != value_key(c):
+                return False
+    return True
+
+
+def count_nodes(program: Node, vs: ValueSets) -> dict[int, Aggregate]:
+    """Maps and zipmaps equal to a prefix count: node id -> the mean they undo."""
+    positional = positional_nodes(program)
+    found: dict[int, Aggregate] = {}
+    for node in topological_order(program):
+        if not isinstance(node, Map | ZipMap) or node.id in positional:
+            continue
+        leaves = _frontier(node)
+        means = [n for n in leaves if n.id not in positional]
+        others = [n for n in leaves if n.id in positional]
+        if len(means) != 1 or not _flag_mean(means[0], vs, positional):
+            continue
+        if any(any(len(s) != 1 for s in vs.sets[n.id]) for n in others):
+            continue  # a positional leaf that differs between lengths
+        widths = _widths(means[0], vs, positional)
+        if widths is not None and _is_count(node, means[0], others, vs, widths):
+            found[node.id] = means[0]
+    return found
