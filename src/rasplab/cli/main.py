@@ -14,13 +14,14 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import ProgramNotFoundError, RaspError
 from ..puzzles import cli as puzzles
+from ..train import cli as train_cli
 from . import analyse, compile, demo, draw, listing, repl, run
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
-SUBCOMMANDS = (run, analyse, listing, demo, draw, compile, repl, puzzles)
+SUBCOMMANDS = (run, analyse, listing, demo, draw, compile, repl, puzzles, train_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,213 @@
+"""``rasplab train`` and ``rasplab experiment``: the command line of training.
+
+``main(argv)`` takes the whole command (``["train", "hist", "-o", "run"]``)
+and returns an exit code: 0 done, 1 a rasplab error, 2 usage or an unknown
+program. ``add_parser(subparsers, common)`` registers both commands on
+another parser. Under ``torchrun`` (``python -m rasplab.train.cli``) each
+process runs the same command and joins the process group.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ProgramNotFoundError, RaspError
+from ..lang.nodes import SOp
+from ..library import PROGRAMS
+from .config import DEVICES, NORMS, POSITIONS, TrainConfig
+from .data import parse_vocab
+
+__all__ = ["main", "add_parser", "build_parser", "train_command", "experiment_command"]
+
+
+def _train_arguments(p: argparse.ArgumentParser) -> None:
+    d = TrainConfig()
+    p.add_argument("program", help="lib:NAME or NAME (library), or path/to/file.py:ATTR")
+    p.add_argument("-o", "--out", required=True, help="run directory (must be empty)")
+    p.add_argument("--force", action="store_true", help="overwrite the run files in --out")
+    p.add_argument("--vocab", help='input tokens: "abc" (one per character) or "1,2,3"')
+    p.add_argument("--max-len", type=int, default=d.max_len, help="longest input")
+    p.add_argument("--min-len", type=int, default=d.min_len, help="shortest input")
+    p.add_argument("--attn-supervision", action="store_true", help="supervise the heads")
+    p.add_argument("--attn-weight", type=float, default=d.attn_weight, help="its loss weight")
+    p.add_argument("--layers", type=int, help="default: the analysis's layers")
+    p.add_argument("--heads", type=int, help="per layer; default: the most any layer needs")
+    p.add_argument("--d-model", type=int, default=d.d_model)
+    p.add_argument("--positions", choices=POSITIONS, default=d.positions)
+    p.add_argument("--norm", choices=NORMS, default=d.norm)
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, default=d.steps, help="optimiser steps")
+    budget.add_argument("--epochs", type=int, help="passes over the training set")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--n-train", type=int, default=d.n_train)
+    p.add_argument("--n-val", type=int, default=d.n_val)
+    p.add_argument("--n-test", type=int, default=d.n_test)
+    p.add_argument("--eval-every", type=int, default=d.eval_every)
+    p.add_argument("--target-acc", type=float, default=d.target_acc, help="early stop")
+    p.add_argument("--patience", type=int, default=d.patience)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", choices=DEVICES, default=d.device)
+    p.add_argument("--threads", type=int, default=d.threads, help="0: torch's default")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def add_parser(subparsers: Any, common: argparse.ArgumentParser | None = None) -> None:
+    """Register ``train`` and ``experiment`` on ``subparsers``."""
+    parents = [] if common is None else [common]
+    p = subparsers.add_parser(
+        "train",
+        parents=parents,
+        help="train a transformer to compute a RASP program",
+        description="Train a standard transformer on a program's input/output pairs, "
+        "optionally supervising its attention with the program's selectors.",
+    )
+    _train_arguments(p)
+    p.set_defaults(func=train_command)
+    e = subparsers.add_parser(
+        "experiment",
+        parents=parents,
+        help="reproduce the paper's training experiment",
+        description="Train every paper task at the predicted size and smaller; write a table.",
+    )
+    e.add_argument("name", choices=["paper"], help="the experiment to run")
+    e.add_argument("--quick", action="store_true", help="small setting for a 2-core CPU")
+    e.add_argument("-o", "--out", default="experiments/paper", help="where results.md goes")
+    e.add_argument("--force", action="store_true", help="overwrite results in --out")
+    e.add_argument("--tasks", help="comma-separated subset of the paper's tasks")
+    e.add_argument("--jobs", type=int, help="runs in parallel on CPU (default: up to 2)")
+    e.add_argument("--device", choices=DEVICES, default="auto")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--steps", type=int, help="override the setting's step budget")
+    e.set_defaults(func=experiment_command)
+
+
+def _program(spec: str) -> tuple[str, SOp | None]:
+    """A library name stays a name; a file spec is loaded to an s-op."""
+    name = spec.removeprefix("lib:")
+    if name in PROGRAMS:
+        return name, None
+    if spec.startswith("lib:") or ":" not in spec:
+        known = ", ".join(sorted(PROGRAMS))
+        raise ProgramNotFoundError(f"unknown program {spec!r}; library programs: {known}")
+    from ..cli.programs import resolve  # the main command line's loader for file.py:ATTR
+
+    return spec, resolve(spec).sop
+
+
+def config_from_args(args: argparse.Namespace, program: str) -> TrainConfig:
+    """The :class:`TrainConfig` a ``train`` command line asks for."""
+    return TrainConfig(
+        program=program,
+        vocab=None if args.vocab is None else parse_vocab(args.vocab),
+        max_len=args.max_len,
+        min_len=args.min_len,
+        n_train=args.n_train,
+        n_val=args.n_val,
+        n_test=args.n_test,
+        layers=args.layers,
+        heads=args.heads,
+        d_model=args.d_model,
+        positions=args.positions,
+        norm=args.norm,
+        attn_supervision=args.attn_supervision,
+        attn_weight=args.attn_weight,
+        steps=args.steps,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        eval_every=args.eval_every,
+        target_acc=args.target_acc,
+        patience=args.patience,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+    )
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """``rasplab train``: train, write the run directory, print the test scores."""
+    from .loop import train
+
+    name, sop = _program(args.program)
+    config = config_from_args(args, name)
+    result = train(config, sop, args.out, force=args.force, verbose=not args.quiet)
+    m = result.metrics
+    if m["world_size"] > 1 and not _is_rank_zero():
+        return 0
+    if getattr(args, "json", False):
+        print(json.dumps({k: v for k, v in m.items() if k != "history"}, default=str))
+        return 0
+    test = m["test"]
+    agreement = (
+        "" if test["agreement"] is None else f", attention agreement {100 * test['agreement']:.1f}%"
+    )
+    print(
+        f"{m['program']} at {m['model']['layers']} layers x {m['model']['heads']} heads: "
+        f"test sequence accuracy {100 * test['seq_acc']:.2f}%, per position "
+        f"{100 * test['pos_acc']:.2f}%{agreement} ({m['steps_run']} steps, "
+        f"{m['train_seconds']:.0f} s; {m['stopped']})\nrun directory: {args.out}"
+    )
+    return 0
+
+
+def _is_rank_zero() -> bool:
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
+def experiment_command(args: argparse.Namespace) -> int:
+    """``rasplab experiment paper``: run the table, print it."""
+    from .experiment import TASKS, markdown_table, run_paper
+
+    tasks = TASKS if args.tasks is None else tuple(t.strip() for t in args.tasks.split(","))
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown:
+        raise ProgramNotFoundError(f"not a task of the paper experiment: {', '.join(unknown)}")
+    rows = run_paper(
+        args.out,
+        quick=args.quick,
+        tasks=tasks,
+        device=args.device,
+        jobs=args.jobs,
+        seed=args.seed,
+        force=args.force,
+        changes=None if args.steps is None else {"steps": args.steps},
+    )
+    print(markdown_table(rows), end="")
+    print(f"written: {args.out}/results.md, {args.out}/results.json")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A parser with just ``train`` and ``experiment``."""
+    parser = argparse.ArgumentParser(prog="rasplab", description="Train transformers on RASP.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    add_parser(parser.add_subparsers(dest="command", metavar="COMMAND", required=True), common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``train`` or ``experiment`` on ``argv``; return the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else 0
+    try:
+        return args.func(args)
+    except ProgramNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except RaspError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

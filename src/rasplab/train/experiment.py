@@ -1,0 +1,248 @@
+"""The paper's experiment: is the analysis-predicted size enough, and tight?
+
+For every task with analysis size (L, H) (H: the most heads a layer needs)
+it trains (L, H) with and without attention supervision, and, without
+supervision, the smaller (L, H-1), (L-1, H) and (L-1, 2H) (sizes with no
+layer or no head are left out). Supervision needs every program head to
+have a slot, so only (L, H) can be supervised.
+
+``quick`` is sized for a 2-core CPU: lengths up to 16, d_model 64, at most
+4,000 steps a run, two runs at a time, and 13 minutes of training shared
+among all runs, so the whole table takes under 15 minutes however busy the
+machine is (a busy machine gets fewer steps done). The full setting follows
+the paper (lengths up to 100, 50,000 training sequences, d_model 256, 100
+epochs) and is meant for a GPU.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+from ..errors import TrainingError
+from .config import TrainConfig
+from .data import make_task
+
+__all__ = ["TASKS", "QUICK", "FULL", "plan", "run_one", "run_paper", "markdown_table"]
+
+TASKS = ("reverse", "hist", "double_hist", "sort", "most_freq", "dyck1", "dyck2")
+
+QUICK = TrainConfig(
+    max_len=16,
+    n_train=4000,
+    n_val=1000,
+    n_test=1000,
+    d_model=64,
+    ff_mult=2,  # cheaper steps: on 2 cores the quick runs are bound by time, not steps
+    steps=4000,
+    batch_size=64,
+    lr=3e-3,
+    attn_weight=0.5,
+    eval_every=250,
+    target_acc=0.998,
+    patience=6,
+)
+QUICK_BUDGET = 780.0  # seconds for all 29 quick runs: 13 minutes, then test scoring
+MAX_RUN_SECONDS = 150.0  # no quick run trains longer than this
+MIN_RUN_SECONDS = 15.0  # however late, a run gets this long
+RUN_OVERHEAD_SECONDS = 4.0  # data, test scoring and process start-up per run
+FULL = TrainConfig(
+    max_len=100,
+    n_train=50_000,
+    n_val=1000,
+    n_test=1000,
+    d_model=256,
+    epochs=100,
+    batch_size=64,
+    lr=3e-4,
+    eval_every=2000,
+    target_acc=1.0,
+)
+
+
+def plan(tasks: tuple[str, ...] = TASKS) -> list[dict[str, Any]]:
+    """Every run of the experiment: task, size, supervision, and the analysis size."""
+    runs = []
+    for name in tasks:
+        task = make_task(name)
+        big_l, big_h = task.n_layers, task.max_heads
+        sizes = [(big_l, big_h, True), (big_l, big_h, False), (big_l, big_h - 1, False)]
+        sizes += [(big_l - 1, big_h, False), (big_l - 1, 2 * big_h, False)]
+        for layers, heads, supervised in sizes:
+            if layers >= 1 and heads >= 1:
+                runs.append(
+                    dict(task=name, layers=layers, heads=heads, supervised=supervised, L=big_l)
+                )
+    return runs
+
+
+def run_one(spec: dict[str, Any], base: TrainConfig) -> dict[str, Any]:
+    """Train one configuration of the plan; a row of the results table."""
+    config = base.replace(
+        program=spec["task"],
+        layers=spec["layers"],
+        heads=spec["heads"],
+        attn_supervision=spec["supervised"],
+    )
+    from .loop import train
+
+    metrics = train(config).metrics
+    test = metrics["test"]
+    return dict(
+        spec,
+        seq_acc=test["seq_acc"],
+        pos_acc=test["pos_acc"],
+        agreement=test["agreement"],
+        agreement_per_head=test["agreement_per_head"],
+        train_seconds=metrics["train_seconds"],
+        steps=metrics["steps_run"],
+        stopped=metrics["stopped"],
+    )
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """The results as a markdown table, in plan order."""
+    lines = [
+        "| task | L | H | supervision | test seq acc | per-position acc "
+        "| attention agreement | training time | steps | stopped |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['task']} | {r['layers']} | {r['heads']} | {'yes' if r['supervised'] else 'no'} "
+            f"| {_percent(r['seq_acc'])} | {_percent(r['pos_acc'])} | {_percent(r['agreement'])} "
+            f"| {r['train_seconds']:.0f} s | {r['steps']} | {_why(r['stopped'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _why(stopped: str) -> str:
+    """A one-word reason a run stopped."""
+    for word, short in (("target", "target"), ("improvement", "plateau"), ("time", "time")):
+        if word in stopped:
+            return short
+    return "steps"
+
+
+def _jobs(requested: int | None, device: str) -> int:
+    if device == "cuda":
+        return 1
+    if requested is not None:
+        return max(1, requested)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _prepare(out_dir: Path, force: bool) -> None:
+    names = ("results.md", "results.json")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise TrainingError(f"output directory {out_dir} is not empty; pass --force to overwrite")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (out_dir / name).unlink(missing_ok=True)
+
+
+def _report(row: dict, done: int, total: int) -> None:
+    print(
+        f"[{done}/{total}] {row['task']} L={row['layers']} H={row['heads']} "
+        f"sup={'yes' if row['supervised'] else 'no'}: seq {_percent(row['seq_acc'])}, "
+        f"attn {_percent(row['agreement'])}, {row['train_seconds']:.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+class _Budget:
+    """Shares the experiment's time among the runs not finished yet.
+
+    A run may train for its share of what is left (``jobs`` runs at a time),
+    weighted by its cost per step (about one unit per layer, plus one), at
+    most ``cap`` seconds; runs that stop early leave time to later ones.
+    """
+
+    def __init__(self, seconds: float, jobs: int, cap: float = MAX_RUN_SECONDS) -> None:
+        self.seconds, self.jobs, self.cap = seconds, jobs, cap
+        self.started = time.monotonic()
+
+    def limit(self, weight: float, waiting: float) -> float:
+        """The next run's time limit; ``waiting``: the weight of all unfinished runs."""
+        if not self.seconds:
+            return 0.0
+        left = self.seconds - (time.monotonic() - self.started)
+        share = left * self.jobs * weight / max(waiting, weight) - RUN_OVERHEAD_SECONDS
+        return float(min(self.cap, max(MIN_RUN_SECONDS, share)))
+
+
+def _cost(run: dict[str, Any]) -> float:
+    """Relative time of a training step: one per layer, plus one for the rest."""
+    return run["layers"] + 1.0
+
+
+def _execute(runs: list[dict], base: TrainConfig, jobs: int, budget: float, verbose: bool):
+    """Run the plan, longest first; rows come back in plan order."""
+    pending = sorted(range(len(runs)), key=lambda i: -runs[i]["layers"] * runs[i]["heads"])
+    rows: list[dict | None] = [None] * len(runs)
+    clock = _Budget(budget, jobs)
+    if jobs > 1:
+        base = base.replace(threads=1)
+    context = multiprocessing.get_context("spawn")
+    pool = ThreadPoolExecutor(1) if jobs == 1 else ProcessPoolExecutor(jobs, mp_context=context)
+    with pool:
+        running: dict[Any, int] = {}
+        while pending or running:
+            while pending and len(running) < jobs:
+                waiting = sum(_cost(runs[k]) for k in [*pending, *running.values()])
+                limit = clock.limit(_cost(runs[pending[0]]), waiting)
+                i = pending.pop(0)
+                running[pool.submit(run_one, runs[i], base.replace(time_limit=limit))] = i
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                rows[running.pop(future)] = row = future.result()
+                if verbose:
+                    _report(row, sum(r is not None for r in rows), len(runs))
+    return rows
+
+
+def run_paper(
+    out_dir: str | Path,
+    *,
+    quick: bool = True,
+    tasks: tuple[str, ...] = TASKS,
+    device: str = "auto",
+    jobs: int | None = None,
+    seed: int = 0,
+    force: bool = False,
+    verbose: bool = True,
+    changes: dict[str, Any] | None = None,
+    budget: float | None = None,
+) -> list[dict[str, Any]]:
+    """Run the experiment; write ``results.md`` and ``results.json`` to ``out_dir``.
+
+    ``changes`` overrides fields of the setting's :class:`TrainConfig` (say, fewer
+    steps); ``budget`` is the wall-clock seconds shared by all runs (default: 13
+    minutes for ``quick``, none for the full setting; 0: none).
+    """
+    out_dir = Path(out_dir)
+    _prepare(out_dir, force)
+    base = (QUICK if quick else FULL).replace(device=device, seed=seed, **(changes or {}))
+    runs = plan(tuple(tasks))
+    began = time.monotonic()
+    budget = (QUICK_BUDGET if quick else 0.0) if budget is None else budget
+    rows = _execute(runs, base, _jobs(jobs, device), budget, verbose)
+    minutes = (time.monotonic() - began) / 60
+    setting = "quick" if quick else "full"
+    header = f"Paper experiment ({setting}), {len(rows)} runs in {minutes:.1f} minutes.\n\n"
+    (out_dir / "results.md").write_text(header + markdown_table(rows))
+    payload = {"setting": setting, "config": base.to_dict(), "budget_seconds": budget}
+    payload.update(minutes=minutes, rows=rows)
+    (out_dir / "results.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    return rows

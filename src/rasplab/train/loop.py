@@ -1,0 +1,354 @@
+"""The training loop: data, model, AdamW, validation, early stop, checkpoints.
+
+:func:`train` runs on one process, or on several under ``torchrun``: when
+``WORLD_SIZE`` is set it joins the process group (gloo on CPU, nccl on GPU),
+wraps the model in ``DistributedDataParallel`` and gives each rank its own
+share of every batch. Every rank validates on the whole validation set (the
+models are identical, so they agree on when to stop); rank 0 writes the run
+directory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import TrainingError
+from ..lang.nodes import SOp
+from . import rundir
+from .config import TrainConfig, require_torch
+from .data import PAD, Task, make_task, splits
+from .model import Transformer
+from .scoring import as_tensors, attention_loss, evaluate_model, targets, task_loss
+
+torch = require_torch()
+
+__all__ = ["train", "RunResult", "resolve_size", "Progress"]
+
+MIN_DELTA = 0.002  # a validation improves when an accuracy rises by more than this
+
+
+@dataclass
+class RunResult:
+    """What a run produced: its metrics, the best model (on CPU) and the task."""
+
+    metrics: dict[str, Any]
+    model: Any
+    task: Task
+    out_dir: Path | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Dist:
+    """This process's place in a (possibly one-process) group."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    owned: bool = False  # this run started the process group (and ends it)
+    device: str = "cpu"  # where collective tensors live (nccl needs CUDA)
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def _join_group(device_kind: str) -> _Dist:
+    """Join the torchrun process group when ``WORLD_SIZE`` > 1."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return _Dist()
+    dist = torch.distributed
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    device = f"cuda:{local}" if device_kind == "cuda" else "cpu"
+    if device_kind == "cuda":
+        torch.cuda.set_device(local)
+    owned = not dist.is_initialized()
+    if owned:
+        dist.init_process_group(backend="nccl" if device_kind == "cuda" else "gloo")
+    return _Dist(dist.get_rank(), dist.get_world_size(), local, owned, device)
+
+
+def _device_kind(requested: str) -> str:
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("--device cuda was asked for, but no CUDA device is available")
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
+def resolve_size(config: TrainConfig, task: Task) -> TrainConfig:
+    """Fill in layers and heads from the analysis; check supervision can work at that size."""
+    layers = config.layers or max(task.n_layers, 1)
+    heads = config.heads or max(task.max_heads, 1)
+    if config.attn_supervision:
+        if not task.heads:
+            raise TrainingError(f"{task.name} has no attention: there is nothing to supervise")
+        short = [
+            f"layer {i + 1} needs {h} heads"
+            for i, h in enumerate(task.heads_per_layer)
+            if i >= layers or h > heads
+        ]
+        if short:
+            raise TrainingError(
+                f"{layers} layers x {heads} heads is too small to supervise {task.name} "
+                f"(heads per layer {list(task.heads_per_layer)}): " + "; ".join(short)
+            )
+    return config.replace(layers=layers, heads=heads, vocab=tuple(task.vocab))
+
+
+def _batches(n: int, config: TrainConfig, dist: _Dist):
+    """Index batches for this rank, epoch after epoch, in a seeded order."""
+    batch = min(config.batch_size, n // dist.world)
+    if batch < 1:
+        raise TrainingError(f"{n} training sequences cannot feed {dist.world} processes")
+    group, epoch = batch * dist.world, 0
+    while True:
+        generator = torch.Generator().manual_seed(config.seed * 7919 + epoch)
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n - group + 1, group):
+            yield order[start + dist.rank * batch : start + (dist.rank + 1) * batch]
+        epoch += 1
+
+
+def _total_steps(config: TrainConfig, dist: _Dist) -> int:
+    if config.epochs is None:
+        return config.steps
+    per_epoch = max(1, config.n_train // (config.batch_size * dist.world))
+    return config.epochs * per_epoch
+
+
+def _schedule(step: int, total: int, config: TrainConfig) -> float:
+    """Learning-rate factor: linear warmup, then cosine down to a tenth."""
+    warm = max(1, min(config.warmup, total // 10))
+    if step < warm:
+        return (step + 1) / warm
+    progress = (step - warm) / max(1, total - warm)
+    return 0.1 + 0.45 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+class Progress:
+    """A one-line progress bar on a terminal, plain lines at each validation otherwise."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled, self.stream = total, enabled, sys.stderr
+        self.live = enabled and self.stream.isatty()
+        self.last = 0.0
+
+    def _line(self, step: int, loss: float, acc: float) -> str:
+        filled = int(20 * step / self.total)
+        bar = "#" * filled + "-" * (20 - filled)
+        return f"step {step}/{self.total} [{bar}] loss {loss:.4f} acc {100 * acc:.1f}%"
+
+    def update(self, step: int, loss: float, acc: float) -> None:
+        if self.live and time.monotonic() - self.last > 0.2:
+            self.last = time.monotonic()
+            print("\r" + self._line(step, loss, acc), end="", file=self.stream, flush=True)
+
+    def validation(self, step: int, loss: float, acc: float, val: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        attn = "" if val["agreement"] is None else f" attn {100 * val['agreement']:.1f}%"
+        text = (
+            f"{self._line(step, loss, acc)} | val seq {100 * val['seq_acc']:.1f}% "
+            f"pos {100 * val['pos_acc']:.1f}%{attn}"
+        )
+        print(("\r" if self.live else "") + text, file=self.stream, flush=True)
+
+
+def _slice(tensors: dict[str, Any], index: Any) -> dict[str, Any]:
+    """The rows ``index`` of a split, cut to its longest input (plus BOS)."""
+    tokens = tensors["tokens"][index]  # [batch, pos]
+    width = int((tokens != PAD).sum(1).max())
+    return {
+        "tokens": tokens[:, :width],  # [batch, width]
+        "labels": tensors["labels"][index][:, :width],  # [batch, width]
+        "patterns": tensors["patterns"][index][..., :width, :width],  # [batch, L, H, w, w]
+        "head_mask": tensors["head_mask"],  # [L, H]
+    }
+
+
+def _step(model, optimizer, batch, config: TrainConfig) -> tuple[float, float]:
+    """One optimiser step on ``batch``; returns (loss, sequence accuracy of the batch)."""
+    logits, patterns = model(batch["tokens"])
+    loss = task_loss(logits, batch["labels"])
+    if config.attn_supervision and config.attn_weight > 0:
+        target = targets(batch["patterns"])  # [batch, L, H, pos, pos]
+        supervision = attention_loss(patterns, target, batch["head_mask"], batch["tokens"])
+        loss = loss + config.attn_weight * supervision
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    labels = batch["labels"]
+    right = (logits.argmax(-1) == labels) | (labels < 0)  # [batch, pos]
+    return loss.item(), right.all(-1).float().mean().item()
+
+
+def _agreed(stop: bool, dist: _Dist) -> bool:
+    """Rank 0's decision, for every rank."""
+    if dist.world == 1:
+        return stop
+    flag = torch.tensor([1.0 if stop else 0.0], device=dist.device)
+    torch.distributed.broadcast(flag, src=0)
+    return bool(flag.item())
+
+
+class _Tracker:
+    """Validation history, the best weights so far, and when to stop."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config, self.history = config, []
+        self.best: dict[str, Any] | None = None
+        self.best_state: dict[str, Any] | None = None
+        self.peak, self.stale = (-1.0, -1.0), 0
+        self.started = time.monotonic()
+
+    def record(self, step: int, loss: float, acc: float, val: dict, core) -> bool:
+        """Log a validation; keep the weights if they are the best. True if they are."""
+        entry = {"step": step, "loss": loss, "train_seq_acc": acc}
+        entry.update({f"val_{k}": v for k, v in val.items() if k != "agreement_per_head"})
+        entry["seconds"] = round(self.elapsed, 3)
+        self.history.append(entry)
+        seq, pos = val["seq_acc"], val["pos_acc"]
+        self.stale += 1
+        if seq > self.peak[0] + MIN_DELTA or pos > self.peak[1] + MIN_DELTA:
+            self.peak, self.stale = (max(seq, self.peak[0]), max(pos, self.peak[1])), 0
+        key = (seq, pos, -val["loss"])
+        if self.best is None or key > (
+            self.best["seq_acc"],
+            self.best["pos_acc"],
+            -self.best["loss"],
+        ):
+            self.best = val
+            self.best_state = {k: v.detach().clone() for k, v in core.state_dict().items()}
+            return True
+        return False
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def reason(self, step: int, last: bool) -> str | None:
+        """Why to stop now, or None (``last``: the step budget is spent anyway)."""
+        config, val = self.config, self.history[-1]
+        if val["val_seq_acc"] >= config.target_acc:
+            return f"target accuracy reached at step {step}"
+        if last:
+            return None
+        if config.patience and self.stale >= config.patience:
+            return f"no improvement in {self.stale} validations (step {step})"
+        if config.time_limit and self.elapsed >= config.time_limit:
+            return f"time limit of {config.time_limit:.0f} s reached at step {step}"
+        return None
+
+
+def _optimiser(model, config: TrainConfig, total: int):
+    fused = {"fused": True} if next(model.parameters()).device.type == "cpu" else {}
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay, **fused
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _schedule(s, total, config))
+    return optimizer, scheduler
+
+
+def _fit(core, model, train_t, val_t, config: TrainConfig, dist: _Dist, writer) -> dict:
+    """The optimisation loop; leaves the best validated weights in ``core``."""
+    total = _total_steps(config, dist)
+    optimizer, scheduler = _optimiser(model, config, total)
+    progress = Progress(total, writer.verbose and dist.main)
+    batches = _batches(train_t["tokens"].shape[0], config, dist)
+    tracker, stopped = _Tracker(config), "step budget"
+    for step in range(1, total + 1):
+        loss, acc = _step(model, optimizer, _slice(train_t, next(batches)), config)
+        scheduler.step()
+        progress.update(step, loss, acc)
+        if step % config.eval_every and step != total:
+            continue
+        val = evaluate_model(core, val_t)
+        progress.validation(step, loss, acc, val)
+        if tracker.record(step, loss, acc, val, core) and dist.main:
+            writer.checkpoint(core, step)
+        reason = tracker.reason(step, last=step == total)
+        if _agreed(reason is not None, dist):
+            stopped = reason or "stopped by rank 0"
+            break
+    core.load_state_dict(tracker.best_state)
+    return {
+        "history": tracker.history,
+        "stopped": stopped,
+        "steps_run": step,
+        "train_seconds": tracker.elapsed,
+    }
+
+
+def _in_sync(core, dist: _Dist) -> bool:
+    """Whether every rank ends with the same weights (always true on one process)."""
+    if dist.world == 1:
+        return True
+    total = sum(p.detach().double().sum() for p in core.parameters()).reshape(1)
+    low, high = total.clone(), total.clone()
+    torch.distributed.all_reduce(low, op=torch.distributed.ReduceOp.MIN)
+    torch.distributed.all_reduce(high, op=torch.distributed.ReduceOp.MAX)
+    return bool(low.item() == high.item())
+
+
+def _wrap(core, dist: _Dist, kind: str):
+    """The model to train: ``core`` itself, or its DistributedDataParallel wrapper."""
+    if dist.world == 1:
+        return core
+    ids = [dist.local_rank] if kind == "cuda" else None
+    return torch.nn.parallel.DistributedDataParallel(core, device_ids=ids)
+
+
+def _task(config: TrainConfig, program: SOp | None) -> tuple[Task, TrainConfig]:
+    """The task and the config with its size filled in (all checks, no data yet)."""
+    source = program if program is not None else config.program
+    task = make_task(source, config.vocab, range(config.min_len, config.max_len + 1))
+    return task, resolve_size(config, task)
+
+
+def train(
+    config: TrainConfig,
+    program: SOp | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    force: bool = False,
+    verbose: bool = False,
+) -> RunResult:
+    """Train a transformer to compute ``config.program`` (or the given s-op ``program``).
+
+    With ``out_dir``, rank 0 writes ``config.json``, ``model.safetensors`` (the
+    best validated weights), ``metrics.json`` and plots there; a non-empty
+    directory is refused unless ``force``.
+    """
+    kind = _device_kind(config.device)
+    task, config = _task(config, program)
+    dist = _join_group(kind)
+    writer = rundir.RunWriter(out_dir, force=force, verbose=verbose, active=dist.main)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    began = time.monotonic()
+    sizes = (config.n_train, config.n_val, config.n_test)
+    train_d, val_d, test_d = splits(task, sizes, seed=config.seed)
+    data_seconds = time.monotonic() - began
+    device = torch.device(f"cuda:{dist.local_rank}" if kind == "cuda" else "cpu")
+    torch.manual_seed(config.seed)
+    core = Transformer.from_config(config, len(task.vocab) + 2, len(train_d.out_vocab)).to(device)
+    model = _wrap(core, dist, kind)
+    writer.start(config, task, train_d)
+    tensors = [as_tensors(d, device) for d in (train_d, val_d, test_d)]
+    fitted = _fit(core, model, tensors[0], tensors[1], config, dist, writer)
+    test = evaluate_model(core, tensors[2])
+    metrics = rundir.summary(config, task, core, fitted, test, dist.world, str(device))
+    metrics.update(data_seconds=round(data_seconds, 3), ranks_in_sync=_in_sync(core, dist))
+    writer.finish(core, metrics, test_d, tensors[2])
+    if dist.owned:
+        torch.distributed.destroy_process_group()
+    return RunResult(metrics, core.cpu(), task, writer.path, fitted["history"])
