@@ -1,8 +1,11 @@
 """Compiled transformers: the model, its numpy forward pass, files, and a PyTorch module.
 
-``rasplab.model.torch`` (which needs the ``torch`` extra) is imported only
-when used.
+``rasplab.model.torch`` (which needs the ``torch`` extra) and
+``rasplab.model.transformer_lens`` (the ``tl`` extra) are imported only when
+used.
 """
+
+from typing import Any
 
 from .io import load, save
 from .model import BOS_TOKEN, MLP, Attention, Block, CompiledModel, NamedMatrix, Output
@@ -17,4 +20,12 @@ __all__ = [
     "BOS_TOKEN",
     "save",
     "load",
+    "to_transformer_lens",
 ]
+
+
+def to_transformer_lens(model: CompiledModel, **options: Any) -> Any:
+    """A TransformerLens model computing ``model``; see :mod:`rasplab.model.transformer_lens`."""
+    from .transformer_lens import to_transformer_lens as convert
+
+    return convert(model, **options)
