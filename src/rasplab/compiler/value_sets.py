@@ -31,7 +31,6 @@ import numpy as np
 from ..evaluate import topological_order
 from ..evaluate.columns import value_key
 from ..lang.nodes import (
-    _BINARY,
     Aggregate,
     AggregationMode,
     Comparison,
@@ -49,6 +48,7 @@ from ..lang.nodes import (
     Tokens,
     ZipMap,
 )
+from ..lang.operators import _BINARY
 from .combine import Combiner, is_number, ordered, width_cover
 from .positional import exact_positional, positional_nodes, uniform_selection
 

@@ -15,13 +15,14 @@ made: ``named`` and ``annotated`` return a copy with a fresh id.
 from __future__ import annotations
 
 import copy
-import enum
 import itertools
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ..errors import DefinitionError, RaspTypeError
+from .enums import AggregationMode, Comparison, Encoding
+from .operators import SOpOperators
 
 __all__ = [
     "Atom",
@@ -53,82 +54,6 @@ _ids = itertools.count(1)
 def is_atom(value: Any) -> bool:
     """True for the values an s-op may hold at a position: int, float, str, bool."""
     return isinstance(value, int | float | str | bool)
-
-
-class Encoding(enum.Enum):
-    """How a compiled model stores an s-op: one-hot per value, or one scalar."""
-
-    CATEGORICAL = "categorical"
-    NUMERICAL = "numerical"
-
-
-class Comparison(enum.Enum):
-    """A select predicate, applied as ``predicate(key, query)``."""
-
-    EQ = "=="
-    NEQ = "!="
-    LT = "<"
-    LEQ = "<="
-    GT = ">"
-    GEQ = ">="
-    TRUE = "true"
-    FALSE = "false"
-
-    @classmethod
-    def parse(cls, predicate: Comparison | str) -> Comparison:
-        """Accept a member, its symbol (``"<="``) or its name (``"LEQ"``).
-
-        >>> Comparison.parse("<"), Comparison.parse("TRUE")
-        (<Comparison.LT: '<'>, <Comparison.TRUE: 'true'>)
-        """
-        if isinstance(predicate, Comparison):
-            return predicate
-        if isinstance(predicate, str):
-            text = predicate.strip()
-            found = _PREDICATE_ALIASES.get(text) or _PREDICATE_ALIASES.get(text.upper())
-            if found is not None:
-                return found
-        known = ", ".join(repr(c.value) for c in cls)
-        raise DefinitionError(f"unknown select predicate {predicate!r}; use one of {known}")
-
-    def __call__(self, key: Any, query: Any) -> bool:
-        return bool(_PREDICATE_FUNCTIONS[self](key, query))
-
-
-_PREDICATE_FUNCTIONS: dict[Comparison, Callable[[Any, Any], Any]] = {
-    Comparison.EQ: lambda k, q: k == q,
-    Comparison.NEQ: lambda k, q: k != q,
-    Comparison.LT: lambda k, q: k < q,
-    Comparison.LEQ: lambda k, q: k <= q,
-    Comparison.GT: lambda k, q: k > q,
-    Comparison.GEQ: lambda k, q: k >= q,
-    Comparison.TRUE: lambda k, q: True,
-    Comparison.FALSE: lambda k, q: False,
-}
-_PREDICATE_ALIASES: dict[str, Comparison] = {c.value: c for c in Comparison}
-_PREDICATE_ALIASES.update({c.name: c for c in Comparison})
-_PREDICATE_ALIASES.update({"TRUE": Comparison.TRUE, "FALSE": Comparison.FALSE, "=": Comparison.EQ})
-
-
-class AggregationMode(enum.Enum):
-    """How an aggregate combines the values its selector picks in one row."""
-
-    MEAN = "mean"  # the paper's semantics (default)
-    SUM = "sum"  # raspy's
-    MAX = "max"
-    MIN = "min"
-
-    @classmethod
-    def parse(cls, mode: AggregationMode | str) -> AggregationMode:
-        if isinstance(mode, AggregationMode):
-            return mode
-        try:
-            return cls(str(mode).lower())
-        except ValueError:
-            known = ", ".join(repr(m.value) for m in cls)
-            raise DefinitionError(
-                f"unknown aggregation mode {mode!r}; use one of {known}"
-            ) from None
 
 
 class Node:
@@ -189,13 +114,13 @@ class Node:
         return f"<{self.label} = {self.describe()}{extra}>"
 
 
-class SOp(Node):
+class SOp(SOpOperators, Node):
     """A sequence operator: input sequence -> one value per position."""
 
     def __init__(self, *, name: str | None = None, encoding: Encoding | None = None) -> None:
         super().__init__(name=name, encoding=encoding or Encoding.CATEGORICAL)
 
-    __hash__ = Node.__hash__  # defining __eq__ below would otherwise unset it
+    __hash__ = Node.__hash__  # the operator mixin defines __eq__, which unsets it
 
     def __call__(self, xs: Any) -> list[Any]:
         from ..evaluate import evaluate
@@ -211,91 +136,6 @@ class SOp(Node):
     def map(self, f: Callable[[Any], Any], *, name: str | None = None) -> Map:
         """``sop.map(f)``: apply ``f`` at every position (raspy style)."""
         return Map(f, self, name=name)
-
-    # Arithmetic, comparisons and logic build maps (atom operand) or zipmaps.
-    def __add__(self, other: Any) -> SOp:
-        return _binary(self, other, "+")
-
-    def __radd__(self, other: Any) -> SOp:
-        return _binary(other, self, "+")
-
-    def __sub__(self, other: Any) -> SOp:
-        return _binary(self, other, "-")
-
-    def __rsub__(self, other: Any) -> SOp:
-        return _binary(other, self, "-")
-
-    def __mul__(self, other: Any) -> SOp:
-        return _binary(self, other, "*")
-
-    def __rmul__(self, other: Any) -> SOp:
-        return _binary(other, self, "*")
-
-    def __truediv__(self, other: Any) -> SOp:
-        return _binary(self, other, "/")
-
-    def __rtruediv__(self, other: Any) -> SOp:
-        return _binary(other, self, "/")
-
-    def __floordiv__(self, other: Any) -> SOp:
-        return _binary(self, other, "//")
-
-    def __rfloordiv__(self, other: Any) -> SOp:
-        return _binary(other, self, "//")
-
-    def __mod__(self, other: Any) -> SOp:
-        return _binary(self, other, "%")
-
-    def __rmod__(self, other: Any) -> SOp:
-        return _binary(other, self, "%")
-
-    def __pow__(self, other: Any) -> SOp:
-        return _binary(self, other, "**")
-
-    def __rpow__(self, other: Any) -> SOp:
-        return _binary(other, self, "**")
-
-    def __eq__(self, other: Any) -> SOp:  # type: ignore[override]
-        return _binary(self, other, "==")
-
-    def __ne__(self, other: Any) -> SOp:  # type: ignore[override]
-        return _binary(self, other, "!=")
-
-    def __lt__(self, other: Any) -> SOp:
-        return _binary(self, other, "<")
-
-    def __le__(self, other: Any) -> SOp:
-        return _binary(self, other, "<=")
-
-    def __gt__(self, other: Any) -> SOp:
-        return _binary(self, other, ">")
-
-    def __ge__(self, other: Any) -> SOp:
-        return _binary(self, other, ">=")
-
-    def __and__(self, other: Any) -> SOp:
-        return _binary(self, other, "&")
-
-    def __rand__(self, other: Any) -> SOp:
-        return _binary(other, self, "&")
-
-    def __or__(self, other: Any) -> SOp:
-        return _binary(self, other, "|")
-
-    def __ror__(self, other: Any) -> SOp:
-        return _binary(other, self, "|")
-
-    def __invert__(self) -> SOp:
-        return _unary(self, "~")
-
-    def __neg__(self) -> SOp:
-        return _unary(self, "-")
-
-    def __pos__(self) -> SOp:
-        return _unary(self, "+")
-
-    def __abs__(self) -> SOp:
-        return _unary(self, "abs")
 
 
 class Selector(Node):
@@ -577,50 +417,3 @@ class SelectorWidth(SOp):
 
     def describe(self) -> str:
         return f"selector_width({self.selector.label})"
-
-
-# ---------------------------------------------------------------- operators
-
-_BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b,
-    "//": lambda a, b: a // b,
-    "%": lambda a, b: a % b,
-    "**": lambda a, b: a**b,
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "&": lambda a, b: bool(a) and bool(b),
-    "|": lambda a, b: bool(a) or bool(b),
-}
-_UNARY: dict[str, Callable[[Any], Any]] = {
-    "~": lambda a: not a,
-    "-": lambda a: -a,
-    "+": lambda a: +a,
-    "abs": abs,
-}
-
-
-def _binary(left: Any, right: Any, op: str) -> SOp:
-    fn = _BINARY[op]
-    if isinstance(left, SOp) and isinstance(right, SOp):
-        return ZipMap(fn, left, right, desc=f"{{0}} {op} {{1}}")
-    if isinstance(left, SOp) and is_atom(right):
-        return Map(lambda x: fn(x, right), left, desc=f"{{0}} {op} {right!r}")
-    if isinstance(right, SOp) and is_atom(left):
-        return Map(lambda x: fn(left, x), right, desc=f"{left!r} {op} {{0}}")
-    odd = right if isinstance(left, SOp) else left
-    raise RaspTypeError(
-        f"operator {op!r} needs s-ops or atoms (int, float, str, bool), got {odd!r} "
-        f"({type(odd).__name__})"
-    )
-
-
-def _unary(sop: SOp, op: str) -> SOp:
-    fmt = "abs({0})" if op == "abs" else op + "{0}"
-    return Map(_UNARY[op], sop, desc=fmt)
