@@ -33,7 +33,6 @@ data-sop=...>`` per s-op and one ``<text class="direction">`` per row.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -42,8 +41,19 @@ from typing import Any
 import numpy as np
 
 from ..errors import RaspError
-from ..model.model import MLP, Attention, Block, CompiledModel
+from ..model.model import CompiledModel
 from .labels import cell, plural, sequence_text
+from .residual_data import (
+    TOLERANCE,
+    ZERO,
+    Stage,
+    _scale,
+    direction_groups,
+    group_of,
+    residual_stages,
+    value_fill,
+    value_text,
+)
 from .svg import FONT_SIZE, MUTED, Canvas, escape, num, text_width
 
 __all__ = [
@@ -57,7 +67,6 @@ __all__ = [
     "ZERO",
 ]
 
-TOLERANCE = 1e-6  # smaller magnitudes count as zero (the float noise of exact weights)
 MAX_WIDTH = 1400  # panels wrap onto a new line past this width...
 MAX_HEIGHT = 16000  # ...unless the picture would get taller than this
 MARGIN = 12
@@ -68,142 +77,8 @@ TINY = FONT_SIZE - 2  # values in cells
 MIN_CELL, MAX_CELL = 22, 34
 PANEL_HEAD = 34  # a panel's title and subtitle, above its column headers
 HEADER = 78  # the picture's title, info line and legend
-POS_LIGHT, POS_DARK = (222, 235, 247), (33, 102, 172)
-NEG_LIGHT, NEG_DARK = (253, 219, 199), (178, 24, 43)
-ZERO = "#ffffff"
 CHANGED = "#222222"
 SEPARATOR = "#bbbbbb"
-
-
-# ------------------------------------------------------------------ the numbers
-
-
-@dataclass(frozen=True)
-class Stage:
-    """The residual stream ``values[position, direction]`` after one step of the model.
-
-    ``kind`` is ``embed``, ``attn`` or ``mlp``; ``block`` is the weights' block
-    index (``-1`` for the embedding); ``heads`` names what an attention
-    sublayer's heads compute.
-    """
-
-    kind: str
-    block: int
-    values: np.ndarray
-    heads: tuple[str, ...] = ()
-
-    @property
-    def title(self) -> str:
-        if self.kind == "embed":
-            return "embedding"
-        return f"layer {self.block + 1} · {'attention' if self.kind == 'attn' else 'MLP'}"
-
-
-def _no_attention(d: int) -> Attention:
-    z = np.zeros
-    empty = z((0, d, 0))
-    return Attention(empty, empty, empty, z((0, 0, d)), z((0, 0)), z((0, 0)), z((0, 0)), z(d))
-
-
-def _no_mlp(d: int) -> MLP:
-    return MLP(np.zeros((d, 0)), np.zeros(0), np.zeros((0, d)), np.zeros(d))
-
-
-def _halves(model: CompiledModel) -> CompiledModel:
-    """The same model with every block split in two: its attention, then its MLP."""
-    attn_only, mlp_only = _no_attention(model.d_model), _no_mlp(model.d_model)
-    blocks = []
-    for block in model.blocks:
-        blocks += [Block(block.attn, mlp_only), Block(attn_only, block.mlp)]
-    return dataclasses.replace(model, blocks=tuple(blocks))
-
-
-def residual_stages(model: CompiledModel, input: Any) -> tuple[list[Stage], list[Any]]:
-    """Every stage of the residual stream on ``input`` (float64), and the decoded output.
-
-    The stages come from the model's own forward pass, run on a copy whose
-    blocks are split into their attention and MLP halves, so the stream
-    between the two halves is recorded too.
-    """
-    halves = _halves(model)
-    cache: dict[str, np.ndarray] = {}
-    logits = halves.forward(model.encode(input)[None], np.float64, cache)
-    stream = [cache[f"resid_pre.{i}"][0] for i in range(len(halves.blocks))]
-    stream.append(cache["resid_final"][0])
-    stages = [Stage("embed", -1, stream[0])]
-    for i, block in enumerate(model.blocks):
-        if block.attn.n_heads:
-            stages.append(Stage("attn", i, stream[2 * i + 1], tuple(block.attn.names)))
-        if block.mlp.d_mlp:
-            stages.append(Stage("mlp", i, stream[2 * i + 2]))
-    return stages, model.decode(logits)[0]
-
-
-def group_of(direction: str) -> str:
-    """The s-op a direction belongs to: the name before its first ``:``.
-
-    >>> group_of("tokens:a"), group_of("length"), group_of("sort::")
-    ('tokens', 'length', 'sort')
-    """
-    return direction.split(":", 1)[0]
-
-
-def direction_groups(directions: tuple[str, ...], keep: list[int]) -> list[tuple[str, list[int]]]:
-    """The kept direction indices in groups by s-op, groups in order of first appearance.
-
-    >>> direction_groups(("bos", "one", "x:1", "y", "x:2"), [0, 2, 3, 4])
-    [('bos', [0]), ('x', [2, 4]), ('y', [3])]
-    """
-    groups: dict[str, list[int]] = {}
-    for i in keep:
-        groups.setdefault(group_of(directions[i]), []).append(i)
-    return list(groups.items())
-
-
-def value_text(value: float) -> str:
-    """A value short enough for a cell: whole numbers plain, others with two decimals.
-
-    >>> [value_text(v) for v in (1.0, -2.0000001, 1 / 3, -0.5, 0.004, 12.25)]
-    ['1', '-2', '.33', '-.5', '4e-03', '12.2']
-    """
-    if abs(value - round(value)) < 0.005 and abs(value) >= 0.5:
-        return str(int(round(value)))
-    if abs(value) < 0.005:
-        return f"{value:.0e}"
-    text = f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}".rstrip("0")
-    return text.replace("0.", ".", 1) if abs(value) < 1 else text
-
-
-def _blend(light: tuple[int, ...], dark: tuple[int, ...], t: float) -> str:
-    r, g, b = (round(lo + (hi - lo) * t) for lo, hi in zip(light, dark, strict=True))
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def value_fill(value: float, scale: float, tol: float = TOLERANCE) -> str:
-    """A cell's colour: white at zero, blue above it, red below, deepest at ``±scale``.
-
-    >>> value_fill(0.0, 1), value_fill(1.0, 1), value_fill(-1.0, 1), value_fill(0.5, 2)
-    ('#ffffff', '#2166ac', '#b2182b', '#afcae4')
-    """
-    if abs(value) < tol:
-        return ZERO
-    t = min(1.0, abs(value) / scale)
-    return _blend(POS_LIGHT, POS_DARK, t) if value > 0 else _blend(NEG_LIGHT, NEG_DARK, t)
-
-
-def _scale(values: np.ndarray, tol: float) -> float:
-    """Where colours are deepest: the median non-zero magnitude (1 in a one-hot stream).
-
-    Larger values get the deepest colour too; their cells print the number.
-
-    >>> _scale(np.array([0, 1, 1, -1, 8, 1e-9]), 1e-6)
-    1.0
-    """
-    mags = np.abs(values[np.abs(values) >= tol])
-    return float(np.median(mags)) if mags.size else 1.0
-
-
-# ------------------------------------------------------------------ the layout
 
 
 @dataclass
