@@ -39,7 +39,8 @@ def _intern_characters(flat: list[str]) -> tuple[np.ndarray | None, tuple[str, .
     U+10000 (other strings take the dictionary path).
     """
     joined = "".join(flat)
-    if len(joined) != len(flat) or "" in flat:  # no empty token, so each has one character
+    # Equal to the list of its characters: every token is exactly one character.
+    if len(joined) != len(flat) or flat != list(joined):
         return None, ()
     try:
         points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
@@ -48,18 +49,20 @@ def _intern_characters(flat: list[str]) -> tuple[np.ndarray | None, tuple[str, .
     top = int(points.max())
     if top >= 1 << 16:
         return None, ()
-    present = np.zeros(top + 1, dtype=bool)
-    present[points] = True
-    chars = np.flatnonzero(present)  # sorted code points
-    by_point = np.zeros(top + 1, dtype=np.int64)
-    by_point[chars] = np.arange(len(chars))
-    sorted_codes = by_point[points]
-    first = np.full(len(chars), len(points), dtype=np.int64)
-    np.minimum.at(first, sorted_codes, np.arange(len(points)))
-    order = np.argsort(first)  # sorted code -> rank of first appearance
-    renumber = np.empty_like(order)
-    renumber[order] = np.arange(len(order))
-    return renumber[sorted_codes], tuple(chr(c) for c in chars[order])
+    # The distinct characters in order of first appearance: usually all of
+    # them turn up in a short prefix; if not, the whole text is scanned.
+    by_point = np.full(top + 1, -1, dtype=np.int64)
+    chars = "".join(dict.fromkeys(joined[:_PREFIX]))
+    by_point[np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32)] = np.arange(len(chars))
+    codes = by_point[points]
+    if len(joined) > _PREFIX and int(codes.min()) < 0:
+        chars = "".join(dict.fromkeys(joined))
+        by_point[np.frombuffer(chars.encode("utf-32-le"), dtype=np.uint32)] = np.arange(len(chars))
+        codes = by_point[points]
+    return codes, tuple(chars)
+
+
+_PREFIX = 1 << 10  # characters scanned first for the distinct ones
 
 
 def _merge(
@@ -198,6 +201,12 @@ class Column:
 
     def rows(self) -> list[list[Any]]:
         """Decode to one Python list per input."""
+        table = self.table
+        if all(type(v) is int for v in table):  # ints decode from an int64 array, no objects
+            if table == tuple(range(len(table))):
+                return self.codes.tolist()
+            if min(table) >= -(1 << 63) and max(table) < 1 << 63:
+                return np.array(table, dtype=np.int64)[self.codes].tolist()
         return self.object_table()[self.codes].tolist()
 
     def first_position(self, code: int) -> tuple[int, int]:

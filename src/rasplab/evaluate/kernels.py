@@ -174,6 +174,24 @@ def _python_ranks(values: list[Any]) -> np.ndarray | None:
     return _small_ints(ranks, len(values))
 
 
+def _compare_all(
+    compare: Any, rk: np.ndarray, key_codes: np.ndarray, rq: np.ndarray, query_codes: np.ndarray
+) -> np.ndarray:
+    """``compare(rk[key_codes][:, None, :], rq[query_codes][:, :, None])``, ``[batch, query, key]``.
+
+    With few distinct queries, each input's row of keys is compared once per
+    query value and the rows are then gathered per query position: long
+    contiguous loops instead of one short broadcast loop per query.
+    """
+    batch, n = key_codes.shape
+    keyed = rk[key_codes]  # [batch, key]
+    if n < 16 or 4 * len(rq) > n:
+        return compare(keyed[:, None, :], rq[query_codes][:, :, None])
+    rows = compare(keyed[:, None, :], rq[None, :, None])  # [batch, query value, key]
+    picks = np.arange(batch, dtype=np.intp)[:, None] * len(rq) + query_codes
+    return rows.reshape(-1, n).take(picks.ravel(), axis=0).reshape(batch, n, n)
+
+
 def _predicate_table(
     node: Select, keys: Column, queries: Column
 ) -> tuple[np.ndarray, dict[tuple[int, int], Exception]]:
@@ -217,7 +235,7 @@ def select_matrix(node: Select, keys: Column, queries: Column, bucket: Bucket) -
     ):
         ranks = _numeric_ranks(kn.values, qn.values)
         rk, rq = ranks if ranks is not None else (kn.values, qn.values)
-        return compare(rk[keys.codes][:, None, :], rq[queries.codes][:, :, None])
+        return _compare_all(compare, rk, keys.codes, rq, queries.codes)
     table, failed = _predicate_table(node, keys, queries)
     if failed:  # an error counts only where one input holds both values
         broken = np.zeros(table.shape, dtype=bool)
@@ -236,6 +254,6 @@ def select_matrix(node: Select, keys: Column, queries: Column, bucket: Bucket) -
         if ranks is not None:
             rk, rq = ranks[: len(keys.table)], ranks[len(keys.table) :]
             if np.array_equal(compare(rk[None, :], rq[:, None]), table):
-                return compare(rk[keys.codes][:, None, :], rq[queries.codes][:, :, None])
+                return _compare_all(compare, rk, keys.codes, rq, queries.codes)
     flat = queries.codes[:, :, None] * len(keys.table) + keys.codes[:, None, :]
     return table.ravel()[flat]  # [batch, query, key]
