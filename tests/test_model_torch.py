@@ -55,3 +55,28 @@ def test_missing_torch_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(RaspError, match=r"rasplab\[torch\]"):
         module.require_torch()
+
+
+@pytest.mark.parametrize(("slices", "table"), [(0, 0), (1, 1 << 22), (4, 0)])
+def test_gather_slice_and_table_paths_agree(case, monkeypatch, slices, table):
+    """Reads and writes as gathers or as slices, embeddings summed ahead or not: same logits."""
+    import rasplab.model.torch as module
+
+    model, ids = case
+    monkeypatch.setattr(module, "MAX_SLICES", slices)
+    monkeypatch.setattr(module, "MAX_TABLE", table)
+    with torch.no_grad():
+        got = from_compiled(model, torch.float64)(torch.tensor(ids)).numpy()
+    assert np.abs(got - model.forward(ids, "float64")).max() <= 1e-9
+
+
+def test_causal_module_matches_numpy():
+    from rasplab import aggregate, indices, numerical, select, tokens
+
+    prefix = select(indices, indices, "<=")
+    seen_a = numerical(aggregate(prefix, numerical(tokens.map(lambda t: t == "a"))))
+    model = compile_program(seen_a, "ab", 10, causal=True, verify=0)
+    ids = np.stack([model.encode(list(w)) for w in ("abbabaabab", "bbbbbbbbba", "aaaaaaaaaa")])
+    with torch.no_grad():
+        got = from_compiled(model, torch.float64)(torch.tensor(ids)).numpy()
+    assert np.abs(got - model.forward(ids, "float64")).max() <= 1e-9

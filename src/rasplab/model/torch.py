@@ -21,8 +21,12 @@ import numpy as np
 
 from ..errors import RaspError
 from .model import CompiledModel
+from .sparse import runs, used_cols, used_rows
 
 __all__ = ["from_compiled", "require_torch"]
+
+MAX_SLICES = 4  # read at most this many runs of dimensions as slices, else gather
+MAX_TABLE = 1 << 22  # entries in the summed token-and-position embedding table
 
 
 def require_torch() -> Any:
@@ -36,8 +40,12 @@ def require_torch() -> Any:
     return torch
 
 
-def _compact(attn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int, int]]:
-    """Fused [W_Q | W_K | W_V] over the used dimensions only, its bias, and W_O likewise."""
+def _compact_heads(attn: Any) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, tuple]:
+    """W_Q, W_K, W_V as [d_model, heads * width] over the head dimensions in use, with biases.
+
+    A head dimension is in use when it is non-zero in both W_Q and W_K (or in
+    both W_V and W_O); the others contribute exactly 0. Also W_O cut the same way.
+    """
     h, d, _ = attn.W_Q.shape
     qk = [np.flatnonzero(attn.W_Q[i].any(0) & attn.W_K[i].any(0)) for i in range(h)]
     ov = [np.flatnonzero(attn.W_V[i].any(0) & attn.W_O[i].any(1)) for i in range(h)]
@@ -50,19 +58,15 @@ def _compact(attn: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, 
             out[i, ..., : len(c)] = w[i][..., c]
         return out
 
-    q, k, v = take(attn.W_Q, qk, e), take(attn.W_K, qk, e), take(attn.W_V, ov, f)
-    fused = np.concatenate([m.transpose(1, 0, 2).reshape(d, -1) for m in (q, k, v)], axis=1)
-    bias = np.concatenate(
-        [
-            take(attn.b_Q, qk, e).reshape(-1),
-            take(attn.b_K, qk, e).reshape(-1),
-            take(attn.b_V, ov, f).reshape(-1),
-        ]
-    )
+    weights, biases = [], []
+    for w, b, cols, size in ((attn.W_Q, attn.b_Q, qk, e), (attn.W_K, attn.b_K, qk, e),
+                             (attn.W_V, attn.b_V, ov, f)):  # fmt: skip
+        weights.append(take(w, cols, size).transpose(1, 0, 2).reshape(d, h * size))
+        biases.append(take(b, cols, size).reshape(h * size))
     out = np.zeros((h, f, d))
     for i, c in enumerate(ov):
         out[i, : len(c)] = attn.W_O[i][c]
-    return fused, bias, out.reshape(h * f, d), (h, e, f)
+    return weights, biases, out.reshape(h * f, d), (h, e, f)
 
 
 @cache
@@ -73,52 +77,105 @@ def _classes() -> tuple[type, type, type]:
     def param(a: np.ndarray, dtype: Any) -> Any:
         return nn.Parameter(torch.tensor(np.asarray(a), dtype=dtype), requires_grad=False)
 
-    class Attention(nn.Module):
-        """TransformerLens-named weights; the forward pass uses compact fused copies.
+    class Projection(nn.Module):
+        """``x @ w + bias`` over the residual dimensions ``w`` reads (rows not all zero).
 
-        Only the dimensions a head uses (non-zero in both W_Q and W_K, or in both
-        W_V and W_O) are kept, and Q, K, V come from one matmul: the same numbers,
-        fewer multiplications by zero.
+        A few runs of consecutive dimensions are read as slices, one matmul
+        each (no copy); scattered dimensions are gathered first.
+        """
+
+        def __init__(self, w: np.ndarray, bias: np.ndarray, dtype: Any) -> None:
+            super().__init__()
+            rows = used_rows(w)
+            spans = runs(rows)
+            self.spans = spans if len(spans) <= MAX_SLICES else None
+            parts = [w[s] for s in spans] if self.spans else [w[rows]]
+            self.w = [torch.tensor(part, dtype=dtype) for part in parts]
+            self.register_buffer("rows", torch.tensor(rows, dtype=torch.long), persistent=False)
+            self.register_buffer("bias", torch.tensor(bias, dtype=dtype), persistent=False)
+            self.has_bias = bool(np.any(bias))
+            self.d_out = w.shape[1]
+
+        def forward(self, x: Any) -> Any:
+            if self.spans is None:
+                y = x.index_select(-1, self.rows) @ self.w[0]  # [batch, pos, d_out]
+            elif not self.spans:
+                y = x.new_zeros(*x.shape[:-1], self.d_out)
+            else:
+                y = x[..., self.spans[0]] @ self.w[0]
+                for span, part in zip(self.spans[1:], self.w[1:], strict=True):
+                    y = y + x[..., span] @ part
+            return y + self.bias if self.has_bias else y
+
+    class Writer(nn.Module):
+        """Adds a sublayer's result into the residual dimensions it writes, in place."""
+
+        def __init__(self, w: np.ndarray, bias: np.ndarray) -> None:
+            super().__init__()
+            cols = np.union1d(used_cols(w), np.flatnonzero(bias)).astype(np.int64)
+            spans = runs(cols)
+            self.spans = spans if len(spans) <= MAX_SLICES else None
+            self.register_buffer("cols", torch.tensor(cols, dtype=torch.long), persistent=False)
+
+        def forward(self, x: Any, y: Any) -> Any:
+            if self.spans is None:
+                return x.index_add_(-1, self.cols, y)
+            start = 0
+            for span in self.spans:
+                stop = start + span.stop - span.start
+                x[..., span] += y[..., start:stop]
+                start = stop
+            return x
+
+    class Attention(nn.Module):
+        """TransformerLens-named weights; the forward pass uses compact copies.
+
+        Only the head dimensions in use are kept, Q, K and V each read just the
+        residual dimensions they need, and the result is added only into the
+        dimensions some head writes: the same numbers, far fewer zeros.
         """
 
         def __init__(self, attn: Any, dtype: Any) -> None:
             super().__init__()
             for name in ("W_Q", "W_K", "W_V", "W_O", "b_Q", "b_K", "b_V", "b_O"):
                 setattr(self, name, param(getattr(attn, name), dtype))
-            qkv, bias, out, self.shape = _compact(attn)
-            self.register_buffer("qkv", torch.tensor(qkv, dtype=dtype), persistent=False)
-            self.register_buffer("qkv_bias", torch.tensor(bias, dtype=dtype), persistent=False)
-            self.register_buffer("out", torch.tensor(out, dtype=dtype), persistent=False)
-            self.has_bias = bool(np.any(bias))
+            weights, biases, out, self.shape = _compact_heads(attn)
+            self.q, self.k, self.v = (
+                Projection(w, b, dtype) for w, b in zip(weights, biases, strict=True)
+            )
+            self.writer = Writer(out, attn.b_O)
+            cols = self.writer.cols.numpy()
+            self.o = Projection(out[:, cols], attn.b_O[cols], dtype)
 
-        def forward(self, x: Any, causal: bool) -> Any:
+        def forward(self, x: Any, future: Any) -> Any:
             b, n, _ = x.shape
             h, e, f = self.shape
-            qkv = x @ self.qkv  # [batch, pos, heads * (2e + f)]
-            if self.has_bias:
-                qkv = qkv + self.qkv_bias
-            q, k, v = qkv.split([h * e, h * e, h * f], dim=-1)
-            q = q.view(b, n, h, e).transpose(1, 2)  # [batch, heads, pos, e]
-            k = k.view(b, n, h, e).transpose(1, 2)
-            v = v.view(b, n, h, f).transpose(1, 2)  # [batch, heads, pos, f]
+            q = self.q(x).view(b, n, h, e).transpose(1, 2)  # [batch, heads, pos, e]
+            k = self.k(x).view(b, n, h, e).transpose(1, 2)
+            v = self.v(x).view(b, n, h, f).transpose(1, 2)  # [batch, heads, pos, f]
             scores = q @ k.transpose(-1, -2)  # [batch, heads, query, key]
-            if causal:
-                mask = torch.ones(n, n, dtype=torch.bool, device=x.device).tril()
-                scores = scores.masked_fill(~mask, float("-inf"))
+            if future is not None:
+                scores = scores.masked_fill(future[:n, :n], float("-inf"))
             z = torch.softmax(scores, dim=-1) @ v  # [batch, heads, pos, f]
-            return z.transpose(1, 2).reshape(b, n, h * f) @ self.out + self.b_O
+            return self.writer(x, self.o(z.transpose(1, 2).reshape(b, n, h * f)))
 
     class MLP(nn.Module):
+        """TransformerLens-named weights; the forward pass skips units and dimensions not used."""
+
         def __init__(self, mlp: Any, dtype: Any) -> None:
             super().__init__()
             for name in ("W_in", "b_in", "W_out", "b_out"):
                 setattr(self, name, param(getattr(mlp, name), dtype))
+            # a unit that reads nothing (and has no bias) or writes nothing adds 0
+            live = (mlp.W_in.any(0) | (mlp.b_in != 0)) & mlp.W_out.any(1)
+            w_out = mlp.W_out[live]
+            self.hidden = Projection(mlp.W_in[:, live], mlp.b_in[live], dtype)
+            self.writer = Writer(w_out, mlp.b_out)
+            cols = self.writer.cols.numpy()
+            self.out = Projection(w_out[:, cols], mlp.b_out[cols], dtype)
 
         def forward(self, x: Any) -> Any:
-            return torch.relu(x @ self.W_in) @ self.W_out  # compiled MLPs have no biases
-
-        def biased(self, x: Any) -> Any:
-            return torch.relu(x @ self.W_in + self.b_in) @ self.W_out + self.b_out
+            return self.writer(x, self.out(torch.relu(self.hidden(x))))  # [batch, pos, d_model]
 
     class Block(nn.Module):
         def __init__(self, block: Any, dtype: Any) -> None:
@@ -127,7 +184,6 @@ def _classes() -> tuple[type, type, type]:
             self.mlp = MLP(block.mlp, dtype)
             self.has_attn = block.attn.n_heads > 0
             self.has_mlp = block.mlp.d_mlp > 0
-            self.mlp_bias = bool(np.any(block.mlp.b_in) or np.any(block.mlp.b_out))
 
     class Compiled(nn.Module):
         """The compiled transformer; ``forward(tokens [batch, pos]) -> logits``."""
@@ -143,16 +199,30 @@ def _classes() -> tuple[type, type, type]:
             self.unembed = nn.Module()
             self.unembed.W_U = param(model.W_U, dtype)
             self.unembed.b_U = param(model.b_U, dtype)
+            self.logits = Projection(model.W_U, model.b_U, dtype)
+            n_ctx = model.W_pos.shape[0]
+            # token and position embeddings summed ahead: one gather per forward, no add
+            table = None
+            if model.W_E.shape[0] * n_ctx * model.d_model <= MAX_TABLE:
+                table = (model.W_E[:, None] + model.W_pos[None]).reshape(-1, model.d_model)
+                table = torch.tensor(table, dtype=dtype)
+            self.register_buffer("embed_table", table, persistent=False)
+            self.register_buffer("positions", torch.arange(n_ctx), persistent=False)
+            future = torch.ones(n_ctx, n_ctx, dtype=torch.bool).triu(1)
+            self.register_buffer("future", future if model.causal else None, persistent=False)
 
         def forward(self, tokens: Any) -> Any:
             n = tokens.shape[1]
-            x = self.embed.W_E[tokens] + self.pos_embed.W_pos[:n]  # [batch, pos, d_model]
+            if self.embed_table is None:
+                x = self.embed.W_E[tokens] + self.pos_embed.W_pos[:n]  # [batch, pos, d_model]
+            else:
+                x = self.embed_table[tokens * self.positions.shape[0] + self.positions[:n]]
             for block in self.blocks:
                 if block.has_attn:
-                    x = x + block.attn(x, self.model.causal)
+                    x = block.attn(x, self.future)
                 if block.has_mlp:
-                    x = x + (block.mlp.biased(x) if block.mlp_bias else block.mlp(x))
-            return x @ self.unembed.W_U + self.unembed.b_U  # [batch, pos, d_out]
+                    x = block.mlp(x)
+            return self.logits(x)  # [batch, pos, d_out]
 
         def run(self, inputs: list[Any]) -> list[list[Any]]:
             """Decoded outputs, like :meth:`CompiledModel.run`."""
