@@ -33,6 +33,10 @@ __all__ = [
     "load_run",
     "LoadedRun",
     "run_paper",
+    "run_compiled",
+    "compiled_transformer",
+    "distil",
+    "fine_tune",
     "main",
 ]
 
@@ -43,6 +47,10 @@ _LAZY = {  # name -> module that needs torch
     "load_run": "rundir",
     "LoadedRun": "rundir",
     "run_paper": "experiment",
+    "run_compiled": "compiled_experiment",
+    "compiled_transformer": "compiled",
+    "distil": "compiled",
+    "fine_tune": "compiled",
     "main": "cli",
 }
 

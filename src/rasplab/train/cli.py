@@ -71,12 +71,14 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser | None = None) -
     e = subparsers.add_parser(
         "experiment",
         parents=parents,
-        help="reproduce the paper's training experiment",
-        description="Train every paper task at the predicted size and smaller; write a table.",
+        help="reproduce the paper's training experiment (or the compiled-init one)",
+        description="paper: train every paper task at the predicted size and smaller. "
+        "compiled: fine-tune compiled models, distil them, test on longer inputs. "
+        "Both write a table.",
     )
-    e.add_argument("name", choices=["paper"], help="the experiment to run")
+    e.add_argument("name", choices=["paper", "compiled"], help="the experiment to run")
     e.add_argument("--quick", action="store_true", help="small setting for a 2-core CPU")
-    e.add_argument("-o", "--out", default="experiments/paper", help="where results.md goes")
+    e.add_argument("-o", "--out", help="where results.md goes (default: experiments/NAME)")
     e.add_argument("--force", action="store_true", help="overwrite results in --out")
     e.add_argument("--tasks", help="comma-separated subset of the paper's tasks")
     e.add_argument("--jobs", type=int, help="runs in parallel on CPU (default: up to 2)")
@@ -162,7 +164,12 @@ def _is_rank_zero() -> bool:
 
 
 def experiment_command(args: argparse.Namespace) -> int:
-    """``rasplab experiment paper``: run the table, print it."""
+    """``rasplab experiment paper`` (or ``compiled``): run the table, print it."""
+    args.out = args.out or f"experiments/{args.name}"
+    if args.name == "compiled":  # compiled initialisation and distillation
+        from .compiled_experiment import compiled_command
+
+        return compiled_command(args)
     from .experiment import TASKS, markdown_table, run_paper
 
     tasks = TASKS if args.tasks is None else tuple(t.strip() for t in args.tasks.split(","))
