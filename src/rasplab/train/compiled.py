@@ -151,9 +151,8 @@ def _batches(data: TaskData, config: TrainConfig, device: Any):
 def _fit(model: Any, data: TaskData, loss_fn: Callable, config: TrainConfig, device: Any) -> dict:
     """AdamW, linear warmup then cosine decay to lr/10, until steps or time run out."""
     torch = require_torch()
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trained, lr=config.lr, weight_decay=config.weight_decay)
     warm = max(1, min(config.warmup, config.steps // 10))
 
     def factor(s: int) -> float:
@@ -166,7 +165,7 @@ def _fit(model: Any, data: TaskData, loss_fn: Callable, config: TrainConfig, dev
         loss = loss_fn(model, *next(batches))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
         optimizer.step()
         scheduler.step()
         done += 1
@@ -215,9 +214,23 @@ def _student(config: TrainConfig, task: Task, n_classes: int, max_len: int, size
     return Transformer.from_config(sized, len(task.vocab) + 2, n_classes)
 
 
-def fine_tune(compiled: CompiledModel, data: TaskData, config: TrainConfig, device="cpu"):
-    """The compiled copy after training on ``data``'s labels: ``(model, fit info)``."""
+def fine_tune(
+    compiled: CompiledModel,
+    data: TaskData,
+    config: TrainConfig,
+    device: Any = "cpu",
+    freeze_embeddings: bool = False,
+):
+    """The compiled copy after training on ``data``'s labels: ``(model, fit info)``.
+
+    ``freeze_embeddings`` keeps the token and position tables at their compiled
+    values: position rows past the training lengths get no gradient, so rows
+    that did would drift away from them.
+    """
     model = compiled_transformer(compiled, data.in_vocab).to(device)
+    if freeze_embeddings:
+        model.embed.requires_grad_(False)
+        model.position.requires_grad_(False)
     return model, _fit(model, data, _label_loss, config, device)
 
 

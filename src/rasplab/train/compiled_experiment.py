@@ -6,7 +6,8 @@ lengths and on ``train_len + 1 .. test_len``:
 
 * the compiled model itself (numpy), and its exact copy as a
   :class:`~rasplab.train.model.Transformer` before any training;
-* that copy fine-tuned on labels (at each learning rate of ``FINE_TUNE_LRS``);
+* that copy fine-tuned on labels (at each learning rate of ``FINE_TUNE_LRS``,
+  and with its token and position tables frozen);
 * an analysis-sized student distilled from the compiled outputs, and one
   distilled from its outputs and attention patterns;
 * the same student trained from scratch on labels.
@@ -84,6 +85,9 @@ def _models(compiled, task, train_d, config, test_len, device, attn_weight):
         # half the students' steps; no weight decay: it would pull the exact weights to 0
         tuned = config.replace(lr=lr, steps=max(1, config.steps // 2), weight_decay=0.0)
         yield f"compiled copy, fine-tuned (lr {lr:g})", *fine_tune(compiled, train_d, tuned, device)
+    frozen = tuned.replace(lr=max(FINE_TUNE_LRS))
+    label = f"compiled copy, fine-tuned, embeddings frozen (lr {frozen.lr:g})"
+    yield label, *fine_tune(compiled, train_d, frozen, device, freeze_embeddings=True)
     yield "distilled (outputs)", *distil(compiled, task, train_d, config, 0.0, device)
     if attn_weight:
         label = "distilled (outputs + attention)"
