@@ -84,6 +84,17 @@ def test_fine_tuning_starts_exact_and_changes_the_weights():
     assert any(not torch.equal(v, untouched[k]) for k, v in model.state_dict().items())
 
 
+def test_frozen_embeddings_stay_compiled_while_the_rest_trains():
+    task = make_task("hist", vocab="ab", lengths=3)
+    compiled = compile_program(task.program, task.vocab, 5, verify=0)
+    data = dataset(task, n=100, seed=0, out_vocab=compiled.output.values)
+    tuned = TINY.replace(steps=20, lr=1e-3, weight_decay=0.0)
+    model, _ = fine_tune(compiled, data, tuned, freeze_embeddings=True)
+    untouched = compiled_transformer(compiled, task.vocab).state_dict()
+    changed = {k for k, v in model.state_dict().items() if not torch.equal(v, untouched[k])}
+    assert changed and not changed & {"embed.weight", "position"}
+
+
 def test_distillation_learns_the_compiled_outputs_without_labels():
     task = make_task("hist", vocab="ab", lengths=4)
     compiled = compile_program(task.program, task.vocab, 6, verify=0)
@@ -136,7 +147,7 @@ def test_a_tiny_experiment_and_its_command(tmp_path, capsys):
         tmp_path / "api", tasks=("hist",), train_len=2, test_len=4, changes=tiny, verbose=False
     )
     by_model = {r["model"]: r for r in rows}
-    assert len(by_model) == 7 and by_model["from scratch (labels)"]["steps"] == 5
+    assert len(by_model) == 8 and by_model["from scratch (labels)"]["steps"] == 5
     for exact in ("compiled (numpy)", "compiled copy, untrained"):
         assert by_model[exact]["short_seq"] == by_model[exact]["long_seq"] == 1.0
     table = (tmp_path / "api" / "results.md").read_text()
