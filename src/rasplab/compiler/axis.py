@@ -10,7 +10,8 @@ every domain point sits 1.5 ramp-widths from any threshold: small errors in
 (linear in its one-hot), so ramps are shared across its values; the other
 categorical leaves *gate* (a large negative weight switches units off).
 
->>> from rasplab.compiler.units import Leaf, Target, check
+>>> from rasplab.compiler.units import Leaf, Target
+>>> from rasplab.compiler.checking import check
 >>> leaf = Leaf.numerical("x", [0.0, 1.0, 2.0])
 >>> p = Problem([leaf], np.array([[0], [1], [2]]), Target.categorical(["o:a", "o:b"]), [0, 0, 1])
 >>> units = axis(p)
@@ -28,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .units import ONE, Problem, Unit, _Acc, _class_readout, _classes, _ids, _out_ids
+from .lines import Line, pwl_cost, robust, runs, steps_cost
+from .units import ONE, Problem, Unit, _Acc, _class_readout, _classes, _distinct
 
 __all__ = ["axis", "axis_candidates", "RAMP"]
 
@@ -72,29 +74,29 @@ def _z(p: Problem, axis: _Axis) -> np.ndarray:
     return z
 
 
-def _axis_groups(p: Problem, axis: _Axis, classes: dict[int, np.ndarray]):
-    """Per (gate classes, table value): sorted distinct (z, state), or None if z is not enough."""
+def _axis_groups(p: Problem, axis: _Axis, classes: dict[int, np.ndarray]) -> Line | None:
+    """The distinct (gate classes, table value, z) and the state at each; None if z is not
+    enough to tell the outputs apart."""
     z = _z(p, axis)
+    table = p.codes[:, axis.table] if axis.table is not None else None
+    if Line.refuted(p, z, p.codes[:, axis.gates], table):
+        return None  # before computing the gates' classes, which costs more
     gates = np.zeros((len(p.codes), len(axis.gates)), dtype=np.int64)  # [points, gates]
     for j, k in enumerate(axis.gates):
         gates[:, j] = classes[k][p.codes[:, k]]
-    gid = _ids(gates)
-    t = p.codes[:, axis.table] if axis.table is not None else np.full(len(z), -1)
-    zr = np.round(z, 9)
-    order = np.lexsort((zr, t, gid))
-    key = np.stack([gid[order], t[order], zr[order]], axis=1)
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = np.any(key[1:] != key[:-1], axis=1)
-    outs = _out_ids(p)[order]
-    if np.any(~new[1:] & (outs[1:] != outs[:-1])):
-        return None
-    first = order[new]
-    groups: dict[tuple, list] = defaultdict(list)
-    for n in first:
-        g = tuple(int(x) for x in gates[n])
-        state = p.out[n] if p.target.kind == "cat" else round(float(p.out[n]), 12)
-        groups[(g, int(t[n]))].append((float(zr[n]), state))
-    return groups
+    return Line.build(p, z, gates, table)
+
+
+class _Classes(dict):
+    """Leaf -> value classes (:func:`_classes`), computed when an axis first needs them."""
+
+    def __init__(self, p: Problem):
+        super().__init__()
+        self.p = p
+
+    def __missing__(self, k: int) -> np.ndarray:
+        self[k] = _classes(self.p, k)
+        return self[k]
 
 
 def _gate_readouts(p: Problem, axis: _Axis, classes, g: tuple) -> list[Mapping[str, float]]:
@@ -108,14 +110,30 @@ def _gate(acc: _Acc, readouts: list[Mapping[str, float]], strength: float) -> _A
 
 
 def _z_read(acc: _Acc, p: Problem, axis: _Axis, scale: float) -> _Acc:
-    for k, c in axis.coef.items():
-        leaf = p.leaves[k]
-        if leaf.kind == "num":
-            acc.read(leaf.readouts[0], scale * c)
-        else:
-            for coord, readout in zip(leaf.coords, leaf.readouts, strict=True):
-                acc.read(readout, scale * c * coord)
+    """Read ``scale * z``: each leaf's readouts, weighted by its coefficient (and value)."""
+    w_in = acc.w_in
+    for d, c, coord, w in _z_terms(p, axis):
+        # the same products, in the same order, as reading each readout in turn
+        factor = scale * c if coord is None else scale * c * coord
+        w_in[d] += factor * w
     return acc
+
+
+def _z_terms(p: Problem, axis: _Axis) -> list[tuple[str, float, float | None, float]]:
+    """(direction, coefficient, value or None for a scalar leaf, readout weight), in order;
+    built once per axis, as every unit along it reads z."""
+    key = ("z_terms", tuple(axis.coef.items()))
+    if key not in p.cache:
+        terms = []
+        for k, c in axis.coef.items():
+            leaf = p.leaves[k]
+            if leaf.kind == "num":
+                terms += [(d, c, None, w) for d, w in leaf.readouts[0].items()]
+            else:
+                for coord, readout in zip(leaf.coords, leaf.readouts, strict=True):
+                    terms += [(d, c, coord, w) for d, w in readout.items()]
+        p.cache[key] = terms
+    return p.cache[key]
 
 
 def _steps(p: Problem, axis: _Axis, groups, classes) -> list[Unit] | None:
@@ -227,49 +245,22 @@ def _bases(p, axis, classes, base, extra) -> list[Unit]:
     return units
 
 
-def _steps_cost(groups: dict, kind: str) -> int:
-    """Units ``_steps`` would build: two per shared family, one per distinct base."""
-    families, bases = set(), set()
-    for (g, _), pts in groups.items():
-        count: dict[Any, int] = defaultdict(int)
-        for (_, s0), (_, s1) in itertools.pairwise(pts):
-            if s0 != s1:
-                key = (s0, s1) if kind == "cat" else round(s1 - s0, 12)
-                families.add((g, key, count[key]))
-                count[key] += 1
-        bases.add((g, pts[0][1]))
-    return 2 * len(families) + len(bases)
-
-
-def _robust(groups: dict, floor: float = 5e-6) -> bool:
-    """Neighbouring z values with different outputs are far apart relative to z's size."""
-    scale = max((abs(z) for pts in groups.values() for z, _ in pts), default=1.0)
-    for pts in groups.values():
-        for (z0, s0), (z1, s1) in itertools.pairwise(pts):
-            if s0 != s1 and z1 - z0 < floor * max(1.0, scale):
-                return False
-    return True
-
-
-def _pwl_cost(groups: dict) -> int:
-    return sum(2 + 2 * (len(_runs(pts)) - 1) for pts in groups.values())
-
-
 def axis_candidates(p: Problem) -> list[tuple[int, str, Any]]:
     """(estimated units, name, builder) for every axis on which the function is consistent."""
-    classes = {k: _classes(p, k) for k, leaf in enumerate(p.leaves) if leaf.kind == "cat"}
-    outputs = len(p.target.directions) if p.target.kind == "cat" else len(set(p.out))
+    classes = _Classes(p)
+    cat = p.target.kind == "cat"
+    outputs = len(p.target.directions) if cat else len(_distinct(p.out))
     good_enough = 2 * outputs + 4
     out: list[tuple[int, str, Any]] = []
     for axis in _axes(p):
-        groups = _axis_groups(p, axis, classes)
-        if groups is None or not _robust(groups):
+        line = _axis_groups(p, axis, classes)
+        if line is None or not robust(line):
             continue
-        cost = _steps_cost(groups, p.target.kind)
-        out.append((cost, "axis", lambda a=axis, g=groups: _steps(p, a, g, classes)))
+        cost = steps_cost(line, p.target.kind)
+        out.append((cost, "axis", lambda a=axis, g=line: _steps(p, a, g.as_dict(), classes)))
         if p.target.kind == "num":
-            cost = _pwl_cost(groups)
-            out.append((cost, "axis", lambda a=axis, g=groups: _pwl(p, a, g, classes)))
+            cost = pwl_cost(line)
+            out.append((cost, "axis", lambda a=axis, g=line: _pwl(p, a, g.as_dict(), classes)))
         if min(c for c, _, _ in out) <= good_enough:
             break  # small enough: stop searching
     return out
@@ -278,30 +269,6 @@ def axis_candidates(p: Problem) -> list[tuple[int, str, Any]]:
 def axis(p: Problem) -> list[Unit] | None:
     found = sorted(axis_candidates(p), key=lambda c: c[0])
     return found[0][2]() if found else None
-
-
-def _runs(pts: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
-    """Maximal runs of three or more consecutive points on one line (else single points)."""
-    runs: list[list[tuple[float, float]]] = []
-    j = 0
-    while j < len(pts):
-        run = [pts[j]]
-        if j + 2 < len(pts):
-            (z0, y0), (z1, y1) = pts[j], pts[j + 1]
-            slope = (y1 - y0) / (z1 - z0)
-            k = j + 1
-            while k < len(pts) and _on_line(z0, y0, slope, *pts[k]):
-                k += 1
-            if k - j >= 3:
-                run = pts[j:k]
-        runs.append(run)
-        j += len(run)
-    return runs
-
-
-def _on_line(z0: float, y0: float, slope: float, z: float, y: float) -> bool:
-    guess = y0 + slope * (z - z0)
-    return abs(guess - y) <= 1e-7 * max(1.0, abs(y), abs(slope * (z - z0)))
 
 
 def _line(run: list[tuple[float, float]]) -> tuple[float, float]:
@@ -328,13 +295,13 @@ def _pwl(p: Problem, axis: _Axis, groups, classes) -> list[Unit] | None:
 
 
 def _pwl_1d(p: Problem, axis: _Axis, pts, direction: str) -> list[_Acc]:
-    runs = _runs(pts)
+    found = runs(pts)
     lo = pts[0][0]
-    s0, c0 = _line(runs[0])
+    s0, c0 = _line(found[0])
     accs = [_Acc().bias(1.0).write({direction: c0 + s0 * lo})]
     if s0:
         accs.append(_z_read(_Acc(), p, axis, 1.0).bias(-lo).write({direction: s0}))
-    for prev, nxt in itertools.pairwise(runs):
+    for prev, nxt in itertools.pairwise(found):
         (zp, _), (zq, _) = prev[-1], nxt[0]
         m = (zq - zp) / 4
         a, b = zp + m, zq - m

@@ -38,7 +38,7 @@ from ..evaluate.columns import value_key
 from .features import Feature
 from .mlp import BOS, ONE
 from .plans import HeadPlan
-from .selectors import Literal
+from .selectors import Literal, truth_table
 
 __all__ = ["HeadWeights", "build_head", "C_select", "C_count", "C_mean", "RANK"]
 
@@ -97,27 +97,32 @@ def _literal(b: _Builder, lit: Literal, weight: float, inputs: dict, c: float) -
     kf = inputs.get(("k", lit.key.id)) if lit.key is not None else None
     qv, qr = _side(qf, key_side=False)
     kv, kr = _side(kf, key_side=True)
-    m = np.array([[lit.holds(k, q) for k in kv] for q in qv], dtype=np.float64) * (c * weight)
+    m = truth_table(lit, kv, qv).astype(np.float64) * (c * weight)
     rows, row_of = np.unique(m, axis=0, return_inverse=True)
     cols, col_of = np.unique(m, axis=1, return_inverse=True)
     if len(rows) <= len(cols.T):  # basis: distinct query rows
-        for a, readout in enumerate(qr):
-            if m[a].any():
-                b.add(b.q, readout, b.d_qk + int(row_of.reshape(-1)[a]), 1.0)
-        for j, readout in enumerate(kr):
-            for r, row in enumerate(rows):
-                if row[j]:
-                    b.add(b.k, readout, b.d_qk + r, float(row[j]))
+        picked = m.any(axis=1)
+        _factor(b.q, b.k, qr, kr, picked, row_of.reshape(-1), rows.T, b.d_qk)
         b.d_qk += len(rows)
     else:  # basis: distinct key columns
-        for j, readout in enumerate(kr):
-            if m[:, j].any():
-                b.add(b.k, readout, b.d_qk + int(col_of.reshape(-1)[j]), 1.0)
-        for a, readout in enumerate(qr):
-            for r, col in enumerate(cols.T):
-                if col[a]:
-                    b.add(b.q, readout, b.d_qk + r, float(col[a]))
+        picked = m.any(axis=0)
+        _factor(b.k, b.q, kr, qr, picked, col_of.reshape(-1), cols, b.d_qk)
         b.d_qk += cols.shape[1]
+
+
+def _factor(one, other, one_reads, other_reads, picked, basis_of, table, base: int) -> None:
+    """Score ``[one_value, other_value]`` through a basis of distinct rows: each ``one``
+    value reads its basis dimension; each ``other`` value writes its entry in every row.
+    (The weights of :meth:`_Builder.add`, added in the same order, with fewer calls.)"""
+    for a in np.flatnonzero(picked).tolist():
+        dim = base + int(basis_of[a])
+        for d, w in one_reads[a].items():
+            one[(d, dim)] += 1.0 * w
+    j_idx, r_idx = np.nonzero(table)  # other value by other value, as the loops went
+    for j, r, v in zip(j_idx.tolist(), r_idx.tolist(), table[j_idx, r_idx].tolist(), strict=True):
+        dim = base + r
+        for d, w in other_reads[j].items():
+            other[(d, dim)] += v * w
 
 
 def _values(b: _Builder, h: HeadPlan) -> None:

@@ -16,9 +16,12 @@ import numpy as np
 
 from ..lang.nodes import Aggregate
 
-__all__ = ["Combiner", "is_number", "ordered", "width_cover", "MEAN_LIMIT"]
+__all__ = ["Combiner", "is_number", "ordered", "width_cover", "distinct", "MEAN_LIMIT", "PLAIN"]
 
 MEAN_LIMIT = 60_000  # most distinct sums a mean's value set is built from
+# Types whose value_key(v) is (type(v), v); floats too, unless NaN. Hot loops inline that
+# instead of calling value_key.
+PLAIN = frozenset({int, str, bool})
 
 
 def is_number(value: Any, bools: bool = False) -> bool:
@@ -45,6 +48,13 @@ def ordered(values: Any) -> list[Any]:
     [None, True, 1.5, 2, 'a', 'b']
     """
     return sorted(values, key=_rank)
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` (flattened), by sorting: numpy's hashing path is far slower on
+    large int arrays and has more overhead on small ones."""
+    s = np.sort(values.reshape(-1))
+    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
 
 
 def width_cover(lo: np.ndarray, hi: np.ndarray, valid: np.ndarray) -> np.ndarray:

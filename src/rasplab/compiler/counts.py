@@ -25,10 +25,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..evaluate import topological_order
 from ..evaluate.columns import value_key
 from ..lang.nodes import Aggregate, Constant, Map, Node, SOp, ZipMap
-from .domains import Failed, Fused
+from .domains import evaluate_fused
 from .positional import positional_nodes
 from .value_sets import ValueSets, is_number
 
@@ -73,31 +75,54 @@ def _flag_mean(agg: Node, vs: ValueSets, positional: frozenset[int]) -> bool:
     return all(is_number(v, bools=True) and v in (0, 1) for v in values)
 
 
-def _is_count(node: SOp, agg: Aggregate, others: list[Node], vs: ValueSets, widths) -> bool:
-    """At every position, ``node`` maps each value ``c / w`` of the mean to the int ``c``."""
-    fused = Fused(node, [agg, *others])
+def _is_count(node: SOp, leaves: list[Node], points) -> bool:
+    """At every position, ``node`` maps each value ``c / w`` of the mean to the int ``c``
+    (``points``: every (mean, positional leaves) combination and its count; see
+    :func:`_points`)."""
+    if points is None:
+        return False
+    tables, codes, counts = points
+    if not len(codes):
+        return True
+    table, which, ok = evaluate_fused(node, leaves, tables, codes)
+    if not ok.all():
+        return False  # the map raises on a value the mean can take
+    pairs = set(zip(which.tolist(), counts.tolist(), strict=True))
+    return all(value_key(table[j]) == value_key(c) for j, c in pairs)
+
+
+def _points(agg: Aggregate, others: list[Node], vs: ValueSets, widths):
+    """Per position, each value ``v`` of the mean with the positional leaves' values, and
+    the count ``round(v * w)``; None if some ``v * w`` is not a count in ``0 .. w``."""
+    leaves = [agg, *others]
+    index: list[dict[tuple, int]] = [{} for _ in leaves]
+    rows, width = [], []
     for i, w in enumerate(widths):
-        env: dict[int, Any] = {}
-        for other in others:
-            (env[other.id],) = vs.at(other, i)
-        for v in vs.at(agg, i):
-            c = round(float(v) * w)
-            if abs(float(v) * w - c) > 1e-9 or not 0 <= c <= w:
-                return False
-            env[agg.id] = v
-            try:
-                got = fused(env)
-            except Failed:
-                return False
-            if value_key(got) != value_key(c):
-                return False
-    return True
+        fixed = [_code(index[j], vs.sets[n.id][i]) for j, n in enumerate(others, start=1)]
+        for key in vs.sets[agg.id][i]:
+            rows.append([index[0].setdefault(key, len(index[0])), *fixed])
+            width.append(w)
+    codes = np.array(rows, dtype=np.int64).reshape(len(rows), len(leaves))
+    w = np.array(width, dtype=np.float64)
+    tables = [[vs.objects[k] for k in ix] for ix in index]  # dicts keep insertion order
+    mean = np.array([float(v) for v in tables[0]])[codes[:, 0]] * w
+    counts = np.round(mean)  # half to even, as Python's round
+    if np.any(np.abs(mean - counts) > 1e-9) or np.any((counts < 0) | (counts > w)):
+        return None
+    return tables, codes, counts.astype(np.int64)
+
+
+def _code(index: dict[tuple, int], keys: frozenset) -> int:
+    """The code of the one value a positional leaf holds at a position."""
+    (key,) = keys
+    return index.setdefault(key, len(index))
 
 
 def count_nodes(program: Node, vs: ValueSets) -> dict[int, Aggregate]:
     """Maps and zipmaps equal to a prefix count: node id -> the mean they undo."""
     positional = positional_nodes(program)
     found: dict[int, Aggregate] = {}
+    points: dict[tuple, Any] = {}
     for node in topological_order(program):
         if not isinstance(node, Map | ZipMap) or node.id in positional:
             continue
@@ -109,6 +134,11 @@ def count_nodes(program: Node, vs: ValueSets) -> dict[int, Aggregate]:
         if any(any(len(s) != 1 for s in vs.sets[n.id]) for n in others):
             continue  # a positional leaf that differs between lengths
         widths = _widths(means[0], vs, positional)
-        if widths is not None and _is_count(node, means[0], others, vs, widths):
+        if widths is None:
+            continue
+        key = (means[0].id, *(n.id for n in others))
+        if key not in points:  # maps over one mean share its points
+            points[key] = _points(means[0], others, vs, widths)
+        if _is_count(node, [means[0], *others], points[key]):
             found[node.id] = means[0]
     return found

@@ -23,14 +23,17 @@ import numpy as np
 
 from ..evaluate.columns import value_key
 from ..lang.nodes import Constant, Map, Node, SOp, ZipMap
+from .combine import PLAIN
 from .features import Feature
-from .units import _ids
+from .units import _first, _ids
+from .value_maps import ARITHMETIC
 from .value_sets import ValueSets
 
 __all__ = ["Fused", "domain", "DOMAIN_LIMIT"]
 
 DOMAIN_LIMIT = 2_500_000  # most points an MLP is built and checked on
 MASK_LIMIT = 50_000_000  # index spaces small enough to deduplicate with a bitmask
+_EXACT_INT = 2**26  # ints this small add and multiply exactly in float64
 
 
 class Failed(Exception):
@@ -100,7 +103,7 @@ def _position_codes(feature: Feature, vs: ValueSets) -> list[tuple[int, ...]]:
     out = []
     for s in vs.sets[feature.key[0]]:
         if id(s) not in by_set:
-            by_set[id(s)] = tuple(sorted(index[k] for k in s if k in index))
+            by_set[id(s)] = tuple(sorted(index[k] for k in s & index.keys()))
         out.append(by_set[id(s)])
     return out
 
@@ -115,14 +118,15 @@ class _Column:
 def _intern(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
     index: dict[tuple, int] = {}
     table: list[Any] = []
-    codes = np.empty(len(values), dtype=np.int64)
-    for i, v in enumerate(values):
-        k = value_key(v)
+    codes = []
+    for v in values:
+        t = type(v)  # value_key, inlined
+        k = (t, v) if t in PLAIN or (t is float and v == v) else value_key(v)
         if k not in index:
             index[k] = len(table)
             table.append(v)
-        codes[i] = index[k]
-    return codes, table
+        codes.append(index[k])
+    return np.array(codes, dtype=np.int64), table
 
 
 def _run_column(node: Node, kids: list[_Column], ok: np.ndarray) -> _Column:
@@ -131,40 +135,81 @@ def _run_column(node: Node, kids: list[_Column], ok: np.ndarray) -> _Column:
         return _Column(np.zeros(len(ok), dtype=np.int64), [node.value])
     stacked = np.stack([k.codes for k in kids], axis=1)  # [points, args]
     inverse = _ids(stacked)
-    first = np.zeros(int(inverse.max(initial=-1)) + 1, dtype=np.int64)
-    first[inverse[::-1]] = np.arange(len(inverse))[::-1]  # a point of each combination
-    combos = stacked[first]
+    combos = stacked[_first(inverse)]  # one point of each combination
+    fast = _arithmetic(node, kids, combos)
+    if fast is not None:
+        codes, table = fast
+        return _Column(codes[inverse], table)
+    f, tables = (lambda *args: _call(node, list(args))), [k.table for k in kids]
+    if isinstance(node, Map | ZipMap):
+        f = node.f  # what _call would call, without its check per combination
     outputs, failed = [], np.zeros(len(combos), dtype=bool)
-    for j, combo in enumerate(combos):
-        args = [k.table[c] for k, c in zip(kids, combo, strict=True)]
+    for j, combo in enumerate(combos.tolist()):
         try:
-            outputs.append(_call(node, args))
+            outputs.append(f(*[t[c] for t, c in zip(tables, combo, strict=True)]))
         except Exception:  # the evaluator rejects such inputs: drop the point
             outputs.append(None)
             failed[j] = True
-    inverse = inverse.reshape(-1)
     ok &= ~failed[inverse]
     codes, table = _intern(outputs)
     return _Column(codes[inverse], table)
 
 
+def _numbers(table: list[Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """A table of ints and floats as float64 values and int flags, if numpy computes with
+    them exactly as Python does (finite floats; ints small enough that + - * stay exact)."""
+    if not all(type(v) in (int, float) for v in table):
+        return None  # bools, strings, ...: Python semantics differ
+    values = np.array(table, dtype=np.float64)
+    is_int = np.array([type(v) is int for v in table], dtype=bool)
+    if not np.all(np.isfinite(values)) or np.any(np.abs(values[is_int]) > _EXACT_INT):
+        return None
+    return values, is_int
+
+
+def _arithmetic(node: Node, kids: list[_Column], combos: np.ndarray):
+    """``a + b``, ``a - b``, ``a * b`` on every combination at once: codes and a table.
+
+    float64 arithmetic is Python's float arithmetic; an int result is exact (operands are
+    below 2**26), and it is an int exactly where both operands are ints, as in Python.
+    """
+    if not isinstance(node, ZipMap) or node.f not in ARITHMETIC or len(kids) != 2:
+        return None
+    found = [_numbers(k.table) for k in kids]
+    if any(f is None for f in found):
+        return None
+    (x, xi), (y, yi) = found
+    result = node.f(x[combos[:, 0]], y[combos[:, 1]])
+    is_int = xi[combos[:, 0]] & yi[combos[:, 1]]
+    if not np.all(np.isfinite(result)):
+        return None
+    codes = _ids(np.stack([_ids(result), is_int], axis=1))  # value_key: 1 and 1.0 differ
+    table = [
+        int(v) if i else float(v)
+        for v, i in zip(result[_first(codes)].tolist(), is_int[_first(codes)].tolist(), strict=True)
+    ]
+    return codes, table
+
+
 def evaluate_fused(
     output: SOp, leaves: Sequence[SOp], tables: Sequence[Sequence[Any]], codes: np.ndarray
-) -> tuple[list[Any], np.ndarray]:
-    """``output`` at every point (leaf ``k`` holds ``tables[k][codes[:, k]]``); and a keep-mask."""
+) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """``output`` at every point (leaf ``k`` holds ``tables[k][codes[:, k]]``), as distinct
+    values and an index into them per point; and a keep-mask."""
     columns = {leaf.id: _Column(codes[:, k], list(tables[k])) for k, leaf in enumerate(leaves)}
     ok = np.ones(len(codes), dtype=bool)
     stop = set(columns)
     for node in _below(output, stop):
         columns[node.id] = _run_column(node, [columns[c.id] for c in node.children], ok)
     col = columns[output.id]
-    return [col.table[c] for c in col.codes], ok
+    return col.table, col.codes, ok
 
 
 def domain(
     output: SOp, leaves: Sequence[Feature], nodes: Sequence[SOp], vs: ValueSets
-) -> tuple[np.ndarray, list[Any]] | None:
-    """Domain points ``[points, leaves]`` (value indices) and the output value at each.
+) -> tuple[np.ndarray, list[Any], np.ndarray] | None:
+    """Domain points ``[points, leaves]`` (value indices), the distinct outputs, and which of
+    them each point has.
 
     None if the domain has more than ``DOMAIN_LIMIT`` points.
     """
@@ -176,8 +221,8 @@ def domain(
     codes = _union_of_products(list(groups.values()), [len(f.values) for f in leaves])
     if codes is None:
         return None
-    values, ok = evaluate_fused(output, nodes, [f.values for f in leaves], codes)
-    return codes[ok], [v for v, keep in zip(values, ok, strict=True) if keep]
+    table, which, ok = evaluate_fused(output, nodes, [f.values for f in leaves], codes)
+    return codes[ok], table, which[ok]
 
 
 def _union_of_products(groups: list[tuple], sizes: list[int]) -> np.ndarray | None:

@@ -60,8 +60,9 @@ def compile_program(
     # 3. rewrites that keep every value but that later stages can build
     lowered = lower(program, original)
     policy.origin.update({new: old.id for new, old in lowered.origin.items()})
-    changed = lowered.program is not program
-    values = infer(lowered.program, vocab, max_seq_len, policy) if changed else original
+    values = original
+    if lowered.program is not program:  # rebuilt nodes over unchanged inputs keep their sets
+        values = infer(lowered.program, vocab, max_seq_len, policy, original, lowered.origin)
     # 4. what is stored, who writes it, in which layer (exact MLPs built here)
     blockers = causal_blockers(program, max_seq_len) if causal else []
     layout = _plan(lowered, values, max_seq_len, blockers)

@@ -32,9 +32,11 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ..evaluate import evaluate_batch, topological_order
 from ..evaluate.columns import value_key
-from ..lang.nodes import Aggregate, Node
+from ..lang.nodes import Aggregate, AggregationMode, Node, SelectorWidth, Tokens, ZipMap
 from .value_sets import is_number, positional_nodes, uniform_selection
 
 __all__ = ["AggregatePolicy", "sample_inputs"]
@@ -79,7 +81,9 @@ class AggregatePolicy:
         self.decided: dict[int, str] = {}
         self.assumptions: dict[int, str] = {}
         self.origin: dict[int, int] = {}
-        self._averaging: set[int] | None = None
+        self._inputs: list[list[Any]] | None = None
+        self._found: dict[int, bool] = {}  # aggregate id -> averaged on a sampled input
+        self._accepted: dict[int, bool] = {}  # sampled input -> the program runs on it
 
     def __call__(self, node: Aggregate, pool: list[Any], widths: tuple) -> str:
         key = self.origin.get(node.id, node.id)
@@ -98,7 +102,7 @@ class AggregatePolicy:
             return "select"
         if node.selector.id in self.positional:
             return "mean"
-        if key in self.averaging():
+        if self.averages(key):
             return "mean"
         self.assumptions[key] = (
             f"aggregate {node.label} is compiled as moving one value per query: its selector "
@@ -107,37 +111,89 @@ class AggregatePolicy:
         )
         return "select"
 
-    def averaging(self) -> set[int]:
-        """Ids of aggregates that averaged different numbers on some sampled input."""
-        if self._averaging is None:
-            self._averaging = self._observe()
-        return self._averaging
+    def averages(self, key: int) -> bool:
+        """Whether aggregate ``key`` of the program averaged different numbers on some
+        sampled input that the program runs on."""
+        if key not in self._found:
+            found = {n.id: n for n in topological_order(self.program) if isinstance(n, Aggregate)}
+            if key not in found:
+                return False  # made by a rewrite: never observed
+            # with the aggregates that may ask later: one evaluation serves them all
+            batch = [found[key]] + [a for a in found.values() if a.id != key and self._may_ask(a)]
+            self._observe([a for a in batch if a.id not in self._found])
+        return self._found[key]
 
-    def _observe(self) -> set[int]:
-        aggregates = [n for n in topological_order(self.program) if isinstance(n, Aggregate)]
-        inputs = sample_inputs(self.vocab, self.n, self.n_samples, self.seed, self.sample)
-        found: set[int] = set()
-        for trace in _traces(self.program, inputs):
-            for agg in aggregates:
-                if agg.id not in found and _averages(trace, agg):
-                    found.add(agg.id)
-        return found
+    def _may_ask(self, agg: Aggregate) -> bool:
+        """Whether :meth:`decide` may observe this aggregate (what it can tell without value
+        sets: a mean over a selector not of positions only, of values that may be numbers)."""
+        words = isinstance(agg.sop, Tokens) and not all(is_number(t) for t in self.vocab)
+        return (
+            agg.mode is AggregationMode.MEAN
+            and agg.encoding.value != "numerical"
+            and not uniform_selection(agg)
+            and agg.selector.id not in self.positional
+            and not words
+        )
+
+    def _observe(self, aggregates: list[Aggregate]) -> None:
+        """Run the aggregates' selectors and values (only those, not the whole program) on
+        the sampled inputs; an averaging counts once the program is known to run there."""
+        if self._inputs is None:
+            self._inputs = sample_inputs(self.vocab, self.n, self.n_samples, self.seed, self.sample)
+        parts = [x for a in aggregates for x in (SelectorWidth(a.selector), a.sop)]
+        probe = ZipMap(lambda *xs: 0, *parts)
+        waiting = list(aggregates)
+        for part in _by_length(self._inputs):
+            traced = _traces(probe, [self._inputs[i] for i in part])
+            for agg in list(waiting):
+                seen = (part[i] for i, trace in traced if _averages(trace, agg))
+                if any(self._runs(i) for i in seen):
+                    self._found[agg.id] = True
+                    waiting.remove(agg)
+            if not waiting:
+                break
+        for agg in waiting:
+            self._found[agg.id] = False
+
+    def _runs(self, i: int) -> bool:
+        """Whether the whole program runs on sampled input ``i`` (the evaluator may reject
+        it in a part the aggregate does not read; such inputs are not evidence)."""
+        if i not in self._accepted:
+            self._accepted[i] = bool(_traces(self.program, [self._inputs[i]]))
+        return self._accepted[i]
 
 
-def _traces(program: Node, inputs: list[list[Any]]) -> list[Any]:
+def _by_length(inputs: list[list[Any]]) -> list[list[int]]:
+    """Input indices in three parts: those of the first input's length (the longest), then
+    of the next 7 lengths, then the rest. Averaging usually shows in the first part; the
+    evaluator runs one batch per length, so parts by length cost no more than one call."""
+    lengths = list(dict.fromkeys(len(xs) for xs in inputs))
+    parts = [set(lengths[:1]), set(lengths[1:8]), set(lengths[8:])]
+    found = [[i for i, xs in enumerate(inputs) if len(xs) in part] for part in parts]
+    return [part for part in found if part]
+
+
+def _traces(program: Node, inputs: list[list[Any]]) -> list[tuple[int, Any]]:
+    """(input index, trace) for the inputs the evaluator runs ``program`` on."""
     try:
-        return evaluate_batch(program, inputs, trace=True)
+        return list(enumerate(evaluate_batch(program, inputs, trace=True)))
     except Exception:  # some input is rejected: keep the others
         traces = []
-        for xs in inputs:
+        for i, xs in enumerate(inputs):
             try:
-                traces.extend(evaluate_batch(program, [xs], trace=True))
+                traces.extend((i, t) for t in evaluate_batch(program, [xs], trace=True))
             except Exception:
                 continue
         return traces
 
 
 def _averages(trace: Any, agg: Aggregate) -> bool:
-    selected = trace.array(agg.selector)  # [query, key]
-    values = trace.array(agg.sop)  # [key]
-    return any(row.sum() > 1 and len({value_key(v) for v in values[row]}) > 1 for row in selected)
+    """Some query selects two or more keys holding different values."""
+    selected = np.asarray(trace.array(agg.selector), dtype=bool)  # [query, key]
+    index: dict[tuple, int] = {}
+    codes = np.array([index.setdefault(value_key(v), len(index)) for v in trace.array(agg.sop)])
+    if len(index) <= 1:
+        return False
+    low = np.where(selected, codes[None, :], len(index)).min(axis=1)
+    high = np.where(selected, codes[None, :], -1).max(axis=1)
+    return bool(np.any((selected.sum(axis=1) > 1) & (low != high)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from ..evaluate.columns import value_key
@@ -34,7 +35,7 @@ def number_groups(values: Sequence[Any]) -> list[list[Any]]:
     for v in values:
         groups.setdefault(float(v), []).append(v)
     rank = lambda v: 0 if type(v) is int else (1 if isinstance(v, bool) else 2)  # noqa: E731
-    return [sorted(groups[c], key=rank) for c in sorted(groups)]
+    return [g if len(g) == 1 else sorted(g, key=rank) for g in (groups[c] for c in sorted(groups))]
 
 
 def value_labels(values: Sequence[Any]) -> list[str]:
@@ -44,7 +45,8 @@ def value_labels(values: Sequence[Any]) -> list[str]:
     ['a', '1', "'1'", 'True']
     """
     plain = [str(v) for v in values]
-    clash = {p for p in plain if plain.count(p) > 1}
+    seen: set[str] = set()
+    clash = {p for p in plain if p in seen or seen.add(p)}  # printed more than once
     return [repr(v) if p in clash else p for v, p in zip(values, plain, strict=True)]
 
 
@@ -107,7 +109,7 @@ class Feature:
         read = {ONE: c, BOS: -c}  # the scalar c at every position, 0 at BOS
         return Feature(key, name, "num", (value,), (c,), (), ({},), (read,), "const")
 
-    @property
+    @cached_property  # built once: the planner and the weights look values up often
     def index(self) -> Mapping[tuple, int]:
         """value key -> value index (``1`` and ``1.0`` share one where they are merged)."""
         if self.aliases is not None:

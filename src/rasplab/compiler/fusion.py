@@ -25,7 +25,7 @@ from .plans import HeadPlan
 from .schedule import assign_blocks, mlp_ready
 from .value_sets import is_number
 
-__all__ = ["Fusion", "CAT_LIMIT"]
+__all__ = ["Fusion", "CAT_LIMIT", "cannot"]
 
 ATTENTION = (Aggregate, SelectorWidth, Length)
 CAT_LIMIT = 4096  # most values a one-hot s-op may have
@@ -152,3 +152,16 @@ class Fusion:
         values = self.vs.union(node)
         small = len(values) <= max(64, 2 * self.vs.max_seq_len + 2)
         return "cat" if small or not all(is_number(v, bools=True) for v in values) else "num"
+
+
+def cannot(out: Feature, leaves: list[Feature], result: Any) -> str:
+    names = ", ".join(f.name for f in leaves)
+    if result == "too-many":
+        return (
+            f"{out.name}: the MLP computing it would have to be exact on too many input "
+            f"combinations of {names}; compile for a smaller max_seq_len or vocabulary"
+        )
+    return (
+        f"{out.name}: no exact one-layer MLP computes it from {names}; split the expression "
+        "so that each step combines at most one averaged or counted value with others"
+    )

@@ -19,15 +19,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from ..errors import CompileError
 from ..evaluate import topological_order
 from ..evaluate.columns import value_key
 from ..lang.nodes import Aggregate, Constant, Indices, Length, Node, SelectorWidth, SOp, Tokens
 from .domains import domain
 from .features import Feature, number_groups
-from .fusion import CAT_LIMIT, Fusion
+from .fusion import CAT_LIMIT, Fusion, cannot
 from .mlp import MLPSpec, Target, synthesize
 from .plans import HeadPlan, Layout, MlpPlan
+from .positional import primitives_below
 from .schedule import assign_blocks, compact
 from .selectors import Score, construct, exclusive, formula, variables
 from .value_sets import ValueSets, is_number
@@ -78,11 +81,13 @@ class _Planner(Fusion):
         self.blockers: list[str] = []
         self.synth_cache: dict[tuple, Any] = {}
         self.features: dict[tuple, Feature] = {}
+        self.made: dict[tuple, tuple[Feature, list[str]]] = {}  # across rounds
         self.out_view = out_view
         self.blocks: dict[tuple, int] = {}
         self.heads_out: set[tuple] = set()
-        self.positional = {n.id for n in self.order if _depends_only_on(n, Indices)}
-        self.lexical = {n.id for n in self.order if _depends_only_on(n, Tokens)}
+        below = primitives_below(program, ATTENTION)
+        self.positional = {n.id for n in self.order if below[n.id] <= {Indices}}
+        self.lexical = {n.id for n in self.order if below[n.id] <= {Tokens}}
 
     # ------------------------------------------------------------ requirements
 
@@ -151,7 +156,14 @@ class _Planner(Fusion):
     def feature(self, node: SOp, view: str) -> Feature:
         key = (node.id, view)
         if key not in self.features:
-            self.features[key] = self.make_feature(node, view)
+            if key in self.made:  # a feature depends on its node and view only
+                feature, blockers = self.made[key]
+                self.blockers += blockers  # reported again, as making it anew would
+            else:
+                before = len(self.blockers)
+                feature = self.make_feature(node, view)
+                self.made[key] = (feature, self.blockers[before:])
+            self.features[key] = feature
         return self.features[key]
 
     def make_feature(self, node: SOp, view: str) -> Feature:
@@ -304,15 +316,18 @@ class _Planner(Fusion):
         dom = domain(node, leaves, [self.nodes[f.key[0]] for f in leaves], self.vs)
         if dom is None:
             return "too-many"
-        codes, outs = dom
-        index = output.index
+        codes, table, which = dom
+        used = np.flatnonzero(np.bincount(which, minlength=len(table)))  # not failed calls
         if output.kind == "cat":
             target = Target.categorical(output.directions)
-            out = [index[value_key(v)] for v in outs]
+            index = output.index
+            lookup = np.full(len(table), -1, dtype=np.int64)
+            lookup[used] = [index[value_key(table[c])] for c in used.tolist()]
         else:
             target = Target.numerical(output.directions[0])
-            out = [float(v) for v in outs]
-        return synthesize([f.leaf() for f in leaves], codes, target, out)
+            lookup = np.zeros(len(table))
+            lookup[used] = [float(table[c]) for c in used.tolist()]
+        return synthesize([f.leaf() for f in leaves], codes, target, lookup[which])
 
     # ------------------------------------------------------------ schedule
 
@@ -333,7 +348,7 @@ class _Planner(Fusion):
             if not failed:
                 break
             if not any(self.fix(*item) for item in failed):
-                self.blockers += [_cannot(*item) for item in failed]
+                self.blockers += [cannot(*item) for item in failed]
                 break
         if self.blockers:
             raise CompileError(_report(self.blockers))
@@ -361,34 +376,10 @@ class _Planner(Fusion):
         )
 
 
-def _cannot(out: Feature, leaves: list[Feature], result: Any) -> str:
-    names = ", ".join(f.name for f in leaves)
-    if result == "too-many":
-        return (
-            f"{out.name}: the MLP computing it would have to be exact on too many input "
-            f"combinations of {names}; compile for a smaller max_seq_len or vocabulary"
-        )
-    return (
-        f"{out.name}: no exact one-layer MLP computes it from {names}; split the expression "
-        "so that each step combines at most one averaged or counted value with others"
-    )
-
-
 def _report(blockers: list[str]) -> str:
     lines = [f"cannot compile exactly ({len(blockers)} blocker(s)):"]
     lines += [f"  - {b}" for b in dict.fromkeys(blockers)]
     return "\n".join(lines)
-
-
-def _depends_only_on(node: Node, primitive: type) -> bool:
-    """True if every primitive under ``node`` is ``primitive`` (constants aside)."""
-    kinds = set()
-    for n in topological_order(node):
-        if isinstance(n, ATTENTION):
-            return False
-        if not n.children and not isinstance(n, Constant):
-            kinds.add(type(n))
-    return kinds <= {primitive}
 
 
 def plan(

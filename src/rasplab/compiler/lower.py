@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..analysis import analyse, pattern_key
 from ..evaluate import topological_order
 from ..evaluate.columns import value_key
 from ..lang.nodes import (
@@ -48,30 +49,21 @@ from ..lang.nodes import (
     ZipMap,
 )
 from .counts import count_nodes
-from .selectors import All, AnyOf, Literal, Truth, construct, exclusive, formula, holds, variables
+from .selectors import (
+    AnyOf,
+    Literal,
+    LiteralTest,
+    Truth,
+    construct,
+    exclusive,
+    formula,
+    holds,
+    variables,
+)
 from .value_sets import ValueSets
+from .wildcards import WILD, wildcard_selector
 
 __all__ = ["Lowered", "lower", "needs_exact_top", "WILD"]
-
-
-class _Wild:
-    """The value of a key that every test accepts."""
-
-    _instance = None
-
-    def __new__(cls) -> _Wild:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "*"
-
-    def __reduce__(self) -> str:
-        return "WILD"
-
-
-WILD = _Wild()
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,6 +97,8 @@ class _Lowering:
         self.count_scales: dict[int, float] = {}
         self.any_widths = {n.id for n in self.order if self.is_any(n)}
         self.counts = count_nodes(program, vs)
+        self.noted_patterns: set[tuple] = set()
+        self.analysis: Any = None  # computed when a count note needs it
 
     def values_of(self, node: SOp) -> list[Any]:
         return self.vs.union(node)
@@ -207,46 +201,7 @@ class _Lowering:
 
     def wildcard(self, node: Node, f: Any, exact: bool) -> Selector | None:
         """``phi | mask(key)``: keys the mask picks get a value every test accepts."""
-        if not isinstance(f, AnyOf):
-            return None
-        masks = [c for c in f.children if isinstance(c, Literal) and c.query is None]
-        rest = [c for c in f.children if c not in masks]
-        if not masks or len({m.key.id for m in masks}) != 1 or len(rest) != 1:
-            return None
-        phi = rest[0]
-        parts = list(phi.children) if isinstance(phi, All) else [phi]
-        if not all(isinstance(p, Literal) and p.key is not None for p in parts):
-            return None
-        if self.score(phi, exact) is None:
-            return None
-        source = masks[0].key
-
-        def picked(s: Any, masks=tuple(masks)) -> bool:
-            return any(m.holds(s, None) for m in masks)
-
-        flag = Map(picked, self.kid(source)).named(f"{masks[0].label}?")  # a leaf of few values
-        keys: dict[int, SOp] = {}
-        for lit in parts:
-            if lit.key.id not in keys:
-                keys[lit.key.id] = ZipMap(
-                    lambda k, p: WILD if p else k, self.kid(lit.key), flag
-                ).named(f"{lit.key.label}'")
-        sels = [
-            Select(
-                keys[lit.key.id],
-                self.kid(lit.query) if lit.query is not None else Constant(0),
-                lambda k, q, lit=lit: k is WILD or lit.holds(k, q),
-            ).named(lit.label)
-            for lit in parts
-        ]
-        self.notes.append(
-            f"{node.label}: keys picked by {masks[0].label} get a wildcard value that every "
-            "other test accepts, so one head computes the 'or'"
-        )
-        out = sels[0]
-        for sel in sels[1:]:
-            out = SelectorAnd(out, sel)
-        return out
+        return wildcard_selector(self, node, f, exact)
 
     # ------------------------------------------------------------ count
 
@@ -267,7 +222,28 @@ class _Lowering:
             f"{node.label}: rounds width x the mean of a 0/1 flag, so one head counts the "
             "flagged keys instead (the MLPs reading it need no position)"
         )
+        self.note_split_pattern(mean)
         return width.named(node.label) if node.name else width
+
+    def note_split_pattern(self, mean: Aggregate) -> None:
+        """Say so when a count takes its mean out of a head it shared with other aggregates."""
+        if self.analysis is None:
+            self.analysis = analyse(self.program)
+        heads = [h for layer in self.analysis.layers for h in layer.heads]
+        shared = next((h.sops for h in heads if any(s is mean for s in h.sops)), ())
+        key = pattern_key(mean.selector)
+        if len(shared) < 2 or key in self.noted_patterns:
+            return
+        self.noted_patterns.add(key)
+        names = ", ".join(s.label for s in shared)
+        self.notes.append(
+            f"{mean.selector.label}: the analysis gives {names} one head; counting flagged "
+            "keys gives each count its own pattern (the selector & its flag), and a head "
+            "computes one pattern, so that layer has one head per count, more than the "
+            "analysis says; in exchange the MLPs reading the counts are exact on (count, count) "
+            "pairs, not on (position, mean, mean) triples, whose number grows as "
+            "max_seq_len ** 3"
+        )
 
     # ------------------------------------------------------------ split
 
@@ -305,7 +281,7 @@ class _Lowering:
         if isinstance(f, Literal):
             key = self.kid(f.key) if f.key is not None else Constant(0)
             query = self.kid(f.query) if f.query is not None else Constant(0)
-            return Select(key, query, lambda k, q, lit=f: lit.holds(k, q)).named(f.label)
+            return Select(key, query, LiteralTest(f)).named(f.label)
         if isinstance(f, Truth):
             return Select(Constant(0), Constant(0), "true" if f.value else "false")
         parts = [self.to_selector(c) for c in f.children]

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 
 from .axis import axis, axis_candidates
+from .checking import check
+from .fitting import Design, exact_fit, targets
 from .units import (
     BOS,
     ONE,
@@ -45,7 +47,9 @@ from .units import (
     _Acc,
     _class_readout,
     _classes,
-    check,
+    _distinct,
+    _first,
+    _ids,
 )
 
 __all__ = ["Leaf", "Target", "Unit", "MLPSpec", "synthesize", "ONE", "BOS"]
@@ -55,33 +59,31 @@ TOL = 1e-9
 
 def _linear(p: Problem) -> list[Unit] | None:
     """Outputs affine in the leaves' one-hots and scalars."""
-    cols, reads = [], []
+    columns, reads = [], []
     cats = 0
     for k, leaf in enumerate(p.leaves):
         if leaf.kind == "num":
-            cols.append(np.asarray(leaf.coords)[p.codes[:, k]])
+            columns.append((k, None))
             reads.append(leaf.readouts[0])
             continue
         for v in range(1 if cats else 0, leaf.size):  # one-hots of two leaves share a sum
-            cols.append((p.codes[:, k] == v).astype(np.float64))
+            columns.append((k, v))
             reads.append(leaf.readouts[v])
         cats += 1
     if not cats:
-        cols.append(np.ones(len(p.codes)))
+        columns.append((-1, None))
         reads.append({ONE: 1.0})
-    if len(cols) > 300:
+    if len(columns) > 300:
         return None  # too wide to be a plain table
-    phi = np.stack(cols, axis=1)  # [points, features]
-    ys = _target_columns(p)
-    fitted = _exact_fit(phi, ys)
+    fitted = exact_fit(Design.for_problem(p, columns), targets(p), _target_scale(p))
     if fitted is None:
         return None
-    coef, fit = fitted
+    coef, lows = fitted
     units = []
     for j, direction in enumerate(p.target.directions):
         if not np.any(coef[:, j]):
             continue
-        low = float(fit[:, j].min())
+        low = float(lows[j])
         acc = _Acc().write({direction: 1.0})
         for c, readout in zip(coef[:, j], reads, strict=True):
             if c:
@@ -93,34 +95,10 @@ def _linear(p: Problem) -> list[Unit] | None:
     return units
 
 
-def _solve(phi: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Least squares by normal equations (a tiny ridge resolves collinear one-hots)."""
-    gram = phi.T @ phi
-    ridge = 1e-10 * max(1.0, float(np.trace(gram)) / max(1, len(gram)))
-    return np.linalg.solve(gram + ridge * np.eye(len(gram)), phi.T @ ys)
-
-
-def _exact_fit(phi: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Coefficients that fit exactly (checked on every row), tried on a sample of rows first."""
-    scale = 1e-7 * max(1.0, float(np.abs(ys).max(initial=0.0)))
-    rows = np.arange(len(phi))
-    if len(phi) > 4 * phi.shape[1] + 16:
-        rows = np.random.default_rng(0).choice(len(phi), 4 * phi.shape[1] + 16, replace=False)
-    for attempt in (rows, np.arange(len(phi))):
-        coef = _solve(phi[attempt], ys[attempt])
-        coef = np.where(np.abs(coef - np.round(coef)) < 1e-6, np.round(coef), coef)
-        if np.abs(phi[attempt] @ coef - ys[attempt]).max(initial=0.0) > scale:
-            return None
-        fit = phi @ coef
-        if np.abs(fit - ys).max(initial=0.0) <= scale:
-            return coef, fit
-    return None
-
-
-def _target_columns(p: Problem) -> np.ndarray:
+def _target_scale(p: Problem) -> float:
     if p.target.kind == "cat":
-        return np.eye(len(p.target.directions))[np.asarray(p.out, dtype=np.int64)]
-    return np.asarray(p.out, dtype=np.float64)[:, None]
+        return 1.0
+    return float(np.abs(p.out).max(initial=0.0))
 
 
 def _lookup(p: Problem) -> list[Unit] | None:
@@ -128,11 +106,11 @@ def _lookup(p: Problem) -> list[Unit] | None:
     if any(leaf.kind != "cat" for leaf in p.leaves):
         return None
     classes = [_classes(p, k) for k in range(len(p.leaves))]
-    combos: dict[tuple, Any] = {}
-    for row, o in zip(p.codes, p.out, strict=True):
-        combos.setdefault(tuple(int(cl[v]) for cl, v in zip(classes, row, strict=True)), o)
+    combos = np.stack([cl[p.codes[:, k]] for k, cl in enumerate(classes)], axis=1)
+    first = np.sort(_first(_ids(combos)))  # in order of appearance
     units = []
-    for combo, o in combos.items():
+    for n in first.tolist():
+        combo, o = combos[n].tolist(), p.out[n].item()
         vec = p.vector(o)
         if not vec:
             continue
@@ -152,20 +130,17 @@ def _separable(p: Problem) -> list[Unit] | None:
         return None
     if sum(leaf.size for leaf in p.leaves) > 400:
         return None
-    cols, owner = [np.ones(len(p.codes))], [(-1, -1)]
-    for k, leaf in enumerate(p.leaves):
-        for v in range(1, leaf.size):
-            cols.append((p.codes[:, k] == v).astype(np.float64))
-            owner.append((k, v))
-    phi = np.stack(cols, axis=1)
-    fitted = _exact_fit(phi, np.asarray(p.out, dtype=np.float64))
+    owner = [(-1, None)]
+    owner += [(k, v) for k, leaf in enumerate(p.leaves) for v in range(1, leaf.size)]
+    column = {kv: j for j, kv in enumerate(owner)}
+    fitted = exact_fit(Design.for_problem(p, owner), targets(p), _target_scale(p))
     if fitted is None:
         return None
-    coef = fitted[0]
+    coef = fitted[0][:, 0]
     units = [_Acc().bias(1.0).write(p.vector(float(coef[0]))).done()] if coef[0] else []
     for k, leaf in enumerate(p.leaves):
-        h = [0.0] + [float(coef[owner.index((k, v))]) for v in range(1, leaf.size)]
-        present = np.unique(p.codes[:, k])
+        h = [0.0] + [float(coef[column[(k, v)]]) for v in range(1, leaf.size)]
+        present = _distinct(p.codes[:, k])
         sub = Problem([leaf], present[:, None], p.target, [h[v] for v in present])
         part = _single(sub)
         if part is None:
@@ -187,7 +162,7 @@ def _lookup_cost(p: Problem) -> int | None:
     if any(leaf.kind != "cat" for leaf in p.leaves):
         return None
     combos = np.stack([_classes(p, k)[p.codes[:, k]] for k in range(len(p.leaves))], axis=1)
-    return len(np.unique(combos, axis=0))
+    return int(_ids(combos).max(initial=-1)) + 1
 
 
 def synthesize(
@@ -200,7 +175,7 @@ def synthesize(
     categorical target, a number for a numerical one). Candidates are ranked
     by their estimated size; the first that checks out on the domain wins.
     """
-    p = Problem(list(leaves), np.asarray(codes, dtype=np.int64), target, list(out))
+    p = Problem(list(leaves), codes, target, out)
     if len(p.codes) == 0:
         return MLPSpec((), "empty")  # no input reaches this s-op: nothing to compute
     candidates: list[tuple[int, str, Any]] = []

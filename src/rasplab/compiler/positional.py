@@ -3,7 +3,7 @@
 ``indices``, ``length``, constants and anything computed from them alone have
 the same value on every input of a given length, so the evaluator run once
 per length gives their exact values (and exact selector widths) at every
-position.
+position; what no length or head reaches is run once, at the longest length.
 
 >>> from rasplab import tokens, indices, select
 >>> sel = select(indices, indices, "<")
@@ -23,6 +23,7 @@ from ..lang.nodes import (
     Comparison,
     Constant,
     Indices,
+    Length,
     Map,
     Node,
     Select,
@@ -33,7 +34,7 @@ from ..lang.nodes import (
     ZipMap,
 )
 
-__all__ = ["positional_nodes", "exact_positional", "uniform_selection"]
+__all__ = ["positional_nodes", "exact_positional", "uniform_selection", "primitives_below"]
 
 
 def _conjuncts(sel: Selector) -> list[Selector]:
@@ -79,23 +80,71 @@ def positional_nodes(program: Node) -> frozenset[int]:
 
 
 def exact_positional(program: Node, positional: frozenset[int], token: Any, n_max: int):
-    """Evaluate the position-only part of the program once per input length."""
-    nodes = [n for n in topological_order(program) if n.id in positional]
-    if not nodes or all(isinstance(n, Indices | Constant) for n in nodes):
-        return {}, {}
-    inputs = [[token] * n for n in range(1, n_max + 1)]
-    traces = _traces(nodes, inputs)
-    if traces is not None:
-        return _collect(nodes, traces, n_max)
+    """Evaluate the position-only part of the program once per input length.
+
+    Nodes with no head below (maps of ``indices`` and constants, selects over them)
+    do not depend on the length: position ``i`` holds the same value, and a query the
+    same key row, at every length. One input of length ``max_seq_len`` gives them all
+    (it fails exactly when some length fails: it holds every pair a shorter one holds).
+    """
+    # indices and constants are exact already (i at position i; the constant everywhere)
+    nodes = [
+        n
+        for n in topological_order(program)
+        if n.id in positional and not isinstance(n, Indices | Constant)
+    ]
+    free = _length_free(program)
     values: dict = {}
     widths: dict = {}
-    for node in nodes:  # one failing node (a map that raises) must not hide the others
-        traces = _traces([node], inputs)
-        if traces is not None:
-            v, w = _collect([node], traces, n_max)
-            values.update(v)
-            widths.update(w)
+    failed: set[int] = set()
+    once = [n for n in nodes if n.id in free]
+    if once:
+        collect = lambda ns, ts: _collect_once(ns, ts[0], n_max)  # noqa: E731
+        _evaluate(once, [[token] * n_max], collect, values, widths, failed)
+    per_length = [n for n in nodes if n.id not in free]
+    if per_length:
+        inputs = [[token] * n for n in range(1, n_max + 1)]
+        collect = lambda ns, ts: _collect(ns, ts, n_max)  # noqa: E731
+        _evaluate(per_length, inputs, collect, values, widths, failed)
     return values, widths
+
+
+def _length_free(program: Node) -> set[int]:
+    """Ids of nodes with no ``length``, aggregate or selector width below them."""
+    found: set[int] = set()
+    for n in topological_order(program):
+        head = isinstance(n, Length | Aggregate | SelectorWidth)
+        if not head and all(c.id in found for c in n.children):
+            found.add(n.id)
+    return found
+
+
+def _evaluate(nodes: list[Node], inputs, collect, values, widths, failed: set[int]) -> None:
+    """Evaluate ``nodes`` together; if that fails, each half, so that one failing node (a
+    map that raises) does not hide the others. A node over a failed one fails too."""
+    nodes = [n for n in nodes if not _fails(n, failed)]
+    if not nodes:
+        return
+    traces = _traces(nodes, inputs)
+    if traces is not None:
+        v, w = collect(nodes, traces)
+        values.update(v)
+        widths.update(w)
+    elif len(nodes) == 1:
+        failed.add(nodes[0].id)
+    elif len(nodes) <= 4:  # few: one by one, skipping those over a failed one
+        for node in nodes:
+            _evaluate([node], inputs, collect, values, widths, failed)
+    else:
+        half = len(nodes) // 2
+        _evaluate(nodes[:half], inputs, collect, values, widths, failed)
+        _evaluate(nodes[half:], inputs, collect, values, widths, failed)
+
+
+def _fails(node: Node, failed: set[int]) -> bool:
+    if any(c.id in failed for c in node.children):
+        failed.add(node.id)  # its evaluation runs the failing child too
+    return node.id in failed
 
 
 def _traces(nodes: list[Node], inputs: list[list[Any]]) -> list | None:
@@ -122,3 +171,36 @@ def _collect(nodes: list[Node], traces: list, n_max: int):
                     per_pos[i].add(v)
             values[node.id] = per_pos
     return values, widths
+
+
+def _collect_once(nodes: list[Node], trace: Any, n_max: int):
+    """What :func:`_collect` finds over every length, from the trace at the longest."""
+    values: dict[int, list[set]] = {}
+    widths: dict[int, np.ndarray] = {}
+    below = np.arange(n_max)[:, None] <= np.arange(n_max)[None, :]  # position < length
+    for node in nodes:
+        if isinstance(node, Selector):  # width at length n: keys before n in the query's row
+            counts = np.cumsum(trace.array(node), axis=-1).astype(np.int64)
+            widths[node.id] = np.where(below, counts, -1)  # [position, length - 1]
+        else:
+            values[node.id] = [{v} for v in trace[node]]
+    return values, widths
+
+
+def primitives_below(program: Node, heads: tuple[type, ...]) -> dict[int, frozenset]:
+    """Per node: the kinds of primitives under it (constants aside), with a marker when a
+    head (one of ``heads``) is under it, so that ``below[id] <= {Indices}`` says "computed
+    from positions alone, no head on the way"."""
+    below: dict[int, frozenset] = {}
+    for n in topological_order(program):
+        if isinstance(n, heads):
+            below[n.id] = frozenset({_Head})
+        elif not n.children:
+            below[n.id] = frozenset() if isinstance(n, Constant) else frozenset({type(n)})
+        else:
+            below[n.id] = frozenset().union(*(below[c.id] for c in n.children))
+    return below
+
+
+class _Head:
+    """Stands for "a head is under this node" among the primitive kinds."""

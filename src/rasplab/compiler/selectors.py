@@ -26,12 +26,13 @@ Anything else gets ``None``; the lowering stage then rewrites the program.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ..evaluate.kernels import NUMPY_COMPARE
 from ..lang.nodes import (
     Comparison,
     Constant,
@@ -54,6 +55,8 @@ __all__ = [
     "holds",
     "variables",
     "exclusive",
+    "truth_table",
+    "LiteralTest",
 ]
 
 Env = Mapping[tuple[str, int], Any]  # ("q" | "k", node id) -> value
@@ -67,6 +70,11 @@ class Literal:
     key: SOp | None
     test: Callable[[Any, Any], bool]
     label: str
+    # What ``test`` is, where known, so that whole tables can be computed at once:
+    predicate: Any = None  # test(k, q) is the select's predicate(k', q'), maybe negated,
+    constant: tuple[str, Any] | None = None  # with this side ("k" or "q") fixed to a value
+    negated: bool = False
+    merged: Any = None  # or test(k, q) is holds(merged, ...) of literals over this pair
 
     def holds(self, key_value: Any, query_value: Any) -> bool:
         try:
@@ -127,17 +135,19 @@ def _atom(sel: Select, negate: bool) -> Any:
     if pred is Comparison.TRUE or pred is Comparison.FALSE:
         return Truth((pred is Comparison.TRUE) != negate)
     key, query = sel.keys, sel.queries
+    constant = None
     if isinstance(query, Constant):
         fn = lambda k, q, t=pred, c=query.value: t(k, c)  # noqa: E731
-        query = None
+        query, constant = None, ("q", query.value)
     elif isinstance(key, Constant):
         fn = lambda k, q, t=pred, c=key.value: t(c, q)  # noqa: E731
-        key = None
+        key, constant = None, ("k", key.value)
     else:
         fn = pred
     if negate:
         fn = lambda k, q, g=fn: not g(k, q)  # noqa: E731
-    return Literal(query, key, fn, ("~" if negate else "") + sel.label)
+    label = ("~" if negate else "") + sel.label
+    return Literal(query, key, fn, label, pred, constant, negate)
 
 
 def formula(sel: Selector, negate: bool = False) -> Any:
@@ -182,7 +192,7 @@ def _merge(f: Any, label: str) -> Any:
             env[("k", key.id)] = k
         return holds(f, env)
 
-    return Literal(query, key, test, label)
+    return Literal(query, key, test, label, merged=f)
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,7 +233,7 @@ def _truth_table(lit: Literal, axes: dict, values: dict) -> np.ndarray:
     """A literal as a boolean array broadcast over the grid of all variables."""
     qv = values[("q", lit.query.id)] if lit.query is not None else [None]
     kv = values[("k", lit.key.id)] if lit.key is not None else [None]
-    table = np.array([[lit.holds(k, q) for k in kv] for q in qv], dtype=bool)
+    table = truth_table(lit, kv, qv)
     shape = [1] * len(axes)
     order = []
     if lit.query is not None:
@@ -287,3 +297,95 @@ def _never_both(a: Any, b: Any, values_of: Callable[[SOp], list], limit: int) ->
     axes = {var: i for i, var in enumerate(found)}
     both = _grid(a, axes, values) & _grid(b, axes, values)
     return not bool(both.any())
+
+
+# ---------------------------------------------------------------- whole truth tables
+
+
+def truth_table(lit: Literal, keys: Sequence[Any], queries: Sequence[Any]) -> np.ndarray:
+    """``[query, key]``: ``lit.holds(k, q)`` for every pair, with numpy where that is exact."""
+    if lit.merged is not None:
+        return _merged_table(lit.merged, keys, queries)
+    found = _whole(lit, keys, queries) if lit.predicate is not None else None
+    if found is not None:
+        return found
+    table = [[lit.holds(k, q) for k in keys] for q in queries]
+    return np.array(table, dtype=bool).reshape(len(queries), len(keys))
+
+
+def _whole(lit: Literal, keys: Sequence[Any], queries: Sequence[Any]) -> np.ndarray | None:
+    """The predicate's table computed at once (None where that might differ from calling it)."""
+    k_values, q_values = list(keys), list(queries)
+    if lit.constant is not None:  # that side's s-op is a constant: its value stands in
+        side, value = lit.constant
+        k_values, q_values = ([value], q_values) if side == "k" else (k_values, [value])
+    if isinstance(lit.predicate, Comparison):
+        table = _compare(lit.predicate, k_values, q_values)
+    elif isinstance(lit.predicate, LiteralTest):
+        table = lit.predicate.table(k_values, q_values)
+    else:
+        return None
+    if table is None:
+        return None
+    if lit.negated:  # safe: these tables come from predicates that never raise
+        table = ~table
+    return np.broadcast_to(table, (len(queries), len(keys)))
+
+
+class LiteralTest:
+    """``lit.holds(k, q)`` as a select predicate, true for every ``wildcard`` key if given;
+    :func:`truth_table` computes it whole."""
+
+    __name__ = "<lambda>"  # what the lambdas it replaces were called in descriptions
+
+    def __init__(self, lit: Literal, wildcard: Any = None):
+        self.lit, self.wildcard = lit, wildcard
+
+    def __call__(self, key: Any, query: Any) -> bool:
+        return (self.wildcard is not None and key is self.wildcard) or self.lit.holds(key, query)
+
+    def table(self, keys: list[Any], queries: list[Any]) -> np.ndarray:
+        wild = np.array([self.wildcard is not None and k is self.wildcard for k in keys], bool)
+        rest = [k for k, w in zip(keys, wild.tolist(), strict=True) if not w]
+        out = np.ones((len(queries), len(keys)), dtype=bool)
+        out[:, ~wild] = truth_table(self.lit, rest, queries)
+        return out
+
+
+def _merged_table(f: Any, keys: Sequence[Any], queries: Sequence[Any]) -> np.ndarray:
+    """A formula over one (query, key) pair; a side a literal does not read is broadcast."""
+    if isinstance(f, Literal):
+        table = truth_table(
+            f,
+            keys if f.key is not None else [None],
+            queries if f.query is not None else [None],
+        )
+        return np.broadcast_to(table, (len(queries), len(keys)))
+    if isinstance(f, Truth):
+        return np.full((len(queries), len(keys)), f.value)
+    tables = [_merged_table(c, keys, queries) for c in f.children]
+    combine = np.logical_and if isinstance(f, All) else np.logical_or
+    return combine.reduce(tables) if tables else np.full((len(queries), len(keys)), True)
+
+
+def _compare(pred: Comparison, keys: list[Any], queries: list[Any]) -> np.ndarray | None:
+    """``pred(key, query)`` on numbers (or on strings), as Python would compute it."""
+    op = NUMPY_COMPARE.get(pred)
+    k, q = _array(keys), _array(queries)
+    if op is None or k is None or q is None or k.dtype.kind != q.dtype.kind:
+        return None
+    return op(k[None, :], q[:, None])
+
+
+def _array(values: list[Any]) -> np.ndarray | None:
+    """Values as an array whose comparisons equal Python's: numbers (bools as 0/1, floats
+    not NaN, ints exact as floats), or strings without NUL (numpy drops trailing NULs)."""
+    if all(type(v) in (int, float, bool) for v in values):
+        out = np.array(values, dtype=np.float64)
+        ints = [v for v in values if type(v) is int]
+        if np.any(np.isnan(out)) or any(abs(v) > 2**53 for v in ints):
+            return None
+        return out
+    if all(type(v) is str and "\0" not in v for v in values):
+        return np.array(values, dtype=str)
+    return None

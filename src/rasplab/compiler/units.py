@@ -3,13 +3,13 @@
 A *leaf* is an s-op the MLP reads (one-hot or one scalar); a *target* is the
 s-op it writes; a *unit* is one hidden ReLU with its input and output weights
 by residual-direction name. :class:`Problem` bundles a finite domain of leaf
-values with the target value at each point; :func:`check` runs units on every
-point.
+values with the target value at each point; :mod:`.checking` runs units on
+every point.
 
 >>> leaf = Leaf.numerical("x", [0.0, 1.0])
 >>> p = Problem([leaf], np.array([[0], [1]]), Target.numerical("y"), [0.0, 2.0])
->>> check(p, [Unit({"x": 2.0}, {"y": 1.0})])
-True
+>>> p.writes()[1][0].tolist()
+[[0.0, 0.0], [0.0, 1.0]]
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Leaf", "Target", "Unit", "MLPSpec", "Problem", "check", "ONE", "BOS"]
+from .combine import distinct as _distinct
+
+__all__ = ["Leaf", "Target", "Unit", "MLPSpec", "Problem", "ONE", "BOS"]
 
 ONE, BOS = "one", "bos"
 
@@ -111,8 +113,13 @@ class Problem:
     leaves: list[Leaf]
     codes: np.ndarray  # [points, leaves] value index per leaf
     target: Target
-    out: list[Any]  # cat: output index per point; num: float per point
+    out: np.ndarray  # cat: output index per point (int); num: float per point
     cache: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.codes = np.asarray(self.codes, dtype=np.int64)
+        kind = np.int64 if self.target.kind == "cat" else np.float64
+        self.out = np.asarray(self.out, dtype=kind).reshape(-1)
 
     def vector(self, state: Any) -> dict[str, float]:
         if self.target.kind == "cat":
@@ -140,46 +147,14 @@ class Problem:
         return self.cache["writes"]
 
 
-# ---------------------------------------------------------------- checking
-
-
-def _matrices(p: Problem, units: Sequence[Unit]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Per leaf: value -> pre-activation contribution [values, units]; bias; W_out."""
-    dirs, tables = p.writes()
-    index = {d: i for i, d in enumerate(dirs)}
-    outs = {d: i for i, d in enumerate(p.target.directions)}
-    w_in = np.zeros((len(dirs), len(units)))  # [directions, units]
-    w_out = np.zeros((len(units), len(outs)))  # [units, outputs]
-    for u, unit in enumerate(units):
-        for d, w in unit.w_in.items():
-            if d in index:
-                w_in[index[d], u] = w
-        for d, w in unit.w_out.items():
-            w_out[u, outs[d]] = w
-    return [t @ w_in for t in tables], w_in[index[ONE]], w_out
-
-
-def check(p: Problem, units: Sequence[Unit], chunk: int = 65536) -> bool:
-    """True if the units compute the target exactly (to 1e-6) on every domain point."""
-    parts, bias, w_out = _matrices(p, units)
-    out = np.asarray(p.out, dtype=np.float64 if p.target.kind == "num" else np.int64)
-    scale = max(1.0, float(np.abs(out).max(initial=0))) if p.target.kind == "num" else 1.0
-    for start in range(0, len(p.codes), chunk):
-        codes = p.codes[start : start + chunk]
-        pre = bias + sum(part[codes[:, k]] for k, part in enumerate(parts))  # [points, units]
-        got = np.maximum(pre, 0.0) @ w_out  # [points, outputs]
-        if p.target.kind == "cat":
-            want = np.eye(w_out.shape[1])[out[start : start + chunk]]
-        else:
-            want = out[start : start + chunk, None]
-        if np.abs(got - want).max(initial=0.0) > 1e-6 * scale:
-            return False
-    return True
+# ---------------------------------------------------------------- ids and classes
 
 
 def _ids(values: np.ndarray) -> np.ndarray:
-    """Dense integer ids for the rows (or items) of ``values``."""
+    """Dense integer ids for the rows (or items) of ``values``, in sorted order of the rows."""
     if values.ndim == 1:
+        if values.dtype.kind in "iub":
+            return _dense(values.astype(np.int64, copy=False))
         return np.unique(values, return_inverse=True)[1].reshape(-1)
     if values.shape[1] == 0 or len(values) == 0:
         return np.zeros(len(values), dtype=np.int64)
@@ -189,28 +164,64 @@ def _ids(values: np.ndarray) -> np.ndarray:
         key = np.zeros(len(values), dtype=np.int64)
         for col, size in zip(values.T, sizes, strict=True):
             key = key * int(size) + col
-        return np.unique(key, return_inverse=True)[1].reshape(-1)
+        return _dense(key)
     return np.unique(values, axis=0, return_inverse=True)[1].reshape(-1)
+
+
+def _dense(keys: np.ndarray) -> np.ndarray:
+    """Ranks of int keys among the distinct keys (a table instead of a sort when they are
+    few enough)."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    low = int(keys.min())
+    span = int(keys.max()) - low + 1
+    if span > 4 * len(keys) + 65536:
+        return np.unique(keys, return_inverse=True)[1].reshape(-1)
+    seen = np.zeros(span, dtype=bool)
+    shifted = keys - low
+    seen[shifted] = True
+    return (np.cumsum(seen) - 1)[shifted]
+
+
+def _first(ids: np.ndarray) -> np.ndarray:
+    """For dense ids ``0..m-1``: the first position holding each id."""
+    first = np.full(int(ids.max(initial=-1)) + 1, len(ids), dtype=np.int64)
+    np.minimum.at(first, ids, np.arange(len(ids)))
+    return first
 
 
 def _out_ids(p: Problem) -> np.ndarray:
     if "out_ids" not in p.cache:
         if p.target.kind == "cat":
-            p.cache["out_ids"] = np.asarray(p.out, dtype=np.int64)
+            p.cache["out_ids"] = p.out
         else:
-            p.cache["out_ids"] = _ids(np.round(np.asarray(p.out, dtype=np.float64), 12))
+            p.cache["out_ids"] = _ids(np.round(p.out, 12))
     return p.cache["out_ids"]
 
 
 def _classes(p: Problem, k: int) -> np.ndarray:
-    """Class id per value of leaf ``k``: values the function treats alike share one."""
-    others = _ids(np.delete(p.codes, k, axis=1))
-    rows = np.unique(np.stack([p.codes[:, k], others, _out_ids(p)], axis=1), axis=0)
-    bounds = np.flatnonzero(np.diff(rows[:, 0])) + 1
+    """Class id per value of leaf ``k``: values the function treats alike share one.
+
+    Two values are alike when they occur with the same set of (other leaves, output)
+    combinations; ids are numbered in order of the values' first class.
+    """
+    if "classes" not in p.cache:
+        p.cache["classes"] = {}
+    if k not in p.cache["classes"]:
+        p.cache["classes"][k] = _compute_classes(p, k)
+    return p.cache["classes"][k]
+
+
+def _compute_classes(p: Problem, k: int) -> np.ndarray:
+    context = _ids(np.stack([_ids(np.delete(p.codes, k, axis=1)), _out_ids(p)], axis=1))
+    width = int(context.max(initial=0)) + 1
+    rows = _distinct(p.codes[:, k] * width + context)  # sorted by value, then context
+    values, contexts = rows // width, rows % width
+    bounds = np.flatnonzero(np.diff(values)) + 1
     ids: dict[bytes, int] = {}
     out = np.full(p.leaves[k].size, -1, dtype=np.int64)
-    for chunk in np.split(rows, bounds):
-        out[chunk[0, 0]] = ids.setdefault(chunk[:, 1:].tobytes(), len(ids))
+    for value, chunk in zip(values[np.r_[0, bounds]], np.split(contexts, bounds), strict=True):
+        out[value] = ids.setdefault(chunk.tobytes(), len(ids))
     missing = out < 0
     out[missing] = len(ids) + np.arange(int(missing.sum()))
     return out

@@ -21,9 +21,8 @@ Selector widths are bounded per position by interval rules elsewhere.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,9 +47,9 @@ from ..lang.nodes import (
     Tokens,
     ZipMap,
 )
-from ..lang.operators import _BINARY
-from .combine import Combiner, is_number, ordered, width_cover
+from .combine import PLAIN, Combiner, is_number, ordered, width_cover
 from .positional import exact_positional, positional_nodes, uniform_selection
+from .value_maps import TOO_MANY, MapRunner
 
 __all__ = [
     "ValueSets",
@@ -61,15 +60,6 @@ __all__ = [
     "positional_nodes",
     "uniform_selection",
 ]
-
-# A zipmap whose per-position argument products exceed this many calls, or a
-# mean with more distinct values than this, is marked TOO_MANY.
-CALL_LIMIT = 400_000
-ARRAY_LIMIT = 20_000_000  # combinations a vectorised (numpy) map may be run on
-# Only these functions run on whole numpy arrays: pure arithmetic, no branches, so an
-# array result is the per-value result (other functions are called value by value).
-_ARITHMETIC = frozenset(_BINARY[op] for op in ("+", "-", "*"))
-TOO_MANY: frozenset = frozenset({("too-many", "values")})
 
 VSet = frozenset  # of value keys
 Decide = Callable[[Aggregate, list[Any], tuple[frozenset[int], ...]], str]
@@ -85,6 +75,9 @@ class ValueSets:
     widths: Mapping[int, tuple[frozenset[int], ...]]
     objects: Mapping[tuple, Any]
     semantics: Mapping[int, str]  # aggregate id -> select | mean | sum | max | min
+    bounds: Mapping[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # node id -> union, computed once: the planner asks for the same unions many times
+    unions: dict[int, list[Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def at(self, node: Node, i: int) -> list[Any]:
         """The values ``node`` can hold at position ``i``, ordered."""
@@ -94,37 +87,93 @@ class ValueSets:
         """Every value ``node`` can hold anywhere, ordered (LookupError if there are too many)."""
         if self.too_many(node):
             raise LookupError(f"{node.label} can take too many values")
-        keys: set = set().union(*self.sets[node.id])
-        return ordered(self.objects[k] for k in keys)
+        if node.id not in self.unions:
+            keys: set = set().union(*self.sets[node.id])
+            self.unions[node.id] = ordered(self.objects[k] for k in keys)
+        return list(self.unions[node.id])
 
     def too_many(self, node: Node) -> bool:
         return any(s is TOO_MANY for s in self.sets[node.id])
 
 
-class _Inference:
+class _Inference(MapRunner):
     """One topological pass over the program; see :func:`infer`."""
 
-    def __init__(self, program: Node, vocab: tuple, n_max: int, decide: Decide | None):
+    def __init__(
+        self,
+        program: Node,
+        vocab: tuple,
+        n_max: int,
+        decide: Decide | None,
+        previous: ValueSets | None = None,
+        origin: Mapping[int, Node] | None = None,
+    ):
         self.program, self.vocab, self.n, self.decide = program, vocab, n_max, decide
+        self.previous, self.origin = previous, origin or {}
         self.objects: dict[tuple, Any] = {}
         self.shared: dict[frozenset, frozenset] = {}
         self.sets: dict[int, tuple[VSet, ...]] = {}
         self.bounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # selector -> lo, hi
         self.widths: dict[int, tuple[frozenset[int], ...]] = {}
         self.semantics: dict[int, str] = {}
+        if previous is not None:
+            self.reuse(previous)
+        known = frozenset(self.sets) | frozenset(self.widths)
         self.positional = positional_nodes(program)
-        self.exact, self.exact_widths = exact_positional(program, self.positional, vocab[0], n_max)
+        self.exact, self.exact_widths = exact_positional(
+            program, self.positional - known, vocab[0], n_max
+        )
         lengths = np.arange(1, n_max + 1)[None, :]
         self.valid = np.arange(n_max)[:, None] < lengths  # [position, length - 1]
         self.lengths = np.broadcast_to(lengths, (n_max, n_max))
 
+    def reuse(self, previous: ValueSets) -> None:
+        """Take over what an earlier pass found for nodes this program shares with it.
+
+        Node ids are never reused, so a shared id is the same node over the same inputs:
+        its sets, widths and aggregate mode are what this pass would compute again.
+        """
+        self.objects.update(previous.objects)
+        for node in topological_order(self.program):
+            if node.id in previous.sets:
+                self.sets[node.id] = previous.sets[node.id]
+                if node.id in previous.semantics:
+                    self.semantics[node.id] = previous.semantics[node.id]
+            elif node.id in previous.widths and node.id in previous.bounds:
+                self.widths[node.id] = previous.widths[node.id]
+                self.bounds[node.id] = previous.bounds[node.id]
+        for sets in [*self.sets.values(), *self.widths.values()]:
+            for s in sets:
+                self.shared.setdefault(s, s)
+
+    def as_before(self, node: Map | ZipMap) -> tuple[VSet, ...] | None:
+        """The earlier pass's sets of the map this one was rebuilt from, when its inputs
+        hold the same sets: the function run on the same sets gives the same sets."""
+        old = self.origin.get(node.id)
+        if old is None or self.previous is None or old.id not in self.previous.sets:
+            return None
+        if type(old) is not type(node) or old.f is not node.f:
+            return None
+        if len(old.children) != len(node.children):
+            return None
+        pairs = zip(node.children, old.children, strict=True)
+        if any(self.sets[new.id] != self.previous.sets.get(was.id) for new, was in pairs):
+            return None
+        return self.previous.sets[old.id]
+
     def intern(self, values: Any) -> VSet:
         """A frozenset of value keys; equal sets are one object (positions share work)."""
         keys = []
+        objects = self.objects
         for v in values:
-            k = value_key(v)
-            self.objects.setdefault(k, v)
+            # value_key, inlined for the common atoms that key as (type, value)
+            t = type(v)
+            k = (t, v) if t in PLAIN or (t is float and v == v) else value_key(v)
+            objects.setdefault(k, v)
             keys.append(k)
+        return self.intern_keys(keys)
+
+    def intern_keys(self, keys: Any) -> VSet:
         found = frozenset(keys)
         return self.shared.setdefault(found, found)
 
@@ -133,11 +182,21 @@ class _Inference:
 
     def run(self) -> ValueSets:
         for node in topological_order(self.program):
+            if node.id in self.sets or node.id in self.widths:
+                continue  # taken over from an earlier pass
             if isinstance(node, Selector):
                 self.widths[node.id] = self.selector(node)
             else:
                 self.sets[node.id] = self.sop(node)
-        return ValueSets(self.program, self.n, self.sets, self.widths, self.objects, self.semantics)
+        return ValueSets(
+            self.program,
+            self.n,
+            self.sets,
+            self.widths,
+            self.objects,
+            self.semantics,
+            self.bounds,
+        )
 
     # ------------------------------------------------------------ selectors
 
@@ -200,162 +259,14 @@ class _Inference:
             return tuple(self.intern(range(i + 1, self.n + 1)) for i in range(self.n))
         if isinstance(node, Constant):
             return self.same_everywhere([node.value])
-        if isinstance(node, Map):
-            return self.apply(node, [node.inner])
-        if isinstance(node, ZipMap):
-            return self.apply(node, list(node.inputs))
+        if isinstance(node, Map | ZipMap):
+            found = self.as_before(node)
+            return found if found is not None else self.apply(node, list(node.children))
         if isinstance(node, SelectorWidth):
             return tuple(self.intern(w) for w in self.widths[node.selector.id])
         if isinstance(node, Aggregate):
             return self.aggregate(node)
         raise TypeError(f"unknown s-op {node!r}")
-
-    def apply(self, node: Map | ZipMap, inputs: list[SOp]) -> tuple[VSet, ...]:
-        """Run the node's function on the product of its inputs' sets, position by position."""
-        per_input = [self.sets[x.id] for x in inputs]
-        if any(TOO_MANY in sets for sets in per_input):
-            return (TOO_MANY,) * self.n
-        unions = [sorted(set().union(*sets), key=repr) for sets in per_input]
-        size = int(np.prod([len(u) for u in unions]))
-        if node.f in _ARITHMETIC and size > ARRAY_LIMIT:
-            found = self.arithmetic_per_position(node.f, per_input)
-            if found is not None:
-                return found
-        if len(inputs) > 1 and size <= ARRAY_LIMIT:
-            table = self.vectorised(node.f, unions) if node.f in _ARITHMETIC else None
-            if table is not None or size <= CALL_LIMIT:
-                return self.tabulate(node.f, per_input, unions, table)
-        memo: dict[tuple, Any] = {}
-        results: dict[tuple[int, ...], VSet] = {}
-        calls = 0
-        out = []
-        for i in range(self.n):
-            args = tuple(sets[i] for sets in per_input)
-            ident = tuple(id(a) for a in args)
-            if ident not in results:
-                calls += int(np.prod([len(a) for a in args]))
-                if calls > CALL_LIMIT:
-                    return (TOO_MANY,) * self.n
-                results[ident] = self.intern(self.outputs(node.f, args, memo))
-            out.append(results[ident])
-        return tuple(out)
-
-    def arithmetic_per_position(self, f: Callable, per_input: list) -> tuple[VSet, ...] | None:
-        """``+ - *`` on each position's own sets, with numpy (for products too big to table)."""
-        results: dict[tuple[int, ...], VSet] = {}
-        out = []
-        for i in range(self.n):
-            args = tuple(sets[i] for sets in per_input)
-            ident = tuple(id(a) for a in args)
-            if ident not in results:
-                found = self.vectorised(f, [sorted(a, key=repr) for a in args])
-                if found is None:
-                    return None
-                _, outs, mixed = found
-                variants = [[v, int(v)] if mixed and float(v).is_integer() else [v] for v in outs]
-                results[ident] = self.intern(v for vs in variants for v in vs)
-            out.append(results[ident])
-        return tuple(out)
-
-    def vectorised(self, f: Callable, unions: list) -> tuple[np.ndarray, list, bool] | None:
-        """``f`` on whole arrays of numbers at once, if that agrees with calling it per value.
-
-        Ints mixed with floats are computed as floats; an integral result then stands for
-        both ``k`` and ``float(k)`` (a superset of the true values, which is safe).
-        """
-        values = [[self.objects[k] for k in u] for u in unions]
-        kinds = set().union(*({type(v) for v in u} for u in values))
-        if not kinds <= {int, float}:
-            return None  # bools or strings: call the function per value
-        mixed = len(kinds) > 1
-        dtype = np.float64 if mixed else None
-        grids = np.meshgrid(*[np.asarray(u, dtype=dtype) for u in values], indexing="ij")
-        try:
-            with np.errstate(all="raise"):
-                result = f(*grids)
-        except Exception:
-            return None
-        ok = isinstance(result, np.ndarray) and result.shape == grids[0].shape
-        if not ok or result.dtype.kind not in "iuf" or not np.all(np.isfinite(result)):
-            return None
-        flat = result.reshape(-1)
-        rng = np.random.default_rng(0)
-        for n in rng.choice(flat.size, min(flat.size, 256), replace=False):
-            idx = np.unravel_index(n, result.shape)
-            try:
-                want = f(*(u[i] for u, i in zip(values, idx, strict=True)))
-            except Exception:
-                return None
-            got = flat[n].item()
-            same = want == got if mixed else value_key(want) == value_key(got)
-            if not same or isinstance(want, bool) or not isinstance(want, int | float):
-                return None
-        uniq, inverse = np.unique(flat, return_inverse=True)
-        return inverse.reshape(result.shape), uniq.tolist(), mixed
-
-    def tabulate(
-        self, f: Callable, per_input: list, unions: list, vectorised: Any = None
-    ) -> tuple[VSet, ...]:
-        """Call ``f`` once per combination of the inputs' overall values; slice per position."""
-        if vectorised is not None:
-            table, outs, mixed = vectorised
-            return self.slice_table(per_input, unions, table, outs, mixed)
-        outs: list[Any] = []
-        index: dict[tuple, int] = {}
-        table = np.full([len(u) for u in unions], -1, dtype=np.int64)
-        for pos in itertools.product(*[range(len(u)) for u in unions]):
-            args = [self.objects[u[j]] for u, j in zip(unions, pos, strict=True)]
-            try:
-                value = f(*args)
-            except Exception:  # the evaluator would fail on such an input too
-                continue
-            key = value_key(value)
-            if key not in index:
-                index[key] = len(outs)
-                outs.append(value)
-            table[pos] = index[key]
-        return self.slice_table(per_input, unions, table, outs)
-
-    def slice_table(
-        self, per_input, unions, table: np.ndarray, outs: list, mixed: bool = False
-    ) -> tuple[VSet, ...]:
-        """Per position: the outputs over that position's argument values (a slice of the table)."""
-        where = [{k: j for j, k in enumerate(u)} for u in unions]
-        found: dict[tuple[int, ...], np.ndarray] = {}
-        order = []
-        for i in range(self.n):
-            args = tuple(sets[i] for sets in per_input)
-            ident = tuple(id(a) for a in args)
-            order.append(ident)
-            if ident not in found:
-                picks = [sorted(w[k] for k in a) for w, a in zip(where, args, strict=True)]
-                codes = np.unique(table[np.ix_(*picks)])
-                found[ident] = codes[codes >= 0]
-        used = np.unique(np.concatenate(list(found.values()))) if found else []
-        keys: dict[int, list[tuple]] = {}
-        for c in used:  # intern only the outputs some position can produce
-            v = outs[c]
-            variants = [v, int(v)] if mixed and float(v).is_integer() else [v]
-            self.intern(variants)
-            keys[int(c)] = [value_key(x) for x in variants]
-        results = {}
-        for ident, codes in found.items():
-            chosen = frozenset(k for c in codes for k in keys[int(c)])
-            results[ident] = self.shared.setdefault(chosen, chosen)
-        return tuple(results[ident] for ident in order)
-
-    def outputs(self, f: Callable, args: tuple[VSet, ...], memo: dict) -> list[Any]:
-        found = []
-        for combo in itertools.product(*args):
-            if combo not in memo:
-                try:
-                    memo[combo] = (True, f(*(self.objects[k] for k in combo)))
-                except Exception:  # the evaluator would fail on such an input too
-                    memo[combo] = (False, None)
-            ok, value = memo[combo]
-            if ok:
-                found.append(value)
-        return found
 
     def aggregate(self, node: Aggregate) -> tuple[VSet, ...]:
         sop_sets = self.sets[node.sop.id]
@@ -388,11 +299,21 @@ class _Inference:
         return "mean" if node.encoding.value == "numerical" else "select"
 
 
-def infer(program: Node, vocab: Any, max_seq_len: int, decide: Decide | None = None) -> ValueSets:
+def infer(
+    program: Node,
+    vocab: Any,
+    max_seq_len: int,
+    decide: Decide | None = None,
+    previous: ValueSets | None = None,
+    origin: Mapping[int, Node] | None = None,
+) -> ValueSets:
     """Value sets of every node of ``program`` for inputs over ``vocab`` up to ``max_seq_len``.
 
     ``decide(aggregate, values, widths)`` picks how a mean aggregate combines
     (``"select"`` one value or ``"mean"``); by default numerical aggregates
-    average and categorical ones select.
+    average and categorical ones select. ``previous``: the value sets of a program
+    sharing nodes with this one (same vocabulary, length and ``decide``), reused;
+    ``origin`` (new node id -> the node of ``previous``'s program it was rebuilt from)
+    lets rebuilt maps over unchanged value sets reuse theirs too.
     """
-    return _Inference(program, tuple(vocab), max_seq_len, decide).run()
+    return _Inference(program, tuple(vocab), max_seq_len, decide, previous, origin).run()

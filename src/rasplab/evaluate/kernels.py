@@ -25,7 +25,7 @@ from .columns import Column
 
 __all__ = ["Bucket", "map_column", "zipmap_column", "select_matrix"]
 
-_NUMPY_COMPARE = {
+NUMPY_COMPARE = {  # the comparisons numpy can run on whole arrays
     Comparison.EQ: np.equal,
     Comparison.NEQ: np.not_equal,
     Comparison.LT: np.less,
@@ -228,7 +228,7 @@ def select_matrix(node: Select, keys: Column, queries: Column, bucket: Bucket) -
         return np.ones((batch, n, n), dtype=bool)
     if pred is Comparison.FALSE:
         return np.zeros((batch, n, n), dtype=bool)
-    compare = _NUMPY_COMPARE.get(pred) if isinstance(pred, Comparison) else None
+    compare = NUMPY_COMPARE.get(pred) if isinstance(pred, Comparison) else None
     kn, qn = keys.numeric(), queries.numeric()
     if compare is not None and bool(
         np.all(kn.is_int | kn.is_number) and np.all(qn.is_int | qn.is_number)

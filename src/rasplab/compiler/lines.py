@@ -1,0 +1,166 @@
+"""The function along one axis ``z``, as sorted arrays: groups, robustness and unit counts.
+
+For a candidate axis (see :mod:`.axis`) every domain point has a *group* -
+its gate classes and table value - and a coordinate ``z``. The function must
+be constant on each (group, ``z``); the distinct ones, sorted by group and
+then ``z``, are what the constructions need. Everything here works on whole
+arrays, so that trying many axes over domains of a million points stays cheap.
+
+>>> from rasplab.compiler.units import Leaf, Problem, Target
+>>> p = Problem([Leaf.numerical("x", [0.0, 1.0, 2.0])], np.array([[0], [1], [2]]),
+...             Target.categorical(["o:a", "o:b"]), [0, 0, 1])
+>>> line = Line.build(p, np.array([0.0, 1.0, 2.0]), np.zeros((3, 0), dtype=np.int64), None)
+>>> line.as_dict(), steps_cost(line, "cat"), robust(line)
+({((), -1): [(0.0, 0), (1.0, 0), (2.0, 1)]}, 3, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .units import Problem, _distinct, _first, _ids, _out_ids
+
+__all__ = ["Line", "robust", "steps_cost", "pwl_cost", "runs"]
+
+SAMPLE = 4096  # points tried first: most axes already fail on them
+
+
+@dataclass
+class Line:
+    """Distinct (group, z) points sorted by group then z, with the state at each."""
+
+    group: np.ndarray  # [rows] group id: (gate classes, table value), in sorted order
+    gates: np.ndarray  # [rows, gates] gate classes
+    table: np.ndarray  # [rows] table value (-1 without a table leaf)
+    z: np.ndarray  # [rows] z, rounded to 9 decimals
+    state: np.ndarray  # [rows] state id: equal ids, equal states
+    states: list[Any]  # [rows] output index (categorical) or number rounded to 12 decimals
+
+    @staticmethod
+    def build(p: Problem, z: np.ndarray, gates: np.ndarray, table: np.ndarray | None):
+        """None if two points with one group and one z need different outputs."""
+        t = table if table is not None else np.full(len(z), -1, dtype=np.int64)
+        zr = np.round(z, 9)
+        outs = _out_ids(p)
+        group = _ids(np.stack([_ids(gates), t], axis=1))
+        key = _ids(np.stack([group, _ids(zr)], axis=1))  # ids follow (group, z) order
+        first = _first(key)
+        if np.any(outs[first][key] != outs):
+            return None  # z does not determine the output within a group
+        if p.target.kind == "cat":
+            states = p.out[first].tolist()
+            state = outs[first]
+        else:  # rounded as Python rounds, so that equal states are the ones the builders see
+            states = [round(v, 12) for v in p.out[first].tolist()]
+            state = _ids(np.asarray(states, dtype=np.float64))
+        return Line(group[first], gates[first], t[first], zr[first], state, states)
+
+    @staticmethod
+    def refuted(p: Problem, z: np.ndarray, raw_gates: np.ndarray, table: np.ndarray | None):
+        """Cheap proof that z cannot work: among a sample of points, two with equal gate
+        values, table value and z need different outputs (False proves nothing)."""
+        if len(z) <= SAMPLE:
+            return False
+        pick = np.random.default_rng(0).choice(len(z), SAMPLE, replace=False)
+        t = table[pick] if table is not None else np.zeros(SAMPLE, dtype=np.int64)
+        key = _ids(np.stack([_ids(raw_gates[pick]), t, _ids(np.round(z[pick], 9))], axis=1))
+        outs = _out_ids(p)[pick]
+        return bool(np.any(outs[_first(key)][key] != outs))
+
+    def as_dict(self) -> dict[tuple, list[tuple[float, Any]]]:
+        """(gate classes, table value) -> sorted distinct (z, state)."""
+        groups: dict[tuple, list] = {}
+        z = self.z.tolist()
+        for rows in self.group_rows():
+            head = rows[0]
+            g = tuple(int(x) for x in self.gates[head])
+            groups[(g, int(self.table[head]))] = [(z[r], self.states[r]) for r in rows.tolist()]
+        return groups
+
+    def group_rows(self) -> list[np.ndarray]:
+        bounds = np.flatnonzero(np.diff(self.group)) + 1
+        return [rows for rows in np.split(np.arange(len(self.group)), bounds) if len(rows)]
+
+    def steps(self) -> np.ndarray:
+        """Rows ``i`` where row ``i + 1`` is in the same group with another state."""
+        same = self.group[1:] == self.group[:-1]
+        return np.flatnonzero(same & (self.state[1:] != self.state[:-1]))
+
+
+def robust(line: Line, floor: float = 5e-6) -> bool:
+    """Neighbouring z values with different outputs are far apart relative to z's size."""
+    scale = float(np.abs(line.z).max(initial=1.0))
+    i = line.steps()
+    return not np.any(line.z[i + 1] - line.z[i] < floor * max(1.0, scale))
+
+
+def _step_keys(line: Line, kind: str, i: np.ndarray) -> np.ndarray:
+    """An id per step of the function: (from, to) for one-hot outputs, the jump for numbers."""
+    if kind == "cat":
+        return _ids(np.stack([line.state[i], line.state[i + 1]], axis=1))
+    s = line.states
+    jumps = [round(s[j + 1] - s[j], 12) for j in i.tolist()]
+    return _ids(np.asarray(jumps, dtype=np.float64))
+
+
+def _occurrence(pair: np.ndarray) -> np.ndarray:
+    """For each item, how many equal items came before it."""
+    order = np.argsort(pair, kind="stable")
+    start = np.r_[0, np.flatnonzero(np.diff(pair[order])) + 1]
+    rank = np.arange(len(order)) - np.repeat(start, np.diff(np.r_[start, len(order)]))
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = rank
+    return out
+
+
+def steps_cost(line: Line, kind: str) -> int:
+    """Units the step construction builds: two per shared family, one per distinct base.
+
+    A family is (gate classes, step, how many equal steps came before in its group):
+    groups that differ only in the table value share it.
+    """
+    if not len(line.group):
+        return 0
+    i = line.steps()
+    keys = _step_keys(line, kind, i)
+    gate = _ids(line.gates)
+    occurrence = _occurrence(_ids(np.stack([line.group[i], keys], axis=1)))
+    families = _ids(np.stack([gate[i], keys, occurrence], axis=1))
+    heads = np.r_[0, np.flatnonzero(np.diff(line.group)) + 1]
+    bases = _ids(np.stack([gate[heads], line.state[heads]], axis=1))
+    return 2 * len(_distinct(families)) + len(_distinct(bases))
+
+
+def pwl_cost(line: Line) -> int:
+    """Units the piecewise-affine construction builds: 2 per group, 2 per extra run."""
+    total = 0
+    for pts in line.as_dict().values():
+        total += 2 + 2 * (len(runs(pts)) - 1)
+    return total
+
+
+def runs(pts: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
+    """Maximal runs of three or more consecutive points on one line (else single points)."""
+    found: list[list[tuple[float, float]]] = []
+    j = 0
+    while j < len(pts):
+        run = [pts[j]]
+        if j + 2 < len(pts):
+            (z0, y0), (z1, y1) = pts[j], pts[j + 1]
+            slope = (y1 - y0) / (z1 - z0)
+            k = j + 1
+            while k < len(pts) and _on_line(z0, y0, slope, *pts[k]):
+                k += 1
+            if k - j >= 3:
+                run = pts[j:k]
+        found.append(run)
+        j += len(run)
+    return found
+
+
+def _on_line(z0: float, y0: float, slope: float, z: float, y: float) -> bool:
+    guess = y0 + slope * (z - z0)
+    return abs(guess - y) <= 1e-7 * max(1.0, abs(y), abs(slope * (z - z0)))
