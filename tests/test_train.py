@@ -15,7 +15,8 @@ from rasplab.errors import TrainingError  # noqa: E402
 from rasplab.train import TrainConfig, load_run, train  # noqa: E402
 from rasplab.train.checkpoint import read_safetensors, write_safetensors  # noqa: E402
 from rasplab.train.cli import main  # noqa: E402
-from rasplab.train.experiment import plan, run_paper  # noqa: E402
+from rasplab.train.experiment import plan, run_paper, task_configs  # noqa: E402
+from rasplab.train.loop import _attn_weight, _schedule  # noqa: E402
 from rasplab.train.model import Transformer  # noqa: E402
 
 SMALL = TrainConfig(
@@ -186,3 +187,21 @@ def test_experiment_plan_and_a_tiny_run(tmp_path):
     table = (tmp_path / "results.md").read_text()
     assert "| hist | 1 | 1 | yes |" in table
     assert json.loads((tmp_path / "results.json").read_text())["setting"] == "quick"
+
+
+def test_learning_rate_and_supervision_schedules():
+    config = TrainConfig(warmup=10, attn_weight=1.0, attn_weight_end=0.1)
+    assert _attn_weight(0, 100, config) == 1.0 and _attn_weight(100, 100, config) == 0.1
+    assert _attn_weight(50, 100, config.replace(attn_weight_end=None)) == 1.0
+    assert _schedule(0, 100, config) == 0.1 and _schedule(100, 100, config) == pytest.approx(0.1)
+    timed = config.replace(time_limit=10.0)  # half the steps, but all the time: fully decayed
+    assert _schedule(50, 100, timed, elapsed=10.0) == pytest.approx(0.1)
+    assert _schedule(50, 100, timed, elapsed=0.0) == _schedule(50, 100, config)
+
+
+def test_quick_per_task_settings_and_overrides():
+    configs = task_configs(("sort", "hist"), quick=True, seed=3)
+    assert len(configs["sort"].vocab) == 48 and configs["sort"].steps > configs["hist"].steps
+    assert configs["hist"].vocab is None and configs["hist"].seed == 3
+    assert task_configs(("sort",), quick=True, changes={"steps": 7})["sort"].steps == 7
+    assert task_configs(("sort",), quick=False)["sort"].vocab is None

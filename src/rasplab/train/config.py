@@ -41,6 +41,7 @@ class TrainConfig:
     dropout: float = 0.0
     attn_supervision: bool = False  # pull each program head's attention to its selector
     attn_weight: float = 1.0  # weight of the attention loss against the task loss
+    attn_weight_end: float | None = None  # eased (cosine) to this by the end; None: constant
     steps: int = 2000  # optimiser steps (ignored when epochs is set)
     epochs: int | None = None  # passes over the training set, instead of steps
     batch_size: int = 64  # per process; under DDP the global batch is world_size times this
@@ -68,6 +69,7 @@ class TrainConfig:
             (self.steps >= 1 and (self.epochs or 1) >= 1, "steps and epochs must be positive"),
             (self.batch_size >= 1 and self.eval_every >= 1, "batch and eval_every >= 1"),
             (self.attn_weight >= 0, "attn_weight must be >= 0"),
+            ((self.attn_weight_end or 0) >= 0, "attn_weight_end must be >= 0"),
             (self.patience >= 0 and self.time_limit >= 0, "patience, time_limit >= 0"),
         ]
         for ok, message in checks:

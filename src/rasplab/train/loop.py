@@ -124,13 +124,35 @@ def _total_steps(config: TrainConfig, dist: _Dist) -> int:
     return config.epochs * per_epoch
 
 
-def _schedule(step: int, total: int, config: TrainConfig) -> float:
+def _progress(step: int, total: int, config: TrainConfig, elapsed: float) -> float:
+    """How far past warmup a run is, 0 to 1.
+
+    With a time limit it is the larger of the steps and the time spent, so a
+    run cut short by its time share still ends at the low learning rate (a
+    run stopped at a high rate ends on a noisy model).
+    """
+    warm = max(1, min(config.warmup, total // 10))
+    progress = max(0, step - warm) / max(1, total - warm)
+    if config.time_limit:
+        progress = max(progress, elapsed / config.time_limit)
+    return min(progress, 1.0)
+
+
+def _schedule(step: int, total: int, config: TrainConfig, elapsed: float = 0.0) -> float:
     """Learning-rate factor: linear warmup, then cosine down to a tenth."""
     warm = max(1, min(config.warmup, total // 10))
     if step < warm:
         return (step + 1) / warm
-    progress = (step - warm) / max(1, total - warm)
-    return 0.1 + 0.45 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    progress = _progress(step, total, config, elapsed)
+    return 0.1 + 0.45 * (1 + math.cos(math.pi * progress))
+
+
+def _attn_weight(step: int, total: int, config: TrainConfig, elapsed: float = 0.0) -> float:
+    """The supervision weight: ``attn_weight``, eased (cosine) to ``attn_weight_end``."""
+    if config.attn_weight_end is None:
+        return config.attn_weight
+    ease = 0.5 * (1 + math.cos(math.pi * _progress(step, total, config, elapsed)))
+    return config.attn_weight_end + (config.attn_weight - config.attn_weight_end) * ease
 
 
 class Progress:
@@ -174,14 +196,17 @@ def _slice(tensors: dict[str, Any], index: Any) -> dict[str, Any]:
     }
 
 
-def _step(model, optimizer, batch, config: TrainConfig) -> tuple[float, float]:
-    """One optimiser step on ``batch``; returns (loss, sequence accuracy of the batch)."""
+def _step(model, optimizer, batch, config: TrainConfig, weight: float) -> tuple[float, float]:
+    """One optimiser step on ``batch``; returns (loss, sequence accuracy of the batch).
+
+    ``weight``: this step's weight of the attention loss (used under supervision).
+    """
     logits, patterns = model(batch["tokens"])
     loss = task_loss(logits, batch["labels"])
-    if config.attn_supervision and config.attn_weight > 0:
+    if config.attn_supervision and weight > 0:
         target = targets(batch["patterns"])  # [batch, L, H, pos, pos]
         supervision = attention_loss(patterns, target, batch["head_mask"], batch["tokens"])
-        loss = loss + config.attn_weight * supervision
+        loss = loss + weight * supervision
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -249,25 +274,33 @@ class _Tracker:
         return None
 
 
-def _optimiser(model, config: TrainConfig, total: int):
+def _optimiser(model, config: TrainConfig):
     fused = {"fused": True} if next(model.parameters()).device.type == "cpu" else {}
-    optimizer = torch.optim.AdamW(
+    return torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay, **fused
     )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _schedule(s, total, config))
-    return optimizer, scheduler
+
+
+def _set_lr(optimizer, step: int, total: int, config: TrainConfig, elapsed: float) -> None:
+    """The learning rate of the coming step (``step`` counts from 0)."""
+    for group in optimizer.param_groups:
+        group["lr"] = config.lr * _schedule(step, total, config, elapsed)
 
 
 def _fit(core, model, train_t, val_t, config: TrainConfig, dist: _Dist, writer) -> dict:
     """The optimisation loop; leaves the best validated weights in ``core``."""
     total = _total_steps(config, dist)
-    optimizer, scheduler = _optimiser(model, config, total)
+    optimizer = _optimiser(model, config)
     progress = Progress(total, writer.verbose and dist.main)
     batches = _batches(train_t["tokens"].shape[0], config, dist)
     tracker, stopped = _Tracker(config), "step budget"
+    # Ranks must agree on the rate, and their clocks differ: only one process reads time.
+    clock = (lambda: tracker.elapsed) if dist.world == 1 else (lambda: 0.0)
     for step in range(1, total + 1):
-        loss, acc = _step(model, optimizer, _slice(train_t, next(batches)), config)
-        scheduler.step()
+        elapsed = clock()
+        _set_lr(optimizer, step - 1, total, config, elapsed)
+        weight = _attn_weight(step - 1, total, config, elapsed)
+        loss, acc = _step(model, optimizer, _slice(train_t, next(batches)), config, weight)
         progress.update(step, loss, acc)
         if step % config.eval_every and step != total:
             continue
