@@ -37,6 +37,15 @@ def test_agrees_with_numpy(case, np_dtype, torch_dtype):
     assert np.abs(got - want).max() <= 1e-6 * max(1.0, np.abs(want).max())
 
 
+def test_conversion_moves_every_weight(case):
+    model, ids = case
+    module = from_compiled(model).to(torch.float64)  # must reach the compact copies too
+    with torch.no_grad():
+        got = module(torch.tensor(ids)).numpy()
+    assert got.dtype == np.float64
+    assert np.abs(got - model.forward(ids, "float64")).max() <= 1e-9
+
+
 def test_state_dict_uses_transformer_lens_names(case):
     model, _ = case
     keys = set(from_compiled(model).state_dict())

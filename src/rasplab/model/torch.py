@@ -107,7 +107,9 @@ def _classes() -> tuple[type, type, type]:
             spans = runs(rows)
             self.spans = spans if len(spans) <= MAX_SLICES else None
             parts = [w[s] for s in spans] if self.spans else [w[rows]]
-            self.w = [torch.tensor(part, dtype=dtype) for part in parts]
+            for i, part in enumerate(parts):  # buffers, so that .to() moves them
+                self.register_buffer(f"w{i}", torch.tensor(part, dtype=dtype), persistent=False)
+            self.n_parts = len(parts)
             self.register_buffer("rows", torch.tensor(rows, dtype=torch.long), persistent=False)
             self.register_buffer("bias", torch.tensor(bias, dtype=dtype), persistent=False)
             self.has_bias = bool(np.any(bias))
@@ -115,13 +117,13 @@ def _classes() -> tuple[type, type, type]:
 
         def forward(self, x: Any) -> Any:
             if self.spans is None:
-                y = x.index_select(-1, self.rows) @ self.w[0]  # [batch, pos, d_out]
+                y = x.index_select(-1, self.rows) @ self.w0  # [batch, pos, d_out]
             elif not self.spans:
                 y = x.new_zeros(*x.shape[:-1], self.d_out)
             else:
-                y = x[..., self.spans[0]] @ self.w[0]
-                for span, part in zip(self.spans[1:], self.w[1:], strict=True):
-                    y = y + x[..., span] @ part
+                y = x[..., self.spans[0]] @ self.w0
+                for i, span in enumerate(self.spans[1:], start=1):
+                    y = y + x[..., span] @ getattr(self, f"w{i}")
             return y + self.bias if self.has_bias else y
 
     class Writer(nn.Module):
