@@ -30,6 +30,7 @@ from ..model.model import CompiledModel
 from .compiled import compiled_transformer, distil, fine_tune, from_scratch
 from .config import TrainConfig, require_torch
 from .data import TaskData, dataset, make_task
+from .experiment import prepare_results_dir
 
 __all__ = ["TASKS", "QUICK", "FULL", "run_compiled", "compiled_table", "compiled_command"]
 
@@ -169,9 +170,13 @@ def run_compiled(
     """
     if not 1 <= train_len < test_len:
         raise TrainingError(f"need 1 <= train_len < test_len, got {train_len}, {test_len}")
-    out = _prepare(out_dir, force)
+    out = None if out_dir is None else Path(out_dir)
+    if out is not None:
+        prepare_results_dir(out, force)
     config = (QUICK if quick else FULL).replace(seed=seed, **(changes or {}))
-    device = _device(device)
+    from .loop import device_kind  # imports torch
+
+    device = device_kind(device)
     if config.threads:
         require_torch().set_num_threads(config.threads)
     began, rows = time.monotonic(), []
@@ -192,25 +197,6 @@ def run_compiled(
         payload.update(minutes=minutes)
         (out / "results.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     return rows
-
-
-def _prepare(out_dir: str | Path | None, force: bool) -> Path | None:
-    if out_dir is None:
-        return None
-    out = Path(out_dir)
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise TrainingError(f"output directory {out} is not empty; pass --force to overwrite")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _device(name: str) -> str:
-    torch = require_torch()
-    if name == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("--device cuda was asked for, but no CUDA device is available")
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return name
 
 
 def compiled_command(args: Any) -> int:

@@ -187,7 +187,8 @@ def _jobs(requested: int | None, device: str) -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _prepare(out_dir: Path, force: bool) -> None:
+def prepare_results_dir(out_dir: Path, force: bool) -> None:
+    """Create ``out_dir`` for results.md/results.json; refuse a non-empty one unless ``force``."""
     names = ("results.md", "results.json")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
         raise TrainingError(f"output directory {out_dir} is not empty; pass --force to overwrite")
@@ -285,7 +286,7 @@ def run_paper(
     minutes for ``quick``, none for the full setting; 0: none).
     """
     out_dir = Path(out_dir)
-    _prepare(out_dir, force)
+    prepare_results_dir(out_dir, force)
     configs = task_configs(tuple(tasks), quick, changes, device=device, seed=seed)
     runs = plan(tuple(tasks))
     began = time.monotonic()

@@ -75,7 +75,8 @@ def _join_group(device_kind: str) -> _Dist:
     return _Dist(dist.get_rank(), dist.get_world_size(), local, owned, device)
 
 
-def _device_kind(requested: str) -> str:
+def device_kind(requested: str) -> str:
+    """``cpu`` or ``cuda`` for ``cpu|cuda|auto``; asking for a missing GPU is an error."""
     if requested == "cuda" and not torch.cuda.is_available():
         raise TrainingError("--device cuda was asked for, but no CUDA device is available")
     if requested == "auto":
@@ -361,7 +362,7 @@ def train(
     best validated weights), ``metrics.json`` and plots there; a non-empty
     directory is refused unless ``force``.
     """
-    kind = _device_kind(config.device)
+    kind = device_kind(config.device)
     task, config = _task(config, program)
     dist = _join_group(kind)
     writer = rundir.RunWriter(out_dir, force=force, verbose=verbose, active=dist.main)
