@@ -66,13 +66,13 @@ def test_missing_torch_names_the_extra(monkeypatch):
         module.require_torch()
 
 
-@pytest.mark.parametrize(("slices", "table"), [(0, 0), (1, 1 << 22), (4, 0)])
+@pytest.mark.parametrize(("slices", "table"), [(False, 0), (False, 1 << 22), (True, 0)])
 def test_gather_slice_and_table_paths_agree(case, monkeypatch, slices, table):
     """Reads and writes as gathers or as slices, embeddings summed ahead or not: same logits."""
     import rasplab.model.torch as module
 
     model, ids = case
-    monkeypatch.setattr(module, "MAX_SLICES", slices)
+    monkeypatch.setattr(module, "SLICES", slices)
     monkeypatch.setattr(module, "MAX_TABLE", table)
     with torch.no_grad():
         got = from_compiled(model, torch.float64)(torch.tensor(ids)).numpy()

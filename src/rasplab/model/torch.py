@@ -25,7 +25,7 @@ from .sparse import runs, used_cols, used_rows
 
 __all__ = ["from_compiled", "require_torch"]
 
-MAX_SLICES = 4  # read at most this many runs of dimensions as slices, else gather
+SLICES = True  # read and write one run of dimensions as a slice (False: always gather)
 MAX_TABLE = 1 << 22  # entries in the summed token-and-position embedding table
 
 
@@ -69,8 +69,8 @@ def _compact_heads(attn: Any) -> tuple[list[np.ndarray], list[np.ndarray], np.nd
     return weights, biases, out.reshape(h * f, d), (h, e, f)
 
 
-def _softmax(scores: Any, masked: Any) -> Any:
-    """Softmax over keys, with ``masked`` keys at exactly 0.
+def _softmax_keys(scores: Any, masked: Any) -> Any:
+    """Softmax over keys (the last axis), in place, with ``masked`` keys at exactly 0.
 
     Compiled scores are far apart, so most shifted scores are hugely
     negative, and exp takes a slow path on those (30x slower on some CPUs).
@@ -78,12 +78,11 @@ def _softmax(scores: Any, masked: Any) -> Any:
     below float rounding) and nothing else.
     """
     if masked is not None:
-        scores = scores.masked_fill(masked, float("-inf"))
-    shifted = scores - scores.amax(-1, keepdim=True)
-    e = shifted.clamp_(min=-80.0).exp_()
+        scores = scores.masked_fill_(masked, float("-inf"))
+    e = scores.sub_(scores.amax(-1, keepdim=True)).clamp_(min=-80.0).exp_()
     if masked is not None:
         e = e.masked_fill_(masked, 0.0)
-    return e / e.sum(-1, keepdim=True)
+    return e.div_(e.sum(-1, keepdim=True))
 
 
 @cache
@@ -94,64 +93,67 @@ def _classes() -> tuple[type, type, type]:
     def param(a: np.ndarray, dtype: Any) -> Any:
         return nn.Parameter(torch.tensor(np.asarray(a), dtype=dtype), requires_grad=False)
 
-    class Projection(nn.Module):
-        """``x @ w + bias`` over the residual dimensions ``w`` reads (rows not all zero).
+    def buffer(module: Any, name: str, a: np.ndarray | None, dtype: Any) -> None:
+        """A compact copy, as a buffer (so that ``.to()`` moves it) left out of the state dict."""
+        value = None if a is None else torch.tensor(np.asarray(a), dtype=dtype)
+        module.register_buffer(name, value, persistent=False)
 
-        A few runs of consecutive dimensions are read as slices, one matmul
-        each (no copy); scattered dimensions are gathered first.
+    def span_of(index: np.ndarray) -> slice | None:
+        """``index`` as one slice when it is a single run of dimensions (or empty), else None."""
+        spans = runs(index)
+        if not spans:
+            return slice(0, 0)
+        return spans[0] if SLICES and len(spans) == 1 else None
+
+    class Read(nn.Module):
+        """``x @ w + bias`` as one matmul over just the residual dimensions ``w`` reads.
+
+        Dimensions in one run are read as a slice (no copy); scattered ones
+        are gathered first.
         """
 
         def __init__(self, w: np.ndarray, bias: np.ndarray, dtype: Any) -> None:
             super().__init__()
             rows = used_rows(w)
-            spans = runs(rows)
-            self.spans = spans if len(spans) <= MAX_SLICES else None
-            parts = [w[s] for s in spans] if self.spans else [w[rows]]
-            for i, part in enumerate(parts):  # buffers, so that .to() moves them
-                self.register_buffer(f"w{i}", torch.tensor(part, dtype=dtype), persistent=False)
-            self.n_parts = len(parts)
-            self.register_buffer("rows", torch.tensor(rows, dtype=torch.long), persistent=False)
-            self.register_buffer("bias", torch.tensor(bias, dtype=dtype), persistent=False)
-            self.has_bias = bool(np.any(bias))
-            self.d_out = w.shape[1]
+            self.span = span_of(rows)
+            buffer(self, "w", w[rows], dtype)  # [rows read, d_out]
+            buffer(self, "rows", rows, torch.long)
+            buffer(self, "bias", bias if np.any(bias) else None, dtype)
 
-        def forward(self, x: Any) -> Any:
-            if self.spans is None:
-                y = x.index_select(-1, self.rows) @ self.w0  # [batch, pos, d_out]
-            elif not self.spans:
-                y = x.new_zeros(*x.shape[:-1], self.d_out)
-            else:
-                y = x[..., self.spans[0]] @ self.w0
-                for i, span in enumerate(self.spans[1:], start=1):
-                    y = y + x[..., span] @ getattr(self, f"w{i}")
-            return y + self.bias if self.has_bias else y
+        def forward(self, x: Any) -> Any:  # x: [tokens, d_model]
+            part = x[:, self.span] if self.span is not None else x.index_select(1, self.rows)
+            if self.bias is None:
+                return part @ self.w
+            return torch.addmm(self.bias, part, self.w)  # [tokens, d_out]
 
-    class Writer(nn.Module):
-        """Adds a sublayer's result into the residual dimensions it writes, in place."""
+    class Write(nn.Module):
+        """``x += y @ w + bias`` in place, over just the residual dimensions it changes."""
 
-        def __init__(self, w: np.ndarray, bias: np.ndarray) -> None:
+        def __init__(self, w: np.ndarray, bias: np.ndarray, dtype: Any) -> None:
             super().__init__()
             cols = np.union1d(used_cols(w), np.flatnonzero(bias)).astype(np.int64)
-            spans = runs(cols)
-            self.spans = spans if len(spans) <= MAX_SLICES else None
-            self.register_buffer("cols", torch.tensor(cols, dtype=torch.long), persistent=False)
+            self.span = span_of(cols)
+            buffer(self, "w", w[:, cols], dtype)  # [d_in, cols written]
+            buffer(self, "cols", cols, torch.long)
+            buffer(self, "bias", bias[cols] if np.any(bias) else None, dtype)
 
         def forward(self, x: Any, y: Any) -> Any:
-            if self.spans is None:
-                return x.index_add_(-1, self.cols, y)
-            start = 0
-            for span in self.spans:
-                stop = start + span.stop - span.start
-                x[..., span] += y[..., start:stop]
-                start = stop
-            return x
+            if self.span is not None:  # one run: multiply-add straight into the slice
+                part = x[:, self.span]
+                part.addmm_(y, self.w)
+                if self.bias is not None:
+                    part.add_(self.bias)
+                return x
+            z = y @ self.w if self.bias is None else torch.addmm(self.bias, y, self.w)
+            return x.index_add_(1, self.cols, z)
 
     class Attention(nn.Module):
         """TransformerLens-named weights; the forward pass uses compact copies.
 
-        Only the head dimensions in use are kept, Q, K and V each read just the
-        residual dimensions they need, and the result is added only into the
-        dimensions some head writes: the same numbers, far fewer zeros.
+        Only the head dimensions in use are kept, Q, K and V come from one
+        matmul over the residual dimensions they read, and the result is added
+        only into the dimensions some head writes: the same numbers, far
+        fewer zeros and calls.
         """
 
         def __init__(self, attn: Any, dtype: Any) -> None:
@@ -159,23 +161,19 @@ def _classes() -> tuple[type, type, type]:
             for name in ("W_Q", "W_K", "W_V", "W_O", "b_Q", "b_K", "b_V", "b_O"):
                 setattr(self, name, param(getattr(attn, name), dtype))
             weights, biases, out, self.shape = _compact_heads(attn)
-            self.q, self.k, self.v = (
-                Projection(w, b, dtype) for w, b in zip(weights, biases, strict=True)
-            )
-            self.writer = Writer(out, attn.b_O)
-            cols = self.writer.cols.numpy()
-            self.o = Projection(out[:, cols], attn.b_O[cols], dtype)
+            self.qkv = Read(np.concatenate(weights, 1), np.concatenate(biases), dtype)
+            self.write = Write(out, attn.b_O, dtype)
 
-        def forward(self, x: Any, future: Any) -> Any:
-            b, n, _ = x.shape
+        def forward(self, x: Any, batch: int, future: Any) -> Any:
+            n = x.shape[0] // batch
             h, e, f = self.shape
-            q = self.q(x).view(b, n, h, e).transpose(1, 2)  # [batch, heads, pos, e]
-            k = self.k(x).view(b, n, h, e).transpose(1, 2)
-            v = self.v(x).view(b, n, h, f).transpose(1, 2)  # [batch, heads, pos, f]
+            q, k, v = self.qkv(x).split((h * e, h * e, h * f), dim=1)  # [tokens, heads * e|f]
+            q = q.view(batch, n, h, e).transpose(1, 2)  # [batch, heads, pos, e]
+            k = k.view(batch, n, h, e).transpose(1, 2)
+            v = v.view(batch, n, h, f).transpose(1, 2)  # [batch, heads, pos, f]
             scores = q @ k.transpose(-1, -2)  # [batch, heads, query, key]
-            z = _softmax(scores, None if future is None else future[:n, :n]) @ v
-            # z: [batch, heads, pos, f]
-            return self.writer(x, self.o(z.transpose(1, 2).reshape(b, n, h * f)))
+            z = _softmax_keys(scores, None if future is None else future[:n, :n]) @ v
+            return self.write(x, z.transpose(1, 2).reshape(batch * n, h * f))
 
     class MLP(nn.Module):
         """TransformerLens-named weights; the forward pass skips units and dimensions not used."""
@@ -186,14 +184,11 @@ def _classes() -> tuple[type, type, type]:
                 setattr(self, name, param(getattr(mlp, name), dtype))
             # a unit that reads nothing (and has no bias) or writes nothing adds 0
             live = (mlp.W_in.any(0) | (mlp.b_in != 0)) & mlp.W_out.any(1)
-            w_out = mlp.W_out[live]
-            self.hidden = Projection(mlp.W_in[:, live], mlp.b_in[live], dtype)
-            self.writer = Writer(w_out, mlp.b_out)
-            cols = self.writer.cols.numpy()
-            self.out = Projection(w_out[:, cols], mlp.b_out[cols], dtype)
+            self.hidden = Read(mlp.W_in[:, live], mlp.b_in[live], dtype)
+            self.write = Write(mlp.W_out[live], mlp.b_out, dtype)
 
         def forward(self, x: Any) -> Any:
-            return self.writer(x, self.out(torch.relu(self.hidden(x))))  # [batch, pos, d_model]
+            return self.write(x, self.hidden(x).relu_())  # x: [tokens, d_model]
 
     class Block(nn.Module):
         def __init__(self, block: Any, dtype: Any) -> None:
@@ -217,7 +212,7 @@ def _classes() -> tuple[type, type, type]:
             self.unembed = nn.Module()
             self.unembed.W_U = param(model.W_U, dtype)
             self.unembed.b_U = param(model.b_U, dtype)
-            self.logits = Projection(model.W_U, model.b_U, dtype)
+            self.logits = Read(model.W_U, model.b_U, dtype)
             n_ctx = model.W_pos.shape[0]
             # token and position embeddings summed ahead: one gather per forward, no add
             table = None
@@ -230,17 +225,19 @@ def _classes() -> tuple[type, type, type]:
             self.register_buffer("future", future if model.causal else None, persistent=False)
 
         def forward(self, tokens: Any) -> Any:
-            n = tokens.shape[1]
+            batch, n = tokens.shape
             if self.embed_table is None:
                 x = self.embed.W_E[tokens] + self.pos_embed.W_pos[:n]  # [batch, pos, d_model]
+                x = x.reshape(batch * n, -1)
             else:
-                x = self.embed_table[tokens * self.positions.shape[0] + self.positions[:n]]
+                ids = (tokens * self.positions.shape[0] + self.positions[:n]).reshape(-1)
+                x = torch.nn.functional.embedding(ids, self.embed_table)  # [tokens, d_model]
             for block in self.blocks:
                 if block.has_attn:
-                    x = block.attn(x, self.future)
+                    x = block.attn(x, batch, self.future)
                 if block.has_mlp:
                     x = block.mlp(x)
-            return self.logits(x)  # [batch, pos, d_out]
+            return self.logits(x).view(batch, n, -1)  # [batch, pos, d_out]
 
         def run(self, inputs: list[Any]) -> list[list[Any]]:
             """Decoded outputs, like :meth:`CompiledModel.run`."""
