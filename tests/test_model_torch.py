@@ -69,7 +69,7 @@ def test_missing_torch_names_the_extra(monkeypatch):
 @pytest.mark.parametrize(("slices", "table"), [(False, 0), (False, 1 << 22), (True, 0)])
 def test_gather_slice_and_table_paths_agree(case, monkeypatch, slices, table):
     """Reads and writes as gathers or as slices, embeddings summed ahead or not: same logits."""
-    import rasplab.model.torch as module
+    import rasplab.model.torch_layers as module
 
     model, ids = case
     monkeypatch.setattr(module, "SLICES", slices)
