@@ -89,3 +89,12 @@ def test_causal_module_matches_numpy():
     with torch.no_grad():
         got = from_compiled(model, torch.float64)(torch.tensor(ids)).numpy()
     assert np.abs(got - model.forward(ids, "float64")).max() <= 1e-9
+
+
+def test_public_name_is_rasplab_torch(case):
+    import rasplab.torch
+
+    model, ids = case
+    with torch.no_grad():
+        got = rasplab.torch.from_compiled(model, torch.float64)(torch.tensor(ids)).numpy()
+    assert np.abs(got - model.forward(ids, "float64")).max() <= 1e-9
