@@ -205,3 +205,13 @@ def test_quick_per_task_settings_and_overrides():
     assert configs["hist"].vocab is None and configs["hist"].seed == 3
     assert task_configs(("sort",), quick=True, changes={"steps": 7})["sort"].steps == 7
     assert task_configs(("sort",), quick=False)["sort"].vocab is None
+
+
+def test_a_step_budget_replaces_the_full_settings_epochs():
+    from rasplab.train.loop import _Dist, _total_steps
+
+    one = _Dist()
+    full = task_configs(("hist",), quick=False)["hist"]
+    assert _total_steps(full, one) == 100 * (50_000 // 64)
+    capped = task_configs(("hist",), quick=False, changes={"steps": 60})["hist"]
+    assert capped.epochs is None and _total_steps(capped, one) == 60

@@ -107,10 +107,20 @@ def plan(tasks: tuple[str, ...] = TASKS) -> list[dict[str, Any]]:
 def task_configs(
     tasks: tuple[str, ...], quick: bool, changes: dict[str, Any] | None = None, **common: Any
 ) -> dict[str, TrainConfig]:
-    """Each task's configuration: the setting, its per-task changes, then ``changes``."""
+    """Each task's configuration: the setting, its per-task changes, then ``changes``.
+
+    A step budget in ``changes`` replaces the setting's epochs too (the full
+    setting counts epochs, and epochs would otherwise win over steps).
+
+    >>> task_configs(("hist",), quick=False, changes={"steps": 50})["hist"].epochs is None
+    True
+    """
+    changes = dict(changes or {})
+    if "steps" in changes:
+        changes.setdefault("epochs", None)
     base = (QUICK if quick else FULL).replace(**common)
     own = QUICK_TASKS if quick else {}
-    return {t: base.replace(**{**own.get(t, {}), **(changes or {})}) for t in tasks}
+    return {t: base.replace(**{**own.get(t, {}), **changes}) for t in tasks}
 
 
 def run_one(spec: dict[str, Any], base: TrainConfig) -> dict[str, Any]:
