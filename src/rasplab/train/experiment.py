@@ -34,6 +34,7 @@ __all__ = [
     "QUICK",
     "QUICK_TASKS",
     "FULL",
+    "setting",
     "plan",
     "task_configs",
     "run_one",
@@ -104,23 +105,27 @@ def plan(tasks: tuple[str, ...] = TASKS) -> list[dict[str, Any]]:
     return runs
 
 
-def task_configs(
-    tasks: tuple[str, ...], quick: bool, changes: dict[str, Any] | None = None, **common: Any
-) -> dict[str, TrainConfig]:
-    """Each task's configuration: the setting, its per-task changes, then ``changes``.
+def setting(quick: bool, changes: dict[str, Any] | None = None, **common: Any) -> TrainConfig:
+    """The quick or full configuration with ``common`` and ``changes`` applied.
 
     A step budget in ``changes`` replaces the setting's epochs too (the full
     setting counts epochs, and epochs would otherwise win over steps).
 
-    >>> task_configs(("hist",), quick=False, changes={"steps": 50})["hist"].epochs is None
+    >>> setting(quick=False, changes={"steps": 50}).epochs is None
     True
     """
     changes = dict(changes or {})
     if "steps" in changes:
         changes.setdefault("epochs", None)
-    base = (QUICK if quick else FULL).replace(**common)
+    return (QUICK if quick else FULL).replace(**common, **changes)
+
+
+def task_configs(
+    tasks: tuple[str, ...], quick: bool, changes: dict[str, Any] | None = None, **common: Any
+) -> dict[str, TrainConfig]:
+    """Each task's configuration: the setting, its per-task changes, then ``changes``."""
     own = QUICK_TASKS if quick else {}
-    return {t: base.replace(**{**own.get(t, {}), **changes}) for t in tasks}
+    return {t: setting(quick, {**own.get(t, {}), **(changes or {})}, **common) for t in tasks}
 
 
 def run_one(spec: dict[str, Any], base: TrainConfig) -> dict[str, Any]:
