@@ -189,6 +189,27 @@ def test_experiment_plan_and_a_tiny_run(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())["setting"] == "quick"
 
 
+def test_several_seeds_give_one_table(tmp_path):
+    from rasplab.train.seeds import run_seeds
+
+    tiny = dict(steps=10, n_train=100, n_val=20, n_test=20, max_len=5, eval_every=5)
+    per_seed = run_seeds(tmp_path, [0, 1], tasks=("hist",), jobs=1, changes=tiny, verbose=False)
+    assert [len(rows) for rows in per_seed] == [2, 2]
+    table = (tmp_path / "results.md").read_text()
+    assert "| seed 0 | seed 1 | mean | min |" in table and "| hist | 1 | 1 | yes |" in table
+    assert (tmp_path / "seed-1" / "results.json").is_file()
+    assert json.loads((tmp_path / "results.json").read_text())["seeds"] == [0, 1]
+    with pytest.raises(TrainingError, match="not empty"):
+        run_seeds(tmp_path, [0], tasks=("hist",), changes=tiny, verbose=False)
+
+
+def test_seeds_option_errors(tmp_path, capsys):
+    assert main(["experiment", "paper", "--seeds", "0,x", "-o", str(tmp_path / "a")]) != 0
+    assert "comma-separated integers" in capsys.readouterr().err
+    assert main(["experiment", "compiled", "--seeds", "0,1", "-o", str(tmp_path / "b")]) != 0
+    assert "--seeds is for the paper experiment" in capsys.readouterr().err
+
+
 def test_learning_rate_and_supervision_schedules():
     config = TrainConfig(warmup=10, attn_weight=1.0, attn_weight_end=0.1)
     assert _attn_weight(0, 100, config) == 1.0 and _attn_weight(100, 100, config) == 0.1

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import ProgramNotFoundError, RaspError
+from ..errors import ProgramNotFoundError, RaspError, TrainingError
 from ..lang.nodes import SOp
 from ..library import PROGRAMS
 from .config import DEVICES, NORMS, POSITIONS, TrainConfig
@@ -84,6 +84,9 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser | None = None) -
     e.add_argument("--jobs", type=int, help="runs in parallel on CPU (default: up to 2)")
     e.add_argument("--device", choices=DEVICES, default="auto")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument(
+        "--seeds", help="paper: comma-separated seeds, one run of the experiment each, one table"
+    )
     e.add_argument("--steps", type=int, help="override the setting's step budget")
     e.set_defaults(func=experiment_command)
 
@@ -167,6 +170,8 @@ def experiment_command(args: argparse.Namespace) -> int:
     """``rasplab experiment paper`` (or ``compiled``): run the table, print it."""
     args.out = args.out or f"experiments/{args.name}"
     if args.name == "compiled":  # compiled initialisation and distillation
+        if args.seeds is not None:
+            raise TrainingError("--seeds is for the paper experiment; use --seed with compiled")
         from .compiled_experiment import compiled_command
 
         return compiled_command(args)
@@ -176,19 +181,24 @@ def experiment_command(args: argparse.Namespace) -> int:
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise ProgramNotFoundError(f"not a task of the paper experiment: {', '.join(unknown)}")
-    rows = run_paper(
-        args.out,
-        quick=args.quick,
-        tasks=tasks,
-        device=args.device,
-        jobs=args.jobs,
-        seed=args.seed,
-        force=args.force,
-        changes=None if args.steps is None else {"steps": args.steps},
-    )
-    print(markdown_table(rows), end="")
+    options = dict(quick=args.quick, tasks=tasks, device=args.device, jobs=args.jobs)
+    options.update(force=args.force, changes=None if args.steps is None else {"steps": args.steps})
+    if args.seeds is not None:
+        from .seeds import run_seeds, seeds_table
+
+        seeds = _seeds(args.seeds)
+        print(seeds_table(run_seeds(args.out, seeds, **options), seeds), end="")
+    else:
+        print(markdown_table(run_paper(args.out, seed=args.seed, **options)), end="")
     print(f"written: {args.out}/results.md, {args.out}/results.json")
     return 0
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise TrainingError(f"--seeds takes comma-separated integers, got {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
