@@ -252,6 +252,19 @@ class CompiledModel:
     def __call__(self, xs: Any, dtype: Any = np.float32) -> list[Any]:
         return self.run([xs], dtype)[0]
 
+    def run_with_cache(self, inputs: Sequence[Any], dtype: Any = np.float32) -> tuple[list, Any]:
+        """Decoded outputs of equal-length ``inputs`` and every activation, by hook name.
+
+        The second value is a :class:`rasplab.model.activations.Activations`:
+        ``cache.named("blocks.1.hook_resid_post").loc("*", "sort:*")`` reads
+        the residual by position and direction name.
+        """
+        from .activations import Activations, activations, token_ids
+
+        ids = token_ids(self, inputs)
+        arrays = activations(self, ids, dtype, per_head=True)
+        return self.decode(arrays["logits"]), Activations(self, ids, arrays)
+
     def summary(self) -> str:
         heads = list(self.heads_per_layer)
         return (

@@ -52,7 +52,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import RaspError
-from .forward import _attention, _mlp, softmax
+from .activations import activations as reference_activations
+from .activations import token_ids as _ids
 from .model import CompiledModel
 
 __all__ = [
@@ -262,60 +263,6 @@ def _load_native(native: Any, model: CompiledModel) -> None:
 
 
 # ------------------------------------------------------------------ checking
-
-
-def _ids(model: CompiledModel, inputs: Any) -> np.ndarray:
-    """Token ids ``[batch, pos]``: ``inputs`` as ids already, or equal-length inputs."""
-    if isinstance(inputs, np.ndarray) and inputs.dtype.kind in "iu":
-        return inputs
-    rows = [model.encode(xs) for xs in inputs]
-    if len({len(r) for r in rows}) != 1:
-        raise RaspError("inputs must all have the same length (run them in separate calls)")
-    return np.stack(rows)
-
-
-def _pattern(x: np.ndarray, w: dict, prefix: str, causal: bool) -> np.ndarray:
-    """Attention weights ``[batch, heads, query, key]`` of one layer, as the forward pass."""
-    q = np.einsum("bpd,hde->bhpe", x, w[prefix + "W_Q"]) + w[prefix + "b_Q"][:, None]
-    k = np.einsum("bpd,hde->bhpe", x, w[prefix + "W_K"]) + w[prefix + "b_K"][:, None]
-    scores = q @ k.transpose(0, 1, 3, 2)  # [batch, heads, query, key]
-    if causal:
-        n = x.shape[1]
-        scores = np.where(np.tril(np.ones((n, n), dtype=bool)), scores, -np.inf)
-    return softmax(scores)
-
-
-def reference_activations(
-    model: CompiledModel, inputs: Any, dtype: Any = np.float32
-) -> dict[str, np.ndarray]:
-    """Our numpy activations under TransformerLens hook names, and ``logits``.
-
-    ``inputs`` are token ids ``[batch, pos]`` or equal-length inputs. The
-    residual stream, attention and MLP outputs are those of
-    :meth:`CompiledModel.forward`; ``blocks.{i}.attn.hook_pattern`` is
-    ``[batch, heads of layer i, query, key]``.
-    """
-    ids = _ids(model, inputs)
-    w = model.weights(dtype)
-    n = ids.shape[1]
-    embed = w["embed.W_E"][ids]  # [batch, pos, d_model]
-    pos = np.broadcast_to(w["pos_embed.W_pos"][:n], embed.shape)
-    out = {"hook_embed": embed, "hook_pos_embed": pos}
-    x = embed + w["pos_embed.W_pos"][:n]
-    for i, block in enumerate(model.blocks):
-        p = f"blocks.{i}."
-        out[p + "hook_resid_pre"] = x
-        attn_out = np.zeros_like(x)
-        if block.attn.n_heads:
-            out[p + "attn.hook_pattern"] = _pattern(x, w, p + "attn.", model.causal)
-            attn_out = _attention(x, w, p + "attn.", model.causal)
-        mid = x + attn_out if block.attn.n_heads else x
-        mlp_out = _mlp(mid, w, p + "mlp.") if block.mlp.d_mlp else np.zeros_like(x)
-        x = mid + mlp_out if block.mlp.d_mlp else mid
-        out.update({p + "hook_attn_out": attn_out, p + "hook_resid_mid": mid})
-        out.update({p + "hook_mlp_out": mlp_out, p + "hook_resid_post": x})
-    out["logits"] = x @ w["unembed.W_U"] + w["unembed.b_U"]  # [batch, pos, d_out]
-    return out
 
 
 def _tl_activations(tl_model: Any, ids: np.ndarray, names: Sequence[str]) -> dict[str, Any]:
