@@ -2,8 +2,9 @@
 
 For each program: its built-in examples (input -> output, checked against the
 plain-Python reference), its layer/head analysis (compared with the paper's
-where the catalogue records it), and agreement with the reference on random
-inputs from a fixed seed.
+where the catalogue records it), agreement with the reference on random
+inputs from a fixed seed, and its compiled transformer (layers, and exact
+outputs on the same random inputs; ``--no-compile`` skips it).
 
 >>> same([1, 0.1 + 0.2, "a"], [1, 0.3, "a"]), same([True], [1.0])
 (True, False)
@@ -49,15 +50,19 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser(
         "demo",
         parents=[common],
-        help="run, analyse and check every library program",
+        help="run, analyse, check and compile every library program",
         description="Run each library program's examples, analyse it, compare with the "
-        "paper and check it against its reference on random inputs.",
+        "paper, check it against its reference on random inputs, and compile it to an exact "
+        "transformer checked on the same inputs.",
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="only these library programs")
     p.add_argument("--samples", "-n", type=_at_least(0), default=500, help="random inputs each")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     p.add_argument("--max-len", type=_at_least(1), default=16, help="longest random input")
     p.add_argument("--quiet", "-q", action="store_true", help="details of failed programs only")
+    p.add_argument(
+        "--no-compile", dest="compile", action="store_false", help="skip the compiled models"
+    )
     p.set_defaults(func=command)
 
 
@@ -90,6 +95,9 @@ class ProgramCheck:
     random_passed: int = 0
     random_total: int = 0
     counterexample: dict[str, Any] | None = None
+    compiled_layers: int | None = None  # the compiled transformer's layers, when compiled
+    compiled_exact: int = 0  # random inputs on which its decoded output is the evaluator's
+    compile_ms: float = 0.0
     time_ms: float = 0.0
     error: str | None = None
 
@@ -101,6 +109,7 @@ class ProgramCheck:
             and all(e["ok"] for e in self.examples)
             and (self.paper is None or self.paper["match"])
             and self.random_passed == self.random_total
+            and (self.compiled_layers is None or self.compiled_exact == self.random_total)
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,8 +129,10 @@ def _examples(entry: LibraryProgram, sop: SOp) -> list[dict[str, Any]]:
     return results
 
 
-def _random_check(check: ProgramCheck, entry: LibraryProgram, sop: SOp, args) -> None:
-    """Compare program and reference on ``args.samples`` random inputs."""
+def _random_check(
+    check: ProgramCheck, entry: LibraryProgram, sop: SOp, args
+) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Compare program and reference on ``args.samples`` random inputs; return both."""
     rng = random.Random(f"{args.seed}:{entry.name}")
     low = max(1, entry.min_len)
     high = max(low, args.max_len)
@@ -134,6 +145,20 @@ def _random_check(check: ProgramCheck, entry: LibraryProgram, sop: SOp, args) ->
             check.random_passed += 1
         elif check.counterexample is None:
             check.counterexample = {"input": xs, "output": output, "expected": expected}
+    return inputs, outputs
+
+
+def _compile_check(check: ProgramCheck, entry: LibraryProgram, sop: SOp, inputs, outputs, args):
+    """Compile at ``--max-len`` and count the random inputs the model gets exactly right."""
+    from ..compiler import compile_program
+
+    start = time.perf_counter()
+    n = max(args.max_len, entry.min_len)
+    model = compile_program(sop, entry.vocab, n, verify=0, sample=entry.sample)
+    check.compile_ms = (time.perf_counter() - start) * 1000
+    check.compiled_layers = model.n_layers
+    got = model.run(inputs) if inputs else []
+    check.compiled_exact = sum(same(g, want) for g, want in zip(got, outputs, strict=True))
 
 
 def _analyse(check: ProgramCheck, entry: LibraryProgram, sop: SOp) -> None:
@@ -157,7 +182,9 @@ def check_program(entry: LibraryProgram, args: argparse.Namespace) -> ProgramChe
         sop = entry.build()
         check.examples = _examples(entry, sop)
         _analyse(check, entry, sop)
-        _random_check(check, entry, sop, args)
+        inputs, outputs = _random_check(check, entry, sop, args)
+        if getattr(args, "compile", True):
+            _compile_check(check, entry, sop, inputs, outputs, args)
     except Exception as err:  # a self-check: report any failure and go on
         check.error = f"{type(err).__name__}: {err}"
     check.time_ms = (time.perf_counter() - start) * 1000
@@ -184,6 +211,12 @@ def _print_check(check: ProgramCheck) -> None:
         print(line if e["ok"] else f"{line}  FAIL, expected {render.sequence(e['expected'])}")
     if check.random_total:
         print(f"  random: {check.random_passed}/{check.random_total} agree with the reference")
+    if check.compiled_layers is not None:
+        print(
+            f"  compiled: {render.plural(check.compiled_layers, 'layer')}, exact on "
+            f"{check.compiled_exact}/{check.random_total} random inputs "
+            f"(compiled in {check.compile_ms:.0f} ms)"
+        )
     if check.counterexample is not None:
         c = {k: render.sequence(v) for k, v in check.counterexample.items()}
         print(f"  first disagreement: {c['input']} -> {c['output']}, expected {c['expected']}")
@@ -197,17 +230,13 @@ def _summary_row(check: ProgramCheck) -> list[Any]:
     heads = "?" if check.heads_per_layer is None else str(check.heads_per_layer)
     examples = f"{sum(e['ok'] for e in check.examples)}/{len(check.examples)}"
     random_ = f"{check.random_passed}/{check.random_total}"
+    compiled = "-"
+    if check.compiled_layers is not None:
+        compiled = f"{check.compiled_exact}/{check.random_total}"
     status = "ok" if check.ok else "FAIL"
-    return [
-        check.name,
-        check.n_layers if check.n_layers is not None else "?",
-        heads,
-        paper,
-        examples,
-        random_,
-        f"{check.time_ms:.0f}",
-        status,
-    ]
+    layers = check.n_layers if check.n_layers is not None else "?"
+    ms = f"{check.time_ms:.0f}"
+    return [check.name, layers, heads, paper, examples, random_, compiled, ms, status]
 
 
 def _verdict(checks: list[ProgramCheck]) -> str:
@@ -237,7 +266,8 @@ def command(args: argparse.Namespace) -> int:
                 continue  # quiet: only the failures in full
             _print_check(check)
             print()
-        header = ["program", "layers", "heads", "paper", "examples", "random", "ms", "status"]
-        print(render.table(header, [_summary_row(c) for c in checks], align="lrllrrrl"))
+        header = ["program", "layers", "heads", "paper", "examples", "random", "compiled"]
+        header += ["ms", "status"]
+        print(render.table(header, [_summary_row(c) for c in checks], align="lrllrrrrl"))
         print(_verdict(checks))
     return 0 if all(c.ok for c in checks) else 1
