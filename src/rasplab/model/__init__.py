@@ -1,4 +1,4 @@
-"""Compiled transformers: the model, its numpy forward pass, files, and a PyTorch module.
+"""Compiled transformers: the model, its forward pass and activations, files, torch module.
 
 ``rasplab.model.torch`` (which needs the ``torch`` extra) and
 ``rasplab.model.transformer_lens`` (the ``tl`` extra) are imported only when
@@ -7,6 +7,7 @@ used.
 
 from typing import Any
 
+from .activations import Activations, activations
 from .io import load, save
 from .model import BOS_TOKEN, MLP, Attention, Block, CompiledModel, NamedMatrix, Output
 
@@ -17,6 +18,8 @@ __all__ = [
     "Block",
     "Output",
     "NamedMatrix",
+    "Activations",
+    "activations",
     "BOS_TOKEN",
     "save",
     "load",
