@@ -19,7 +19,7 @@ import pytest
 
 from rasplab import aggregate, indices, length, numerical, select, selector_width, tokens
 from rasplab.compiler import compile_program
-from rasplab.compiler.checking import check
+from rasplab.compiler.checking import _matrices, check
 from rasplab.compiler.mlp import Leaf, Target, synthesize
 from rasplab.compiler.units import Problem, Unit, _classes, _out_ids
 from rasplab.evaluate import evaluate_batch, topological_order
@@ -29,19 +29,12 @@ from rasplab.lang.nodes import Aggregate, Constant, Indices, Map, Select, ZipMap
 
 
 def _check_every_point(p: Problem, units) -> bool:
-    """The reference: every unit on every domain point, densely."""
-    dirs, tables = p.writes()
-    index = {d: i for i, d in enumerate(dirs)}
-    outs = {d: i for i, d in enumerate(p.target.directions)}
-    w_in, w_out = np.zeros((len(dirs), len(units))), np.zeros((len(units), len(outs)))
-    for u, unit in enumerate(units):
-        for d, w in unit.w_in.items():
-            if d in index:
-                w_in[index[d], u] = w
-        for d, w in unit.w_out.items():
-            w_out[u, outs[d]] = w
-    pre = w_in[index["one"]] + sum(t[p.codes[:, k]] @ w_in for k, t in enumerate(tables))
+    """The reference: every unit on every domain point, densely (the weights laid
+    out as the compiler lays them out; the check itself is the plain one)."""
+    contributions, bias, w_out = _matrices(p, units)  # per leaf: [values, units]
+    pre = bias + sum(t[p.codes[:, k]] for k, t in enumerate(contributions))
     got = np.maximum(pre, 0.0) @ w_out
+    outs = p.target.directions
     if p.target.kind == "cat":
         want, scale = np.eye(len(outs))[p.out], 1.0
     else:
