@@ -168,6 +168,11 @@ def test_cli_train_in_process(tmp_path, capsys):
         (["train", "dyck1", "--vocab", "ab", "-o", "x"], 1, "vocabulary mismatch"),
         (["train", "sort", "--attn-supervision", "--layers", "1", "-o", "x"], 1, "too small"),
         (["experiment", "paper", "--tasks", "add"], 2, "not a task"),
+        (["experiment", "paper", "--sizes", "L-2"], 1, "unknown size L-2"),
+        (["experiment", "paper", "--set", "lr"], 1, "expected FIELD=VALUE"),
+        (["experiment", "paper", "--set", "rate=1"], 1, "FIELD one of"),
+        (["experiment", "paper", "--set", "lr=fast"], 1, "expected a float, got 'fast'"),
+        (["experiment", "paper", "--set", "steps=0"], 1, "steps and epochs must be positive"),
     ],
 )
 def test_cli_errors(tmp_path, capsys, monkeypatch, argv, code, message):
@@ -236,3 +241,22 @@ def test_a_step_budget_replaces_the_full_settings_epochs():
     assert _total_steps(full, one) == 100 * (50_000 // 64)
     capped = task_configs(("hist",), quick=False, changes={"steps": 60})["hist"]
     assert capped.epochs is None and _total_steps(capped, one) == 60
+
+
+def test_set_changes_are_typed_like_the_configuration():
+    from rasplab.train.cli import settings_changes
+
+    changes = settings_changes(["lr=1", "vocab=[1, 2]", "attn_weight_end=0.1", "norm=none"])
+    assert changes == {"lr": 1.0, "vocab": (1, 2), "attn_weight_end": 0.1, "norm": "none"}
+    assert type(changes["lr"]) is float
+
+
+def test_full_setting_runs_keep_their_own_time_limit(tmp_path):
+    # No budget: a run's configured time limit stops it, long before its 100,000 steps.
+    tiny = dict(steps=100_000, n_train=100, n_val=20, n_test=20, max_len=5, d_model=16)
+    tiny.update(eval_every=5, time_limit=0.5, target_acc=1.01)
+    rows = run_paper(
+        tmp_path, quick=False, tasks=("hist",), sizes=("sup",), changes=tiny, verbose=False
+    )
+    assert [(r["layers"], r["supervised"]) for r in rows] == [(1, True)]
+    assert rows[0]["steps"] < 100_000 and "time" in rows[0]["stopped"]

@@ -10,6 +10,7 @@ process runs the same command and joins the process group.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -81,13 +82,24 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser | None = None) -
     e.add_argument("-o", "--out", help="where results.md goes (default: experiments/NAME)")
     e.add_argument("--force", action="store_true", help="overwrite results in --out")
     e.add_argument("--tasks", help="comma-separated subset of the paper's tasks")
-    e.add_argument("--jobs", type=int, help="runs in parallel on CPU (default: up to 2)")
+    e.add_argument("--jobs", type=int, help="runs at a time (default: 2 on CPU, 1 on a GPU)")
     e.add_argument("--device", choices=DEVICES, default="auto")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument(
         "--seeds", help="paper: comma-separated seeds, one run of the experiment each, one table"
     )
     e.add_argument("--steps", type=int, help="override the setting's step budget")
+    e.add_argument("--sizes", help="paper: comma-separated subset of sup,LH,H-1,L-1,L-1:2H")
+    e.add_argument(
+        "--budget", type=float, help="paper: seconds of training shared by all runs (0: none)"
+    )
+    e.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="paper: change a training setting, e.g. --set lr=1e-3 (repeatable)",
+    )
     e.set_defaults(func=experiment_command)
 
 
@@ -181,8 +193,13 @@ def experiment_command(args: argparse.Namespace) -> int:
     unknown = [t for t in tasks if t not in TASKS]
     if unknown:
         raise ProgramNotFoundError(f"not a task of the paper experiment: {', '.join(unknown)}")
+    changes = settings_changes(args.set)
+    if args.steps is not None:
+        changes["steps"] = args.steps
     options = dict(quick=args.quick, tasks=tasks, device=args.device, jobs=args.jobs)
-    options.update(force=args.force, changes=None if args.steps is None else {"steps": args.steps})
+    options.update(force=args.force, changes=changes or None, budget=args.budget)
+    if args.sizes is not None:
+        options["sizes"] = tuple(s.strip() for s in args.sizes.split(","))
     if args.seeds is not None:
         from .seeds import run_seeds, seeds_table
 
@@ -192,6 +209,40 @@ def experiment_command(args: argparse.Namespace) -> int:
         print(markdown_table(run_paper(args.out, seed=args.seed, **options)), end="")
     print(f"written: {args.out}/results.md, {args.out}/results.json")
     return 0
+
+
+def settings_changes(items: Sequence[str]) -> dict[str, Any]:
+    """``FIELD=VALUE`` strings as changes to :class:`TrainConfig` (values read as JSON).
+
+    >>> settings_changes(["lr=1e-3", "positions=onehot", "epochs=3"])
+    {'lr': 0.001, 'positions': 'onehot', 'epochs': 3}
+    """
+    defaults = TrainConfig()
+    known = sorted(f.name for f in dataclasses.fields(TrainConfig))
+    changes: dict[str, Any] = {}
+    for item in items:
+        field, sep, text = (part.strip() for part in item.partition("="))
+        if not sep or field not in known:
+            raise TrainingError(f"--set {item!r}: expected FIELD=VALUE, FIELD one of {known}")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        changes[field] = _typed(item, value, getattr(defaults, field))
+    defaults.replace(**changes)  # the configuration's own checks
+    return changes
+
+
+def _typed(item: str, value: Any, default: Any) -> Any:
+    """``value`` as the type of the field's default (an int for a float field is fine)."""
+    if isinstance(value, list):
+        value = tuple(value)
+    if isinstance(default, float) and type(value) is int:
+        return float(value)
+    if default is not None and type(value) is not type(default):
+        wanted = type(default).__name__
+        raise TrainingError(f"--set {item!r}: expected a {wanted}, got {value!r}")
+    return value
 
 
 def _seeds(text: str) -> list[int]:

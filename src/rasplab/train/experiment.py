@@ -35,6 +35,7 @@ __all__ = [
     "QUICK_TASKS",
     "FULL",
     "setting",
+    "SIZES",
     "plan",
     "task_configs",
     "run_one",
@@ -89,15 +90,32 @@ FULL = TrainConfig(
 )
 
 
-def plan(tasks: tuple[str, ...] = TASKS) -> list[dict[str, Any]]:
-    """Every run of the experiment: task, size, supervision, and the analysis size."""
+# The sizes of a task the experiment trains, from its analysis size (L, H):
+# name -> (layers, heads, supervised). Only the predicted size can be supervised
+# (every program head needs a slot); sizes with no layer or no head are skipped.
+SIZES: dict[str, Any] = {
+    "sup": lambda big_l, big_h: (big_l, big_h, True),
+    "LH": lambda big_l, big_h: (big_l, big_h, False),
+    "H-1": lambda big_l, big_h: (big_l, big_h - 1, False),
+    "L-1": lambda big_l, big_h: (big_l - 1, big_h, False),
+    "L-1:2H": lambda big_l, big_h: (big_l - 1, 2 * big_h, False),
+}
+
+
+def plan(tasks: tuple[str, ...] = TASKS, sizes: tuple[str, ...] = tuple(SIZES)) -> list[dict]:
+    """Every run of the experiment: task, size, supervision, and the analysis size.
+
+    >>> [(r["layers"], r["heads"]) for r in plan(("most_freq",), ("sup", "L-1:2H"))]
+    [(3, 2), (2, 4)]
+    """
+    unknown = [name for name in sizes if name not in SIZES]
+    if unknown:
+        raise TrainingError(f"unknown size {', '.join(unknown)}; choose from {', '.join(SIZES)}")
     runs = []
     for name in tasks:
         task = make_task(name)
         big_l, big_h = task.n_layers, task.max_heads
-        sizes = [(big_l, big_h, True), (big_l, big_h, False), (big_l, big_h - 1, False)]
-        sizes += [(big_l - 1, big_h, False), (big_l - 1, 2 * big_h, False)]
-        for layers, heads, supervised in sizes:
+        for layers, heads, supervised in (SIZES[size](big_l, big_h) for size in sizes):
             if layers >= 1 and heads >= 1:
                 runs.append(
                     dict(task=name, layers=layers, heads=heads, supervised=supervised, L=big_l)
@@ -195,11 +213,10 @@ def _why(stopped: str) -> str:
 
 
 def _jobs(requested: int | None, device: str) -> int:
-    if device == "cuda":
-        return 1
+    """Runs at a time: as asked, else one on a GPU (asked for by name) and two on CPU."""
     if requested is not None:
         return max(1, requested)
-    return max(1, min(2, os.cpu_count() or 1))
+    return 1 if device == "cuda" else max(1, min(2, os.cpu_count() or 1))
 
 
 def prepare_results_dir(out_dir: Path, force: bool) -> None:
@@ -248,7 +265,7 @@ def _cost(run: dict[str, Any], config: TrainConfig) -> float:
     return (run["layers"] + 1.0) * config.steps / 1000
 
 
-def _execute(runs: list[dict], configs: dict[str, TrainConfig], jobs: int, budget, verbose):
+def _execute(runs: list[dict], configs: dict[str, TrainConfig], jobs: int, budget, verbose, cap):
     """Run the plan, cheapest first; rows come back in plan order.
 
     Cheap runs often stop early (target reached, or their steps done); going
@@ -258,7 +275,7 @@ def _execute(runs: list[dict], configs: dict[str, TrainConfig], jobs: int, budge
     cost = [_cost(run, configs[run["task"]]) for run in runs]
     pending = sorted(range(len(runs)), key=lambda i: cost[i])
     rows: list[dict | None] = [None] * len(runs)
-    clock = _Budget(budget, jobs)
+    clock = _Budget(budget, jobs, cap)
     if jobs > 1:
         configs = {t: c.replace(threads=1) for t, c in configs.items()}
     context = multiprocessing.get_context("spawn")
@@ -271,7 +288,9 @@ def _execute(runs: list[dict], configs: dict[str, TrainConfig], jobs: int, budge
                     cost[pending[0]], sum(cost[k] for k in [*pending, *running.values()])
                 )
                 i = pending.pop(0)
-                config = configs[runs[i]["task"]].replace(time_limit=limit)
+                config = configs[runs[i]["task"]]
+                if budget:  # else each run keeps its configuration's own time limit
+                    config = config.replace(time_limit=limit)
                 running[pool.submit(run_one, runs[i], config)] = i
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -293,20 +312,24 @@ def run_paper(
     verbose: bool = True,
     changes: dict[str, Any] | None = None,
     budget: float | None = None,
+    sizes: tuple[str, ...] = tuple(SIZES),
 ) -> list[dict[str, Any]]:
     """Run the experiment; write ``results.md`` and ``results.json`` to ``out_dir``.
 
     ``changes`` overrides fields of the setting's :class:`TrainConfig` (say, fewer
     steps); ``budget`` is the wall-clock seconds shared by all runs (default: 13
-    minutes for ``quick``, none for the full setting; 0: none).
+    minutes for ``quick``, none for the full setting; 0: none). A quick run
+    trains at most ``MAX_RUN_SECONDS``; under a full-setting budget a run may
+    take all of its share. ``sizes`` picks sizes of :data:`SIZES` (default: all).
     """
     out_dir = Path(out_dir)
     prepare_results_dir(out_dir, force)
     configs = task_configs(tuple(tasks), quick, changes, device=device, seed=seed)
-    runs = plan(tuple(tasks))
+    runs = plan(tuple(tasks), tuple(sizes))
     began = time.monotonic()
     budget = (QUICK_BUDGET if quick else 0.0) if budget is None else budget
-    rows = _execute(runs, configs, _jobs(jobs, device), budget, verbose)
+    cap = MAX_RUN_SECONDS if quick else budget
+    rows = _execute(runs, configs, _jobs(jobs, device), budget, verbose, cap)
     minutes = (time.monotonic() - began) / 60
     setting = "quick" if quick else "full"
     header = f"Paper experiment ({setting}), {len(rows)} runs in {minutes:.1f} minutes.\n\n"
