@@ -230,7 +230,9 @@ def test_quick_per_task_settings_and_overrides():
     assert len(configs["sort"].vocab) == 48 and configs["sort"].steps > configs["hist"].steps
     assert configs["hist"].vocab is None and configs["hist"].seed == 3
     assert task_configs(("sort",), quick=True, changes={"steps": 7})["sort"].steps == 7
-    assert task_configs(("sort",), quick=False)["sort"].vocab is None
+    full = task_configs(("sort", "hist"), quick=False)
+    assert len(full["sort"].vocab) == 100 and full["sort"].attn_weight_end == 0.0
+    assert full["hist"].vocab is None and full["hist"].attn_weight == 1.0
 
 
 def test_a_step_budget_replaces_the_full_settings_epochs():
