@@ -54,6 +54,20 @@ def test_hist_reaches_high_accuracy_in_a_few_hundred_steps(hist_run):
     }
 
 
+def test_accuracy_per_input_length_matches_the_overall_accuracy():
+    from rasplab.train.data import dataset
+    from rasplab.train.scoring import as_tensors, evaluate_model
+
+    data = dataset("hist", "abc", 4, n=60, seed=1)
+    model = Transformer.from_config(SMALL.replace(layers=1, heads=1), 5, len(data.out_vocab))
+    scores = evaluate_model(model, as_tensors(data, "cpu"), batch_size=16)
+    lengths = [int((row[1:] >= 0).sum()) for row in data.labels]
+    by_length = scores["seq_acc_by_length"]
+    assert sorted(by_length) == sorted(set(lengths))
+    overall = sum(by_length[k] * lengths.count(k) for k in by_length) / len(lengths)
+    assert overall == pytest.approx(scores["seq_acc"])
+
+
 def test_run_directory_and_checkpoint_round_trip(hist_run):
     result, out = hist_run
     metrics = json.loads((out / "metrics.json").read_text())

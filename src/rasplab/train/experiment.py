@@ -170,6 +170,7 @@ def run_one(spec: dict[str, Any], base: TrainConfig) -> dict[str, Any]:
         spec,
         seq_acc=test["seq_acc"],
         pos_acc=test["pos_acc"],
+        seq_acc_by_length=test["seq_acc_by_length"],
         agreement=test["agreement"],
         agreement_per_head=test["agreement_per_head"],
         train_seconds=metrics["train_seconds"],

@@ -239,7 +239,8 @@ class _Tracker:
     def record(self, step: int, loss: float, acc: float, val: dict, core) -> bool:
         """Log a validation; keep the weights if they are the best. True if they are."""
         entry = {"step": step, "loss": loss, "train_seq_acc": acc}
-        entry.update({f"val_{k}": v for k, v in val.items() if k != "agreement_per_head"})
+        listed = ("agreement_per_head", "seq_acc_by_length")  # in the test scores, not per step
+        entry.update({f"val_{k}": v for k, v in val.items() if k not in listed})
         entry["seconds"] = round(self.elapsed, 3)
         self.history.append(entry)
         seq, pos = val["seq_acc"], val["pos_acc"]

@@ -102,9 +102,18 @@ def _score_batch(model: Any, batch: dict[str, Any], fits: bool) -> dict[str, Any
     scored = labels != IGNORE
     right = (logits.argmax(-1) == labels) | ~scored  # [b, pos]
     rows = int(query_rows(tokens).sum())
+    lengths = query_rows(tokens).sum(-1)  # [b]: input length of each row
+    seq_right = right.all(-1)  # [b]
+    size = tokens.shape[1]
     out = {
         "loss": task_loss(logits, labels).item() * len(tokens),
-        "seq": int(right.all(-1).sum()),
+        "seq": int(seq_right.sum()),
+        "by_length": torch.stack(
+            [
+                torch.bincount(lengths, minlength=size),
+                torch.bincount(lengths, weights=seq_right.double(), minlength=size).long(),
+            ]
+        ).cpu(),  # [2, pos]: sequences, and right ones, per input length
         "pos": int((right & scored).sum()),
         "positions": int(scored.sum()),
         "rows": rows,
@@ -122,7 +131,8 @@ def _score_batch(model: Any, batch: dict[str, Any], fits: bool) -> dict[str, Any
 
 @torch.no_grad()
 def evaluate_model(model: Any, data: dict[str, Any], batch_size: int = 256) -> dict[str, Any]:
-    """Loss, sequence and per-position accuracy, attention agreement (and KL if it fits)."""
+    """Loss, sequence accuracy (overall and per input length), per-position accuracy,
+    attention agreement (and KL if it fits)."""
     was_training = model.training
     model.eval()
     head_mask = data["head_mask"].cpu().numpy()
@@ -138,9 +148,12 @@ def evaluate_model(model: Any, data: dict[str, Any], batch_size: int = 256) -> d
     agreement, per_head = None, []
     if total["agree"] is not None:
         agreement, per_head = _agreement(total["agree"], total["rows"], head_mask)
+    counts, rights = total["by_length"].tolist()
+    by_length = {k: r / c for k, (c, r) in enumerate(zip(counts, rights, strict=True)) if c}
     return {
         "loss": total["loss"] / n,
         "seq_acc": total["seq"] / n,
+        "seq_acc_by_length": by_length,
         "pos_acc": total["pos"] / max(total["positions"], 1),
         "agreement": agreement,
         "agreement_per_head": per_head,
