@@ -3,14 +3,18 @@
     python benchmarks/compile.py                      # all programs, lengths 5..128
     python benchmarks/compile.py --programs sort reverse --lengths 10 20 40
     python benchmarks/compile.py --markdown > table.md
+    python benchmarks/compile.py --programs reverse --lengths 10 20 --tracr 40
 
 Columns: compile seconds (best of 3 up to length 40), layers (with attention
 / the paper's analysis), d_model, parameters (total and non-zero), forward
 time for a batch of 64 inputs of the maximum length (PyTorch on CPU if
 installed, else numpy; best of 7 rounds of 5 calls), and the fraction of
 random inputs (from the program's sampler, float32) whose decoded output
-equals the evaluator's. Where tracr (tracr-pypi 1.0.0) was measured on the
-same program and length, its figures follow in brackets.
+equals the evaluator's. With ``--tracr N`` (and the ``bench`` extra), tracr
+compiles the same program, translated node by node, at every length up to
+N, and its figures from this run follow, with ratios to ours
+(``tracr_side.py``); otherwise tracr's recorded figures follow in brackets
+where they exist.
 
 BLAS and PyTorch run single-threaded so that timings are stable on a shared
 machine (set RASPLAB_BENCH_THREADS to change that).
@@ -27,6 +31,10 @@ import time
 _THREADS = os.environ.get("RASPLAB_BENCH_THREADS", "1")
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, _THREADS)
+if _THREADS == "1":  # tracr's jax too, when --tracr runs it
+    os.environ.setdefault(
+        "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    )
 
 import numpy as np  # noqa: E402
 
@@ -121,7 +129,7 @@ def _compile(entry, vocab: list, n: int, sample) -> tuple[object, float]:
     return model, best
 
 
-def measure(name: str, n: int, samples: int) -> dict:
+def measure(name: str, n: int, samples: int, tracr: bool = False) -> dict:
     entry = PROGRAMS[name]
     vocab, sample = setup(entry, n)
     try:
@@ -135,7 +143,12 @@ def measure(name: str, n: int, samples: int) -> dict:
     check = verify(model, entry.build(), samples, sample=sample, seed=7)
     ms, engine = forward_ms(model, sample, n)
     info = model.info
-    return {
+    extra = {}
+    if tracr:
+        from tracr_side import measure as tracr_measure
+
+        extra["tracr"] = tracr_measure(entry.build(), vocab, n, samples, sample)
+    return extra | {
         "compile": seconds,
         "layers": f"{model.n_layers} ({info['attention_layers']}/{info['analysis_layers']})",
         "d_model": model.d_model,
@@ -147,11 +160,31 @@ def measure(name: str, n: int, samples: int) -> dict:
     }
 
 
-def _tracr(name: str, n: int) -> str:
-    t = TRACR.get((name, n))
+def _tracr(name: str, n: int, r: dict) -> str:
+    """tracr's figures: measured in this run (``--tracr``), else the recorded ones."""
+    t = r.get("tracr")
     if t is None:
-        return ""
-    return f"[tracr: {t[0]} layers, d {t[1]}, {t[2]:,} params, {t[3]} s, {t[4]} ms, {t[5]:.1%}]"
+        t = TRACR.get((name, n))
+        if t is None:
+            return ""
+        return f"[tracr: {t[0]} layers, d {t[1]}, {t[2]:,} params, {t[3]} s, {t[4]} ms, {t[5]:.1%}]"
+    if "skip" in t:
+        return f"tracr: {t['skip']}"
+    return (
+        f"tracr: {t['layers']} layers, d {t['d_model']}, {t['params']:,} params "
+        f"({t['params'] / r['params']:.1f}x ours), {t['compile']:.1f} s, "
+        f"fwd {t['forward']:.1f} ms ({t['forward'] / r['forward']:.0f}x ours), "
+        f"jit {t['forward_jit']:.2f} ms ({t['forward_jit'] / r['forward']:.1f}x), "
+        + _tracr_exact(t)
+    )
+
+
+def _tracr_exact(t: dict) -> str:
+    if t["translation"] == 1:
+        return f"exact {t['exact']:.1%}"
+    # tracr's categorical aggregates have no default: where nothing is selected
+    # its program differs from ours, so its model's outputs cannot be compared
+    return f"exact: not comparable (tracr's own evaluator agrees on {t['translation']:.1%})"
 
 
 def row(name: str, n: int, r: dict, markdown: bool) -> str:
@@ -161,7 +194,7 @@ def row(name: str, n: int, r: dict, markdown: bool) -> str:
         cells = [
             name, str(n), f"{r['compile']:.3f}", r["layers"], str(r["d_model"]),
             f"{r['params']:,} ({r['nonzero']:,})", f"{r['forward']:.2f}", f"{r['exact']:.1%}",
-            _tracr(name, n),
+            _tracr(name, n, r),
         ]  # fmt: skip
     if markdown:
         return "| " + " | ".join(cells) + " |"
@@ -181,7 +214,19 @@ def main(argv: list[str] | None = None) -> int:
         default=60.0,
         help="skip longer lengths once a compile takes this long",
     )
+    parser.add_argument(
+        "--tracr",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also compile and measure with tracr, up to length N (needs rasplab[bench])",
+    )
     args = parser.parse_args(argv)
+    if args.tracr:
+        from tracr_side import available
+
+        if not available():
+            parser.error("--tracr needs tracr and jax: pip install 'rasplab[bench]'")
     head = ["program", "len", "compile s", "layers", "d_model", "params (non-zero)",
             "fwd ms/64", "exact", "tracr (same program, length)"]  # fmt: skip
     if args.markdown:
@@ -197,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
                     "skip": f"skipped: compiling at length {too_slow} took over {args.slow} s"
                 }
             else:
-                result = measure(name, n, args.samples)
+                result = measure(name, n, args.samples, tracr=n <= args.tracr)
                 if result.get("compile", 0.0) > args.slow:
                     too_slow = n
             print(row(name, n, result, args.markdown), flush=True)
