@@ -63,8 +63,8 @@ def test_accuracy_per_input_length_matches_the_overall_accuracy():
     scores = evaluate_model(model, as_tensors(data, "cpu"), batch_size=16)
     lengths = [int((row[1:] >= 0).sum()) for row in data.labels]
     by_length = scores["seq_acc_by_length"]
-    assert sorted(by_length) == sorted(set(lengths))
-    overall = sum(by_length[k] * lengths.count(k) for k in by_length) / len(lengths)
+    assert sorted(by_length) == sorted(str(k) for k in set(lengths))
+    overall = sum(by_length[str(k)] * lengths.count(k) for k in set(lengths)) / len(lengths)
     assert overall == pytest.approx(scores["seq_acc"])
 
 

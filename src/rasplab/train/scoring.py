@@ -149,7 +149,8 @@ def evaluate_model(model: Any, data: dict[str, Any], batch_size: int = 256) -> d
     if total["agree"] is not None:
         agreement, per_head = _agreement(total["agree"], total["rows"], head_mask)
     counts, rights = total["by_length"].tolist()
-    by_length = {k: r / c for k, (c, r) in enumerate(zip(counts, rights, strict=True)) if c}
+    # keyed by the length as a string, as metrics.json stores it
+    by_length = {str(k): r / c for k, (c, r) in enumerate(zip(counts, rights, strict=True)) if c}
     return {
         "loss": total["loss"] / n,
         "seq_acc": total["seq"] / n,
