@@ -37,6 +37,7 @@ if _THREADS == "1":  # tracr's jax too, when --tracr runs it
     )
 
 import numpy as np  # noqa: E402
+from timing import best_ms  # noqa: E402
 
 from rasplab.compiler import compile_program, verify  # noqa: E402
 from rasplab.errors import CompileError  # noqa: E402
@@ -99,21 +100,9 @@ def forward_ms(model, sample, n: int) -> tuple[float, str]:
         module = from_compiled(model)
         batch = torch.tensor(ids)
         with torch.no_grad():
-            return _best_ms(lambda: module(batch)), "torch"
+            return best_ms(lambda: module(batch)), "torch"
     except ImportError:
-        return _best_ms(lambda: model.forward(ids)), "numpy"
-
-
-def _best_ms(call) -> float:
-    for _ in range(3):
-        call()
-    rounds = []
-    for _ in range(7):
-        start = time.perf_counter()
-        for _ in range(5):
-            call()
-        rounds.append((time.perf_counter() - start) / 5 * 1000)
-    return min(rounds)
+        return best_ms(lambda: model.forward(ids)), "numpy"
 
 
 def _compile(entry, vocab: list, n: int, sample) -> tuple[object, float]:

@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 import numpy as np
+from timing import best_ms
 
 from rasplab import evaluate
 from rasplab.compiler.encodings import sample_inputs
@@ -124,19 +125,6 @@ def _params(model: Any) -> tuple[int, int]:
     return sum(x.size for x in leaves), sum(int(np.count_nonzero(x)) for x in leaves)
 
 
-def _best_ms(call) -> float:
-    """Best of 7 rounds of the mean of 5 calls, after 3 warm-up calls (as for rasplab)."""
-    for _ in range(3):
-        call()
-    rounds = []
-    for _ in range(7):
-        start = time.perf_counter()
-        for _ in range(5):
-            call()
-        rounds.append((time.perf_counter() - start) / 5 * 1000)
-    return min(rounds)
-
-
 def _encode(model: Any, xs: list) -> list[int]:
     return model.input_encoder.encode(["BOS", *xs])
 
@@ -212,8 +200,8 @@ def measure(program: nodes.SOp, vocab: list, n: int, samples: int, sample) -> di
         "d_model": len(model.residual_labels),
         "params": params,
         "nonzero": nonzero,
-        "forward": _best_ms(lambda: block(model.forward(model.params, batch))),
-        "forward_jit": _best_ms(lambda: block(jitted(model.params, batch))),
+        "forward": best_ms(lambda: block(model.forward(model.params, batch))),
+        "forward_jit": best_ms(lambda: block(jitted(model.params, batch))),
         "exact": exact,
         "translation": faithful,
     }
