@@ -9,6 +9,8 @@ its default-value vector at BOS; one MLP unit per layer (reading ``bos``)
 subtracts it again, and every other MLP unit gets a ``bos`` weight that
 keeps it off at BOS. The residual at BOS is ``bos + one`` before every
 layer, so keys and values read there are exactly what the heads expect.
+The last layer needs no cleanup unit: no head reads BOS after it, and the
+output at BOS is never decoded (this often spares the last MLP entirely).
 """
 
 from __future__ import annotations
@@ -103,9 +105,9 @@ def _bos_output(attn: Attention, index: dict[str, int]) -> np.ndarray:
     return out
 
 
-def _mlp(units: Sequence[Unit], bos_out: np.ndarray, index: dict[str, int]) -> MLP:
+def _mlp(units: Sequence[Unit], bos_out: np.ndarray, index: dict[str, int], last: bool) -> MLP:
     d = len(index)
-    cleanup = bool(np.any(bos_out))
+    cleanup = bool(np.any(bos_out)) and not last
     n = len(units) + int(cleanup)
     w_in, w_out = np.zeros((d, n)), np.zeros((n, d))  # [d_model, d_mlp], [d_mlp, d_model]
     for u, unit in enumerate(units):
@@ -160,7 +162,8 @@ def assemble(
         ]
         attn = _attention(heads, index)
         units = [u for m in layout.mlps if m.block == b for u in m.spec.units]
-        blocks.append(Block(attn, _mlp(units, _bos_output(attn, index), index)))
+        last = b == layout.n_blocks - 1
+        blocks.append(Block(attn, _mlp(units, _bos_output(attn, index), index, last)))
     w_u, output = _output(layout.output, index)
     return CompiledModel(
         tuple(directions),

@@ -168,7 +168,7 @@ def draw_residual(
     >>> model = compile_program(sort(), vocab="abc", max_seq_len=4, verify=0)
     >>> html = draw_residual(model, "cab", format="html")
     >>> html.startswith("<!DOCTYPE html>"), html.count('class="stage"')
-    (True, 5)
+    (True, 4)
     """
     if format not in FORMATS:
         raise DrawError(f"unknown picture format {format!r}; use one of {', '.join(FORMATS)}")
