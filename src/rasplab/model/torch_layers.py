@@ -219,6 +219,7 @@ class Compiled(nn.Module):
         future = torch.ones(n_ctx, n_ctx, dtype=torch.bool).triu(1)
         self.register_buffer("future", future if model.causal else None, persistent=False)
 
+    @torch.inference_mode()  # weights are fixed: skipping autograd's bookkeeping saves ~10%
     def forward(self, tokens: Any) -> Any:
         batch, n = tokens.shape
         if self.embed_table is None:
@@ -241,7 +242,7 @@ class Compiled(nn.Module):
         encoded = [self.model.encode(xs) for xs in inputs]
         for i, ids in enumerate(encoded):
             groups.setdefault(len(ids), []).append(i)
-        with torch.no_grad():
+        with torch.inference_mode():
             for members in groups.values():
                 ids = torch.tensor(np.stack([encoded[i] for i in members]))
                 logits = self.forward(ids).cpu().numpy()
