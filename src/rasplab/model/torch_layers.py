@@ -242,10 +242,9 @@ class Compiled(nn.Module):
         encoded = [self.model.encode(xs) for xs in inputs]
         for i, ids in enumerate(encoded):
             groups.setdefault(len(ids), []).append(i)
-        with torch.inference_mode():
-            for members in groups.values():
-                ids = torch.tensor(np.stack([encoded[i] for i in members]))
-                logits = self.forward(ids).cpu().numpy()
-                for i, row in zip(members, self.model.decode(logits), strict=True):
-                    out[i] = row
+        for members in groups.values():  # forward runs under inference_mode itself
+            ids = torch.tensor(np.stack([encoded[i] for i in members]))
+            logits = self.forward(ids).cpu().numpy()
+            for i, row in zip(members, self.model.decode(logits), strict=True):
+                out[i] = row
         return out

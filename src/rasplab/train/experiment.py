@@ -201,9 +201,8 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
 
 def _notes(configs: dict[str, TrainConfig], quick: bool, changes: dict | None) -> str:
     """A line per task with settings of its own (``QUICK_TASKS``, ``FULL_TASKS``)."""
-    lines = []
+    lines, per_task = [], QUICK_TASKS if quick else FULL_TASKS
     for task, config in configs.items():
-        per_task = QUICK_TASKS if quick else FULL_TASKS
         own = [k for k in per_task.get(task, {}) if k not in (changes or {})]
         shown = {k: getattr(config, k) for k in own}
         if isinstance(shown.get("vocab"), tuple) and len(shown["vocab"]) > 8:

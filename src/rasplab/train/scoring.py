@@ -101,19 +101,19 @@ def _score_batch(model: Any, batch: dict[str, Any], fits: bool) -> dict[str, Any
     logits, patterns = model(tokens)
     scored = labels != IGNORE
     right = (logits.argmax(-1) == labels) | ~scored  # [b, pos]
-    rows = int(query_rows(tokens).sum())
-    lengths = query_rows(tokens).sum(-1)  # [b]: input length of each row
-    seq_right = right.all(-1)  # [b]
+    real = query_rows(tokens)  # [b, pos]
+    rows = int(real.sum())
+    lengths, seq_right = real.sum(-1), right.all(-1)  # [b]: input length, whole row right
     size = tokens.shape[1]
     out = {
         "loss": task_loss(logits, labels).item() * len(tokens),
         "seq": int(seq_right.sum()),
-        "by_length": torch.stack(
+        "by_length": torch.stack(  # [2, pos]: sequences, and right ones, per input length
             [
                 torch.bincount(lengths, minlength=size),
-                torch.bincount(lengths, weights=seq_right.double(), minlength=size).long(),
+                torch.bincount(lengths[seq_right], minlength=size),
             ]
-        ).cpu(),  # [2, pos]: sequences, and right ones, per input length
+        ).cpu(),
         "pos": int((right & scored).sum()),
         "positions": int(scored.sum()),
         "rows": rows,
