@@ -86,6 +86,7 @@ def test_plots_or_a_note(hist_run, tmp_path, monkeypatch):
     _, out = hist_run
     metrics = json.loads((out / "metrics.json").read_text())
     if isinstance(metrics["plots"], list):
+        assert metrics["plots"] == ["curves.png", "lengths.png", "attention.png"]
         assert all((out / name).stat().st_size > 0 for name in metrics["plots"])
 
     def missing():

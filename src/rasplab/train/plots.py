@@ -1,4 +1,4 @@
-"""Plots of a run: training curves and learned vs target attention.
+"""Plots of a run: training curves, test accuracy by input length, learned vs target attention.
 
 Needs matplotlib (the ``train`` extra): :func:`draw` raises ``ImportError``
 without it, which the run directory turns into a note in ``metrics.json``.
@@ -12,7 +12,7 @@ from typing import Any
 from .config import require_torch
 from .data import TaskData, normalise
 
-__all__ = ["draw", "curves", "attention"]
+__all__ = ["draw", "curves", "lengths", "attention"]
 
 
 def _pyplot() -> Any:
@@ -43,6 +43,20 @@ def curves(path: Path, history: list[dict[str, Any]]) -> None:
     right.set_ylim(0, 1.02)
     right.set_xlabel("step")
     right.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def lengths(path: Path, by_length: dict[str, float]) -> None:
+    """Test sequence accuracy per input length: where the model's errors are."""
+    plt = _pyplot()
+    keys = sorted(by_length, key=int)
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.3 * len(keys)), 3))
+    ax.bar([int(k) for k in keys], [by_length[k] for k in keys], color="tab:blue")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("input length")
+    ax.set_ylabel("test sequence accuracy")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -84,15 +98,17 @@ def attention(path: Path, model: Any, test: TaskData, tensors: dict, heads: list
     plt.close(fig)
 
 
-def draw(out: Path, model: Any, history: list, test: TaskData, tensors: dict, heads: list) -> list:
-    """Write ``curves.png`` and (when the program has heads) ``attention.png``.
+def draw(out: Path, model: Any, metrics: dict, test: TaskData, tensors: dict, heads: list) -> list:
+    """Write ``curves.png``, ``lengths.png`` and (when the program has heads) ``attention.png``.
 
-    ``heads`` lists ``(layer, slot, label)`` of the program's heads.
+    ``metrics`` holds the run's ``history`` and ``test`` scores; ``heads``
+    lists ``(layer, slot, label)`` of the program's heads.
     """
     model = model.cpu()
     tensors = {k: v.cpu() for k, v in tensors.items()}
-    curves(out / "curves.png", history)
+    curves(out / "curves.png", metrics["history"])
+    lengths(out / "lengths.png", metrics["test"]["seq_acc_by_length"])
     if not heads:
-        return ["curves.png"]
+        return ["curves.png", "lengths.png"]
     attention(out / "attention.png", model, test, tensors, [tuple(h) for h in heads])
-    return ["curves.png", "attention.png"]
+    return ["curves.png", "lengths.png", "attention.png"]

@@ -3,7 +3,7 @@
 A run directory holds ``config.json`` (the resolved :class:`TrainConfig`),
 ``model.safetensors`` (best validated weights, vocabularies in its
 metadata), ``metrics.json`` (history, best validation, test scores) and,
-when matplotlib is installed, ``curves.png`` and ``attention.png``.
+when matplotlib is installed, ``curves.png``, ``lengths.png`` and ``attention.png``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,14 @@ from .data import BOS, PAD, Task, TaskData
 
 __all__ = ["RunWriter", "LoadedRun", "load_run", "summary", "RUN_FILES"]
 
-RUN_FILES = ("config.json", "model.safetensors", "metrics.json", "curves.png", "attention.png")
+RUN_FILES = (
+    "config.json",
+    "model.safetensors",
+    "metrics.json",
+    "curves.png",
+    "lengths.png",
+    "attention.png",
+)
 FORMAT = "rasplab-train-1"
 
 
@@ -60,9 +67,7 @@ class RunWriter:
         self.checkpoint(model, metrics["steps_run"])  # the best weights, which the model holds
         try:
             heads = self.meta["heads"]
-            metrics["plots"] = plots.draw(
-                self.path, model, metrics["history"], test, tensors, heads
-            )
+            metrics["plots"] = plots.draw(self.path, model, metrics, test, tensors, heads)
         except ImportError:
             metrics["plots"] = "skipped: matplotlib is not installed (pip install 'rasplab[train]')"
             if self.verbose:
