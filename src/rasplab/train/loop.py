@@ -384,6 +384,11 @@ def train(
     metrics = rundir.summary(config, task, core, fitted, test, dist.world, str(device))
     metrics.update(data_seconds=round(data_seconds, 3), ranks_in_sync=_in_sync(core, dist))
     writer.finish(core, metrics, test_d, tensors[2])
+    if dist.world > 1:
+        # Rank 0 writes files meanwhile; a rank tearing its group down before the
+        # others are done can abort in gloo ("terminate called without an active
+        # exception"), so all ranks leave together.
+        torch.distributed.barrier()
     if dist.owned:
         torch.distributed.destroy_process_group()
     return RunResult(metrics, core.cpu(), task, writer.path, fitted["history"])
