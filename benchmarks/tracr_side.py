@@ -57,9 +57,8 @@ def to_tracr(sop: nodes.SOp) -> Any:
     return go(sop)
 
 
-def _encoded(rasp: Any, node: nodes.Node, expr: Any) -> Any:
-    if not isinstance(node, nodes.SOp):
-        return expr
+def _encoded(rasp: Any, node: nodes.SOp, expr: Any) -> Any:
+    """``expr`` with ``node``'s encoding (tracr reads it from an annotation)."""
     numerical = node.encoding is Encoding.NUMERICAL
     return rasp.numerical(expr) if numerical else rasp.categorical(expr)
 

@@ -222,7 +222,7 @@ def _why(stopped: str) -> str:
 
 
 def _jobs(requested: int | None, device: str) -> int:
-    """Runs at a time: as asked, else one on a GPU (asked for by name) and two on CPU."""
+    """Runs at a time: as asked, else one on ``--device cuda`` and up to two otherwise."""
     if requested is not None:
         return max(1, requested)
     return 1 if device == "cuda" else max(1, min(2, os.cpu_count() or 1))
