@@ -161,3 +161,29 @@ def test_aggregation_modes(mode):
     if mode != "sum":
         model = compile_program(others, "abcde", 24, verify=0)
         exact(model, others, [list("aaaa"), list("abcde" * 4)])
+
+
+def test_length_reads_positions_as_one_number():
+    """Without indices elsewhere, length's head reads one scalar, not n one-hot directions."""
+    model = compile_program(length, "ab", 40, verify=0)
+    assert model.directions == ("bos", "one", "indices", "length")
+    exact(model, length, n=40)
+
+
+def test_number_output_gets_logits_from_one_scalar():
+    """hist is stored as one number; the unembedding still gives one logit per value."""
+    hist = selector_width(select(tokens, tokens, "==")).named("hist")
+    model = compile_program(hist, "abc", 16, verify=0)
+    assert "hist" in model.directions and not any(d.startswith("hist:") for d in model.directions)
+    assert model.output.kind == "categorical" and model.W_U.shape[1] == 16
+    inputs = np.array([[0, 1, 1, 2, 1, 3, 3, 3] * 2])  # BOS is 0: tokens a, b, c are 1-3
+    logits = model.forward(np.concatenate([[[0]], inputs], axis=1))[0, 1:]  # [pos, values]
+    top2 = np.sort(logits, axis=-1)[:, -2:]
+    assert np.all(top2[:, 1] - top2[:, 0] > 0.5)  # the nearest value wins clearly
+    exact(model, hist, n=40)
+
+
+def test_string_and_bool_outputs_stay_one_hot():
+    flag = selector_width(select(tokens, tokens, "==")) > 1
+    model = compile_program(flag, "abc", 8)
+    assert model.W_U.shape[1] == 2 and not model.info["notes"]

@@ -138,3 +138,23 @@ def test_a_coarse_map_of_positions_is_an_embedded_leaf():
     vs = infer(picked, "ab", 8)
     layout = plan(picked, vs, 8.0)
     assert any(f.key[0] == first.id and f.producer == "embed" for f in layout.features)
+
+
+def test_width_decoded_to_a_number_is_interpolated():
+    """One unit per point, not two per step: the line through (B / (B + w), w)."""
+    n = 128
+    xs = [n / (n + w) for w in range(n + 1)]
+    spec = synthesize(
+        [Leaf.numerical("x", xs)], np.arange(n + 1)[:, None], Target.numerical("w"), range(n + 1)
+    )
+    assert spec.strategy == "interpolate" and len(spec.units) <= n + 1
+
+
+def test_interpolation_refused_where_it_would_pass_on_errors():
+    """Points 1e-4 apart whose outputs differ by 1: slopes of 10,000 would pass a leaf's
+    rounding on; clamped steps (``axis``) do not."""
+    xs = [0.0, 1e-4, 2e-4, 1.0]
+    spec = synthesize(
+        [Leaf.numerical("x", xs)], np.arange(4)[:, None], Target.numerical("y"), [0, 1, 0, 1]
+    )
+    assert spec is not None and spec.strategy != "interpolate"

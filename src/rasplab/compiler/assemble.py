@@ -126,20 +126,43 @@ def _mlp(units: Sequence[Unit], bos_out: np.ndarray, index: dict[str, int], last
     return MLP(w_in, np.zeros(n), w_out, np.zeros(d))
 
 
-def _output(f: Feature, index: dict[str, int]) -> tuple[np.ndarray, Output]:
+def _output(
+    f: Feature, index: dict[str, int], scalar_logits: bool
+) -> tuple[np.ndarray, np.ndarray, Output]:
     """Unembedding: one logit per value (categorical) or the scalar (numerical)."""
+    if scalar_logits:
+        return _scalar_logits(f, index)
     w_u = np.zeros((len(index), len(f.readouts)))  # [d_model, d_out]
     for j, readout in enumerate(f.readouts):
         for direction, w in readout.items():
             w_u[index[direction], j] += w
+    b_u = np.zeros(w_u.shape[1])
     if f.kind == "cat":
-        return w_u, Output("categorical", f.values)
+        return w_u, b_u, Output("categorical", f.values)
     best: dict[float, Any] = {}
     for c, i in sorted(zip(f.coords, range(len(f.values)), strict=True)):
         v = f.values[i]
         if c not in best or (isinstance(v, int) and not isinstance(v, bool)):
             best[c] = v
-    return w_u, Output("numerical", tuple(best.values()), tuple(best))
+    return w_u, b_u, Output("numerical", tuple(best.values()), tuple(best))
+
+
+def _scalar_logits(f: Feature, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray, Output]:
+    """Logits over the values of a categorical output stored as one scalar ``x``.
+
+    In units ``u = (x - mid) / gap`` and ``c = (v - mid) / gap``, value ``v`` gets
+    ``2 c u - c**2 = u**2 - (u - c)**2``: the nearest value wins, by 1 where ``x``
+    is exactly a value and by 1/2 while ``x`` is within a quarter gap of it.
+    """
+    coords = np.asarray(f.coords, dtype=np.float64)
+    gap = float(np.diff(np.sort(coords)).min())
+    mid = float(coords.min() + coords.max()) / 2.0
+    c = (coords - mid) / gap  # [d_out]
+    w_u = np.zeros((len(index), len(coords)))  # [d_model, d_out]
+    for direction, w in f.readouts[0].items():
+        w_u[index[direction]] += w * 2.0 * c / gap
+    b_u = -2.0 * c * mid / gap - c**2
+    return w_u, b_u, Output("categorical", f.values)
 
 
 def assemble(
@@ -164,7 +187,7 @@ def assemble(
         units = [u for m in layout.mlps if m.block == b for u in m.spec.units]
         last = b == layout.n_blocks - 1
         blocks.append(Block(attn, _mlp(units, _bos_output(attn, index), index, last)))
-    w_u, output = _output(layout.output, index)
+    w_u, b_u, output = _output(layout.output, index, layout.scalar_logits)
     return CompiledModel(
         tuple(directions),
         tuple(vocab),
@@ -174,7 +197,7 @@ def assemble(
         w_pos,
         tuple(blocks),
         w_u,
-        np.zeros(w_u.shape[1]),
+        b_u,
         output,
         dict(info),
     )

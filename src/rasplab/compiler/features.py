@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
+import numpy as np
+
 from ..evaluate.columns import value_key
 from .mlp import BOS, ONE, Leaf
 
@@ -135,9 +137,13 @@ class Feature:
         return self.kind == "num" and self.exact and set(self.coords) <= {0.0, 1.0}
 
     def value_readout(self, weights: Sequence[float]) -> dict[str, float]:
-        """Read ``sum_v weights[v] * [value = v]`` (cat) or ``weights`` ignored (num: scalar)."""
+        """Read ``sum_v weights[v] * [value = v]``.
+
+        A numerical feature reads its scalar, scaled and shifted (through ``one``)
+        onto ``weights``, which must then be affine in its coordinates.
+        """
         if self.kind == "num":
-            return dict(self.readouts[0])
+            return _affine_readout(self.readouts[0], self.coords, weights)
         out: dict[str, float] = {}
         for w, r in zip(weights, self.readouts, strict=True):
             for d, c in r.items():
@@ -157,3 +163,18 @@ class Feature:
             coords = tuple(float(v) for v in self.values) if numeric else ()
             return Leaf(self.name, "cat", self.writes, self.readouts, coords)
         return Leaf(self.name, "num", self.writes, self.readouts, self.coords)
+
+
+def _affine_readout(
+    scalar: Mapping[str, float], coords: Sequence[float], weights: Sequence[float]
+) -> dict[str, float]:
+    """``a * scalar + b * one`` with ``a * coords[v] + b == weights[v]`` for every value."""
+    c, w = np.asarray(coords, dtype=np.float64), np.asarray(weights, dtype=np.float64)
+    a = float((w[-1] - w[0]) / (c[-1] - c[0])) if len(c) > 1 and c[-1] != c[0] else 1.0
+    b = float(w[0] - a * c[0]) if len(c) else 0.0
+    if not np.allclose(a * c + b, w, rtol=0.0, atol=1e-9 * max(1.0, float(np.abs(w).max()))):
+        raise ValueError("a numerical value read by a head must be affine in its coordinates")
+    out = {d: a * x for d, x in scalar.items()}
+    if b:
+        out[ONE] = out.get(ONE, 0.0) + b
+    return out

@@ -39,6 +39,7 @@ __all__ = ["plan", "ATTENTION", "CAT_LIMIT"]
 
 ATTENTION = (Aggregate, SelectorWidth, Length)
 ROUNDS = 8
+SCALAR_LOGITS_SPREAD = 1000.0  # (largest - smallest) / smallest gap: logits stay small
 
 
 def _names(program: Node) -> dict[int, str]:
@@ -83,6 +84,7 @@ class _Planner(Fusion):
         self.features: dict[tuple, Feature] = {}
         self.made: dict[tuple, tuple[Feature, list[str]]] = {}  # across rounds
         self.out_view = out_view
+        self.scalar_logits = False  # see scalar_logits_fit
         self.blocks: dict[tuple, int] = {}
         self.heads_out: set[tuple] = set()
         below = primitives_below(program, ATTENTION)
@@ -112,7 +114,8 @@ class _Planner(Fusion):
         for sop in mean_values:
             if "cat" not in self.state.required.get(sop.id, ()):
                 self.need(sop, "num")
-        self.need(self.program, self.output_view())
+        self.out_view = self.output_view()  # decided once: it looks at the needs above
+        self.need(self.program, self.out_view)
 
     def kind(self, node: SOp) -> str:
         if isinstance(node, Aggregate):
@@ -137,6 +140,11 @@ class _Planner(Fusion):
             self.names[self._indices.id] = "indices"
         return self._indices
 
+    def length_view(self) -> str:
+        """How ``length``'s head reads the indices: one-hot where the program stores them
+        anyway, else as one scalar the position embedding writes (one direction, not n)."""
+        return "cat" if any(isinstance(n, Indices) for n in self.order) else "num"
+
     def output_view(self) -> str:
         node = self.program
         if self.out_view is not None:
@@ -149,7 +157,31 @@ class _Planner(Fusion):
         numeric = all(is_number(v, bools=True) for v in values)
         if node.encoding.value == "numerical" and numeric:
             return "num"
-        return "cat" if len(values) <= CAT_LIMIT or not numeric else "num"
+        if len(values) > CAT_LIMIT and numeric:
+            return "num"
+        if self.scalar_logits_fit(node, values):
+            self.scalar_logits = True
+            self.notes.append(
+                f"{self.names[node.id]} is stored as one number; the unembedding gives "
+                f"logits over its {len(values)} values, and the nearest value wins"
+            )
+            return "num"
+        return "cat"
+
+    def scalar_logits_fit(self, node: SOp, values: list[Any]) -> bool:
+        """A categorical output of distinct numbers, read as one-hot by nobody else, is
+        stored as one scalar ``x``; the unembedding turns it into logits ``-(x - v)**2``
+        (up to a constant per position), whose argmax is the nearest value. One direction
+        instead of one per value, and often a narrower MLP."""
+        if "cat" in self.state.required.get(node.id, set()) or len(values) < 2:
+            return False
+        if not all(is_number(v) for v in values):  # bools stay one-hot
+            return False
+        coords = np.unique([float(v) for v in values])
+        if len(coords) < len(values):
+            return False  # 1 and 1.0 are two outputs but one scalar
+        spread = (coords[-1] - coords[0]) / np.diff(coords).min()
+        return bool(spread <= SCALAR_LOGITS_SPREAD)
 
     # ------------------------------------------------------------ features
 
@@ -288,7 +320,7 @@ class _Planner(Fusion):
         kind = self.kind(node)
         output = self.feature(node, self.native(node))
         if isinstance(node, Length):  # the mean of 2*index + 1 over all n positions is n
-            value = self.feature(self.indices_node(), "cat")
+            value = self.feature(self.indices_node(), self.length_view())
             coords = tuple(2.0 * i + 1.0 for i in value.values)
             return HeadPlan(node, kind, Score((), 0.0, True, True), {}, value, output, -1, coords)
         f = formula(node.selector)
@@ -373,6 +405,7 @@ class _Planner(Fusion):
             self.scale,
             tuple(dict.fromkeys(self.notes)),
             dict(self.nodes),
+            self.scalar_logits,
         )
 
 
@@ -390,4 +423,11 @@ def plan(
     count_scales: dict[int, float] | None = None,
 ) -> Layout:
     """Lay ``program`` out in layers; raises CompileError listing every blocker."""
-    return _Planner(program, vs, count_scale, out_view, count_scales or {}).run()
+    planner = _Planner(program, vs, count_scale, out_view, count_scales or {})
+    try:
+        return planner.run()
+    except CompileError:
+        if not planner.scalar_logits:
+            raise
+    # an output stored as a scalar could not be computed: store it one-hot instead
+    return _Planner(program, vs, count_scale, "cat", count_scales or {}).run()

@@ -16,7 +16,12 @@ and the MLP must be exact there. Constructions, cheapest first:
   value, so small errors in ``z`` change nothing. One categorical leaf may
   move the thresholds (a table, linear in its one-hot); the others gate;
 * ``separable``: a numerical output that is a sum of functions of single
-  leaves (two counts added).
+  leaves (two counts added);
+* ``interpolate``: a numerical output of one numerical leaf (a count head's
+  ``B / (B + width)`` decoded to the width): the line through its points,
+  one unit per point. Unlike ``axis`` it passes small errors in the leaf on,
+  so it is used only where even the steepest piece keeps them far below the
+  output's smallest gap.
 
 Every construction is checked on the whole domain before it is used.
 
@@ -149,6 +154,37 @@ def _separable(p: Problem) -> list[Unit] | None:
     return units
 
 
+# ---------------------------------------------------------------- interpolate
+
+LEAF_ERROR = 1e-5  # relative error a numerical leaf may carry (float32, softmax leakage)
+PASSED_ON = 0.05  # largest output error allowed, as a fraction of the smallest output gap
+
+
+def _interpolate(p: Problem) -> list[Unit] | None:
+    """``y(z) = y0 + sum_k (s_k - s_(k-1)) relu(z - z_k)`` through every (z, y) point."""
+    if p.target.kind != "num" or len(p.leaves) != 1 or p.leaves[0].kind != "num":
+        return None
+    leaf = p.leaves[0]
+    z, first = np.unique(np.asarray(leaf.coords)[p.codes[:, 0]], return_index=True)
+    y = p.out[first]
+    if len(z) < 3:
+        return None  # two points are a line: ``linear`` builds it in one unit
+    slopes = np.diff(y) / np.diff(z)  # [points - 1]
+    gaps = np.diff(np.unique(y))
+    error = LEAF_ERROR * max(1.0, float(np.abs(z).max())) * float(np.abs(slopes).max())
+    if not len(gaps) or error > PASSED_ON * float(gaps.min()):
+        return None
+    direction = p.target.directions[0]
+    units = [_Acc().bias(1.0).write({direction: float(y[0])}).done()] if y[0] else []
+    bends = np.diff(slopes, prepend=0.0)  # [points - 1]: slope change at z[k]
+    for zk, bend in zip(z[:-1].tolist(), bends.tolist(), strict=True):
+        if bend:
+            units.append(
+                _Acc().read(leaf.readouts[0], 1.0).bias(-zk).write({direction: bend}).done()
+            )
+    return units
+
+
 def _single(p: Problem) -> list[Unit] | None:
     best = None
     for strategy in (_linear, _lookup, axis):
@@ -186,6 +222,9 @@ def synthesize(
     if cost is not None:
         candidates.append((cost, "lookup", lambda: _lookup(p)))
     candidates += axis_candidates(p)
+    interpolated = _interpolate(p)
+    if interpolated is not None:
+        candidates.append((len(interpolated), "interpolate", lambda: interpolated))
     size = sum(leaf.size for leaf in p.leaves)
     best = min((c[0] for c in candidates), default=None)
     if p.target.kind == "num" and len(p.leaves) > 1 and (best is None or best > 2 * size):

@@ -43,3 +43,4 @@ class Layout:
     count_scale: float  # B: a count head stores B / (B + width)
     notes: tuple[str, ...]
     nodes: dict[int, SOp]  # node id -> s-op, for every feature's node
+    scalar_logits: bool = False  # a categorical output stored as one scalar (see assemble)
