@@ -187,3 +187,13 @@ def test_string_and_bool_outputs_stay_one_hot():
     flag = selector_width(select(tokens, tokens, "==")) > 1
     model = compile_program(flag, "abc", 8)
     assert model.W_U.shape[1] == 2 and not model.info["notes"]
+
+
+def test_output_aggregate_moves_numbers_as_one_scalar():
+    """A value moved from the next position (0 where there is none) is written as one
+    number; the logits still cover every value, the default included."""
+    nxt = aggregate(select(indices, indices + 1, "=="), tokens, default=0).named("nxt")
+    model = compile_program(nxt, [1, 2, 3], 24, verify=0)
+    assert "nxt" in model.directions and not any(d.startswith("nxt:") for d in model.directions)
+    assert model.output.kind == "categorical" and sorted(model.output.values) == [0, 1, 2, 3]
+    exact(model, nxt, [[3] * 24, [1], [2, 1, 3]], n=40)

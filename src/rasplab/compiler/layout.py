@@ -85,6 +85,7 @@ class _Planner(Fusion):
         self.made: dict[tuple, tuple[Feature, list[str]]] = {}  # across rounds
         self.out_view = out_view
         self.scalar_logits = False  # see scalar_logits_fit
+        self.scalar_select = False  # see scalar_select_fit
         self.blocks: dict[tuple, int] = {}
         self.heads_out: set[tuple] = set()
         below = primitives_below(program, ATTENTION)
@@ -97,6 +98,7 @@ class _Planner(Fusion):
         self.state.required.setdefault(node.id, set()).add(view)
 
     def collect(self) -> None:
+        self.scalar_select = self.scalar_select_fit()
         mean_values = []
         for node in self.order:
             if not isinstance(node, ATTENTION):
@@ -117,8 +119,20 @@ class _Planner(Fusion):
         self.out_view = self.output_view()  # decided once: it looks at the needs above
         self.need(self.program, self.out_view)
 
+    def scalar_select_fit(self) -> bool:
+        """An output aggregate that moves numbers can write them as one scalar: a mean
+        over the one key it selects (or keys of one value) is that value."""
+        node = self.program
+        if self.out_view is not None or not isinstance(node, Aggregate):
+            return False
+        if self.vs.semantics.get(node.id, "select") != "select" or self.vs.too_many(node):
+            return False
+        return self.scalar_logits_fit(node, self.vs.union(node))
+
     def kind(self, node: SOp) -> str:
         if isinstance(node, Aggregate):
+            if self.scalar_select and node is self.program:
+                return "mean"
             mode = self.vs.semantics.get(node.id, "select")
             return "mean" if mode == "mean" else mode
         return "mean" if isinstance(node, Length) else "count"
@@ -150,6 +164,9 @@ class _Planner(Fusion):
         if self.out_view is not None:
             return self.out_view
         if isinstance(node, Aggregate):
+            if self.scalar_select:
+                self.scalar_logits = True
+                self.notes.append(self.scalar_note(node))
             return self.native(node)
         if self.vs.too_many(node):
             return "num"  # make_feature reports the blocker
@@ -161,12 +178,16 @@ class _Planner(Fusion):
             return "num"
         if self.scalar_logits_fit(node, values):
             self.scalar_logits = True
-            self.notes.append(
-                f"{self.names[node.id]} is stored as one number; the unembedding gives "
-                f"logits over its {len(values)} values, and the nearest value wins"
-            )
+            self.notes.append(self.scalar_note(node))
             return "num"
         return "cat"
+
+    def scalar_note(self, node: SOp) -> str:
+        n = len(self.vs.union(node))
+        return (
+            f"{self.names[node.id]} is stored as one number; the unembedding gives "
+            f"logits over its {n} values, and the nearest value wins"
+        )
 
     def scalar_logits_fit(self, node: SOp, values: list[Any]) -> bool:
         """A categorical output of distinct numbers, read as one-hot by nobody else, is
