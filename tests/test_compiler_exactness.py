@@ -170,17 +170,29 @@ def test_length_reads_positions_as_one_number():
     exact(model, length, n=40)
 
 
-def test_number_output_gets_logits_from_one_scalar():
-    """hist is stored as one number; the unembedding still gives one logit per value."""
+def test_count_output_is_read_by_the_unembedding():
+    """hist's head stores B / (B + width); the unembedding turns that one number into one
+    logit per width, so no MLP decodes it."""
     hist = selector_width(select(tokens, tokens, "==")).named("hist")
     model = compile_program(hist, "abc", 16, verify=0)
-    assert "hist" in model.directions and not any(d.startswith("hist:") for d in model.directions)
+    assert model.directions[-1] == "hist.attn" and model.d_mlp_per_layer == (0,)
     assert model.output.kind == "categorical" and model.W_U.shape[1] == 16
     inputs = np.array([[0, 1, 1, 2, 1, 3, 3, 3] * 2])  # BOS is 0: tokens a, b, c are 1-3
     logits = model.forward(np.concatenate([[[0]], inputs], axis=1))[0, 1:]  # [pos, values]
     top2 = np.sort(logits, axis=-1)[:, -2:]
     assert np.all(top2[:, 1] - top2[:, 0] > 0.5)  # the nearest value wins clearly
     exact(model, hist, n=40)
+
+
+def test_number_output_gets_logits_from_one_scalar():
+    """A map of a count is stored as one number (no one-hot directions); the unembedding
+    still gives one logit per value."""
+    twice = selector_width(select(tokens, tokens, "==")).map(lambda w: 2 * w).named("twice")
+    model = compile_program(twice, "abc", 16, verify=0)
+    assert "twice" in model.directions
+    assert not any(d.startswith("twice:") for d in model.directions)
+    assert model.output.kind == "categorical" and model.W_U.shape[1] == 16
+    exact(model, twice, n=40)
 
 
 def test_string_and_bool_outputs_stay_one_hot():

@@ -176,6 +176,12 @@ class _Planner(Fusion):
             return "num"
         if len(values) > CAT_LIMIT and numeric:
             return "num"
+        if isinstance(node, SelectorWidth):  # the head's B / (B + width), no decoding MLP
+            b = self.count_scales.get(node.id, self.scale)
+            if self.scalar_logits_fit(node, values, [b / (b + w) for w in values]):
+                self.scalar_logits = True
+                self.notes.append(self.scalar_note(node))
+                return "x"
         if self.scalar_logits_fit(node, values):
             self.scalar_logits = True
             self.notes.append(self.scalar_note(node))
@@ -189,16 +195,19 @@ class _Planner(Fusion):
             f"logits over its {n} values, and the nearest value wins"
         )
 
-    def scalar_logits_fit(self, node: SOp, values: list[Any]) -> bool:
+    def scalar_logits_fit(
+        self, node: SOp, values: list[Any], stored: list[float] | None = None
+    ) -> bool:
         """A categorical output of distinct numbers, read as one-hot by nobody else, is
-        stored as one scalar ``x``; the unembedding turns it into logits ``-(x - v)**2``
-        (up to a constant per position), whose argmax is the nearest value. One direction
-        instead of one per value, and often a narrower MLP."""
+        stored as one scalar ``x`` (the value, or ``stored[i]`` for ``values[i]``); the
+        unembedding turns it into logits ``-(x - x_v)**2`` (up to a constant per
+        position), whose argmax is the nearest value. One direction instead of one per
+        value, and a narrower MLP or none."""
         if "cat" in self.state.required.get(node.id, set()) or len(values) < 2:
             return False
         if not all(is_number(v) for v in values):  # bools stay one-hot
             return False
-        coords = np.unique([float(v) for v in values])
+        coords = np.unique([float(v) for v in (values if stored is None else stored)])
         if len(coords) < len(values):
             return False  # 1 and 1.0 are two outputs but one scalar
         spread = (coords[-1] - coords[0]) / np.diff(coords).min()
