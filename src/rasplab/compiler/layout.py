@@ -29,6 +29,7 @@ from .domains import domain
 from .features import Feature, number_groups
 from .fusion import CAT_LIMIT, Fusion, cannot
 from .mlp import MLPSpec, Target, synthesize
+from .outputs import OutputViews
 from .plans import HeadPlan, Layout, MlpPlan
 from .positional import primitives_below
 from .schedule import assign_blocks, compact
@@ -39,7 +40,6 @@ __all__ = ["plan", "ATTENTION", "CAT_LIMIT"]
 
 ATTENTION = (Aggregate, SelectorWidth, Length)
 ROUNDS = 8
-SCALAR_LOGITS_SPREAD = 1000.0  # (largest - smallest) / smallest gap: logits stay small
 
 
 def _names(program: Node) -> dict[int, str]:
@@ -63,7 +63,7 @@ class _State:
     via: dict[tuple, tuple] = field(default_factory=dict)  # feature key -> source feature key
 
 
-class _Planner(Fusion):
+class _Planner(Fusion, OutputViews):
     def __init__(
         self,
         program: SOp,
@@ -119,16 +119,6 @@ class _Planner(Fusion):
         self.out_view = self.output_view()  # decided once: it looks at the needs above
         self.need(self.program, self.out_view)
 
-    def scalar_select_fit(self) -> bool:
-        """An output aggregate that moves numbers can write them as one scalar: a mean
-        over the one key it selects (or keys of one value) is that value."""
-        node = self.program
-        if self.out_view is not None or not isinstance(node, Aggregate):
-            return False
-        if self.vs.semantics.get(node.id, "select") != "select" or self.vs.too_many(node):
-            return False
-        return self.scalar_logits_fit(node, self.vs.union(node))
-
     def kind(self, node: SOp) -> str:
         if isinstance(node, Aggregate):
             if self.scalar_select and node is self.program:
@@ -158,60 +148,6 @@ class _Planner(Fusion):
         """How ``length``'s head reads the indices: one-hot where the program stores them
         anyway, else as one scalar the position embedding writes (one direction, not n)."""
         return "cat" if any(isinstance(n, Indices) for n in self.order) else "num"
-
-    def output_view(self) -> str:
-        node = self.program
-        if self.out_view is not None:
-            return self.out_view
-        if isinstance(node, Aggregate):
-            if self.scalar_select:
-                self.scalar_logits = True
-                self.notes.append(self.scalar_note(node))
-            return self.native(node)
-        if self.vs.too_many(node):
-            return "num"  # make_feature reports the blocker
-        values = self.vs.union(node)
-        numeric = all(is_number(v, bools=True) for v in values)
-        if node.encoding.value == "numerical" and numeric:
-            return "num"
-        if len(values) > CAT_LIMIT and numeric:
-            return "num"
-        if isinstance(node, SelectorWidth):  # the head's B / (B + width), no decoding MLP
-            b = self.count_scales.get(node.id, self.scale)
-            if self.scalar_logits_fit(node, values, [b / (b + w) for w in values]):
-                self.scalar_logits = True
-                self.notes.append(self.scalar_note(node))
-                return "x"
-        if self.scalar_logits_fit(node, values):
-            self.scalar_logits = True
-            self.notes.append(self.scalar_note(node))
-            return "num"
-        return "cat"
-
-    def scalar_note(self, node: SOp) -> str:
-        n = len(self.vs.union(node))
-        return (
-            f"{self.names[node.id]} is stored as one number; the unembedding gives "
-            f"logits over its {n} values, and the nearest value wins"
-        )
-
-    def scalar_logits_fit(
-        self, node: SOp, values: list[Any], stored: list[float] | None = None
-    ) -> bool:
-        """A categorical output of distinct numbers, read as one-hot by nobody else, is
-        stored as one scalar ``x`` (the value, or ``stored[i]`` for ``values[i]``); the
-        unembedding turns it into logits ``-(x - x_v)**2`` (up to a constant per
-        position), whose argmax is the nearest value. One direction instead of one per
-        value, and a narrower MLP or none."""
-        if "cat" in self.state.required.get(node.id, set()) or len(values) < 2:
-            return False
-        if not all(is_number(v) for v in values):  # bools stay one-hot
-            return False
-        coords = np.unique([float(v) for v in (values if stored is None else stored)])
-        if len(coords) < len(values):
-            return False  # 1 and 1.0 are two outputs but one scalar
-        spread = (coords[-1] - coords[0]) / np.diff(coords).min()
-        return bool(spread <= SCALAR_LOGITS_SPREAD)
 
     # ------------------------------------------------------------ features
 
@@ -421,7 +357,7 @@ class _Planner(Fusion):
         heads = [replace(h, block=blocks[h.output.key]) for h in heads]
         mlps = [replace(m, block=blocks[m.output.key]) for m in mlps]
         heads, mlps, n_blocks = compact(heads, mlps)
-        out = self.feature(self.program, self.output_view())
+        out = self.feature(self.program, self.out_view)
         written = [h.output for h in sorted(heads, key=lambda h: h.block)]
         written += [m.output for m in sorted(mlps, key=lambda m: m.block)]
         embedded = [f for f in self.features.values() if f.producer == "embed"]
