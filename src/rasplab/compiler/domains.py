@@ -27,9 +27,9 @@ from .combine import PLAIN
 from .features import Feature
 from .units import _first, _ids
 from .value_maps import ARITHMETIC
-from .value_sets import ValueSets
+from .value_sets import ValueSets, is_number
 
-__all__ = ["Fused", "domain", "DOMAIN_LIMIT"]
+__all__ = ["Fused", "domain", "value_indices", "DOMAIN_LIMIT"]
 
 DOMAIN_LIMIT = 2_500_000  # most points an MLP is built and checked on
 MASK_LIMIT = 50_000_000  # index spaces small enough to deduplicate with a bitmask
@@ -245,3 +245,34 @@ def _product(sets: tuple[tuple[int, ...], ...]) -> np.ndarray:
     """Every combination of one code per leaf: [combinations, leaves]."""
     grids = np.meshgrid(*[np.asarray(s, dtype=np.int64) for s in sets], indexing="ij")
     return np.stack([g.reshape(-1) for g in grids], axis=1)
+
+
+def value_indices(feature: Feature, values: list[Any]) -> np.ndarray:
+    """The index of each value among the feature's values, or -1.
+
+    A leaf stored with 1 and 1.0 merged computes with one of them, so a value
+    missing from the values matches the one value equal to it as numbers
+    (``(2, 0)`` matches ``(2, 0.0)``).
+    """
+    out = np.empty(len(values), dtype=np.int64)
+    by_number: dict[Any, list[int]] | None = None  # built on the first miss
+    for j, value in enumerate(values):
+        found = feature.index.get(value_key(value))
+        if found is None:
+            if by_number is None:
+                by_number = {}
+                for i, v in enumerate(feature.values):
+                    by_number.setdefault(_number_key(v), []).append(i)
+            same = by_number.get(_number_key(value), [])
+            found = same[0] if len(same) == 1 else -1
+        out[j] = found
+    return out
+
+
+def _number_key(value: Any) -> Any:
+    """``value_key`` with every number (bools too) replaced by its float."""
+    if is_number(value, bools=True):
+        return ("number", float(value))
+    if isinstance(value, tuple):
+        return tuple(_number_key(v) for v in value)
+    return value_key(value)

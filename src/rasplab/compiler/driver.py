@@ -27,6 +27,7 @@ from .encodings import AggregatePolicy
 from .layout import Layout, plan
 from .lower import Lowered, lower
 from .value_sets import infer
+from .verify import Verification
 from .verify import verify as check_model
 
 __all__ = ["compile_program"]
@@ -54,7 +55,35 @@ def compile_program(
     """
     start = time.perf_counter()
     vocab = _check(program, vocab, max_seq_len)
-    policy = AggregatePolicy(program, vocab, max_seq_len, sample, seed=seed)
+    evidence: list[list[Any]] = []
+    while True:
+        model, policy = _build(program, vocab, max_seq_len, causal, sample, seed, evidence)
+        model.info["compile_seconds"] = round(time.perf_counter() - start, 4)
+        if not verify:
+            return model
+        result = check_model(model, program, verify, seed=seed, sample=sample)  # 6. the check
+        model.info["verified"] = {"inputs": result.n_inputs, "exact": result.n_exact}
+        if result.exact:
+            return model
+        if policy.assumptions and not evidence:
+            # an aggregate assumed to move one value may have averaged on these inputs:
+            # plan again with them as evidence (once)
+            evidence = [m.input for m in result.mismatches]
+            continue
+        raise CompileError(_disagreement(result, policy))
+
+
+def _build(
+    program: SOp,
+    vocab: tuple[Any, ...],
+    max_seq_len: int,
+    causal: bool,
+    sample: Sampler | None,
+    seed: int,
+    evidence: list[list[Any]],
+) -> tuple[CompiledModel, AggregatePolicy]:
+    """Stages 1-5: the compiled model, and the policy that chose what each aggregate does."""
+    policy = AggregatePolicy(program, vocab, max_seq_len, sample, seed=seed, evidence=evidence)
     # 1-2. value sets per position; the policy decides which aggregates average
     original = infer(program, vocab, max_seq_len, policy)
     # 3. rewrites that keep every value but that later stages can build
@@ -68,17 +97,20 @@ def compile_program(
     layout = _plan(lowered, values, max_seq_len, blockers)
     # 5. dense weights
     info = _info(program, lowered.notes, layout, policy, causal)
-    model = assemble(layout, lowered.program, vocab, max_seq_len, causal, info)
-    model.info["compile_seconds"] = round(time.perf_counter() - start, 4)
-    if verify:  # 6. the model against the evaluator
-        result = check_model(model, program, verify, seed=seed, sample=sample)
-        model.info["verified"] = {"inputs": result.n_inputs, "exact": result.n_exact}
-        if not result.exact:
-            raise CompileError(
-                "the compiled model disagrees with the evaluator (a compiler bug, please "
-                f"report it with this program):\n{result}"
-            )
-    return model
+    return assemble(layout, lowered.program, vocab, max_seq_len, causal, info), policy
+
+
+def _disagreement(result: Verification, policy: AggregatePolicy) -> str:
+    if policy.assumptions:
+        lines = "\n".join(f"  - {a}" for a in policy.assumptions.values())
+        return (
+            "the compiled model disagrees with the evaluator, and it was compiled on these "
+            f"assumptions:\n{lines}\n{result}"
+        )
+    return (
+        "the compiled model disagrees with the evaluator (a compiler bug, please "
+        f"report it with this program):\n{result}"
+    )
 
 
 def _check(program: Any, vocab: Sequence[Any], max_seq_len: int) -> tuple[Any, ...]:

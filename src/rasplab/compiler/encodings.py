@@ -29,7 +29,7 @@ compiler must decide which job each categorical aggregate does:
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,9 +74,11 @@ class AggregatePolicy:
         sample: Sampler | None = None,
         n_samples: int = 48,
         seed: int = 0,
+        evidence: Sequence[Sequence[Any]] = (),
     ):
         self.program, self.vocab, self.n = program, tuple(vocab), max_seq_len
         self.sample, self.n_samples, self.seed = sample, n_samples, seed
+        self.evidence = [list(xs) for xs in evidence]  # inputs observed besides the samples
         self.positional = positional_nodes(program)
         self.decided: dict[int, str] = {}
         self.assumptions: dict[int, str] = {}
@@ -139,20 +141,21 @@ class AggregatePolicy:
         """Run the aggregates' selectors and values (only those, not the whole program) on
         the sampled inputs; an averaging counts once the program is known to run there."""
         if self._inputs is None:
-            self._inputs = sample_inputs(self.vocab, self.n, self.n_samples, self.seed, self.sample)
+            sampled = sample_inputs(self.vocab, self.n, self.n_samples, self.seed, self.sample)
+            self._inputs = self.evidence + sampled
         parts = [x for a in aggregates for x in (SelectorWidth(a.selector), a.sop)]
         probe = ZipMap(lambda *xs: 0, *parts)
-        waiting = list(aggregates)
+        waiting = {a.id: a for a in aggregates}  # by id: s-ops overload == (no list.remove)
         for part in _by_length(self._inputs):
             traced = _traces(probe, [self._inputs[i] for i in part])
-            for agg in list(waiting):
+            for agg in list(waiting.values()):
                 seen = (part[i] for i, trace in traced if _averages(trace, agg))
                 if any(self._runs(i) for i in seen):
                     self._found[agg.id] = True
-                    waiting.remove(agg)
+                    del waiting[agg.id]
             if not waiting:
                 break
-        for agg in waiting:
+        for agg in waiting.values():
             self._found[agg.id] = False
 
     def _runs(self, i: int) -> bool:

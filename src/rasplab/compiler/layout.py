@@ -23,9 +23,8 @@ import numpy as np
 
 from ..errors import CompileError
 from ..evaluate import topological_order
-from ..evaluate.columns import value_key
 from ..lang.nodes import Aggregate, Constant, Indices, Length, Node, SelectorWidth, SOp, Tokens
-from .domains import domain
+from .domains import domain, value_indices
 from .features import Feature, number_groups
 from .fusion import CAT_LIMIT, Fusion, cannot
 from .mlp import MLPSpec, Target, synthesize
@@ -315,12 +314,15 @@ class _Planner(Fusion, OutputViews):
         if dom is None:
             return "too-many"
         codes, table, which = dom
-        used = np.flatnonzero(np.bincount(which, minlength=len(table)))  # not failed calls
+        # The domain joins each leaf's values per position, so it may hold combinations no
+        # input makes. Those that give a value outside the s-op's (complete) value set are
+        # such combinations: the MLP need not compute them.
+        index = value_indices(output, table)
+        codes, which = codes[index[which] >= 0], which[index[which] >= 0]
+        used = np.flatnonzero(np.bincount(which, minlength=len(table)))
         if output.kind == "cat":
             target = Target.categorical(output.directions)
-            index = output.index
-            lookup = np.full(len(table), -1, dtype=np.int64)
-            lookup[used] = [index[value_key(table[c])] for c in used.tolist()]
+            lookup = index
         else:
             target = Target.numerical(output.directions[0])
             lookup = np.zeros(len(table))
