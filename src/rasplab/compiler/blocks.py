@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate.columns import value_key
+from .domains import value_indices
 from .features import Feature
 from .mlp import BOS, ONE
 from .plans import HeadPlan
@@ -141,14 +141,13 @@ def _values(b: _Builder, h: HeadPlan) -> None:
         b.o[(base, out.directions[0])] += 1.0
         b.d_v += 1
         return
-    index = out.index
-    for v, readout in zip(h.value.values, h.value.readouts, strict=True):
-        u = index.get(value_key(v))
-        if u is not None:
+    # a moved 2 may be stored as 2.0: the evaluator averages keys that hold equal numbers
+    moved = value_indices(out, [*h.value.values, h.node.default])
+    for readout, u in zip(h.value.readouts, moved[:-1].tolist(), strict=True):
+        if u >= 0:
             b.add(b.v, readout, base + u, 1.0)
-    d = index.get(value_key(h.node.default))
-    if d is not None:
-        b.v[(BOS, base + d)] += 1.0
+    if moved[-1] >= 0:
+        b.v[(BOS, base + int(moved[-1]))] += 1.0
     for u, direction in enumerate(out.directions):
         b.o[(base + u, direction)] += 1.0
     b.d_v += len(out.directions)

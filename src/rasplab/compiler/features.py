@@ -172,7 +172,8 @@ def _affine_readout(
     c, w = np.asarray(coords, dtype=np.float64), np.asarray(weights, dtype=np.float64)
     a = float((w[-1] - w[0]) / (c[-1] - c[0])) if len(c) > 1 and c[-1] != c[0] else 1.0
     b = float(w[0] - a * c[0]) if len(c) else 0.0
-    if not np.allclose(a * c + b, w, rtol=0.0, atol=1e-9 * max(1.0, float(np.abs(w).max()))):
+    tol = 1e-9 * max(1.0, float(np.abs(w).max(initial=0.0)))
+    if not np.allclose(a * c + b, w, rtol=0.0, atol=tol):
         raise ValueError("a numerical value read by a head must be affine in its coordinates")
     out = {d: a * x for d, x in scalar.items()}
     if b:
