@@ -158,3 +158,14 @@ def test_interpolation_refused_where_it_would_pass_on_errors():
         [Leaf.numerical("x", xs)], np.arange(4)[:, None], Target.numerical("y"), [0, 1, 0, 1]
     )
     assert spec is not None and spec.strategy != "interpolate"
+
+
+def test_value_sets_of_a_zipmap_whose_inputs_share_a_value_set():
+    """tokens and a max over earlier tokens hold one set {a, b, c} at position 1, but the
+    max's values overall also include its default 0: each input is sliced by its own."""
+    from rasplab import aggregate, indices, select, tokens, zipmap
+
+    earlier_max = aggregate(select(indices, indices, "<"), tokens, default=0, mode="max")
+    pair = zipmap(lambda a, b: a + str(b), tokens, earlier_max)
+    vs = infer(pair, "abc", 4)
+    assert {"ac", "cc", "ca"} <= set(vs.at(pair, 1)) and set(vs.at(pair, 0)) == {"a0", "b0", "c0"}

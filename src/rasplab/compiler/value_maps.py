@@ -207,12 +207,15 @@ class MapRunner:
     ) -> tuple[VSet, ...]:
         """Per position: the outputs over that position's argument values (a slice of the table)."""
         where = [{k: j for j, k in enumerate(u)} for u in unions]
-        picks: dict[int, np.ndarray] = {}  # id of a value set -> its indices into the union
+        # (input, id of a value set) -> its indices into that input's union: two inputs may
+        # share one interned set, and their unions differ
+        picks: dict[tuple[int, int], np.ndarray] = {}
 
-        def pick(w: dict, a: VSet) -> np.ndarray:
-            if id(a) not in picks:
-                picks[id(a)] = np.fromiter((w[k] for k in a), dtype=np.int64, count=len(a))
-            return picks[id(a)]
+        def pick(arg: int, a: VSet) -> np.ndarray:
+            if (arg, id(a)) not in picks:
+                w = where[arg]
+                picks[arg, id(a)] = np.fromiter((w[k] for k in a), dtype=np.int64, count=len(a))
+            return picks[arg, id(a)]
 
         found: dict[tuple[int, ...], set[int]] = {}
         order = []
@@ -221,7 +224,7 @@ class MapRunner:
             ident = tuple(id(a) for a in args)
             order.append(ident)
             if ident not in found:
-                sub = table[np.ix_(*[pick(w, a) for w, a in zip(where, args, strict=True)])]
+                sub = table[np.ix_(*[pick(j, a) for j, a in enumerate(args)])]
                 found[ident] = set(sub.ravel().tolist())
                 found[ident].discard(-1)  # combinations where the function raised
         used = sorted(set().union(*found.values()))
