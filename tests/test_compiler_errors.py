@@ -60,3 +60,16 @@ def test_a_count_compiles_where_tracr_needs_care():
     """A width whose values the MLP decodes is exact even for one distinct token."""
     model = compile_program(selector_width(select(tokens, tokens, "==")), "a", 16)
     assert model(["a"] * 16) == [16] * 16
+
+
+def test_average_with_a_default_that_is_not_a_number_is_a_blocker():
+    """The first query selects nothing, so the average would be None there."""
+    earlier_a = numerical(
+        aggregate(select(indices, indices, "<"), numerical(tokens == "a"), default=None)
+    )
+    with pytest.raises(CompileError, match="give it a numerical default"):
+        compile_program(earlier_a, "ab", 6)
+    always = numerical(
+        aggregate(select(indices, indices, "<="), numerical(tokens == "a"), default=None)
+    )
+    assert compile_program(always, "ab", 6)("aab") == [1, 1, 2 / 3]  # BOS never wins

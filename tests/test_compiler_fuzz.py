@@ -153,8 +153,9 @@ def test_random_letter_programs_compile_exactly_or_are_refused(block):
 
 
 # Letter seeds that crash the compiler without their guard: 17 and 107, an averaging
-# aggregate whose default is None or "a" (now a blocker that says to give it a numerical
-# default); 872, a head that reads a number with an empty value set.
+# aggregate whose default is None or "a" (a blocker that says to give it a numerical
+# default where some query selects nothing; compiled where none does, as BOS never wins);
+# 872, a head that reads a number with an empty value set.
 @pytest.mark.parametrize("seed", [17, 107, 872])
 def test_letter_programs_that_once_crashed(seed):
     assert check_seed(seed, letters=True) in ("exact", "refused")

@@ -39,6 +39,7 @@ from .features import Feature
 from .mlp import BOS, ONE
 from .plans import HeadPlan
 from .selectors import Literal, truth_table
+from .value_sets import is_number
 
 __all__ = ["HeadWeights", "build_head", "C_select", "C_count", "C_mean", "RANK"]
 
@@ -136,8 +137,7 @@ def _values(b: _Builder, h: HeadPlan) -> None:
     if h.kind == "mean":
         coords = _value_coords(h)
         b.add(b.v, h.value.value_readout(coords), base, 1.0)
-        default = getattr(h.node, "default", None)
-        b.v[(BOS, base)] += float(default) if default is not None else 0.0
+        b.v[(BOS, base)] += _mean_default(h)
         b.o[(base, out.directions[0])] += 1.0
         b.d_v += 1
         return
@@ -151,6 +151,14 @@ def _values(b: _Builder, h: HeadPlan) -> None:
     for u, direction in enumerate(out.directions):
         b.o[(base + u, direction)] += 1.0
     b.d_v += len(out.directions)
+
+
+def _mean_default(h: HeadPlan) -> float:
+    """The number an averaging head's BOS holds: its default. (The planner refuses a
+    default that is not a number where some query selects nothing; where none does, BOS
+    never wins and any number will do.)"""
+    default = getattr(h.node, "default", None)
+    return float(default) if is_number(default, bools=True) else 0.0
 
 
 def _value_coords(h: HeadPlan) -> list[float]:
@@ -167,7 +175,7 @@ def _scale(h: HeadPlan, n: int, count_scale: float) -> tuple[float, float]:
         return c, c * top + math.log(h.count_scale or count_scale)
     if h.kind == "mean":
         values = [abs(x) for x in _value_coords(h)]
-        spread = max(values, default=0.0) + abs(float(getattr(h.node, "default", 0) or 0))
+        spread = max(values, default=0.0) + abs(_mean_default(h))
         c = C_mean(n, spread)
         return c, c * top - c / 2
     if h.kind in ("max", "min"):  # ranks 0..R-1 add RANK each; selection must still dominate

@@ -178,13 +178,15 @@ class _Planner(Fusion, OutputViews):
             values = self.vs.union(node)
         if isinstance(node, Constant):
             return Feature.constant(key, name, node.value, view)
-        default = getattr(node, "default", 0)
-        if isinstance(node, Aggregate) and self.kind(node) == "mean" and not is_number(default):
-            self.blockers.append(
-                f"{name} averages numbers, but its default {default!r} is not a number (an "
-                "averaging head writes one number); give it a numerical default such as 0"
-            )
-            return Feature.numerical(key, name, [0], "head")
+        if isinstance(node, Aggregate) and self.kind(node) == "mean":
+            words = [v for v in values if not is_number(v, bools=True)]
+            if words:  # the default, where some query selects nothing
+                self.blockers.append(
+                    f"{name} averages numbers, but where nothing is selected it is "
+                    f"{words[0]!r}, its default (an averaging head writes one number); "
+                    "give it a numerical default such as 0"
+                )
+                return Feature.numerical(key, name, [0], "head")
         producer = self.producer(node, view)
         if view == "x":
             b = self.count_scales.get(node.id, self.scale)
