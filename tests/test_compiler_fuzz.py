@@ -93,20 +93,17 @@ def _letter_step(rng: random.Random, pool: list):
     return selector_width(_selector(rng, pool))
 
 
+def random_program(seed: int, step=None):
+    """One to four random steps over tokens, indices, length and the steps before."""
+    rng = random.Random(seed)
+    pool = [tokens, indices, length]
+    for _ in range(rng.randint(1, 4)):
+        pool.append((step or _step)(rng, pool))
+    return pool[-1]
+
+
 def random_letter_program(seed: int):
-    rng = random.Random(seed)
-    pool = [tokens, indices, length]
-    for _ in range(rng.randint(1, 4)):
-        pool.append(_letter_step(rng, pool))
-    return pool[-1]
-
-
-def random_program(seed: int):
-    rng = random.Random(seed)
-    pool = [tokens, indices, length]
-    for _ in range(rng.randint(1, 4)):
-        pool.append(_step(rng, pool))
-    return pool[-1]
+    return random_program(seed, _letter_step)
 
 
 def check_seed(seed: int, max_seq_len: int | None = None, letters: bool = False) -> str:
