@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from rasplab import aggregate, indices, length, map, numerical, select, selector_width, tokens
+from rasplab import (
+    aggregate,
+    indices,
+    length,
+    map,
+    numerical,
+    select,
+    selector_width,
+    tokens,
+    zipmap,
+)
 from rasplab.compiler import compile_program
 from rasplab.errors import CompileError, RaspError
 
@@ -73,3 +83,12 @@ def test_average_with_a_default_that_is_not_a_number_is_a_blocker():
         aggregate(select(indices, indices, "<="), numerical(tokens == "a"), default=None)
     )
     assert compile_program(always, "ab", 6)("aab") == [1, 1, 2 / 3]  # BOS never wins
+
+
+def test_values_apart_by_rounding_only_are_named():
+    """a + b gives 2.1666666666666665 and 2.166666666666667 for different pairs: one-hot
+    cannot tell them apart, and the blocker says which and how to fix it."""
+    third = aggregate(select(length, tokens, "TRUE") | select(length, length, ">"), tokens)
+    total = zipmap(lambda a, b: a + b, third, length)
+    with pytest.raises(CompileError, match=r"2\.16666666666666\d+ and .* apart; round"):
+        compile_program(total, [0, 1, 2], 7)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..lang.nodes import Aggregate, Constant, Length, Map, SelectorWidth, SOp, ZipMap
 from .features import Feature
 from .plans import HeadPlan
@@ -161,7 +163,24 @@ def cannot(out: Feature, leaves: list[Feature], result: Any) -> str:
             f"{out.name}: the MLP computing it would have to be exact on too many input "
             f"combinations of {names}; compile for a smaller max_seq_len or vocabulary"
         )
+    if len(leaves) == 1 and leaves[0].key[0] == out.key[0] and len(leaves[0].coords) > 1:
+        return _too_close(out, leaves[0])
     return (
         f"{out.name}: no exact one-layer MLP computes it from {names}; split the expression "
         "so that each step combines at most one averaged or counted value with others"
+    )
+
+
+def _too_close(out: Feature, number: Feature) -> str:
+    """The one-hot of a stored number failed: name its two closest values."""
+    order = np.argsort(number.coords, kind="stable")
+    gaps = np.diff(np.asarray(number.coords)[order])
+    k = int(gaps.argmin())
+    a, b = number.values[order[k]], number.values[order[k + 1]]
+    if gaps[k] > 1e-9 * max(1.0, float(np.abs(number.coords).max())):
+        return f"{out.name}: stored as a number, it cannot be one-hot exactly by one MLP"
+    return (
+        f"{out.name}: stored as a number, it cannot be one-hot exactly: {a!r} and {b!r} are "
+        f"{float(gaps[k]):.1e} apart; round its values (for example round(x, 6)) so that values "
+        "meant to be equal are equal"
     )
