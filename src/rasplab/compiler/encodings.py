@@ -13,10 +13,11 @@ compiler must decide which job each categorical aggregate does:
 * a selector that never picks two keys, or values that are all equal, move;
 * a selector that depends on positions only and picks two keys somewhere
   averages;
-* otherwise sampled inputs decide: if any query averages different numbers,
-  the aggregate averages; if none does, it moves, and that is recorded as an
-  *assumption* in the compile report (verification runs on the same kind of
-  inputs).
+* otherwise observed inputs decide - random samples, every short input
+  (without a custom sampler) and, after a failed verification, the inputs
+  it failed on: if any query averages different numbers, the aggregate
+  averages; if none does, it moves, and that is recorded as an *assumption*
+  in the compile report (verification runs on the same kind of inputs).
 
 >>> from rasplab import tokens, indices, select, aggregate
 >>> from rasplab.compiler.value_sets import infer
@@ -28,6 +29,7 @@ compiler must decide which job each categorical aggregate does:
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -39,7 +41,7 @@ from ..evaluate.columns import value_key
 from ..lang.nodes import Aggregate, AggregationMode, Node, SelectorWidth, Tokens, ZipMap
 from .value_sets import is_number, positional_nodes, uniform_selection
 
-__all__ = ["AggregatePolicy", "sample_inputs"]
+__all__ = ["AggregatePolicy", "sample_inputs", "short_inputs"]
 
 Sampler = Callable[[random.Random, int], list[Any]]
 
@@ -57,6 +59,26 @@ def sample_inputs(
     draw = sample or (lambda r, n: [r.choice(vocab) for _ in range(n)])
     lengths = [max_seq_len, 1] + [rng.randint(1, max_seq_len) for _ in range(count - 2)]
     return [list(draw(rng, n)) for n in lengths[:count]]
+
+
+SHORT_INPUTS = 256  # every input this many or fewer short inputs cover is observed too
+
+
+def short_inputs(vocab: Any, max_seq_len: int, limit: int = SHORT_INPUTS) -> list[list[Any]]:
+    """Every input of lengths 1, 2, ... while they number at most ``limit`` in all.
+
+    Random samples rarely hold a rare short pattern (two equal tokens above the
+    length); all short inputs do, and they cost little.
+
+    >>> [len(x) for x in short_inputs("ab", 5, 6)]
+    [1, 1, 2, 2, 2, 2]
+    """
+    vocab, out = list(vocab), []
+    for n in range(1, max_seq_len + 1):
+        if len(out) + len(vocab) ** n > limit:
+            break
+        out += [list(xs) for xs in itertools.product(vocab, repeat=n)]
+    return out
 
 
 class AggregatePolicy:
@@ -142,7 +164,9 @@ class AggregatePolicy:
         the sampled inputs; an averaging counts once the program is known to run there."""
         if self._inputs is None:
             sampled = sample_inputs(self.vocab, self.n, self.n_samples, self.seed, self.sample)
-            self._inputs = self.evidence + sampled
+            # a custom sampler defines which inputs exist: only then are all short ones kept out
+            short = short_inputs(self.vocab, self.n) if self.sample is None else []
+            self._inputs = self.evidence + short + sampled
         parts = [x for a in aggregates for x in (SelectorWidth(a.selector), a.sop)]
         probe = ZipMap(lambda *xs: 0, *parts)
         waiting = {a.id: a for a in aggregates}  # by id: s-ops overload == (no list.remove)
