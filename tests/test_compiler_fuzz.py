@@ -163,3 +163,28 @@ def test_letter_programs_that_once_crashed(seed):
 @pytest.mark.parametrize("seed", [1584, 5583])
 def test_letter_programs_that_once_disagreed(seed):
     assert check_seed(seed, letters=True) == "exact"
+
+
+def test_torch_module_matches_numpy_on_random_programs():
+    """The PyTorch module's logits equal the numpy forward pass's on random programs."""
+    torch = pytest.importorskip("torch")
+    from rasplab.compiler.encodings import sample_inputs
+    from rasplab.model.torch import from_compiled
+
+    compared = 0
+    for seed in range(60):
+        letters = seed % 2 == 1
+        program = random_letter_program(seed) if letters else random_program(seed)
+        vocab, n = (LETTERS, 3 + seed % 4) if letters else (VOCAB, 4 + seed % 4)
+        try:
+            model = compile_program(program, vocab, n, verify=0, seed=seed)
+        except CompileError:
+            continue
+        ids = np.stack(
+            [model.encode(xs) for xs in sample_inputs(vocab, n, 8, seed) if len(xs) == n]
+        )
+        want = model.forward(ids, np.float64)  # [batch, pos, d_out]
+        got = from_compiled(model)(torch.tensor(ids)).double().numpy()
+        assert np.abs(got - want).max() <= 1e-5 * max(1.0, np.abs(want).max()), seed
+        compared += 1
+    assert compared >= 40
