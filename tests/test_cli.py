@@ -12,9 +12,9 @@ import pytest
 
 import rasplab
 from rasplab.cli.main import main
-from rasplab.cli.programs import resolve
 from rasplab.errors import ProgramNotFoundError
 from rasplab.library import PROGRAMS
+from rasplab.programs import resolve
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:

@@ -28,7 +28,7 @@ def test_every_causal_blocker_in_one_error():
     with pytest.raises(CompileError) as err:
         compile_program(reverse, "abc", 6, causal=True)
     text = str(err.value)
-    assert "2 blocker(s)" in text
+    assert "2 blockers" in text
     assert "length depends on the whole input" in text
     assert "select(indices, indices, '<=')" in text
 

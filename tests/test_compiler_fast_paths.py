@@ -22,7 +22,8 @@ from rasplab.compiler import compile_program
 from rasplab.compiler.checking import _matrices, check
 from rasplab.compiler.mlp import Leaf, Target, synthesize
 from rasplab.compiler.units import Problem, Unit, _classes, _out_ids
-from rasplab.evaluate import evaluate_batch, topological_order
+from rasplab.evaluate import evaluate_batch
+from rasplab.lang.graph import topological_order
 from rasplab.lang.nodes import Aggregate, Constant, Indices, Map, Select, ZipMap
 
 # ---------------------------------------------------------------- checking units

@@ -35,8 +35,8 @@ from rasplab import (
 from rasplab import tokens as tokens_sop
 from rasplab.errors import AggregateError, RaspError
 from rasplab.evaluate import coerce_input, engine
-from rasplab.evaluate.columns import value_key
 from rasplab.evaluate.naive import naive_evaluate, naive_values
+from rasplab.lang.graph import value_key
 from rasplab.lang.nodes import Constant, Map, Node, Selector, ZipMap
 from rasplab.library import PROGRAMS
 

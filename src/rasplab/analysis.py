@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import RaspTypeError
-from .evaluate import topological_order
+from .lang.graph import ATTENTION, topological_order
 from .lang.nodes import (
     Aggregate,
     Comparison,
@@ -36,8 +36,6 @@ from .lang.nodes import (
 )
 
 __all__ = ["analyse", "Analysis", "Layer", "Head"]
-
-ATTENTION = (Aggregate, SelectorWidth, Length)
 
 
 @dataclass(frozen=True)

@@ -105,4 +105,28 @@ class RaspSyntaxError(RaspError):
 
 
 class CompileError(RaspError):
-    """A program cannot be compiled exactly; the message lists every blocker and its fix."""
+    """A program cannot be compiled exactly; the message lists every blocker and its fix.
+
+    ``blockers`` holds one line per blocker (empty when the error is not a
+    list of blockers, e.g. a bad argument), so callers never parse the text.
+
+    >>> err = CompileError.from_blockers(["a map has 5000 values", "x is unused"])
+    >>> print(err)
+    cannot compile exactly (2 blockers):
+      - a map has 5000 values
+      - x is unused
+    >>> err.blockers
+    ('a map has 5000 values', 'x is unused')
+    """
+
+    def __init__(self, message: str, *, blockers: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(message)
+        self.blockers = tuple(blockers)
+
+    @classmethod
+    def from_blockers(cls, blockers: list[str] | tuple[str, ...]) -> CompileError:
+        """One error listing every blocker, one per line."""
+        noun = "blocker" if len(blockers) == 1 else "blockers"
+        lines = [f"cannot compile exactly ({len(blockers)} {noun}):"]
+        lines += [f"  - {b}" for b in blockers]
+        return cls("\n".join(lines), blockers=blockers)

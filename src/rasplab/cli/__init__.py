@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module and exposes ``add_parser`` (register
 its arguments) and ``command`` (do the work, return an exit code); program
-names are resolved by :mod:`rasplab.cli.programs`. The entry point is
+names are resolved by :mod:`rasplab.programs`. The entry point is
 ``rasplab.cli.main.main(argv)``, which returns the exit code.
 """
 

@@ -16,8 +16,8 @@ from typing import Any
 from ..analysis import Analysis, Head, analyse
 from ..lang.nodes import Selector, SelectorAnd, SelectorNot, SelectorOr, SOp
 from ..library import LibraryProgram
+from ..programs import resolve
 from . import render
-from .programs import resolve
 
 __all__ = [
     "add_parser",

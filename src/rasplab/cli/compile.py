@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .programs import resolve
+from ..programs import resolve
 
 __all__ = ["add_parser", "command", "parse_vocab"]
 

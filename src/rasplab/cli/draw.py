@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..programs import Program, resolve
 from . import render
 from .compile import parse_vocab
-from .programs import Program, resolve
 from .run import parse_input
 
 __all__ = ["add_parser", "draw_command", "report_command"]

@@ -14,8 +14,8 @@ from typing import Any
 from ..errors import DefinitionError, InputError, RaspError
 from ..evaluate import Trace, coerce_input, evaluate, evaluate_batch
 from ..lang.nodes import SOp, Tokens
+from ..programs import Program, resolve
 from . import render
-from .programs import Program, resolve
 
 __all__ = ["add_parser", "command", "parse_input", "parse_line", "trace_rows"]
 

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate.columns import value_key
+from ..lang.graph import topological_order, value_key
 from ..lang.nodes import Indices, SOp, Tokens
 from ..model.model import MLP, Attention, Block, CompiledModel, Output
 from .blocks import HeadWeights, build_head
-from .domains import Failed, Fused
+from .domains import Fused, _Failed
 from .features import Feature
 from .mlp import BOS, ONE, Unit
 from .plans import Layout
@@ -36,8 +36,6 @@ __all__ = ["assemble"]
 def _embedding(
     layout: Layout, program: SOp, vocab: Sequence[Any], n_max: int, index: dict[str, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    from ..evaluate import topological_order
-
     nodes = {**layout.nodes, **{n.id: n for n in topological_order(program)}}
     toks = [n for n in nodes.values() if isinstance(n, Tokens)]
     idxs = [n for n in nodes.values() if isinstance(n, Indices)]
@@ -56,7 +54,7 @@ def _embedding(
             given = vocab[row] if lexical else row
             try:
                 value = fused({s.id: given for s in sources}) if fused else given
-            except Failed:
+            except _Failed:
                 continue
             _write(table, row + 1, f, value, index)
     return w_e, w_pos

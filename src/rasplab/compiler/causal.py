@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluate import evaluate_batch, topological_order
+from ..evaluate import evaluate_batch
+from ..lang.graph import topological_order
 from ..lang.nodes import (
     Aggregate,
     Length,

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate.columns import value_key
+from ..lang.graph import value_key
 from ..lang.nodes import Constant, Map, Node, SOp, ZipMap
 from .combine import PLAIN
 from .features import Feature
@@ -36,7 +36,7 @@ MASK_LIMIT = 50_000_000  # index spaces small enough to deduplicate with a bitma
 _EXACT_INT = 2**26  # ints this small add and multiply exactly in float64
 
 
-class Failed(Exception):
+class _Failed(Exception):
     """The fused function raised: the evaluator rejects such inputs, so the point is dropped."""
 
 
@@ -67,7 +67,7 @@ class Fused:
                 self.memo[key] = (False, None)
         ok, value = self.memo[key]
         if not ok:
-            raise Failed
+            raise _Failed
         return value
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..analysis import analyse
 from ..errors import CompileError
-from ..evaluate.columns import value_key
+from ..lang.graph import value_key
 from ..lang.nodes import SOp, is_atom
 from ..model.model import CompiledModel
 from .assemble import assemble
@@ -137,11 +137,10 @@ def _plan(lowered: Lowered, values: Any, max_seq_len: int, blockers: list[str]) 
             lowered.program, values, float(max_seq_len), count_scales=lowered.count_scales
         )
     except CompileError as err:
-        blockers = blockers + [line[4:] for line in str(err).splitlines()[1:]]
+        blockers = blockers + list(err.blockers)
         layout = None
     if blockers:
-        lines = [f"cannot compile exactly ({len(blockers)} blocker(s)):"]
-        raise CompileError("\n".join(lines + [f"  - {b}" for b in blockers]))
+        raise CompileError.from_blockers(blockers)
     return layout
 
 

@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate import evaluate_batch, topological_order
-from ..evaluate.columns import value_key
+from ..evaluate import evaluate_batch
+from ..lang.graph import topological_order, value_key
 from ..lang.nodes import Aggregate, AggregationMode, Node, SelectorWidth, Tokens, ZipMap
 from .value_sets import is_number, positional_nodes, uniform_selection
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate.columns import value_key
+from ..lang.graph import value_key
 from .mlp import BOS, ONE, Leaf
 
 __all__ = ["Feature", "value_labels", "coordinate", "number_groups"]

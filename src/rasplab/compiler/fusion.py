@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..lang.nodes import Aggregate, Constant, Length, Map, SelectorWidth, SOp, ZipMap
+from ..lang.graph import ATTENTION
+from ..lang.nodes import Constant, Map, SOp, ZipMap
 from .features import Feature
 from .plans import HeadPlan
 from .schedule import assign_blocks, mlp_ready
@@ -29,7 +30,6 @@ from .value_sets import is_number
 
 __all__ = ["Fusion", "CAT_LIMIT", "cannot"]
 
-ATTENTION = (Aggregate, SelectorWidth, Length)
 CAT_LIMIT = 4096  # most values a one-hot s-op may have
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import CompileError
-from ..evaluate import topological_order
+from ..lang.graph import ATTENTION, topological_order
 from ..lang.nodes import Aggregate, Constant, Indices, Length, Node, SelectorWidth, SOp, Tokens
 from .domains import domain, value_indices
 from .features import Feature, number_groups
@@ -35,9 +35,8 @@ from .schedule import assign_blocks, compact
 from .selectors import Score, construct, exclusive, formula, variables
 from .value_sets import ValueSets, is_number
 
-__all__ = ["plan", "ATTENTION", "CAT_LIMIT"]
+__all__ = ["plan", "CAT_LIMIT"]
 
-ATTENTION = (Aggregate, SelectorWidth, Length)
 ROUNDS = 8
 
 
@@ -360,7 +359,7 @@ class _Planner(Fusion, OutputViews):
                 self.blockers += [cannot(*item) for item in failed]
                 break
         if self.blockers:
-            raise CompileError(_report(self.blockers))
+            raise CompileError.from_blockers(list(dict.fromkeys(self.blockers)))
         return self.finish(heads, [MlpPlan(o, tuple(ls), specs[o.key]) for o, ls in mlps])
 
     def finish(self, heads: list[HeadPlan], mlps: list[MlpPlan]) -> Layout:
@@ -384,12 +383,6 @@ class _Planner(Fusion, OutputViews):
             dict(self.nodes),
             self.scalar_logits,
         )
-
-
-def _report(blockers: list[str]) -> str:
-    lines = [f"cannot compile exactly ({len(blockers)} blocker(s)):"]
-    lines += [f"  - {b}" for b in dict.fromkeys(blockers)]
-    return "\n".join(lines)
 
 
 def plan(

@@ -32,8 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..analysis import analyse, pattern_key
-from ..evaluate import topological_order
-from ..evaluate.columns import value_key
+from ..lang.graph import topological_order, value_key
 from ..lang.nodes import (
     Aggregate,
     Constant,

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate import evaluate_batch, topological_order
+from ..evaluate import evaluate_batch
+from ..lang.graph import topological_order
 from ..lang.nodes import (
     Aggregate,
     Comparison,

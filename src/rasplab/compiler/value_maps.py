@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate.columns import value_key
+from ..lang.graph import value_key
 from ..lang.nodes import Map, SOp, ZipMap
 from ..lang.operators import _BINARY
 from .combine import PLAIN

@@ -27,8 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate import topological_order
-from ..evaluate.columns import value_key
+from ..lang.graph import topological_order, value_key
 from ..lang.nodes import (
     Aggregate,
     AggregationMode,

@@ -1,6 +1,6 @@
 """The batched, vectorised numpy evaluator."""
 
-from .engine import coerce_input, evaluate, evaluate_batch, topological_order
+from .engine import coerce_input, evaluate, evaluate_batch
 from .trace import Trace
 
-__all__ = ["evaluate", "evaluate_batch", "Trace", "topological_order", "coerce_input"]
+__all__ = ["evaluate", "evaluate_batch", "Trace", "coerce_input"]

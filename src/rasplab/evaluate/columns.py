@@ -10,26 +10,18 @@ computed for ``[1, 0]`` can never be mistaken for one of ``[1.0, 0.0]``).
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Column", "value_key", "NumericView"]
+from ..lang.graph import value_key
+
+__all__ = ["Column", "NumericView"]
 
 # Types whose values can key a dict directly: equal values of these never
 # belong to another type of the same set, and they hold no NaN.
 _SELF_KEYED = frozenset({str, int, bool})
-
-
-def value_key(value: Any) -> tuple[type, Any]:
-    """A dictionary key under which equal values of different types stay apart."""
-    if isinstance(value, float) and math.isnan(value):
-        return (float, "nan")
-    if isinstance(value, tuple):  # composite values (tracr builds tuples in n-ary maps)
-        return (tuple, tuple(value_key(v) for v in value))
-    return (type(value), value)
 
 
 def _intern_characters(flat: list[str]) -> tuple[np.ndarray | None, tuple[str, ...]]:

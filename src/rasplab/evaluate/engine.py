@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EmptyInputError, InputError, RaspTypeError
+from ..lang.graph import topological_order
 from ..lang.nodes import (
     Aggregate,
     Constant,
@@ -37,31 +38,11 @@ from . import attention, kernels
 from .columns import Column
 from .trace import Trace
 
-__all__ = ["evaluate", "evaluate_batch", "topological_order", "coerce_input"]
+__all__ = ["evaluate", "evaluate_batch", "coerce_input"]
 
 # Selectors are [batch, n, n] booleans; an aggregate also makes a float64 copy.
 # This many elements per selector bounds a chunk's memory to tens of MB.
 CHUNK_ELEMENTS = 1 << 21
-
-
-def topological_order(root: Node) -> list[Node]:
-    """Every node under ``root``, children before parents (iterative DFS)."""
-    order: list[Node] = []
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if node.id in seen:
-            continue
-        seen.add(node.id)
-        stack.append((node, True))
-        for child in reversed(node.children):
-            if child.id not in seen:
-                stack.append((child, False))
-    return order
 
 
 def _family(token: Any) -> str:

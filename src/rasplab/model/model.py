@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..evaluate.columns import value_key
+from ..lang.graph import value_key
 
 __all__ = ["Attention", "MLP", "Block", "Output", "CompiledModel", "NamedMatrix", "BOS_TOKEN"]
 

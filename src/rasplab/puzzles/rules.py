@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..evaluate import Trace, topological_order
+from ..evaluate import Trace
+from ..lang.graph import topological_order
 from ..lang.nodes import (
     Aggregate,
     Comparison,

@@ -35,7 +35,7 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 _module_ids = itertools.count()
 
 
-class SolutionError(Exception):
+class SolutionError(RaspError):
     """A solution could not be loaded or built; the message says why, in one line."""
 
 
@@ -189,6 +189,8 @@ def _from_rasp(program: Any, puzzle: Puzzle, name: str) -> Solution:
     if not puzzle.parameters:
         try:
             return as_solution(program.output, puzzle, name)
+        except SolutionError:
+            raise
         except RaspError as err:
             raise SolutionError(f"{name}: {err}") from None
     raise SolutionError(f"{name} defines no `{puzzle.name}` or `solution` function")

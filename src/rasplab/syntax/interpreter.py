@@ -27,7 +27,7 @@ from .errors import LoopLimitError, RaspLoadError, RecursionLimitError, located
 from .expressions import Expressions
 from .parser import parse_tree
 from .scope import Scope
-from .values import Limits, MixedTokenTypes, RaspFunction, TokenContext, plural
+from .values import Limits, RaspFunction, TokenContext, _MixedTokenTypes, plural
 
 if TYPE_CHECKING:
     from lark import Tree
@@ -84,7 +84,7 @@ class Interpreter(Expressions):
         sys.setrecursionlimit(max(old, PYTHON_STACK))
         try:
             yield
-        except (RaspError, MixedTokenTypes):
+        except (RaspError, _MixedTokenTypes):
             raise
         except RecursionError:
             raise RecursionLimitError("the program nests too deeply to run") from None

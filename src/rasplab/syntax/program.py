@@ -32,10 +32,10 @@ from .scope import Scope
 from .values import (
     Builtin,
     Limits,
-    MixedTokenTypes,
     RaspFunction,
     TokenContext,
     TokenVariant,
+    _MixedTokenTypes,
     read_tokens,
 )
 
@@ -264,7 +264,7 @@ def parse(
         )
         try:
             interp.run(items, scope)
-        except MixedTokenTypes:
+        except _MixedTokenTypes:
             continue
         interp.tokens.settled = True
         path = Path(filename) if filename else None

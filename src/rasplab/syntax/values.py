@@ -24,7 +24,6 @@ __all__ = [
     "TOKEN_TYPES",
     "TokenVariant",
     "TokenContext",
-    "MixedTokenTypes",
     "RaspFunction",
     "Builtin",
     "kind_of",
@@ -62,7 +61,7 @@ class TokenVariant:
     kind: str
 
 
-class MixedTokenTypes(Exception):
+class _MixedTokenTypes(Exception):
     """Internal: a program read tokens as two types; rerun it reading them as-is."""
 
 
@@ -96,7 +95,7 @@ class TokenContext:
                 "input as-is)"
             )
         if self.primary != "asis":
-            raise MixedTokenTypes(kind)
+            raise _MixedTokenTypes(kind)
         if kind not in self._maps:
             self._maps[kind] = Map(TOKEN_TYPES[kind], TOKENS, name=f"tokens_{kind}")
         return self._maps[kind]

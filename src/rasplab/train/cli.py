@@ -111,7 +111,7 @@ def _program(spec: str) -> tuple[str, SOp | None]:
     if spec.startswith("lib:") or ":" not in spec:
         known = ", ".join(sorted(PROGRAMS))
         raise ProgramNotFoundError(f"unknown program {spec!r}; library programs: {known}")
-    from ..cli.programs import resolve  # the main command line's loader for file.py:ATTR
+    from ..programs import resolve  # the main command line's loader for file.py:ATTR
 
     return spec, resolve(spec).sop
 

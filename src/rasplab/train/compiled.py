@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import TrainingError
-from ..evaluate.columns import value_key
+from ..lang.graph import value_key
 from ..model.model import CompiledModel
 from .config import TrainConfig, require_torch
 from .data import BOS, PAD, Task, TaskData

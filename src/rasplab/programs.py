@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import DefinitionError, ProgramNotFoundError, RaspError, RaspTypeError
-from ..lang.nodes import Indices, Length, Node, SOp, Tokens
-from ..library import PROGRAMS, LibraryProgram
-from ..library import get as library_get
+from .errors import DefinitionError, ProgramNotFoundError, RaspError, RaspTypeError
+from .lang.nodes import Indices, Length, Node, SOp, Tokens
+from .library import PROGRAMS, LibraryProgram
+from .library import get as library_get
 
 __all__ = [
     "Program",
@@ -171,7 +171,7 @@ def load_python(path: Path, attr: str | None) -> SOp:
 
 def load_rasp(path: Path, attr: str | None) -> Program:
     """The s-op ``attr`` of a ``.rasp`` file (default: its output), read by its token type."""
-    from ..syntax import load
+    from .syntax import load
 
     program = load(path)
     name = f"{path}:{attr}" if attr else str(path)
