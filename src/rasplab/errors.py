@@ -25,6 +25,7 @@ __all__ = [
     "TrainingError",
     "CompileError",
     "RaspSyntaxError",
+    "ResourceLimitError",
 ]
 
 
@@ -130,3 +131,8 @@ class CompileError(RaspError):
         lines = [f"cannot compile exactly ({len(blockers)} {noun}):"]
         lines += [f"  - {b}" for b in blockers]
         return cls("\n".join(lines), blockers=blockers)
+
+
+class ResourceLimitError(RaspError):
+    """A job would go past a limit (memory, time, size); the message names the limit
+    and the flag or argument that raises it."""
