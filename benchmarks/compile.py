@@ -139,7 +139,7 @@ def measure(name: str, n: int, samples: int, tracr: bool = False) -> dict:
         extra["tracr"] = tracr_measure(entry.build(), vocab, n, samples, sample)
     return extra | {
         "compile": seconds,
-        "layers": f"{model.n_layers} ({info['attention_layers']}/{info['analysis_layers']})",
+        "layers": f"{model.n_layers} ({info.attention_layers}/{info.analysis_layers})",
         "d_model": model.d_model,
         "params": model.n_params,
         "nonzero": model.n_nonzero,

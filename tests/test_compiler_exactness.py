@@ -120,7 +120,7 @@ def test_reverse_at_40_is_exact_and_two_layers():
 
 def test_compile_verifies_by_default():
     model = compile_program(selector_width(select(tokens, tokens, "<")), "abc", 6)
-    assert model.info["verified"]["exact"] == model.info["verified"]["inputs"] > 0
+    assert model.info.verified.n_exact == model.info.verified.n_inputs > 0
 
 
 @pytest.mark.parametrize(
@@ -198,7 +198,7 @@ def test_number_output_gets_logits_from_one_scalar():
 def test_string_and_bool_outputs_stay_one_hot():
     flag = selector_width(select(tokens, tokens, "==")) > 1
     model = compile_program(flag, "abc", 8)
-    assert model.W_U.shape[1] == 2 and not model.info["notes"]
+    assert model.W_U.shape[1] == 2 and not model.info.notes
 
 
 def test_output_aggregate_moves_numbers_as_one_scalar():
@@ -216,5 +216,5 @@ def test_rare_short_averages_are_seen():
     input of length 2 is observed, so the aggregate averages instead of moving one value."""
     above = aggregate(select(tokens, length, ">"), indices)
     model = compile_program(above, [0, 1, 2, 3], 5)
-    assert not model.info["assumptions"]
+    assert not model.info.assumptions
     exact(model, above, [[3, 3], [3, 3, 3, 3], [0, 3]])

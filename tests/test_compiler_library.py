@@ -71,7 +71,7 @@ def test_layers_match_the_analysis(name):
     entry, model = compiled(name)
     paper = analyse(entry.build())
     assert model.n_layers == paper.n_layers
-    assert model.info["attention_layers"] == paper.n_layers
+    assert model.info.attention_layers == paper.n_layers
 
 
 def test_heads_match_the_analysis():
@@ -88,13 +88,13 @@ def test_prefix_counts_cost_one_head_each_not_a_layer(name):
     assert len(model.heads_per_layer) == len(paper)
     assert model.heads_per_layer[0] == paper[0] + 1
     assert model.heads_per_layer[1:] == paper[1:]
-    assert any("counts the flagged keys" in note for note in model.info["notes"])
+    assert any("counts the flagged keys" in note for note in model.info.notes)
 
 
 def test_sort_counts_in_two_heads():
     _, model = compiled("sort")
     assert model.heads_per_layer == (2, 1)
-    assert any("parts" in note for note in model.info["notes"])
+    assert any("parts" in note for note in model.info.notes)
 
 
 def test_no_padding_to_the_widest_layer():

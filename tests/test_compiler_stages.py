@@ -114,7 +114,7 @@ def test_counts_compile_exactly_on_every_input(causal):
 
     depth = (_prefix_count((tokens == "(") * 1) - _prefix_count((tokens == ")") * 1)).named("d")
     model = compile_program(depth, "()x", 6, causal=causal)
-    assert any("counts the flagged keys" in note for note in model.info["notes"])
+    assert any("counts the flagged keys" in note for note in model.info.notes)
     for n in range(1, 7):
         for xs in itertools.product("()x", repeat=n):
             assert model(list(xs)) == depth(list(xs))

@@ -23,6 +23,7 @@ transformer_lens = pytest.importorskip("transformer_lens")
 
 from rasplab.model import MLP, Attention, Block  # noqa: E402
 from rasplab.model import to_transformer_lens as exported  # noqa: E402
+from rasplab.model.info import ModelInfo  # noqa: E402
 from rasplab.model.transformer_lens import (  # noqa: E402
     _has_hooked_transformer,
     activation_differences,
@@ -152,7 +153,7 @@ def _with_empty_layer(model):
         *(np.zeros((0, d, 0)),) * 3, np.zeros((0, 0, d)), *(np.zeros((0, 0)),) * 3, np.zeros(d)
     )
     mlp = MLP(np.zeros((d, 0)), np.zeros(0), np.zeros((0, d)), np.zeros(d))
-    return dataclasses.replace(model, blocks=(Block(attn, mlp), *model.blocks), info={})
+    return dataclasses.replace(model, blocks=(Block(attn, mlp), *model.blocks), info=ModelInfo())
 
 
 @pytest.mark.parametrize("kind", KINDS)

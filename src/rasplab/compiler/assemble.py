@@ -15,13 +15,14 @@ output at BOS is never decoded (this often spares the last MLP entirely).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..lang.graph import topological_order, value_key
 from ..lang.nodes import Indices, SOp, Tokens
+from ..model.info import ModelInfo
 from ..model.model import MLP, Attention, Block, CompiledModel, Output
 from .blocks import HeadWeights, build_head
 from .domains import Fused, _Failed
@@ -169,7 +170,7 @@ def assemble(
     vocab: Sequence[Any],
     max_seq_len: int,
     causal: bool,
-    info: Mapping[str, Any],
+    info: ModelInfo,
 ) -> CompiledModel:
     directions = [BOS, ONE] + [d for f in layout.features for d in f.directions]
     index = {d: i for i, d in enumerate(directions)}
@@ -197,5 +198,5 @@ def assemble(
         w_u,
         b_u,
         output,
-        dict(info),
+        info,
     )

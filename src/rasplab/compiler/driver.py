@@ -14,12 +14,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..analysis import analyse
 from ..errors import CompileError
 from ..lang.graph import value_key
 from ..lang.nodes import SOp, is_atom
+from ..model.info import ModelInfo, Verified
 from ..model.model import CompiledModel
 from .assemble import assemble
 from .causal import causal_blockers
@@ -58,11 +60,13 @@ def compile_program(
     evidence: list[list[Any]] = []
     while True:
         model, policy = _build(program, vocab, max_seq_len, causal, sample, seed, evidence)
-        model.info["compile_seconds"] = round(time.perf_counter() - start, 4)
+        seconds = round(time.perf_counter() - start, 4)
+        model = replace(model, info=replace(model.info, compile_seconds=seconds))
         if not verify:
             return model
         result = check_model(model, program, verify, seed=seed, sample=sample)  # 6. the check
-        model.info["verified"] = {"inputs": result.n_inputs, "exact": result.n_exact}
+        checked = Verified(result.n_inputs, result.n_exact, dtype=result.dtype)
+        model = replace(model, info=replace(model.info, verified=checked))
         if result.exact:
             return model
         if policy.assumptions and not evidence:
@@ -144,15 +148,14 @@ def _plan(lowered: Lowered, values: Any, max_seq_len: int, blockers: list[str]) 
     return layout
 
 
-def _info(program: SOp, notes: Sequence[str], layout: Layout, policy, causal: bool) -> dict:
+def _info(program: SOp, notes: Sequence[str], layout: Layout, policy, causal: bool) -> ModelInfo:
     paper = analyse(program)
-    attention_layers = len({h.block for h in layout.heads})
-    return {
-        "program": program.label,
-        "causal": causal,
-        "analysis_layers": paper.n_layers,
-        "analysis_heads": list(paper.heads_per_layer),
-        "attention_layers": attention_layers,
-        "notes": list(dict.fromkeys([*notes, *layout.notes])),
-        "assumptions": list(policy.assumptions.values()),
-    }
+    return ModelInfo(
+        program=program.label,
+        causal=causal,
+        analysis_layers=paper.n_layers,
+        analysis_heads=tuple(paper.heads_per_layer),
+        attention_layers=len({h.block for h in layout.heads}),
+        notes=tuple(dict.fromkeys([*notes, *layout.notes])),
+        assumptions=tuple(policy.assumptions.values()),
+    )

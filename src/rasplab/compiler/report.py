@@ -22,7 +22,7 @@ __all__ = ["summary", "cli_summary"]
 
 def summary(model: CompiledModel) -> dict[str, Any]:
     """A JSON-ready description of a compiled model."""
-    info = dict(model.info)
+    info = model.info.to_json()
     return {
         "program": info.get("program"),
         "layers": model.n_layers,
@@ -57,8 +57,8 @@ def _text(s: dict[str, Any]) -> str:
     ]
     v = s.get("verified")
     if v:
-        frac = v["exact"] / v["inputs"] if v["inputs"] else 1.0
-        lines.append(f"verified: {v['exact']}/{v['inputs']} random inputs exact ({frac:.0%})")
+        frac = f" ({v['n_exact'] / v['n_inputs']:.0%})" if v["n_inputs"] else ""
+        lines.append(f"verified: {v['n_exact']}/{v['n_inputs']} random inputs exact{frac}")
     lines += [f"note: {n}" for n in s["notes"]]
     lines += [f"assumption: {a}" for a in s["assumptions"]]
     if s.get("saved"):

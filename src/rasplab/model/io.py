@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RaspError
+from .info import ModelInfo
 from .model import MLP, Attention, Block, CompiledModel, Output
 
 __all__ = ["save", "load", "ModelFileError", "encode_value", "decode_value", "FORMAT"]
@@ -83,7 +84,7 @@ def _meta(model: CompiledModel) -> dict[str, Any]:
             "values": [encode_value(v) for v in model.output.values],
             "coords": [float(c).hex() for c in model.output.coords],
         },
-        "info": model.info,
+        "info": model.info.to_json(),
     }
 
 
@@ -173,6 +174,13 @@ def load(path: str | Path) -> CompiledModel:
         raise ModelFileError(f"{path}: not a readable compiled model ({err})") from None
 
 
+def _info(data: Any, path: Path) -> ModelInfo:
+    try:
+        return ModelInfo.from_json(data)
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(f"{path}: bad model info ({err})") from None
+
+
 def _build(arrays: dict[str, np.ndarray], meta: dict[str, Any], path: Path) -> CompiledModel:
     if meta.get("format") != FORMAT:
         raise ModelFileError(
@@ -209,7 +217,7 @@ def _build(arrays: dict[str, np.ndarray], meta: dict[str, Any], path: Path) -> C
         arrays["unembed.W_U"],
         arrays["unembed.b_U"],
         output,
-        meta.get("info", {}),
+        _info(meta.get("info", {}), path),
     )
     if model.W_E.shape[1] != model.d_model:
         raise ModelFileError(f"{path}: embedding width does not match the directions")

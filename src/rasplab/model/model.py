@@ -16,7 +16,7 @@ the same numbers in PyTorch.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..lang.graph import value_key
+from .info import ModelInfo
 
 __all__ = ["Attention", "MLP", "Block", "Output", "CompiledModel", "NamedMatrix", "BOS_TOKEN"]
 
@@ -109,7 +110,7 @@ class CompiledModel:
     W_U: np.ndarray  # [d_model, d_out]
     b_U: np.ndarray  # [d_out]
     output: Output
-    info: Mapping[str, Any] = field(default_factory=dict)  # JSON-ready facts
+    info: ModelInfo = field(default_factory=ModelInfo)  # how it was made and checked
 
     # ------------------------------------------------------------ shape
 

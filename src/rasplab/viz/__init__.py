@@ -177,5 +177,5 @@ def draw_residual(
         return svg
     if format == "png":
         return svg_to_png(svg, scale)
-    name = model.info.get("program", "model")
+    name = model.info.program
     return page(f"{name}: residual stream", [("residual stream", svg)])

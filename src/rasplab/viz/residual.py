@@ -336,7 +336,7 @@ LEGEND = "changed by this sublayer · blank: zero (|v| < {tol:g}) · colours dee
 
 def _header(model: CompiledModel, input: Any, output: list[Any], keep: list[int]) -> list[str]:
     """The title and the info line."""
-    name = model.info.get("program", "model")
+    name = model.info.program
     tokens = sequence_text(list(input), 60)
     title = f"{name}, compiled: residual stream on {tokens} → {sequence_text(output, 60)}"
     d = model.d_model

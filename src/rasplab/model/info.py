@@ -1,0 +1,144 @@
+"""What a compiled model knows about how it was made: a frozen, JSON-ready record.
+
+The weights say what a model computes; :class:`ModelInfo` says what it was
+compiled from, how it was checked, and on which inputs it is exact.
+
+>>> info = ModelInfo(program="reverse", verified=Verified(n_inputs=64, n_exact=64))
+>>> ModelInfo.from_json(info.to_json()) == info
+True
+>>> info.domain.kind
+'all'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+__all__ = ["ModelInfo", "Verified", "InputDomain"]
+
+
+@dataclass(frozen=True)
+class Verified:
+    """How the model was checked against the evaluator on random inputs."""
+
+    n_inputs: int  # inputs compared (the evaluator accepted them)
+    n_exact: int  # of those, inputs where model and evaluator agree
+    n_rejected: int = 0  # sampled inputs the evaluator rejected: not compared
+    dtype: str = "float32"
+
+    @property
+    def exact(self) -> bool:
+        """True only when some input was compared and all agreed."""
+        return self.n_inputs > 0 and self.n_exact == self.n_inputs
+
+
+@dataclass(frozen=True)
+class InputDomain:
+    """The inputs a model is exact on.
+
+    ``kind`` is ``"all"`` (every input over the vocabulary, lengths
+    1..max_seq_len) or ``"declared"`` (only the inputs described: the ones a
+    sampler draws, or those matching ``pattern``). ``pattern``, when given, is
+    a regular expression a whole input must match, its tokens joined with no
+    separator (for one-character tokens), so a caller can check an input.
+    """
+
+    kind: str = "all"
+    description: str = "every input over the vocabulary"
+    pattern: str | None = None
+
+    def contains(self, tokens: Sequence[Any]) -> bool | None:
+        """Whether ``tokens`` is in the domain; None when that cannot be told."""
+        if self.kind == "all":
+            return True
+        if self.pattern is None or not all(isinstance(t, str) for t in tokens):
+            return None
+        return re.fullmatch(self.pattern, "".join(tokens)) is not None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Facts about a compiled model, stored in its file beside the weights."""
+
+    program: str = "model"  # the program's label
+    causal: bool = False  # each position sees only itself and earlier ones
+    analysis_layers: int | None = None  # layers the paper's analysis counts
+    analysis_heads: tuple[int, ...] = ()  # heads per layer, per the analysis
+    attention_layers: int | None = None  # layers whose attention is used
+    notes: tuple[str, ...] = ()  # choices the compiler made that a reader should know
+    assumptions: tuple[str, ...] = ()  # what the compiler assumed of the inputs
+    domain: InputDomain = field(default_factory=InputDomain)
+    compile_seconds: float | None = None
+    verified: Verified | None = None  # None: not checked against the evaluator
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON values (lists for tuples, dicts for records)."""
+        data = asdict(self)
+        for key in ("analysis_heads", "notes", "assumptions"):
+            data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ModelInfo:
+        """The record ``to_json`` wrote; ValueError naming the first bad field."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"info must be an object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown info fields {unknown}")
+        values = dict(data)
+        for key in ("analysis_heads", "notes", "assumptions"):
+            if key in values:
+                values[key] = tuple(_list(values[key], key))
+        if isinstance(values.get("domain"), Mapping):
+            values["domain"] = _record(InputDomain, values["domain"], "domain")
+        if isinstance(values.get("verified"), Mapping):
+            values["verified"] = _record(Verified, values["verified"], "verified")
+        info = cls(**values)
+        _check_types(info)
+        return info
+
+
+def _list(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(f"info field {name!r} must be a list, got {type(value).__name__}")
+    return value
+
+
+def _record(kind: type, data: Mapping[str, Any], name: str) -> Any:
+    known = {f.name for f in fields(kind)}
+    if not set(data) <= known:
+        raise ValueError(f"unknown fields {sorted(set(data) - known)} in info.{name}")
+    return kind(**data)
+
+
+_EXPECTED: dict[str, tuple[type, ...]] = {
+    "program": (str,),
+    "causal": (bool,),
+    "analysis_layers": (int, type(None)),
+    "attention_layers": (int, type(None)),
+    "compile_seconds": (int, float, type(None)),
+    "domain": (InputDomain,),
+    "verified": (Verified, type(None)),
+}
+
+
+def _check_types(info: ModelInfo) -> None:
+    for name, kinds in _EXPECTED.items():
+        value = getattr(info, name)
+        if not isinstance(value, kinds):
+            raise ValueError(f"info field {name!r} has type {type(value).__name__}")
+    if not all(isinstance(h, int) and h >= 0 for h in info.analysis_heads):
+        raise ValueError("info field 'analysis_heads' must hold non-negative ints")
+    for name in ("notes", "assumptions"):
+        if not all(isinstance(s, str) for s in getattr(info, name)):
+            raise ValueError(f"info field {name!r} must hold strings")
+    v = info.verified
+    if v is not None and not (0 <= v.n_exact <= v.n_inputs and v.n_rejected >= 0):
+        raise ValueError(f"info field 'verified' is inconsistent: {v}")
+    if info.domain.kind not in ("all", "declared"):
+        raise ValueError(f"info.domain.kind must be 'all' or 'declared', got {info.domain.kind!r}")
