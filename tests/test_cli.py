@@ -64,7 +64,9 @@ def test_run_all_shows_unnamed_sops(capsys):
 
 
 def test_run_json(capsys):
-    code, out, _ = run_cli(capsys, "run", "lib:sort", "--input", "[3,1,2]", "--json")
+    code, out, _ = run_cli(
+        capsys, "run", "lib:sort", "--input", "[3,1,2]", "--json", "--any-tokens"
+    )
     assert code == 0
     data = json.loads(out)
     assert data["program"] == "sort"
@@ -78,7 +80,8 @@ def test_run_inputs_file_with_a_bad_line(capsys, tmp_path):
     lines = ['"cab"', "[3, 1, 2]", '[1, "a"]', "not json", '"ba"']
     path = tmp_path / "inputs.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    code, out, err = run_cli(capsys, "run", "lib:sort", "--inputs", str(path), "--json")
+    argv = ["run", "lib:sort", "--inputs", str(path), "--json", "--any-tokens"]
+    code, out, err = run_cli(capsys, *argv)
     assert code == 1 and err == ""  # some lines failed, but every line was answered
     results = [json.loads(line) for line in out.splitlines()]
     assert len(results) == 5
@@ -218,7 +221,7 @@ def test_file_missing_attribute(capsys, program_file):
 
 def test_file_attribute_not_an_sop(capsys, program_file):
     code, _, err = run_cli(capsys, "analyse", f"{program_file}:answer")
-    assert code == 1
+    assert code == 2
     assert err.startswith("error:") and "must be an s-op" in err
 
 
@@ -226,7 +229,7 @@ def test_file_with_syntax_error(capsys, tmp_path):
     path = tmp_path / "broken.py"
     path.write_text("x = (\n")
     code, _, err = run_cli(capsys, "run", f"{path}:x", "-i", "a")
-    assert code == 1
+    assert code == 2
     assert err.startswith("error:") and "SyntaxError" in err and "Traceback" not in err
 
 
@@ -246,7 +249,7 @@ def test_unknown_program(capsys):
 @pytest.mark.parametrize("text", ["", '[1,"a"]'])
 def test_bad_input_is_an_error_not_a_traceback(capsys, text):
     code, out, err = run_cli(capsys, "run", "lib:sort", "--input", text)
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""
     assert err.startswith("error: ") and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 

@@ -17,14 +17,15 @@ def test_compile_json_and_save(tmp_path, capsys):
     args = ["compile", "lib:hist", "--vocab", "a,b", "--max-len", "6", "-o", str(path), "--json"]
     assert main(args) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["layers"] == 1 and data["saved"] == str(path)
+    assert data["n_layers"] == 1 and data["saved"] == str(path)
+    assert data["heads_per_layer"] == [1] and data["n_params"] > 0
     assert load(path).info is not None
 
 
 def test_compile_file_program_needs_vocab(tmp_path, capsys):
     src = tmp_path / "p.py"
     src.write_text("from rasplab import tokens\nup = tokens.map(str.upper).named('up')\n")
-    assert main(["compile", f"{src}:up", "--max-len", "4"]) == 1
+    assert main(["compile", f"{src}:up", "--max-len", "4"]) == 2
     assert "--vocab" in capsys.readouterr().err
     assert main(["compile", f"{src}:up", "--vocab", "a,b", "--max-len", "4"]) == 0
 

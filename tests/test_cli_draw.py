@@ -24,13 +24,14 @@ def test_draw_graph_without_input_and_json(tmp_path, capsys):
 
 def test_draw_needs_input_for_execution(tmp_path, capsys):
     out = tmp_path / "x.svg"
-    assert main(["draw", "lib:sort", "--kind", "execution", "-o", str(out)]) == 1
+    assert main(["draw", "lib:sort", "--kind", "execution", "-o", str(out)]) == 2
     assert "error:" in capsys.readouterr().err
 
 
 def test_draw_unknown_suffix(tmp_path, capsys):
-    assert main(["draw", "lib:sort", "-i", "ab", "-o", str(tmp_path / "x.gif")]) == 1
-    assert "format" in capsys.readouterr().err
+    assert main(["draw", "lib:sort", "-i", "ab", "-o", str(tmp_path / "x.gif")]) == 2
+    err = capsys.readouterr().err
+    assert "x.gif" in err and ".svg, .html or .png" in err
 
 
 def test_report(tmp_path):

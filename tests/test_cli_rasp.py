@@ -20,7 +20,9 @@ def test_run_rasp_file_json_and_output_name(tmp_path, capsys):
     src.write_text("tokens = tokens_int;\ndouble = tokens * 2;\nplus = tokens + 1;\n")
     assert main(["run", str(src), "--input", "[1,2]", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["output"] == [2, 3]
-    assert main(["run", str(src), "--output", "double", "--input", "[1,2]", "--json"]) == 0
+    assert main(["run", str(src), "--sop", "double", "--input", "[1,2]", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["output"] == [2, 4]
+    assert main(["run", f"{src}:double", "--input", "1,2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["output"] == [2, 4]
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from rasplab import aggregate, indices, length, select, selector_width, tokens, zipmap
-from rasplab.compiler import cli_summary, compile_program
+from rasplab.compiler import compile_program
 from rasplab.compiler.lower import lower
 from rasplab.compiler.mlp import Leaf, Target, synthesize
 from rasplab.compiler.selectors import construct, formula
 from rasplab.compiler.value_sets import infer
-from rasplab.model import load
 
 
 def test_value_sets_are_per_position_and_exact():
@@ -70,23 +67,6 @@ def test_lookup_and_linear():
         [leaf], np.array([[0], [1], [2]]), Target.categorical(["o:x", "o:y"]), [0, 1, 1]
     )
     assert spec.strategy == "linear" and len(spec.units) == 2
-
-
-def test_cli_summary_text_json_and_file(tmp_path):
-    hist = selector_width(select(tokens, tokens, "==")).named("hist")
-    text = cli_summary(hist, "abc", 6, verify=30)
-    assert "program: hist" in text and "verified: 30/30" in text and "parameters:" in text
-    out = tmp_path / "hist.safetensors"
-    data = json.loads(cli_summary(hist, "abc", 6, verify=10, output=out, as_json=True))
-    assert data["layers"] == 1 and data["saved"] == str(out)
-    assert load(out)("aba") == [2, 1, 2]
-
-
-def test_cli_summary_refuses_with_the_blockers():
-    from rasplab.errors import CompileError
-
-    with pytest.raises(CompileError, match="blocker"):
-        cli_summary(length, "ab", 4, causal=True)
 
 
 def _prefix_count(flag):

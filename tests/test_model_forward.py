@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from rasplab import aggregate, indices, length, select, selector_width, tokens
-from rasplab.compiler import compile_program, summary
+from rasplab.cli.compile import model_summary
+from rasplab.compiler import compile_program
 from rasplab.errors import InputError
 
 
@@ -75,11 +76,11 @@ def test_run_groups_lengths(reverse):
 
 
 def test_summary_fields(reverse):
-    s = summary(reverse)
-    assert s["layers"] == 2 and s["analysis_layers"] == 2
+    s = model_summary(reverse)
+    assert s["n_layers"] == 2 and s["analysis_layers"] == 2
     assert s["heads_per_layer"] == [1, 1]
-    assert s["params"] == reverse.n_params
-    assert s["verified"]["exact"] == s["verified"]["inputs"]
+    assert s["n_params"] == reverse.n_params
+    assert s["verified"]["n_exact"] == s["verified"]["n_inputs"]
 
 
 def test_numerical_output_snaps_to_known_values():

@@ -11,8 +11,8 @@ import pytest
 
 from rasplab import analyse
 from rasplab import library as lib
+from rasplab.cli.rasp_file import run_file
 from rasplab.syntax import load, parse
-from rasplab.syntax.runner import run_file
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

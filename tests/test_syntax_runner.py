@@ -7,16 +7,10 @@ import json
 
 import pytest
 
+from rasplab.cli.rasp_file import read_cli_input, read_json_input, run_file, run_program
 from rasplab.errors import InputError
 from rasplab.syntax import parse
-from rasplab.syntax.runner import (
-    RunResult,
-    read_cli_input,
-    read_json_input,
-    run_file,
-    run_inputs,
-    run_program,
-)
+from rasplab.syntax.runner import RunResult, run_inputs
 
 
 def run(path, **kw):
@@ -39,15 +33,21 @@ def test_one_plain_input_is_one_token_per_character(hist_file):
 
 
 def test_json_output(hist_file):
-    code, out, _ = run(hist_file, input="[ab", as_json=True)
-    assert json.loads(out) == {"input": "[ab", "output": [1, 1, 1]}
+    code, out, _ = run(hist_file, input="a(b", as_json=True)
+    assert json.loads(out) == {"input": "a(b", "output": [1, 1, 1]}
+
+
+def test_a_malformed_json_input_is_a_usage_error(hist_file):
+    code, out, err = run(hist_file, input="[ab")
+    assert code == 2 and out == ""
+    assert "'[ab' is not a valid JSON list" in err and "character 1" in err
 
 
 def test_output_flag_and_output_comment(tmp_path):
     path = tmp_path / "p.rasp"
     path.write_text('# output: a\na = tokens + "!";\nb = indices;\n')
     assert run(path, input="xy")[1] == 'a("xy") = [x!, y!] (strings)\n'
-    assert run(path, input="xy", output="b")[1] == 'b("xy") = [0, 1] (ints)\n'
+    assert run(path, input="xy", sop="b")[1] == 'b("xy") = [0, 1] (ints)\n'
 
 
 def test_last_sop_is_the_default_output(tmp_path):
@@ -103,8 +103,8 @@ def test_program_errors_exit_2(tmp_path, hist_file):
     code, out, err = run(bad, input="a")
     assert code == 2 and out == ""
     assert "missing ';'" in err and "^" in err
-    assert run(hist_file, input="a", output="nope")[0] == 2
-    assert "defines no 'nope'" in run(hist_file, input="a", output="nope")[2]
+    assert run(hist_file, input="a", sop="nope")[0] == 2
+    assert "defines no 'nope'" in run(hist_file, input="a", sop="nope")[2]
     assert run(tmp_path / "none.rasp", input="a")[0] == 2
     assert "cannot read inputs" in run(hist_file, inputs=tmp_path / "none.jsonl")[2]
     assert "give an input" in run(hist_file)[2]
@@ -118,12 +118,13 @@ def test_a_set_example_line_is_the_default_input(tmp_path):
     assert run(path, as_json=True)[1] == '{"input": [5, 6], "output": [6, 7]}\n'
 
 
-def test_read_cli_input():
-    assert read_cli_input("[1,2]", "str") == "[1,2]"
-    assert read_cli_input("[1,2]", "int") == [1, 2]
-    assert read_cli_input("123", "int") == "123"
-    assert read_cli_input('"ab"', "float") == "ab"
-    assert read_cli_input("{", "asis") == "{"
+def test_read_cli_input_follows_the_one_token_rule():
+    assert read_cli_input("123") == "123"  # one token per character, shown as written
+    assert read_cli_input("[1,2]") == [1, 2]
+    assert read_cli_input("1,2") == [1, 2]
+    assert read_cli_input("ab,cd") == ["ab", "cd"]
+    with pytest.raises(InputError, match="not a valid JSON list"):
+        read_cli_input("{")
 
 
 def test_read_json_input():

@@ -11,10 +11,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from rasplab import map, tokens  # noqa: E402
+from rasplab.cli.train import main  # noqa: E402
 from rasplab.errors import TrainingError  # noqa: E402
 from rasplab.train import TrainConfig, load_run, train  # noqa: E402
 from rasplab.train.checkpoint import read_safetensors, write_safetensors  # noqa: E402
-from rasplab.train.cli import main  # noqa: E402
 from rasplab.train.experiment import plan, run_paper, task_configs  # noqa: E402
 from rasplab.train.loop import _attn_weight, _schedule  # noqa: E402
 from rasplab.train.model import Transformer  # noqa: E402
@@ -261,7 +261,7 @@ def test_a_step_budget_replaces_the_full_settings_epochs():
 
 
 def test_set_changes_are_typed_like_the_configuration():
-    from rasplab.train.cli import settings_changes
+    from rasplab.cli.train import settings_changes
 
     changes = settings_changes(["lr=1", "vocab=[1, 2]", "attn_weight_end=0.1", "norm=none"])
     assert changes == {"lr": 1.0, "vocab": (1, 2), "attn_weight_end": 0.1, "norm": "none"}

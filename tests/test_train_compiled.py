@@ -11,6 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from rasplab import map, numerical, select, selector_width, tokens  # noqa: E402
+from rasplab.cli.train import main  # noqa: E402
 from rasplab.compiler import compile_program  # noqa: E402
 from rasplab.errors import TrainingError  # noqa: E402
 from rasplab.train import (  # noqa: E402
@@ -22,7 +23,6 @@ from rasplab.train import (  # noqa: E402
     make_task,
     run_compiled,
 )
-from rasplab.train.cli import main  # noqa: E402
 from rasplab.train.data import BOS, PAD  # noqa: E402
 from rasplab.train.model import Transformer  # noqa: E402
 from rasplab.train.scoring import as_tensors, evaluate_model  # noqa: E402

@@ -17,7 +17,7 @@ pytest.importorskip("torch")
 def test_train_under_torchrun_with_two_cpu_processes(tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
-    command += ["-m", "rasplab.train.cli", "train", "hist", "--vocab", "abc", "--max-len", "5"]
+    command += ["-m", "rasplab.cli.train", "train", "hist", "--vocab", "abc", "--max-len", "5"]
     command += ["--steps", "40", "--eval-every", "20", "--n-train", "400", "--n-val", "50"]
     command += ["--n-test", "50", "--threads", "1", "--attn-supervision", "--quiet", "-o", str(out)]
     env = dict(os.environ, OMP_NUM_THREADS="1")

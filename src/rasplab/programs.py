@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import DefinitionError, ProgramNotFoundError, RaspError, RaspTypeError
+from .errors import DefinitionError, ProgramNotFoundError, RaspError
 from .lang.nodes import Indices, Length, Node, SOp, Tokens
 from .library import PROGRAMS, LibraryProgram
 from .library import get as library_get
@@ -40,10 +40,17 @@ __all__ = [
     "library_names",
     "load_python",
     "load_rasp",
+    "ProgramLoadError",
 ]
 
 LIBRARY_PREFIX = "lib:"
 PRIMITIVES = (Tokens, Indices, Length)
+
+
+class ProgramLoadError(DefinitionError):
+    """A program file exists but cannot be loaded: it fails to import, exits, or
+    names something that is not an s-op."""
+
 
 Loader = Callable[[Path, str | None], "SOp | Program"]
 """Load the program ``attr`` (``None`` when the name had no ``:ATTR``) from a file."""
@@ -75,11 +82,11 @@ def _from_library(name: str) -> Program:
 
 
 def _require_sop(value: Any, where: str) -> SOp:
-    """``value`` if it is an s-op, else a ``RaspTypeError`` naming ``where``."""
+    """``value`` if it is an s-op, else a ``ProgramLoadError`` naming ``where``."""
     if isinstance(value, SOp):
         return value
     shown = value.label if isinstance(value, Node) else f"{type(value).__name__} {value!r}"
-    raise RaspTypeError(f"{where} must be an s-op (or a function returning one), got {shown}")
+    raise ProgramLoadError(f"{where} must be an s-op (or a function returning one), got {shown}")
 
 
 def _split_file_spec(spec: str) -> tuple[Path, str | None] | None:
@@ -132,9 +139,14 @@ def _import_file(path: Path) -> Any:
     except RaspError:
         sys.modules.pop(module_name, None)
         raise
+    except SystemExit as stop:  # a script's sys.exit() must not end the caller silently
+        sys.modules.pop(module_name, None)
+        raise ProgramLoadError(
+            f"importing {path} failed: it called sys.exit({stop.code!r}) while loading"
+        ) from None
     except Exception as err:  # user code: report it in one line
         sys.modules.pop(module_name, None)
-        raise DefinitionError(f"importing {path} failed: {type(err).__name__}: {err}") from err
+        raise ProgramLoadError(f"importing {path} failed: {type(err).__name__}: {err}") from err
     return module
 
 
@@ -164,8 +176,12 @@ def load_python(path: Path, attr: str | None) -> SOp:
             value = value()
         except RaspError:
             raise
+        except SystemExit as stop:
+            raise ProgramLoadError(f"calling {where}() called sys.exit({stop.code!r})") from None
         except Exception as err:  # user code: report it in one line
-            raise DefinitionError(f"calling {where}() failed: {type(err).__name__}: {err}") from err
+            raise ProgramLoadError(
+                f"calling {where}() failed: {type(err).__name__}: {err}"
+            ) from err
     return _require_sop(value, where)
 
 

@@ -1,7 +1,17 @@
 """``rasplab compile``: build exact transformer weights for a program, verify them, save them.
 
->>> parse_vocab("a,b,c"), parse_vocab("1,2,3"), parse_vocab('["x", 1]')
-(['a', 'b', 'c'], [1, 2, 3], ['x', 1])
+The report gives the model's shape under TransformerLens's names (``n_layers``,
+``heads_per_layer``, ``d_model``, ``d_mlp``, ``n_params``, ``n_ctx``,
+``d_vocab``), the verification counts and the inputs the model is exact on.
+
+>>> from rasplab import tokens, select, selector_width
+>>> from rasplab.compiler import compile_program
+>>> model = compile_program(selector_width(select(tokens, tokens, "==")), "ab", 4, verify=20)
+>>> data = model_summary(model)
+>>> data["n_layers"], data["heads_per_layer"], data["verified"]["n_inputs"]
+(1, [1], 20)
+>>> print(exactness_line(data))
+exact on: every input over the vocabulary, lengths 1 to 4 (checked on 20 random inputs)
 """
 
 from __future__ import annotations
@@ -12,74 +22,157 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..model.model import CompiledModel
 from ..programs import resolve
+from . import render
+from .common import PROGRAM_HELP, VOCAB_HELP, check_output, parse_tokens, subcommand, write_guard
 
-__all__ = ["add_parser", "command", "parse_vocab"]
+__all__ = ["add_parser", "command", "model_summary", "summary_text", "exactness_line"]
+
+SUFFIXES = (".safetensors", ".npz")
+EXAMPLES = """
+  rasplab compile lib:sort --max-len 16                 its library vocabulary and sampler
+  rasplab compile lib:sort --max-len 16 --verify 500 -o sort.safetensors
+  rasplab compile lib:hist --vocab abc --max-len 8 --json    tokens a, b and c
+  rasplab compile prog.py:count --vocab 1,2,3 --max-len 6 -o count.npz
+  rasplab compile lib:length --max-len 8 --causal       a decoder (causal attention)
+"""
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Register ``compile`` and its options."""
-    p = subparsers.add_parser(
+    p = subcommand(
+        subparsers,
         "compile",
-        parents=[common],
+        common,
         help="compile a program into exact transformer weights",
         description="Compile PROGRAM, verify it against the evaluator and optionally save it.",
+        examples=EXAMPLES,
     )
-    p.add_argument("program", help="lib:NAME, NAME, path/to/file.py:ATTR or file.rasp[:NAME]")
-    p.add_argument(
-        "--vocab", help="tokens: a,b,c or a JSON list (default: the library program's vocabulary)"
-    )
+    p.add_argument("program", help=PROGRAM_HELP)
+    p.add_argument("--vocab", help=VOCAB_HELP + " (default: the library program's)")
     p.add_argument("--max-len", type=int, required=True, help="longest input the model takes")
     p.add_argument("--causal", action="store_true", help="compile a decoder (causal attention)")
     p.add_argument(
         "--verify", type=int, default=100, metavar="K", help="random inputs to check (default 100)"
     )
-    p.add_argument("-o", "--output", type=Path, help="save to .safetensors or .npz")
+    p.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="save to FILE.safetensors or FILE.npz"
+    )
     p.set_defaults(func=command)
 
 
-def parse_vocab(text: str) -> list[Any]:
-    """A JSON list, or comma-separated tokens (all ints if every one is an int)."""
-    stripped = text.strip()
-    if stripped.startswith("["):
-        try:
-            value = json.loads(stripped)
-        except ValueError as err:
-            raise InputError(f"--vocab is not a JSON list: {err}") from None
-        if isinstance(value, list) and value:
-            return value
-    items = [t.strip() for t in stripped.split(",") if t.strip()]
-    if not items:
-        raise InputError(f"--vocab names no tokens: {text!r}")
-    try:
-        return [int(t) for t in items]
-    except ValueError:
-        return items
+def model_summary(model: CompiledModel) -> dict[str, Any]:
+    """A JSON-ready description of a compiled model, under the shared key names."""
+    info = model.info
+    verified = info.verified
+    return {
+        "program": info.program,
+        "n_layers": model.n_layers,
+        "attention_layers": info.attention_layers,
+        "analysis_layers": info.analysis_layers,
+        "heads_per_layer": list(model.heads_per_layer),
+        "d_model": model.d_model,
+        "d_mlp": list(model.d_mlp_per_layer),
+        "n_params": model.n_params,
+        "n_params_nonzero": model.n_nonzero,
+        "max_seq_len": model.max_seq_len,
+        "n_ctx": int(model.W_pos.shape[0]),
+        "d_vocab": int(model.W_E.shape[0]),
+        "vocab": [str(v) for v in model.vocab],
+        "causal": model.causal,
+        "output": model.output.kind,
+        "compile_seconds": info.compile_seconds,
+        "notes": list(info.notes),
+        "assumptions": list(info.assumptions),
+        "domain": {"kind": info.domain.kind, "description": info.domain.description},
+        "verified": None
+        if verified is None
+        else {
+            "n_inputs": verified.n_inputs,
+            "n_exact": verified.n_exact,
+            "n_rejected": verified.n_rejected,
+        },
+    }
+
+
+def _verified_line(v: dict[str, Any] | None) -> str:
+    """The verification counts; a percentage only when some input was compared."""
+    if v is None:
+        return "verified: not checked (--verify 0)"
+    rejected = v["n_rejected"]
+    extra = f"; {render.plural(rejected, 'sampled input')} rejected by the evaluator"
+    extra = extra if rejected else ""
+    if v["n_inputs"] == 0:
+        return f"verified: no input compared{extra}"
+    share = f"{v['n_exact'] / v['n_inputs']:.0%}"
+    counted = render.plural(v["n_inputs"], "random input")
+    return f"verified: {v['n_exact']}/{counted} exact ({share}){extra}"
+
+
+def exactness_line(s: dict[str, Any]) -> str:
+    """``exact on: <the declared input domain> (checked on N random inputs)``."""
+    domain = s["domain"]
+    where = domain["description"]
+    if domain["kind"] == "all":
+        where += f", lengths 1 to {s['max_seq_len']}"
+    v = s["verified"]
+    if v is None or v["n_inputs"] == 0:
+        checked = "not checked against the evaluator"
+    else:
+        checked = f"checked on {render.plural(v['n_inputs'], 'random input')}"
+    return f"exact on: {where} ({checked})"
+
+
+def summary_text(s: dict[str, Any]) -> str:
+    """The text report of ``model_summary``."""
+    analysis = s["analysis_layers"]
+    lines = [
+        f"program: {s['program']}",
+        f"layers: {s['n_layers']} ({s['attention_layers']} with attention; "
+        f"the analysis says {analysis})",
+        f"heads per layer: {s['heads_per_layer']}",
+        f"d_model: {s['d_model']}",
+        f"d_mlp per layer: {s['d_mlp']}",
+        f"parameters: {s['n_params']:,} ({s['n_params_nonzero']:,} non-zero)",
+        f"compile: {s['compile_seconds']} s",
+        _verified_line(s["verified"]),
+        exactness_line(s),
+    ]
+    lines += [f"note: {n}" for n in s["notes"]]
+    lines += [f"assumption: {a}" for a in s["assumptions"]]
+    if s.get("saved"):
+        lines.append(f"saved: {s['saved']}")
+    return "\n".join(lines)
+
+
+def _vocab(args: argparse.Namespace, entry: Any) -> list[Any]:
+    """``--vocab``, else the library entry's vocabulary."""
+    if args.vocab is not None:
+        return parse_tokens(args.vocab, "--vocab")
+    if entry is not None:
+        return list(entry.vocab)
+    raise InputError(
+        f"{args.program!r} declares no vocabulary: give the tokens with --vocab "
+        "(for example --vocab abc or --vocab 1,2,3)"
+    )
 
 
 def command(args: argparse.Namespace) -> int:
     """Compile, verify and report; ``CompileError`` lists every blocker."""
-    from ..compiler import cli_summary
+    from ..compiler import compile_program
+    from ..model.io import save
 
+    if args.output is not None:
+        check_output(args.output, SUFFIXES, "compile")
     program = resolve(args.program)
-    entry = program.entry
-    if args.vocab is not None:
-        vocab = parse_vocab(args.vocab)
-    elif entry is not None:
-        vocab = list(entry.vocab)
-    else:
-        raise InputError("give the tokens with --vocab (for example --vocab a,b,c)")
-    sample = entry.sample if entry is not None and args.vocab is None else None
-    print(
-        cli_summary(
-            program.sop,
-            vocab,
-            args.max_len,
-            causal=args.causal,
-            verify=args.verify,
-            output=args.output,
-            as_json=args.json,
-            sample=sample,
-        )
+    vocab = _vocab(args, program.entry)
+    sample = program.entry.sample if program.entry is not None and args.vocab is None else None
+    model = compile_program(
+        program.sop, vocab, args.max_len, args.causal, args.verify, sample=sample
     )
+    s = model_summary(model)
+    if args.output is not None:
+        s["saved"] = str(write_guard(args.output, lambda: save(model, args.output)))
+    print(json.dumps(s, indent=2) if args.json else summary_text(s))
     return 0

@@ -1,8 +1,19 @@
-"""Entry point of the ``rasplab`` command: argument parsing and dispatch.
+"""Entry point of the ``rasplab`` command: argument parsing, dispatch and exit codes.
 
-``main(argv)`` returns the exit code: 0 on success, 1 when a check or an input
-fails (or rasplab reports an error), 2 for usage errors and unknown programs.
-User errors print ``error: <message>`` on stderr, never a traceback.
+``main(argv)`` returns the exit code, defined once here:
+
+* 0 -- the command did its job;
+* 1 -- the job ran and failed: a check failed, the program raised while it
+  ran, the compiler refused, a memory limit was reached (``--max-memory``);
+* 2 -- the job could not start: a bad flag, an unknown program or one that
+  cannot be loaded, a malformed input, an unreadable or too large inputs
+  file, an output path that cannot be written.
+
+Errors print ``error: <message>`` on stderr, never a traceback.
+
+>>> from rasplab.errors import InputError, CompileError
+>>> exit_code(InputError("bad")), exit_code(CompileError("no"))
+(2, 1)
 """
 
 from __future__ import annotations
@@ -12,24 +23,47 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import ProgramNotFoundError, RaspError
-from ..puzzles import cli as puzzles
-from ..train import cli as train_cli
-from . import analyse, compile, demo, draw, listing, repl, run
+from ..errors import InputError, ProgramNotFoundError, RaspError, RaspSyntaxError
+from ..programs import ProgramLoadError
+from ..syntax import RaspLoadError
+from . import analyse, compile, demo, draw, listing, puzzles, repl, run, train
 
-__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE"]
+__all__ = ["main", "build_parser", "exit_code", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE"]
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
 
-SUBCOMMANDS = (run, analyse, listing, demo, draw, compile, repl, puzzles, train_cli)
+# Errors that mean the job could not start; every other RaspError is a failed job.
+USAGE_ERRORS: tuple[type[RaspError], ...] = (
+    ProgramNotFoundError,
+    ProgramLoadError,
+    InputError,
+    RaspSyntaxError,
+    RaspLoadError,
+)
+
+SUBCOMMANDS = (run, analyse, listing, demo, draw, compile, repl, puzzles, train)
+
+EXAMPLES = """
+  rasplab list                                   the library programs
+  rasplab run lib:sort --input cab               every named s-op, per position
+  rasplab analyse lib:dyck2                      layers and heads
+  rasplab compile lib:sort --max-len 8 -o sort.safetensors
+  rasplab COMMAND --help                         each command's options and examples
+
+exit codes: 0 ok, 1 the check or the program failed, 2 usage or input error
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``rasplab`` parser with one subparser per subcommand module."""
     parser = argparse.ArgumentParser(
         prog="rasplab",
-        description="RASP programs: run them, analyse their layers and heads, check the library.",
-        epilog="Programs: lib:NAME (see `rasplab list`), file.py:ATTR or file.rasp[:NAME].",
+        description="RASP programs: run them, analyse their layers and heads, compile, "
+        "draw and train them. Programs: lib:NAME (see `rasplab list`), file.py:ATTR "
+        "or file.rasp[:NAME].",
+        epilog="examples:\n" + EXAMPLES.strip("\n"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"rasplab {__version__}")
     common = argparse.ArgumentParser(add_help=False)
@@ -38,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     for module in SUBCOMMANDS:
         module.add_parser(subparsers, common)
     return parser
+
+
+def exit_code(err: RaspError) -> int:
+    """The exit code of an error: 2 if the job could not start, else 1."""
+    return EXIT_USAGE if isinstance(err, USAGE_ERRORS) else EXIT_FAILURE
 
 
 def _error(message: str, code: int) -> int:
@@ -62,15 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args
     try:
         return args.func(args)
-    except ProgramNotFoundError as err:
-        return _error(str(err), EXIT_USAGE)
     except RaspError as err:
-        return _error(str(err), EXIT_FAILURE)
+        return _error(str(err), exit_code(err))
     except BrokenPipeError:
         sys.stderr.close()  # output cut short by a closed pipe (e.g. `| head`)
         return EXIT_FAILURE
     except KeyboardInterrupt:
-        return _error("interrupted", 130)
+        return _error("interrupted", EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -1,58 +1,77 @@
 """``rasplab run``: evaluate a program and show its named s-ops position by position.
 
->>> parse_input("cab"), parse_input("[3, 1, 2]"), parse_input("[oops")
-(['c', 'a', 'b'], [3, 1, 2], ['[', 'o', 'o', 'p', 's'])
+``--input`` follows the one token rule of :func:`~rasplab.cli.common.parse_tokens`;
+each line of an ``--inputs`` file is a JSON string (one token per character)
+or a JSON list.
+
+>>> parse_line('"cab"'), parse_line("[3, 1, 2]")
+(['c', 'a', 'b'], [3, 1, 2])
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
-from ..errors import DefinitionError, InputError, RaspError
+from ..errors import InputError, RaspError, ResourceLimitError
 from ..evaluate import Trace, coerce_input, evaluate, evaluate_batch
 from ..lang.nodes import SOp, Tokens
 from ..programs import Program, resolve
 from . import render
+from .common import (
+    ANY_TOKENS_HELP,
+    INPUT_HELP,
+    PROGRAM_HELP,
+    add_limit_flags,
+    check_vocabulary,
+    evaluator_limits,
+    parse_tokens,
+    read_input_file,
+    subcommand,
+)
 
-__all__ = ["add_parser", "command", "parse_input", "parse_line", "trace_rows"]
+__all__ = ["add_parser", "command", "parse_line", "trace_rows"]
+
+EXAMPLES = """
+  rasplab run lib:sort --input cab                  one token per character
+  rasplab run lib:sort_unique --input 3,1,2 --json  number tokens, as JSON
+  rasplab run lib:sort --input '["b","a"]' --view   a JSON list; every head as a grid
+  rasplab run lib:hist --inputs inputs.jsonl        one JSON string or list per line
+  cat inputs.jsonl | rasplab run lib:hist --inputs -
+  rasplab run examples/sort.rasp --input hello      a .rasp file (its output s-op)
+  rasplab run examples/sort.rasp:smaller --input hello   another s-op of the file
+  rasplab run prog.py:make_rev --input abc          an s-op (or a function) of a .py file
+  rasplab run lib:reverse --input hello --any-tokens      tokens outside the vocabulary
+"""
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Register ``run`` and its options."""
-    p = subparsers.add_parser(
+    p = subcommand(
+        subparsers,
         "run",
-        parents=[common],
+        common,
         help="evaluate a program on one input or a file of inputs",
         description="Evaluate PROGRAM and print every named s-op, one column per position.",
+        examples=EXAMPLES,
     )
-    p.add_argument("program", help="lib:NAME, NAME or path/to/file.py:ATTR")
+    p.add_argument("program", help=PROGRAM_HELP)
     source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", "-i", help=INPUT_HELP)
     source.add_argument(
-        "--input", "-i", help="a string (one token per character) or a JSON list like [3,1,2]"
-    )
-    source.add_argument(
-        "--inputs", type=Path, metavar="FILE.jsonl", help="one JSON string or list per line"
+        "--inputs", metavar="FILE.jsonl", help="one JSON string or list per line; - reads stdin"
     )
     p.add_argument(
-        "--output", "-O", metavar="NAME", help="for .rasp files: the s-op to show (default: output)"
+        "--sop", metavar="NAME", help="for .rasp files: the s-op to show (default: its output)"
     )
     p.add_argument("--all", action="store_true", help="show unnamed s-ops too")
     p.add_argument(
         "--view", action="store_true", help="also show every head as a #/. grid, layer by layer"
     )
+    p.add_argument("--any-tokens", action="store_true", help=ANY_TOKENS_HELP)
+    add_limit_flags(p, input_file=True)
     p.set_defaults(func=command)
-
-
-def parse_input(text: str) -> list[Any]:
-    """Command-line input: a JSON list if the text is one, else one token per character."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return list(text)
-    return value if isinstance(value, list) else list(text)
 
 
 def parse_line(line: str) -> list[Any]:
@@ -86,7 +105,9 @@ def trace_rows(trace: Trace, show_all: bool = False) -> list[tuple[str, list[Any
 def _run_one(program: Program, text: str, args: argparse.Namespace) -> int:
     """Evaluate one input with a trace; print the table or the JSON object."""
     name, sop = program.name, program.sop
-    trace = evaluate(sop, program.read(parse_input(text)), trace=True)
+    tokens = program.read(parse_tokens(text))
+    check_vocabulary(program, tokens, args.any_tokens)
+    trace = evaluate(sop, tokens, trace=True, **evaluator_limits(args))
     rows = trace_rows(trace, args.all)
     if args.json:
         data = {"program": name, "input": trace.input, "output": trace.output}
@@ -103,16 +124,9 @@ def _run_one(program: Program, text: str, args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_lines(path: Path) -> list[str]:
-    """The non-blank lines of an inputs file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"cannot read inputs file {path}: {err}") from None
-    return [line for line in text.splitlines() if line.strip()]
-
-
-def _parse_all(lines: list[str], read: Any) -> list[tuple[Any, list[Any] | None, str | None]]:
+def _parse_all(
+    lines: list[str], program: Program, any_tokens: bool
+) -> list[tuple[Any, list[Any] | None, str | None]]:
     """``(input as written, tokens or None, error or None)`` per line."""
     parsed = []
     for line in lines:
@@ -121,34 +135,47 @@ def _parse_all(lines: list[str], read: Any) -> list[tuple[Any, list[Any] | None,
         except ValueError:
             shown = line
         try:
-            parsed.append((shown, coerce_input(read(parse_line(line))), None))
+            tokens = coerce_input(program.read(parse_line(line)))
+            check_vocabulary(program, tokens, any_tokens)
+            parsed.append((shown, tokens, None))
         except RaspError as err:
             parsed.append((shown, None, str(err)))
     return parsed
 
 
-def _evaluate_each(sop: SOp, inputs: list[list[Any]]) -> list[tuple[Any, str | None]]:
-    """``(output, error)`` per input: one batch, or one by one if the batch fails."""
+def _evaluate_each(
+    sop: SOp, inputs: list[list[Any]], limits: dict[str, Any]
+) -> list[tuple[Any, str | None]]:
+    """``(output, error)`` per input: one batch, or one by one if the batch fails.
+
+    A limit (memory) stops the whole run: every smaller batch would meet it too.
+    """
     try:
-        return [(out, None) for out in evaluate_batch(sop, inputs)]
+        return [(out, None) for out in evaluate_batch(sop, inputs, **limits)]
+    except ResourceLimitError:
+        raise
     except RaspError:
         pass
     results = []
     for xs in inputs:
         try:
-            results.append((evaluate(sop, xs), None))
+            results.append((evaluate(sop, xs, **limits), None))
+        except ResourceLimitError:
+            raise
         except RaspError as err:
             results.append((None, str(err)))
     return results
 
 
-def _run_many(program: Program, path: Path, as_json: bool) -> int:
+def _run_many(program: Program, args: argparse.Namespace) -> int:
     """One result per line of an inputs file; bad lines report an error and the rest go on."""
-    sop = program.sop
-    parsed = _parse_all(_read_lines(path), program.read)
+    text = read_input_file(args.inputs, args.max_input_bytes)
+    lines = [line for line in text.splitlines() if line.strip()]
+    parsed = _parse_all(lines, program, args.any_tokens)
     good = [tokens for _, tokens, error in parsed if error is None]
-    outcomes = iter(_evaluate_each(sop, good))
+    outcomes = iter(_evaluate_each(program.sop, good, evaluator_limits(args)))
     failed = 0
+    as_json = args.json
     for shown, _, error in parsed:
         output, error = next(outcomes) if error is None else (None, error)
         failed += error is not None
@@ -164,21 +191,32 @@ def _run_many(program: Program, path: Path, as_json: bool) -> int:
 
 def _run_rasp(args: argparse.Namespace) -> int:
     """A ``.rasp`` file: its own runner reads inputs by the program's token type."""
-    from ..syntax import run_file
+    from .rasp_file import run_file
 
-    path = args.program.rpartition(":")[0] if ":" in args.program else args.program
-    output = args.output or (args.program.rpartition(":")[2] if ":" in args.program else None)
-    inputs = None if args.inputs is None else str(args.inputs)
-    return run_file(path, output=output, input=args.input, inputs=inputs, as_json=args.json)
+    path, sep, name = args.program.rpartition(":")
+    if not sep:
+        path, name = args.program, ""
+    return run_file(
+        path,
+        sop=args.sop or name or None,
+        input=args.input,
+        inputs=args.inputs,
+        as_json=args.json,
+        max_input_bytes=args.max_input_bytes,
+        evaluate_options=evaluator_limits(args),
+    )
 
 
 def command(args: argparse.Namespace) -> int:
     """Run ``rasplab run``; exit code 1 if any input of an inputs file failed."""
     if args.program.partition(":")[0].endswith(".rasp") and not args.view and not args.all:
         return _run_rasp(args)
+    if args.sop is not None:
+        spec = args.program
+        if not spec.partition(":")[0].endswith(".rasp"):
+            raise InputError(f"--sop names an s-op of a .rasp file; {spec!r} is not one")
+        args.program = f"{spec.rpartition(':')[0] if ':' in spec else spec}:{args.sop}"
     program = resolve(args.program)
-    if args.output is not None:
-        raise DefinitionError("--output names an s-op of a .rasp file; other programs have one")
     if args.inputs is not None:
-        return _run_many(program, args.inputs, args.json)
+        return _run_many(program, args)
     return _run_one(program, args.input, args)

@@ -14,7 +14,6 @@ Stages, each taking and returning plain data:
 """
 
 from .driver import compile_program
-from .report import cli_summary, summary
 from .verify import Verification, verify
 
-__all__ = ["compile_program", "verify", "Verification", "summary", "cli_summary"]
+__all__ = ["compile_program", "verify", "Verification"]

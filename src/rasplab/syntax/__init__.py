@@ -28,7 +28,7 @@ from .errors import (
 )
 from .program import LIBRARY_NAMES, RaspProgram, load, parse, stdlib_source
 from .repl import Repl, run_repl
-from .runner import RunResult, read_cli_input, run_file, run_inputs, run_program
+from .runner import RunResult, run_inputs
 from .values import Limits, RaspFunction, read_tokens
 
 __all__ = [
@@ -42,10 +42,7 @@ __all__ = [
     "LIBRARY_NAMES",
     "Repl",
     "run_repl",
-    "run_file",
-    "run_program",
     "run_inputs",
-    "read_cli_input",
     "RunResult",
     "RaspSyntaxError",
     "UndefinedNameError",

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from rasplab.cli.puzzles import add_parser, main
 from rasplab.puzzles import PUZZLES
-from rasplab.puzzles.cli import add_parser, main
 
 REFERENCE = Path(__file__).parent / "puzzle_solutions"
 NOTEBOOK = Path(__file__).parents[1] / "examples" / "puzzles.ipynb"

@@ -1,10 +1,9 @@
 """``rasplab train`` and ``rasplab experiment``: the command line of training.
 
 ``main(argv)`` takes the whole command (``["train", "hist", "-o", "run"]``)
-and returns an exit code: 0 done, 1 a rasplab error, 2 usage or an unknown
-program. ``add_parser(subparsers, common)`` registers both commands on
-another parser. Under ``torchrun`` (``python -m rasplab.train.cli``) each
-process runs the same command and joins the process group.
+and returns the exit code of :mod:`rasplab.cli.main`. Under ``torchrun``
+(``python -m rasplab.cli.train train ...``) each process runs the same
+command and joins the process group.
 """
 
 from __future__ import annotations
@@ -14,23 +13,53 @@ import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from ..errors import ProgramNotFoundError, RaspError, TrainingError
+from ..errors import ProgramNotFoundError, TrainingError
 from ..lang.nodes import SOp
 from ..library import PROGRAMS
-from .config import DEVICES, NORMS, POSITIONS, TrainConfig
-from .data import parse_vocab
+from ..train.config import DEVICES, NORMS, POSITIONS, TrainConfig
+from . import render
+from .common import PROGRAM_HELP, VOCAB_HELP, check_directory, parse_tokens, subcommand
 
-__all__ = ["main", "add_parser", "build_parser", "train_command", "experiment_command"]
+__all__ = [
+    "main",
+    "add_parser",
+    "train_command",
+    "experiment_command",
+    "settings_changes",
+    "config_from_args",
+]
+
+TRAIN_EXAMPLES = """
+  rasplab train lib:hist --max-len 8 -o hist-run
+  rasplab train sort --attn-supervision --max-len 16 --steps 2000 -o sort-run
+  rasplab train lib:hist --vocab a,b,c --max-len 5 -o run --force --json
+  rasplab train prog.py:make_rev --vocab abc --max-len 6 -o rev-run
+  torchrun --standalone --nproc-per-node 2 -m rasplab.cli.train train hist -o ddp-run
+"""
+EXPERIMENT_EXAMPLES = """
+  rasplab experiment paper --quick -o experiments/paper
+  rasplab experiment paper --tasks hist,sort --seeds 0,1,2 --set lr=1e-3
+  rasplab experiment compiled --quick -o experiments/compiled
+"""
 
 
 def _train_arguments(p: argparse.ArgumentParser) -> None:
     d = TrainConfig()
-    p.add_argument("program", help="lib:NAME or NAME (library), or path/to/file.py:ATTR")
-    p.add_argument("-o", "--out", required=True, help="run directory (must be empty)")
-    p.add_argument("--force", action="store_true", help="overwrite the run files in --out")
-    p.add_argument("--vocab", help='input tokens: "abc" (one per character) or "1,2,3"')
+    p.add_argument("program", help=PROGRAM_HELP)
+    p.add_argument(
+        "-o",
+        "--output",
+        "--out",
+        dest="out",
+        required=True,
+        metavar="DIR",
+        help="the run directory (new or empty; its parent must exist)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite the run files in DIR")
+    p.add_argument("--vocab", help=VOCAB_HELP + " (default: the library program's)")
     p.add_argument("--max-len", type=int, default=d.max_len, help="longest input")
     p.add_argument("--min-len", type=int, default=d.min_len, help="shortest input")
     p.add_argument("--attn-supervision", action="store_true", help="supervise the heads")
@@ -59,27 +88,37 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser | None = None) -> None:
     """Register ``train`` and ``experiment`` on ``subparsers``."""
-    parents = [] if common is None else [common]
-    p = subparsers.add_parser(
+    p = subcommand(
+        subparsers,
         "train",
-        parents=parents,
+        common,
         help="train a transformer to compute a RASP program",
         description="Train a standard transformer on a program's input/output pairs, "
         "optionally supervising its attention with the program's selectors.",
+        examples=TRAIN_EXAMPLES,
     )
     _train_arguments(p)
     p.set_defaults(func=train_command)
-    e = subparsers.add_parser(
+    e = subcommand(
+        subparsers,
         "experiment",
-        parents=parents,
+        common,
         help="reproduce the paper's training experiment (or the compiled-init one)",
         description="paper: train every paper task at the predicted size and smaller. "
         "compiled: fine-tune compiled models, distil them, test on longer inputs. "
         "Both write a table.",
+        examples=EXPERIMENT_EXAMPLES,
     )
     e.add_argument("name", choices=["paper", "compiled"], help="the experiment to run")
     e.add_argument("--quick", action="store_true", help="small setting for a 2-core CPU")
-    e.add_argument("-o", "--out", help="where results.md goes (default: experiments/NAME)")
+    e.add_argument(
+        "-o",
+        "--output",
+        "--out",
+        dest="out",
+        metavar="DIR",
+        help="where results.md goes (default: experiments/NAME)",
+    )
     e.add_argument("--force", action="store_true", help="overwrite results in --out")
     e.add_argument("--tasks", help="comma-separated subset of the paper's tasks")
     e.add_argument("--jobs", type=int, help="runs at a time (default: 2 on CPU, 1 on a GPU)")
@@ -120,7 +159,7 @@ def config_from_args(args: argparse.Namespace, program: str) -> TrainConfig:
     """The :class:`TrainConfig` a ``train`` command line asks for."""
     return TrainConfig(
         program=program,
-        vocab=None if args.vocab is None else parse_vocab(args.vocab),
+        vocab=None if args.vocab is None else tuple(parse_tokens(args.vocab, "--vocab")),
         max_len=args.max_len,
         min_len=args.min_len,
         n_train=args.n_train,
@@ -148,28 +187,50 @@ def config_from_args(args: argparse.Namespace, program: str) -> TrainConfig:
 
 def train_command(args: argparse.Namespace) -> int:
     """``rasplab train``: train, write the run directory, print the test scores."""
-    from .loop import train
+    from ..train.loop import train
 
     name, sop = _program(args.program)
     config = config_from_args(args, name)
+    out = Path(args.out)
+    check_directory(out.parent, out)
     result = train(config, sop, args.out, force=args.force, verbose=not args.quiet)
     m = result.metrics
     if m["world_size"] > 1 and not _is_rank_zero():
         return 0
     if getattr(args, "json", False):
-        print(json.dumps({k: v for k, v in m.items() if k != "history"}, default=str))
+        print(render.dumps(train_json(m)))
         return 0
     test = m["test"]
     agreement = (
         "" if test["agreement"] is None else f", attention agreement {100 * test['agreement']:.1f}%"
     )
+    layers = render.plural(m["model"]["layers"], "layer")
+    heads = render.plural(m["model"]["heads"], "head")
     print(
-        f"{m['program']} at {m['model']['layers']} layers x {m['model']['heads']} heads: "
+        f"{m['program']} at {layers} x {heads}: "
         f"test sequence accuracy {100 * test['seq_acc']:.2f}%, per position "
         f"{100 * test['pos_acc']:.2f}%{agreement} ({m['steps_run']} steps, "
         f"{m['train_seconds']:.0f} s; {m['stopped']})\nrun directory: {args.out}"
     )
     return 0
+
+
+def train_json(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The run's metrics without the history, sizes under the shared key names."""
+    data = {k: v for k, v in metrics.items() if k != "history"}
+    model = data.get("model", {})
+    data["model"] = {
+        "n_layers": model.get("layers"),
+        "heads_per_layer": model.get("heads"),
+        "n_params": model.get("parameters"),
+    }
+    analysis = data.get("analysis", {})
+    data["analysis"] = {
+        "n_layers": analysis.get("layers"),
+        "heads_per_layer": analysis.get("heads_per_layer"),
+        "heads": analysis.get("heads"),
+    }
+    return data
 
 
 def _is_rank_zero() -> bool:
@@ -184,10 +245,10 @@ def experiment_command(args: argparse.Namespace) -> int:
     if args.name == "compiled":  # compiled initialisation and distillation
         if args.seeds is not None:
             raise TrainingError("--seeds is for the paper experiment; use --seed with compiled")
-        from .compiled_experiment import compiled_command
+        from ..train.compiled_experiment import compiled_command
 
         return compiled_command(args)
-    from .experiment import TASKS, markdown_table, run_paper
+    from ..train.experiment import TASKS, markdown_table, run_paper
 
     tasks = TASKS if args.tasks is None else tuple(t.strip() for t in args.tasks.split(","))
     unknown = [t for t in tasks if t not in TASKS]
@@ -201,7 +262,7 @@ def experiment_command(args: argparse.Namespace) -> int:
     if args.sizes is not None:
         options["sizes"] = tuple(s.strip() for s in args.sizes.split(","))
     if args.seeds is not None:
-        from .seeds import run_seeds, seeds_table
+        from ..train.seeds import run_seeds, seeds_table
 
         seeds = _seeds(args.seeds)
         print(seeds_table(run_seeds(args.out, seeds, **options), seeds), end="")
@@ -252,29 +313,11 @@ def _seeds(text: str) -> list[int]:
         raise TrainingError(f"--seeds takes comma-separated integers, got {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """A parser with just ``train`` and ``experiment``."""
-    parser = argparse.ArgumentParser(prog="rasplab", description="Train transformers on RASP.")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    add_parser(parser.add_subparsers(dest="command", metavar="COMMAND", required=True), common)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``train`` or ``experiment`` on ``argv``; return the exit code."""
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as stop:
-        return stop.code if isinstance(stop.code, int) else 0
-    try:
-        return args.func(args)
-    except ProgramNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except RaspError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    """Run ``train`` or ``experiment`` (any ``rasplab`` command) on ``argv``; the exit code."""
+    from .main import main as rasplab_main
+
+    return rasplab_main(argv)
 
 
 if __name__ == "__main__":

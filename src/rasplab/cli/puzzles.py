@@ -1,8 +1,9 @@
 """``rasplab puzzles``: list the puzzles, start a directory of exercises, check it.
 
-``main(argv)`` runs one command and returns the exit code: 0 when every
-checked puzzle is solved, 1 while any is unsolved, over budget, uses a
-forbidden operation or fails to load, 2 for usage errors.
+``main(argv)`` runs one action (``["list"]``) and returns the exit code: 0
+when every checked puzzle is solved, 1 while any is unsolved, over budget,
+uses a forbidden operation or fails to load, 2 for usage errors (an unknown
+puzzle, a missing directory, a file that cannot be written).
 
 >>> main(["list"])  # doctest: +ELLIPSIS
  #  puzzle            budget                       signature
@@ -19,9 +20,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .catalog import PUZZLES, PuzzleNotFound, get
-from .exercises import start
-from .progress import check_dir, table, to_json
+from ..puzzles.catalog import PUZZLES, PuzzleNotFound, get
+from ..puzzles.exercises import start
+from ..puzzles.progress import check_dir, table, to_json
 
 __all__ = ["main", "run", "build_parser", "add_parser", "EXIT_OK", "EXIT_UNSOLVED", "EXIT_USAGE"]
 
@@ -30,11 +31,23 @@ _DETAILED = ("wrong", "over budget", "forbidden", "error")
 
 
 DESCRIPTION = "Transformer puzzles: write RASP within a layer and head budget."
+EXAMPLES = """
+  rasplab puzzles list                 the puzzles with their layer and head budgets
+  rasplab puzzles show split           one puzzle's statement
+  rasplab puzzles start mywork/        one exercise file (a stub) per puzzle
+  rasplab puzzles check mywork/        the progress table (exit 1 while any is unsolved)
+  rasplab puzzles check mywork/ shift --hint --json
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The standalone ``rasplab puzzles`` parser: ``list``, ``show``, ``start``, ``check``."""
-    parser = argparse.ArgumentParser(prog="rasplab puzzles", description=DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="rasplab puzzles",
+        description=DESCRIPTION,
+        epilog="examples:\n" + EXAMPLES.strip("\n"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _populate(parser)
     return parser
 
@@ -60,7 +73,7 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         rows = [
             {"number": p.number, "name": p.name, "title": p.title, "signature": p.signature,
-             "layers": p.layers, "heads": p.heads, "allowed": p.rules.allowed(),
+             "n_layers": p.layers, "heads_per_layer": p.heads, "allowed": p.rules.allowed(),
              "aggregation_modes": sorted(p.rules.modes)}
             for p in PUZZLES.values()
         ]  # fmt: skip
@@ -118,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
     except PuzzleNotFound as err:
         return _usage(str(err).strip("'\""))
     except OSError as err:
-        return _usage(f"{err.filename or ''}: {err.strerror}".lstrip(": "))
+        where = f"cannot write {str(err.filename)!r}: " if err.filename else ""
+        return _usage(f"{where}{err.strerror or err}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,7 +147,11 @@ def main(argv: list[str] | None = None) -> int:
 def add_parser(subparsers: Any, common: argparse.ArgumentParser | None = None) -> None:
     """Register ``puzzles`` on the ``rasplab`` parser (``func`` runs it, as other commands)."""
     p = subparsers.add_parser(
-        "puzzles", help="transformer puzzles: list, start DIR, check DIR", description=DESCRIPTION
+        "puzzles",
+        help="transformer puzzles: list, start DIR, check DIR",
+        description=DESCRIPTION,
+        epilog="examples:\n" + EXAMPLES.strip("\n"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _populate(p)
     p.set_defaults(func=run)
