@@ -20,8 +20,9 @@ import pytest
 from rasplab import aggregate, indices, length, numerical, select, selector_width, tokens
 from rasplab.compiler import compile_program
 from rasplab.compiler.checking import _matrices, check
-from rasplab.compiler.mlp import Leaf, Target, synthesize
-from rasplab.compiler.units import Problem, Unit, _classes, _out_ids
+from rasplab.compiler.mlp import synthesize
+from rasplab.compiler.storage import Storage
+from rasplab.compiler.units import Leaf, Problem, Target, Unit, _classes, _out_ids
 from rasplab.evaluate import evaluate_batch
 from rasplab.lang.graph import topological_order
 from rasplab.lang.nodes import Aggregate, Constant, Indices, Map, Select, ZipMap
@@ -36,7 +37,7 @@ def _check_every_point(p: Problem, units) -> bool:
     pre = bias + sum(t[p.codes[:, k]] for k, t in enumerate(contributions))
     got = np.maximum(pre, 0.0) @ w_out
     outs = p.target.directions
-    if p.target.kind == "cat":
+    if p.target.kind is Storage.ONE_HOT:
         want, scale = np.eye(len(outs))[p.out], 1.0
     else:
         want, scale = p.out[:, None], max(1.0, float(np.abs(p.out).max()))
@@ -250,7 +251,7 @@ def _old_groups(p, z, table):
                 return None
             continue
         seen[key] = _out_ids(p)[n]
-        state = int(p.out[n]) if p.target.kind == "cat" else round(float(p.out[n]), 12)
+        state = int(p.out[n]) if p.target.kind is Storage.ONE_HOT else round(float(p.out[n]), 12)
         groups[((), key[0])].append((key[1], state))
     return dict(groups)
 

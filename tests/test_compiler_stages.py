@@ -8,8 +8,9 @@ import pytest
 from rasplab import aggregate, indices, length, select, selector_width, tokens, zipmap
 from rasplab.compiler import compile_program
 from rasplab.compiler.lower import lower
-from rasplab.compiler.mlp import Leaf, Target, synthesize
+from rasplab.compiler.mlp import synthesize
 from rasplab.compiler.selectors import construct, formula
+from rasplab.compiler.units import Leaf, Target
 from rasplab.compiler.value_sets import infer
 
 

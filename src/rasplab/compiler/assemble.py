@@ -1,4 +1,4 @@
-"""Stage 6: named weights -> dense arrays of a :class:`~rasplab.model.CompiledModel`.
+"""Stage 5, with :mod:`.blocks`: named weights as the dense arrays of a CompiledModel.
 
 Directions are ``bos``, ``one``, then every stored feature's directions in
 the order they are written. Each layer gets exactly the heads, ``d_head``
@@ -27,9 +27,10 @@ from ..model.model import MLP, Attention, Block, CompiledModel, Output
 from .blocks import HeadWeights, build_head
 from .domains import Fused, _Failed
 from .features import Feature
-from .mlp import BOS, ONE, Unit
 from .plans import Layout
 from .schedule import merge_heads
+from .storage import Storage
+from .units import BOS, ONE, Unit
 
 __all__ = ["assemble"]
 
@@ -136,7 +137,7 @@ def _output(
         for direction, w in readout.items():
             w_u[index[direction], j] += w
     b_u = np.zeros(w_u.shape[1])
-    if f.kind == "cat":
+    if f.kind is Storage.ONE_HOT:
         return w_u, b_u, Output("categorical", f.values)
     best: dict[float, Any] = {}
     for c, i in sorted(zip(f.coords, range(len(f.values)), strict=True)):

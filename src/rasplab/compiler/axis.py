@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .lines import Line, pwl_cost, robust, runs, steps_cost
+from .storage import Storage
 from .units import ONE, Problem, Unit, _Acc, _class_readout, _classes, _distinct
 
 __all__ = ["axis", "axis_candidates", "RAMP"]
@@ -46,8 +47,8 @@ class _Axis:
 
 def _axes(p: Problem) -> list[_Axis]:
     """Candidate axes: z = +-leaf +- leaf ..., with one table leaf and gates for the rest."""
-    nums = [k for k, leaf in enumerate(p.leaves) if leaf.kind == "num"]
-    valued = [k for k, leaf in enumerate(p.leaves) if leaf.kind == "cat" and leaf.coords]
+    nums = [k for k, leaf in enumerate(p.leaves) if leaf.kind is Storage.SCALAR]
+    valued = [k for k, leaf in enumerate(p.leaves) if leaf.kind is Storage.ONE_HOT and leaf.coords]
     pool = nums + valued if len(nums) + len(valued) <= 3 else nums
     if not pool:
         return []
@@ -61,7 +62,9 @@ def _axes(p: Problem) -> list[_Axis]:
         ):
             continue  # a lone one-hot on the axis is better served by the lookup
         coef = {k: x for x, k in zip(c, pool, strict=True) if x}
-        cats = [k for k, leaf in enumerate(p.leaves) if leaf.kind == "cat" and k not in coef]
+        cats = [
+            k for k, leaf in enumerate(p.leaves) if leaf.kind is Storage.ONE_HOT and k not in coef
+        ]
         tables = [None, *sorted(cats, key=lambda k: -p.leaves[k].size)]
         out += [_Axis(coef, t, [k for k in cats if k != t]) for t in tables]
     return out
@@ -127,7 +130,7 @@ def _z_terms(p: Problem, axis: _Axis) -> list[tuple[str, float, float | None, fl
         terms = []
         for k, c in axis.coef.items():
             leaf = p.leaves[k]
-            if leaf.kind == "num":
+            if leaf.kind is Storage.SCALAR:
                 terms += [(d, c, None, w) for d, w in leaf.readouts[0].items()]
             else:
                 for coord, readout in zip(leaf.coords, leaf.readouts, strict=True):
@@ -147,14 +150,14 @@ def _steps(p: Problem, axis: _Axis, groups, classes) -> list[Unit] | None:
         for (z0, s0), (z1, s1) in itertools.pairwise(pts):
             if s0 == s1:
                 continue
-            key = (s0, s1) if p.target.kind == "cat" else round(s1 - s0, 12)
+            key = (s0, s1) if p.target.kind is Storage.ONE_HOT else round(s1 - s0, 12)
             families[(g, key, count[key])][t] = ((z0 + z1) / 2, z1 - z0)
             count[key] += 1
         base[(g, t)] = pts[0][1]
     pending: dict[tuple, list[_Acc]] = defaultdict(list)
     extra: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for (g, key, _), where in families.items():
-        delta = p.delta(*key) if p.target.kind == "cat" else p.vector(key)
+        delta = p.delta(*key) if p.target.kind is Storage.ONE_HOT else p.vector(key)
         pending[g] += _family(p, axis, g, delta, where, span, extra)
     units: list[Unit] = []
     for g, accs in pending.items():
@@ -248,7 +251,7 @@ def _bases(p, axis, classes, base, extra) -> list[Unit]:
 def axis_candidates(p: Problem) -> list[tuple[int, str, Any]]:
     """(estimated units, name, builder) for every axis on which the function is consistent."""
     classes = _Classes(p)
-    cat = p.target.kind == "cat"
+    cat = p.target.kind is Storage.ONE_HOT
     outputs = len(p.target.directions) if cat else len(_distinct(p.out))
     good_enough = 2 * outputs + 4
     out: list[tuple[int, str, Any]] = []
@@ -258,7 +261,7 @@ def axis_candidates(p: Problem) -> list[tuple[int, str, Any]]:
             continue
         cost = steps_cost(line, p.target.kind)
         out.append((cost, "axis", lambda a=axis, g=line: _steps(p, a, g.as_dict(), classes)))
-        if p.target.kind == "num":
+        if p.target.kind is Storage.SCALAR:
             cost = pwl_cost(line)
             out.append((cost, "axis", lambda a=axis, g=line: _pwl(p, a, g.as_dict(), classes)))
         if min(c for c, _, _ in out) <= good_enough:

@@ -1,4 +1,4 @@
-"""Stage 5: attention heads as named weights.
+"""Stage 5 (with :mod:`.assemble`): attention heads as named weights.
 
 Every head reserves its first query/key dimension for BOS: each query gives
 the BOS key the score ``level`` (read from ``one``), and the BOS query gives
@@ -34,12 +34,13 @@ from typing import Any
 
 import numpy as np
 
+from .combine import is_number
 from .domains import value_indices
 from .features import Feature
-from .mlp import BOS, ONE
 from .plans import HeadPlan
 from .selectors import Literal, truth_table
-from .value_sets import is_number
+from .storage import Storage
+from .units import BOS, ONE
 
 __all__ = ["HeadWeights", "build_head", "C_select", "C_count", "C_mean", "RANK"]
 
@@ -164,7 +165,11 @@ def _mean_default(h: HeadPlan) -> float:
 def _value_coords(h: HeadPlan) -> list[float]:
     if h.value_coords is not None:
         return list(h.value_coords)
-    return list(h.value.coords) if h.value.kind == "num" else [float(v) for v in h.value.values]
+    return (
+        list(h.value.coords)
+        if h.value.kind is Storage.SCALAR
+        else [float(v) for v in h.value.values]
+    )
 
 
 def _scale(h: HeadPlan, n: int, count_scale: float) -> tuple[float, float]:

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .storage import Storage
 from .units import ONE, Problem, Unit, _distinct, _first, _ids
 
 __all__ = ["check"]
@@ -53,7 +54,7 @@ def _matrices(p: Problem, units: Sequence[Unit]) -> tuple[list[np.ndarray], np.n
 def check(p: Problem, units: Sequence[Unit]) -> bool:
     """True if the units compute the target exactly (to 1e-6) on every domain point."""
     parts, bias, w_out = _matrices(p, units)
-    numeric = p.target.kind == "num"
+    numeric = p.target.kind is Storage.SCALAR
     out = p.out
     scale = max(1.0, float(np.abs(out).max(initial=0))) if numeric else 1.0
     tol = TOLERANCE * scale

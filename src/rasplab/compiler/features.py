@@ -1,4 +1,4 @@
-"""Residual-stream features: an s-op stored one-hot (``cat``) or as one scalar (``num``).
+"""Residual-stream features: an s-op stored one-hot or as one scalar (see :mod:`.storage`).
 
 A categorical feature owns one direction per value, named ``label:value``
 (``tokens:a``, ``sort:2``); a numerical one owns the direction ``label``.
@@ -7,7 +7,7 @@ scalar is ``B / (B + width)``, which an MLP decodes. Constants own no
 direction: they are read from ``one`` (1 at every position) and ``bos``
 (1 at the BOS position only), so they vanish at BOS like everything else.
 
->>> f = Feature.categorical(("t", "cat"), "tokens", ["a", "b"], "embed")
+>>> f = Feature.categorical((0, View.ONE_HOT), "tokens", ["a", "b"], "embed")
 >>> f.directions, f.readouts[1]
 (('tokens:a', 'tokens:b'), {'tokens:b': 1.0})
 """
@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from ..lang.graph import value_key
-from .mlp import BOS, ONE, Leaf
+from .storage import Storage, View
+from .units import BOS, ONE, Leaf
 
 __all__ = ["Feature", "value_labels", "coordinate", "number_groups"]
 
@@ -59,23 +60,25 @@ def coordinate(value: Any) -> float:
 
 @dataclass(frozen=True)
 class Feature:
-    key: tuple  # (node id or tag, view)
+    key: tuple[int, View]  # (node id, which view of the node)
     name: str
-    kind: str  # "cat" | "num"
+    kind: Storage
     values: tuple  # node values, ordered; index = value index
-    coords: tuple[float, ...]  # num: scalar per value index
+    coords: tuple[float, ...]  # scalar: the number per value index
     directions: tuple[str, ...]  # residual directions owned
     writes: tuple[Mapping[str, float], ...]  # per value index: residual content
-    readouts: tuple[Mapping[str, float], ...]  # cat: indicator per value; num: (scalar,)
+    readouts: tuple[Mapping[str, float], ...]  # one-hot: indicator per value; scalar: (scalar,)
     producer: str  # "embed" | "head" | "mlp" | "const"
-    exact: bool = True  # num: stored without rounding error (0/1 flags, embedded numbers)
+    exact: bool = True  # scalar: stored without rounding error (0/1 flags, embedded numbers)
     aliases: Mapping[tuple, int] | None = None  # value key -> index, where values merge
 
     @staticmethod
     def categorical(key: tuple, name: str, values: Sequence[Any], producer: str) -> Feature:
         dirs = tuple(f"{name}:{s}" for s in value_labels(values))
         onehots = tuple({d: 1.0} for d in dirs)
-        return Feature(key, name, "cat", tuple(values), (), dirs, onehots, onehots, producer)
+        return Feature(
+            key, name, Storage.ONE_HOT, tuple(values), (), dirs, onehots, onehots, producer
+        )
 
     @staticmethod
     def numerical(
@@ -91,7 +94,7 @@ class Feature:
         return Feature(
             key,
             name,
-            "num",
+            Storage.SCALAR,
             tuple(values),
             coords,
             (name,),
@@ -102,14 +105,14 @@ class Feature:
         )
 
     @staticmethod
-    def constant(key: tuple, name: str, value: Any, kind: str) -> Feature:
+    def constant(key: tuple, name: str, value: Any, storage: Storage) -> Feature:
         """A constant s-op: reads ``one - bos`` (zero at BOS), owns no direction."""
-        if kind == "cat":
+        if storage is Storage.ONE_HOT:
             read = {ONE: 1.0, BOS: -1.0}
-            return Feature(key, name, "cat", (value,), (), (), ({},), (read,), "const")
+            return Feature(key, name, Storage.ONE_HOT, (value,), (), (), ({},), (read,), "const")
         c = coordinate(value)
         read = {ONE: c, BOS: -c}  # the scalar c at every position, 0 at BOS
-        return Feature(key, name, "num", (value,), (c,), (), ({},), (read,), "const")
+        return Feature(key, name, Storage.SCALAR, (value,), (c,), (), ({},), (read,), "const")
 
     @cached_property  # built once: the planner and the weights look values up often
     def index(self) -> Mapping[tuple, int]:
@@ -122,8 +125,8 @@ class Feature:
         """This feature with each group of values (equal numbers) stored as its first member."""
         aliases = {value_key(v): i for i, g in enumerate(groups) for v in g}
         values = tuple(g[0] for g in groups)
-        coords = tuple(coordinate(v) for v in values) if self.kind == "num" else ()
-        if self.kind == "num":
+        coords = tuple(coordinate(v) for v in values) if self.kind is Storage.SCALAR else ()
+        if self.kind is Storage.SCALAR:
             rebuilt = Feature.numerical(
                 self.key, self.name, values, self.producer, coords, self.exact
             )
@@ -134,7 +137,7 @@ class Feature:
     @property
     def binary(self) -> bool:
         """A numerical 0/1 flag stored exactly: usable as a categorical leaf."""
-        return self.kind == "num" and self.exact and set(self.coords) <= {0.0, 1.0}
+        return self.kind is Storage.SCALAR and self.exact and set(self.coords) <= {0.0, 1.0}
 
     def value_readout(self, weights: Sequence[float]) -> dict[str, float]:
         """Read ``sum_v weights[v] * [value = v]``.
@@ -142,7 +145,7 @@ class Feature:
         A numerical feature reads its scalar, scaled and shifted (through ``one``)
         onto ``weights``, which must then be affine in its coordinates.
         """
-        if self.kind == "num":
+        if self.kind is Storage.SCALAR:
             return _affine_readout(self.readouts[0], self.coords, weights)
         out: dict[str, float] = {}
         for w, r in zip(weights, self.readouts, strict=True):
@@ -157,12 +160,12 @@ class Feature:
             one_read = {d: 1.0} if d else dict(self.readouts[0])
             zero_read = {ONE: 1.0, BOS: -1.0, **{k: -v for k, v in one_read.items()}}
             reads = tuple(one_read if c else zero_read for c in self.coords)
-            return Leaf(self.name, "cat", self.writes, reads)
-        if self.kind == "cat":
+            return Leaf(self.name, Storage.ONE_HOT, self.writes, reads)
+        if self.kind is Storage.ONE_HOT:
             numeric = all(isinstance(v, int | float) for v in self.values)
             coords = tuple(float(v) for v in self.values) if numeric else ()
-            return Leaf(self.name, "cat", self.writes, self.readouts, coords)
-        return Leaf(self.name, "num", self.writes, self.readouts, self.coords)
+            return Leaf(self.name, Storage.ONE_HOT, self.writes, self.readouts, coords)
+        return Leaf(self.name, Storage.SCALAR, self.writes, self.readouts, self.coords)
 
 
 def _affine_readout(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .storage import Storage
 from .units import Problem
 
 __all__ = ["Design", "exact_fit", "targets"]
@@ -41,7 +42,7 @@ class Design:
     @staticmethod
     def for_problem(p: Problem, columns: Sequence[tuple[int, int | None]]) -> Design:
         coords = tuple(
-            np.asarray(leaf.coords, dtype=np.float64) if leaf.kind == "num" else None
+            np.asarray(leaf.coords, dtype=np.float64) if leaf.kind is Storage.SCALAR else None
             for leaf in p.leaves
         )
         return Design(p.codes, coords, tuple(columns))
@@ -69,7 +70,7 @@ class Design:
 
 def targets(p: Problem) -> Targets:
     """The target columns on given rows: one-hot for categorical targets, else the number."""
-    if p.target.kind == "cat":
+    if p.target.kind is Storage.ONE_HOT:
         eye = np.eye(len(p.target.directions))
         return lambda rows: eye[p.out[rows]]
     return lambda rows: p.out[rows][:, None]

@@ -1,9 +1,11 @@
-"""How the planner fuses elementwise steps, and what it stores when fusing is not enough.
+"""What an MLP reads, and what the planner stores when fusing steps into one MLP is not enough.
 
-Four moves keep MLP work in as few layers as the analysis allows:
+Every map or zipmap that no head reads is fused into the MLP that needs it:
+the MLP reads the nearest *stored* s-ops below (its leaves). Four moves keep
+MLP work in as few layers as the analysis allows:
 
 * *look through*: an MLP may read the inputs of a stored s-op instead of the
-  s-op itself when that lets it run a layer earlier;
+  s-op itself when that lets it run a layer earlier (:func:`leaves`);
 * *hoist*: a sub-expression whose inputs are all ready before the MLP's last
   input is stored by an earlier MLP (the MLP then reads one leaf, not many);
 * *coarse leaves*: a map of positions with few values (``indices == 0``) is
@@ -11,160 +13,235 @@ Four moves keep MLP work in as few layers as the analysis allows:
 * *fix*: when no one-layer MLP computes an s-op exactly, store a number first
   (then one-hot it), or store the attention outputs it combines one-hot.
 
-These are methods of the planner (:class:`rasplab.compiler.layout._Planner`),
-kept here to keep that file short.
+:func:`hoist` and :func:`fix` take the needs and return new needs (or None:
+nothing to change); the round loop of :func:`rasplab.compiler.layout.plan`
+calls them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 
 from ..lang.graph import ATTENTION
-from ..lang.nodes import Constant, Map, SOp, ZipMap
+from ..lang.nodes import Constant, Indices, Map, SOp, Tokens, ZipMap
+from .combine import is_number
 from .features import Feature
-from .plans import HeadPlan
+from .plans import Failure, Needs, PlanContext, Round
 from .schedule import assign_blocks, mlp_ready
-from .value_sets import is_number
+from .storage import Storage, View
+from .views import ONE_HOT_LIMIT, Pass, feature, native_view
 
-__all__ = ["Fusion", "CAT_LIMIT", "cannot"]
-
-CAT_LIMIT = 4096  # most values a one-hot s-op may have
+__all__ = ["leaves", "stored", "hoist", "fix", "cannot"]
 
 
-class Fusion:
-    """Mixin for the planner: look-through, hoisting and fixes."""
+def stored(needs: Needs, node: SOp) -> bool:
+    """Whether ``node`` has a place in the residual stream (constants never do)."""
+    kept = isinstance(node, (*ATTENTION, Tokens, Indices)) or node.id in needs.views
+    return kept and not isinstance(node, Constant)
 
-    def ready(self, f: Feature) -> int:
-        return mlp_ready(f, self.blocks, self.heads_out)
 
-    def look_through(self, found: list[Feature], through: set[int]) -> set[int]:
-        """Stored MLP outputs that delay this MLP, whose own inputs are ready earlier."""
-        if not self.blocks or not found:
+def leaves(work: Pass, output: Feature) -> list[Feature]:
+    """What the MLP writing ``output`` reads: stored s-ops below it (see :func:`_look_through`)."""
+    nodes, needs = work.context.nodes, work.needs
+    node = nodes[output.key[0]]
+    if output.key in needs.via:
+        source_id, view = needs.via[output.key]
+        return [feature(work, nodes[source_id], view)]
+    if isinstance(node, ATTENTION):
+        return [feature(work, node, native_view(work.context, node))]
+    through: set[int] = set()
+    while True:
+        found = _walk(work, node, through)
+        more = _look_through(work, found, through)
+        if not more:
+            return found
+        through |= more
+
+
+def _leaf_feature(work: Pass, node: SOp) -> Feature:
+    """Which stored view of ``node`` an MLP reads."""
+    views = work.needs.views.get(node.id, frozenset())
+    if isinstance(node, Tokens | Indices):
+        return feature(work, node, View.ONE_HOT)
+    if isinstance(node, ATTENTION) and node.id not in work.needs.one_hot_reads:
+        return feature(work, node, native_view(work.context, node))
+    return feature(work, node, View.ONE_HOT if View.ONE_HOT in views else View.SCALAR)
+
+
+def _walk(work: Pass, node: SOp, through: set[int]) -> list[Feature]:
+    """The stored s-ops below ``node``, looking through those in ``through``."""
+    found: dict[int, Feature] = {}
+    stack, seen = list(node.children), set()
+    while stack:
+        n = stack.pop()
+        if n.id in seen or isinstance(n, Constant):
+            continue
+        seen.add(n.id)
+        if stored(work.needs, n) and n.id not in through:
+            found[n.id] = _leaf_feature(work, n)
+        elif _coarse(work.context, n):
+            found[n.id] = feature(work, n, View.ONE_HOT)
+        else:
+            stack.extend(n.children)
+    return [found[k] for k in sorted(found)]
+
+
+def _look_through(work: Pass, found: list[Feature], through: set[int]) -> set[int]:
+    """Stored MLP outputs that delay this MLP, whose own inputs are ready earlier."""
+    if not work.blocks or not found:
+        return set()
+
+    def ready(f: Feature) -> int:
+        return mlp_ready(f, work.blocks, work.heads_out)
+
+    latest = max(ready(f) for f in found)
+    more = set()
+    for f in found:
+        if ready(f) < latest:
+            continue
+        node = work.context.nodes[f.key[0]]
+        if f.producer != "mlp" or isinstance(node, ATTENTION):
+            return set()  # the latest input is attention or embedding: no gain
+        inner = _walk(work, node, through)
+        if not inner or max(ready(g) for g in inner) >= latest:
             return set()
-        latest = max(self.ready(f) for f in found)
-        more = set()
-        for f in found:
-            if self.ready(f) < latest:
-                continue
-            node = self.nodes[f.key[0]]
-            if f.producer != "mlp" or isinstance(node, ATTENTION):
-                return set()  # the latest input is attention or embedding: no gain
-            inner = self.walk(node, through)
-            if not inner or max(self.ready(g) for g in inner) >= latest:
-                return set()
-            more.add(node.id)
-        return more
+        more.add(node.id)
+    return more
 
-    def coarse(self, node: SOp) -> bool:
-        """A map of positions with few values: the embedding writes it, and MLPs read it
-        instead of ``indices`` (their domains then do not grow with every position)."""
-        if node.id not in self.positional or not isinstance(node, Map | ZipMap):
-            return False
-        if self.vs.too_many(node):
-            return False
-        size = len(self.vs.union(node))
-        return size >= 2 and 4 * size <= self.vs.max_seq_len
 
-    # ------------------------------------------------------------ fixing
+def _coarse(context: PlanContext, node: SOp) -> bool:
+    """A map of positions with few values: the embedding writes it, and MLPs read it
+    instead of ``indices`` (their domains then do not grow with every position)."""
+    if node.id not in context.positional or not isinstance(node, Map | ZipMap):
+        return False
+    vs = context.values
+    if vs.too_many(node):
+        return False
+    size = len(vs.union(node))
+    return size >= 2 and 4 * size <= vs.max_seq_len
 
-    def fix(self, output: Feature, leaves: list[Feature], result: Any) -> bool:
-        """Store an intermediate so that ``output`` becomes computable a layer later."""
-        node = self.nodes[output.key[0]]
-        name = self.names[node.id]
-        numeric = all(is_number(v, bools=True) for v in output.values)
-        fresh_view = output.key not in self.state.via and not isinstance(node, ATTENTION)
-        if output.kind == "cat" and numeric and fresh_view:
-            self.need(node, "num")
-            self.state.via[output.key] = (node.id, "num")
-            self.notes.append(
-                f"{name}: one MLP cannot turn its inputs into a one-hot exactly; an MLP "
-                "stores it as a number first and the next layer's MLP one-hots it"
-            )
-            return True
-        fresh = [f for f in leaves if f.kind == "num" and not f.binary]
-        fresh = [f for f in fresh if self.nodes[f.key[0]].id not in self.state.prefer_cat]
-        fresh = [f for f in fresh if len(f.values) <= CAT_LIMIT]
-        if len(fresh) < 2 and not (result == "too-many" and fresh):
-            return False
-        for f in fresh:
-            leaf_node = self.nodes[f.key[0]]
-            self.state.prefer_cat.add(leaf_node.id)
-            self.need(leaf_node, "cat")
-        shown = ", ".join(self.names[f.key[0]] for f in fresh)
-        self.notes.append(
-            f"{name}: one MLP cannot combine {shown} exactly as they come from attention, so "
-            "they are stored one-hot first (one more MLP step)"
+
+# ---------------------------------------------------------------- fixing
+
+
+def fix(context: PlanContext, needs: Needs, failures: list[Failure]) -> Needs | None:
+    """Needs under which the first fixable failure becomes computable a layer later."""
+    for failure in failures:
+        fixed = _fix(context, needs, failure)
+        if fixed is not None:
+            return fixed
+    return None
+
+
+def _fix(context: PlanContext, needs: Needs, failure: Failure) -> Needs | None:
+    output = failure.output
+    node = context.nodes[output.key[0]]
+    name = context.names[node.id]
+    numeric = all(is_number(v, bools=True) for v in output.values)
+    fresh_view = output.key not in needs.via and not isinstance(node, ATTENTION)
+    if output.kind is Storage.ONE_HOT and numeric and fresh_view:
+        needs = needs.with_view(node.id, View.SCALAR)
+        needs = replace(needs, via={**needs.via, output.key: (node.id, View.SCALAR)})
+        return needs.with_note(
+            f"{name}: one MLP cannot turn its inputs into a one-hot exactly; an MLP "
+            "stores it as a number first and the next layer's MLP one-hots it"
         )
-        return True
-
-    # ------------------------------------------------------------ hoisting
-
-    def hoist(self, heads: list[HeadPlan], mlps: list) -> bool:
-        """Store sub-expressions whose inputs are ready a layer before the MLP that needs them."""
-        blocks = assign_blocks(heads, mlps)
-        heads_out = {h.output.key for h in heads}
-        changed = False
-        for out, leaves in mlps:
-            node = self.nodes[out.key[0]]
-            if out.key in self.state.via or isinstance(node, ATTENTION) or len(leaves) < 2:
-                continue
-            ready = {f.key[0]: mlp_ready(f, blocks, heads_out) for f in leaves}
-            latest = max(ready.values())
-            late = {nid for nid, r in ready.items() if r == latest}
-            for cand in self.hoistable(node, late):
-                self.need(cand, self.hoist_view(cand))
-                self.notes.append(
-                    f"{self.names[cand.id]} is stored by an earlier MLP, as its inputs are "
-                    f"ready before {self.names[node.id]}'s last input"
-                )
-                changed = True
-        return changed
-
-    def hoistable(self, node: SOp, late: set[int]) -> list[SOp]:
-        leafsets: dict[int, frozenset[int]] = {}
-        parents: dict[int, list[SOp]] = {}
-
-        def leafset(n: SOp) -> frozenset[int]:
-            if n.id not in leafsets:
-                if isinstance(n, Constant):
-                    leafsets[n.id] = frozenset()
-                elif n is not node and self.stored(n):
-                    leafsets[n.id] = frozenset({n.id})
-                else:
-                    for c in n.children:
-                        parents.setdefault(c.id, []).append(n)
-                    leafsets[n.id] = frozenset().union(*(leafset(c) for c in n.children))
-            return leafsets[n.id]
-
-        leafset(node)
-        found = []
-        for nid, ls in leafsets.items():
-            n = self.nodes[nid]
-            if n is node or isinstance(n, Constant) or self.stored(n) or ls & late:
-                continue
-            if len(ls) >= 2 and any(leafsets[p.id] & late for p in parents.get(nid, [])):
-                found.append(n)
-        return found
-
-    def hoist_view(self, node: SOp) -> str:
-        if self.vs.too_many(node):
-            return "num"
-        values = self.vs.union(node)
-        small = len(values) <= max(64, 2 * self.vs.max_seq_len + 2)
-        return "cat" if small or not all(is_number(v, bools=True) for v in values) else "num"
+    fresh = [f for f in failure.leaves if f.kind is Storage.SCALAR and not f.binary]
+    fresh = [f for f in fresh if f.key[0] not in needs.one_hot_reads]
+    fresh = [f for f in fresh if len(f.values) <= ONE_HOT_LIMIT]
+    if len(fresh) < 2 and not (failure.too_many and fresh):
+        return None
+    for f in fresh:
+        needs = needs.with_view(f.key[0], View.ONE_HOT)
+    needs = replace(needs, one_hot_reads=needs.one_hot_reads | {f.key[0] for f in fresh})
+    shown = ", ".join(context.names[f.key[0]] for f in fresh)
+    return needs.with_note(
+        f"{name}: one MLP cannot combine {shown} exactly as they come from attention, so "
+        "they are stored one-hot first (one more MLP step)"
+    )
 
 
-def cannot(out: Feature, leaves: list[Feature], result: Any) -> str:
-    names = ", ".join(f.name for f in leaves)
-    if result == "too-many":
+# ---------------------------------------------------------------- hoisting
+
+
+def hoist(context: PlanContext, needs: Needs, built: Round) -> Needs | None:
+    """Needs that store sub-expressions whose inputs are ready a layer before the MLP
+    that needs them (None: there are none)."""
+    blocks = assign_blocks(built.heads, built.mlps)
+    heads_out = {h.output.key for h in built.heads}
+    before = needs
+    for out, reads in built.mlps:
+        node = context.nodes[out.key[0]]
+        if out.key in needs.via or isinstance(node, ATTENTION) or len(reads) < 2:
+            continue
+        ready = {f.key[0]: mlp_ready(f, blocks, heads_out) for f in reads}
+        latest = max(ready.values())
+        late = {nid for nid, r in ready.items() if r == latest}
+        for cand in _hoistable(needs, node, late):
+            needs = needs.with_view(cand.id, _hoist_view(context, cand)).with_note(
+                f"{context.names[cand.id]} is stored by an earlier MLP, as its inputs are "
+                f"ready before {context.names[node.id]}'s last input"
+            )
+    return None if needs is before else needs
+
+
+def _hoistable(needs: Needs, node: SOp, late: set[int]) -> list[SOp]:
+    """Sub-expressions of ``node`` over two or more stored s-ops, none of them late,
+    that feed an expression over a late one."""
+    leafsets: dict[int, frozenset[int]] = {}
+    parents: dict[int, list[SOp]] = {}
+    by_id: dict[int, SOp] = {}
+
+    def leafset(n: SOp) -> frozenset[int]:
+        if n.id not in leafsets:
+            by_id[n.id] = n
+            if isinstance(n, Constant):
+                leafsets[n.id] = frozenset()
+            elif n is not node and stored(needs, n):
+                leafsets[n.id] = frozenset({n.id})
+            else:
+                for c in n.children:
+                    parents.setdefault(c.id, []).append(n)
+                leafsets[n.id] = frozenset().union(*(leafset(c) for c in n.children))
+        return leafsets[n.id]
+
+    leafset(node)
+    found = []
+    for nid, ls in leafsets.items():
+        n = by_id[nid]
+        if n is node or isinstance(n, Constant) or stored(needs, n) or ls & late:
+            continue
+        if len(ls) >= 2 and any(leafsets[p.id] & late for p in parents.get(nid, [])):
+            found.append(n)
+    return found
+
+
+def _hoist_view(context: PlanContext, node: SOp) -> View:
+    vs = context.values
+    if vs.too_many(node):
+        return View.SCALAR
+    values = vs.union(node)
+    small = len(values) <= max(64, 2 * vs.max_seq_len + 2)
+    numeric = all(is_number(v, bools=True) for v in values)
+    return View.ONE_HOT if small or not numeric else View.SCALAR
+
+
+# ---------------------------------------------------------------- refusing
+
+
+def cannot(failure: Failure) -> str:
+    """The blocker for an MLP job no construction computes."""
+    out, reads = failure.output, failure.leaves
+    names = ", ".join(f.name for f in reads)
+    if failure.too_many:
         return (
             f"{out.name}: the MLP computing it would have to be exact on too many input "
             f"combinations of {names}; compile for a smaller max_seq_len or vocabulary"
         )
-    if len(leaves) == 1 and leaves[0].key[0] == out.key[0] and len(leaves[0].coords) > 1:
-        return _too_close(out, leaves[0])
+    if len(reads) == 1 and reads[0].key[0] == out.key[0] and len(reads[0].coords) > 1:
+        return _too_close(out, reads[0])
     return (
         f"{out.name}: no exact one-layer MLP computes it from {names}; split the expression "
         "so that each step combines at most one averaged or counted value with others"

@@ -10,7 +10,7 @@ arrays, so that trying many axes over domains of a million points stays cheap.
 >>> p = Problem([Leaf.numerical("x", [0.0, 1.0, 2.0])], np.array([[0], [1], [2]]),
 ...             Target.categorical(["o:a", "o:b"]), [0, 0, 1])
 >>> line = Line.build(p, np.array([0.0, 1.0, 2.0]), np.zeros((3, 0), dtype=np.int64), None)
->>> line.as_dict(), steps_cost(line, "cat"), robust(line)
+>>> line.as_dict(), steps_cost(line, Storage.ONE_HOT), robust(line)
 ({((), -1): [(0.0, 0), (1.0, 0), (2.0, 1)]}, 3, True)
 """
 
@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .storage import Storage
 from .units import Problem, _distinct, _first, _ids, _out_ids
 
 __all__ = ["Line", "robust", "steps_cost", "pwl_cost", "runs"]
@@ -50,7 +51,7 @@ class Line:
         first = _first(key)
         if np.any(outs[first][key] != outs):
             return None  # z does not determine the output within a group
-        if p.target.kind == "cat":
+        if p.target.kind is Storage.ONE_HOT:
             states = p.out[first].tolist()
             state = outs[first]
         else:  # rounded as Python rounds, so that equal states are the ones the builders see
@@ -97,9 +98,9 @@ def robust(line: Line, floor: float = 5e-6) -> bool:
     return not np.any(line.z[i + 1] - line.z[i] < floor * max(1.0, scale))
 
 
-def _step_keys(line: Line, kind: str, i: np.ndarray) -> np.ndarray:
+def _step_keys(line: Line, kind: Storage, i: np.ndarray) -> np.ndarray:
     """An id per step of the function: (from, to) for one-hot outputs, the jump for numbers."""
-    if kind == "cat":
+    if kind is Storage.ONE_HOT:
         return _ids(np.stack([line.state[i], line.state[i + 1]], axis=1))
     s = line.states
     jumps = [round(s[j + 1] - s[j], 12) for j in i.tolist()]
@@ -116,7 +117,7 @@ def _occurrence(pair: np.ndarray) -> np.ndarray:
     return out
 
 
-def steps_cost(line: Line, kind: str) -> int:
+def steps_cost(line: Line, kind: Storage) -> int:
     """Units the step construction builds: two per shared family, one per distinct base.
 
     A family is (gate classes, step, how many equal steps came before in its group):

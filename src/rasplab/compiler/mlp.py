@@ -41,8 +41,8 @@ import numpy as np
 from .axis import axis, axis_candidates
 from .checking import check
 from .fitting import Design, exact_fit, targets
+from .storage import Storage
 from .units import (
-    BOS,
     ONE,
     Leaf,
     MLPSpec,
@@ -57,7 +57,7 @@ from .units import (
     _ids,
 )
 
-__all__ = ["Leaf", "Target", "Unit", "MLPSpec", "synthesize", "ONE", "BOS"]
+__all__ = ["synthesize"]
 
 TOL = 1e-9
 
@@ -67,7 +67,7 @@ def _linear(p: Problem) -> list[Unit] | None:
     columns, reads = [], []
     cats = 0
     for k, leaf in enumerate(p.leaves):
-        if leaf.kind == "num":
+        if leaf.kind is Storage.SCALAR:
             columns.append((k, None))
             reads.append(leaf.readouts[0])
             continue
@@ -101,14 +101,14 @@ def _linear(p: Problem) -> list[Unit] | None:
 
 
 def _target_scale(p: Problem) -> float:
-    if p.target.kind == "cat":
+    if p.target.kind is Storage.ONE_HOT:
         return 1.0
     return float(np.abs(p.out).max(initial=0.0))
 
 
 def _lookup(p: Problem) -> list[Unit] | None:
     """Categorical leaves only: one AND unit per class combination."""
-    if any(leaf.kind != "cat" for leaf in p.leaves):
+    if any(leaf.kind is not Storage.ONE_HOT for leaf in p.leaves):
         return None
     classes = [_classes(p, k) for k in range(len(p.leaves))]
     combos = np.stack([cl[p.codes[:, k]] for k, cl in enumerate(classes)], axis=1)
@@ -131,7 +131,7 @@ def _lookup(p: Problem) -> list[Unit] | None:
 
 def _separable(p: Problem) -> list[Unit] | None:
     """A numerical output that is a sum of one-leaf functions."""
-    if p.target.kind != "num" or len(p.leaves) < 2:
+    if p.target.kind is not Storage.SCALAR or len(p.leaves) < 2:
         return None
     if sum(leaf.size for leaf in p.leaves) > 400:
         return None
@@ -162,7 +162,11 @@ PASSED_ON = 0.05  # largest output error allowed, as a fraction of the smallest 
 
 def _interpolate(p: Problem) -> list[Unit] | None:
     """``y(z) = y0 + sum_k (s_k - s_(k-1)) relu(z - z_k)`` through every (z, y) point."""
-    if p.target.kind != "num" or len(p.leaves) != 1 or p.leaves[0].kind != "num":
+    if (
+        p.target.kind is not Storage.SCALAR
+        or len(p.leaves) != 1
+        or p.leaves[0].kind is not Storage.SCALAR
+    ):
         return None
     leaf = p.leaves[0]
     z, first = np.unique(np.asarray(leaf.coords)[p.codes[:, 0]], return_index=True)
@@ -195,7 +199,7 @@ def _single(p: Problem) -> list[Unit] | None:
 
 
 def _lookup_cost(p: Problem) -> int | None:
-    if any(leaf.kind != "cat" for leaf in p.leaves):
+    if any(leaf.kind is not Storage.ONE_HOT for leaf in p.leaves):
         return None
     combos = np.stack([_classes(p, k)[p.codes[:, k]] for k in range(len(p.leaves))], axis=1)
     return int(_ids(combos).max(initial=-1)) + 1
@@ -227,7 +231,7 @@ def synthesize(
         candidates.append((len(interpolated), "interpolate", lambda: interpolated))
     size = sum(leaf.size for leaf in p.leaves)
     best = min((c[0] for c in candidates), default=None)
-    if p.target.kind == "num" and len(p.leaves) > 1 and (best is None or best > 2 * size):
+    if p.target.kind is Storage.SCALAR and len(p.leaves) > 1 and (best is None or best > 2 * size):
         candidates.append((size, "separable", lambda: _separable(p)))
     for _, name, build in sorted(candidates, key=lambda c: c[0]):
         units = build()

@@ -13,8 +13,9 @@ That saves a direction per value and usually MLP units:
   over the one key it selects, or keys of one value, is that value);
 * any other output of numbers is written as one scalar by its MLP.
 
-These are methods of the planner (:class:`rasplab.compiler.layout._Planner`),
-kept here to keep that file short.
+Both choices are plain functions of the program and its value sets: the
+scalar one for an output aggregate is made before the needs are gathered
+(it decides what the head does), the rest after (see :func:`choose_output`).
 """
 
 from __future__ import annotations
@@ -24,69 +25,77 @@ from typing import Any
 import numpy as np
 
 from ..lang.nodes import Aggregate, SelectorWidth, SOp
-from .fusion import CAT_LIMIT
-from .value_sets import is_number
+from .combine import is_number
+from .plans import Needs, OutputChoice, PlanContext
+from .storage import View
+from .value_sets import ValueSets
+from .views import ONE_HOT_LIMIT, native_view
 
-__all__ = ["OutputViews", "SCALAR_LOGITS_SPREAD"]
+__all__ = ["choose_output", "scalar_select_fit", "SCALAR_LOGITS_SPREAD"]
 
 SCALAR_LOGITS_SPREAD = 1000.0  # (largest - smallest) / smallest gap: logits stay small
 
 
-class OutputViews:
-    """Mixin for the planner: which view of the output is stored."""
+def scalar_select_fit(program: SOp, vs: ValueSets, out_view: View | None) -> bool:
+    """An output aggregate that moves numbers can write them as one scalar: a mean
+    over the one key it selects (or keys of one value) is that value."""
+    if out_view is not None or not isinstance(program, Aggregate):
+        return False
+    if vs.semantics.get(program.id, "select") != "select" or vs.too_many(program):
+        return False
+    return _scalar_logits_fit(None, program, vs.union(program))
 
-    def scalar_select_fit(self) -> bool:
-        """An output aggregate that moves numbers can write them as one scalar: a mean
-        over the one key it selects (or keys of one value) is that value."""
-        node = self.program
-        if self.out_view is not None or not isinstance(node, Aggregate):
-            return False
-        if self.vs.semantics.get(node.id, "select") != "select" or self.vs.too_many(node):
-            return False
-        return self.scalar_logits_fit(node, self.vs.union(node))
 
-    def output_view(self) -> str:
-        """The view of the output to store; sets ``scalar_logits`` when it is one scalar
-        the unembedding turns into logits over the output's values."""
-        node = self.program
-        if self.out_view is not None:
-            return self.out_view
-        if isinstance(node, Aggregate):
-            return self.scalar(node, "num") if self.scalar_select else self.native(node)
-        if self.vs.too_many(node):
-            return "num"  # make_feature reports the blocker
-        values = self.vs.union(node)
-        numeric = all(is_number(v, bools=True) for v in values)
-        if (node.encoding.value == "numerical" or len(values) > CAT_LIMIT) and numeric:
-            return "num"  # a numerical output: the scalar itself, decoded to the nearest value
-        if isinstance(node, SelectorWidth):  # the head's B / (B + width), no decoding MLP
-            b = self.count_scales.get(node.id, self.scale)
-            if self.scalar_logits_fit(node, values, [b / (b + w) for w in values]):
-                return self.scalar(node, "x")
-        return self.scalar(node, "num") if self.scalar_logits_fit(node, values) else "cat"
+def choose_output(context: PlanContext, needs: Needs, out_view: View | None) -> OutputChoice:
+    """The view of the output to store, given what heads need; ``scalar_logits`` when it
+    is one scalar the unembedding turns into logits over the output's values."""
+    node, vs = context.program, context.values
+    if out_view is not None:
+        return OutputChoice(out_view, False)
+    if isinstance(node, Aggregate):
+        if context.scalar_select:
+            return _scalar(context, View.SCALAR)
+        return OutputChoice(native_view(context, node), False)
+    if vs.too_many(node):
+        return OutputChoice(View.SCALAR, False)  # the feature reports the blocker
+    values = vs.union(node)
+    numeric = all(is_number(v, bools=True) for v in values)
+    if (node.encoding.value == "numerical" or len(values) > ONE_HOT_LIMIT) and numeric:
+        # a numerical output: the scalar itself, decoded to the nearest value
+        return OutputChoice(View.SCALAR, False)
+    if isinstance(node, SelectorWidth):  # the head's B / (B + width), no decoding MLP
+        b = context.count_scales.get(node.id, context.count_scale)
+        if _scalar_logits_fit(needs, node, values, [b / (b + w) for w in values]):
+            return _scalar(context, View.COUNT_WEIGHT)
+    if _scalar_logits_fit(needs, node, values):
+        return _scalar(context, View.SCALAR)
+    return OutputChoice(View.ONE_HOT, False)
 
-    def scalar(self, node: SOp, view: str) -> str:
-        self.scalar_logits = True
-        self.notes.append(
-            f"{self.names[node.id]} is stored as one number; the unembedding gives logits "
-            f"over its {len(self.vs.union(node))} values, and the nearest value wins"
-        )
-        return view
 
-    def scalar_logits_fit(
-        self, node: SOp, values: list[Any], stored: list[float] | None = None
-    ) -> bool:
-        """A categorical output of distinct numbers, read as one-hot by nobody else, is
-        stored as one scalar ``x`` (the value, or ``stored[i]`` for ``values[i]``); the
-        unembedding turns it into logits ``-(x - x_v)**2`` (up to a constant per
-        position), whose argmax is the nearest value. One direction instead of one per
-        value, and a narrower MLP or none."""
-        if "cat" in self.state.required.get(node.id, set()) or len(values) < 2:
-            return False
-        if not all(is_number(v) for v in values):  # bools stay one-hot
-            return False
-        coords = np.unique([float(v) for v in (values if stored is None else stored)])
-        if len(coords) < len(values):
-            return False  # 1 and 1.0 are two outputs but one scalar
-        spread = (coords[-1] - coords[0]) / np.diff(coords).min()
-        return bool(spread <= SCALAR_LOGITS_SPREAD)
+def _scalar(context: PlanContext, view: View) -> OutputChoice:
+    node = context.program
+    note = (
+        f"{context.names[node.id]} is stored as one number; the unembedding gives logits "
+        f"over its {len(context.values.union(node))} values, and the nearest value wins"
+    )
+    return OutputChoice(view, True, note)
+
+
+def _scalar_logits_fit(
+    needs: Needs | None, node: SOp, values: list[Any], stored: list[float] | None = None
+) -> bool:
+    """A one-hot output of distinct numbers, read one-hot by nobody else, is stored as
+    one scalar ``x`` (the value, or ``stored[i]`` for ``values[i]``); the unembedding
+    turns it into logits ``-(x - x_v)**2`` (up to a constant per position), whose argmax
+    is the nearest value. One direction instead of one per value, and a narrower MLP or
+    none."""
+    read_one_hot = needs is not None and View.ONE_HOT in needs.views.get(node.id, ())
+    if read_one_hot or len(values) < 2:
+        return False
+    if not all(is_number(v) for v in values):  # bools stay one-hot
+        return False
+    coords = np.unique([float(v) for v in (values if stored is None else stored)])
+    if len(coords) < len(values):
+        return False  # 1 and 1.0 are two outputs but one scalar
+    spread = (coords[-1] - coords[0]) / np.diff(coords).min()
+    return bool(spread <= SCALAR_LOGITS_SPREAD)

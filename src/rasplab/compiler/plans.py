@@ -1,23 +1,54 @@
-"""The plain data of a layer plan: heads, MLPs and the features they write."""
+"""The plain data of stage 4, the layer plan: what planning reads, needs, builds and reports.
+
+* :class:`PlanContext` - what planning reads and never changes (the program,
+  its value sets, names, which s-ops the embedding can write);
+* :class:`Needs` - which views of which s-ops are stored; it grows from round
+  to round (each round gets a new record) with the notes that explain why;
+* :class:`OutputChoice` - how the program's output is stored;
+* :class:`Round` - what one round built: heads, MLP jobs, the features they use,
+  and the blockers their making reported; :class:`Failure` - an MLP job no
+  exact construction computes;
+* :class:`HeadPlan`, :class:`MlpPlan` and :class:`Layout` - the finished plan.
+
+All are frozen. ``PlanContext`` memoises two pure functions of its fields
+(a feature per view, an MLP per job), since every round asks for them again.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from ..lang.nodes import SOp
+from ..lang.nodes import Node, SOp
 from .features import Feature
-from .mlp import MLPSpec
 from .selectors import Score
+from .storage import View
+from .units import MLPSpec
+from .value_sets import ValueSets
 
-__all__ = ["HeadPlan", "MlpPlan", "Layout"]
+__all__ = [
+    "HeadPlan",
+    "MlpPlan",
+    "Layout",
+    "FeatureKey",
+    "MlpJob",
+    "PlanContext",
+    "Needs",
+    "OutputChoice",
+    "Round",
+    "Failure",
+]
+
+FeatureKey = tuple[int, View]  # (node id, view)
+MlpJob = tuple[Feature, tuple[Feature, ...]]  # (what an MLP writes, what it reads)
 
 
 @dataclass(frozen=True, eq=False)
 class HeadPlan:
     node: SOp
-    kind: str  # select | mean | count
+    kind: str  # select | mean | count | max | min
     score: Score
-    inputs: dict[tuple, Feature]  # (side, node id) -> categorical feature
+    inputs: dict[tuple, Feature]  # (side, node id) -> one-hot feature
     value: Feature | None
     output: Feature
     block: int = -1
@@ -43,4 +74,64 @@ class Layout:
     count_scale: float  # B: a count head stores B / (B + width)
     notes: tuple[str, ...]
     nodes: dict[int, SOp]  # node id -> s-op, for every feature's node
-    scalar_logits: bool = False  # a categorical output stored as one scalar (see assemble)
+    scalar_logits: bool = False  # a one-hot output stored as one scalar (see assemble)
+
+
+@dataclass(frozen=True, eq=False)
+class PlanContext:
+    """What planning reads and never changes."""
+
+    program: SOp
+    values: ValueSets
+    count_scale: float  # B, for counts without a scale of their own
+    count_scales: dict[int, float]  # count node id -> its B
+    order: tuple[SOp, ...]  # the program's s-ops, inputs first
+    nodes: dict[int, Node]  # node id -> node, for every node a feature may name
+    names: dict[int, str]  # node id -> a unique direction name
+    positional: frozenset[int]  # s-ops of indices only: the position embedding writes them
+    lexical: frozenset[int]  # s-ops of tokens only: the token embedding writes them
+    indices: SOp | None  # the indices that length's head averages (None: no length)
+    scalar_select: bool  # the output aggregate moves numbers, stored as one scalar
+    made: dict[FeatureKey, tuple[Feature, tuple[str, ...]]] = field(
+        default_factory=dict, repr=False
+    )  # memo: a feature per view, with the blockers its making reported
+    synthesized: dict[tuple, Any] = field(default_factory=dict, repr=False)  # memo: MLP per job
+
+
+@dataclass(frozen=True)
+class Needs:
+    """Which views of which s-ops are stored, and why; replaced, never changed in place."""
+
+    views: dict[int, frozenset[View]]  # node id -> the views stored
+    one_hot_reads: frozenset[int] = frozenset()  # attention outputs MLPs read one-hot
+    via: dict[FeatureKey, FeatureKey] = field(default_factory=dict)  # one-hot <- stored scalar
+    notes: tuple[str, ...] = ()
+
+    def with_view(self, node_id: int, view: View) -> Needs:
+        views = {**self.views, node_id: self.views.get(node_id, frozenset()) | {view}}
+        return replace(self, views=views)
+
+    def with_note(self, note: str) -> Needs:
+        return replace(self, notes=(*self.notes, note))
+
+
+@dataclass(frozen=True)
+class OutputChoice:
+    view: View  # which view of the program is the model's output
+    scalar_logits: bool  # a one-hot output stored as one scalar the unembedding decodes
+    note: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Round:
+    heads: tuple[HeadPlan, ...]
+    mlps: tuple[MlpJob, ...]
+    features: dict[FeatureKey, Feature]  # every feature used, in order of first use
+    blockers: tuple[str, ...]  # what making them reported (with repeats)
+
+
+@dataclass(frozen=True, eq=False)
+class Failure:
+    output: Feature
+    leaves: tuple[Feature, ...]
+    too_many: bool  # the MLP's domain is too large to build, rather than no construction fits

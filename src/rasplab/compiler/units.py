@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .combine import distinct as _distinct
+from .storage import Storage
 
 __all__ = ["Leaf", "Target", "Unit", "MLPSpec", "Problem", "ONE", "BOS"]
 
@@ -33,21 +34,21 @@ class Leaf:
     """An s-op the MLP reads: what the residual holds per value, and how to read it."""
 
     name: str
-    kind: str  # "cat" | "num"
+    kind: Storage
     writes: tuple[Mapping[str, float], ...]  # per value index: residual content
-    readouts: tuple[Mapping[str, float], ...]  # cat: indicator per value; num: (scalar,)
-    coords: tuple[float, ...] = ()  # num: the scalar per value index
+    readouts: tuple[Mapping[str, float], ...]  # one-hot: indicator per value; scalar: (scalar,)
+    coords: tuple[float, ...] = ()  # scalar: the number per value index
 
     @staticmethod
     def categorical(name: str, labels: Sequence[Any]) -> Leaf:
         dirs = [f"{name}:{v}" for v in labels]
         onehots = tuple({d: 1.0} for d in dirs)
-        return Leaf(name, "cat", onehots, onehots)
+        return Leaf(name, Storage.ONE_HOT, onehots, onehots)
 
     @staticmethod
     def numerical(name: str, coords: Sequence[float]) -> Leaf:
         coords = tuple(float(c) for c in coords)
-        return Leaf(name, "num", tuple({name: c} for c in coords), ({name: 1.0},), coords)
+        return Leaf(name, Storage.SCALAR, tuple({name: c} for c in coords), ({name: 1.0},), coords)
 
     @property
     def size(self) -> int:
@@ -56,16 +57,16 @@ class Leaf:
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "cat" | "num"
+    kind: Storage
     directions: tuple[str, ...]
 
     @staticmethod
     def categorical(directions: Sequence[str]) -> Target:
-        return Target("cat", tuple(directions))
+        return Target(Storage.ONE_HOT, tuple(directions))
 
     @staticmethod
     def numerical(direction: str) -> Target:
-        return Target("num", (direction,))
+        return Target(Storage.SCALAR, (direction,))
 
 
 @dataclass(frozen=True)
@@ -113,21 +114,21 @@ class Problem:
     leaves: list[Leaf]
     codes: np.ndarray  # [points, leaves] value index per leaf
     target: Target
-    out: np.ndarray  # cat: output index per point (int); num: float per point
+    out: np.ndarray  # one-hot: output index per point (int); scalar: float per point
     cache: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.codes = np.asarray(self.codes, dtype=np.int64)
-        kind = np.int64 if self.target.kind == "cat" else np.float64
+        kind = np.int64 if self.target.kind is Storage.ONE_HOT else np.float64
         self.out = np.asarray(self.out, dtype=kind).reshape(-1)
 
     def vector(self, state: Any) -> dict[str, float]:
-        if self.target.kind == "cat":
+        if self.target.kind is Storage.ONE_HOT:
             return {self.target.directions[state]: 1.0}
         return {self.target.directions[0]: float(state)} if state != 0 else {}
 
     def delta(self, old: Any, new: Any) -> dict[str, float]:
-        if self.target.kind == "cat":
+        if self.target.kind is Storage.ONE_HOT:
             return {self.target.directions[new]: 1.0, self.target.directions[old]: -1.0}
         return {self.target.directions[0]: float(new) - float(old)}
 
@@ -192,7 +193,7 @@ def _first(ids: np.ndarray) -> np.ndarray:
 
 def _out_ids(p: Problem) -> np.ndarray:
     if "out_ids" not in p.cache:
-        if p.target.kind == "cat":
+        if p.target.kind is Storage.ONE_HOT:
             p.cache["out_ids"] = p.out
         else:
             p.cache["out_ids"] = _ids(np.round(p.out, 12))
