@@ -159,7 +159,7 @@ def test_demo_json_subset(capsys):
     assert data["ok"] is True and data["failed"] == []
     assert [p["name"] for p in data["programs"]] == ["sort", "dyck2"]
     assert all(p["random_passed"] == p["random_total"] == 50 for p in data["programs"])
-    assert [p["compiled_layers"] for p in data["programs"]] == [2, 4]  # the analysis depths
+    assert [p["compiled_n_layers"] for p in data["programs"]] == [2, 4]  # the analysis depths
     assert all(p["compiled_exact"] == 50 for p in data["programs"])
 
 
@@ -173,7 +173,9 @@ def test_demo_compiles_unless_told_not_to(capsys):
 def test_a_compiled_model_that_misses_fails_the_check():
     from rasplab.cli.demo import ProgramCheck
 
-    check = ProgramCheck("x", random_passed=5, random_total=5, compiled_layers=1, compiled_exact=4)
+    check = ProgramCheck(
+        "x", random_passed=5, random_total=5, compiled_n_layers=1, compiled_exact=4
+    )
     assert not check.ok and ProgramCheck("x", random_passed=5, random_total=5).ok
 
 

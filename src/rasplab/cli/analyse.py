@@ -18,6 +18,7 @@ from ..lang.nodes import Selector, SelectorAnd, SelectorNot, SelectorOr, SOp
 from ..library import LibraryProgram
 from ..programs import resolve
 from . import render
+from .common import PROGRAM_HELP, subcommand
 
 __all__ = [
     "add_parser",
@@ -31,18 +32,25 @@ __all__ = [
 ]
 
 WRAP = 44  # width of the "pattern" and "produces" columns before they wrap
+EXAMPLES = """
+  rasplab analyse lib:dyck2                 4 layers, heads per layer [1, 2, 1, 1]
+  rasplab analyse examples/sort.rasp --json
+  rasplab analyse prog.py:make_rev
+"""
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Register ``analyse``."""
-    p = subparsers.add_parser(
+    p = subcommand(
+        subparsers,
         "analyse",
+        common,
         aliases=["analyze"],
-        parents=[common],
         help="layers, heads per layer and where each operation sits",
         description="Schedule PROGRAM onto transformer layers, as in the RASP paper.",
+        examples=EXAMPLES,
     )
-    p.add_argument("program", help="lib:NAME, NAME or path/to/file.py:ATTR")
+    p.add_argument("program", help=PROGRAM_HELP)
     p.set_defaults(func=command)
 
 

@@ -26,6 +26,7 @@ from ..lang.nodes import SOp
 from ..library import PROGRAMS, LibraryProgram, get
 from . import render
 from .analyse import paper_match
+from .common import add_limit_flags, evaluator_limits, subcommand
 
 __all__ = ["add_parser", "command", "ProgramCheck", "check_program", "same"]
 
@@ -45,15 +46,24 @@ def _at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+EXAMPLES = """
+  rasplab demo                          every library program (exit 1 if any check fails)
+  rasplab demo sort dyck2 --samples 50 --json
+  rasplab demo --no-compile --quiet     skip the compiled models; details of failures only
+"""
+
+
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Register ``demo``."""
-    p = subparsers.add_parser(
+    p = subcommand(
+        subparsers,
         "demo",
-        parents=[common],
+        common,
         help="run, analyse, check and compile every library program",
         description="Run each library program's examples, analyse it, compare with the "
         "paper, check it against its reference on random inputs, and compile it to an exact "
         "transformer checked on the same inputs.",
+        examples=EXAMPLES,
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="only these library programs")
     p.add_argument("--samples", "-n", type=_at_least(0), default=500, help="random inputs each")
@@ -63,6 +73,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-compile", dest="compile", action="store_false", help="skip the compiled models"
     )
+    add_limit_flags(p)
     p.set_defaults(func=command)
 
 
@@ -95,7 +106,7 @@ class ProgramCheck:
     random_passed: int = 0
     random_total: int = 0
     counterexample: dict[str, Any] | None = None
-    compiled_layers: int | None = None  # the compiled transformer's layers, when compiled
+    compiled_n_layers: int | None = None  # the compiled transformer's layers, when compiled
     compiled_exact: int = 0  # random inputs on which its decoded output is the evaluator's
     compile_ms: float = 0.0
     time_ms: float = 0.0
@@ -109,7 +120,7 @@ class ProgramCheck:
             and all(e["ok"] for e in self.examples)
             and (self.paper is None or self.paper["match"])
             and self.random_passed == self.random_total
-            and (self.compiled_layers is None or self.compiled_exact == self.random_total)
+            and (self.compiled_n_layers is None or self.compiled_exact == self.random_total)
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,7 +148,7 @@ def _random_check(
     low = max(1, entry.min_len)
     high = max(low, args.max_len)
     inputs = [entry.sample(rng, rng.randint(low, high)) for _ in range(args.samples)]
-    outputs = evaluate_batch(sop, inputs)
+    outputs = evaluate_batch(sop, inputs, **evaluator_limits(args))
     check.random_total = len(inputs)
     for xs, output in zip(inputs, outputs, strict=True):
         expected = entry.reference(list(xs))
@@ -156,7 +167,7 @@ def _compile_check(check: ProgramCheck, entry: LibraryProgram, sop: SOp, inputs,
     n = max(args.max_len, entry.min_len)
     model = compile_program(sop, entry.vocab, n, verify=0, sample=entry.sample)
     check.compile_ms = (time.perf_counter() - start) * 1000
-    check.compiled_layers = model.n_layers
+    check.compiled_n_layers = model.n_layers
     got = model.run(inputs) if inputs else []
     check.compiled_exact = sum(same(g, want) for g, want in zip(got, outputs, strict=True))
 
@@ -209,13 +220,13 @@ def _print_check(check: ProgramCheck) -> None:
     for e in check.examples:
         line = f"  {render.sequence(e['input'])} -> {render.sequence(e['output'])}"
         print(line if e["ok"] else f"{line}  FAIL, expected {render.sequence(e['expected'])}")
+    total = render.plural(check.random_total, "random input")
     if check.random_total:
-        print(f"  random: {check.random_passed}/{check.random_total} agree with the reference")
-    if check.compiled_layers is not None:
+        print(f"  random: {check.random_passed}/{total} agree with the reference")
+    if check.compiled_n_layers is not None:
         print(
-            f"  compiled: {render.plural(check.compiled_layers, 'layer')}, exact on "
-            f"{check.compiled_exact}/{check.random_total} random inputs "
-            f"(compiled in {check.compile_ms:.0f} ms)"
+            f"  compiled: {render.plural(check.compiled_n_layers, 'layer')}, exact on "
+            f"{check.compiled_exact}/{total} (compiled in {check.compile_ms:.0f} ms)"
         )
     if check.counterexample is not None:
         c = {k: render.sequence(v) for k, v in check.counterexample.items()}
@@ -231,7 +242,7 @@ def _summary_row(check: ProgramCheck) -> list[Any]:
     examples = f"{sum(e['ok'] for e in check.examples)}/{len(check.examples)}"
     random_ = f"{check.random_passed}/{check.random_total}"
     compiled = "-"
-    if check.compiled_layers is not None:
+    if check.compiled_n_layers is not None:
         compiled = f"{check.compiled_exact}/{check.random_total}"
     status = "ok" if check.ok else "FAIL"
     layers = check.n_layers if check.n_layers is not None else "?"

@@ -10,17 +10,20 @@ from ..errors import RaspError
 from ..library import PROGRAMS, LibraryProgram
 from . import render
 from .analyse import paper_match
+from .common import subcommand
 
 __all__ = ["add_parser", "command", "describe_entry"]
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Register ``list``."""
-    p = subparsers.add_parser(
+    p = subcommand(
+        subparsers,
         "list",
-        parents=[common],
+        common,
         help="list the library programs",
         description="List the library: name, layers, heads per layer, summary.",
+        examples="  rasplab list\n  rasplab list --json",
     )
     p.set_defaults(func=command)
 

@@ -40,7 +40,7 @@ EXAMPLES = """
   rasplab run lib:hist --inputs inputs.jsonl        one JSON string or list per line
   cat inputs.jsonl | rasplab run lib:hist --inputs -
   rasplab run examples/sort.rasp --input hello      a .rasp file (its output s-op)
-  rasplab run examples/sort.rasp:smaller --input hello   another s-op of the file
+  rasplab run examples/sort.rasp:sorted_tokens --input 3,1,2   an s-op named by the file
   rasplab run prog.py:make_rev --input abc          an s-op (or a function) of a .py file
   rasplab run lib:reverse --input hello --any-tokens      tokens outside the vocabulary
 """
