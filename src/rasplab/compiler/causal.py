@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..evaluate import evaluate_batch
 from ..lang.graph import topological_order
 from ..lang.nodes import (
     Aggregate,
@@ -30,6 +29,7 @@ from ..lang.nodes import (
     SelectorOr,
     SelectorWidth,
 )
+from .reference import Rejection, evaluate_all
 from .value_sets import positional_nodes
 
 __all__ = ["causal_blockers"]
@@ -37,12 +37,10 @@ __all__ = ["causal_blockers"]
 
 def _looks_back(sel: Select, n_max: int) -> bool:
     """A position-only select that never picks a key after its query (checked per length)."""
-    try:
-        traces = evaluate_batch(
-            SelectorWidth(sel), [[0] * n for n in range(1, n_max + 1)], trace=True
-        )
-    except Exception:
-        return False
+    inputs = [[0] * n for n in range(1, n_max + 1)]
+    traces = evaluate_all(SelectorWidth(sel), inputs, trace=True)
+    if isinstance(traces, Rejection):
+        return False  # a selector the evaluator cannot run is not known to look back
     for t in traces:
         m = t.array(sel)  # [query, key]
         if np.triu(m, k=1).any():

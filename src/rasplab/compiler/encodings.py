@@ -1,4 +1,5 @@
-"""Stage 2: how each aggregate combines and how each s-op is stored.
+"""Stage 2 (encodings, the aggregate policy): how each aggregate combines and how each
+s-op is stored. Stage 1 (value sets) asks the policy as it meets each aggregate.
 
 RASP's mean aggregate does two jobs. Over a selector that picks one key per
 query (``reverse``, ``sort``) it *moves* a value, and the result is stored
@@ -25,20 +26,24 @@ compiler must decide which job each categorical aggregate does:
 >>> policy = AggregatePolicy(prefix_mean, "ab", 4)
 >>> infer(prefix_mean, "ab", 4, policy).semantics[prefix_mean.id]
 'mean'
+
+A rewritten program (stage 3) asks through :meth:`AggregatePolicy.through`,
+which maps each rebuilt aggregate to the one it came from, so both passes get
+the same answer without the policy being changed from outside.
 """
 
 from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..evaluate import evaluate_batch
 from ..lang.graph import topological_order, value_key
 from ..lang.nodes import Aggregate, AggregationMode, Node, SelectorWidth, Tokens, ZipMap
+from .reference import Rejection, evaluate_each
 from .value_sets import is_number, positional_nodes, uniform_selection
 
 __all__ = ["AggregatePolicy", "sample_inputs", "short_inputs"]
@@ -84,8 +89,9 @@ def short_inputs(vocab: Any, max_seq_len: int, limit: int = SHORT_INPUTS) -> lis
 class AggregatePolicy:
     """Decides, per mean aggregate, ``"select"`` (move one value) or ``"mean"``.
 
-    Decisions are remembered by node id and by the id of the node a rewrite
-    came from (``origin``), so a rewritten program keeps them.
+    Decisions are remembered by the id of the program's aggregate; a rewritten
+    program asks through :meth:`through`, with the node each rebuilt one came
+    from, so it keeps them.
     """
 
     def __init__(
@@ -104,13 +110,26 @@ class AggregatePolicy:
         self.positional = positional_nodes(program)
         self.decided: dict[int, str] = {}
         self.assumptions: dict[int, str] = {}
-        self.origin: dict[int, int] = {}
         self._inputs: list[list[Any]] | None = None
         self._found: dict[int, bool] = {}  # aggregate id -> averaged on a sampled input
         self._accepted: dict[int, bool] = {}  # sampled input -> the program runs on it
 
     def __call__(self, node: Aggregate, pool: list[Any], widths: tuple) -> str:
-        key = self.origin.get(node.id, node.id)
+        return self.decision(node, node.id, pool, widths)
+
+    def through(self, origin: Mapping[int, Node]) -> Callable[[Aggregate, list, tuple], str]:
+        """The policy as a rewritten program asks it: ``origin`` maps a rebuilt node's id
+        to the node of the program it stands for, whose decision it shares."""
+
+        def ask(node: Aggregate, pool: list[Any], widths: tuple) -> str:
+            was = origin.get(node.id)
+            return self.decision(node, node.id if was is None else was.id, pool, widths)
+
+        return ask
+
+    def decision(self, node: Aggregate, key: int, pool: list[Any], widths: tuple) -> str:
+        """The decision for aggregate ``key`` of the program (``node`` may be its rewrite),
+        made once and remembered."""
         if key not in self.decided:
             self.decided[key] = self.decide(node, key, pool, widths)
         return self.decided[key]
@@ -202,16 +221,8 @@ def _by_length(inputs: list[list[Any]]) -> list[list[int]]:
 
 def _traces(program: Node, inputs: list[list[Any]]) -> list[tuple[int, Any]]:
     """(input index, trace) for the inputs the evaluator runs ``program`` on."""
-    try:
-        return list(enumerate(evaluate_batch(program, inputs, trace=True)))
-    except Exception:  # some input is rejected: keep the others
-        traces = []
-        for i, xs in enumerate(inputs):
-            try:
-                traces.extend((i, t) for t in evaluate_batch(program, [xs], trace=True))
-            except Exception:
-                continue
-        return traces
+    results = evaluate_each(program, inputs, trace=True)
+    return [(i, t) for i, t in enumerate(results) if not isinstance(t, Rejection)]
 
 
 def _averages(trace: Any, agg: Aggregate) -> bool:

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate import evaluate_batch
 from ..lang.graph import topological_order
 from ..lang.nodes import (
     Aggregate,
@@ -34,8 +33,15 @@ from ..lang.nodes import (
     Tokens,
     ZipMap,
 )
+from .reference import Rejection, evaluate_all
 
-__all__ = ["positional_nodes", "exact_positional", "uniform_selection", "primitives_below"]
+__all__ = [
+    "positional_nodes",
+    "length_free_nodes",
+    "exact_positional",
+    "uniform_selection",
+    "primitives_below",
+]
 
 
 def _conjuncts(sel: Selector) -> list[Selector]:
@@ -94,7 +100,7 @@ def exact_positional(program: Node, positional: frozenset[int], token: Any, n_ma
         for n in topological_order(program)
         if n.id in positional and not isinstance(n, Indices | Constant)
     ]
-    free = _length_free(program)
+    free = length_free_nodes(program)
     values: dict = {}
     widths: dict = {}
     failed: set[int] = set()
@@ -110,7 +116,7 @@ def exact_positional(program: Node, positional: frozenset[int], token: Any, n_ma
     return values, widths
 
 
-def _length_free(program: Node) -> set[int]:
+def length_free_nodes(program: Node) -> set[int]:
     """Ids of nodes with no ``length``, aggregate or selector width below them."""
     found: set[int] = set()
     for n in topological_order(program):
@@ -149,11 +155,10 @@ def _fails(node: Node, failed: set[int]) -> bool:
 
 
 def _traces(nodes: list[Node], inputs: list[list[Any]]) -> list | None:
+    """Traces of ``nodes`` on every input; None when the evaluator rejects one."""
     wrapped = [SelectorWidth(n) if isinstance(n, Selector) else n for n in nodes]
-    try:
-        return evaluate_batch(ZipMap(lambda *xs: 0, *wrapped), inputs, trace=True)
-    except Exception:
-        return None
+    traces = evaluate_all(ZipMap(lambda *xs: 0, *wrapped), inputs, trace=True)
+    return None if isinstance(traces, Rejection) else traces
 
 
 def _collect(nodes: list[Node], traces: list, n_max: int):
