@@ -5,6 +5,8 @@
 True
 >>> get("add").build()("683+345") == get("add").reference(list("683+345"))
 True
+>>> print(get("add").domain_pattern)
+[0-9]*\\+[0-9]*
 """
 
 from __future__ import annotations
@@ -19,10 +21,15 @@ from ..errors import ProgramNotFoundError
 from ..lang.nodes import SOp
 from . import arith, counting, dyck, references, search, sequences, sorting, text
 from .samplers import (
+    Domain,
     Sampler,
+    addition_domain,
     addition_sampler,
+    bracket_domain,
     bracket_sampler,
+    padded_domain,
     padded_sampler,
+    separator_domain,
     separator_sampler,
     uniform_sampler,
 )
@@ -44,6 +51,10 @@ class LibraryProgram:
     min_len: int = 1
     summary: str = field(default="")
     numerical: bool = False  # outputs are numbers to compare with a tolerance
+    # what ``sampler`` can draw, in words and (for string tokens) as a regular expression
+    # over the joined tokens; a compiled model that is exact only there declares it
+    domain: str | None = None
+    domain_pattern: str | None = None
 
     def sample(self, rng: random.Random, n: int) -> list[Any]:
         return (self.sampler or uniform_sampler(self.vocab))(rng, n)
@@ -51,6 +62,12 @@ class LibraryProgram:
     @property
     def doc(self) -> str:
         return self.summary
+
+
+def _within(domain: Domain) -> dict[str, str]:
+    """The catalogue fields of a sampler's domain."""
+    text, pattern = domain
+    return {"domain": text, "domain_pattern": pattern}
 
 
 def _entry(name, fn, ref, vocab, examples, paper=None, *, summary=None, **kw) -> LibraryProgram:
@@ -93,6 +110,7 @@ _PAPER = [
         tuple(range(100)),
         [[3, 1, 2], [10, 4, 7, 0]],
         sampler=lambda rng, n: rng.sample(range(100), n),
+        domain="distinct numbers from 0 to 99 (no number twice)",
     ),
     _entry(
         "most_freq",
@@ -110,6 +128,7 @@ _PAPER = [
         ["(()))(", "()()"],
         (2, (1, 1)),
         sampler=bracket_sampler(["()"]),
+        **_within(bracket_domain(["()"])),
     ),
     _entry(
         "dyck2",
@@ -119,6 +138,7 @@ _PAPER = [
         ["({})()", "({)}"],
         (4, (1, 2, 1, 1)),
         sampler=bracket_sampler(["()", "{}"]),
+        **_within(bracket_domain(["()", "{}"])),
     ),
 ]
 
@@ -131,6 +151,7 @@ _TRACR = [
         ["([]{})", "([)]"],
         summary="Prefix status (T/P/F) for (), {} and [] by the paper's Dyck-k construction.",
         sampler=bracket_sampler(["()", "{}", "[]"]),
+        **_within(bracket_domain(["()", "{}", "[]"])),
     ),
     _entry(
         "frac_prevs",
@@ -147,6 +168,7 @@ _TRACR = [
         tuple("()a"),
         ["(()", "())(a"],
         sampler=bracket_sampler(["()"], noise="a"),
+        **_within(bracket_domain(["()"], noise="a")),
         numerical=True,
     ),
     _entry("count", counting.count, references.ref_count, _LETTERS, ["banana", "hello"]),
@@ -177,6 +199,7 @@ _RASPY = [
         tuple("xyz-"),
         ["xyz---", "x-y-z"],
         sampler=padded_sampler(tuple("xyz"), "-"),
+        **_within(padded_domain(tuple("xyz"), "-")),
     ),
     _entry(
         "split",
@@ -185,6 +208,7 @@ _RASPY = [
         tuple("xyz+"),
         ["xyz+ab", "a+b+c"],
         sampler=separator_sampler(tuple("xyz"), "+"),
+        **_within(separator_domain(tuple("xyz"), "+")),
     ),
     _entry(
         "split_after",
@@ -194,6 +218,7 @@ _RASPY = [
         ["xyz+ab", "a+b+c"],
         summary="The tokens after the first separator, right-aligned (split, part 1).",
         sampler=separator_sampler(tuple("xyz"), "+"),
+        **_within(separator_domain(tuple("xyz"), "+")),
     ),
     _entry(
         "slide",
@@ -202,6 +227,8 @@ _RASPY = [
         tuple("abc<"),
         ["xxxh<<<l", "a<b<<"],
         sampler=lambda rng, n: [rng.choice("<<<abc") for _ in range(n)],
+        domain="any string of a b c <, with '<' three times as likely as each letter",
+        domain_pattern="[abc<]*",
     ),
     _entry(
         "add",
@@ -210,6 +237,7 @@ _RASPY = [
         _DIGITS + ("+",),
         ["683+345", "99+1"],
         sampler=addition_sampler(),
+        **_within(addition_domain()),
     ),
 ]
 

@@ -5,14 +5,22 @@ length ``n >= 1``. Uniform tokens exercise most programs; the samplers here
 make the interesting cases common where uniform tokens would make them rare
 (balanced brackets, runs of 9s in an addition, padding at the end).
 
->>> import random
+Each ``*_domain`` function describes the inputs the matching sampler can
+draw: a sentence and a regular expression over the joined tokens, which
+compiled models store as their declared input domain.
+
+>>> import random, re
 >>> len(addition_sampler()(random.Random(0), 7))
 7
+>>> text, pattern = addition_domain()
+>>> bool(re.fullmatch(pattern, "683+345")), bool(re.fullmatch(pattern, "12+34+56"))
+(True, False)
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,9 +32,19 @@ __all__ = [
     "padded_sampler",
     "separator_sampler",
     "addition_sampler",
+    "Domain",
+    "bracket_domain",
+    "padded_domain",
+    "separator_domain",
+    "addition_domain",
 ]
 
 Sampler = Callable[[random.Random, int], list[Any]]
+Domain = tuple[str, str]  # (description, regular expression over the joined tokens)
+
+
+def _any_of(chars: Sequence[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in chars) + "]"
 
 
 def uniform_sampler(vocab: Sequence[Any]) -> Sampler:
@@ -121,3 +139,29 @@ def addition_sampler() -> Sampler:
         return list(text)
 
     return sample
+
+
+def bracket_domain(pairs: Sequence[str], noise: Sequence[str] = ()) -> Domain:
+    """What :func:`bracket_sampler` draws: any string of its brackets (and noise)."""
+    chars = [c for p in pairs for c in p] + list(noise)
+    shown = " ".join(chars)
+    return f"any string of {shown}, near-balanced more often than uniform", _any_of(chars) + "*"
+
+
+def padded_domain(vocab: Sequence[str], blank: str) -> Domain:
+    """What :func:`padded_sampler` draws: any string of the tokens and the blank."""
+    plain = [v for v in vocab if v != blank]
+    text = f"any string of {' '.join(plain)} and the blank {blank!r}, often padded at the end"
+    return text, _any_of([*plain, blank]) + "*"
+
+
+def separator_domain(vocab: Sequence[str], sep: str, most: int = 3) -> Domain:
+    """What :func:`separator_sampler` draws: tokens with at most ``most`` separators."""
+    part = _any_of(vocab) + "*"
+    pattern = f"{part}(?:{re.escape(sep)}{part}){{0,{most}}}"
+    return f"{' '.join(vocab)} with at most {most} {sep!r} separators", pattern
+
+
+def addition_domain() -> Domain:
+    """What :func:`addition_sampler` draws: digits, one '+', digits."""
+    return "digits, one '+', digits (either side may be empty)", r"[0-9]*\+[0-9]*"
