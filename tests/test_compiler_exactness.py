@@ -218,3 +218,20 @@ def test_rare_short_averages_are_seen():
     model = compile_program(above, [0, 1, 2, 3], 5)
     assert not model.info.assumptions
     exact(model, above, [[3, 3], [3, 3, 3, 3], [0, 3]])
+
+
+def test_a_rewritten_aggregate_shares_its_decision_without_changing_the_policy():
+    """Stage 3 rebuilds nodes; the policy answers a rebuilt aggregate as the one it came
+    from, through a view given the origin, not by being changed from outside."""
+    from rasplab.compiler.encodings import AggregatePolicy
+    from rasplab.library import get
+
+    first = get("first").build()
+    policy = AggregatePolicy(first, "abcde", 6)
+    pool, widths = [0, 1, 2], (frozenset({0, 1, 2}),) * 6
+    decided = policy(first, pool, widths)
+    rebuilt = aggregate(first.selector, first.sop)  # a new node standing for ``first``
+    ask = policy.through({rebuilt.id: first})
+    assert ask(rebuilt, pool, widths) == decided == "select"
+    assert list(policy.decided) == [first.id]  # one decision, shared
+    assert not hasattr(policy, "origin")

@@ -53,4 +53,7 @@ def test_rasp_example_compiles_exactly(path, name, inputs):
         pytest.skip("not an s-op")
     n = max(4, max(len(xs) for xs in inputs))
     model = compile_program(sop, vocab_of(inputs), n, verify=40)
-    assert verify(model, sop, inputs=inputs).exact
+    result = verify(model, sop, inputs=inputs)
+    if result.n_inputs == 0:  # a comparison of nothing is not a pass
+        pytest.skip(f"the evaluator rejects every example input: {result.first_rejection}")
+    assert result.exact, str(result)

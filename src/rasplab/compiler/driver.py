@@ -1,4 +1,12 @@
-"""The compiler driver: RASP program in, exact transformer out.
+"""The driver: RASP program in, exact transformer out, in six stages.
+
+1. value sets (:mod:`~rasplab.compiler.value_sets`): the values every s-op can hold;
+2. encodings (:mod:`~rasplab.compiler.encodings`, the aggregate policy): whether each
+   aggregate moves one value or averages;
+3. lower (:mod:`~rasplab.compiler.lower`): rewrites that keep every value;
+4. layout (``plan``): what is stored, who writes it, in which layer;
+5. blocks + assemble: dense weights;
+6. verify (:mod:`~rasplab.compiler.verify`): the model against the evaluator.
 
 >>> from rasplab import tokens, indices, length, select, aggregate
 >>> reverse = aggregate(select(indices, length - indices - 1, "=="), tokens)
@@ -7,6 +15,8 @@
 ['a', 'c', 'b', 'a']
 >>> model.heads_per_layer
 (1, 1)
+>>> model.info.domain.kind, model.info.verified.exact
+('all', True)
 """
 
 from __future__ import annotations
@@ -14,27 +24,43 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..analysis import analyse
-from ..errors import CompileError
+from ..errors import CompileError, ResourceLimitError
 from ..lang.graph import value_key
 from ..lang.nodes import SOp, is_atom
-from ..model.info import ModelInfo, Verified
+from ..model.info import InputDomain, ModelInfo, Verified
 from ..model.model import CompiledModel
 from .assemble import assemble
+from .budget import DEFAULT_MAX_BYTES, check_bytes, check_limit, compile_bytes, forward_bytes
 from .causal import causal_blockers
-from .encodings import AggregatePolicy
+from .encodings import AggregatePolicy, sample_inputs
 from .layout import Layout, plan
 from .lower import Lowered, lower
 from .value_sets import infer
 from .verify import Verification
 from .verify import verify as check_model
 
-__all__ = ["compile_program"]
+__all__ = ["compile_program", "library_domain", "DEFAULT_MAX_BYTES"]
 
 Sampler = Callable[[random.Random, int], list[Any]]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What one compile was asked for (checked)."""
+
+    program: SOp
+    vocab: tuple[Any, ...]
+    max_seq_len: int
+    causal: bool
+    verify: int
+    sample: Sampler | None
+    seed: int
+    domain: InputDomain | None
+    max_bytes: int | None
 
 
 def compile_program(
@@ -46,62 +72,146 @@ def compile_program(
     *,
     sample: Sampler | None = None,
     seed: int = 0,
+    domain: InputDomain | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> CompiledModel:
     """Compile ``program`` for inputs over ``vocab`` of length 1..``max_seq_len``.
 
     ``verify`` random inputs (drawn by ``sample(rng, n)`` if given) are run
     through the model and the evaluator; any difference raises CompileError,
-    so a returned model is never silently wrong on them. ``verify=0`` skips
-    that check. A program that cannot be compiled exactly raises one
-    CompileError listing every blocker and how to fix it.
+    and so does a check in which the evaluator rejected every input (it
+    compared nothing). ``verify=0`` skips the check. A program that cannot be
+    compiled exactly raises one CompileError listing every blocker.
+
+    The model is exact on every input (``model.info.domain.kind == "all"``)
+    unless the compiler had to assume something of the inputs (see
+    ``model.info.assumptions``) and checked it only on ``sample``'s inputs (or
+    not at all): then the domain is ``"declared"``: ``domain`` if given (an
+    :class:`~rasplab.model.info.InputDomain` describing what ``sample``
+    draws; every verification input must lie inside its pattern), else a
+    description naming the sampler.
+
+    ``max_bytes`` bounds the memory of the largest arrays (None: no bound); a
+    compile that would need more raises ResourceLimitError before allocating.
     """
     start = time.perf_counter()
-    vocab = _check(program, vocab, max_seq_len)
-    evidence: list[list[Any]] = []
-    while True:
-        model, policy = _build(program, vocab, max_seq_len, causal, sample, seed, evidence)
-        seconds = round(time.perf_counter() - start, 4)
-        model = replace(model, info=replace(model.info, compile_seconds=seconds))
-        if not verify:
-            return model
-        result = check_model(model, program, verify, seed=seed, sample=sample)  # 6. the check
-        checked = Verified(result.n_inputs, result.n_exact, dtype=result.dtype)
-        model = replace(model, info=replace(model.info, verified=checked))
-        if result.exact:
-            return model
-        if policy.assumptions and not evidence:
-            # an aggregate assumed to move one value may have averaged on these inputs:
-            # plan again with them as evidence (once)
-            evidence = [m.input for m in result.mismatches]
-            continue
-        raise CompileError(_disagreement(result, policy))
+    job = _job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes)
+    check_bytes(compile_bytes(program, max_seq_len), job.max_bytes, program.label, max_seq_len)
+    try:
+        model, policy = _build(job, evidence=[])
+        if job.verify:
+            model, policy = _verified(job, model, policy)
+    except MemoryError as err:  # the bound above is a lower bound: the rest may still not fit
+        raise ResourceLimitError(
+            f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "
+            f"({err}); compile for a smaller max_seq_len"
+        ) from None
+    seconds = round(time.perf_counter() - start, 4)
+    return replace(model, info=replace(model.info, compile_seconds=seconds))
 
 
-def _build(
-    program: SOp,
-    vocab: tuple[Any, ...],
-    max_seq_len: int,
-    causal: bool,
-    sample: Sampler | None,
-    seed: int,
-    evidence: list[list[Any]],
+def _verified(
+    job: _Job, model: CompiledModel, policy: AggregatePolicy
 ) -> tuple[CompiledModel, AggregatePolicy]:
+    """Stage 6: the model with its check recorded; CompileError if it compared nothing or
+    disagrees. Plans again at most once, with the inputs it failed on as evidence."""
+    inputs = _verification_inputs(job, model)
+    result = _check_against_evaluator(job, model, inputs)
+    if not result.exact and policy.assumptions:
+        # an aggregate assumed to move one value may have averaged on these inputs
+        model, policy = _build(job, evidence=[m.input for m in result.mismatches])
+        result = _check_against_evaluator(job, model, inputs)
+    if not result.exact:
+        raise CompileError(_disagreement(result, policy))
+    checked = Verified(result.n_inputs, result.n_exact, result.n_rejected, result.dtype)
+    return replace(model, info=replace(model.info, verified=checked)), policy
+
+
+def _check_against_evaluator(
+    job: _Job, model: CompiledModel, inputs: list[list[Any]]
+) -> Verification:
+    result = check_model(model, job.program, inputs=inputs)
+    if result.n_inputs == 0:
+        raise CompileError(
+            f"cannot verify {job.program.label}: the evaluator rejected all {len(inputs)} "
+            f"sampled inputs; the first: {result.first_rejection}. A check that compares "
+            "nothing proves nothing: fix the program, give a sampler (sample=) that draws "
+            "inputs it accepts, or skip the check with verify=0"
+        )
+    return result
+
+
+def _verification_inputs(job: _Job, model: CompiledModel) -> list[list[Any]]:
+    """The random inputs of stage 6, inside the declared domain, within the memory limit."""
+    inputs = sample_inputs(job.vocab, job.max_seq_len, job.verify, job.seed, job.sample)
+    if job.domain is not None:
+        outside = next((xs for xs in inputs if job.domain.contains(xs) is False), None)
+        if outside is not None:
+            raise CompileError(
+                f"the sampler drew {outside!r}, outside the declared domain "
+                f"({job.domain.description}; pattern {job.domain.pattern!r}): the sampler "
+                "and the domain disagree"
+            )
+    longest = max(len(xs) for xs in inputs) + 1  # with BOS
+    heads = max(model.heads_per_layer, default=0)
+    need = forward_bytes(longest, model.d_model, heads, itemsize=4)
+    check_bytes(need, job.max_bytes, job.program.label, job.max_seq_len)
+    return inputs
+
+
+def _build(job: _Job, evidence: list[list[Any]]) -> tuple[CompiledModel, AggregatePolicy]:
     """Stages 1-5: the compiled model, and the policy that chose what each aggregate does."""
-    policy = AggregatePolicy(program, vocab, max_seq_len, sample, seed=seed, evidence=evidence)
-    # 1-2. value sets per position; the policy decides which aggregates average
-    original = infer(program, vocab, max_seq_len, policy)
-    # 3. rewrites that keep every value but that later stages can build
+    program, vocab, n = job.program, job.vocab, job.max_seq_len
+    # 2. the aggregate policy, asked by stage 1 as it meets each aggregate
+    policy = AggregatePolicy(program, vocab, n, job.sample, seed=job.seed, evidence=evidence)
+    # 1. value sets per position
+    original = infer(program, vocab, n, policy)
+    # 3. lower: rewrites that keep every value but that later stages can build
     lowered = lower(program, original)
-    policy.origin.update({new: old.id for new, old in lowered.origin.items()})
     values = original
     if lowered.program is not program:  # rebuilt nodes over unchanged inputs keep their sets
-        values = infer(lowered.program, vocab, max_seq_len, policy, original, lowered.origin)
-    # 4. what is stored, who writes it, in which layer (exact MLPs built here)
-    blockers = causal_blockers(program, max_seq_len) if causal else []
-    layout = _plan(lowered, values, max_seq_len, blockers)
-    # 5. dense weights
-    info = _info(program, lowered.notes, layout, policy, causal)
-    return assemble(layout, lowered.program, vocab, max_seq_len, causal, info), policy
+        ask = policy.through(lowered.origin)  # a rebuilt aggregate keeps its decision
+        values = infer(lowered.program, vocab, n, ask, original, lowered.origin)
+    # 4. layout (plan): what is stored, who writes it, in which layer (exact MLPs built here)
+    blockers = causal_blockers(program, n) if job.causal else []
+    layout = _plan(lowered, values, n, blockers)
+    # 5. blocks + assemble: dense weights
+    info = _info(program, lowered.notes, layout, policy, job)
+    return assemble(layout, lowered.program, vocab, n, job.causal, info), policy
+
+
+def _domain(job: _Job, policy: AggregatePolicy) -> InputDomain:
+    """Where the model is exact: every input, unless it rests on assumptions that were
+    checked only on a sampler's inputs, or not checked at all."""
+    if not policy.assumptions:
+        return InputDomain()  # every decision holds on every input
+    if job.sample is not None:
+        if job.domain is not None:
+            return job.domain
+        name = getattr(job.sample, "__qualname__", None) or repr(job.sample)
+        return InputDomain("declared", f"inputs drawn by the sampler {name}")
+    if job.verify:
+        return InputDomain()  # the assumptions are checked on uniform inputs (stage 6)
+    return InputDomain("declared", "inputs on which the assumptions hold (not checked: verify=0)")
+
+
+def library_domain(entry: Any) -> InputDomain | None:
+    """The declared domain of a library program's sampler (None if it has none), for
+    ``compile_program(..., sample=entry.sample, domain=library_domain(entry))``.
+
+    >>> from rasplab.library import get
+    >>> library_domain(get("add")).contains("12+34+56")
+    False
+    >>> library_domain(get("reverse")) is None
+    True
+    """
+    if entry.sampler is None or entry.domain is None:
+        return None
+    return InputDomain(
+        "declared",
+        f"inputs drawn by lib:{entry.name}'s sampler: {entry.domain}",
+        entry.domain_pattern,
+    )
 
 
 def _disagreement(result: Verification, policy: AggregatePolicy) -> str:
@@ -115,6 +225,26 @@ def _disagreement(result: Verification, policy: AggregatePolicy) -> str:
         "the compiled model disagrees with the evaluator (a compiler bug, please "
         f"report it with this program):\n{result}"
     )
+
+
+def _job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes) -> _Job:
+    """The arguments, checked; CompileError naming the first bad one."""
+    tokens = _check(program, vocab, max_seq_len)
+    if not isinstance(verify, int) or isinstance(verify, bool) or verify < 0:
+        raise CompileError(
+            f"verify must be a non-negative int (how many random inputs to check; 0 skips "
+            f"the check), got {verify!r}"
+        )
+    if domain is not None:
+        if not isinstance(domain, InputDomain) or domain.kind != "declared":
+            raise CompileError(f"domain must be an InputDomain of kind 'declared', got {domain!r}")
+        if sample is None:
+            raise CompileError(
+                f"domain={domain.description!r} needs sample=: a sampler that draws inputs "
+                "inside it (the assumptions are checked on its inputs)"
+            )
+    limit = check_limit(max_bytes)
+    return _Job(program, tokens, max_seq_len, causal, verify, sample, seed, domain, limit)
 
 
 def _check(program: Any, vocab: Sequence[Any], max_seq_len: int) -> tuple[Any, ...]:
@@ -148,14 +278,17 @@ def _plan(lowered: Lowered, values: Any, max_seq_len: int, blockers: list[str]) 
     return layout
 
 
-def _info(program: SOp, notes: Sequence[str], layout: Layout, policy, causal: bool) -> ModelInfo:
+def _info(
+    program: SOp, notes: Sequence[str], layout: Layout, policy: AggregatePolicy, job: _Job
+) -> ModelInfo:
     paper = analyse(program)
     return ModelInfo(
         program=program.label,
-        causal=causal,
+        causal=job.causal,
         analysis_layers=paper.n_layers,
         analysis_heads=tuple(paper.heads_per_layer),
         attention_layers=len({h.block for h in layout.heads}),
         notes=tuple(dict.fromkeys([*notes, *layout.notes])),
         assumptions=tuple(policy.assumptions.values()),
+        domain=_domain(job, policy),
     )

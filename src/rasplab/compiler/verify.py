@@ -1,9 +1,22 @@
-"""Check a compiled model against the evaluator on random inputs.
+"""Stage 6: check a compiled model against the evaluator on random inputs.
 
 Numbers compare equal within 1e-9 (relative); everything else with ``==``.
-Inputs the program itself rejects (the evaluator raises) are skipped. A
-causal model is also checked against the *causal* reference: position ``i``
-of the program run on the prefix ``xs[: i + 1]``.
+Inputs the program itself rejects (the evaluator raises a RaspError) are not
+compared: they are counted apart (``n_rejected``, with the first one's
+reason), and a check that compared no input is never ``exact``. A causal
+model is also checked against the *causal* reference: position ``i`` of the
+program run on the prefix ``xs[: i + 1]``.
+
+>>> from rasplab import tokens, map
+>>> from rasplab.compiler import compile_program
+>>> double = map(lambda x: 2 * x, tokens)
+>>> model = compile_program(double, [1, 2, 3], 4)
+>>> print(verify(model, double, inputs=[[1, 2], [3]]))
+2/2 inputs exact (float32)
+>>> strict = map(lambda x: 1 / (x - 1), tokens)
+>>> result = verify(model, strict, inputs=[[1], [1, 2]])
+>>> result.exact, result.n_inputs, result.n_rejected
+(False, 0, 2)
 """
 
 from __future__ import annotations
@@ -16,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate import evaluate_batch
 from ..lang.nodes import SOp
 from ..model.model import CompiledModel
 from .encodings import sample_inputs
+from .reference import Rejection, evaluate_each
 
 __all__ = ["Verification", "Mismatch", "verify", "causal_reference", "same_values"]
 
@@ -33,21 +46,29 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class Verification:
-    n_inputs: int
-    n_exact: int
+    n_inputs: int  # inputs compared (the evaluator ran the program on them)
+    n_exact: int  # of those, inputs where the model agrees
     dtype: str
     mismatches: tuple[Mismatch, ...]  # the first few
+    n_rejected: int = 0  # inputs the evaluator rejected: not compared
+    first_rejection: str | None = None  # "<input>: <error>" for the first of them
 
     @property
     def fraction(self) -> float:
-        return self.n_exact / self.n_inputs if self.n_inputs else 1.0
+        """The share of compared inputs that agree; 0.0 when none was compared."""
+        return self.n_exact / self.n_inputs if self.n_inputs else 0.0
 
     @property
     def exact(self) -> bool:
-        return self.n_exact == self.n_inputs
+        """True only when some input was compared and every compared input agrees."""
+        return self.n_inputs > 0 and self.n_exact == self.n_inputs
 
     def __str__(self) -> str:
         text = f"{self.n_exact}/{self.n_inputs} inputs exact ({self.dtype})"
+        if self.n_rejected:
+            text += (
+                f"; {self.n_rejected} rejected by the evaluator, the first: {self.first_rejection}"
+            )
         for m in self.mismatches[:3]:
             text += f"\n  input {m.input!r}: expected {m.expected!r}, got {m.got!r}"
         return text
@@ -68,29 +89,21 @@ def same_values(want: Sequence[Any], got: Sequence[Any]) -> bool:
     return len(want) == len(got) and all(_same(w, g) for w, g in zip(want, got, strict=True))
 
 
-def _expected(program: SOp, inputs: list[list[Any]]) -> list[Any]:
-    """The evaluator's outputs; None for inputs it rejects."""
-    try:
-        return evaluate_batch(program, inputs)
-    except Exception:
-        out = []
-        for xs in inputs:
-            try:
-                out.extend(evaluate_batch(program, [xs]))
-            except Exception:
-                out.append(None)
-        return out
-
-
 def causal_reference(program: SOp, inputs: list[list[Any]]) -> list[Any]:
-    """Position ``i`` of ``program`` run on ``xs[: i + 1]``, for every input."""
+    """Position ``i`` of ``program`` run on ``xs[: i + 1]``, for every input.
+
+    An input is rejected (a :class:`~rasplab.compiler.reference.Rejection` of the
+    whole input, with the first rejected prefix's error) when any prefix is.
+    """
     prefixes = [xs[: i + 1] for xs in inputs for i in range(len(xs))]
-    flat = _expected(program, prefixes)
-    out, k = [], 0
+    flat = evaluate_each(program, prefixes)
+    out: list[Any] = []
+    k = 0
     for xs in inputs:
         part = flat[k : k + len(xs)]
         k += len(xs)
-        out.append(None if any(p is None for p in part) else [p[-1] for p in part])
+        refused = next((p for p in part if isinstance(p, Rejection)), None)
+        out.append(Rejection(xs, refused.error) if refused else [p[-1] for p in part])
     return out
 
 
@@ -104,17 +117,25 @@ def verify(
     dtype: Any = np.float32,
     inputs: Sequence[Sequence[Any]] | None = None,
 ) -> Verification:
-    """Run ``model`` and the evaluator on the same random inputs and compare."""
+    """Run ``model`` and the evaluator on the same random inputs (or ``inputs``) and compare."""
     if inputs is None:
         inputs = sample_inputs(model.vocab, model.max_seq_len, n_samples, seed, sample)
     inputs = [list(xs) for xs in inputs]
-    reference = causal_reference if model.causal else _expected
+    reference = causal_reference if model.causal else evaluate_each
     want = reference(program, inputs)
-    kept = [i for i, w in enumerate(want) if w is not None]
+    rejected = [w for w in want if isinstance(w, Rejection)]
+    kept = [i for i, w in enumerate(want) if not isinstance(w, Rejection)]
     got = model.run([inputs[i] for i in kept], dtype) if kept else []
     bad = [
         Mismatch(inputs[i], want[i], g)
         for i, g in zip(kept, got, strict=True)
         if not same_values(want[i], g)
     ]
-    return Verification(len(kept), len(kept) - len(bad), np.dtype(dtype).name, tuple(bad[:5]))
+    return Verification(
+        n_inputs=len(kept),
+        n_exact=len(kept) - len(bad),
+        dtype=np.dtype(dtype).name,
+        mismatches=tuple(bad[:5]),
+        n_rejected=len(rejected),
+        first_rejection=str(rejected[0]) if rejected else None,
+    )
