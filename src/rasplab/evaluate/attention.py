@@ -13,13 +13,13 @@ import numpy as np
 
 from ..errors import AggregateError
 from ..lang.nodes import Aggregate, AggregationMode, Encoding
-from .columns import Column
+from .columns import Column, holds_nan
 from .kernels import Bucket
 
-__all__ = ["aggregate_column", "width"]
+__all__ = ["aggregate_column", "width", "count"]
 
 
-def _count(selector: np.ndarray) -> np.ndarray:
+def count(selector: np.ndarray) -> np.ndarray:
     """Selected keys per query, ``[batch, query]`` int64.
 
     Summed as bytes (einsum keeps the byte type, which holds counts up to
@@ -28,13 +28,22 @@ def _count(selector: np.ndarray) -> np.ndarray:
     n = selector.shape[-1]
     if n <= np.iinfo(np.uint8).max:
         counts = np.einsum("bqk->bq", selector.view(np.uint8))
+    elif _bitwise_count is not None:  # long rows: 8 booleans per popcount of a 64-bit word
+        selector = np.ascontiguousarray(selector)
+        whole = n - n % 8
+        words = selector[..., :whole].view(np.uint64)
+        counts = _bitwise_count(words).sum(axis=-1, dtype=np.int64)
+        counts += selector[..., whole:].sum(axis=-1, dtype=np.int64)
     else:
         counts = selector.view(np.uint8).sum(axis=-1, dtype=np.int64)
     return counts.astype(np.int64)
 
 
+_bitwise_count = getattr(np, "bitwise_count", None)  # numpy 2 and later
+
+
 def _count_and_key(selector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``_count(selector)``, and the selected key wherever exactly one key is selected.
+    """``count(selector)``, and the selected key wherever exactly one key is selected.
 
     One key's position is the sum of the selected positions; for short rows a
     float32 product with ``[1, k]`` gives both sums at once (exact: they stay
@@ -47,24 +56,29 @@ def _count_and_key(selector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return both[..., 0].astype(np.int64), both[..., 1].astype(np.int64)
     if n <= np.iinfo(np.uint8).max:  # the position sum, mod 256, is right where it is one key
         key = np.einsum("bqk,k->bq", selector.view(np.uint8), np.arange(n, dtype=np.uint8))
-        return _count(selector), key.astype(np.int64)
-    return _count(selector), selector.argmax(axis=-1)
+        return count(selector), key.astype(np.int64)
+    return count(selector), selector.argmax(axis=-1)
 
 
 def width(selector: np.ndarray) -> Column:
-    return Column.build(_count(selector), list(range(selector.shape[-1] + 1)))
+    return Column.build(count(selector), list(range(selector.shape[-1] + 1)))
 
 
 def aggregate_column(node: Aggregate, sel: np.ndarray, vals: Column, bucket: Bucket) -> Column:
+    if holds_nan(node.default):
+        raise AggregateError(
+            f"aggregate {node.label} ({node.describe()}) has the default {node.default!r}; "
+            "NaN is not a value"
+        )
     table = list(vals.table) + [node.default]
     default_code = len(vals.table)
     if node.mode is AggregationMode.MEAN:
-        count, key = _count_and_key(sel)  # [batch, query]
-        return _mean(node, sel, count, key, vals, table, default_code, bucket)
-    count = _count(sel)  # [batch, query]
+        counts, key = _count_and_key(sel)  # [batch, query]
+        return _mean(node, sel, counts, key, vals, table, default_code, bucket)
+    counts = count(sel)  # [batch, query]
     if node.mode is AggregationMode.SUM:
-        return _sum(node, sel, count, vals, table, default_code, bucket)
-    return _extreme(node, sel, count, vals, table, default_code, bucket)
+        return _sum(node, sel, counts, vals, table, default_code, bucket)
+    return _extreme(node, sel, counts, vals, table, default_code, bucket)
 
 
 def _selected_values(sel: np.ndarray, vals: Column, b: int, q: int) -> list[Any]:
@@ -114,7 +128,9 @@ def _mean(node, sel, count, key, vals: Column, table, default_code, bucket) -> C
         if sums.dtype.kind in "iu":  # exact integer sums: distinct (sum, count) pairs first
             uniq, inverse = _distinct_ratios(sums[numeric_rows], count[numeric_rows], sel.shape[-1])
         else:
-            uniq, inverse = np.unique(sums[numeric_rows] / count[numeric_rows], return_inverse=True)
+            ratios = sums / np.maximum(count, 1)
+            _refuse_nan(node, ratios, numeric_rows, sel, vals, bucket)
+            uniq, inverse = np.unique(ratios[numeric_rows], return_inverse=True)
         out[numeric_rows] = len(table) + inverse
         return Column.build_with_floats(out, table, uniq)
     return Column.build(out, table)
@@ -129,7 +145,8 @@ def _masked_sums(sel: np.ndarray, numbers: np.ndarray) -> np.ndarray:
     is used instead, since ``0 * inf`` would leak unselected values.
     """
     if not np.isfinite(numbers).all():
-        return np.where(sel, numbers[:, None, :], 0.0).sum(axis=-1)
+        with np.errstate(invalid="ignore"):  # inf + -inf: the caller reports the NaN
+            return np.where(sel, numbers[:, None, :], 0.0).sum(axis=-1)
     dtype = _exact_int_type(numbers, sel.shape[-1])
     if dtype is not None:  # small whole numbers: an integer sum is exact and much faster
         return np.einsum("bqk,bk->bq", sel.view(np.uint8), numbers.astype(dtype))
@@ -171,6 +188,18 @@ def _exact_int_type(numbers: np.ndarray, n: int) -> type | None:
     return None
 
 
+def _refuse_nan(node, results: np.ndarray, rows: np.ndarray, sel, vals: Column, bucket) -> None:
+    """NaN is not a value: numbers that make one (``inf + -inf``) are an error, named."""
+    bad = rows & np.isnan(results)
+    if bad.any():
+        b, q = (int(x) for x in np.argwhere(bad)[0])
+        raise AggregateError(
+            f"aggregate {node.label} ({node.describe()}) cannot {node.mode.value} the values "
+            f"{_selected_values(sel, vals, b, q)!r} selected at {bucket.where(b, q)}: "
+            "the result is NaN, which is not a value"
+        )
+
+
 def _require_numbers(node, sel, vals: Column, ok: np.ndarray, bucket) -> None:
     bad = (sel & ~ok[vals.codes][:, None, :]).any(axis=-1)
     if bad.any():
@@ -187,6 +216,7 @@ def _sum(node, sel, count, vals: Column, table, default_code, bucket) -> Column:
     has_float = (sel & ~view.is_int[vals.codes][:, None, :]).any(axis=-1)  # [batch, query]
     numbers = np.where(view.is_number | view.is_int, view.values, 0.0)[vals.codes]  # [batch, key]
     sums = _masked_sums(sel, numbers).astype(np.float64)
+    _refuse_nan(node, sums, has_float & (count > 0), sel, vals, bucket)
     int_values = np.where(view.is_int, view.values, 0).astype(np.int64)[vals.codes]
     int_sums = np.einsum("bqk,bk->bq", sel.astype(np.int64), int_values)
     out = np.full(count.shape, default_code, dtype=np.int64)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..lang.graph import value_key
 
-__all__ = ["Column", "NumericView"]
+__all__ = ["Column", "NumericView", "holds_nan"]
 
 # Types whose values can key a dict directly: equal values of these never
 # belong to another type of the same set, and they hold no NaN.
@@ -75,6 +75,17 @@ def _merge(
             kept.append(value)
         remap[i] = j
     return kept, index
+
+
+def holds_nan(value: Any) -> bool:
+    """Whether a value is NaN or a tuple holding one (NaN is not a RASP value).
+
+    >>> holds_nan(float("nan")), holds_nan((1, float("nan"))), holds_nan(float("inf"))
+    (True, True, False)
+    """
+    if isinstance(value, float):
+        return value != value
+    return isinstance(value, tuple) and any(holds_nan(v) for v in value)
 
 
 @dataclass(frozen=True)

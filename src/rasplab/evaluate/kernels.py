@@ -8,12 +8,13 @@ Shapes: s-op columns are ``[batch, pos]``; selectors are boolean
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from ..errors import EvaluationError, RaspTypeError
+from ..errors import EvaluationError, RaspTypeError, ResourceLimitError
 from ..lang.nodes import (
     Comparison,
     Map,
@@ -21,9 +22,17 @@ from ..lang.nodes import (
     ZipMap,
     is_atom,
 )
-from .columns import Column
+from .columns import Column, holds_nan
+from .memory import DEFAULT_MAX_BYTES, format_bytes
 
-__all__ = ["Bucket", "map_column", "zipmap_column", "select_matrix"]
+__all__ = [
+    "Bucket",
+    "QueryRows",
+    "map_column",
+    "zipmap_column",
+    "select_matrix",
+    "select_rows",
+]
 
 NUMPY_COMPARE = {  # the comparisons numpy can run on whole arrays
     Comparison.EQ: np.equal,
@@ -43,11 +52,18 @@ class Bucket:
     n: int
     token_types: frozenset[type] | None = None  # exact types of all the tokens, if known
     flat_tokens: list[Any] | None = None  # all the tokens, row after row, if at hand
+    max_bytes: int = DEFAULT_MAX_BYTES
+    query_offset: int = 0  # where a block of queries starts (attention in blocks)
 
     def where(self, b: int, p: int) -> str:
+        """Query (or position) ``p`` of input ``b``, for messages; ``p`` counts within the block."""
         shown = self.inputs[b]
         text = repr(shown) if len(shown) <= 40 else repr(shown[:40])[:-1] + ", ...]"
-        return f"position {p} of input {text}"
+        return f"position {p + self.query_offset} of input {text}"
+
+    def shifted(self, q0: int) -> Bucket:
+        """The same bucket, for a block of queries starting at ``q0``."""
+        return replace(self, query_offset=q0)
 
 
 def is_value(value: Any) -> bool:
@@ -61,9 +77,15 @@ _PLAIN_OUTPUTS = frozenset({int, float, str, bool, type(None)})
 
 
 def _check_outputs(node: Any, outputs: list[Any], first_pos: Any, bucket: Bucket) -> None:
-    if set(map(type, outputs)) <= _PLAIN_OUTPUTS:  # the common case, settled at C speed
+    kinds = set(map(type, outputs))
+    if kinds <= _PLAIN_OUTPUTS:  # the common case, settled at C speed
+        if float in kinds and any(v != v for v in outputs):  # only NaN differs from itself
+            i = next(i for i, v in enumerate(outputs) if v != v)
+            raise _made_nan(node, outputs[i], bucket.where(*first_pos(i)))
         return
     for i, value in enumerate(outputs):
+        if holds_nan(value):
+            raise _made_nan(node, value, bucket.where(*first_pos(i)))
         if not is_value(value):
             b, p = first_pos(i)
             raise RaspTypeError(
@@ -71,6 +93,13 @@ def _check_outputs(node: Any, outputs: list[Any], first_pos: Any, bucket: Bucket
                 f"({type(value).__name__}) at {bucket.where(b, p)}; s-op values must be "
                 "int, float, str, bool, None or a tuple of those"
             )
+
+
+def _made_nan(node: Any, value: Any, where: str) -> EvaluationError:
+    return EvaluationError(
+        f"{node.kind} {node.label} ({node.describe()}) returned {value!r} at {where}; "
+        "NaN is not a value (an input token, a map's result or an aggregate's)"
+    )
 
 
 def _call_failed(node: Any, args: str, where: str, err: Exception) -> EvaluationError:
@@ -184,12 +213,13 @@ def _compare_all(
     contiguous loops instead of one short broadcast loop per query.
     """
     batch, n = key_codes.shape
+    m = query_codes.shape[1]
     keyed = rk[key_codes]  # [batch, key]
-    if n < 16 or 4 * len(rq) > n:
+    if n < 16 or 4 * len(rq) > m:
         return compare(keyed[:, None, :], rq[query_codes][:, :, None])
     rows = compare(keyed[:, None, :], rq[None, :, None])  # [batch, query value, key]
     picks = np.arange(batch, dtype=np.intp)[:, None] * len(rq) + query_codes
-    return rows.reshape(-1, n).take(picks.ravel(), axis=0).reshape(batch, n, n)
+    return rows.reshape(-1, n).take(picks.ravel(), axis=0).reshape(batch, m, n)
 
 
 def _predicate_table(
@@ -202,7 +232,7 @@ def _predicate_table(
     some input really meets it.
     """
     pred = node.predicate
-    table = np.zeros((len(queries.table), len(keys.table)), dtype=bool)
+    table = np.zeros((len(queries.table), len(keys.table)), dtype=bool)  # size checked by caller
     failed: dict[tuple[int, int], Exception] = {}
     for qi, q in enumerate(queries.table):
         for ki, k in enumerate(keys.table):
@@ -213,21 +243,32 @@ def _predicate_table(
     return table, failed
 
 
-def select_matrix(node: Select, keys: Column, queries: Column, bucket: Bucket) -> np.ndarray:
-    """The selector ``[batch, query, key]``.
+QueryRows = Callable[[int, int], np.ndarray]
 
-    Numbers (ints, floats, bools) are compared in numpy, through their dense
-    ranks when there is no NaN. Other values go through a table of
-    ``predicate(key value, query value)`` over the distinct values; when a
-    built-in comparison agrees with that table on ranks, the ranks are
-    compared instead of looking the table up per element.
+
+def select_matrix(node: Select, keys: Column, queries: Column, bucket: Bucket) -> np.ndarray:
+    """The selector ``[batch, query, key]`` (see ``select_rows``)."""
+    return select_rows(node, keys, queries, bucket)(0, queries.shape[1])
+
+
+def select_rows(node: Select, keys: Column, queries: Column, bucket: Bucket) -> QueryRows:
+    """A function ``(q0, q1) -> selector[:, q0:q1, :]``: the select, a block of queries at a time.
+
+    The work that looks at every value (ranks, the predicate table) is done
+    once here; each block then costs only its own comparisons, so a long
+    input can be attended to in blocks of bounded memory.
+
+    Numbers (ints, floats, bools) are compared in numpy through their dense
+    ranks. Other values go through a table of ``predicate(key value, query
+    value)`` over the distinct values; when a built-in comparison agrees with
+    that table on ranks, the ranks are compared instead of looking the table
+    up per element.
     """
     batch, n = keys.shape
     pred = node.predicate
-    if pred is Comparison.TRUE:
-        return np.ones((batch, n, n), dtype=bool)
-    if pred is Comparison.FALSE:
-        return np.zeros((batch, n, n), dtype=bool)
+    if pred is Comparison.TRUE or pred is Comparison.FALSE:
+        fill = np.ones if pred is Comparison.TRUE else np.zeros
+        return lambda q0, q1: fill((batch, q1 - q0, n), dtype=bool)
     compare = NUMPY_COMPARE.get(pred) if isinstance(pred, Comparison) else None
     kn, qn = keys.numeric(), queries.numeric()
     if compare is not None and bool(
@@ -235,25 +276,54 @@ def select_matrix(node: Select, keys: Column, queries: Column, bucket: Bucket) -
     ):
         ranks = _numeric_ranks(kn.values, qn.values)
         rk, rq = ranks if ranks is not None else (kn.values, qn.values)
-        return _compare_all(compare, rk, keys.codes, rq, queries.codes)
+        return _rank_rows(compare, rk, keys, rq, queries)
+    _check_table_size(node, keys, queries, bucket)
     table, failed = _predicate_table(node, keys, queries)
-    if failed:  # an error counts only where one input holds both values
-        broken = np.zeros(table.shape, dtype=bool)
-        broken[tuple(np.array(list(failed)).T)] = True
-        hits = broken[queries.codes[:, :, None], keys.codes[:, None, :]]  # [batch, query, key]
-        if hits.any():
-            b, qp, kp = (int(x) for x in np.argwhere(hits)[0])
-            qi, ki = int(queries.codes[b, qp]), int(keys.codes[b, kp])
-            raise RaspTypeError(
-                f"select {node.label} ({node.describe()}) cannot compare key "
-                f"{keys.table[ki]!r} {node.predicate_name} query {queries.table[qi]!r} "
-                f"(query at {bucket.where(b, qp)}): {failed[qi, ki]}"
-            )
-    elif compare is not None:
+    if not failed and compare is not None:
         ranks = _python_ranks(list(keys.table) + list(queries.table))
         if ranks is not None:
             rk, rq = ranks[: len(keys.table)], ranks[len(keys.table) :]
             if np.array_equal(compare(rk[None, :], rq[:, None]), table):
-                return _compare_all(compare, rk, keys.codes, rq, queries.codes)
-    flat = queries.codes[:, :, None] * len(keys.table) + keys.codes[:, None, :]
-    return table.ravel()[flat]  # [batch, query, key]
+                return _rank_rows(compare, rk, keys, rq, queries)
+    broken = None
+    if failed:  # an error counts only where one input holds both values
+        broken = np.zeros(table.shape, dtype=bool)
+        broken[tuple(np.array(list(failed)).T)] = True
+    flat_table = table.ravel()
+
+    def rows(q0: int, q1: int) -> np.ndarray:
+        query_codes = queries.codes[:, q0:q1, None]
+        if broken is not None:
+            hits = broken[query_codes, keys.codes[:, None, :]]  # [batch, query, key]
+            if hits.any():
+                b, qp, kp = (int(x) for x in np.argwhere(hits)[0])
+                raise _cannot_compare(node, keys, queries, bucket, failed, (b, q0 + qp, kp))
+        return flat_table[query_codes * len(keys.table) + keys.codes[:, None, :]]
+
+    return rows
+
+
+def _rank_rows(compare, rk: np.ndarray, keys: Column, rq: np.ndarray, queries: Column) -> QueryRows:
+    return lambda q0, q1: _compare_all(compare, rk, keys.codes, rq, queries.codes[:, q0:q1])
+
+
+def _check_table_size(node: Select, keys: Column, queries: Column, bucket: Bucket) -> None:
+    """A predicate called on every pair of distinct values must not outgrow the memory limit."""
+    size = len(keys.table) * len(queries.table)
+    if size > bucket.max_bytes:
+        raise ResourceLimitError(
+            f"select {node.label} ({node.describe()}) would call its predicate on "
+            f"{len(keys.table)} x {len(queries.table)} pairs of distinct values, a table of "
+            f"{format_bytes(size)}, over the memory limit of {format_bytes(bucket.max_bytes)}; "
+            f"raise it with max_bytes= (command line: --max-memory)"
+        )
+
+
+def _cannot_compare(node, keys, queries, bucket, failed, where) -> RaspTypeError:
+    b, qp, kp = where
+    qi, ki = int(queries.codes[b, qp]), int(keys.codes[b, kp])
+    return RaspTypeError(
+        f"select {node.label} ({node.describe()}) cannot compare key "
+        f"{keys.table[ki]!r} {node.predicate_name} query {queries.table[qi]!r} "
+        f"(query at {bucket.where(b, qp)}): {failed[qi, ki]}"
+    )

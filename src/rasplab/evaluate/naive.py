@@ -99,6 +99,8 @@ def _evaluate_node(node: Node, args: list[Any], xs: list[Any]) -> Any:
     if isinstance(node, Length):
         return [n] * n
     if isinstance(node, Constant):
+        if holds_nan(node.value):
+            raise EvaluationError(f"the constant {node.value!r} is NaN, which is not a value")
         return [node.value] * n
     if isinstance(node, Map):
         return _map(node, [(v,) for v in args[0]], xs)
@@ -115,6 +117,11 @@ def _evaluate_node(node: Node, args: list[Any], xs: list[Any]) -> Any:
     if isinstance(node, SelectorWidth):
         return [sum(1 for a in row if a) for row in args[0]]
     if isinstance(node, Aggregate):
+        if holds_nan(node.default):
+            raise AggregateError(
+                f"aggregate {node.label} ({node.describe()}) has the default "
+                f"{node.default!r}; NaN is not a value"
+            )
         selector, values = args
         return [_aggregate(node, row, values, xs, q) for q, row in enumerate(selector)]
     raise RaspTypeError(f"cannot evaluate {node!r}: unknown node type {type(node).__name__}")
@@ -137,6 +144,12 @@ def _map(node: Map | ZipMap, arg_rows: list[tuple[Any, ...]], xs: list[Any]) -> 
                 f"{_where(xs, pos)}: {type(err).__name__}: {err}"
             ) from None
     for pos, value in enumerate(out):
+        if holds_nan(value):
+            raise EvaluationError(
+                f"{node.kind} {node.label} ({node.describe()}) returned {value!r} at "
+                f"{_where(xs, pos)}; NaN is not a value (an input token, a map's result "
+                "or an aggregate's)"
+            )
         if not _is_value(value):
             raise RaspTypeError(
                 f"{node.kind} {node.label} ({node.describe()}) returned {value!r} "
@@ -144,6 +157,13 @@ def _map(node: Map | ZipMap, arg_rows: list[tuple[Any, ...]], xs: list[Any]) -> 
                 "int, float, str, bool, None or a tuple of those"
             )
     return out
+
+
+def holds_nan(value: Any) -> bool:
+    """NaN, or a tuple holding one: never a value (written here again to keep the oracle apart)."""
+    if isinstance(value, float):
+        return value != value
+    return isinstance(value, tuple) and any(holds_nan(v) for v in value)
 
 
 def _is_value(value: Any) -> bool:
@@ -186,6 +206,17 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _aggregate(node: Aggregate, row: list[bool], values: list[Any], xs: list[Any], q: int) -> Any:
+    result = _reduce(node, row, values, xs, q)
+    if holds_nan(result):  # inf and -inf together: no number is their mean or sum
+        picked = [v for v, on in zip(values, row, strict=True) if on]
+        raise AggregateError(
+            f"aggregate {node.label} ({node.describe()}) cannot {node.mode.value} the values "
+            f"{picked!r} selected at {_where(xs, q)}: the result is NaN, which is not a value"
+        )
+    return result
+
+
+def _reduce(node: Aggregate, row: list[bool], values: list[Any], xs: list[Any], q: int) -> Any:
     picked = [v for v, on in zip(values, row, strict=True) if on]
     if not picked:
         return node.default

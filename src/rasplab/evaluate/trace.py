@@ -17,6 +17,8 @@ import numpy as np
 
 from ..errors import RaspError
 from ..lang.nodes import Node, SOp
+from .blocks import BlockSelector
+from .memory import DEFAULT_MAX_BYTES, check_fits, selector_output_bytes
 
 __all__ = ["Trace"]
 
@@ -28,8 +30,18 @@ class Trace(Mapping):
     decoded on access, so tracing a large batch stays cheap.
     """
 
-    def __init__(self, program: Node, order: list[Node], values: dict[int, Any], row: int, xs):
+    def __init__(
+        self,
+        program: Node,
+        order: list[Node],
+        values: dict[int, Any],
+        row: int,
+        xs,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ):
         self.program = program
+        self.max_bytes = max_bytes
         self.nodes: tuple[Node, ...] = tuple(order)  # children before parents
         self.input: list[Any] = list(xs)
         self._values = values
@@ -53,7 +65,9 @@ class Trace(Mapping):
         value = self._values[node.id]
         if isinstance(node, SOp):
             return value.object_table()[value.codes[self._row]].tolist()
-        return value[self._row].tolist()
+        n = len(self.input)
+        check_fits(selector_output_bytes([n]), self.max_bytes, f"reading {node.label} from a trace")
+        return self._matrix(value).tolist()
 
     def array(self, key: Node | str) -> np.ndarray:
         """Selector matrix ``[query, key]`` as booleans, or s-op values as an object array."""
@@ -61,6 +75,14 @@ class Trace(Mapping):
         value = self._values[node.id]
         if isinstance(node, SOp):
             return value.object_table()[value.codes[self._row]]
+        return self._matrix(value)
+
+    def _matrix(self, value: Any) -> np.ndarray:
+        """One input's ``[query, key]`` booleans (a long input's selector is made on demand)."""
+        if isinstance(value, BlockSelector):
+            n = len(self.input)
+            check_fits(n * n, self.max_bytes, f"a {n} x {n} selector of a trace")
+            return value.whole()[self._row]
         return value[self._row]
 
     @property

@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from ..errors import InputError
+
 __all__ = [
     "ref_length",
     "ref_reverse",
@@ -56,11 +58,25 @@ def ref_double_hist(xs: Sequence[Any]) -> list[int]:
 
 
 def ref_sort(xs: Sequence[Any]) -> list[Any]:
-    return sorted(xs)  # Python's sort is stable, as the program is
+    """Python's sort is stable, as the program is. NaN has no place in an order, so it is
+    refused, as the evaluator refuses it; infinities sort as numbers.
+
+    >>> ref_sort([float("inf"), 1.0, float("-inf")])
+    [-inf, 1.0, inf]
+    """
+    _refuse_nan(xs)
+    return sorted(xs)
 
 
 def ref_sort_unique(xs: Sequence[Any]) -> list[Any]:
+    _refuse_nan(xs)
     return sorted(xs)
+
+
+def _refuse_nan(xs: Sequence[Any]) -> None:
+    for pos, x in enumerate(xs):
+        if x != x:  # only NaN differs from itself
+            raise InputError(f"token {x!r} at position {pos} of input {list(xs)!r} is NaN")
 
 
 def ref_most_freq(xs: Sequence[Any], filler: Any = "-") -> list[Any]:

@@ -28,6 +28,11 @@ def sort(vals: SOp = tokens, keys: SOp | None = None) -> SOp:
 
     >>> sort()("banana")
     ['a', 'a', 'a', 'b', 'n', 'n']
+
+    Infinities sort as numbers; NaN is not a token (``InputError`` names its position):
+
+    >>> sort()([float("inf"), 1.0, float("-inf"), 1])
+    [-inf, 1.0, 1, inf]
     """
     keys = vals if keys is None else keys
     earlier = select(keys, keys, "<") | (select(keys, keys, "==") & select(indices, indices, "<"))
