@@ -29,9 +29,10 @@ import numpy as np
 
 from ..lang.graph import topological_order, value_key
 from ..lang.nodes import Aggregate, Constant, Map, Node, SOp, ZipMap
+from .combine import is_number
 from .domains import evaluate_fused
 from .positional import positional_nodes
-from .value_sets import ValueSets, is_number
+from .value_sets import ValueSets
 
 __all__ = ["count_nodes"]
 

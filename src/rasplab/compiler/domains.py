@@ -23,11 +23,11 @@ import numpy as np
 
 from ..lang.graph import value_key
 from ..lang.nodes import Constant, Map, Node, SOp, ZipMap
-from .combine import PLAIN
+from .combine import PLAIN, is_number
 from .features import Feature
 from .units import _first, _ids
 from .value_maps import ARITHMETIC
-from .value_sets import ValueSets, is_number
+from .value_sets import ValueSets
 
 __all__ = ["Fused", "domain", "value_indices", "DOMAIN_LIMIT"]
 

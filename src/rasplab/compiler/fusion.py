@@ -1,4 +1,4 @@
-"""What an MLP reads, and what the planner stores when fusing steps into one MLP is not enough.
+"""Stage 4: what an MLP reads, and what is stored when fusing steps is not enough.
 
 Every map or zipmap that no head reads is fused into the MLP that needs it:
 the MLP reads the nearest *stored* s-ops below (its leaves). Four moves keep

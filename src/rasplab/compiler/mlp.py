@@ -1,4 +1,4 @@
-"""Exact MLPs: one ReLU layer computing a function on a finite set of input points.
+"""Exact MLPs for stage 4: one ReLU layer computing a function on finitely many points.
 
 An MLP reads *leaves* - s-ops stored in the residual stream, categorical
 (one-hot) or numerical (one scalar) - and writes one s-op. The function is

@@ -1,4 +1,4 @@
-"""How the planner stores the program's output, and how the unembedding reads it.
+"""Stage 4: how the planner stores the program's output, and how the unembedding reads it.
 
 A categorical output is stored one-hot by default: one direction per value,
 one logit each. When its values are distinct numbers it can instead be one

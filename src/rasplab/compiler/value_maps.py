@@ -1,8 +1,9 @@
-"""Value sets of maps and zipmaps: the function run on its inputs' value sets, per position.
+"""Stage 1 for maps and zipmaps: the function run on its inputs' value sets, per position.
 
-A mixin of the value-set pass (:class:`rasplab.compiler.value_sets._Inference`):
-it reads ``self.sets``, ``self.objects`` (value key -> value) and ``self.n``,
-and interns results with ``self.intern_keys``. Three ways, cheapest first:
+Plain functions of the value-set pass (:func:`rasplab.compiler.value_sets.infer`):
+:func:`run_map` takes each input's sets per position and a :class:`ValueTable`
+(value key -> value, and one shared object per distinct set), and returns the
+map's sets. Three ways, cheapest first:
 
 * ``+ - *`` on numbers run on whole numpy arrays (checked against Python on a
   sample of entries, as before);
@@ -15,17 +16,17 @@ and interns results with ``self.intern_keys``. Three ways, cheapest first:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..lang.graph import value_key
-from ..lang.nodes import Map, SOp, ZipMap
 from ..lang.operators import _BINARY
 from .combine import PLAIN
 
-__all__ = ["MapRunner", "CALL_LIMIT", "ARRAY_LIMIT", "ARITHMETIC", "TOO_MANY"]
+__all__ = ["ValueTable", "run_map", "CALL_LIMIT", "ARRAY_LIMIT", "ARITHMETIC", "TOO_MANY"]
 
 # A zipmap whose per-position argument products exceed this many calls, or a
 # mean with more distinct values than this, is marked TOO_MANY.
@@ -39,199 +40,227 @@ TOO_MANY: frozenset = frozenset({("too-many", "values")})
 VSet = frozenset  # of value keys
 
 
-class MapRunner:
-    """Mixin: :meth:`apply` for the value-set pass."""
+@dataclass
+class ValueTable:
+    """Every value the pass has met, by value key, and one object per distinct set of keys
+    (positions with equal sets share work keyed by the set's identity)."""
 
-    n: int
-    sets: dict
-    objects: dict
-    intern_keys: Callable[[Any], VSet]
+    objects: dict[tuple, Any] = field(default_factory=dict)  # value key -> a value
+    shared: dict[frozenset, frozenset] = field(default_factory=dict)
 
-    def apply(self, node: Map | ZipMap, inputs: list[SOp]) -> tuple[VSet, ...]:
-        """Run the node's function on the product of its inputs' sets, position by position."""
-        per_input = [self.sets[x.id] for x in inputs]
-        if any(TOO_MANY in sets for sets in per_input):
-            return (TOO_MANY,) * self.n
-        overall = [set().union(*sets) for sets in per_input]
-        size = int(np.prod([len(u) for u in overall]))
-        arithmetic = node.f in ARITHMETIC
-        if arithmetic and size > ARRAY_LIMIT:
-            found = self.arithmetic_per_position(node.f, per_input)
-            if found is not None:
-                return found
-        if len(inputs) > 1 and size <= ARRAY_LIMIT:
-            unions = [sorted(u, key=repr) for u in overall]
-            table = self.vectorised(node.f, unions) if arithmetic else None
-            if table is not None or size <= CALL_LIMIT:
-                return self.tabulate(node.f, per_input, unions, table)
-        return self.per_position(node.f, per_input)
+    def intern_keys(self, keys: Iterable[tuple]) -> VSet:
+        found = frozenset(keys)
+        return self.shared.setdefault(found, found)
 
-    def per_position(self, f: Callable, per_input: list) -> tuple[VSet, ...]:
-        """Each position's product of argument values (each combination called once)."""
-        memo: dict[tuple, tuple | None] = {}  # argument keys -> output key (None: raised)
-        results: dict[tuple[int, ...], VSet] = {}
-        calls = 0
-        out = []
-        for i in range(self.n):
-            args = tuple(sets[i] for sets in per_input)
-            ident = tuple(id(a) for a in args)
-            if ident not in results:
-                calls += int(np.prod([len(a) for a in args]))
-                if calls > CALL_LIMIT:
-                    return (TOO_MANY,) * self.n
-                results[ident] = self.intern_keys(self.output_keys(f, args, memo))
-            out.append(results[ident])
-        return tuple(out)
-
-    def output_keys(self, f: Callable, args: tuple[VSet, ...], memo: dict) -> set[tuple]:
-        found = set()
-        objects = self.objects
-        for combo in itertools.product(*args):
-            if combo not in memo:
-                try:
-                    value = f(*(objects[k] for k in combo))
-                except Exception:  # the evaluator would fail on such an input too
-                    memo[combo] = None
-                    continue
-                key = value_key(value)
-                objects.setdefault(key, value)
-                memo[combo] = key
-            key = memo[combo]
-            if key is not None:
-                found.add(key)
-        return found
-
-    def arithmetic_per_position(self, f: Callable, per_input: list) -> tuple[VSet, ...] | None:
-        """``+ - *`` on each position's own sets, with numpy (for products too big to table)."""
-        results: dict[tuple[int, ...], VSet] = {}
-        out = []
-        for i in range(self.n):
-            args = tuple(sets[i] for sets in per_input)
-            ident = tuple(id(a) for a in args)
-            if ident not in results:
-                found = self.vectorised(f, [sorted(a, key=repr) for a in args])
-                if found is None:
-                    return None
-                _, outs, mixed = found
-                keys = (k for v in outs for k in self.variant_keys(v, mixed))
-                results[ident] = self.intern_keys(keys)
-            out.append(results[ident])
-        return tuple(out)
-
-    def variant_keys(self, v: Any, mixed: bool) -> list[tuple]:
-        """Keys of a vectorised output: an integral float computed from mixed ints and
-        floats stands for both ``k`` and ``float(k)`` (a superset of the true values)."""
-        variants = [v, int(v)] if mixed and float(v).is_integer() else [v]
+    def intern(self, values: Iterable[Any]) -> VSet:
+        """A set of value keys for ``values``, each value kept by its key."""
         keys = []
-        for x in variants:
-            key = value_key(x)
-            self.objects.setdefault(key, x)
-            keys.append(key)
-        return keys
+        objects = self.objects
+        for v in values:
+            # value_key, inlined for the common atoms that key as (type, value)
+            t = type(v)
+            k = (t, v) if t in PLAIN or (t is float and v == v) else value_key(v)
+            objects.setdefault(k, v)
+            keys.append(k)
+        return self.intern_keys(keys)
 
-    def vectorised(self, f: Callable, unions: list) -> tuple[np.ndarray, list, bool] | None:
-        """``f`` on whole arrays of numbers at once, if that agrees with calling it per value.
 
-        Ints mixed with floats are computed as floats; an integral result then stands for
-        both ``k`` and ``float(k)`` (a superset of the true values, which is safe).
-        """
-        values = [[self.objects[k] for k in u] for u in unions]
-        kinds = set().union(*({type(v) for v in u} for u in values))
-        if not kinds <= {int, float}:
-            return None  # bools or strings: call the function per value
-        mixed = len(kinds) > 1
-        dtype = np.float64 if mixed else None
-        grids = np.meshgrid(*[np.asarray(u, dtype=dtype) for u in values], indexing="ij")
-        try:
-            with np.errstate(all="raise"):
-                result = f(*grids)
-        except Exception:
-            return None
-        ok = isinstance(result, np.ndarray) and result.shape == grids[0].shape
-        if not ok or result.dtype.kind not in "iuf" or not np.all(np.isfinite(result)):
-            return None
-        flat = result.reshape(-1)
-        if not self.spot_check(f, values, result, mixed):
-            return None
-        uniq, inverse = np.unique(flat, return_inverse=True)
-        return inverse.reshape(result.shape), uniq.tolist(), mixed
+def run_map(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]:
+    """Run ``f`` on the product of its inputs' sets (``per_input[k][i]``: input ``k``'s set
+    at position ``i``), position by position."""
+    n = len(per_input[0])
+    if any(TOO_MANY in sets for sets in per_input):
+        return (TOO_MANY,) * n
+    overall = [set().union(*sets) for sets in per_input]
+    size = int(np.prod([len(u) for u in overall]))
+    arithmetic = f in ARITHMETIC
+    if arithmetic and size > ARRAY_LIMIT:
+        found = _arithmetic_per_position(seen, f, per_input)
+        if found is not None:
+            return found
+    if len(per_input) > 1 and size <= ARRAY_LIMIT:
+        unions = [sorted(u, key=repr) for u in overall]
+        grid = _vectorised(seen, f, unions) if arithmetic else None
+        if grid is not None or size <= CALL_LIMIT:
+            return _tabulate(seen, f, per_input, unions, grid)
+    return _per_position(seen, f, per_input)
 
-    @staticmethod
-    def spot_check(f: Callable, values: list, result: np.ndarray, mixed: bool) -> bool:
-        """The array result equals Python's on a random sample of entries."""
-        rng = np.random.default_rng(0)
-        picked = rng.choice(result.size, min(result.size, 256), replace=False)
-        got = result.reshape(-1)[picked].tolist()
-        where = np.unravel_index(picked, result.shape)
-        columns = [[u[i] for i in w.tolist()] for u, w in zip(values, where, strict=True)]
-        for g, args in zip(got, zip(*columns, strict=True), strict=True):
+
+def _per_position(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]:
+    """Each position's product of argument values (each combination called once)."""
+    memo: dict[tuple, tuple | None] = {}  # argument keys -> output key (None: raised)
+    results: dict[tuple[int, ...], VSet] = {}
+    calls = 0
+    out = []
+    for i in range(len(per_input[0])):
+        args = tuple(sets[i] for sets in per_input)
+        ident = tuple(id(a) for a in args)
+        if ident not in results:
+            calls += int(np.prod([len(a) for a in args]))
+            if calls > CALL_LIMIT:
+                return (TOO_MANY,) * len(per_input[0])
+            results[ident] = seen.intern_keys(_output_keys(seen, f, args, memo))
+        out.append(results[ident])
+    return tuple(out)
+
+
+def _output_keys(seen: ValueTable, f: Callable, args: tuple[VSet, ...], memo: dict) -> set[tuple]:
+    found = set()
+    objects = seen.objects
+    for combo in itertools.product(*args):
+        if combo not in memo:
             try:
-                want = f(*args)
-            except Exception:
-                return False
-            # value_key(want) == value_key(g), for a finite int or float g
-            same = want == g if mixed else (type(want) is type(g) and want == g)
-            if not same or isinstance(want, bool) or not isinstance(want, int | float):
-                return False
-        return True
-
-    def tabulate(
-        self, f: Callable, per_input: list, unions: list, vectorised: Any = None
-    ) -> tuple[VSet, ...]:
-        """Call ``f`` once per combination of the inputs' overall values; slice per position."""
-        if vectorised is not None:
-            table, outs, mixed = vectorised
-            return self.slice_table(per_input, unions, table, outs, mixed)
-        outs: list[Any] = []
-        index: dict[tuple, int] = {}
-        codes = []  # row-major over the unions, as itertools.product goes
-        for args in itertools.product(*[[self.objects[k] for k in u] for u in unions]):
-            try:
-                value = f(*args)
+                value = f(*(objects[k] for k in combo))
             except Exception:  # the evaluator would fail on such an input too
-                codes.append(-1)
+                memo[combo] = None
                 continue
-            t = type(value)  # value_key, inlined
-            plain = t in PLAIN or (t is float and value == value)
-            key = (t, value) if plain else value_key(value)
-            code = index.get(key)
-            if code is None:
-                code = index[key] = len(outs)
-                outs.append(value)
-            codes.append(code)
-        table = np.array(codes, dtype=np.int64).reshape([len(u) for u in unions])
-        return self.slice_table(per_input, unions, table, outs)
+            key = value_key(value)
+            objects.setdefault(key, value)
+            memo[combo] = key
+        key = memo[combo]
+        if key is not None:
+            found.add(key)
+    return found
 
-    def slice_table(
-        self, per_input, unions, table: np.ndarray, outs: list, mixed: bool = False
-    ) -> tuple[VSet, ...]:
-        """Per position: the outputs over that position's argument values (a slice of the table)."""
-        where = [{k: j for j, k in enumerate(u)} for u in unions]
-        # (input, id of a value set) -> its indices into that input's union: two inputs may
-        # share one interned set, and their unions differ
-        picks: dict[tuple[int, int], np.ndarray] = {}
 
-        def pick(arg: int, a: VSet) -> np.ndarray:
-            if (arg, id(a)) not in picks:
-                w = where[arg]
-                picks[arg, id(a)] = np.fromiter((w[k] for k in a), dtype=np.int64, count=len(a))
-            return picks[arg, id(a)]
+def _arithmetic_per_position(
+    seen: ValueTable, f: Callable, per_input: list
+) -> tuple[VSet, ...] | None:
+    """``+ - *`` on each position's own sets, with numpy (for products too big to table)."""
+    results: dict[tuple[int, ...], VSet] = {}
+    out = []
+    for i in range(len(per_input[0])):
+        args = tuple(sets[i] for sets in per_input)
+        ident = tuple(id(a) for a in args)
+        if ident not in results:
+            found = _vectorised(seen, f, [sorted(a, key=repr) for a in args])
+            if found is None:
+                return None
+            _, outs, mixed = found
+            keys = (k for v in outs for k in _variant_keys(seen, v, mixed))
+            results[ident] = seen.intern_keys(keys)
+        out.append(results[ident])
+    return tuple(out)
 
-        found: dict[tuple[int, ...], set[int]] = {}
-        order = []
-        for i in range(self.n):
-            args = tuple(sets[i] for sets in per_input)
-            ident = tuple(id(a) for a in args)
-            order.append(ident)
-            if ident not in found:
-                sub = table[np.ix_(*[pick(j, a) for j, a in enumerate(args)])]
-                found[ident] = set(sub.ravel().tolist())
-                found[ident].discard(-1)  # combinations where the function raised
-        used = sorted(set().union(*found.values()))
-        # intern only the outputs some position can produce
-        keys = {c: self.variant_keys(outs[c], mixed) for c in used}
-        results = {
-            ident: self.intern_keys(k for c in codes for k in keys[c])
-            for ident, codes in found.items()
-        }
-        return tuple(results[ident] for ident in order)
+
+def _variant_keys(seen: ValueTable, v: Any, mixed: bool) -> list[tuple]:
+    """Keys of a vectorised output: an integral float computed from mixed ints and
+    floats stands for both ``k`` and ``float(k)`` (a superset of the true values)."""
+    variants = [v, int(v)] if mixed and float(v).is_integer() else [v]
+    keys = []
+    for x in variants:
+        key = value_key(x)
+        seen.objects.setdefault(key, x)
+        keys.append(key)
+    return keys
+
+
+def _vectorised(
+    seen: ValueTable, f: Callable, unions: list
+) -> tuple[np.ndarray, list, bool] | None:
+    """``f`` on whole arrays of numbers at once, if that agrees with calling it per value.
+
+    Ints mixed with floats are computed as floats; an integral result then stands for
+    both ``k`` and ``float(k)`` (a superset of the true values, which is safe).
+    """
+    values = [[seen.objects[k] for k in u] for u in unions]
+    kinds = set().union(*({type(v) for v in u} for u in values))
+    if not kinds <= {int, float}:
+        return None  # bools or strings: call the function per value
+    mixed = len(kinds) > 1
+    dtype = np.float64 if mixed else None
+    grids = np.meshgrid(*[np.asarray(u, dtype=dtype) for u in values], indexing="ij")
+    try:
+        with np.errstate(all="raise"):
+            result = f(*grids)
+    except Exception:
+        return None
+    ok = isinstance(result, np.ndarray) and result.shape == grids[0].shape
+    if not ok or result.dtype.kind not in "iuf" or not np.all(np.isfinite(result)):
+        return None
+    flat = result.reshape(-1)
+    if not _spot_check(f, values, result, mixed):
+        return None
+    uniq, inverse = np.unique(flat, return_inverse=True)
+    return inverse.reshape(result.shape), uniq.tolist(), mixed
+
+
+def _spot_check(f: Callable, values: list, result: np.ndarray, mixed: bool) -> bool:
+    """The array result equals Python's on a random sample of entries."""
+    rng = np.random.default_rng(0)
+    picked = rng.choice(result.size, min(result.size, 256), replace=False)
+    got = result.reshape(-1)[picked].tolist()
+    where = np.unravel_index(picked, result.shape)
+    columns = [[u[i] for i in w.tolist()] for u, w in zip(values, where, strict=True)]
+    for g, args in zip(got, zip(*columns, strict=True), strict=True):
+        try:
+            want = f(*args)
+        except Exception:
+            return False
+        # value_key(want) == value_key(g), for a finite int or float g
+        same = want == g if mixed else (type(want) is type(g) and want == g)
+        if not same or isinstance(want, bool) or not isinstance(want, int | float):
+            return False
+    return True
+
+
+def _tabulate(
+    seen: ValueTable, f: Callable, per_input: list, unions: list, vectorised: Any = None
+) -> tuple[VSet, ...]:
+    """Call ``f`` once per combination of the inputs' overall values; slice per position."""
+    if vectorised is not None:
+        table, outs, mixed = vectorised
+        return _slice_table(seen, per_input, unions, table, outs, mixed)
+    outs: list[Any] = []
+    index: dict[tuple, int] = {}
+    codes = []  # row-major over the unions, as itertools.product goes
+    for args in itertools.product(*[[seen.objects[k] for k in u] for u in unions]):
+        try:
+            value = f(*args)
+        except Exception:  # the evaluator would fail on such an input too
+            codes.append(-1)
+            continue
+        t = type(value)  # value_key, inlined
+        plain = t in PLAIN or (t is float and value == value)
+        key = (t, value) if plain else value_key(value)
+        code = index.get(key)
+        if code is None:
+            code = index[key] = len(outs)
+            outs.append(value)
+        codes.append(code)
+    table = np.array(codes, dtype=np.int64).reshape([len(u) for u in unions])
+    return _slice_table(seen, per_input, unions, table, outs)
+
+
+def _slice_table(
+    seen: ValueTable, per_input, unions, table: np.ndarray, outs: list, mixed: bool = False
+) -> tuple[VSet, ...]:
+    """Per position: the outputs over that position's argument values (a slice of the table)."""
+    where = [{k: j for j, k in enumerate(u)} for u in unions]
+    # (input, id of a value set) -> its indices into that input's union: two inputs may
+    # share one interned set, and their unions differ
+    picks: dict[tuple[int, int], np.ndarray] = {}
+
+    def pick(arg: int, a: VSet) -> np.ndarray:
+        if (arg, id(a)) not in picks:
+            w = where[arg]
+            picks[arg, id(a)] = np.fromiter((w[k] for k in a), dtype=np.int64, count=len(a))
+        return picks[arg, id(a)]
+
+    found: dict[tuple[int, ...], set[int]] = {}
+    order = []
+    for i in range(len(per_input[0])):
+        args = tuple(sets[i] for sets in per_input)
+        ident = tuple(id(a) for a in args)
+        order.append(ident)
+        if ident not in found:
+            sub = table[np.ix_(*[pick(j, a) for j, a in enumerate(args)])]
+            found[ident] = set(sub.ravel().tolist())
+            found[ident].discard(-1)  # combinations where the function raised
+    used = sorted(set().union(*found.values()))
+    # intern only the outputs some position can produce
+    keys = {c: _variant_keys(seen, outs[c], mixed) for c in used}
+    results = {
+        ident: seen.intern_keys(k for c in codes for k in keys[c]) for ident, codes in found.items()
+    }
+    return tuple(results[ident] for ident in order)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..lang.graph import topological_order, value_key
+from ..lang.graph import topological_order
 from ..lang.nodes import (
     Aggregate,
     AggregationMode,
@@ -46,9 +46,9 @@ from ..lang.nodes import (
     Tokens,
     ZipMap,
 )
-from .combine import PLAIN, Combiner, is_number, ordered, width_cover
+from .combine import Combiner, is_number, ordered, width_cover
 from .positional import exact_positional, positional_nodes, uniform_selection
-from .value_maps import TOO_MANY, MapRunner
+from .value_maps import TOO_MANY, ValueTable, run_map
 
 __all__ = [
     "ValueSets",
@@ -95,207 +95,206 @@ class ValueSets:
         return any(s is TOO_MANY for s in self.sets[node.id])
 
 
-class _Inference(MapRunner):
-    """One topological pass over the program; see :func:`infer`."""
+@dataclass(frozen=True, eq=False)
+class _Setting:
+    """What the pass reads: the program, its inputs, and what was settled before it."""
 
-    def __init__(
-        self,
-        program: Node,
-        vocab: tuple,
-        n_max: int,
-        decide: Decide | None,
-        previous: ValueSets | None = None,
-        origin: Mapping[int, Node] | None = None,
-    ):
-        self.program, self.vocab, self.n, self.decide = program, vocab, n_max, decide
-        self.previous, self.origin = previous, origin or {}
-        self.objects: dict[tuple, Any] = {}
-        self.shared: dict[frozenset, frozenset] = {}
-        self.sets: dict[int, tuple[VSet, ...]] = {}
-        self.bounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # selector -> lo, hi
-        self.widths: dict[int, tuple[frozenset[int], ...]] = {}
-        self.semantics: dict[int, str] = {}
-        if previous is not None:
-            self.reuse(previous)
-        known = frozenset(self.sets) | frozenset(self.widths)
-        self.positional = positional_nodes(program)
-        self.exact, self.exact_widths = exact_positional(
-            program, self.positional - known, vocab[0], n_max
-        )
-        lengths = np.arange(1, n_max + 1)[None, :]
-        self.valid = np.arange(n_max)[:, None] < lengths  # [position, length - 1]
-        self.lengths = np.broadcast_to(lengths, (n_max, n_max))
+    program: Node
+    vocab: tuple
+    n: int  # max_seq_len
+    decide: Decide | None
+    previous: ValueSets | None
+    origin: Mapping[int, Node]  # new node id -> the node of previous's program it replaces
+    exact: Mapping[int, Any]  # s-ops of positions only: their exact values per position
+    exact_widths: Mapping[int, np.ndarray]  # their selectors' exact widths
+    valid: np.ndarray  # [position, length - 1]: the position exists at that length
+    lengths: np.ndarray  # [position, length - 1]: the length
 
-    def reuse(self, previous: ValueSets) -> None:
-        """Take over what an earlier pass found for nodes this program shares with it.
 
-        Node ids are never reused, so a shared id is the same node over the same inputs:
-        its sets, widths and aggregate mode are what this pass would compute again.
-        """
-        self.objects.update(previous.objects)
-        for node in topological_order(self.program):
-            if node.id in previous.sets:
-                self.sets[node.id] = previous.sets[node.id]
-                if node.id in previous.semantics:
-                    self.semantics[node.id] = previous.semantics[node.id]
-            elif node.id in previous.widths and node.id in previous.bounds:
-                self.widths[node.id] = previous.widths[node.id]
-                self.bounds[node.id] = previous.bounds[node.id]
-        for sets in [*self.sets.values(), *self.widths.values()]:
-            for s in sets:
-                self.shared.setdefault(s, s)
+@dataclass
+class _Found:
+    """What the pass has found so far (it fills these in topological order)."""
 
-    def as_before(self, node: Map | ZipMap) -> tuple[VSet, ...] | None:
-        """The earlier pass's sets of the map this one was rebuilt from, when its inputs
-        hold the same sets: the function run on the same sets gives the same sets."""
-        old = self.origin.get(node.id)
-        if old is None or self.previous is None or old.id not in self.previous.sets:
-            return None
-        if type(old) is not type(node) or old.f is not node.f:
-            return None
-        if len(old.children) != len(node.children):
-            return None
-        pairs = zip(node.children, old.children, strict=True)
-        if any(self.sets[new.id] != self.previous.sets.get(was.id) for new, was in pairs):
-            return None
-        return self.previous.sets[old.id]
+    table: ValueTable = field(default_factory=ValueTable)
+    sets: dict[int, tuple[VSet, ...]] = field(default_factory=dict)
+    widths: dict[int, tuple[frozenset[int], ...]] = field(default_factory=dict)
+    bounds: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    semantics: dict[int, str] = field(default_factory=dict)
 
-    def intern(self, values: Any) -> VSet:
-        """A frozenset of value keys; equal sets are one object (positions share work)."""
-        keys = []
-        objects = self.objects
-        for v in values:
-            # value_key, inlined for the common atoms that key as (type, value)
-            t = type(v)
-            k = (t, v) if t in PLAIN or (t is float and v == v) else value_key(v)
-            objects.setdefault(k, v)
-            keys.append(k)
-        return self.intern_keys(keys)
 
-    def intern_keys(self, keys: Any) -> VSet:
-        found = frozenset(keys)
-        return self.shared.setdefault(found, found)
+def _reuse(found: _Found, program: Node, previous: ValueSets) -> None:
+    """Take over what an earlier pass found for nodes this program shares with it.
 
-    def same_everywhere(self, values: Any) -> tuple[VSet, ...]:
-        return (self.intern(values),) * self.n
+    Node ids are never reused, so a shared id is the same node over the same inputs:
+    its sets, widths and aggregate mode are what this pass would compute again.
+    """
+    found.table.objects.update(previous.objects)
+    for node in topological_order(program):
+        if node.id in previous.sets:
+            found.sets[node.id] = previous.sets[node.id]
+            if node.id in previous.semantics:
+                found.semantics[node.id] = previous.semantics[node.id]
+        elif node.id in previous.widths and node.id in previous.bounds:
+            found.widths[node.id] = previous.widths[node.id]
+            found.bounds[node.id] = previous.bounds[node.id]
+    for sets in [*found.sets.values(), *found.widths.values()]:
+        for s in sets:
+            found.table.shared.setdefault(s, s)
 
-    def run(self) -> ValueSets:
-        for node in topological_order(self.program):
-            if node.id in self.sets or node.id in self.widths:
-                continue  # taken over from an earlier pass
-            if isinstance(node, Selector):
-                self.widths[node.id] = self.selector(node)
-            else:
-                self.sets[node.id] = self.sop(node)
-        return ValueSets(
-            self.program,
-            self.n,
-            self.sets,
-            self.widths,
-            self.objects,
-            self.semantics,
-            self.bounds,
-        )
 
-    # ------------------------------------------------------------ selectors
+def _setting(
+    program: Node,
+    vocab: tuple,
+    n: int,
+    decide: Decide | None,
+    previous: ValueSets | None,
+    origin: Mapping[int, Node] | None,
+    known: frozenset[int],
+) -> _Setting:
+    """The pass's setting; s-ops of positions not ``known`` already are evaluated exactly."""
+    exact, exact_widths = exact_positional(program, positional_nodes(program) - known, vocab[0], n)
+    lengths = np.arange(1, n + 1)[None, :]
+    valid = np.arange(n)[:, None] < lengths
+    return _Setting(
+        program,
+        vocab,
+        n,
+        decide,
+        previous,
+        origin or {},
+        exact,
+        exact_widths,
+        valid,
+        np.broadcast_to(lengths, (n, n)),
+    )
 
-    def selector(self, node: Selector) -> tuple[frozenset[int], ...]:
-        lo, hi = self.bounds_of(node)
-        self.bounds[node.id] = (lo, hi)
-        covered = width_cover(lo, hi, self.valid)  # [position, width]
-        out, by_row = [], {}
-        for row in covered:
-            key = row.tobytes()
-            if key not in by_row:
-                found = frozenset(np.flatnonzero(row).tolist())
-                by_row[key] = self.shared.setdefault(found, found)
-            out.append(by_row[key])
-        return tuple(out)
 
-    def bounds_of(self, node: Selector) -> tuple[np.ndarray, np.ndarray]:
-        n = self.lengths
-        if node.id in self.exact_widths:
-            grid = self.exact_widths[node.id]
-            return grid, grid
-        if isinstance(node, Select):
-            return self.select_bounds(node, n)
-        if isinstance(node, SelectorNot):
-            lo, hi = self.bounds[node.inner.id]
-            return n - hi, n - lo
-        lo1, hi1 = self.bounds[node.fst.id]
-        lo2, hi2 = self.bounds[node.snd.id]
-        if isinstance(node, SelectorAnd):
-            return np.maximum(0, lo1 + lo2 - n), np.minimum(hi1, hi2)
-        return np.maximum(lo1, lo2), np.minimum(n, hi1 + hi2)
+def _as_before(setting: _Setting, found: _Found, node: Map | ZipMap) -> tuple[VSet, ...] | None:
+    """The earlier pass's sets of the map this one was rebuilt from, when its inputs
+    hold the same sets: the function run on the same sets gives the same sets."""
+    old, previous = setting.origin.get(node.id), setting.previous
+    if old is None or previous is None or old.id not in previous.sets:
+        return None
+    if type(old) is not type(node) or old.f is not node.f:
+        return None
+    if len(old.children) != len(node.children):
+        return None
+    pairs = zip(node.children, old.children, strict=True)
+    if any(found.sets[new.id] != previous.sets.get(was.id) for new, was in pairs):
+        return None
+    return previous.sets[old.id]
 
-    def select_bounds(self, node: Select, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pred = node.predicate
-        if pred is Comparison.TRUE:
-            return n.copy(), n.copy()
-        if pred is Comparison.FALSE:
-            return np.zeros_like(n), np.zeros_like(n)
-        lo, hi = np.zeros_like(n), n.copy()
-        if node.keys is node.queries and isinstance(pred, Comparison):
-            if pred in (Comparison.EQ, Comparison.LEQ, Comparison.GEQ):
-                lo = np.ones_like(n)  # the query's own position is always selected
-            elif pred in (Comparison.LT, Comparison.GT, Comparison.NEQ):
-                hi = n - 1
-        return lo, hi
 
-    # ------------------------------------------------------------ s-ops
+# ---------------------------------------------------------------- selectors
 
-    def sop(self, node: SOp) -> tuple[VSet, ...]:
-        if node.id in self.exact:
-            if isinstance(node, Aggregate):  # exact values, but heads still need the mode
-                pool = ordered(self.objects[k] for k in set().union(*self.sets[node.sop.id]))
-                self.semantics[node.id] = self.choose(node, pool, self.widths[node.selector.id])
-            return tuple(self.intern(s) for s in self.exact[node.id])
-        if isinstance(node, Tokens):
-            return self.same_everywhere(self.vocab)
-        if isinstance(node, Indices):
-            return tuple(self.intern([i]) for i in range(self.n))
-        if isinstance(node, Length):
-            return tuple(self.intern(range(i + 1, self.n + 1)) for i in range(self.n))
-        if isinstance(node, Constant):
-            return self.same_everywhere([node.value])
-        if isinstance(node, Map | ZipMap):
-            found = self.as_before(node)
-            return found if found is not None else self.apply(node, list(node.children))
-        if isinstance(node, SelectorWidth):
-            return tuple(self.intern(w) for w in self.widths[node.selector.id])
-        if isinstance(node, Aggregate):
-            return self.aggregate(node)
-        raise TypeError(f"unknown s-op {node!r}")
 
-    def aggregate(self, node: Aggregate) -> tuple[VSet, ...]:
-        sop_sets = self.sets[node.sop.id]
-        if TOO_MANY in sop_sets:
-            return (TOO_MANY,) * self.n
-        pool = ordered(self.objects[k] for k in set().union(*sop_sets))
-        widths = self.widths[node.selector.id]
-        mode = self.choose(node, pool, widths)
-        self.semantics[node.id] = mode
-        combos = Combiner(pool, mode, node, uniform_selection(node))
-        per_width: dict[int, VSet] = {0: self.intern([node.default])}
-        for w in sorted(set().union(*widths) - {0}):  # each width's values, interned once
-            values = combos.values(frozenset({w}))
-            if values is None:
-                return (TOO_MANY,) * self.n
-            per_width[w] = self.intern(values)
-        out, done = [], {}
-        for ws in widths:
-            if id(ws) not in done:  # positions with one width set share the result
-                found = frozenset().union(*(per_width[w] for w in ws))
-                done[id(ws)] = self.shared.setdefault(found, found)
-            out.append(done[id(ws)])
-        return tuple(out)
+def _selector_widths(
+    setting: _Setting, found: _Found, node: Selector
+) -> tuple[frozenset[int], ...]:
+    lo, hi = _bounds(setting, found, node)
+    found.bounds[node.id] = (lo, hi)
+    covered = width_cover(lo, hi, setting.valid)  # [position, width]
+    out, by_row = [], {}
+    for row in covered:
+        key = row.tobytes()
+        if key not in by_row:
+            by_row[key] = found.table.intern_keys(np.flatnonzero(row).tolist())
+        out.append(by_row[key])
+    return tuple(out)
 
-    def choose(self, node: Aggregate, pool: list[Any], widths) -> str:
-        if node.mode is not AggregationMode.MEAN:
-            return node.mode.value
-        if self.decide is not None:
-            return self.decide(node, pool, widths)
-        return "mean" if node.encoding.value == "numerical" else "select"
+
+def _bounds(setting: _Setting, found: _Found, node: Selector) -> tuple[np.ndarray, np.ndarray]:
+    n = setting.lengths
+    if node.id in setting.exact_widths:
+        grid = setting.exact_widths[node.id]
+        return grid, grid
+    if isinstance(node, Select):
+        return _select_bounds(node, n)
+    if isinstance(node, SelectorNot):
+        lo, hi = found.bounds[node.inner.id]
+        return n - hi, n - lo
+    lo1, hi1 = found.bounds[node.fst.id]
+    lo2, hi2 = found.bounds[node.snd.id]
+    if isinstance(node, SelectorAnd):
+        return np.maximum(0, lo1 + lo2 - n), np.minimum(hi1, hi2)
+    return np.maximum(lo1, lo2), np.minimum(n, hi1 + hi2)
+
+
+def _select_bounds(node: Select, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pred = node.predicate
+    if pred is Comparison.TRUE:
+        return n.copy(), n.copy()
+    if pred is Comparison.FALSE:
+        return np.zeros_like(n), np.zeros_like(n)
+    lo, hi = np.zeros_like(n), n.copy()
+    if node.keys is node.queries and isinstance(pred, Comparison):
+        if pred in (Comparison.EQ, Comparison.LEQ, Comparison.GEQ):
+            lo = np.ones_like(n)  # the query's own position is always selected
+        elif pred in (Comparison.LT, Comparison.GT, Comparison.NEQ):
+            hi = n - 1
+    return lo, hi
+
+
+# ---------------------------------------------------------------- s-ops
+
+
+def _sop_sets(setting: _Setting, found: _Found, node: SOp) -> tuple[VSet, ...]:
+    table, n = found.table, setting.n
+    if node.id in setting.exact:
+        if isinstance(node, Aggregate):  # exact values, but heads still need the mode
+            pool = ordered(table.objects[k] for k in set().union(*found.sets[node.sop.id]))
+            widths = found.widths[node.selector.id]
+            found.semantics[node.id] = _choose(setting, node, pool, widths)
+        return tuple(table.intern(s) for s in setting.exact[node.id])
+    if isinstance(node, Tokens):
+        return (table.intern(setting.vocab),) * n
+    if isinstance(node, Indices):
+        return tuple(table.intern([i]) for i in range(n))
+    if isinstance(node, Length):
+        return tuple(table.intern(range(i + 1, n + 1)) for i in range(n))
+    if isinstance(node, Constant):
+        return (table.intern([node.value]),) * n
+    if isinstance(node, Map | ZipMap):
+        before = _as_before(setting, found, node)
+        if before is not None:
+            return before
+        return run_map(table, node.f, [found.sets[x.id] for x in node.children])
+    if isinstance(node, SelectorWidth):
+        return tuple(table.intern(w) for w in found.widths[node.selector.id])
+    if isinstance(node, Aggregate):
+        return _aggregate_sets(setting, found, node)
+    raise TypeError(f"unknown s-op {node!r}")
+
+
+def _aggregate_sets(setting: _Setting, found: _Found, node: Aggregate) -> tuple[VSet, ...]:
+    table, sop_sets = found.table, found.sets[node.sop.id]
+    if TOO_MANY in sop_sets:
+        return (TOO_MANY,) * setting.n
+    pool = ordered(table.objects[k] for k in set().union(*sop_sets))
+    widths = found.widths[node.selector.id]
+    mode = _choose(setting, node, pool, widths)
+    found.semantics[node.id] = mode
+    combos = Combiner(pool, mode, node, uniform_selection(node))
+    per_width: dict[int, VSet] = {0: table.intern([node.default])}
+    for w in sorted(set().union(*widths) - {0}):  # each width's values, interned once
+        values = combos.values(frozenset({w}))
+        if values is None:
+            return (TOO_MANY,) * setting.n
+        per_width[w] = table.intern(values)
+    out, done = [], {}
+    for ws in widths:
+        if id(ws) not in done:  # positions with one width set share the result
+            done[id(ws)] = table.intern_keys(frozenset().union(*(per_width[w] for w in ws)))
+        out.append(done[id(ws)])
+    return tuple(out)
+
+
+def _choose(setting: _Setting, node: Aggregate, pool: list[Any], widths) -> str:
+    if node.mode is not AggregationMode.MEAN:
+        return node.mode.value
+    if setting.decide is not None:
+        return setting.decide(node, pool, widths)
+    return "mean" if node.encoding.value == "numerical" else "select"
 
 
 def infer(
@@ -315,4 +314,24 @@ def infer(
     ``origin`` (new node id -> the node of ``previous``'s program it was rebuilt from)
     lets rebuilt maps over unchanged value sets reuse theirs too.
     """
-    return _Inference(program, tuple(vocab), max_seq_len, decide, previous, origin).run()
+    found = _Found()
+    if previous is not None:
+        _reuse(found, program, previous)
+    known = frozenset(found.sets) | frozenset(found.widths)
+    setting = _setting(program, tuple(vocab), max_seq_len, decide, previous, origin, known)
+    for node in topological_order(program):
+        if node.id in found.sets or node.id in found.widths:
+            continue  # taken over from an earlier pass
+        if isinstance(node, Selector):
+            found.widths[node.id] = _selector_widths(setting, found, node)
+        else:
+            found.sets[node.id] = _sop_sets(setting, found, node)
+    return ValueSets(
+        program,
+        max_seq_len,
+        found.sets,
+        found.widths,
+        found.table.objects,
+        found.semantics,
+        found.bounds,
+    )

@@ -1,4 +1,4 @@
-"""The features the planner stores for each view of an s-op, and who writes them.
+"""Stage 4: the features the planner stores for each view of an s-op, and their writers.
 
 A view of an s-op (:class:`~rasplab.compiler.storage.View`) becomes one
 :class:`~rasplab.compiler.features.Feature`: its values (from the value
