@@ -8,7 +8,7 @@ used.
 from typing import Any
 
 from .activations import Activations, activations
-from .io import load, save
+from .io import ModelFileError, OutputPathError, load, save
 from .model import BOS_TOKEN, MLP, Attention, Block, CompiledModel, NamedMatrix, Output
 
 __all__ = [
@@ -23,6 +23,8 @@ __all__ = [
     "BOS_TOKEN",
     "save",
     "load",
+    "ModelFileError",
+    "OutputPathError",
     "to_transformer_lens",
 ]
 
