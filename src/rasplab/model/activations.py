@@ -28,20 +28,34 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import RaspError
-from .forward import _attention, _mlp, softmax
+from ..errors import InputError, RaspError
+from .forward import _attention, _mlp, check_ids, softmax
+from .inputs import as_batch
 from .model import BOS_TOKEN, CompiledModel, NamedMatrix
 
 __all__ = ["Activations", "activations", "token_ids"]
 
 
-def token_ids(model: CompiledModel, inputs: Any) -> np.ndarray:
-    """Token ids ``[batch, pos]``: ``inputs`` as ids already, or equal-length inputs."""
+def token_ids(
+    model: CompiledModel, inputs: Any, *, check_domain: bool = True, method: str = "activations"
+) -> np.ndarray:
+    """Token ids ``[batch, pos]``: ``inputs`` as ids already, or a batch of equal-length inputs.
+
+    A batch is a list of inputs (each a string or a list of tokens); a bare
+    string is one input, so it is refused here (see :func:`as_batch`).
+    """
     if isinstance(inputs, np.ndarray) and inputs.dtype.kind in "iu":
+        check_ids(model, inputs)
         return inputs
-    rows = [model.encode(xs) for xs in inputs]
+    rows = [model.encode(xs, check_domain=check_domain) for xs in as_batch(inputs, method)]
+    if not rows:
+        raise InputError("an empty batch: give at least one input")
     if len({len(r) for r in rows}) != 1:
-        raise RaspError("inputs must all have the same length (run them in separate calls)")
+        lengths = sorted({len(r) - 1 for r in rows})
+        raise InputError(
+            f"inputs must all have the same length, got lengths {lengths} "
+            "(run each length in its own call)"
+        )
     return np.stack(rows)
 
 

@@ -26,13 +26,22 @@ import numpy as np
 from ..errors import InputError
 from ..lang.graph import value_key
 from .info import ModelInfo
+from .inputs import as_batch, one_input, show
 
-__all__ = ["Attention", "MLP", "Block", "Output", "CompiledModel", "NamedMatrix", "BOS_TOKEN"]
+__all__ = [
+    "Attention",
+    "MLP",
+    "Block",
+    "Output",
+    "CompiledModel",
+    "NamedMatrix",
+    "BOS_TOKEN",
+]
 
 BOS_TOKEN = "<bos>"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Attention:
     W_Q: np.ndarray  # [n_heads, d_model, d_head]
     W_K: np.ndarray  # [n_heads, d_model, d_head]
@@ -48,8 +57,12 @@ class Attention:
     def n_heads(self) -> int:
         return self.W_Q.shape[0]
 
+    def __repr__(self) -> str:
+        h, d, e = self.W_Q.shape
+        return f"Attention(n_heads={h}, d_model={d}, d_head={e}, names={self.names!r})"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class MLP:
     W_in: np.ndarray  # [d_model, d_mlp]
     b_in: np.ndarray  # [d_mlp]
@@ -60,11 +73,17 @@ class MLP:
     def d_mlp(self) -> int:
         return self.W_in.shape[1]
 
+    def __repr__(self) -> str:
+        return f"MLP(d_model={self.W_in.shape[0]}, d_mlp={self.d_mlp})"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class Block:
     attn: Attention
     mlp: MLP
+
+    def __repr__(self) -> str:
+        return f"Block(attn={self.attn!r}, mlp={self.mlp!r})"
 
 
 @dataclass(frozen=True)
@@ -98,8 +117,39 @@ class NamedMatrix:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CompiledModel:
+    """A compiled transformer and how to run it.
+
+    One input is a string (one token per character) or a list of tokens;
+    ``model(xs)`` runs one input. A batch is a list of inputs, for the
+    batch methods ``run`` and ``run_with_cache``; a bare string given to
+    them is refused rather than read as a batch of one-character inputs.
+    ``forward`` takes token ids ``[batch, pos]`` from ``encode``.
+
+    >>> from rasplab.compiler import compile_program
+    >>> from rasplab.library import reverse
+    >>> model = compile_program(reverse(), "abc", 8, verify=0)
+    >>> model("cab"), model(["c", "a", "b"])
+    (['b', 'a', 'c'], ['b', 'a', 'c'])
+    >>> model.run(["cab", ["a", "b"]])
+    [['b', 'a', 'c'], ['b', 'a']]
+    >>> outputs, cache = model.run_with_cache(["cab"])
+    >>> outputs, cache["logits"].shape
+    ([['b', 'a', 'c']], (1, 4, 3))
+    >>> model.encode("cab")
+    array([0, 3, 1, 2])
+    >>> model.run("cab")
+    Traceback (most recent call last):
+    ...
+    rasplab.errors.InputError: run() takes a batch (a list of inputs), got the string 'cab'; \
+for one input write model('cab') or run(['cab'])
+
+    Inputs longer than ``max_seq_len``, tokens outside the vocabulary and
+    (unless ``check_domain=False``) inputs outside a declared input domain
+    (``info.domain``) raise InputError.
+    """
+
     directions: tuple[str, ...]
     vocab: tuple[Any, ...]  # input tokens; token id = index + 1 (id 0 is BOS)
     max_seq_len: int
@@ -129,6 +179,29 @@ class CompiledModel:
     @property
     def d_mlp_per_layer(self) -> tuple[int, ...]:
         return tuple(b.mlp.d_mlp for b in self.blocks)
+
+    @property
+    def d_vocab(self) -> int:
+        """Token ids, BOS included."""
+        return self.W_E.shape[0]
+
+    @property
+    def n_ctx(self) -> int:
+        """Positions, BOS included: ``max_seq_len + 1``."""
+        return self.W_pos.shape[0]
+
+    @property
+    def d_out(self) -> int:
+        """Logits per position."""
+        return self.W_U.shape[1]
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledModel(program={self.info.program!r}, n_layers={self.n_layers}, "
+            f"heads_per_layer={self.heads_per_layer}, d_model={self.d_model}, "
+            f"d_vocab={self.d_vocab}, n_ctx={self.n_ctx}, d_out={self.d_out}, "
+            f"n_params={self.n_params}, domain={self.info.domain.kind!r})"
+        )
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every weight under its TransformerLens name (``blocks.0.attn.W_Q``, ...)."""
@@ -176,15 +249,20 @@ class CompiledModel:
 
     # ------------------------------------------------------------ running
 
-    def encode(self, xs: Any) -> np.ndarray:
-        """Token ids ``[1 + len(xs)]`` for one input, BOS first."""
-        tokens = list(xs) if not isinstance(xs, str) else list(xs)
+    def encode(self, xs: Any, *, check_domain: bool = True) -> np.ndarray:
+        """Token ids ``[1 + len(xs)]`` for one input (a string or a list of tokens), BOS first.
+
+        InputError if the input is empty, longer than ``max_seq_len``, has a
+        token outside the vocabulary, or (unless ``check_domain=False``) is
+        outside the model's declared input domain.
+        """
+        tokens = one_input(xs)
         if not tokens:
             raise InputError("empty input: a compiled model needs at least one token")
         if len(tokens) > self.max_seq_len:
             raise InputError(
-                f"input of length {len(tokens)} is longer than the model's max_seq_len "
-                f"{self.max_seq_len}"
+                f"input {show(xs)} has length {len(tokens)}, longer than the model's "
+                f"max_seq_len {self.max_seq_len}"
             )
         ids = [0]
         for pos, t in enumerate(tokens):
@@ -195,7 +273,18 @@ class CompiledModel:
                     f"{list(self.vocab)!r}"
                 )
             ids.append(i)
+        if check_domain:
+            self._check_domain(xs, tokens)
         return np.asarray(ids, dtype=np.int64)
+
+    def _check_domain(self, xs: Any, tokens: list[Any]) -> None:
+        domain = self.info.domain
+        if domain.contains(tokens) is False:  # None: the domain cannot tell, so it passes
+            raise InputError(
+                f"input {show(xs)} is outside the model's declared domain "
+                f"({domain.description}; pattern {domain.pattern!r}), where it is not known "
+                "to be exact; pass check_domain=False to run it anyway"
+            )
 
     @cached_property
     def _token_ids(self) -> dict[tuple, int]:
@@ -219,6 +308,7 @@ class CompiledModel:
 
         With a ``cache`` dict, stores the residual stream before every block
         (``resid_pre.{i}``) and at the end (``resid_final``): ``[batch, pos, d_model]``.
+        Without one, a large batch runs in chunks so that memory stays bounded.
         """
         from .forward import run_numpy
 
@@ -237,24 +327,31 @@ class CompiledModel:
         pick = np.where(np.abs(x - coords[lo]) <= np.abs(x - coords[hi]), lo, hi)
         return _object_array(self.output.values)[pick].tolist()
 
-    def run(self, inputs: Sequence[Any], dtype: Any = np.float32) -> list[list[Any]]:
-        """Decoded outputs for many inputs (grouped by length, run in batches)."""
-        encoded = [self.encode(xs) for xs in inputs]
+    def run(
+        self, inputs: Sequence[Any], dtype: Any = np.float32, *, check_domain: bool = True
+    ) -> list[list[Any]]:
+        """Decoded outputs for a batch: a list of inputs, run grouped by length."""
+        batch = as_batch(inputs, "run")
+        encoded = [self.encode(xs, check_domain=check_domain) for xs in batch]
         results: list[Any] = [None] * len(encoded)
         by_len: dict[int, list[int]] = {}
         for i, ids in enumerate(encoded):
             by_len.setdefault(len(ids), []).append(i)
         for members in by_len.values():
-            batch = np.stack([encoded[i] for i in members])
-            for i, out in zip(members, self.decode(self.forward(batch, dtype)), strict=True):
+            ids = np.stack([encoded[i] for i in members])
+            for i, out in zip(members, self.decode(self.forward(ids, dtype)), strict=True):
                 results[i] = out
         return results
 
-    def __call__(self, xs: Any, dtype: Any = np.float32) -> list[Any]:
-        return self.run([xs], dtype)[0]
+    def __call__(self, xs: Any, dtype: Any = np.float32, *, check_domain: bool = True) -> list:
+        """The output of one input (a string or a list of tokens)."""
+        return self.run([xs], dtype, check_domain=check_domain)[0]
 
-    def run_with_cache(self, inputs: Sequence[Any], dtype: Any = np.float32) -> tuple[list, Any]:
-        """Decoded outputs of equal-length ``inputs`` and every activation, by hook name.
+    def run_with_cache(
+        self, inputs: Sequence[Any], dtype: Any = np.float32, *, check_domain: bool = True
+    ) -> tuple[list, Any]:
+        """Decoded outputs of a batch of equal-length ``inputs`` (or token ids
+        ``[batch, pos]``) and every activation.
 
         The second value is a :class:`rasplab.model.activations.Activations`:
         ``cache.named("blocks.1.hook_resid_post").loc("*", "sort:*")`` reads
@@ -262,7 +359,7 @@ class CompiledModel:
         """
         from .activations import Activations, activations, token_ids
 
-        ids = token_ids(self, inputs)
+        ids = token_ids(self, inputs, check_domain=check_domain, method="run_with_cache")
         arrays = activations(self, ids, dtype, per_head=True)
         return self.decode(arrays["logits"]), Activations(self, ids, arrays)
 

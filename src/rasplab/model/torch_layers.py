@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
+from .inputs import as_batch
 from .model import CompiledModel
 from .sparse import runs, used_cols, used_rows
 from .torch import require_torch
@@ -221,6 +223,16 @@ class Compiled(nn.Module):
 
     @torch.inference_mode()  # weights are fixed: skipping autograd's bookkeeping saves ~10%
     def forward(self, tokens: Any) -> Any:
+        if not isinstance(tokens, torch.Tensor):  # a string or a list is inputs, not ids
+            raise InputError(
+                "the module takes token ids [batch, pos] as a tensor, got "
+                f"{type(tokens).__name__}; for inputs use module.run([...]), which encodes them"
+            )
+        if tokens.ndim != 2 or tokens.shape[1] > self.positions.shape[0]:
+            raise InputError(
+                f"tokens must be ids [batch, pos] with pos at most n_ctx "
+                f"{self.positions.shape[0]}, got shape {list(tokens.shape)}"
+            )
         batch, n = tokens.shape
         if self.embed_table is None:
             x = self.embed.W_E[tokens] + self.pos_embed.W_pos[:n]  # [batch, pos, d_model]
@@ -235,15 +247,17 @@ class Compiled(nn.Module):
                 x = block.mlp(x)
         return self.logits(x).view(batch, n, -1)  # [batch, pos, d_out]
 
-    def run(self, inputs: list[Any]) -> list[list[Any]]:
-        """Decoded outputs, like :meth:`CompiledModel.run`."""
-        out: list[Any] = [None] * len(inputs)
+    def run(self, inputs: Any, *, check_domain: bool = True) -> list[list[Any]]:
+        """Decoded outputs of a batch (a list of inputs), like :meth:`CompiledModel.run`."""
+        batch = as_batch(inputs, "run")
+        out: list[Any] = [None] * len(batch)
         groups: dict[int, list[int]] = {}
-        encoded = [self.model.encode(xs) for xs in inputs]
+        encoded = [self.model.encode(xs, check_domain=check_domain) for xs in batch]
         for i, ids in enumerate(encoded):
             groups.setdefault(len(ids), []).append(i)
+        device = self.positions.device
         for members in groups.values():  # forward runs under inference_mode itself
-            ids = torch.tensor(np.stack([encoded[i] for i in members]))
+            ids = torch.tensor(np.stack([encoded[i] for i in members]), device=device)
             logits = self.forward(ids).cpu().numpy()
             for i, row in zip(members, self.model.decode(logits), strict=True):
                 out[i] = row

@@ -54,6 +54,7 @@ import numpy as np
 from ..errors import RaspError
 from .activations import activations as reference_activations
 from .activations import token_ids as _ids
+from .inputs import as_batch
 from .model import CompiledModel
 
 __all__ = [
@@ -298,11 +299,15 @@ def activation_differences(
     return diffs
 
 
-def run_decoded(model: CompiledModel, tl_model: Any, inputs: Sequence[Any]) -> list[list[Any]]:
-    """Decoded outputs of ``tl_model``, like :meth:`CompiledModel.run` (grouped by length)."""
+def run_decoded(
+    model: CompiledModel, tl_model: Any, inputs: Sequence[Any], *, check_domain: bool = True
+) -> list[list[Any]]:
+    """Decoded outputs of ``tl_model`` for a batch (a list of inputs), like
+    :meth:`CompiledModel.run` (grouped by length)."""
     torch = _torch()
     device = next(tl_model.parameters()).device
-    encoded = [model.encode(xs) for xs in inputs]
+    batch = as_batch(inputs, "run_decoded")
+    encoded = [model.encode(xs, check_domain=check_domain) for xs in batch]
     groups: dict[int, list[int]] = {}
     for i, ids in enumerate(encoded):
         groups.setdefault(len(ids), []).append(i)
