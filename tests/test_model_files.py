@@ -324,3 +324,21 @@ def test_loading_another_suffix_is_refused(tmp_path):
     (tmp_path / "x.txt").write_text("hello")
     with pytest.raises(ModelFileError, match=r"'.*x.txt'.*\.safetensors or \.npz"):
         load(tmp_path / "x.txt")
+
+
+def test_a_domain_pattern_that_is_not_a_regex_is_refused(saved):
+    def bad_pattern(arrays, meta):
+        meta["info"]["domain"] = {"kind": "declared", "description": "x", "pattern": "(ab"}
+
+    with pytest.raises(ModelFileError, match="not a regular expression"):
+        load(rewrite(saved, bad_pattern))
+
+
+def test_a_declared_domain_survives_the_round_trip(saved):
+    def declared(arrays, meta):
+        meta["info"]["domain"] = {"kind": "declared", "description": "a's", "pattern": "a*"}
+
+    back = load(rewrite(saved, declared))
+    assert back.info.domain.contains(["a", "a"]) is True
+    with pytest.raises(RaspError, match="declared domain"):
+        back("ab")

@@ -142,3 +142,10 @@ def _check_types(info: ModelInfo) -> None:
         raise ValueError(f"info field 'verified' is inconsistent: {v}")
     if info.domain.kind not in ("all", "declared"):
         raise ValueError(f"info.domain.kind must be 'all' or 'declared', got {info.domain.kind!r}")
+    pattern = info.domain.pattern
+    if pattern is not None:  # checked here so that a bad one fails on load, not on every run
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as err:
+            message = f"info.domain.pattern {pattern!r} is not a regular expression ({err})"
+            raise ValueError(message) from None
