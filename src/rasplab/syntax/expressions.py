@@ -207,7 +207,8 @@ class Expressions:
         if len(raw) > self.limits.max_input_length:
             raise LoopLimitError(
                 f"applying {show(node)} to an input of {len(raw)} tokens is over the limit "
-                f"of {self.limits.max_input_length}"
+                f"of {self.limits.max_input_length} (max_input_length); raise it with "
+                "Limits(max_input_length=...)"
             )
         return evaluate(node, self.tokens.read(raw))
 
@@ -221,6 +222,7 @@ class Expressions:
             items = list(value)
         else:
             raise RaspTypeError(f"can only loop over a list, dict or string, not {show(value)}")
+        self.reserve(len(items), "a loop or comprehension")
         return items
 
     def bind_targets(self, scope, targets: list[str], item: Any, *, rename: bool = True) -> None:

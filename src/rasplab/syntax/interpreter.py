@@ -123,8 +123,18 @@ class Interpreter(Expressions):
         self.steps += 1
         if self.steps > self.limits.max_steps:
             raise LoopLimitError(
-                f"the program ran more than {self.limits.max_steps} loop steps and calls; "
-                "is a loop or a recursion runaway?"
+                f"the program ran more than {self.limits.max_steps} loop steps and calls "
+                "(max_steps); is a loop or a recursion runaway? Raise the limit with "
+                "Limits(max_steps=...)"
+            )
+
+    def reserve(self, steps: int, what: str) -> None:
+        """Refuse at once a loop whose items alone (one step each) would pass ``max_steps``."""
+        if self.steps + steps > self.limits.max_steps:
+            raise LoopLimitError(
+                f"{what} over {steps} items: the program would run more than "
+                f"{self.limits.max_steps} loop steps and calls (max_steps; "
+                f"{self.steps} used so far); raise the limit with Limits(max_steps=...)"
             )
 
     def unique_label(self, name: str) -> str:
@@ -211,7 +221,8 @@ class Interpreter(Expressions):
         if self.depth >= self.limits.max_call_depth:
             raise RecursionLimitError(
                 f"function calls nest more than {self.limits.max_call_depth} deep "
-                f"(calling {fn.name}); is a recursion unbounded?"
+                f"(calling {fn.name}); is a recursion unbounded? Raise the limit with "
+                "Limits(max_call_depth=...)"
             )
         caller = self.filename
         with self.guarded():
@@ -251,7 +262,7 @@ class Interpreter(Expressions):
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise RaspLoadError(f"cannot read {path}: {err}") from None
-        items = parse_tree(source, filename=str(path)).children
+        items = parse_tree(source, filename=str(path), limits=self.limits).children
         file_scope = Scope(self.base, name=path.stem, exports_to=scope)
         self.loading.append(key)
         self.files.append((str(path), path.parent))

@@ -113,21 +113,25 @@ def _eager(op: str, left: Any, right: Any, limits: Limits) -> Any:
     return result
 
 
+_BITS = " (max_int_bits); raise it with Limits(max_int_bits=...)"
+_ITEMS = " (max_collection); raise it with Limits(max_collection=...)"
+
+
 def _check_size(op: str, left: Any, right: Any, limits: Limits) -> None:
     ints = [isinstance(x, int) for x in (left, right)]
     bits, items = limits.max_int_bits, limits.max_collection
     big_power = all(ints) and abs(left) > 1 and right > 0 and right * math.log2(abs(left)) > bits
     if op == "^" and big_power:
-        raise LoopLimitError(f"{left} ^ {right} is too large (over {bits} bits)")
+        raise LoopLimitError(f"{left} ^ {right} is too large (over {bits} bits){_BITS}")
     if op == "*" and all(ints) and left.bit_length() + right.bit_length() > bits:
-        raise LoopLimitError(f"* would build an integer over {bits} bits")
+        raise LoopLimitError(f"* would build an integer over {bits} bits{_BITS}")
     if op == "*" and any(ints):
         seq, count = (left, right) if ints[1] else (right, left)
         if isinstance(seq, str | list) and len(seq) * max(count, 0) > items:
-            raise LoopLimitError(f"* would build more than {items} elements")
+            raise LoopLimitError(f"* would build more than {items} elements{_ITEMS}")
     sequences = isinstance(left, str | list) and isinstance(right, str | list)
     if op == "+" and sequences and len(left) + len(right) > items:
-        raise LoopLimitError(f"+ would build more than {items} elements")
+        raise LoopLimitError(f"+ would build more than {items} elements{_ITEMS}")
 
 
 def unary(op: str, value: Any) -> Any:

@@ -19,6 +19,8 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from ..errors import RaspSyntaxError
+from .prescan import check_source
+from .values import Limits
 
 if TYPE_CHECKING:  # lark is imported on first use, to keep ``import rasplab`` light
     from lark import Lark, Token, Tree
@@ -52,10 +54,15 @@ def _parser() -> Lark:
     )
 
 
-def parse_tree(source: str, filename: str | None = None) -> Tree:
-    """Parse a whole program (or REPL input) into a lark tree rooted at ``start``."""
+def parse_tree(source: str, filename: str | None = None, limits: Limits | None = None) -> Tree:
+    """Parse a whole program (or REPL input) into a lark tree rooted at ``start``.
+
+    A source longer or more deeply nested than ``limits`` allow is refused
+    first, cheaply, with a ``LimitError`` naming the limit.
+    """
     if not isinstance(source, str):
         raise RaspSyntaxError(f"RASP source must be text, got {type(source).__name__}")
+    check_source(source, limits or Limits(), filename)
     from lark.exceptions import UnexpectedInput
 
     try:

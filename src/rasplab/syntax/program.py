@@ -70,7 +70,10 @@ def _builtins(interp: Interpreter) -> dict[str, Any]:
             size = limit + 1
         if size > limit:
             shown = ", ".join(str(a) for a in args)
-            raise RaspTypeError(f"range({shown}) has more than {limit} numbers, the limit")
+            raise RaspTypeError(
+                f"range({shown}) has more than {limit} numbers, the limit (max_collection); "
+                "raise it with Limits(max_collection=...)"
+            )
         return list(span)
 
     def zip_(*lists: Any) -> list[list[Any]]:
@@ -256,7 +259,7 @@ def parse(
     ``load "x";`` statements look beside ``base_dir`` (default: the current
     folder), then in ``search_path``.
     """
-    items = parse_tree(source, filename=filename).children
+    items = parse_tree(source, filename=filename, limits=limits).children
     folder = Path(base_dir) if base_dir is not None else None
     for asis in (False, True):  # a program reading tokens as two types reruns as-is
         interp, scope = new_session(

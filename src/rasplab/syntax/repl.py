@@ -73,7 +73,19 @@ class Repl:
                 break
 
     def feed(self, line: str) -> bool:
-        """Take one line; False once the session has ended (``exit``)."""
+        """Take one line; False once the session has ended (``exit``).
+
+        Ctrl-C while a statement runs cancels that statement only: the
+        session keeps every earlier definition.
+        """
+        try:
+            return self._feed(line)
+        except KeyboardInterrupt:
+            self.reset()
+            self.say("  !! interrupted; earlier definitions are kept")
+            return True
+
+    def _feed(self, line: str) -> bool:
         if not self.buffer and self._command(line):
             return not self.done
         self.buffer.append(line)
@@ -105,9 +117,12 @@ class Repl:
     def execute(self, source: str) -> None:
         """Run complete source: each statement in turn, showing what it made."""
         try:
-            items = parse_tree(source).children
+            items = parse_tree(source, limits=self.interp.limits).children
         except RaspSyntaxError as err:
             self.say(f"  !! syntax error: {err}")
+            return
+        except RaspError as err:  # too long or too deeply nested to parse
+            self.say(f"  !! {type(err).__name__}: {err}")
             return
         for item in items:
             try:

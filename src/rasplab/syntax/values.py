@@ -52,6 +52,8 @@ class Limits:
     max_collection: int = 1_000_000  # elements of one list, dict, string or range
     max_int_bits: int = 100_000  # size of one integer built by ^ or *
     max_input_length: int = 10_000  # longest input an s-op is applied to inside a program
+    max_nesting: int = 10_000  # how deep an expression may nest (checked before parsing)
+    max_source_chars: int = 10_000_000  # longest source text parsed
 
 
 @dataclass(frozen=True)
