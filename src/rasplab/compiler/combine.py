@@ -35,7 +35,9 @@ def _rank(value: Any) -> tuple:
     if value is None:
         return (0, 0)
     if isinstance(value, bool | int | float):
-        return (1, value)
+        # equal numbers of different types (1, 1.0, True) are ordered by type name, not
+        # by the order a set happened to hold them (which follows memory addresses)
+        return (1, value, type(value).__name__)
     if isinstance(value, str):
         return (2, value)
     return (3, repr(value))
@@ -46,6 +48,8 @@ def ordered(values: Any) -> list[Any]:
 
     >>> ordered(["b", 2, None, "a", 1.5, True])
     [None, True, 1.5, 2, 'a', 'b']
+    >>> ordered([1, True, 1.0])
+    [True, 1.0, 1]
     """
     return sorted(values, key=_rank)
 
