@@ -262,5 +262,5 @@ def test_cli_draw_compiled_with_vocab_and_kind(tmp_path):
     ],
 )
 def test_cli_draw_compiled_errors(tmp_path, capsys, argv, message):
-    assert main(["draw", "lib:sort", *argv, "-o", str(tmp_path / "x.svg")]) == 1
+    assert main(["draw", "lib:sort", *argv, "-o", str(tmp_path / "x.svg")]) == 2  # usage
     assert message in capsys.readouterr().err
