@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..analysis import analyse
-from ..errors import RaspError
+from ..errors import RaspError, ResourceLimitError
 from ..evaluate import Trace
 from ..lang.nodes import SOp
 from .catalog import get
+from .deadline import DEFAULT_TIME_LIMIT, can_limit_time
+from .deadline import time_limit as limited_time
 from .domains import Domain
 from .puzzle import Puzzle, call_text
 from .report import Counterexample, Usage, render
@@ -161,10 +163,26 @@ def check(
     seed: int = 0,
     use_hypothesis: bool | None = None,
     source: str | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
 ) -> CheckResult:
     """Check ``solution`` (an s-op, a function of the puzzle's parameters, or a
-    :class:`Solution`) against the spec, the budget and the allowed operations."""
+    :class:`Solution`) against the spec, the budget and the allowed operations.
+
+    A check that runs past ``time_limit`` seconds (a map that loops forever,
+    say) stops and fails with a message naming the limit; None: no limit.
+    """
     puzzle = get(puzzle) if isinstance(puzzle, str) else puzzle
+    try:
+        with limited_time(time_limit, f"checking {puzzle.name}"):
+            result = _check(puzzle, solution, seed, use_hypothesis, source)
+    except ResourceLimitError as err:
+        return CheckResult(puzzle, "error", [str(err)], source=source)
+    if time_limit is not None and not can_limit_time():
+        result.notes.append("checked without a time limit (that needs Unix and the main thread)")
+    return result
+
+
+def _check(puzzle: Puzzle, solution: Any, seed, use_hypothesis, source) -> CheckResult:
     result = CheckResult(puzzle, "error", source=source)
     try:
         solution = as_solution(solution, puzzle, source or "<python>")

@@ -15,28 +15,46 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..errors import ResourceLimitError
 from .catalog import PUZZLES, get
 from .checker import CheckResult, check
+from .deadline import DEFAULT_TIME_LIMIT
+from .deadline import time_limit as limited_time
 from .exercises import solution_path
 from .solutions import SolutionError, load_file
 
 __all__ = ["check_dir", "check_file", "table", "summary", "to_json"]
 
 
-def check_file(path: Path, name: str, **options: Any) -> CheckResult:
-    """Load puzzle ``name``'s solution from ``path`` and check it."""
+def check_file(
+    path: Path, name: str, *, time_limit: float | None = DEFAULT_TIME_LIMIT, **options: Any
+) -> CheckResult:
+    """Load puzzle ``name``'s solution from ``path`` and check it, within ``time_limit`` seconds.
+
+    The limit covers loading the file too (its code may loop); a timeout is
+    this puzzle's failure, with a message naming the limit.
+    """
     puzzle = get(name)
+    source = Path(path).name
     try:
-        solution = load_file(path, puzzle)
+        with limited_time(time_limit, f"checking {puzzle.name} ({source})"):
+            solution = load_file(path, puzzle)
+            return check(puzzle, solution, source=source, time_limit=time_limit, **options)
     except SolutionError as err:
-        return CheckResult(puzzle, "error", [str(err)], source=Path(path).name)
-    return check(puzzle, solution, source=Path(path).name, **options)
+        return CheckResult(puzzle, "error", [str(err)], source=source)
+    except ResourceLimitError as err:
+        return CheckResult(puzzle, "error", [str(err)], source=source)
 
 
 def check_dir(
     directory: Path | str, names: list[str] | None = None, **options: Any
 ) -> list[CheckResult]:
-    """Check the solutions in ``directory`` (every puzzle, or those ``names``)."""
+    """Check the solutions in ``directory`` (every puzzle, or those ``names``).
+
+    ``options`` go to :func:`check` (``seed``, ``use_hypothesis``, ``time_limit``:
+    seconds per puzzle, 10 by default; a puzzle that runs past it fails and
+    the others are still checked).
+    """
     puzzles = [get(n) for n in names] if names else list(PUZZLES.values())
     results = []
     for puzzle in puzzles:
