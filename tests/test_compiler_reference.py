@@ -43,6 +43,20 @@ def test_an_evaluator_bug_is_not_taken_for_a_rejected_input(monkeypatch):
         compile_program(moved, "ab", 4)
 
 
+def test_a_memory_limit_in_the_evaluator_is_not_a_rejected_input(monkeypatch):
+    from rasplab.errors import ResourceLimitError
+
+    def limited(*args, **kwargs):
+        raise ResourceLimitError("the evaluator's memory limit (max_bytes=, --max-memory)")
+
+    model = compile_program(tokens, "ab", 4)
+    monkeypatch.setattr(reference, "evaluate_batch", limited)
+    with pytest.raises(ResourceLimitError):
+        verify(model, tokens, inputs=[["a"], ["b"]])
+    with pytest.raises(ResourceLimitError):
+        evaluate_all(tokens, [["a"]])
+
+
 @pytest.mark.parametrize("name", ["verify.py", "encodings.py", "positional.py", "causal.py"])
 def test_evaluator_calls_catch_no_broad_exception(name):
     source = (COMPILER / name).read_text()

@@ -4,7 +4,8 @@ The evaluator wraps every failure of user code (a map that divides by zero, an
 aggregate that cannot average strings) in an ``EvaluationError``, so a
 :class:`~rasplab.errors.RaspError` means "the program rejects this input".
 Any other exception is a bug and propagates: it is never mistaken for a
-rejected input.
+rejected input. Nor is a ``ResourceLimitError``: a limit reached says nothing
+about the input, so it propagates too.
 
 >>> from rasplab import tokens, map
 >>> inverse = map(lambda x: 1 / x, tokens)
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import RaspError
+from ..errors import RaspError, ResourceLimitError
 from ..evaluate import evaluate_batch
 from ..lang.nodes import Node
 
@@ -55,6 +56,8 @@ def evaluate_each(
         return []
     try:
         return evaluate_batch(program, rows, trace=trace)
+    except ResourceLimitError:
+        raise
     except RaspError as err:
         if len(rows) == 1:
             return [Rejection(rows[0], err)]
@@ -72,5 +75,7 @@ def evaluate_all(
     rows = [list(xs) for xs in inputs]
     try:
         return evaluate_batch(program, rows, trace=trace)
+    except ResourceLimitError:
+        raise
     except RaspError as err:
         return Rejection(rows[0] if len(rows) == 1 else rows, err)
