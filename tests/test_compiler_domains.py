@@ -17,6 +17,7 @@ from rasplab.compiler import compile_program, verify
 from rasplab.compiler.driver import library_domain
 from rasplab.errors import CompileError
 from rasplab.library import PROGRAMS, get
+from rasplab.library.samplers import addition_sampler
 from rasplab.model.info import InputDomain, ModelInfo
 
 
@@ -58,9 +59,18 @@ def test_add_outside_its_domain_is_where_it_may_differ(add_model):
 
 def test_a_sampler_without_a_declared_domain_is_named():
     entry = get("add")
-    model = compile_program(entry.build(), entry.vocab, 6, sample=entry.sample)
+    sampler = addition_sampler()
+    model = compile_program(entry.build(), entry.vocab, 6, sample=sampler)
     assert model.info.domain.kind == "declared"
-    assert "inputs drawn by the sampler" in model.info.domain.description
+    assert "inputs drawn by the sampler addition_sampler" in model.info.domain.description
+
+
+def test_a_library_programs_sampler_brings_its_domain():
+    """Callers that pass ``sample=entry.sample`` (the CLI, demos, training) get the
+    library's declared domain without naming it."""
+    entry = get("add")
+    model = compile_program(entry.build(), entry.vocab, 6, sample=entry.sample)
+    assert model.info.domain == library_domain(entry)
 
 
 def test_no_assumptions_means_every_input_even_with_a_sampler():

@@ -88,8 +88,9 @@ def compile_program(
     ``model.info.assumptions``) and checked it only on ``sample``'s inputs (or
     not at all): then the domain is ``"declared"``: ``domain`` if given (an
     :class:`~rasplab.model.info.InputDomain` describing what ``sample``
-    draws; every verification input must lie inside its pattern), else a
-    description naming the sampler.
+    draws; every verification input must lie inside its pattern), else the
+    library's declaration when ``sample`` is a library program's ``sample``
+    (:func:`library_domain`), else a description naming the sampler.
 
     ``max_bytes`` bounds the memory of the largest arrays (None: no bound); a
     compile that would need more raises ResourceLimitError before allocating.
@@ -205,7 +206,7 @@ def library_domain(entry: Any) -> InputDomain | None:
     >>> library_domain(get("reverse")) is None
     True
     """
-    if entry.sampler is None or entry.domain is None:
+    if getattr(entry, "sampler", None) is None or getattr(entry, "domain", None) is None:
         return None
     return InputDomain(
         "declared",
@@ -243,6 +244,8 @@ def _job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_
                 f"domain={domain.description!r} needs sample=: a sampler that draws inputs "
                 "inside it (the assumptions are checked on its inputs)"
             )
+    elif sample is not None:  # a library program's own sampler brings its domain
+        domain = library_domain(getattr(sample, "__self__", None))
     limit = check_limit(max_bytes)
     return _Job(program, tokens, max_seq_len, causal, verify, sample, seed, domain, limit)
 
