@@ -29,7 +29,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import RaspError
 from ..evaluate import evaluate
 from ..evaluate.trace import Trace
 from ..lang.nodes import Node
@@ -38,6 +37,7 @@ from . import jupyter
 from .execution import execution_svg
 from .graph import graph_svg, to_dot
 from .html import page, report
+from .limits import MAX_POSITIONS, DrawError, check_positions
 from .png import MissingExtraError, svg_to_png
 from .residual import residual_svg
 from .table import values_svg
@@ -62,6 +62,7 @@ __all__ = [
     "FORMATS",
     "DrawError",
     "MissingExtraError",
+    "MAX_POSITIONS",
 ]
 
 KINDS = ("graph", "execution", "values")
@@ -69,28 +70,34 @@ FORMATS = ("svg", "html", "png")
 _TITLES = {"graph": "program graph", "execution": "execution", "values": "values"}
 
 
-class DrawError(RaspError, ValueError):
-    """A picture was asked for wrongly (unknown kind or format, missing input)."""
-
-
-def _trace(program: Node | Trace, input: Any, kind: str) -> Trace:
+def _trace(program: Node | Trace, input: Any, kind: str, max_positions: int | None) -> Trace:
     if isinstance(program, Trace):
         return program
     if input is None:
         raise DrawError(f"the {kind} view shows a run of the program: give an input")
+    if max_positions is not None and isinstance(input, str | list | tuple):
+        # Refuse a long input before running it; the picture checks its size in full.
+        check_positions(
+            len(input),
+            f"the {kind} view",
+            cells_per_position=len(input),
+            max_positions=max_positions,
+        )
     return evaluate(program, input, trace=True)
 
 
-def _svg(program: Node | Trace, input: Any, kind: str) -> str:
+def _svg(program: Node | Trace, input: Any, kind: str, max_positions: int | None) -> str:
     if kind == "graph":
         node = program.program if isinstance(program, Trace) else program
         if not isinstance(node, Node):
             raise DrawError(f"draw needs an s-op, a selector or a trace, got {node!r}")
         return graph_svg(node)
     if kind == "execution":
-        return execution_svg(_trace(program, input, kind))
+        trace = _trace(program, input, kind, max_positions)
+        return execution_svg(trace, max_positions=max_positions)
     if kind == "values":
-        return values_svg(_trace(program, input, kind))
+        trace = _trace(program, input, kind, max_positions)
+        return values_svg(trace, max_positions=max_positions)
     raise DrawError(f"unknown picture kind {kind!r}; use one of {', '.join(KINDS)}")
 
 
@@ -101,16 +108,19 @@ def draw(
     kind: str = "graph",
     format: str = "svg",
     scale: float = 1.0,
+    max_positions: int | None = MAX_POSITIONS,
 ) -> str | bytes:
     """One picture of ``program`` (or of a trace): SVG or HTML text, or PNG bytes.
 
     ``input`` is what ``evaluate`` takes (a string is one token per
     character); it is needed for the ``execution`` and ``values`` kinds
-    unless ``program`` is already a trace. ``scale`` enlarges PNGs.
+    unless ``program`` is already a trace. ``scale`` enlarges PNGs. A run
+    longer than ``max_positions`` (default 256; None: no limit) is refused
+    with ``DrawError`` before anything is drawn, since its grids grow as n * n.
     """
     if format not in FORMATS:
         raise DrawError(f"unknown picture format {format!r}; use one of {', '.join(FORMATS)}")
-    svg = _svg(program, input, kind)
+    svg = _svg(program, input, kind, max_positions)
     if format == "svg":
         return svg
     if format == "png":
@@ -119,9 +129,12 @@ def draw(
     return page(f"{node.label}: {_TITLES[kind]}", [(_TITLES[kind], svg)])
 
 
-def text_view(program: Node | Trace, input: Any = None) -> str:
+def text_view(
+    program: Node | Trace, input: Any = None, *, max_positions: int | None = MAX_POSITIONS
+) -> str:
     """The execution view as text: ``#``/``.`` grids per head, value rows per MLP step."""
-    return trace_text(_trace(program, input, "text"))
+    trace = _trace(program, input, "text", max_positions)
+    return trace_text(trace, max_positions=max_positions)
 
 
 def format_of(path: str | Path) -> str:
@@ -138,11 +151,19 @@ def format_of(path: str | Path) -> str:
 
 
 def save(
-    path: str | Path, program: Node | Trace, input: Any = None, *, kind: str = "graph"
+    path: str | Path,
+    program: Node | Trace,
+    input: Any = None,
+    *,
+    kind: str = "graph",
+    max_positions: int | None = MAX_POSITIONS,
 ) -> Path:
-    """Write one picture to ``path``; the suffix (.svg, .html, .png) picks the format."""
+    """Write one picture to ``path``; the suffix (.svg, .html, .png) picks the format.
+
+    The picture's size is checked (``max_positions``) before anything is drawn or written.
+    """
     path = Path(path)
-    picture = draw(program, input, kind=kind, format=format_of(path))
+    picture = draw(program, input, kind=kind, format=format_of(path), max_positions=max_positions)
     if isinstance(picture, bytes):
         path.write_bytes(picture)
     else:
@@ -157,6 +178,7 @@ def draw_residual(
     format: str = "svg",
     which: str = "nonzero",
     scale: float = 1.0,
+    max_positions: int | None = MAX_POSITIONS,
 ) -> str | bytes:
     """A compiled model's residual stream on ``input``: SVG or HTML text, or PNG bytes.
 
@@ -172,7 +194,7 @@ def draw_residual(
     """
     if format not in FORMATS:
         raise DrawError(f"unknown picture format {format!r}; use one of {', '.join(FORMATS)}")
-    svg = residual_svg(model, input, which=which)
+    svg = residual_svg(model, input, which=which, max_positions=max_positions)
     if format == "svg":
         return svg
     if format == "png":

@@ -27,6 +27,7 @@ from ..evaluate.trace import Trace
 from ..lang.nodes import Constant, Node, Selector, SOp
 from .heads import SELECTED, UNSELECTED, HeadGrid
 from .labels import cell, operation, plural, sequence_text
+from .limits import MAX_POSITIONS, check_positions
 from .rows import Row, RowBlock
 from .svg import FONT_SIZE, MUTED, Canvas, text_width
 
@@ -150,9 +151,20 @@ def _legend_width() -> float:
     return 15 + text_width("selected") + 12 + 15 + text_width(LEGEND)
 
 
-def execution_svg(trace: Trace, analysis: Analysis | None = None) -> str:
-    """The execution view of ``trace`` as an SVG document (a string)."""
+def execution_svg(
+    trace: Trace, analysis: Analysis | None = None, *, max_positions: int | None = MAX_POSITIONS
+) -> str:
+    """The execution view of ``trace`` as an SVG document (a string).
+
+    Past ``max_positions`` positions (None: no limit) it raises ``DrawError``:
+    every head is an ``n x n`` grid.
+    """
     analysis = analysis or analyse(trace.program)
+    n, heads = len(trace.input), sum(analysis.heads_per_layer) + 1
+    per_position = heads * n + len(analysis.layers) + 2
+    check_positions(
+        n, "the execution view", cells_per_position=per_position, max_positions=max_positions
+    )
     sections = _sections(trace, analysis)
     for section in sections:
         section.arrange()

@@ -20,6 +20,7 @@ from ..lang.nodes import Constant, Node, Selector
 from .execution import execution_svg
 from .graph import graph_svg
 from .labels import plural, sequence_text
+from .limits import MAX_POSITIONS, check_positions
 from .svg import FONT_FAMILY, escape
 from .table import values_svg
 
@@ -88,11 +89,17 @@ def summary_table(program: Node, analysis: Analysis, trace: Trace | None = None)
     return _table(None, rows)
 
 
-def report(program: Node | Trace, input: Any = None) -> str:
+def report(
+    program: Node | Trace, input: Any = None, *, max_positions: int | None = MAX_POSITIONS
+) -> str:
     """An HTML report: summary, analysis, program graph, and with an input the
-    execution view and the value table."""
+    execution view and the value table (refused past ``max_positions``)."""
     trace = program if isinstance(program, Trace) else None
     if trace is None and input is not None:
+        if max_positions is not None and isinstance(input, str | list | tuple):
+            check_positions(
+                len(input), "the report", cells_per_position=len(input), max_positions=max_positions
+            )
         trace = evaluate(program, input, trace=True)
     node = trace.program if trace is not None else program
     analysis = analyse(node)
@@ -101,7 +108,8 @@ def report(program: Node | Trace, input: Any = None) -> str:
         ("Program graph", graph_svg(node, analysis)),
     ]
     if trace is not None:
-        sections.append(("Execution", execution_svg(trace, analysis)))
-        sections.append(("Values", values_svg(trace, analysis=analysis)))
+        limit = {"max_positions": max_positions}
+        sections.append(("Execution", execution_svg(trace, analysis, **limit)))
+        sections.append(("Values", values_svg(trace, analysis=analysis, **limit)))
     title = f"rasplab report: {node.label}"
     return page(title, sections, intro=summary_table(node, analysis, trace))

@@ -43,6 +43,7 @@ import numpy as np
 from ..errors import RaspError
 from ..model.model import CompiledModel
 from .labels import cell, plural, sequence_text
+from .limits import MAX_POSITIONS, check_positions
 from .residual_data import (
     TOLERANCE,
     ZERO,
@@ -359,14 +360,26 @@ def _kept(stages: list[Stage], which: str, tol: float) -> list[int]:
 
 
 def residual_svg(
-    model: CompiledModel, input: Any, *, which: str = "nonzero", tol: float = TOLERANCE
+    model: CompiledModel,
+    input: Any,
+    *,
+    which: str = "nonzero",
+    tol: float = TOLERANCE,
+    max_positions: int | None = MAX_POSITIONS,
 ) -> str:
     """The residual stream of ``model`` on ``input`` as an SVG document (a string).
 
     ``input`` is a sequence of tokens (a string is one token per character).
     ``which="all"`` shows every direction, also those zero everywhere; values
-    smaller than ``tol`` count as zero.
+    smaller than ``tol`` count as zero. Past ``max_positions`` it raises ``DrawError``.
     """
+    per_position = len(model.directions) * 3  # a cell per direction, in a few stages
+    check_positions(
+        len(input),
+        "the residual view",
+        cells_per_position=per_position,
+        max_positions=max_positions,
+    )
     stages, output = residual_stages(model, input)
     keep = _kept(stages, which, tol)
     grid = _grid(model, input, stages, keep, tol)

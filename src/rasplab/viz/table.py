@@ -22,6 +22,7 @@ from ..analysis import Analysis, analyse
 from ..evaluate.trace import Trace
 from ..lang.nodes import Constant, Indices, SOp, Tokens
 from .labels import cell, operation, sequence_text
+from .limits import MAX_POSITIONS, check_positions
 from .rows import Row, RowBlock
 from .svg import FONT_SIZE, MUTED, Canvas, text_width
 
@@ -90,10 +91,22 @@ def _rows(trace: Trace, sops: list[SOp], analysis: Analysis) -> list[Row]:
     return rows
 
 
-def values_svg(trace: Trace, which: str = "named", analysis: Analysis | None = None) -> str:
+def values_svg(
+    trace: Trace,
+    which: str = "named",
+    analysis: Analysis | None = None,
+    *,
+    max_positions: int | None = MAX_POSITIONS,
+) -> str:
     """The value table of ``trace`` as an SVG document (a string)."""
     analysis = analysis or analyse(trace.program)
     sops = sorted(table_sops(trace, which), key=analysis.layer_of)  # stable: by layer, then order
+    check_positions(
+        len(trace.input),
+        "the value table",
+        cells_per_position=len(sops) + 1,
+        max_positions=max_positions,
+    )
     block = RowBlock(_rows(trace, sops, analysis))
     title = f"{trace.program.label} on {sequence_text(trace.input, 60)}: values per position"
     width = max(block.width, text_width(title, FONT_SIZE + 2)) + 2 * MARGIN

@@ -25,6 +25,7 @@ from ..lang.nodes import Selector
 from .execution import step_rows
 from .heads import HeadGrid
 from .labels import plural, sequence_text
+from .limits import MAX_POSITIONS, check_positions
 from .rows import Row
 
 __all__ = ["trace_text", "grid_text", "rows_text"]
@@ -79,9 +80,16 @@ def _head_text(grid: HeadGrid, indent: str = "    ") -> list[str]:
     return [line.rstrip() for line in lines]
 
 
-def trace_text(trace: Trace, analysis: Analysis | None = None) -> str:
+def trace_text(
+    trace: Trace, analysis: Analysis | None = None, *, max_positions: int | None = MAX_POSITIONS
+) -> str:
     """Every layer of ``trace``: heads as ``#``/``.`` grids, MLP steps as value rows."""
     a = analysis or analyse(trace.program)
+    n = len(trace.input)
+    per_position = (sum(a.heads_per_layer) + 1) * n / 50  # a grid character is 1 byte, not 100
+    check_positions(
+        n, "the text view", cells_per_position=per_position, max_positions=max_positions
+    )
     out = trace.output
     shown = "(a selector)" if isinstance(trace.program, Selector) else sequence_text(out)
     heads = list(a.heads_per_layer)
