@@ -40,7 +40,7 @@ RANKS = {
 # (importing module, imported module): lazy imports inside functions that go up on purpose.
 ALLOWED_UPWARD = {
     ("rasplab.lang.nodes", "rasplab.evaluate"),  # calling an s-op evaluates it
-    ("rasplab.lang.nodes", "rasplab.viz.jupyter"),  # Jupyter display hooks
+    ("rasplab.lang.base", "rasplab.viz.jupyter"),  # Jupyter display hooks
     ("rasplab.analysis", "rasplab.viz.jupyter"),
     ("rasplab.evaluate.trace", "rasplab.viz.jupyter"),
 }

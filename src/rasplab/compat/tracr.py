@@ -89,13 +89,15 @@ def _none_safe(f: Callable[..., Any]) -> Callable[..., Any]:
 class Map(nodes.Map):
     """``Map(f, inner)``; with ``simplify`` a map of a map becomes one map."""
 
+    raw_f: Callable[[Any], Any]  # f without the None pass-through, for simplify
+
     def __init__(self, f: Callable[[Any], Any], inner: SOp, simplify: bool = True) -> None:
         if simplify and isinstance(inner, Map):
             outer_f, inner_f = f, inner.raw_f
             f = lambda x: outer_f(inner_f(x))  # noqa: E731
             inner = inner.inner
         super().__init__(_none_safe(f), inner)
-        self._init(raw_f=f)
+        self.raw_f = f
 
 
 class SequenceMap(nodes.ZipMap):
@@ -116,9 +118,13 @@ class SequenceMap(nodes.ZipMap):
 class LinearSequenceMap(SequenceMap):
     """``fst_fac * fst + snd_fac * snd``."""
 
+    fst_fac: float
+    snd_fac: float
+
     def __init__(self, fst: SOp, snd: SOp, fst_fac: float, snd_fac: float) -> None:
         super().__init__(lambda x, y: fst_fac * x + snd_fac * y, fst, snd)
-        self._init(fst_fac=fst_fac, snd_fac=snd_fac)
+        self.fst_fac = fst_fac
+        self.snd_fac = snd_fac
 
 
 class Full(nodes.Constant):

@@ -3,7 +3,8 @@
 Every front end (the Python DSL, the tracr-compatible classes, raspy-style
 sugar, the surface language) builds these nodes; every back end (evaluator,
 analysis, drawings, compiler) reads them. A node never changes after it is
-made: ``named`` and ``annotated`` return a copy with a fresh id.
+made: ``named`` and ``annotated`` return a copy with a fresh id. Each class
+declares its fields as class annotations (the rules are in ``lang.base``).
 
 >>> from rasplab import tokens, indices, select, aggregate
 >>> flip = select(indices, indices, "==")
@@ -14,18 +15,18 @@ made: ``named`` and ``annotated`` return a copy with a fresh id.
 
 from __future__ import annotations
 
-import copy
-import itertools
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ..errors import DefinitionError, RaspTypeError
+from .base import Atom, Node, is_atom
 from .enums import AggregationMode, Comparison, Encoding
 from .operators import SOpOperators
 
 __all__ = [
     "Atom",
+    "Predicate",
     "is_atom",
     "Encoding",
     "Comparison",
@@ -47,75 +48,14 @@ __all__ = [
     "SelectorNot",
 ]
 
-Atom = int | float | str | bool
-_ids = itertools.count(1)
-
-
-def is_atom(value: Any) -> bool:
-    """True for the values an s-op may hold at a position: int, float, str, bool."""
-    return isinstance(value, int | float | str | bool)
-
-
-class Node:
-    """A vertex of the program DAG. Immutable once constructed."""
-
-    kind: ClassVar[str] = "node"
-
-    def __init__(self, *, name: str | None = None, encoding: Encoding | None = None) -> None:
-        if name is not None and (not isinstance(name, str) or not name):
-            raise DefinitionError(f"a node name must be a non-empty string, got {name!r}")
-        self._init(id=next(_ids), name=name, encoding=encoding)
-
-    def _init(self, **fields: Any) -> None:
-        for key, value in fields.items():
-            object.__setattr__(self, key, value)
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        raise AttributeError(
-            f"{type(self).__name__} nodes are immutable; use .named() or a DSL call"
-        )
-
-    __hash__ = object.__hash__  # identity: operators like == build nodes instead
-
-    @property
-    def children(self) -> tuple[Node, ...]:
-        return ()
-
-    @property
-    def label(self) -> str:
-        """The user's name if given, else ``kind_id`` (unique in this process)."""
-        return self.name if self.name is not None else f"{self.kind}_{self.id}"
-
-    def named(self, name: str) -> Node:
-        """A copy of this node carrying a user-facing name."""
-        if not isinstance(name, str) or not name:
-            raise DefinitionError(f"a node name must be a non-empty string, got {name!r}")
-        return self._copy(name=name)
-
-    def annotated(self, *, encoding: Encoding | str) -> Node:
-        return self._copy(encoding=Encoding(encoding))
-
-    def _copy(self, **changes: Any) -> Node:
-        clone = copy.copy(self)
-        clone._init(id=next(_ids), **changes)
-        return clone
-
-    def describe(self) -> str:
-        """The operation, with children by label (one line, no name)."""
-        return self.kind
-
-    def _repr_html_(self) -> str:
-        from ..viz.jupyter import node_html
-
-        return node_html(self)
-
-    def __repr__(self) -> str:
-        extra = f", {self.encoding.value}" if isinstance(self, SOp) else ""
-        return f"<{self.label} = {self.describe()}{extra}>"
+# A select predicate: a named comparison, or any ``predicate(key, query) -> bool``.
+Predicate = Comparison | Callable[[Any, Any], Any]
 
 
 class SOp(SOpOperators, Node):
     """A sequence operator: input sequence -> one value per position."""
+
+    encoding: Encoding  # every s-op has one (categorical unless marked)
 
     def __init__(self, *, name: str | None = None, encoding: Encoding | None = None) -> None:
         super().__init__(name=name, encoding=encoding or Encoding.CATEGORICAL)
@@ -136,6 +76,9 @@ class SOp(SOpOperators, Node):
     def map(self, f: Callable[[Any], Any], *, name: str | None = None) -> Map:
         """``sop.map(f)``: apply ``f`` at every position (raspy style)."""
         return Map(f, self, name=name)
+
+    def __repr__(self) -> str:
+        return f"<{self.label} = {self.describe()}, {self.encoding.value}>"
 
 
 class Selector(Node):
@@ -207,11 +150,13 @@ class Constant(SOp):
 
     kind = "full"
 
+    value: Atom | None
+
     def __init__(self, value: Any, **kw: Any) -> None:
         if not (is_atom(value) or value is None):
             raise RaspTypeError(f"a constant s-op holds an atom, got {value!r}")
         super().__init__(**kw)
-        self._init(value=value)
+        self.value = value
 
     def describe(self) -> str:
         return f"full({self.value!r})"
@@ -261,12 +206,20 @@ class Map(SOp):
 
     kind = "map"
 
-    def __init__(self, f: Callable[[Any], Any], inner: SOp, *, desc: str | None = None, **kw):
+    f: Callable[[Any], Any]
+    inner: SOp
+    desc: str | None  # a template such as "{0} + 1" for describe(), if not f's name
+
+    def __init__(
+        self, f: Callable[[Any], Any], inner: SOp, *, desc: str | None = None, **kw: Any
+    ) -> None:
         if not callable(f):
             raise RaspTypeError(f"map needs a function, got {f!r}")
         inner = _require_sop(inner, "map")
         super().__init__(**kw)
-        self._init(f=f, inner=inner, desc=desc)
+        self.f = f
+        self.inner = inner
+        self.desc = desc
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -283,14 +236,22 @@ class ZipMap(SOp):
 
     kind = "zipmap"
 
-    def __init__(self, f: Callable[..., Any], *inputs: SOp, desc: str | None = None, **kw):
+    f: Callable[..., Any]
+    inputs: tuple[SOp, ...]
+    desc: str | None  # a template such as "{0} + {1}" for describe(), if not f's name
+
+    def __init__(
+        self, f: Callable[..., Any], *inputs: Any, desc: str | None = None, **kw: Any
+    ) -> None:
         if not callable(f):
             raise RaspTypeError(f"zipmap needs a function, got {f!r}")
         if not inputs:
             raise DefinitionError("zipmap needs at least one s-op")
-        inputs = tuple(_as_sop(x, "zipmap") for x in inputs)
+        sops = tuple(_as_sop(x, "zipmap") for x in inputs)
         super().__init__(**kw)
-        self._init(f=f, inputs=inputs, desc=desc)
+        self.f = f
+        self.inputs = sops
+        self.desc = desc
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -311,14 +272,20 @@ class Select(Selector):
 
     kind = "select"
 
-    def __init__(self, keys: Any, queries: Any, predicate: Comparison | str, **kw):
+    keys: SOp
+    queries: SOp
+    predicate: Predicate
+
+    def __init__(self, keys: Any, queries: Any, predicate: Predicate | str, **kw: Any) -> None:
         keys = _as_sop(keys, "select (keys)")
         queries = _as_sop(queries, "select (queries)")
         # A custom callable ``predicate(key, query) -> bool`` is allowed too (tracr allows it).
-        custom = callable(predicate) and not isinstance(predicate, Comparison | str)
-        predicate = predicate if custom else Comparison.parse(predicate)
+        if isinstance(predicate, Comparison | str) or not callable(predicate):
+            predicate = Comparison.parse(predicate)
         super().__init__(**kw)
-        self._init(keys=keys, queries=queries, predicate=predicate)
+        self.keys = keys
+        self.queries = queries
+        self.predicate = predicate
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -338,11 +305,15 @@ class _SelectorPair(Selector):
 
     symbol: ClassVar[str] = "?"
 
-    def __init__(self, fst: Selector, snd: Selector, **kw):
+    fst: Selector
+    snd: Selector
+
+    def __init__(self, fst: Selector, snd: Selector, **kw: Any) -> None:
         fst = _require_selector(fst, f"selector {self.symbol}")
         snd = _require_selector(snd, f"selector {self.symbol}")
         super().__init__(**kw)
-        self._init(fst=fst, snd=snd)
+        self.fst = fst
+        self.snd = snd
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -365,10 +336,12 @@ class SelectorOr(_SelectorPair):
 class SelectorNot(Selector):
     kind = "select_not"
 
-    def __init__(self, inner: Selector, **kw):
+    inner: Selector
+
+    def __init__(self, inner: Selector, **kw: Any) -> None:
         inner = _require_selector(inner, "selector ~")
         super().__init__(**kw)
-        self._init(inner=inner)
+        self.inner = inner
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -383,14 +356,28 @@ class Aggregate(SOp):
 
     kind = "aggregate"
 
-    def __init__(self, selector: Selector, sop: Any, default: Any = 0, mode: Any = "mean", **kw):
+    selector: Selector
+    sop: SOp
+    default: Atom | None
+    mode: AggregationMode
+
+    def __init__(
+        self,
+        selector: Selector,
+        sop: Any,
+        default: Any = 0,
+        mode: AggregationMode | str = "mean",
+        **kw: Any,
+    ) -> None:
         selector = _require_selector(selector, "aggregate")
         sop = _as_sop(sop, "aggregate (values)")
         if not (default is None or is_atom(default)):
             raise RaspTypeError(f"aggregate default must be an atom or None, got {default!r}")
-        mode = AggregationMode.parse(mode)
         super().__init__(**kw)
-        self._init(selector=selector, sop=sop, default=default, mode=mode)
+        self.selector = selector
+        self.sop = sop
+        self.default = default
+        self.mode = AggregationMode.parse(mode)
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -406,10 +393,12 @@ class SelectorWidth(SOp):
 
     kind = "selector_width"
 
-    def __init__(self, selector: Selector, **kw):
+    selector: Selector
+
+    def __init__(self, selector: Selector, **kw: Any) -> None:
         selector = _require_selector(selector, "selector_width")
         super().__init__(**kw)
-        self._init(selector=selector)
+        self.selector = selector
 
     @property
     def children(self) -> tuple[Node, ...]:

@@ -11,7 +11,7 @@ An atom on either side is folded into a one-input map (``tokens + 1``,
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import RaspTypeError
 
@@ -153,8 +153,9 @@ def _binary(left: Any, right: Any, op: str) -> SOp:
     )
 
 
-def _unary(sop: SOp, op: str) -> SOp:
+def _unary(operand: SOpOperators, op: str) -> SOp:
     from .nodes import Map
 
     fmt = "abs({0})" if op == "abs" else op + "{0}"
-    return Map(_UNARY[op], sop, desc=fmt)
+    # The mixin is only ever part of an SOp (and Map checks that again).
+    return Map(_UNARY[op], cast("SOp", operand), desc=fmt)
