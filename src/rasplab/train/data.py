@@ -197,8 +197,10 @@ def make_task(
     vocab = parse_vocab(vocab)
     if not vocab or len(set(vocab)) != len(vocab):
         raise TrainingError(f"a vocabulary needs distinct tokens, got {list(vocab)}")
-    own = entry is not None and (entry.sampler is not None or tuple(vocab) == entry.vocab)
-    sampler = entry.sample if own else uniform_sampler(vocab)
+    if entry is not None and (entry.sampler is not None or tuple(vocab) == entry.vocab):
+        sampler: Sampler = entry.sample  # the program's own sampler, or its own vocabulary
+    else:
+        sampler = uniform_sampler(vocab)
     per_layer, heads = _heads(sop)
     min_len = entry.min_len if entry is not None else 1
     task = Task(name, sop, vocab, _lengths(lengths, min_len), sampler, per_layer, heads)

@@ -345,7 +345,8 @@ def run_paper(
     (out_dir / "results.md").write_text(
         header + markdown_table(rows) + _notes(configs, quick, changes)
     )
-    payload = {"setting": setting, "configs": {t: c.to_dict() for t, c in configs.items()}}
+    payload: dict[str, Any] = {"setting": setting}
+    payload.update(configs={t: c.to_dict() for t, c in configs.items()})
     payload.update(budget_seconds=budget, minutes=minutes, rows=rows)
     (out_dir / "results.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     return rows

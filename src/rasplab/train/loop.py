@@ -230,7 +230,8 @@ class _Tracker:
     """Validation history, the best weights so far, and when to stop."""
 
     def __init__(self, config: TrainConfig) -> None:
-        self.config, self.history = config, []
+        self.config = config
+        self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None
         self.best_state: dict[str, Any] | None = None
         self.peak, self.stale = (-1.0, -1.0), 0

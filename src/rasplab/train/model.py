@@ -23,13 +23,16 @@ from .data import PAD
 
 torch = require_torch()
 nn = torch.nn
+# torch is an optional extra, loaded at run time, so its classes are Any to the type
+# checker; an Any-typed name is what it accepts as a base class.
+_Module: Any = nn.Module
 
 __all__ = ["Transformer", "Attention", "Block", "MASKED"]
 
 MASKED = -1e9  # score of a padding key: finite, so log-attention stays finite
 
 
-class Attention(nn.Module):
+class Attention(_Module):
     """Multi-head self-attention that also returns its log-attention."""
 
     def __init__(self, d_model: int, heads: int) -> None:
@@ -52,7 +55,7 @@ class Attention(nn.Module):
         return self.out(mixed), log_attn
 
 
-class Block(nn.Module):
+class Block(_Module):
     """Attention then MLP, each a residual branch (pre-LayerNorm or no norm)."""
 
     def __init__(self, d_model: int, heads: int, d_ff: int, norm: str, dropout: float) -> None:
@@ -70,7 +73,7 @@ class Block(nn.Module):
         return x, log_attn
 
 
-class Transformer(nn.Module):
+class Transformer(_Module):
     """Token + position embedding, ``layers`` blocks of ``heads`` heads, a per-position head."""
 
     def __init__(
@@ -106,6 +109,8 @@ class Transformer(nn.Module):
     @classmethod
     def from_config(cls, config: TrainConfig, n_tokens: int, n_classes: int) -> Transformer:
         """The model a run uses; ``config.layers`` and ``config.heads`` must be set."""
+        if config.layers is None or config.heads is None:
+            raise TrainingError("a model needs its layers and heads set (the analysis fills them)")
         return cls(
             n_tokens,
             n_classes,

@@ -39,10 +39,12 @@ class RunWriter:
 
     def __init__(self, path: str | Path | None, *, force: bool, verbose: bool, active: bool):
         self.path = None if path is None else Path(path)
-        self.verbose, self.active = verbose, active and path is not None
+        # Where this process writes: only the active one (rank 0), and only given a path.
+        self.folder = self.path if active else None
+        self.verbose, self.active = verbose, self.folder is not None
         self.meta: dict[str, Any] = {}
-        if self.active:
-            _prepare(self.path, force)
+        if self.folder is not None:
+            _prepare(self.folder, force)
 
     def start(self, config: TrainConfig, task: Task, train: TaskData) -> None:
         self.meta = {
@@ -52,28 +54,28 @@ class RunWriter:
             "out_vocab": list(train.out_vocab),
             "heads": [[h.layer, h.slot, h.label] for h in task.heads],
         }
-        if self.active:
-            (self.path / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+        if self.folder is not None:
+            (self.folder / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
     def checkpoint(self, model: Any, step: int) -> None:
-        if self.active:
+        if self.folder is not None:
             tensors = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
             meta = dict(self.meta, step=step)
-            checkpoint.save(self.path / "model.safetensors", tensors, meta)
+            checkpoint.save(self.folder / "model.safetensors", tensors, meta)
 
     def finish(self, model: Any, metrics: dict[str, Any], test: TaskData, tensors: dict) -> None:
-        if not self.active:
+        if self.folder is None:
             return
         self.checkpoint(model, metrics["steps_run"])  # the best weights, which the model holds
         try:
             heads = self.meta["heads"]
-            metrics["plots"] = plots.draw(self.path, model, metrics, test, tensors, heads)
+            metrics["plots"] = plots.draw(self.folder, model, metrics, test, tensors, heads)
         except ImportError:
             metrics["plots"] = "skipped: matplotlib is not installed (pip install 'rasplab[train]')"
             if self.verbose:
                 print(f"note: {metrics['plots']}", file=sys.stderr)
         text = json.dumps(metrics, indent=2, default=str)
-        (self.path / "metrics.json").write_text(text + "\n")
+        (self.folder / "metrics.json").write_text(text + "\n")
 
 
 def _prepare(path: Path, force: bool) -> None:

@@ -145,7 +145,8 @@ def evaluate_model(model: Any, data: dict[str, Any], batch_size: int = 256) -> d
         for key, value in _score_batch(model, batch, fits).items():
             total[key] = value if key not in total else total[key] + value
     model.train(was_training)
-    agreement, per_head = None, []
+    agreement: float | None = None
+    per_head: list[float] = []
     if total["agree"] is not None:
         agreement, per_head = _agreement(total["agree"], total["rows"], head_mask)
     counts, rights = total["by_length"].tolist()

@@ -38,8 +38,8 @@ def seeds_table(per_seed: Sequence[Sequence[dict[str, Any]]], seeds: Sequence[in
     ]
     by_seed = [{_key(r): r["seq_acc"] for r in rows} for rows in per_seed]
     for row in per_seed[0] if per_seed else []:
-        accs = [found.get(_key(row)) for found in by_seed]
-        if any(a is None for a in accs):
+        accs = [acc for found in by_seed if (acc := found.get(_key(row))) is not None]
+        if len(accs) < len(by_seed):
             continue  # a row some seed did not run (a smaller task list) has no mean
         cells = " | ".join(f"{100 * a:.1f}%" for a in accs)
         sup = "yes" if row["supervised"] else "no"
