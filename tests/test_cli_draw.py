@@ -45,3 +45,15 @@ def test_run_view_shows_grids(capsys):
     assert main(["run", "lib:sort", "--input", "cab", "--view"]) == 0
     out = capsys.readouterr().out
     assert "layer 1" in out and "#" in out
+
+
+def test_draw_refuses_long_inputs_and_names_the_flag(tmp_path, capsys):
+    from rasplab.cli.main import main
+
+    out = tmp_path / "x.svg"
+    code = main(["draw", "lib:reverse", "-i", "ab" * 200, "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "--max-positions" in err and not out.exists()
+    code = main(["draw", "lib:reverse", "-i", "ab" * 20, "-o", str(out), "--max-positions", "30"])
+    assert code == 1 and "30 positions" in capsys.readouterr().err
+    assert main(["draw", "lib:reverse", "-i", "ab" * 20, "-o", str(out)]) == 0

@@ -127,3 +127,18 @@ def test_notebook_code_runs_in_order(capsys):
     for source in _code_cells():
         exec(compile(source, str(NOTEBOOK), "exec"), namespace)
     capsys.readouterr()
+
+
+def test_check_gives_up_on_a_looping_solution_and_checks_the_rest(capsys, tmp_path):
+    run(capsys, "start", tmp_path)
+    shutil.copy(REFERENCE / "02_shift.py", tmp_path / "02_shift.py")
+    (tmp_path / "01_index.py").write_text(
+        "from rasplab import map, tokens\n\n\n"
+        "def spin(x):\n    while True:\n        pass\n\n\n"
+        "def index(i):\n    return map(spin, tokens)\n"
+    )
+    code, out, _ = run(capsys, "check", tmp_path, "index", "shift", "--time-limit", "2")
+    assert code == 1
+    assert "time limit of 2 s" in out and "--time-limit" in out
+    rows = {line.split()[1]: line for line in out.splitlines() if line[:3].strip().isdigit()}
+    assert "solved" in rows["shift"] and "solved" not in rows["index"]

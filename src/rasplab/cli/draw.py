@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import InputError
 from ..evaluate import evaluate
 from ..programs import Program, resolve
+from ..viz.limits import MAX_POSITIONS
 from . import render
 from .common import (
     ANY_TOKENS_HELP,
@@ -95,6 +96,14 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def _shared_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--any-tokens", action="store_true", help=ANY_TOKENS_HELP)
+    p.add_argument(
+        "--max-positions",
+        type=int,
+        default=MAX_POSITIONS,
+        metavar="N",
+        help=f"refuse to draw inputs longer than N positions (default {MAX_POSITIONS}; "
+        "pictures grow with the square of the length)",
+    )
     add_limit_flags(p)
 
 

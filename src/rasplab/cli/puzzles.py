@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..puzzles.catalog import PUZZLES, PuzzleNotFound, get
+from ..puzzles.deadline import DEFAULT_TIME_LIMIT
 from ..puzzles.exercises import start
 from ..puzzles.progress import check_dir, table, to_json
 
@@ -67,6 +68,13 @@ def _populate(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.add_argument("--hint", action="store_true", help="show hints for unsolved puzzles")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=DEFAULT_TIME_LIMIT,
+        metavar="SECONDS",
+        help=f"time allowed per puzzle (default {DEFAULT_TIME_LIMIT:g}); past it, the puzzle fails",
+    )
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -104,7 +112,7 @@ def _check(args: argparse.Namespace) -> int:
         return _usage(f"{args.dir} is not a directory (`rasplab puzzles start {args.dir}`)")
     for name in args.names:
         get(name)  # unknown names are usage errors, before any checking
-    results = check_dir(args.dir, args.names or None, seed=args.seed)
+    results = check_dir(args.dir, args.names or None, seed=args.seed, time_limit=args.time_limit)
     if args.json:
         print(json.dumps(to_json(results, args.hint), indent=2, default=repr))
     else:

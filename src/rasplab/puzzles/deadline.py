@@ -60,7 +60,7 @@ def time_limit(seconds: float | None, what: str) -> Iterator[None]:
         raise ResourceLimitError(
             f"{what} took longer than the time limit of {seconds:g} s; a map, a select "
             "or the solution's code may loop forever. Raise the limit with time_limit= "
-            "(seconds per puzzle)"
+            "(seconds per puzzle; --time-limit in `rasplab puzzles check`)"
         ) from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
