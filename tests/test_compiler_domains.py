@@ -15,7 +15,7 @@ import pytest
 
 from rasplab.compiler import compile_program, verify
 from rasplab.compiler.driver import library_domain
-from rasplab.errors import CompileError
+from rasplab.errors import CompileError, InputError
 from rasplab.library import PROGRAMS, get
 from rasplab.library.samplers import addition_sampler
 from rasplab.model.info import InputDomain, ModelInfo
@@ -49,12 +49,32 @@ def test_add_agrees_with_the_evaluator_on_every_sampled_in_domain_input(add_mode
     assert all(add_model.info.domain.contains(xs) for xs in drawn)
 
 
+def test_add_is_exact_on_its_pattern_not_only_on_its_samplers_favourites(add_model):
+    """The pattern is a promise about every input matching it: draw those uniformly
+    (the '+' anywhere, digits uniform), unlike the sampler's long carry chains."""
+    rng = random.Random(9)
+    inputs = []
+    for _ in range(1000):
+        n = rng.randint(1, 8)
+        plus = rng.randrange(n)
+        digits = [rng.choice("0123456789") for _ in range(n - 1)]
+        inputs.append(digits[:plus] + ["+"] + digits[plus:])
+    result = verify(add_model, get("add").build(), inputs=inputs)
+    assert result.n_inputs == 1000 and result.exact, str(result)
+
+
 def test_add_outside_its_domain_is_where_it_may_differ(add_model):
-    """The audit's input: the evaluator adds the last two numbers; the model is not exact
-    there, and the model's domain says so."""
+    """The audit's input: the evaluator adds the last two numbers; the model may not, and
+    it refuses that input unless asked to run it anyway."""
     program = get("add").build()
     assert program("12+34+56") == list("00004056")
     assert add_model.info.domain.contains(list("12+34+56")) is False
+    with pytest.raises(InputError, match="outside the model's declared domain"):
+        add_model("12+34+56")
+    with pytest.raises(InputError, match="outside the model's declared domain"):
+        verify(add_model, program, 50, seed=2)  # uniform inputs leave the domain
+    outside = verify(add_model, program, 400, seed=2, check_domain=False)
+    assert outside.n_inputs == 400 and not outside.exact  # why the domain is declared
 
 
 def test_a_sampler_without_a_declared_domain_is_named():
