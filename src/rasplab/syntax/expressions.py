@@ -22,6 +22,9 @@ from .values import Builtin, RaspFunction, TokenVariant, show
 if TYPE_CHECKING:
     from lark import Tree
 
+    from .scope import Scope
+    from .values import Limits, TokenContext
+
 __all__ = ["Expressions"]
 
 _EXPRESSIONS = (
@@ -32,6 +35,26 @@ _EXPRESSIONS = (
 
 class Expressions:
     """Evaluates expression trees in a scope."""
+
+    # Supplied by the statement half (``Interpreter``), which subclasses this mixin.
+    tokens: TokenContext
+    limits: Limits
+    length: SOp
+
+    if TYPE_CHECKING:
+
+        @property
+        def filename(self) -> str | None: ...
+
+        def tick(self) -> None: ...
+
+        def reserve(self, steps: int, what: str) -> None: ...
+
+        def bind(self, scope: Scope, name: str, value: Any, *, rename: bool = True) -> None: ...
+
+        def call_function(
+            self, fn: RaspFunction, args: list[Any], site: Tree | None = None
+        ) -> Any: ...
 
     def eval(self, tree: Tree, scope) -> Any:
         handler = self._expression_handlers().get(tree.data)
@@ -63,10 +86,10 @@ class Expressions:
     # ------------------------------------------------------------ literals
 
     def _x_int(self, tree: Tree, scope) -> int:
-        return int(tree.children[0])
+        return int(str(tree.children[0]))
 
     def _x_float(self, tree: Tree, scope) -> float:
-        return float(tree.children[0])
+        return float(str(tree.children[0]))
 
     def _x_string(self, tree: Tree, scope) -> str:
         return str(tree.children[0])[1:-1]

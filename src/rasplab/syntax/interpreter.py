@@ -114,8 +114,8 @@ class Interpreter(Expressions):
         except RaspError as err:
             raise located(err, self.filename, *_position(tree)) from None
         except RecursionError:
-            err = RecursionLimitError("the program nests too deeply to run")
-            raise located(err, self.filename, *_position(tree)) from None
+            too_deep = RecursionLimitError("the program nests too deeply to run")
+            raise located(too_deep, self.filename, *_position(tree)) from None
 
     # ------------------------------------------------------------ bookkeeping
 
@@ -297,8 +297,13 @@ def _position(tree: Tree) -> tuple[int | None, int | None]:
     return getattr(meta, "line", None), getattr(meta, "column", None)
 
 
+# How many call sites ``_called_from`` added to an error's message, kept on the error.
+# ``RaspError`` (in ``rasplab.errors``) declares no such field, so it is set and read by name.
+_CALLS = "rasp_calls"
+
+
 def _called_from(err: RaspError, fn: RaspFunction, caller: str | None, site: Tree | None):
-    notes = getattr(err, "rasp_calls", 0)
+    notes = getattr(err, _CALLS, 0)
     if site is None or notes >= 4:
         return err
     line, column = _position(site)
@@ -307,5 +312,5 @@ def _called_from(err: RaspError, fn: RaspFunction, caller: str | None, site: Tre
         where = f"{caller}: {where}"
     message = err.args[0] if err.args else ""
     err.args = (f"{message}\n  in {fn.name}(), called at {where}", *err.args[1:])
-    err.rasp_calls = notes + 1
+    setattr(err, _CALLS, notes + 1)
     return err

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..errors import RaspSyntaxError
 from .prescan import check_source
@@ -113,7 +113,10 @@ def _syntax_error(err: UnexpectedInput, source: str, filename: str | None) -> Ra
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
     if isinstance(err, UnexpectedCharacters):
-        char = source[err.pos_in_stream] if err.pos_in_stream < len(source) else ""
+        # lark declares ``pos_in_stream = None`` on the base class; the lexer always
+        # sets it to the offset of the character it could not match.
+        pos = cast(int, err.pos_in_stream)
+        char = source[pos] if pos < len(source) else ""
         if char == '"':
             message = "unterminated string (a string ends on the line it starts)"
         else:
@@ -129,7 +132,8 @@ def _token_error(err: UnexpectedToken, source: str, filename: str | None) -> Ras
     token: Token = err.token
     expected = set(err.expected)
     at_end = token.type == "$END"
-    start = len(source) if at_end else token.start_pos
+    # A token without a position reads as one at the end (``source[:None]``).
+    start = len(source) if at_end or token.start_pos is None else token.start_pos
     prev_line, prev_column = _end_of_code(source, start)
     if "SEMICOLON" in expected and (at_end or (token.line or 0) > prev_line):
         message = "missing ';' at the end of this statement"
@@ -138,7 +142,7 @@ def _token_error(err: UnexpectedToken, source: str, filename: str | None) -> Ras
     message = f"unexpected {found}; expected {_describe(expected)}"
     if at_end:
         return _error(message, source, prev_line, prev_column, filename)
-    return _error(message, source, token.line, token.column, filename)
+    return _error(message, source, token.line or 0, token.column or 0, filename)
 
 
 def _describe(expected: set[str]) -> str:

@@ -19,6 +19,7 @@ rasplab.syntax.errors.ReservedNameError: cannot assign to 'length': it is reserv
 
 from __future__ import annotations
 
+import builtins
 import difflib
 from typing import Any
 
@@ -93,7 +94,7 @@ class Scope:
             self.history.remove(name)
         self.history.append(name)
 
-    def all_names(self) -> set[str]:
+    def all_names(self) -> builtins.set[str]:  # ``set`` here names the method above
         names = set(CONSTANTS)
         scope: Scope | None = self
         while scope is not None:

@@ -99,7 +99,10 @@ class TokenContext:
         if self.primary != "asis":
             raise _MixedTokenTypes(kind)
         if kind not in self._maps:
-            self._maps[kind] = Map(TOKEN_TYPES[kind], TOKENS, name=f"tokens_{kind}")
+            convert = TOKEN_TYPES[kind]
+            if convert is None:  # only "asis" has no conversion, and "asis" is primary here
+                raise RaspTypeError(f"tokens_{kind} has no conversion to apply")
+            self._maps[kind] = Map(convert, TOKENS, name=f"tokens_{kind}")
         return self._maps[kind]
 
     def read(self, raw: Any) -> list[Any]:
