@@ -138,7 +138,8 @@ def _counterexample(probe: Probe, xs: list[Any]) -> Counterexample:
 def _correctness(puzzle, programs, seed, use_hypothesis):
     """Counterexample (or None), unbounded-map problems, number of inputs checked."""
     inputs = checked_inputs(puzzle, seed)
-    checked, map_problems = 0, []
+    checked = 0
+    map_problems: list[str] = []
     for params, program in programs:
         probe = Probe(puzzle, program, params)
         traces: list[Trace] = []

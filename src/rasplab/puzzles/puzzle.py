@@ -85,7 +85,7 @@ class Puzzle:
 
     def example_lines(self) -> list[str]:
         """``shift(i=1, default='_') on 'abc' -> ['_', 'a', 'b']``, one per example."""
-        lines = []
+        lines: list[str] = []
         for xs in self.examples:
             params = self.params[len(lines) % len(self.params)]
             shown = call_text(self.name, params)

@@ -104,7 +104,7 @@ def _node_problem(node: Node, rules: Rules) -> str | None:
             f"this puzzle allows {allowed} aggregation only"
         )
     custom = isinstance(node, Select) and not isinstance(node.predicate, Comparison)
-    if custom and not rules.custom_predicates:
+    if isinstance(node, Select) and custom and not rules.custom_predicates:
         return (
             f"select {node.label} uses the custom predicate {node.predicate_name}; "
             "this puzzle allows the comparisons == != < <= > >= true false only"

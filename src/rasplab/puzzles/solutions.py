@@ -158,11 +158,13 @@ def _load_python(path: Path) -> Any:
 
 
 def _load_rasp(path: Path) -> Any:
+    load: Callable[[Path], Any] | None
     try:
-        from .. import syntax
+        from ..syntax import load as syntax_load
     except ImportError:
-        syntax = None
-    load = getattr(syntax, "load", None)
+        load = None
+    else:
+        load = syntax_load
     if load is None:
         raise SolutionError(
             f"{path.name}: this installation cannot read .rasp files (no surface language)"

@@ -61,7 +61,7 @@ def own_view(program: Node, xs: list[Any]) -> str:
 def text_view(program: Node, xs: list[Any]) -> str:
     """The visualiser's text view if available, else :func:`own_view`."""
     try:
-        from ..viz import text_view as viz_text_view  # type: ignore[attr-defined]
+        from ..viz import text_view as viz_text_view
     except ImportError:
         return own_view(program, xs)
     try:
@@ -74,7 +74,7 @@ def text_view(program: Node, xs: list[Any]) -> str:
 def html_view(program: Node, xs: list[Any]) -> str | None:
     """The visualiser's execution picture (SVG) of one input, or ``None`` without one."""
     try:
-        from ..viz import draw  # type: ignore[attr-defined]
+        from ..viz import draw
     except ImportError:
         return None
     try:
