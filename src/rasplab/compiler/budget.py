@@ -1,4 +1,5 @@
-"""Memory a compile needs, bounded before it is allocated.
+"""Memory a compile needs, bounded before it is allocated (before stage 1, and before
+stage 6 runs the model).
 
 The compile's largest arrays grow with ``max_seq_len`` squared or cubed: grids
 ``[position, length]`` per selector in stage 1, the evaluator's traces of

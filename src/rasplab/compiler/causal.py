@@ -1,5 +1,7 @@
 """Causal compilation: which programs a decoder (masked attention) computes exactly.
 
+Checked in stage 4 (layout): its blockers join the planner's in one CompileError.
+
 With a causal mask, position ``i`` sees only positions ``<= i``. A program
 compiles causally when every selector provably picks only keys at or
 before its query (a ``select(indices, indices, "<=")``-like factor in every

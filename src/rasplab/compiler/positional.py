@@ -1,5 +1,7 @@
 """What depends on positions only: exact values per input length, and selections of equal values.
 
+Part of stage 1 (value sets), which asks here for what it can know exactly.
+
 ``indices``, ``length``, constants and anything computed from them alone have
 the same value on every input of a given length, so the evaluator run once
 per length gives their exact values (and exact selector widths) at every

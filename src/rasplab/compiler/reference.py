@@ -1,5 +1,8 @@
 """The evaluator as the compiler's reference: outputs per input, rejections kept apart.
 
+Stages 1-2 (value sets, the aggregate policy) observe the program through it,
+and stage 6 (verify) compares the model with it.
+
 The evaluator wraps every failure of user code (a map that divides by zero, an
 aggregate that cannot average strings) in an ``EvaluationError``, so a
 :class:`~rasplab.errors.RaspError` means "the program rejects this input".
