@@ -274,8 +274,9 @@ def _plan(lowered: Lowered, values: Any, max_seq_len: int, blockers: list[str]) 
             lowered.program, values, float(max_seq_len), count_scales=lowered.count_scales
         )
     except CompileError as err:
-        blockers = blockers + list(err.blockers)
-        layout = None
+        if not blockers:
+            raise
+        raise CompileError.from_blockers(blockers + list(err.blockers)) from None
     if blockers:
         raise CompileError.from_blockers(blockers)
     return layout

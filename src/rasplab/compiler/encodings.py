@@ -78,7 +78,8 @@ def short_inputs(vocab: Any, max_seq_len: int, limit: int = SHORT_INPUTS) -> lis
     >>> [len(x) for x in short_inputs("ab", 5, 6)]
     [1, 1, 2, 2, 2, 2]
     """
-    vocab, out = list(vocab), []
+    vocab = list(vocab)
+    out: list[list[Any]] = []
     for n in range(1, max_seq_len + 1):
         if len(out) + len(vocab) ** n > limit:
             break
@@ -205,7 +206,8 @@ class AggregatePolicy:
         """Whether the whole program runs on sampled input ``i`` (the evaluator may reject
         it in a part the aggregate does not read; such inputs are not evidence)."""
         if i not in self._accepted:
-            self._accepted[i] = bool(_traces(self.program, [self._inputs[i]]))
+            observed = self._inputs or []  # set by _observe, the only caller
+            self._accepted[i] = bool(_traces(self.program, [observed[i]]))
         return self._accepted[i]
 
 

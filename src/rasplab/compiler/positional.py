@@ -71,8 +71,9 @@ def uniform_selection(agg: Aggregate) -> bool:
     True
     """
     for sel in _conjuncts(agg.selector):
-        equal = isinstance(sel, Select) and sel.predicate is Comparison.EQ
-        if equal and _only_reads(agg.sop, sel.keys):
+        if not isinstance(sel, Select) or sel.predicate is not Comparison.EQ:
+            continue
+        if _only_reads(agg.sop, sel.keys):
             return True
     return False
 

@@ -126,14 +126,14 @@ def verify(
     """
     if inputs is None:
         inputs = sample_inputs(model.vocab, model.max_seq_len, n_samples, seed, sample)
-    inputs = [list(xs) for xs in inputs]
+    rows = [list(xs) for xs in inputs]
     reference = causal_reference if model.causal else evaluate_each
-    want = reference(program, inputs)
+    want = reference(program, rows)
     rejected = [w for w in want if isinstance(w, Rejection)]
     kept = [i for i, w in enumerate(want) if not isinstance(w, Rejection)]
-    got = model.run([inputs[i] for i in kept], dtype, check_domain=check_domain) if kept else []
+    got = model.run([rows[i] for i in kept], dtype, check_domain=check_domain) if kept else []
     bad = [
-        Mismatch(inputs[i], want[i], g)
+        Mismatch(rows[i], want[i], g)
         for i, g in zip(kept, got, strict=True)
         if not same_values(want[i], g)
     ]
