@@ -34,3 +34,16 @@ def test_causal_refusal_is_a_clean_error(capsys):
     assert main(["compile", "lib:reverse", "--max-len", "6", "--causal"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_compile_refuses_a_huge_max_len_before_allocating(capsys):
+    assert main(["compile", "lib:reverse", "--max-len", "100000"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: compiling reverse at max_seq_len 100000 needs at least")
+    assert "--max-memory" in err and "Traceback" not in err
+
+
+def test_compile_max_memory_flag_sets_the_limit(capsys):
+    assert main(["compile", "lib:reverse", "--max-len", "300", "--max-memory", "1M"]) == 1
+    assert "memory limit of 1.0 MiB" in capsys.readouterr().err
+    assert main(["compile", "lib:reverse", "--max-len", "6", "--max-memory", "1G"]) == 0

@@ -120,7 +120,7 @@ def summary_line(name: str, analysis: Analysis) -> str:
 def _paper_line(entry: LibraryProgram | None, analysis: Analysis) -> str | None:
     """``paper: ... -- match`` for library programs the paper analyses."""
     match = paper_match(entry, analysis)
-    if match is None:
+    if match is None or entry is None or entry.paper is None:  # no paper figures to compare
         return None
     layers, heads = entry.paper
     verdict = "match" if match else "MISMATCH"

@@ -24,7 +24,6 @@ One rule reads tokens, for ``--input`` and ``--vocab`` alike:
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import sys
@@ -217,12 +216,13 @@ def _token_list(tokens: Sequence[Any]) -> str:
 
 
 def add_limit_flags(parser: argparse.ArgumentParser, *, input_file: bool = False) -> None:
-    """``--max-memory`` (the evaluator's budget) and, for inputs files, ``--max-input-bytes``."""
+    """``--max-memory`` (the job's memory budget) and, for inputs files, ``--max-input-bytes``."""
     parser.add_argument(
         "--max-memory",
         type=parse_size,
         metavar="SIZE",
-        help="memory the evaluator may use, e.g. 4G or 512M (default: the evaluator's own)",
+        help="memory the job may use, e.g. 4G or 512M (default 4G); a job that would need "
+        "more is refused before it starts",
     )
     if input_file:
         parser.add_argument(
@@ -235,18 +235,9 @@ def add_limit_flags(parser: argparse.ArgumentParser, *, input_file: bool = False
 
 
 def evaluator_limits(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments for ``evaluate``/``evaluate_batch``: ``max_bytes`` when asked for."""
+    """``max_bytes`` for the evaluator and the compiler, when ``--max-memory`` was given."""
     max_bytes = getattr(args, "max_memory", None)
-    if max_bytes is None or not supports_max_bytes():
-        return {}
-    return {"max_bytes": max_bytes}
-
-
-def supports_max_bytes() -> bool:
-    """Whether the evaluator takes a memory budget (``max_bytes=``)."""
-    from ..evaluate import evaluate_batch
-
-    return "max_bytes" in inspect.signature(evaluate_batch).parameters
+    return {} if max_bytes is None else {"max_bytes": max_bytes}
 
 
 def subcommand(

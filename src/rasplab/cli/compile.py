@@ -25,7 +25,16 @@ from ..errors import InputError
 from ..model.model import CompiledModel
 from ..programs import resolve
 from . import render
-from .common import PROGRAM_HELP, VOCAB_HELP, check_output, parse_tokens, subcommand, write_guard
+from .common import (
+    PROGRAM_HELP,
+    VOCAB_HELP,
+    add_limit_flags,
+    check_output,
+    evaluator_limits,
+    parse_tokens,
+    subcommand,
+    write_guard,
+)
 
 __all__ = ["add_parser", "command", "model_summary", "summary_text", "exactness_line"]
 
@@ -59,6 +68,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="save to FILE.safetensors or FILE.npz"
     )
+    add_limit_flags(p)
     p.set_defaults(func=command)
 
 
@@ -169,7 +179,13 @@ def command(args: argparse.Namespace) -> int:
     vocab = _vocab(args, program.entry)
     sample = program.entry.sample if program.entry is not None and args.vocab is None else None
     model = compile_program(
-        program.sop, vocab, args.max_len, args.causal, args.verify, sample=sample
+        program.sop,
+        vocab,
+        args.max_len,
+        args.causal,
+        args.verify,
+        sample=sample,
+        **evaluator_limits(args),
     )
     s = model_summary(model)
     if args.output is not None:

@@ -96,7 +96,7 @@ def run_program(
 
 def _human(name: str | None, result: RunResult) -> str:
     shown = f"{name}({format_atom(result.input)})"
-    if result.error is not None:
+    if result.error is not None or result.output is None:  # a result holds one of the two
         return f"{shown} fails: {result.error}"
     return f"{shown} = {format_sequence(result.output)}"
 

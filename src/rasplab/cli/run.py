@@ -128,7 +128,7 @@ def _parse_all(
     lines: list[str], program: Program, any_tokens: bool
 ) -> list[tuple[Any, list[Any] | None, str | None]]:
     """``(input as written, tokens or None, error or None)`` per line."""
-    parsed = []
+    parsed: list[tuple[Any, list[Any] | None, str | None]] = []
     for line in lines:
         try:
             shown: Any = json.loads(line)
@@ -156,7 +156,7 @@ def _evaluate_each(
         raise
     except RaspError:
         pass
-    results = []
+    results: list[tuple[Any, str | None]] = []
     for xs in inputs:
         try:
             results.append((evaluate(sop, xs, **limits), None))
@@ -172,12 +172,14 @@ def _run_many(program: Program, args: argparse.Namespace) -> int:
     text = read_input_file(args.inputs, args.max_input_bytes)
     lines = [line for line in text.splitlines() if line.strip()]
     parsed = _parse_all(lines, program, args.any_tokens)
-    good = [tokens for _, tokens, error in parsed if error is None]
+    good = [tokens for _, tokens, _ in parsed if tokens is not None]  # the lines without an error
     outcomes = iter(_evaluate_each(program.sop, good, evaluator_limits(args)))
     failed = 0
     as_json = args.json
     for shown, _, error in parsed:
-        output, error = next(outcomes) if error is None else (None, error)
+        output: Any = None  # what the program made of the line (a list), if it ran
+        if error is None:
+            output, error = next(outcomes)
         failed += error is not None
         if as_json:
             result = {"output": output} if error is None else {"error": error}
