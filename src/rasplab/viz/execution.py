@@ -21,6 +21,7 @@ MLP (``embedding`` for layer 0), one ``<g class="row" data-sop=...>`` per value 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 from ..analysis import Analysis, analyse
 from ..evaluate.trace import Trace
@@ -55,7 +56,8 @@ class Section:
 
     def arrange(self) -> None:
         """Place heads left to right, wrapping past ``MAX_WIDTH``; rows go underneath."""
-        x, y, line = 0.0, TITLE, 0.0
+        y: float = TITLE
+        x, line = 0.0, 0.0
         for head in self.heads:
             if x > 0 and x + head.width > MAX_WIDTH:
                 x, y, line = 0.0, y + line + GAP / 2, 0.0
@@ -86,26 +88,34 @@ def step_rows(trace: Trace, steps: tuple[SOp, ...]) -> list[Row]:
     return rows + [_row(trace, s, "out") for s in steps if s.id not in leaves]
 
 
-def _is_value(node: Node) -> bool:
+def _is_value(node: Node) -> TypeGuard[SOp]:
     return isinstance(node, SOp) and not isinstance(node, Constant)
 
 
 def _row(trace: Trace, sop: SOp, role: str) -> Row:
     note = "" if role == "in" else "= " + operation(sop)  # inputs are described where made
-    attrs = {"data-sop": sop.label, "data-role": "before" if role == "in" else "after"}
+    attrs: dict[str, object] = {
+        "data-sop": sop.label,
+        "data-role": "before" if role == "in" else "after",
+    }
     bold = sop is trace.program
     return Row(sop.label, [cell(v) for v in trace[sop]], note, role, attrs=attrs, bold=bold)
 
 
 def _sections(trace: Trace, analysis: Analysis) -> list[Section]:
     embed = step_rows(trace, analysis.embedding)
-    first = Section("Embedding", {"data-layer": 0, "data-heads": 0, "data-mlp": len(embed)})
+    first_attrs: dict[str, object] = {"data-layer": 0, "data-heads": 0, "data-mlp": len(embed)}
+    first = Section("Embedding", first_attrs)
     first.rows = RowBlock(embed)
     sections = [first]
     for layer in analysis.layers:
         steps = step_rows(trace, layer.mlp)
         n_steps = sum(r.role == "out" for r in steps)
-        attrs = {"data-layer": layer.index, "data-heads": len(layer.heads), "data-mlp": n_steps}
+        attrs: dict[str, object] = {
+            "data-layer": layer.index,
+            "data-heads": len(layer.heads),
+            "data-mlp": n_steps,
+        }
         heads = plural(len(layer.heads), "head")
         mlp = f"; MLP: {plural(n_steps, 'step')}" if n_steps else ""
         section = Section(f"Layer {layer.index} · attention: {heads}{mlp}", attrs)
@@ -140,7 +150,7 @@ def _draw_header(c: Canvas, title: str, info: str) -> None:
     c.text(MARGIN, MARGIN + 32, info, fill=MUTED)
     y = MARGIN + 50
     c.rect(MARGIN, y - 10, 11, 11, fill=SELECTED, stroke="#ffffff")
-    x = MARGIN + 15
+    x: float = MARGIN + 15
     c.text(x, y, "selected", fill=MUTED)
     x += text_width("selected") + 12
     c.rect(x, y - 10, 11, 11, fill=UNSELECTED, stroke="#ffffff")
@@ -175,7 +185,7 @@ def execution_svg(
     c = Canvas()
     c.rect(0, 0, width, height, fill="#ffffff", stroke="none")
     _draw_header(c, title, info)
-    y = MARGIN + HEADER
+    y: float = MARGIN + HEADER
     for section in sections:
         _draw_section(c, section, MARGIN, y, width - 2 * MARGIN)
         y += section.height + GAP

@@ -175,7 +175,7 @@ class GraphLayout:
         self.items = {i.key: i for row in rows for i in row}
         self.row_top: list[float] = []
         self.row_height: list[float] = []
-        y = MARGIN + 34
+        y: float = MARGIN + 34
         for row in boxes:
             height = max(b.height for b in row)
             for box in row:

@@ -109,7 +109,7 @@ class HeadGrid:
             c.title(f"{self.title} = {self.subtitle}")
             c.text(0, LINE - 3, self.title, bold=True, size=FONT_SIZE + 1)
             c.text(0, 2 * LINE - 2, self.subtitle, fill=MUTED)
-            y0 = 2 * LINE + 4
+            y0: float = 2 * LINE + 4
             for strip in self.keys:
                 self._draw_row_strip(c, strip, y0)
                 y0 += strip.size

@@ -94,22 +94,33 @@ def report(
 ) -> str:
     """An HTML report: summary, analysis, program graph, and with an input the
     execution view and the value table (refused past ``max_positions``)."""
-    trace = program if isinstance(program, Trace) else None
-    if trace is None and input is not None:
-        if max_positions is not None and isinstance(input, str | list | tuple):
-            check_positions(
-                len(input), "the report", cells_per_position=len(input), max_positions=max_positions
-            )
-        trace = evaluate(program, input, trace=True)
-    node = trace.program if trace is not None else program
+    trace: Trace | None
+    node: Node
+    if isinstance(program, Trace):
+        trace = program
+        node = program.program
+    else:
+        trace = None
+        node = program
+        if input is not None:
+            if max_positions is not None and isinstance(input, str | list | tuple):
+                check_positions(
+                    len(input),
+                    "the report",
+                    cells_per_position=len(input),
+                    max_positions=max_positions,
+                )
+            trace = evaluate(program, input, trace=True)
+            node = trace.program
     analysis = analyse(node)
     sections = [
         ("Analysis", analysis_table(analysis)),
         ("Program graph", graph_svg(node, analysis)),
     ]
     if trace is not None:
-        limit = {"max_positions": max_positions}
-        sections.append(("Execution", execution_svg(trace, analysis, **limit)))
-        sections.append(("Values", values_svg(trace, analysis=analysis, **limit)))
+        sections.append(("Execution", execution_svg(trace, analysis, max_positions=max_positions)))
+        sections.append(
+            ("Values", values_svg(trace, analysis=analysis, max_positions=max_positions))
+        )
     title = f"rasplab report: {node.label}"
     return page(title, sections, intro=summary_table(node, analysis, trace))

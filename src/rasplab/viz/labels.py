@@ -129,7 +129,13 @@ def selector_leaves(sel: Selector | None) -> list[Select]:
         return []
     if isinstance(sel, Select):
         return [sel]
-    return [leaf for child in sel.children for leaf in selector_leaves(child)]
+    # The children of a selector combination (and, or, not) are selectors.
+    return [
+        leaf
+        for child in sel.children
+        if isinstance(child, Selector)
+        for leaf in selector_leaves(child)
+    ]
 
 
 def _unique(nodes: list[SOp]) -> list[SOp]:

@@ -413,7 +413,8 @@ def _draw_lines(
     tol: float,
 ) -> None:
     """Every line of panels, each starting with the row labels."""
-    y, before = MARGIN + HEADER, None
+    y: float = MARGIN + HEADER
+    before = None
     for line in lines:
         with c.translated(MARGIN, y, class_="line"):
             _draw_labels(c, model, grid, hidden)
