@@ -179,7 +179,7 @@ class Column:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.codes.shape  # type: ignore[return-value]
+        return self.codes.shape
 
     def numeric(self) -> NumericView:
         """The numeric view of the table, computed once per column."""

@@ -197,12 +197,13 @@ def _run_node(node: Node, values: dict[int, Any], rows: list[list[Any]], bucket)
 def _attend(node: Aggregate | SelectorWidth, get, bucket: _Bucket) -> Column:
     """An aggregate or a selector width: on the whole selector, or block by block."""
     sel = get(node.selector.id)
+    block_queries = bucket.block_queries  # set whenever selects made a BlockSelector
     if isinstance(node, SelectorWidth):
-        if isinstance(sel, BlockSelector):
-            return width_blocks(sel, bucket.block_queries)
+        if isinstance(sel, BlockSelector) and block_queries is not None:
+            return width_blocks(sel, block_queries)
         return attention.width(sel)
-    if isinstance(sel, BlockSelector):
-        return aggregate_blocks(node, sel, get(node.sop.id), bucket, bucket.block_queries)
+    if isinstance(sel, BlockSelector) and block_queries is not None:
+        return aggregate_blocks(node, sel, get(node.sop.id), bucket, block_queries)
     return attention.aggregate_column(node, sel, get(node.sop.id), bucket)
 
 

@@ -280,9 +280,9 @@ def select_rows(node: Select, keys: Column, queries: Column, bucket: Bucket) -> 
     _check_table_size(node, keys, queries, bucket)
     table, failed = _predicate_table(node, keys, queries)
     if not failed and compare is not None:
-        ranks = _python_ranks(list(keys.table) + list(queries.table))
-        if ranks is not None:
-            rk, rq = ranks[: len(keys.table)], ranks[len(keys.table) :]
+        table_ranks = _python_ranks(list(keys.table) + list(queries.table))
+        if table_ranks is not None:
+            rk, rq = table_ranks[: len(keys.table)], table_ranks[len(keys.table) :]
             if np.array_equal(compare(rk[None, :], rq[:, None]), table):
                 return _rank_rows(compare, rk, keys, rq, queries)
     broken = None

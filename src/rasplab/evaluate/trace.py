@@ -46,7 +46,7 @@ class Trace(Mapping):
         self.input: list[Any] = list(xs)
         self._values = values
         self._row = row
-        self._by_label = {}
+        self._by_label: dict[str, Node] = {}
         for node in order:
             self._by_label.setdefault(node.label, node)
 
