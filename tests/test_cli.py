@@ -64,9 +64,7 @@ def test_run_all_shows_unnamed_sops(capsys):
 
 
 def test_run_json(capsys):
-    code, out, _ = run_cli(
-        capsys, "run", "lib:sort", "--input", "[3,1,2]", "--json", "--any-tokens"
-    )
+    code, out, _ = run_cli(capsys, "run", "lib:sort", "--input", "[3,1,2]", "--json")
     assert code == 0
     data = json.loads(out)
     assert data["program"] == "sort"
@@ -80,7 +78,7 @@ def test_run_inputs_file_with_a_bad_line(capsys, tmp_path):
     lines = ['"cab"', "[3, 1, 2]", '[1, "a"]', "not json", '"ba"']
     path = tmp_path / "inputs.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    argv = ["run", "lib:sort", "--inputs", str(path), "--json", "--any-tokens"]
+    argv = ["run", "lib:sort", "--inputs", str(path), "--json"]
     code, out, err = run_cli(capsys, *argv)
     assert code == 1 and err == ""  # some lines failed, but every line was answered
     results = [json.loads(line) for line in out.splitlines()]

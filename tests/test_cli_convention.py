@@ -112,8 +112,17 @@ def test_tokens_outside_a_library_vocabulary_are_refused(capsys):
 
 
 def test_any_tokens_lets_them_through(capsys):
-    code, out, _ = cli(capsys, "run", "lib:reverse", "--input", "hello", "--any-tokens", "--json")
+    code, out, _ = cli(capsys, "run", "lib:dyck1", "--input", "(a)", "--any-tokens", "--json")
+    assert code == 0 and len(json.loads(out)["output"]) == 3
+
+
+def test_programs_defined_on_any_token_take_any_token(capsys):
+    code, out, _ = cli(capsys, "run", "lib:reverse", "--input", "hello", "--json")
     assert code == 0 and json.loads(out)["output"] == list("olleh")
+    code, out, _ = cli(capsys, "run", "lib:sort", "--input", "[3,1,2]", "--json")
+    assert code == 0 and json.loads(out)["output"] == [1, 2, 3]
+    code, _, err = cli(capsys, "run", "lib:add", "--input", "12+x")
+    assert code == 2 and "'x'" in err
 
 
 def test_file_programs_have_no_vocabulary_check(capsys, tmp_path):

@@ -185,21 +185,17 @@ def write_guard(path: Path, write: Callable[[], Any]) -> Any:
 
 
 def check_vocabulary(program: Any, tokens: Sequence[Any], any_tokens: bool) -> None:
-    """Refuse tokens outside a library program's vocabulary (unless ``--any-tokens``).
+    """Refuse tokens a library program is not defined on (unless ``--any-tokens``).
 
-    Programs from files declare no vocabulary, so their inputs are not checked.
+    Programs defined on any tokens (reverse, sort, hist...) take every token;
+    programs from files declare no vocabulary, so their inputs are not checked.
     """
     entry = getattr(program, "entry", None)
     if entry is None or any_tokens:
         return
-    allowed = set(entry.vocab)
     outside: list[Any] = []
     for token in tokens:
-        try:
-            known = token in allowed
-        except TypeError:  # an unhashable token (a list) is never in a vocabulary
-            known = False
-        if not known and token not in outside:
+        if not entry.accepts(token) and token not in outside:
             outside.append(token)
     if outside:
         shown = "".join(tokens) if all(isinstance(t, str) for t in tokens) else list(tokens)

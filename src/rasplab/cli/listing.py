@@ -44,6 +44,8 @@ def describe_entry(entry: LibraryProgram) -> dict[str, Any]:
             "match": paper_match(entry, analysis),
         }
     info["examples"] = list(entry.examples)
+    info["vocab"] = list(entry.vocab)
+    info["any_token"] = entry.any_token
     return info
 
 

@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 from ..errors import ProgramNotFoundError
+from ..lang.graph import value_key
 from ..lang.nodes import SOp
 from . import arith, counting, dyck, references, search, sequences, sorting, text
 from .samplers import (
@@ -44,7 +45,7 @@ class LibraryProgram:
     name: str
     build: Callable[[], SOp]  # a fresh program each call
     reference: Callable[[list[Any]], list[Any]]  # plain-Python oracle
-    vocab: tuple[Any, ...]  # tokens for random inputs
+    vocab: tuple[Any, ...]  # tokens for random inputs; the only tokens it takes unless any_token
     examples: tuple[Any, ...]  # built-in inputs (strings: one token per character)
     paper: tuple[int, tuple[int, ...]] | None = None  # (layers, heads per layer) per the paper
     sampler: Sampler | None = None  # task-aware input sampler; uniform over vocab if None
@@ -55,6 +56,20 @@ class LibraryProgram:
     # over the joined tokens; a compiled model that is exact only there declares it
     domain: str | None = None
     domain_pattern: str | None = None
+    any_token: bool = False  # defined on any tokens: ``vocab`` only seeds random inputs
+
+    def accepts(self, token: Any) -> bool:
+        """Whether the program is defined on ``token``.
+
+        >>> get("reverse").accepts("z"), get("dyck1").accepts("z"), get("dyck1").accepts("(")
+        (True, False, True)
+        """
+        if self.any_token:
+            return True
+        try:
+            return value_key(token) in {value_key(t) for t in self.vocab}  # 1 is not True
+        except TypeError:  # an unhashable token (a list) is in no vocabulary
+            return False
 
     def sample(self, rng: random.Random, n: int) -> list[Any]:
         return (self.sampler or uniform_sampler(self.vocab))(rng, n)
@@ -70,8 +85,17 @@ def _within(domain: Domain) -> dict[str, str]:
     return {"domain": text, "domain_pattern": pattern}
 
 
+# Programs defined on any tokens (letters, numbers, words): their vocabulary only seeds
+# random inputs, and an input outside it is as valid as one inside.
+_ANY_TOKEN = frozenset(
+    {"length", "reverse", "hist", "double_hist", "sort", "most_freq", "count", "frac_prevs"}
+    | {"index", "shift", "minimum", "first"}
+)
+
+
 def _entry(name, fn, ref, vocab, examples, paper=None, *, summary=None, **kw) -> LibraryProgram:
     """The summary is the first line of ``fn``'s docstring unless given."""
+    kw.setdefault("any_token", name in _ANY_TOKEN)
     if summary is None:
         lines = (fn.__doc__ or "").strip().splitlines()
         summary = lines[0] if lines else ""
