@@ -38,7 +38,8 @@ __all__ = ["assemble"]
 def _embedding(
     layout: Layout, program: SOp, vocab: Sequence[Any], n_max: int, index: dict[str, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    nodes = {**layout.nodes, **{n.id: n for n in topological_order(program)}}
+    in_program = {n.id: n for n in topological_order(program) if isinstance(n, SOp)}
+    nodes = {**layout.nodes, **in_program}  # every s-op a feature may name
     toks = [n for n in nodes.values() if isinstance(n, Tokens)]
     idxs = [n for n in nodes.values() if isinstance(n, Indices)]
     w_e = np.zeros((len(vocab) + 1, len(index)))  # [d_vocab, d_model]

@@ -127,7 +127,7 @@ def _z_terms(p: Problem, axis: _Axis) -> list[tuple[str, float, float | None, fl
     built once per axis, as every unit along it reads z."""
     key = ("z_terms", tuple(axis.coef.items()))
     if key not in p.cache:
-        terms = []
+        terms: list[tuple[str, float, float | None, float]] = []
         for k, c in axis.coef.items():
             leaf = p.leaves[k]
             if leaf.kind is Storage.SCALAR:
@@ -226,10 +226,10 @@ def _bases(p, axis, classes, base, extra) -> list[Unit]:
     groups: dict[tuple, list[int]] = defaultdict(list)
     vectors: dict[tuple, dict[str, float]] = {}
     for (g, t), state in base.items():
-        vec = defaultdict(float, p.vector(state))
+        summed = defaultdict(float, p.vector(state))
         for d, w in extra.get((g, t), {}).items():
-            vec[d] += w
-        vec = {d: w for d, w in vec.items() if abs(w) > 1e-12}
+            summed[d] += w
+        vec = {d: w for d, w in summed.items() if abs(w) > 1e-12}
         if not vec:
             continue
         key = (g, tuple(sorted(vec.items())))

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..lang.nodes import Aggregate
 from .combine import is_number
 from .domains import value_indices
 from .features import Feature
@@ -127,6 +128,13 @@ def _factor(one, other, one_reads, other_reads, picked, basis_of, table, base: i
             other[(d, dim)] += v * w
 
 
+def _value(h: HeadPlan) -> Feature:
+    """The feature a head moves (every head but a count's has one)."""
+    if h.value is None:
+        raise TypeError(f"{h.node.label}: a {h.kind} head has no value to move")
+    return h.value
+
+
 def _values(b: _Builder, h: HeadPlan) -> None:
     """Append this head's value dimensions (and their outputs) after the existing ones."""
     out, base = h.output, b.d_v
@@ -137,14 +145,17 @@ def _values(b: _Builder, h: HeadPlan) -> None:
         return
     if h.kind == "mean":
         coords = _value_coords(h)
-        b.add(b.v, h.value.value_readout(coords), base, 1.0)
+        b.add(b.v, _value(h).value_readout(coords), base, 1.0)
         b.v[(BOS, base)] += _mean_default(h)
         b.o[(base, out.directions[0])] += 1.0
         b.d_v += 1
         return
+    if not isinstance(h.node, Aggregate):
+        raise TypeError(f"{h.node.label}: a {h.kind} head moves the values of an aggregate")
+    value = _value(h)
     # a moved 2 may be stored as 2.0: the evaluator averages keys that hold equal numbers
-    moved = value_indices(out, [*h.value.values, h.node.default])
-    for readout, u in zip(h.value.readouts, moved[:-1].tolist(), strict=True):
+    moved = value_indices(out, [*value.values, h.node.default])
+    for readout, u in zip(value.readouts, moved[:-1].tolist(), strict=True):
         if u >= 0:
             b.add(b.v, readout, base + u, 1.0)
     if moved[-1] >= 0:
@@ -158,18 +169,15 @@ def _mean_default(h: HeadPlan) -> float:
     """The number an averaging head's BOS holds: its default. (The planner refuses a
     default that is not a number where some query selects nothing; where none does, BOS
     never wins and any number will do.)"""
-    default = getattr(h.node, "default", None)
-    return float(default) if is_number(default, bools=True) else 0.0
+    default = h.node.default if isinstance(h.node, Aggregate) else None
+    return float(default) if default is not None and is_number(default, bools=True) else 0.0
 
 
 def _value_coords(h: HeadPlan) -> list[float]:
     if h.value_coords is not None:
         return list(h.value_coords)
-    return (
-        list(h.value.coords)
-        if h.value.kind is Storage.SCALAR
-        else [float(v) for v in h.value.values]
-    )
+    value = _value(h)
+    return list(value.coords) if value.kind is Storage.SCALAR else [float(v) for v in value.values]
 
 
 def _scale(h: HeadPlan, n: int, count_scale: float) -> tuple[float, float]:
@@ -184,7 +192,7 @@ def _scale(h: HeadPlan, n: int, count_scale: float) -> tuple[float, float]:
         c = C_mean(n, spread)
         return c, c * top - c / 2
     if h.kind in ("max", "min"):  # ranks 0..R-1 add RANK each; selection must still dominate
-        c = RANK * len(h.value.values) + 60.0
+        c = RANK * len(_value(h).values) + 60.0
         return c, c * top - 30.0
     c = C_select(n)
     return c, c * top - c / 2
@@ -192,7 +200,7 @@ def _scale(h: HeadPlan, n: int, count_scale: float) -> tuple[float, float]:
 
 def _ranks(h: HeadPlan) -> list[float]:
     """Each value's rank for a max (largest highest) or min (smallest highest) aggregate."""
-    values = list(h.value.values)
+    values = list(_value(h).values)
     try:
         order = sorted(range(len(values)), key=lambda i: values[i])
     except TypeError:  # values of mixed types: the evaluator cannot order them either
@@ -207,7 +215,7 @@ def _rank_bonus(b: _Builder, h: HeadPlan) -> None:
     """One more dimension: every key scores RANK times its value's rank."""
     dim = b.d_qk
     b.q[(ONE, dim)] += 1.0
-    for rank, readout in zip(_ranks(h), h.value.readouts, strict=True):
+    for rank, readout in zip(_ranks(h), _value(h).readouts, strict=True):
         b.add(b.k, readout, dim, RANK * rank)
     b.d_qk += 1
 

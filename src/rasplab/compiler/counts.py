@@ -36,18 +36,26 @@ from .value_sets import ValueSets
 
 __all__ = ["count_nodes"]
 
+# Per leaf its values; per point each leaf's value index; per point the count.
+Points = tuple[list[list[Any]], np.ndarray, np.ndarray]
 
-def _frontier(node: SOp) -> list[Node]:
+
+def _inputs(node: Map | ZipMap) -> tuple[SOp, ...]:
+    """The s-ops an elementwise step reads (its children, in order)."""
+    return (node.inner,) if isinstance(node, Map) else node.inputs
+
+
+def _frontier(node: Map | ZipMap) -> list[SOp]:
     """What ``node`` reads through maps, zipmaps and constants (stored-or-attention s-ops)."""
-    found: dict[int, Node] = {}
-    stack, seen = list(node.children), set()
+    found: dict[int, SOp] = {}
+    stack, seen = list(_inputs(node)), set()
     while stack:
         n = stack.pop()
         if n.id in seen or isinstance(n, Constant):
             continue
         seen.add(n.id)
         if isinstance(n, Map | ZipMap):
-            stack.extend(n.children)
+            stack.extend(_inputs(n))
         else:
             found[n.id] = n
     return list(found.values())
@@ -65,9 +73,9 @@ def _widths(agg: Aggregate, vs: ValueSets, positional: frozenset[int]) -> list[i
     return out
 
 
-def _flag_mean(agg: Node, vs: ValueSets, positional: frozenset[int]) -> bool:
+def _flag_mean(agg: Aggregate, vs: ValueSets, positional: frozenset[int]) -> bool:
     """A mean of values in {0, 1} (ints, floats or bools)."""
-    if not isinstance(agg, Aggregate) or vs.semantics.get(agg.id) != "mean":
+    if vs.semantics.get(agg.id) != "mean":
         return False
     if agg.id in positional or vs.too_many(agg.sop) or vs.too_many(agg):
         return False
@@ -75,7 +83,7 @@ def _flag_mean(agg: Node, vs: ValueSets, positional: frozenset[int]) -> bool:
     return all(is_number(v, bools=True) and v in (0, 1) for v in values)
 
 
-def _is_count(node: SOp, leaves: list[Node], points) -> bool:
+def _is_count(node: SOp, leaves: list[SOp], points: Points | None) -> bool:
     """At every position, ``node`` maps each value ``c / w`` of the mean to the int ``c``
     (``points``: every (mean, positional leaves) combination and its count; see
     :func:`_points`)."""
@@ -91,7 +99,7 @@ def _is_count(node: SOp, leaves: list[Node], points) -> bool:
     return all(value_key(table[j]) == value_key(c) for j, c in pairs)
 
 
-def _points(agg: Aggregate, others: list[Node], vs: ValueSets, widths):
+def _points(agg: Aggregate, others: list[SOp], vs: ValueSets, widths: list[int]) -> Points | None:
     """Per position, each value ``v`` of the mean with the positional leaves' values, and
     the count ``round(v * w)``; None if some ``v * w`` is not a count in ``0 .. w``."""
     leaves = [agg, *others]
@@ -103,11 +111,11 @@ def _points(agg: Aggregate, others: list[Node], vs: ValueSets, widths):
             rows.append([index[0].setdefault(key, len(index[0])), *fixed])
             width.append(w)
     codes = np.array(rows, dtype=np.int64).reshape(len(rows), len(leaves))
-    w = np.array(width, dtype=np.float64)
+    row_width = np.array(width, dtype=np.float64)
     tables = [[vs.objects[k] for k in ix] for ix in index]  # dicts keep insertion order
-    mean = np.array([float(v) for v in tables[0]])[codes[:, 0]] * w
+    mean = np.array([float(v) for v in tables[0]])[codes[:, 0]] * row_width
     counts = np.round(mean)  # half to even, as Python's round
-    if np.any(np.abs(mean - counts) > 1e-9) or np.any((counts < 0) | (counts > w)):
+    if np.any(np.abs(mean - counts) > 1e-9) or np.any((counts < 0) | (counts > row_width)):
         return None
     return tables, codes, counts.astype(np.int64)
 
@@ -122,23 +130,24 @@ def count_nodes(program: Node, vs: ValueSets) -> dict[int, Aggregate]:
     """Maps and zipmaps equal to a prefix count: node id -> the mean they undo."""
     positional = positional_nodes(program)
     found: dict[int, Aggregate] = {}
-    points: dict[tuple, Any] = {}
+    points: dict[tuple[int, ...], Points | None] = {}
     for node in topological_order(program):
         if not isinstance(node, Map | ZipMap) or node.id in positional:
             continue
         leaves = _frontier(node)
         means = [n for n in leaves if n.id not in positional]
         others = [n for n in leaves if n.id in positional]
-        if len(means) != 1 or not _flag_mean(means[0], vs, positional):
+        mean = means[0] if len(means) == 1 else None
+        if not isinstance(mean, Aggregate) or not _flag_mean(mean, vs, positional):
             continue
         if any(any(len(s) != 1 for s in vs.sets[n.id]) for n in others):
             continue  # a positional leaf that differs between lengths
-        widths = _widths(means[0], vs, positional)
+        widths = _widths(mean, vs, positional)
         if widths is None:
             continue
-        key = (means[0].id, *(n.id for n in others))
+        key = (mean.id, *(n.id for n in others))
         if key not in points:  # maps over one mean share its points
-            points[key] = _points(means[0], others, vs, widths)
-        if _is_count(node, [means[0], *others], points[key]):
-            found[node.id] = means[0]
+            points[key] = _points(mean, others, vs, widths)
+        if _is_count(node, [mean, *others], points[key]):
+            found[node.id] = mean
     return found

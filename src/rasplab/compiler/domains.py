@@ -175,10 +175,10 @@ def _arithmetic(node: Node, kids: list[_Column], combos: np.ndarray):
     """
     if not isinstance(node, ZipMap) or node.f not in ARITHMETIC or len(kids) != 2:
         return None
-    found = [_numbers(k.table) for k in kids]
-    if any(f is None for f in found):
+    left, right = _numbers(kids[0].table), _numbers(kids[1].table)
+    if left is None or right is None:
         return None
-    (x, xi), (y, yi) = found
+    (x, xi), (y, yi) = left, right
     result = node.f(x[combos[:, 0]], y[combos[:, 1]])
     is_int = xi[combos[:, 0]] & yi[combos[:, 1]]
     if not np.all(np.isfinite(result)):

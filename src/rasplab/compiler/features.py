@@ -49,7 +49,11 @@ def value_labels(values: Sequence[Any]) -> list[str]:
     """
     plain = [str(v) for v in values]
     seen: set[str] = set()
-    clash = {p for p in plain if p in seen or seen.add(p)}  # printed more than once
+    clash: set[str] = set()  # printed more than once
+    for p in plain:
+        if p in seen:
+            clash.add(p)
+        seen.add(p)
     return [repr(v) if p in clash else p for v, p in zip(values, plain, strict=True)]
 
 

@@ -62,7 +62,10 @@ class Design:
             if k < 0:
                 phi[:, j] = 1.0
             elif v is None:
-                phi[:, j] = self.coords[k][codes[:, k]]
+                coords = self.coords[k]
+                if coords is None:
+                    raise ValueError(f"column {j} reads leaf {k} as a scalar, but it is one-hot")
+                phi[:, j] = coords[codes[:, k]]
             else:
                 phi[:, j] = codes[:, k] == v
         return phi
@@ -110,14 +113,21 @@ def _solve_all(design: Design, ys: Targets) -> np.ndarray:
     everything = np.arange(len(design))
     if len(design) * design.width <= CELLS:
         return _solve(design.rows(everything), ys(everything))
-    gram, rhs = 0.0, 0.0
+    gram: np.ndarray | None = None
+    rhs: np.ndarray | None = None
     for rows in _chunks(len(design), design.width):
         phi = design.rows(rows)
-        gram, rhs = gram + phi.T @ phi, rhs + phi.T @ ys(rows)
+        part_gram, part_rhs = phi.T @ phi, phi.T @ ys(rows)
+        gram = part_gram if gram is None else gram + part_gram
+        rhs = part_rhs if rhs is None else rhs + part_rhs
+    if gram is None or rhs is None:
+        raise ValueError("no rows to fit")
     return _solve_normal(gram, rhs)
 
 
-def exact_fit(design: Design, ys: Targets, scale: float = 1.0):
+def exact_fit(
+    design: Design, ys: Targets, scale: float = 1.0
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Coefficients ``[columns, outputs]`` exact on every row, and each output's smallest
     fitted value; tried on a sample of rows first. ``scale``: the largest target size."""
     tol = 1e-7 * max(1.0, scale)

@@ -73,7 +73,7 @@ def _leaf_feature(work: Pass, node: SOp) -> Feature:
 def _walk(work: Pass, node: SOp, through: set[int]) -> list[Feature]:
     """The stored s-ops below ``node``, looking through those in ``through``."""
     found: dict[int, Feature] = {}
-    stack, seen = list(node.children), set()
+    stack, seen = _inputs(node), set()
     while stack:
         n = stack.pop()
         if n.id in seen or isinstance(n, Constant):
@@ -84,8 +84,17 @@ def _walk(work: Pass, node: SOp, through: set[int]) -> list[Feature]:
         elif _coarse(work.context, n):
             found[n.id] = feature(work, n, View.ONE_HOT)
         else:
-            stack.extend(n.children)
+            stack.extend(_inputs(n))
     return [found[k] for k in sorted(found)]
+
+
+def _inputs(node: SOp) -> list[SOp]:
+    """The s-ops ``node`` reads. Only elementwise steps are looked into: heads' outputs
+    are always stored, so no walk below an MLP meets a selector."""
+    kids = [c for c in node.children if isinstance(c, SOp)]
+    if len(kids) != len(node.children):
+        raise TypeError(f"{node.label} reads a selector: a head computes it, not an MLP")
+    return kids
 
 
 def _look_through(work: Pass, found: list[Feature], through: set[int]) -> set[int]:
@@ -202,9 +211,10 @@ def _hoistable(needs: Needs, node: SOp, late: set[int]) -> list[SOp]:
             elif n is not node and stored(needs, n):
                 leafsets[n.id] = frozenset({n.id})
             else:
-                for c in n.children:
+                kids = _inputs(n)
+                for c in kids:
                     parents.setdefault(c.id, []).append(n)
-                leafsets[n.id] = frozenset().union(*(leafset(c) for c in n.children))
+                leafsets[n.id] = frozenset().union(*(leafset(c) for c in kids))
         return leafsets[n.id]
 
     leafset(node)

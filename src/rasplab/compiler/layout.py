@@ -42,6 +42,7 @@ from .mlp import synthesize
 from .outputs import choose_output, scalar_select_fit
 from .plans import (
     Failure,
+    HeadNode,
     HeadPlan,
     Layout,
     MlpJob,
@@ -110,7 +111,8 @@ def planning_context(
 ) -> PlanContext:
     everything = topological_order(program)
     order = tuple(n for n in everything if isinstance(n, SOp))
-    nodes, names = {n.id: n for n in everything}, _names(program)
+    nodes: dict[int, SOp] = {n.id: n for n in order}
+    names = _names(program)
     indices = next((n for n in order if isinstance(n, Indices)), None)
     if indices is None and any(isinstance(n, Length) for n in order):
         indices = Indices()  # length's head averages the indices, stored for it alone
@@ -199,21 +201,24 @@ def _build(work: Pass) -> tuple[list[HeadPlan], list[MlpJob]]:
     return heads, mlps
 
 
-def _head(work: Pass, node: SOp) -> HeadPlan:
+def _head(work: Pass, node: HeadNode) -> HeadPlan:
     context = work.context
     kind = aggregate_kind(context, node)
     output = feature(work, node, native_view(context, node))
     if isinstance(node, Length):  # the mean of 2*index + 1 over all n positions is n
-        value = feature(work, context.indices, length_view(context))
-        coords = tuple(2.0 * i + 1.0 for i in value.values)
-        return HeadPlan(node, kind, Score((), 0.0, True, True), {}, value, output, -1, coords)
+        if context.indices is None:
+            # planning_context adds the indices wherever the program has a length
+            raise RuntimeError(f"{node.label}: no indices for its head to average")
+        averaged = feature(work, context.indices, length_view(context))
+        coords = tuple(2.0 * i + 1.0 for i in averaged.values)
+        return HeadPlan(node, kind, Score((), 0.0, True, True), {}, averaged, output, -1, coords)
     f = formula(node.selector)
     score = construct(f, lambda a, b: exclusive(a, b, context.values.union))
     if score is None or (kind != "select" and not score.exact_top):
         work.blockers.append(f"{node.label}: no single head computes {node.selector.label}")
         score = score or Score((), 0.0, True, True)
     inputs = {var: feature(work, n, View.ONE_HOT) for var, n in variables(f).items()}
-    value = None
+    value: Feature | None = None  # a count head moves no value
     if isinstance(node, Aggregate):
         one_hot = kind != "mean" or View.ONE_HOT in work.needs.views.get(node.sop.id, ())
         value = feature(work, node.sop, View.ONE_HOT if one_hot else View.SCALAR)

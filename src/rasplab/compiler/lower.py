@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from ..analysis import analyse, pattern_key
 from ..lang.graph import topological_order, value_key
@@ -52,6 +52,7 @@ from .selectors import (
     AnyOf,
     Literal,
     LiteralTest,
+    Score,
     Truth,
     construct,
     exclusive,
@@ -73,7 +74,7 @@ class Lowered:
     count_scales: dict[int, float]  # selector_width id -> B of its head (see split)
 
 
-def needs_exact_top(node: SOp, semantics: dict[int, str]) -> bool:
+def needs_exact_top(node: SelectorWidth | Aggregate, semantics: dict[int, str]) -> bool:
     """Counting and averaging need every selected key to score the same."""
     if isinstance(node, SelectorWidth):
         return True
@@ -111,12 +112,13 @@ class _Lowering:
         if not isinstance(node, SelectorWidth) or node is self.program:
             return False
         users = self.parents[node.id]
-        if not users or not all(isinstance(u, Map) for u in users):
+        maps = [u for u in users if isinstance(u, Map)]
+        if not users or len(maps) != len(users):
             return False
         widths = sorted(set().union(*self.vs.widths[node.selector.id]))
         if not any(w > 1 for w in widths):
             return False
-        return all(_same_from_one(u.f, widths) for u in users)
+        return all(_same_from_one(u.f, widths) for u in maps)
 
     # ------------------------------------------------------------ rebuild
 
@@ -126,14 +128,24 @@ class _Lowering:
             self.new[node.id] = built
             self.origin.setdefault(built.id, node)
         return Lowered(
-            self.new[self.program.id], self.origin, tuple(self.notes), dict(self.count_scales)
+            self.kid(self.program), self.origin, tuple(self.notes), dict(self.count_scales)
         )
 
+    @overload
+    def kid(self, node: SOp) -> SOp: ...
+
+    @overload
+    def kid(self, node: Selector) -> Selector: ...
+
     def kid(self, node: Node) -> Node:
-        return self.new[node.id]
+        """The rebuilt ``node``: rewrites turn s-ops into s-ops, selectors into selectors."""
+        built = self.new[node.id]
+        if isinstance(node, SOp) != isinstance(built, SOp):
+            raise TypeError(f"{node.label} was rebuilt as {built.label}, of another kind")
+        return built
 
     def copy(self, node: Node) -> Node:
-        changes = {}
+        changes: dict[str, Node | tuple[Node, ...]] = {}
         for field in ("inner", "keys", "queries", "fst", "snd", "selector", "sop"):
             child = getattr(node, field, None)
             if isinstance(child, Node) and self.new[child.id] is not child:
@@ -143,16 +155,18 @@ class _Lowering:
         return node._copy(**changes) if changes else node
 
     def rewrite(self, node: Node) -> Node:
-        if node.id in self.counts:
+        if node.id in self.counts and isinstance(node, SOp):
             return self.count(node)
         if isinstance(node, Map) and node.inner.id in self.any_widths:
-            return self.any_user(node)
+            if not isinstance(node.inner, SelectorWidth):
+                raise TypeError(f"{node.inner.label} is not a selector_width")
+            return self.any_user(node, node.inner)
         if isinstance(node, SelectorWidth | Aggregate) and node.id not in self.any_widths:
             return self.attention(node)
         return self.copy(node)
 
-    def any_user(self, node: Map) -> Node:
-        width = node.inner
+    def any_user(self, node: Map, width: SelectorWidth) -> Node:
+        """``node`` reads ``width`` (its inner) only as 'any key selected?'."""
         sel = self.selector_for(width, exact=False)
         flag = Aggregate(sel, Constant(1), default=0).annotated(encoding=Encoding.NUMERICAL)
         flag = flag.named(f"{width.label}>0")
@@ -182,7 +196,7 @@ class _Lowering:
             return {"selector": sel, "sop": self.kid(node.sop)}
         return {"selector": sel}
 
-    def score(self, f: Any, exact: bool) -> Any:
+    def score(self, f: Any, exact: bool) -> Score | None:
         score = construct(f, self.exclusive)
         if score is None or (exact and not score.exact_top):
             return None

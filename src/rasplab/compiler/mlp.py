@@ -33,7 +33,7 @@ Every construction is checked on the whole domain before it is used.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,7 +64,8 @@ TOL = 1e-9
 
 def _linear(p: Problem) -> list[Unit] | None:
     """Outputs affine in the leaves' one-hots and scalars."""
-    columns, reads = [], []
+    columns: list[tuple[int, int | None]] = []  # (leaf, value), as in Design.columns
+    reads: list[Mapping[str, float]] = []  # per column: how a unit reads it
     cats = 0
     for k, leaf in enumerate(p.leaves):
         if leaf.kind is Storage.SCALAR:
@@ -135,7 +136,7 @@ def _separable(p: Problem) -> list[Unit] | None:
         return None
     if sum(leaf.size for leaf in p.leaves) > 400:
         return None
-    owner = [(-1, None)]
+    owner: list[tuple[int, int | None]] = [(-1, None)]
     owner += [(k, v) for k, leaf in enumerate(p.leaves) for v in range(1, leaf.size)]
     column = {kv: j for j, kv in enumerate(owner)}
     fitted = exact_fit(Design.for_problem(p, owner), targets(p), _target_scale(p))

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..lang.nodes import Node, SOp
+from ..lang.nodes import Aggregate, Length, SelectorWidth, SOp
 from .features import Feature
 from .selectors import Score
 from .storage import View
@@ -31,6 +31,7 @@ __all__ = [
     "MlpPlan",
     "Layout",
     "FeatureKey",
+    "HeadNode",
     "MlpJob",
     "PlanContext",
     "Needs",
@@ -40,12 +41,13 @@ __all__ = [
 ]
 
 FeatureKey = tuple[int, View]  # (node id, view)
+HeadNode = Aggregate | SelectorWidth | Length  # what a head computes (lang.graph.ATTENTION)
 MlpJob = tuple[Feature, tuple[Feature, ...]]  # (what an MLP writes, what it reads)
 
 
 @dataclass(frozen=True, eq=False)
 class HeadPlan:
-    node: SOp
+    node: HeadNode
     kind: str  # select | mean | count | max | min
     score: Score
     inputs: dict[tuple, Feature]  # (side, node id) -> one-hot feature
@@ -86,7 +88,7 @@ class PlanContext:
     count_scale: float  # B, for counts without a scale of their own
     count_scales: dict[int, float]  # count node id -> its B
     order: tuple[SOp, ...]  # the program's s-ops, inputs first
-    nodes: dict[int, Node]  # node id -> node, for every node a feature may name
+    nodes: dict[int, SOp]  # node id -> s-op, for every s-op a feature may name
     names: dict[int, str]  # node id -> a unique direction name
     positional: frozenset[int]  # s-ops of indices only: the position embedding writes them
     lexical: frozenset[int]  # s-ops of tokens only: the token embedding writes them

@@ -10,27 +10,28 @@ layer is spent on an MLP that could run later.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from typing import Any
 
 from ..analysis import pattern_key
 from ..lang.nodes import Length
 from .features import Feature
-from .plans import HeadPlan, MlpPlan
+from .plans import FeatureKey, HeadPlan, MlpPlan
 
 __all__ = ["assign_blocks", "merge_heads", "compact"]
 
 
 def assign_blocks(
     heads: Sequence[HeadPlan], mlps: Sequence[tuple[Feature, Sequence[Feature]]]
-) -> dict[tuple, int]:
+) -> dict[FeatureKey, int]:
     """Feature key -> layer of its producer (embedded features are absent)."""
     head_of = {h.output.key: h for h in heads}
     leaves_of = {out.key: leaves for out, leaves in mlps}
-    blocks: dict[tuple, int] = {}
+    blocks: dict[FeatureKey, int] = {}
 
-    def block(key: tuple) -> int:
+    def block(key: FeatureKey) -> int:
         if key not in blocks:
             if key in head_of:
                 blocks[key] = max((for_attention(f) for f in reads(head_of[key])), default=0)
@@ -55,7 +56,9 @@ def reads(h: HeadPlan) -> list[Feature]:
     return [*h.inputs.values(), *([h.value] if h.value is not None else [])]
 
 
-def mlp_ready(f: Feature, blocks: dict[tuple, int], heads_out: set[tuple]) -> int:
+def mlp_ready(
+    f: Feature, blocks: Mapping[FeatureKey, int], heads_out: AbstractSet[FeatureKey]
+) -> int:
     """The first layer whose MLP can read ``f``."""
     if f.key not in blocks:
         return 0

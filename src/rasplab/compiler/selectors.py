@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..evaluate.kernels import NUMPY_COMPARE
+from ..lang.enums import NUMPY_COMPARE
 from ..lang.nodes import (
     Comparison,
     Constant,
@@ -134,20 +134,38 @@ def _atom(sel: Select, negate: bool) -> Any:
     pred = sel.predicate
     if pred is Comparison.TRUE or pred is Comparison.FALSE:
         return Truth((pred is Comparison.TRUE) != negate)
-    key, query = sel.keys, sel.queries
-    constant = None
+    key: SOp | None = sel.keys
+    query: SOp | None = sel.queries
+    constant: tuple[str, Any] | None = None
+    fn: Callable[[Any, Any], Any]
     if isinstance(query, Constant):
-        fn = lambda k, q, t=pred, c=query.value: t(k, c)  # noqa: E731
-        query, constant = None, ("q", query.value)
+        fn = _query_fixed(pred, query.value)
+        constant = ("q", query.value)
+        query = None
     elif isinstance(key, Constant):
-        fn = lambda k, q, t=pred, c=key.value: t(c, q)  # noqa: E731
-        key, constant = None, ("k", key.value)
+        fn = _key_fixed(pred, key.value)
+        constant = ("k", key.value)
+        key = None
     else:
         fn = pred
     if negate:
-        fn = lambda k, q, g=fn: not g(k, q)  # noqa: E731
+        fn = _negation(fn)
     label = ("~" if negate else "") + sel.label
     return Literal(query, key, fn, label, pred, constant, negate)
+
+
+def _query_fixed(test: Callable[[Any, Any], Any], value: Any) -> Callable[[Any, Any], Any]:
+    """``test(k, value)`` whatever the query: that side is a constant s-op."""
+    return lambda k, q: test(k, value)
+
+
+def _key_fixed(test: Callable[[Any, Any], Any], value: Any) -> Callable[[Any, Any], Any]:
+    """``test(value, q)`` whatever the key: that side is a constant s-op."""
+    return lambda k, q: test(value, q)
+
+
+def _negation(test: Callable[[Any, Any], Any]) -> Callable[[Any, Any], bool]:
+    return lambda k, q: not test(k, q)
 
 
 def formula(sel: Selector, negate: bool = False) -> Any:
@@ -156,16 +174,16 @@ def formula(sel: Selector, negate: bool = False) -> Any:
         return _atom(sel, negate)
     if isinstance(sel, SelectorNot):
         return formula(sel.inner, not negate)
-    parts = (formula(sel.fst, negate), formula(sel.snd, negate))
-    is_and = isinstance(sel, SelectorAnd) != negate
     if not isinstance(sel, SelectorAnd | SelectorOr):
         raise TypeError(f"unknown selector {sel!r}")
+    parts = (formula(sel.fst, negate), formula(sel.snd, negate))
+    is_and = isinstance(sel, SelectorAnd) != negate
     return _merge(All(parts) if is_and else AnyOf(parts), sel.label)
 
 
 def _flatten(f: Any) -> Any:
     if isinstance(f, All | AnyOf):
-        kids = []
+        kids: list[Any] = []  # sub-formulas
         for c in f.children:
             c = _flatten(c)
             kids.extend(c.children if type(c) is type(f) else [c])
@@ -211,8 +229,9 @@ def construct(f: Any, are_exclusive: Callable[[Any, Any], bool]) -> Score | None
         return Score(((f, 1.0),), 1.0, True, True)
     if isinstance(f, Truth):
         return Score((), 0.0 if f.value else 1.0, True, True)
-    parts = [construct(c, are_exclusive) for c in f.children]
-    if any(p is None for p in parts):
+    found = [construct(c, are_exclusive) for c in f.children]
+    parts = [p for p in found if p is not None]
+    if len(parts) != len(found):
         return None
     if isinstance(f, All):
         if not all(p.exact_top for p in parts):

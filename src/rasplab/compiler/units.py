@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .combine import distinct as _distinct
 from .storage import Storage
@@ -109,18 +110,29 @@ class _Acc:
         )
 
 
-@dataclass
+@dataclass(init=False)
 class Problem:
     leaves: list[Leaf]
     codes: np.ndarray  # [points, leaves] value index per leaf
     target: Target
     out: np.ndarray  # one-hot: output index per point (int); scalar: float per point
-    cache: dict = field(default_factory=dict)
+    cache: dict[Any, Any]  # results worked out once per problem, by a key of their own
 
-    def __post_init__(self) -> None:
-        self.codes = np.asarray(self.codes, dtype=np.int64)
-        kind = np.int64 if self.target.kind is Storage.ONE_HOT else np.float64
-        self.out = np.asarray(self.out, dtype=kind).reshape(-1)
+    def __init__(
+        self,
+        leaves: list[Leaf],
+        codes: ArrayLike,
+        target: Target,
+        out: ArrayLike,
+        cache: dict[Any, Any] | None = None,
+    ) -> None:
+        """``codes`` and ``out`` may be any array-like; they are stored as arrays."""
+        self.leaves = leaves
+        self.codes = np.asarray(codes, dtype=np.int64)
+        self.target = target
+        kind = np.int64 if target.kind is Storage.ONE_HOT else np.float64
+        self.out = np.asarray(out, dtype=kind).reshape(-1)
+        self.cache = {} if cache is None else cache
 
     def vector(self, state: Any) -> dict[str, float]:
         if self.target.kind is Storage.ONE_HOT:

@@ -16,7 +16,7 @@ map's sets. Three ways, cheapest first:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +48,8 @@ class ValueTable:
     objects: dict[tuple, Any] = field(default_factory=dict)  # value key -> a value
     shared: dict[frozenset, frozenset] = field(default_factory=dict)
 
-    def intern_keys(self, keys: Iterable[tuple]) -> VSet:
+    def intern_keys(self, keys: Iterable[Hashable]) -> VSet:
+        """One shared set of these keys (value keys, or the widths of a selector)."""
         found = frozenset(keys)
         return self.shared.setdefault(found, found)
 
@@ -209,8 +210,8 @@ def _tabulate(
 ) -> tuple[VSet, ...]:
     """Call ``f`` once per combination of the inputs' overall values; slice per position."""
     if vectorised is not None:
-        table, outs, mixed = vectorised
-        return _slice_table(seen, per_input, unions, table, outs, mixed)
+        table, table_outs, mixed = vectorised
+        return _slice_table(seen, per_input, unions, table, table_outs, mixed)
     outs: list[Any] = []
     index: dict[tuple, int] = {}
     codes = []  # row-major over the unions, as itertools.product goes

@@ -41,6 +41,7 @@ from ..lang.nodes import (
     Selector,
     SelectorAnd,
     SelectorNot,
+    SelectorOr,
     SelectorWidth,
     SOp,
     Tokens,
@@ -213,6 +214,8 @@ def _bounds(setting: _Setting, found: _Found, node: Selector) -> tuple[np.ndarra
     if isinstance(node, SelectorNot):
         lo, hi = found.bounds[node.inner.id]
         return n - hi, n - lo
+    if not isinstance(node, SelectorAnd | SelectorOr):
+        raise TypeError(f"unknown selector {node!r}")
     lo1, hi1 = found.bounds[node.fst.id]
     lo2, hi2 = found.bounds[node.snd.id]
     if isinstance(node, SelectorAnd):
@@ -324,8 +327,10 @@ def infer(
             continue  # taken over from an earlier pass
         if isinstance(node, Selector):
             found.widths[node.id] = _selector_widths(setting, found, node)
-        else:
+        elif isinstance(node, SOp):
             found.sets[node.id] = _sop_sets(setting, found, node)
+        else:
+            raise TypeError(f"not an s-op or a selector: {node!r}")
     return ValueSets(
         program,
         max_seq_len,

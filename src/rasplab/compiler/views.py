@@ -135,7 +135,7 @@ def _make(context: PlanContext, node: SOp, view: View) -> tuple[Feature, tuple[s
 def _one_hot(
     key: FeatureKey, name: str, values: list, made_by: str, averaged: bool
 ) -> tuple[Feature, tuple[str, ...]]:
-    blockers = ()
+    blockers: tuple[str, ...] = ()
     if len(values) > ONE_HOT_LIMIT:
         blockers = (
             f"{name} would need {len(values)} one-hot directions (limit {ONE_HOT_LIMIT}); "
@@ -150,7 +150,7 @@ def _one_hot(
 def _scalar(
     node: SOp, key: FeatureKey, name: str, values: list, made_by: str
 ) -> tuple[Feature, tuple[str, ...]]:
-    blockers = ()
+    blockers: tuple[str, ...] = ()
     if not all(is_number(v, bools=True) for v in values):
         shown = [v for v in values if not is_number(v, bools=True)][:3]
         blockers = (f"{name} is read as a number but can hold {shown!r}; keep it categorical",)
