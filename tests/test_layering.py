@@ -120,6 +120,20 @@ def test_imports_point_down():
     assert not upward, "imports that go up or sideways:\n" + "\n".join(sorted(upward))
 
 
+# The evaluator's working parts (engine, kernels, columns...) are its own business:
+# other layers use its package API, and the trace records it hands out.
+EVALUATE_PUBLIC = {"rasplab.evaluate", "rasplab.evaluate.trace"}
+
+
+def test_only_the_evaluators_public_modules_are_imported_from_outside():
+    private = sorted(
+        f"{a} -> {b}"
+        for a, b, _ in _imports()
+        if _part(b) == "evaluate" and _part(a) != "evaluate" and b not in EVALUATE_PUBLIC
+    )
+    assert not private, "imports of the evaluator's private modules:\n" + "\n".join(private)
+
+
 def test_allow_list_is_still_needed():
     edges = {(a, b) for a, b, lazy in _imports() if lazy}
     stale = ALLOWED_UPWARD - edges

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EvaluationError, RaspTypeError, ResourceLimitError
+from ..lang.enums import NUMPY_COMPARE
 from ..lang.nodes import (
     Comparison,
     Map,
@@ -33,15 +34,6 @@ __all__ = [
     "select_matrix",
     "select_rows",
 ]
-
-NUMPY_COMPARE = {  # the comparisons numpy can run on whole arrays
-    Comparison.EQ: np.equal,
-    Comparison.NEQ: np.not_equal,
-    Comparison.LT: np.less,
-    Comparison.LEQ: np.less_equal,
-    Comparison.GT: np.greater,
-    Comparison.GEQ: np.greater_equal,
-}
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ import enum
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ..errors import DefinitionError
 
-__all__ = ["Encoding", "Comparison", "AggregationMode"]
+__all__ = ["Encoding", "Comparison", "AggregationMode", "NUMPY_COMPARE"]
 
 
 class Encoding(enum.Enum):
@@ -85,3 +87,14 @@ class AggregationMode(enum.Enum):
             raise DefinitionError(
                 f"unknown aggregation mode {mode!r}; use one of {known}"
             ) from None
+
+
+# The comparisons numpy runs on whole arrays (the evaluator's and the compiler's fast paths).
+NUMPY_COMPARE = {
+    Comparison.EQ: np.equal,
+    Comparison.NEQ: np.not_equal,
+    Comparison.LT: np.less,
+    Comparison.LEQ: np.less_equal,
+    Comparison.GT: np.greater,
+    Comparison.GEQ: np.greater_equal,
+}
