@@ -47,3 +47,10 @@ def test_compile_max_memory_flag_sets_the_limit(capsys):
     assert main(["compile", "lib:reverse", "--max-len", "300", "--max-memory", "1M"]) == 1
     assert "memory limit of 1.0 MiB" in capsys.readouterr().err
     assert main(["compile", "lib:reverse", "--max-len", "6", "--max-memory", "1G"]) == 0
+
+
+def test_a_negative_verify_count_is_a_usage_error(capsys):
+    assert main(["compile", "lib:hist", "--max-len", "4", "--verify", "-5"]) == 2
+    err = capsys.readouterr().err
+    assert "--verify: must be at least 0, got -5" in err and "100%" not in err
+    assert main(["compile", "lib:hist", "--max-len", "0"]) == 2

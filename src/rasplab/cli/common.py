@@ -36,6 +36,8 @@ from ..errors import InputError
 __all__ = [
     "parse_tokens",
     "parse_size",
+    "positive_int",
+    "non_negative_int",
     "read_input_file",
     "check_output",
     "write_guard",
@@ -98,6 +100,31 @@ def _numbers(items: Sequence[str]) -> list[Any] | None:
             return None
         numbers.append(value)
     return numbers
+
+
+def count_of(text: str, *, least: int) -> int:
+    """An int of at least ``least`` (argparse's usage error otherwise).
+
+    >>> count_of("3", least=1)
+    3
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A flag's value that must be 1 or more (a length, a size)."""
+    return count_of(text, least=1)
+
+
+def non_negative_int(text: str) -> int:
+    """A flag's value that may be 0 (how many random inputs; 0 skips)."""
+    return count_of(text, least=0)
 
 
 def parse_size(text: str) -> int:

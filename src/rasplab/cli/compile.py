@@ -31,7 +31,9 @@ from .common import (
     add_limit_flags,
     check_output,
     evaluator_limits,
+    non_negative_int,
     parse_tokens,
+    positive_int,
     subcommand,
     write_guard,
 )
@@ -60,10 +62,16 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("program", help=PROGRAM_HELP)
     p.add_argument("--vocab", help=VOCAB_HELP + " (default: the library program's)")
-    p.add_argument("--max-len", type=int, required=True, help="longest input the model takes")
+    p.add_argument(
+        "--max-len", type=positive_int, required=True, help="longest input the model takes"
+    )
     p.add_argument("--causal", action="store_true", help="compile a decoder (causal attention)")
     p.add_argument(
-        "--verify", type=int, default=100, metavar="K", help="random inputs to check (default 100)"
+        "--verify",
+        type=non_negative_int,
+        default=100,
+        metavar="K",
+        help="random inputs to check (default 100; 0 skips the check)",
     )
     p.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="save to FILE.safetensors or FILE.npz"

@@ -28,6 +28,7 @@ from .common import (
     check_vocabulary,
     evaluator_limits,
     parse_tokens,
+    positive_int,
     subcommand,
     write_guard,
 )
@@ -70,7 +71,9 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--vocab", help="with --compiled: " + VOCAB_HELP + " (default: the library's)")
     p.add_argument(
-        "--max-len", type=int, help="with --compiled: longest input (default: the input's length)"
+        "--max-len",
+        type=positive_int,
+        help="with --compiled: longest input (default: the input's length)",
     )
     p.add_argument(
         "-o", "--output", type=Path, required=True, metavar="FILE", help="FILE.svg, .html or .png"

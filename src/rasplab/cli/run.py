@@ -42,7 +42,7 @@ EXAMPLES = """
   rasplab run examples/sort.rasp --input hello      a .rasp file (its output s-op)
   rasplab run examples/sort.rasp:sorted_tokens --input 3,1,2   an s-op named by the file
   rasplab run prog.py:make_rev --input abc          an s-op (or a function) of a .py file
-  rasplab run lib:reverse --input hello --any-tokens      tokens outside the vocabulary
+  rasplab run lib:dyck1 --input '(a)' --any-tokens   tokens dyck1 gives no meaning
 """
 
 

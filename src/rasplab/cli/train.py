@@ -21,7 +21,14 @@ from ..lang.nodes import SOp
 from ..library import PROGRAMS
 from ..train.config import DEVICES, NORMS, POSITIONS, TrainConfig
 from . import render
-from .common import PROGRAM_HELP, VOCAB_HELP, check_directory, parse_tokens, subcommand
+from .common import (
+    PROGRAM_HELP,
+    VOCAB_HELP,
+    check_directory,
+    parse_tokens,
+    positive_int,
+    subcommand,
+)
 
 __all__ = [
     "main",
@@ -60,7 +67,7 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--force", action="store_true", help="overwrite the run files in DIR")
     p.add_argument("--vocab", help=VOCAB_HELP + " (default: the library program's)")
-    p.add_argument("--max-len", type=int, default=d.max_len, help="longest input")
+    p.add_argument("--max-len", type=positive_int, default=d.max_len, help="longest input")
     p.add_argument("--min-len", type=int, default=d.min_len, help="shortest input")
     p.add_argument("--attn-supervision", action="store_true", help="supervise the heads")
     p.add_argument("--attn-weight", type=float, default=d.attn_weight, help="its loss weight")
