@@ -25,6 +25,9 @@ from .torch import require_torch
 
 torch = require_torch()
 nn = torch.nn
+# torch comes from require_torch(), so mypy sees it as Any; an Any-typed alias of the
+# base class lets the layers subclass nn.Module without a name mypy cannot resolve.
+_Module: Any = nn.Module
 
 __all__ = ["Compiled", "Attention", "MLP", "Read", "Write"]
 
@@ -95,7 +98,7 @@ def _span_of(index: np.ndarray) -> slice | None:
     return spans[0] if SLICES and len(spans) == 1 else None
 
 
-class Read(nn.Module):
+class Read(_Module):
     """``x @ w + bias`` as one matmul over just the residual dimensions ``w`` reads.
 
     Dimensions in one run are read as a slice (no copy); scattered ones
@@ -117,7 +120,7 @@ class Read(nn.Module):
         return torch.addmm(self.bias, part, self.w)  # [tokens, d_out]
 
 
-class Write(nn.Module):
+class Write(_Module):
     """``x += y @ w + bias`` in place, over just the residual dimensions it changes."""
 
     def __init__(self, w: np.ndarray, bias: np.ndarray, dtype: Any) -> None:
@@ -139,7 +142,7 @@ class Write(nn.Module):
         return x.index_add_(1, self.cols, z)
 
 
-class Attention(nn.Module):
+class Attention(_Module):
     """TransformerLens-named weights; the forward pass uses compact copies.
 
     Only the head dimensions in use are kept, Q, K and V come from one
@@ -168,7 +171,7 @@ class Attention(nn.Module):
         return self.write(x, z.transpose(1, 2).reshape(batch * n, h * f))
 
 
-class MLP(nn.Module):
+class MLP(_Module):
     """TransformerLens-named weights; the forward pass skips units and dimensions not used."""
 
     def __init__(self, mlp: Any, dtype: Any) -> None:
@@ -184,7 +187,7 @@ class MLP(nn.Module):
         return self.write(x, self.hidden(x).relu_())  # x: [tokens, d_model]
 
 
-class Block(nn.Module):
+class Block(_Module):
     """One layer: attention then MLP, either skipped when the compiled layer has none."""
 
     def __init__(self, block: Any, dtype: Any) -> None:
@@ -195,7 +198,7 @@ class Block(nn.Module):
         self.has_mlp = block.mlp.d_mlp > 0
 
 
-class Compiled(nn.Module):
+class Compiled(_Module):
     """The compiled transformer; ``forward(tokens [batch, pos]) -> logits``."""
 
     def __init__(self, model: CompiledModel, dtype: Any) -> None:
