@@ -32,6 +32,11 @@ __all__ = [
 class RaspError(Exception):
     """Base class of every error rasplab raises on bad input."""
 
+    # Set by the surface language as an error travels out of a .rasp program: where it
+    # happened (file, line, column) and how many call sites its message already names.
+    rasp_location: tuple[str | None, int, int | None] | None = None
+    rasp_calls: int = 0
+
 
 class DefinitionError(RaspError, ValueError):
     """A program was built wrongly (bad argument to select, aggregate, map...)."""

@@ -55,11 +55,6 @@ class LookupFailedError(EvaluationError, LookupError):
     """An index out of range, or a key missing from a dict."""
 
 
-# Where ``located`` placed an error, kept on the error itself. ``RaspError``
-# (in ``rasplab.errors``) declares no such field, so it is set and read by name.
-_LOCATION = "rasp_location"
-
-
 def located(err: RaspError, filename: str | None, line: int | None, column: int | None):
     """Prefix ``err``'s message with where it happened, once; returns ``err``.
 
@@ -68,12 +63,12 @@ def located(err: RaspError, filename: str | None, line: int | None, column: int 
     """
     if isinstance(err, RaspSyntaxError) or line is None:
         return err
-    if getattr(err, _LOCATION, None) is not None:
+    if err.rasp_location is not None:
         return err
     where = f"line {line}, column {column}"
     if filename:
         where = f"{filename}: {where}"
-    setattr(err, _LOCATION, (filename, line, column))
+    err.rasp_location = (filename, line, column)
     message = err.args[0] if err.args else ""
     err.args = (f"{where}: {message}", *err.args[1:])
     return err

@@ -297,13 +297,8 @@ def _position(tree: Tree) -> tuple[int | None, int | None]:
     return getattr(meta, "line", None), getattr(meta, "column", None)
 
 
-# How many call sites ``_called_from`` added to an error's message, kept on the error.
-# ``RaspError`` (in ``rasplab.errors``) declares no such field, so it is set and read by name.
-_CALLS = "rasp_calls"
-
-
 def _called_from(err: RaspError, fn: RaspFunction, caller: str | None, site: Tree | None):
-    notes = getattr(err, _CALLS, 0)
+    notes = err.rasp_calls
     if site is None or notes >= 4:
         return err
     line, column = _position(site)
@@ -312,5 +307,5 @@ def _called_from(err: RaspError, fn: RaspFunction, caller: str | None, site: Tre
         where = f"{caller}: {where}"
     message = err.args[0] if err.args else ""
     err.args = (f"{message}\n  in {fn.name}(), called at {where}", *err.args[1:])
-    setattr(err, _CALLS, notes + 1)
+    err.rasp_calls = notes + 1
     return err
