@@ -16,7 +16,6 @@ import argparse
 import math
 import random
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,24 +25,15 @@ from ..lang.nodes import SOp
 from ..library import PROGRAMS, LibraryProgram, get
 from . import render
 from .analyse import paper_match
-from .common import add_limit_flags, evaluator_limits, subcommand
+from .common import (
+    add_limit_flags,
+    evaluator_limits,
+    non_negative_int,
+    positive_int,
+    subcommand,
+)
 
 __all__ = ["add_parser", "command", "ProgramCheck", "check_program", "same"]
-
-
-def _at_least(low: int) -> Callable[[str], int]:
-    """An argparse type: an integer no smaller than ``low``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-        return value
-
-    return parse
 
 
 EXAMPLES = """
@@ -66,9 +56,9 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         examples=EXAMPLES,
     )
     p.add_argument("names", nargs="*", metavar="NAME", help="only these library programs")
-    p.add_argument("--samples", "-n", type=_at_least(0), default=500, help="random inputs each")
+    p.add_argument("--samples", "-n", type=non_negative_int, default=500, help="random inputs each")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
-    p.add_argument("--max-len", type=_at_least(1), default=16, help="longest random input")
+    p.add_argument("--max-len", type=positive_int, default=16, help="longest random input")
     p.add_argument("--quiet", "-q", action="store_true", help="details of failed programs only")
     p.add_argument(
         "--no-compile", dest="compile", action="store_false", help="skip the compiled models"
