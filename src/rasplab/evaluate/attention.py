@@ -75,10 +75,18 @@ def aggregate_column(node: Aggregate, sel: np.ndarray, vals: Column, bucket: Buc
     if node.mode is AggregationMode.MEAN:
         counts, key = _count_and_key(sel)  # [batch, query]
         return _mean(node, sel, counts, key, vals, table, default_code, bucket)
-    counts = count(sel)  # [batch, query]
     if node.mode is AggregationMode.SUM:
-        return _sum(node, sel, counts, vals, table, default_code, bucket)
-    return _extreme(node, sel, counts, vals, table, default_code, bucket)
+        counts, key = _count_and_key(sel)
+        return _sum(node, sel, counts, key, vals, table, default_code, bucket)
+    return _extreme(node, sel, count(sel), vals, table, default_code, bucket)
+
+
+def _single_picks(count: np.ndarray, key: np.ndarray, vals: Column, out: np.ndarray) -> None:
+    """Where exactly one key is selected, the result is that key's value, type and all."""
+    one = count == 1
+    if one.any():
+        picked = np.take_along_axis(vals.codes, np.where(one, key, 0), axis=1)
+        out[one] = picked[one]
 
 
 def _selected_values(sel: np.ndarray, vals: Column, b: int, q: int) -> list[Any]:
@@ -94,10 +102,7 @@ def _averageable(node: Aggregate, view) -> np.ndarray:
 
 def _mean(node, sel, count, key, vals: Column, table, default_code, bucket) -> Column:
     out = np.full(count.shape, default_code, dtype=np.int64)  # [batch, query]
-    one = count == 1
-    if one.any():
-        picked = np.take_along_axis(vals.codes, np.where(one, key, 0), axis=1)
-        out[one] = picked[one]
+    _single_picks(count, key, vals, out)
     multi = count > 1
     if not multi.any():
         return Column.build(out, table)
@@ -210,19 +215,26 @@ def _require_numbers(node, sel, vals: Column, ok: np.ndarray, bucket) -> None:
         )
 
 
-def _sum(node, sel, count, vals: Column, table, default_code, bucket) -> Column:
+def _sum(node, sel, count, key, vals: Column, table, default_code, bucket) -> Column:
+    """raspy's rule: the default if none is selected, the value itself (any type) if one
+    is, Python's ``sum`` (bools as 0/1, ints stay ints) if several are."""
+    out = np.full(count.shape, default_code, dtype=np.int64)
+    _single_picks(count, key, vals, out)
+    multi = count > 1
+    if not multi.any():
+        return Column.build(out, table)
+    sel = sel & multi[..., None]  # only rows of several values are summed
     view = vals.numeric()
     _require_numbers(node, sel, vals, view.is_number | view.is_int, bucket)
     has_float = (sel & ~view.is_int[vals.codes][:, None, :]).any(axis=-1)  # [batch, query]
     numbers = np.where(view.is_number | view.is_int, view.values, 0.0)[vals.codes]  # [batch, key]
     sums = _masked_sums(sel, numbers).astype(np.float64)
-    _refuse_nan(node, sums, has_float & (count > 0), sel, vals, bucket)
+    _refuse_nan(node, sums, has_float & multi, sel, vals, bucket)
     int_values = np.where(view.is_int, view.values, 0).astype(np.int64)[vals.codes]
     int_sums = np.einsum("bqk,bk->bq", sel.astype(np.int64), int_values)
-    out = np.full(count.shape, default_code, dtype=np.int64)
     extra: list[Any] = []
     for mask, values, cast in ((~has_float, int_sums, int), (has_float, sums, float)):
-        rows = mask & (count > 0)
+        rows = mask & multi
         if rows.any():
             uniq, inverse = np.unique(values[rows], return_inverse=True)
             out[rows] = len(table) + len(extra) + inverse

@@ -237,7 +237,9 @@ def _reduce(node: Aggregate, row: list[bool], values: list[Any], xs: list[Any], 
             f"values {picked!r} selected at {where}; a categorical aggregate must select "
             "one value per query"
         )
-    if mode is AggregationMode.SUM:
+    if mode is AggregationMode.SUM:  # raspy's rule: one value is returned as it is
+        if len(picked) == 1:
+            return picked[0]
         if not all(isinstance(v, int | float) for v in picked):  # bools count as 0/1
             raise AggregateError(
                 f"aggregate {node.label} ({node.describe()}) can only sum numbers, "

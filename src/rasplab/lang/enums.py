@@ -72,7 +72,9 @@ class AggregationMode(enum.Enum):
     """How an aggregate combines the values its selector picks in one row."""
 
     MEAN = "mean"  # the paper's semantics (default)
-    SUM = "sum"  # raspy's
+    # raspy's rule: the default if none is selected, the one selected value itself (any
+    # type: a bool stays a bool, a string a string), else Python's sum (bools count 0/1)
+    SUM = "sum"
     MAX = "max"
     MIN = "min"
 
