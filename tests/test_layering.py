@@ -43,6 +43,9 @@ ALLOWED_UPWARD = {
     ("rasplab.lang.base", "rasplab.viz.jupyter"),  # Jupyter display hooks
     ("rasplab.analysis", "rasplab.viz.jupyter"),
     ("rasplab.evaluate.trace", "rasplab.viz.jupyter"),
+    # raspy's results display as drawings in Jupyter, drawn by viz when shown
+    ("rasplab.compat.raspy.display", "rasplab.viz"),
+    ("rasplab.compat.raspy.display", "rasplab.viz.jupyter"),
 }
 
 
