@@ -36,6 +36,23 @@ def _one_of_each() -> list[Node]:
         tracr.LinearSequenceMap(tokens, indices, 2, 3),
         tracr.Full(1),
         tracr.Aggregate(sel, tokens),
+        *_tracr_compat_nodes(),
+    ]
+
+
+def _tracr_compat_nodes() -> list[Node]:
+    sel = tracr.Select(tracr.tokens, tracr.indices, tracr.Comparison.LT)
+    return [
+        tracr.tokens,
+        tracr.indices,
+        tracr.length,
+        tracr.ConstantSOp([1, 2]),
+        tracr.SelectorWidth(sel),
+        sel,
+        tracr.ConstantSelector([[True]]),
+        tracr.SelectorAnd(sel, sel),
+        tracr.SelectorOr(sel, sel),
+        tracr.SelectorNot(sel),
     ]
 
 
