@@ -54,7 +54,7 @@ class RaspySelector:
 
     def __invert__(self) -> Any:
         raise RaspTypeError(
-            "raspy's ~selector inverts bits: ~True is -2 and ~False is -1, both true, so it "
+            "raspy ~selector inverts bits: ~True is -2 and ~False is -1, both true, so it "
             "selects every key; build the opposite comparison instead (key(k) >= query(q) "
             "for ~(key(k) < query(q)))"
         )
