@@ -126,6 +126,7 @@ COMPILES = {
     "core_min_float_default": (1, [1]),
     "core_float_values": (1, [1]),
     "core_operators": (0, []),
+    "core_int_bitwise": (1, [0]),
     "core_full_and_map": (0, []),
     "lib_shift_right": (1, [1]),
     "lib_shift_left": (1, [1]),
