@@ -4,6 +4,8 @@ import pytest
 
 from rasplab import analyse, evaluate
 from rasplab.compat import tracr as rasp
+from rasplab.compiler import compile_program
+from rasplab.errors import AggregateError, EvaluationError, RaspError
 from rasplab.library.references import ref_hist, ref_reverse, ref_sort
 
 
@@ -88,3 +90,126 @@ def test_compat_programs_are_ordinary_ir():
     assert analyse(tracr_style_reverse()).heads_per_layer == (1, 1)
     assert rasp.get_encoding(rasp.tokens) is rasp.Encoding.CATEGORICAL
     assert rasp.is_categorical(tracr_style_hist())
+
+
+# ---------------------------------------------------------------- tracr's semantics, exactly
+
+
+def detect_ab():
+    prev = rasp.Select(rasp.indices, rasp.indices, lambda k, q: q == k + 1)
+    was_a = rasp.Aggregate(prev, rasp.tokens == "a", default=None)
+    return was_a & (rasp.tokens == "b")
+
+
+def test_operators_keep_none_and_pythons_and_or():
+    assert detect_ab()(["b"]) == [None]
+    assert evaluate(detect_ab(), "abab") == [None, True, False, True]
+    assert (rasp.tokens & rasp.indices)([3, 0, 2]) == [0, 0, 2]
+    assert (rasp.tokens | 5)([3, 0, 2]) == [3, 5, 2]
+    assert (5 | rasp.tokens)([3, 0]) == [3, 5]  # tracr's __ror__ is ``x or other``
+    assert (0 & rasp.tokens)([3]) == [0]
+    assert (rasp.tokens > 1)([0, 1, 2]) == [False, False, True]
+    out = (rasp.tokens / 2)([1, 2])
+    assert out == [0.5, 1.0] and all(type(v) is float for v in out)
+
+
+def test_aggregate_follows_tracrs_mean():
+    same = rasp.Select(rasp.tokens, rasp.tokens, rasp.Comparison.EQ)
+    got = rasp.Aggregate(same, rasp.tokens)([True, True, False])
+    assert got == [1.0, 1.0, False] and [type(v) for v in got] == [float, float, bool]
+    with pytest.raises(AggregateError, match="rasp.evaluate: aggregate .* selected \\['a', 'a'\\]"):
+        rasp.Aggregate(same, rasp.tokens)("aab")
+    one = rasp.Aggregate(rasp.Select(rasp.indices, rasp.indices, rasp.Comparison.EQ), rasp.tokens)
+    assert [type(v) for v in one([1, 2.0, True])] == [int, float, bool]
+
+
+def test_comparisons_refuse_none_custom_predicates_see_it():
+    shifted = rasp.Aggregate(
+        rasp.Select(rasp.indices, rasp.indices, lambda k, q: q == k + 1), rasp.tokens
+    )
+    with pytest.raises(EvaluationError, match="Comparison.EQ refuses None"):
+        rasp.SelectorWidth(rasp.Select(shifted, rasp.tokens, rasp.Comparison.EQ))("ab")
+    custom = rasp.Select(shifted, rasp.tokens, lambda k, q: k is None)
+    assert rasp.SelectorWidth(custom)("ab") == [1, 1]
+
+
+def test_keys_come_first_in_select():
+    lt = rasp.Select(rasp.tokens, rasp.indices, rasp.Comparison.LT)  # key < query
+    assert lt([0, 5, 1]) == [[False, False, False], [True, False, False], [True, False, True]]
+
+
+def test_selector_combinators_merge_as_tracr_does():
+    geq = rasp.Select(rasp.tokens, rasp.indices, rasp.Comparison.GEQ)
+    leq = rasp.Select(rasp.tokens, rasp.indices, rasp.Comparison.LEQ)
+    merged, kept = rasp.selector_and(geq, leq), rasp.selector_and(geq, leq, simplify=False)
+    assert isinstance(merged, rasp.Select) and isinstance(kept, rasp.SelectorAnd)
+    assert merged([0, 1, 3]) == kept([0, 1, 3])
+    full_key = rasp.Select(rasp.Full(1), rasp.indices, rasp.Comparison.GEQ) & leq
+    assert isinstance(full_key, rasp.Select) and full_key.keys is rasp.tokens
+    assert isinstance(~geq, rasp.Select) and isinstance(~merged, rasp.Select)
+
+
+def test_constants_annotations_and_one_map_for_nested_maps():
+    assert rasp.ConstantSOp([1, "a"])("xy") == [1, "a"]
+    with pytest.raises(EvaluationError, match="rasp.ConstantSOp .* holds 2 positions"):
+        rasp.ConstantSOp([1, 2])("xyz")
+    assert rasp.ConstantSOp([1, 2], check_length=False)("x") == [1, 2]  # as tracr: unchanged
+    assert rasp.ConstantSelector([[1, 0], [1, 1]])("ab") == [[1, 0], [1, 1]]
+    nested = rasp.Map(lambda x: x + 2, rasp.tokens * 2)
+    assert nested.inner is rasp.tokens and nested([1]) == [4]
+    named = rasp.numerical(rasp.tokens + 1).named("plus")
+    assert named.annotations == {"name": "plus", "encoding": rasp.Encoding.NUMERICAL}
+    assert rasp.is_categorical(rasp.categorical(named)) and named.copy().id != named.id
+    assert rasp.annotate(rasp.tokens, name="t").label == "t"
+
+
+def test_compat_programs_compile():
+    model = compile_program(detect_ab(), list("ab"), 5, verify=32)
+    assert model(list("abab")) == [None, True, False, True]
+
+
+# ---------------------------------------------------------------- bad arguments
+
+SEL = rasp.Select(rasp.tokens, rasp.tokens, rasp.Comparison.EQ)
+BAD_CALLS = [
+    (lambda: rasp.Map(1, rasp.tokens), "rasp.Map\\(f, inner\\): f must be a function, got 1"),
+    (lambda: rasp.Map(abs, "abc"), "rasp.Map\\(f, inner\\): inner must be an s-op.*'abc'"),
+    (lambda: rasp.SequenceMap(max, rasp.tokens, 3), "rasp.SequenceMap: snd must be an s-op.*3"),
+    (
+        lambda: rasp.Select(SEL, rasp.tokens, rasp.Comparison.EQ),
+        "rasp.Select.*keys must be an s-op",
+    ),
+    (
+        lambda: rasp.Select(rasp.tokens, rasp.tokens, "=="),
+        "predicate must be a rasp.Comparison.*'=='",
+    ),
+    (
+        lambda: rasp.Aggregate(rasp.tokens, rasp.tokens),
+        "rasp.Aggregate.*selector must be a selector",
+    ),
+    (
+        lambda: rasp.Aggregate(SEL, rasp.tokens, default=[1]),
+        "rasp.Aggregate.*default must be.*\\[1\\]",
+    ),
+    (lambda: rasp.SelectorWidth(rasp.tokens), "rasp.SelectorWidth.*must be a selector.*tokens"),
+    (lambda: rasp.selector_and(SEL, rasp.tokens), "rasp.selector_and.*snd must be a selector"),
+    (lambda: rasp.numerical(SEL), "rasp.numerical\\(sop\\): sop must be an s-op"),
+    (lambda: rasp.categorical(3), "rasp.categorical\\(sop\\): sop must be an s-op.*got 3"),
+    (lambda: rasp.Full([1]), "rasp.Full\\(fill\\): fill must be .*\\[1\\]"),
+    (lambda: rasp.ConstantSOp("ab"), "rasp.ConstantSOp\\(value\\): value must be a list.*'ab'"),
+    (lambda: rasp.ConstantSelector(5), "rasp.ConstantSelector\\(value\\).*got 5"),
+    (lambda: rasp.evaluate(3, "ab"), "rasp.evaluate\\(expr, xs\\): expr must be .*got 3"),
+    (lambda: rasp.tokens == rasp.indices, "rasp: `sop == other` compares every value.*SequenceMap"),
+    (lambda: rasp.tokens + SEL, "rasp: `sop \\+ other` needs an s-op or a value, got the selector"),
+    (lambda: rasp.tokens // 2, "rasp: tracr's SOp has no operator '//'"),
+    (
+        lambda: rasp.tokens.annotated(color="red"),
+        "rasp.annotate: got the annotations \\['color'\\]",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), BAD_CALLS)
+def test_wrong_arguments_raise_rasp_errors_naming_the_tracr_function(call, message):
+    with pytest.raises(RaspError, match=message):
+        call()
