@@ -76,6 +76,14 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="save to FILE.safetensors or FILE.npz"
     )
+    p.add_argument(
+        "--max-params",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="refuse a model estimated to have more than N parameters, before building it "
+        "(default 20,000,000)",
+    )
     add_limit_flags(p)
     p.set_defaults(func=command)
 
@@ -194,6 +202,7 @@ def command(args: argparse.Namespace) -> int:
         args.verify,
         sample=sample,
         **evaluator_limits(args),
+        **({} if args.max_params is None else {"max_params": args.max_params}),
     )
     s = model_summary(model)
     if args.output is not None:

@@ -159,7 +159,7 @@ def _shared_line(parts: list[np.ndarray]):
     varying = {}
     for k, part in enumerate(parts):
         d = part - part[0]
-        size = np.abs(d).max(axis=1)
+        size = np.abs(d).max(axis=1, initial=0.0)  # no units: nothing varies
         varying[k] = (d, size)
     ranked = sorted(varying, key=lambda k: -len(parts[k]))
     for ref in ranked:

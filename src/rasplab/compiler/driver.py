@@ -39,11 +39,19 @@ from .causal import causal_blockers
 from .encodings import AggregatePolicy, sample_inputs
 from .layout import Layout, plan
 from .lower import Lowered, lower
+from .size import (
+    DEFAULT_MAX_PARAMS,
+    check_max_params,
+    check_params,
+    early_estimate,
+    layout_estimate,
+    too_many_blockers,
+)
 from .value_sets import infer
 from .verify import Verification
 from .verify import verify as check_model
 
-__all__ = ["compile_program", "library_domain", "DEFAULT_MAX_BYTES"]
+__all__ = ["compile_program", "library_domain", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PARAMS"]
 
 Sampler = Callable[[random.Random, int], list[Any]]
 
@@ -61,6 +69,7 @@ class _Job:
     seed: int
     domain: InputDomain | None
     max_bytes: int | None
+    max_params: int | None = DEFAULT_MAX_PARAMS
 
 
 def compile_program(
@@ -74,6 +83,7 @@ def compile_program(
     seed: int = 0,
     domain: InputDomain | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    max_params: int | None = DEFAULT_MAX_PARAMS,
 ) -> CompiledModel:
     """Compile ``program`` for inputs over ``vocab`` of length 1..``max_seq_len``.
 
@@ -94,9 +104,13 @@ def compile_program(
 
     ``max_bytes`` bounds the memory of the largest arrays (None: no bound); a
     compile that would need more raises ResourceLimitError before allocating.
+    ``max_params`` bounds the parameter count (None: no bound): a model estimated
+    larger (from the value sets, then from the plan, before any weight is built)
+    is refused with a ResourceLimitError naming the s-op that makes it large.
     """
     start = time.perf_counter()
     job = _job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes)
+    job = replace(job, max_params=check_max_params(max_params))
     check_bytes(compile_bytes(program, max_seq_len), job.max_bytes, program.label, max_seq_len)
     try:
         model, policy = _build(job, evidence=[])
@@ -173,9 +187,14 @@ def _build(job: _Job, evidence: list[list[Any]]) -> tuple[CompiledModel, Aggrega
     if lowered.program is not program:  # rebuilt nodes over unchanged inputs keep their sets
         ask = policy.through(lowered.origin)  # a rebuilt aggregate keeps its decision
         values = infer(lowered.program, vocab, n, ask, original, lowered.origin)
+    check_params(early_estimate(lowered.program, values, lowered.origin), job.max_params, n)
     # 4. layout (plan): what is stored, who writes it, in which layer (exact MLPs built here)
     blockers = causal_blockers(program, n) if job.causal else []
+    too_many = too_many_blockers(lowered.program, values, lowered.origin, n)
+    if too_many:
+        raise CompileError.from_blockers(blockers + too_many)
     layout = _plan(lowered, values, n, blockers)
+    check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
     info = _info(program, lowered.notes, layout, policy, job)
     return assemble(layout, lowered.program, vocab, n, job.causal, info), policy

@@ -60,6 +60,7 @@ from .selectors import (
     holds,
     variables,
 )
+from .sums import sum_as_counts
 from .value_sets import ValueSets
 from .wildcards import WILD, wildcard_selector
 
@@ -146,8 +147,9 @@ class _Lowering:
 
     def copy(self, node: Node) -> Node:
         changes: dict[str, Node | tuple[Node, ...]] = {}
+        declared = node.field_names()  # a subclass may expose children as properties
         for field in ("inner", "keys", "queries", "fst", "snd", "selector", "sop"):
-            child = getattr(node, field, None)
+            child = getattr(node, field, None) if field in declared else None
             if isinstance(child, Node) and self.new[child.id] is not child:
                 changes[field] = self.new[child.id]
         if isinstance(node, ZipMap) and any(self.new[x.id] is not x for x in node.inputs):
@@ -332,15 +334,22 @@ class _Lowering:
     # ------------------------------------------------------------ sum
 
     def sum_as_mean(self, node: Aggregate) -> Node:
+        counted = sum_as_counts(self, node)
+        if counted is not None:
+            return counted
         sel, sop = self.selector_for(node, exact=True), self.kid(node.sop)
         mean = Aggregate(sel, sop, default=0).annotated(encoding=Encoding.NUMERICAL)
         count = SelectorWidth(sel)
-        ints = all(isinstance(v, int) for v in self.values_of(node.sop))
+        values = self.values_of(node.sop)
+        ints = all(isinstance(v, int) for v in values)
+        flags = all(isinstance(v, bool) for v in values)
         default = node.default
 
         def total(m: float, w: int) -> Any:
             if w == 0:
                 return default
+            if flags and w == 1:  # one selected key: the value itself, a bool
+                return bool(round(m))
             return int(round(m * w)) if ints else m * w
 
         self.notes.append(f"{node.label}: a sum is computed as mean x width (two heads)")
