@@ -8,12 +8,13 @@ import typing
 import pytest
 
 from rasplab import aggregate, full, indices, length, select, selector_width, tokens, zipmap
-from rasplab.compat import tracr
+from rasplab.compat import raspy, tracr
 from rasplab.errors import DefinitionError
 from rasplab.lang import nodes
 from rasplab.lang.base import Node
 
-BASES = {Node, nodes.SOp, nodes.Selector, nodes._SelectorPair}  # never built on their own
+# never built on their own
+BASES = {Node, nodes.SOp, nodes.Selector, nodes._SelectorPair, raspy.sops.SOp}
 
 
 def _one_of_each() -> list[Node]:
@@ -37,6 +38,7 @@ def _one_of_each() -> list[Node]:
         tracr.Full(1),
         tracr.Aggregate(sel, tokens),
         *_tracr_compat_nodes(),
+        *_raspy_compat_nodes(),
     ]
 
 
@@ -53,6 +55,21 @@ def _tracr_compat_nodes() -> list[Node]:
         tracr.SelectorAnd(sel, sel),
         tracr.SelectorOr(sel, sel),
         tracr.SelectorNot(sel),
+    ]
+
+
+def _raspy_compat_nodes() -> list[Node]:
+    sel = raspy.select(raspy.indices, raspy.indices, lambda k, q: k < q)
+    return [
+        raspy.tokens,
+        raspy.indices,
+        raspy.repeat(1),
+        raspy.tokens.map(lambda x: x),
+        raspy.tokens + raspy.indices,
+        sel,
+        sel & sel,
+        sel | sel,
+        raspy.aggregate(sel, raspy.tokens),
     ]
 
 
