@@ -1,13 +1,24 @@
 """RASP-L (np_rasp, "What Algorithms can Transformers Learn?") on rasplab's IR.
 
-A program written against ``from np_rasp import *`` runs with the import
-line changed to ``from rasplab.compat.raspl import *``. np_rasp computes on
-arrays at once; here the same calls build an ordinary rasplab program, so
-it is called on ``tokens`` first and then run, analysed, drawn or compiled:
+Code written against ``from np_rasp import *`` runs with the import line
+changed to ``from rasplab.compat.raspl import *``, and nothing else. The
+functions work both ways np_rasp code uses them.
 
+Eagerly, as np_rasp itself: given numpy arrays (or lists), a function
+returns np_rasp's numpy array at once, so ``len(x)``, ``x[-1]``, ``if`` and
+loops that generate token by token work; each call is built as rasplab IR
+and run by rasplab's evaluator (see :mod:`.eager`):
+
+>>> import numpy as np
 >>> from rasplab.compat.raspl import *
 >>> def running_max_plus_one(x):
 ...     return maximum(x) + 1
+>>> running_max_plus_one(np.array([3, 1, 4, 1, 5]))
+array([4, 4, 5, 5, 6])
+
+Lazily, given ``tokens``: the same calls build an ordinary rasplab program,
+run later on any input, or analysed, drawn or compiled:
+
 >>> prog = running_max_plus_one(tokens)
 >>> prog([3, 1, 4, 1, 5])
 array([4, 4, 5, 5, 6])
@@ -21,51 +32,48 @@ compiled from it:
 >>> model([3, 1, 4, 1, 5])
 [4, 4, 5, 5, 6]
 
-Where np_rasp differs from what a lazy program can do: a program cannot ask
-for its input's length or values while it is built (``len(x)``, ``x[-1]``,
-``if x[0] > 2``); ``aggr`` with an unknown reduction is an error (np_rasp
+One call takes arrays throughout or sequences throughout; mixing them is a
+RaspTypeError. What still differs from np_rasp: arguments of one call must
+have one length (np_rasp's ``seq_map`` zips to the shortest); a selector
+matrix handed back to ``sel_width``/``aggr`` must be a square bool matrix,
+as ``select`` makes; a lazy program cannot ask for its input's length or
+values while it is built (``len(x)``, ``x[-1]``, ``if x[0] > 2``: write such
+code eagerly); ``aggr`` with an unknown reduction is an error (np_rasp
 returns None); np_rasp's ``argmax``, ``argmin`` and ``mode`` call ``kqv``
-without a predicate and always fail, and so do these (with a RaspTypeError).
+without a predicate and always fail, and so do these (with a RaspTypeError);
+errors raised inside your functions arrive as rasplab's ``EvaluationError``.
 """
 
-from .core import (
-    CAUSAL,
+from .core import CAUSAL, equals, geq, gt, leq, lt, tokens
+from .eager import (
     aggr,
     aggr_max,
     aggr_mean,
-    equals,
-    full,
-    geq,
-    gt,
-    indices,
-    kqv,
-    leq,
-    lt,
-    sel_width,
-    select,
-    seq_map,
-    tok_map,
-    tokens,
-)
-from .lib import (
     argmax,
     argmin,
     binary_mode,
     cumsum,
     first_true,
     firsts,
+    full,
     has_seen,
     index_select,
+    indices,
     induct,
     induct_kqv,
     induct_prev,
+    kqv,
     lasts,
     mask,
     maximum,
     minimum,
     mode,
     num_prev,
+    sel_width,
+    select,
+    seq_map,
     shift_right,
+    tok_map,
     where,
 )
 from .values import Seq, run

@@ -59,11 +59,12 @@ def require_seq(value: Any, function: str, argument: str) -> Seq:
     hint = ""
     if isinstance(value, np.ndarray | list | tuple):
         hint = (
-            "; rasplab builds the program first and runs it after: call the program on "
-            "`tokens` and the result on your input, e.g. prog(tokens)([1, 2, 3])"
+            "; this builder makes programs only: rasplab.compat.raspl's own functions also "
+            "run at once on arrays, or build on `tokens` and run the program, prog(xs)"
         )
     raise RaspTypeError(
-        f"{function}() expected a RASP-L sequence as {argument} (tokens, indices(x), or what "
+        f"{function}() expected a sequence as {argument}: a numpy array or list (runs at "
+        "once, as in np_rasp) or a RASP-L sequence (tokens, indices(x), or what "
         f"tok_map/seq_map/aggr/... made), got {value!r} ({type(value).__name__}){hint}"
     )
 
@@ -241,9 +242,12 @@ def elementwise(op: Callable[..., Any], symbol: str, *operands: Any) -> Seq:
     """numpy's ``op`` position by position: a map (one sequence) or a zipmap (several)."""
     for x in operands:
         if not isinstance(x, (Seq, *SCALAR_TYPES)):
+            hint = ""
+            if isinstance(x, np.ndarray | list | tuple):  # an eager result met a lazy sequence
+                hint = "; an array and a RASP-L sequence do not mix: use arrays or sequences"
             raise RaspTypeError(
                 f"operator {symbol!r} needs RASP-L sequences or numbers, got {x!r} "
-                f"({type(x).__name__})"
+                f"({type(x).__name__}){hint}"
             )
     dtype = _result_dtype(op, symbol, list(operands))
     seqs = [x for x in operands if isinstance(x, Seq)]
