@@ -38,8 +38,15 @@ def numpy_scalar(value: Any, dtype: np.dtype) -> Any:
     return np.array([value], dtype=dtype)[0]
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def as_int(value: Any, what: str) -> int:
     """``np.array([value]).astype(int)``: np_rasp's cast of every map result (truncates)."""
+    # Ints and bools that fit int64 cast to themselves: skip numpy, which eager calls
+    # would otherwise pay at every position; floats and the rest take numpy's rules.
+    if isinstance(value, int | np.bool_ | np.signedinteger) and int(value) in _INT64:
+        return int(value)
     try:
         with np.errstate(all="ignore"):
             return int(np.array([value]).astype(int)[0])
