@@ -11,7 +11,9 @@ The report gives the model's shape under TransformerLens's names (``n_layers``,
 >>> data["n_layers"], data["heads_per_layer"], data["verified"]["n_inputs"]
 (1, [1], 20)
 >>> print(exactness_line(data))
-exact on: every input over the vocabulary, lengths 1 to 4 (checked on 20 random inputs)
+exact on: every input over the vocabulary, lengths 1 to 4 (proved on all 30 inputs by enumeration)
+>>> print(certificate_line(data))
+certificate: proved by enumeration: all 30 inputs exact in float64 and float32, worst margin 1 logit
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..compiler.certify import DEFAULT_PROVE_LIMIT
 from ..errors import InputError
+from ..model.info import Certificate
 from ..model.model import CompiledModel
 from ..programs import resolve
 from . import render
@@ -38,7 +42,14 @@ from .common import (
     write_guard,
 )
 
-__all__ = ["add_parser", "command", "model_summary", "summary_text", "exactness_line"]
+__all__ = [
+    "add_parser",
+    "command",
+    "model_summary",
+    "summary_text",
+    "exactness_line",
+    "certificate_line",
+]
 
 SUFFIXES = (".safetensors", ".npz")
 EXAMPLES = """
@@ -47,6 +58,7 @@ EXAMPLES = """
   rasplab compile lib:hist --vocab abc --max-len 8 --json    tokens a, b and c
   rasplab compile prog.py:count --vocab 1,2,3 --max-len 6 -o count.npz
   rasplab compile lib:length --max-len 8 --causal       a decoder (causal attention)
+  rasplab compile lib:sort --vocab abc --max-len 8 --prove-limit 200000   prove it on all inputs
 """
 
 
@@ -72,6 +84,14 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         default=100,
         metavar="K",
         help="random inputs to check (default 100; 0 skips the check)",
+    )
+    p.add_argument(
+        "--prove-limit",
+        type=non_negative_int,
+        default=DEFAULT_PROVE_LIMIT,
+        metavar="N",
+        help="when the model's domain has at most N inputs, check every one and record a "
+        f"proof (default {DEFAULT_PROVE_LIMIT:,}; 0 never enumerates)",
     )
     p.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="save to FILE.safetensors or FILE.npz"
@@ -112,6 +132,7 @@ def model_summary(model: CompiledModel) -> dict[str, Any]:
         "notes": list(info.notes),
         "assumptions": list(info.assumptions),
         "domain": {"kind": info.domain.kind, "description": info.domain.description},
+        "certificate": None if info.certificate is None else _certificate(info.certificate),
         "verified": None
         if verified is None
         else {
@@ -120,6 +141,47 @@ def model_summary(model: CompiledModel) -> dict[str, Any]:
             "n_rejected": verified.n_rejected,
         },
     }
+
+
+def _certificate(c: Certificate) -> dict[str, Any]:
+    return {
+        "status": c.status,
+        "n_domain": c.n_domain,
+        "n_enumerated": c.n_enumerated,
+        "n_rejected": c.n_rejected,
+        "limit": c.limit,
+        "worst_margin": c.worst_margin,
+        "worst_margin_float32": c.worst_margin_float32,
+        "margin_unit": c.margin_unit,
+        "open": list(c.open),
+        "seconds": c.seconds,
+    }
+
+
+def _inputs(n: int) -> str:
+    return f"{n:,} input" if n == 1 else f"{n:,} inputs"
+
+
+def certificate_line(s: dict[str, Any]) -> str:
+    """``certificate: proved ...`` or ``certificate: sampled, not proved: <what is open>``."""
+    c = s.get("certificate")
+    if c is None:
+        return "certificate: none (not checked)"
+    if c["status"] != "proved":
+        return f"certificate: {c['status']}, not proved: " + "; ".join(c["open"])
+    counted = _inputs(c["n_enumerated"])
+    rejected = f" ({c['n_rejected']:,} more rejected by the program)" if c["n_rejected"] else ""
+    margin = c["worst_margin"]
+    worst = (
+        "no competing output value"
+        if margin is None
+        else f"worst margin {margin:.3g} {c['margin_unit']}"
+    )
+    held = "; the assumptions below are discharged on this domain" if s.get("assumptions") else ""
+    return (
+        f"certificate: proved by enumeration: all {counted} exact in float64 and float32"
+        f"{rejected}, {worst}{held}"
+    )
 
 
 def _verified_line(v: dict[str, Any] | None) -> str:
@@ -142,8 +204,10 @@ def exactness_line(s: dict[str, Any]) -> str:
     where = domain["description"]
     if domain["kind"] == "all":
         where += f", lengths 1 to {s['max_seq_len']}"
-    v = s["verified"]
-    if v is None or v["n_inputs"] == 0:
+    v, c = s["verified"], s.get("certificate")
+    if c is not None and c["status"] == "proved":
+        checked = f"proved on all {_inputs(c['n_enumerated'])} by enumeration"
+    elif v is None or v["n_inputs"] == 0:
         checked = "not checked against the evaluator"
     else:
         checked = f"checked on {render.plural(v['n_inputs'], 'random input')}"
@@ -163,6 +227,7 @@ def summary_text(s: dict[str, Any]) -> str:
         f"parameters: {s['n_params']:,} ({s['n_params_nonzero']:,} non-zero)",
         f"compile: {s['compile_seconds']} s",
         _verified_line(s["verified"]),
+        certificate_line(s),
         exactness_line(s),
     ]
     lines += [f"note: {n}" for n in s["notes"]]
@@ -201,6 +266,7 @@ def command(args: argparse.Namespace) -> int:
         args.causal,
         args.verify,
         sample=sample,
+        prove_limit=args.prove_limit,
         **evaluator_limits(args),
         **({} if args.max_params is None else {"max_params": args.max_params}),
     )

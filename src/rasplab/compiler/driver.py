@@ -36,6 +36,7 @@ from ..model.model import CompiledModel
 from .assemble import assemble
 from .budget import DEFAULT_MAX_BYTES, check_bytes, check_limit, compile_bytes, forward_bytes
 from .causal import causal_blockers
+from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
 from .encodings import AggregatePolicy, sample_inputs
 from .layout import Layout, plan
 from .lower import Lowered, lower
@@ -84,6 +85,7 @@ def compile_program(
     domain: InputDomain | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     max_params: int | None = DEFAULT_MAX_PARAMS,
+    prove_limit: int = DEFAULT_PROVE_LIMIT,
 ) -> CompiledModel:
     """Compile ``program`` for inputs over ``vocab`` of length 1..``max_seq_len``.
 
@@ -107,6 +109,8 @@ def compile_program(
     ``max_params`` bounds the parameter count (None: no bound): a model estimated
     larger (from the value sets, then from the plan, before any weight is built)
     is refused with a ResourceLimitError naming the s-op that makes it large.
+    ``prove_limit``: with ``verify``, a domain of at most this many inputs is enumerated
+    and the model proved exact on all of them (``model.info.certificate``; 0 never).
     """
     start = time.perf_counter()
     job = _job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes)
@@ -116,6 +120,8 @@ def compile_program(
         model, policy = _build(job, evidence=[])
         if job.verify:
             model, policy = _verified(job, model, policy)
+            # 7. a certificate: every input of a domain of at most prove_limit inputs compared
+            model = with_certificate(model, job.program, check_prove_limit(prove_limit))
     except MemoryError as err:  # the bound above is a lower bound: the rest may still not fit
         raise ResourceLimitError(
             f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "

@@ -13,6 +13,8 @@ program run on the prefix ``xs[: i + 1]``.
 >>> model = compile_program(double, [1, 2, 3], 4)
 >>> print(verify(model, double, inputs=[[1, 2], [3]]))
 2/2 inputs exact (float32)
+>>> print(verify(model, double, exhaustive=True))
+120/120 inputs exact (float32), every input of the domain, worst margin 1
 >>> strict = map(lambda x: 1 / (x - 1), tokens)
 >>> result = verify(model, strict, inputs=[[1], [1, 2]])
 >>> result.exact, result.n_inputs, result.n_rejected
@@ -29,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..lang.nodes import SOp
 from ..model.model import CompiledModel
 from .encodings import sample_inputs
@@ -52,6 +55,8 @@ class Verification:
     mismatches: tuple[Mismatch, ...]  # the first few
     n_rejected: int = 0  # inputs the evaluator rejected: not compared
     first_rejection: str | None = None  # "<input>: <error>" for the first of them
+    worst_margin: float | None = None  # the smallest decoding margin seen (exhaustive checks)
+    exhaustive: bool = False  # every input of the model's domain was compared
 
     @property
     def fraction(self) -> float:
@@ -65,6 +70,10 @@ class Verification:
 
     def __str__(self) -> str:
         text = f"{self.n_exact}/{self.n_inputs} inputs exact ({self.dtype})"
+        if self.exhaustive:
+            text += ", every input of the domain"
+            if self.worst_margin is not None:
+                text += f", worst margin {self.worst_margin:.3g}"
         if self.n_rejected:
             text += (
                 f"; {self.n_rejected} rejected by the evaluator, the first: {self.first_rejection}"
@@ -117,13 +126,23 @@ def verify(
     dtype: Any = np.float32,
     inputs: Sequence[Sequence[Any]] | None = None,
     check_domain: bool = True,
+    exhaustive: bool = False,
+    limit: int = 1_000_000,
 ) -> Verification:
     """Run ``model`` and the evaluator on the same random inputs (or ``inputs``) and compare.
 
     A model with a declared input domain refuses inputs outside it (InputError), as
     :meth:`~rasplab.model.model.CompiledModel.run` does; ``check_domain=False``
-    compares them anyway.
+    compares them anyway. ``exhaustive=True`` compares every input of the model's
+    domain instead (:func:`~rasplab.compiler.certify.exhaustive_check`; InputError when
+    there are more than ``limit``), and records the worst decoding margin.
     """
+    if exhaustive:
+        if inputs is not None:
+            raise InputError("verify: give inputs= or exhaustive=True, not both")
+        from .certify import exhaustive_check  # certify builds on this module
+
+        return exhaustive_check(model, program, dtype, limit)
     if inputs is None:
         inputs = sample_inputs(model.vocab, model.max_seq_len, n_samples, seed, sample)
     rows = [list(xs) for xs in inputs]

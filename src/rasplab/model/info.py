@@ -17,7 +17,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-__all__ = ["ModelInfo", "Verified", "InputDomain"]
+__all__ = ["ModelInfo", "Verified", "InputDomain", "Certificate", "CERTIFICATE_STATUSES"]
+
+CERTIFICATE_STATUSES = ("proved", "sampled", "failed")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,40 @@ class InputDomain:
 
 
 @dataclass(frozen=True)
+class Certificate:
+    """How far the model's exactness on its domain is proved.
+
+    ``"proved"``: every input of the domain (``n_domain`` of them, lengths
+    1..max_seq_len, inside the declared pattern if any) was run through the
+    model in float64 and float32 and through the evaluator, and all agreed;
+    ``n_rejected`` of them the program itself rejects (it has no output to
+    match). ``worst_margin`` is the smallest gap, over every output position
+    of every input, between the decoded value and the nearest competitor:
+    logits for a categorical output, output coordinates for a numerical one
+    (``margin_unit``); None when the output has a single value.
+    ``"sampled"``: the domain was not enumerated; only the random check
+    (``ModelInfo.verified``) stands, and ``open`` lists what is not discharged.
+    ``"failed"``: an input disagrees (``open`` names it); a compile never
+    stores this status, it raises instead.
+    """
+
+    status: str
+    n_domain: int | None = None  # inputs in the domain; None when not counted
+    n_enumerated: int = 0  # inputs compared by enumeration
+    n_rejected: int = 0  # enumerated inputs the evaluator rejects
+    limit: int = 0  # the most inputs enumeration was allowed
+    worst_margin: float | None = None  # float64 forward pass
+    worst_margin_float32: float | None = None
+    margin_unit: str = "logit"  # "logit" | "coordinate"
+    open: tuple[str, ...] = ()  # what is not discharged (sampled) or what failed
+    seconds: float | None = None  # time the enumeration took
+
+    @property
+    def proved(self) -> bool:
+        return self.status == "proved"
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """Facts about a compiled model, stored in its file beside the weights."""
 
@@ -73,12 +109,15 @@ class ModelInfo:
     domain: InputDomain = field(default_factory=InputDomain)
     compile_seconds: float | None = None
     verified: Verified | None = None  # None: not checked against the evaluator
+    certificate: Certificate | None = None  # None: not certified (verify=0)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON values (lists for tuples, dicts for records)."""
         data = asdict(self)
         for key in ("analysis_heads", "notes", "assumptions"):
             data[key] = list(data[key])
+        if data["certificate"] is not None:
+            data["certificate"]["open"] = list(data["certificate"]["open"])
         return data
 
     @classmethod
@@ -98,6 +137,10 @@ class ModelInfo:
             values["domain"] = _record(InputDomain, values["domain"], "domain")
         if isinstance(values.get("verified"), Mapping):
             values["verified"] = _record(Verified, values["verified"], "verified")
+        if isinstance(values.get("certificate"), Mapping):
+            record = dict(values["certificate"])
+            record["open"] = tuple(_list(record.get("open", []), "certificate.open"))
+            values["certificate"] = _record(Certificate, record, "certificate")
         info = cls(**values)
         _check_types(info)
         return info
@@ -124,6 +167,7 @@ _EXPECTED: dict[str, tuple[type, ...]] = {
     "compile_seconds": (int, float, type(None)),
     "domain": (InputDomain,),
     "verified": (Verified, type(None)),
+    "certificate": (Certificate, type(None)),
 }
 
 
@@ -140,6 +184,8 @@ def _check_types(info: ModelInfo) -> None:
     v = info.verified
     if v is not None and not (0 <= v.n_exact <= v.n_inputs and v.n_rejected >= 0):
         raise ValueError(f"info field 'verified' is inconsistent: {v}")
+    if info.certificate is not None:
+        _check_certificate(info.certificate)
     if info.domain.kind not in ("all", "declared"):
         raise ValueError(f"info.domain.kind must be 'all' or 'declared', got {info.domain.kind!r}")
     pattern = info.domain.pattern
@@ -149,3 +195,23 @@ def _check_types(info: ModelInfo) -> None:
         except (re.error, TypeError) as err:
             message = f"info.domain.pattern {pattern!r} is not a regular expression ({err})"
             raise ValueError(message) from None
+
+
+def _check_certificate(c: Certificate) -> None:
+    """A certificate that contradicts itself is refused: "proved" must cover its domain."""
+    counts = (c.n_enumerated, c.n_rejected, c.limit)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        raise ValueError(f"info.certificate counts must be non-negative ints: {c}")
+    if c.n_domain is not None and not (isinstance(c.n_domain, int) and c.n_domain >= 0):
+        raise ValueError(f"info.certificate.n_domain must be a non-negative int or null: {c}")
+    margins = (c.worst_margin, c.worst_margin_float32, c.seconds)
+    if not all(m is None or (isinstance(m, (int, float)) and m >= 0) for m in margins):
+        raise ValueError(f"info.certificate margins must be non-negative numbers or null: {c}")
+    if c.status not in CERTIFICATE_STATUSES or c.margin_unit not in ("logit", "coordinate"):
+        raise ValueError(f"info.certificate has status {c.status!r}, unit {c.margin_unit!r}")
+    if not all(isinstance(s, str) for s in c.open):
+        raise ValueError("info.certificate.open must hold strings")
+    if c.status == "proved" and not (
+        c.n_enumerated > 0 and c.n_enumerated + c.n_rejected == c.n_domain and not c.open
+    ):
+        raise ValueError(f"info.certificate says proved but does not cover its domain: {c}")
