@@ -160,8 +160,13 @@ def _fix(context: PlanContext, needs: Needs, failure: Failure) -> Needs | None:
     fresh = [f for f in failure.leaves if f.kind is Storage.SCALAR and not f.binary]
     fresh = [f for f in fresh if f.key[0] not in needs.one_hot_reads]
     fresh = [f for f in fresh if len(f.values) <= ONE_HOT_LIMIT]
-    if len(fresh) < 2 and not (failure.too_many and fresh):
+    begun = any(f.key[0] in needs.one_hot_reads for f in failure.leaves)
+    if len(fresh) < 2 and not (fresh and (failure.too_many or begun)):
         return None
+    if len(fresh) >= 2:
+        # the smallest first: a count one-hot often lets one MLP step along the other
+        # number (thresholds that move with the count), far cheaper than both one-hot
+        fresh = [min(fresh, key=lambda f: len(f.values))]
     for f in fresh:
         needs = needs.with_view(f.key[0], View.ONE_HOT)
     needs = replace(needs, one_hot_reads=needs.one_hot_reads | {f.key[0] for f in fresh})

@@ -62,7 +62,7 @@ from .views import Pass, aggregate_kind, feature, length_view, native_view
 
 __all__ = ["plan", "Layout"]
 
-ROUNDS = 8  # most rounds of widening the needs before the planner gives up
+ROUNDS = 16  # most rounds of widening the needs before the planner gives up
 
 
 def plan(

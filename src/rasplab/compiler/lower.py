@@ -353,7 +353,9 @@ class _Lowering:
             return int(round(m * w)) if ints else m * w
 
         self.notes.append(f"{node.label}: a sum is computed as mean x width (two heads)")
-        return ZipMap(total, mean.named(f"{node.label}.mean"), count.named(f"{node.label}.count"))
+        mean, count = mean.named(f"{node.label}.mean"), count.named(f"{node.label}.count")
+        product = ZipMap(total, mean, count)
+        return product.named(node.label) if node.name else product
 
 
 def _bounded_sum(limit: int) -> Callable[..., int]:
