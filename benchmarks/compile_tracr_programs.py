@@ -345,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.load is not None:
         for path in args.load:
             rows += [json.loads(line) for line in Path(path).read_text().splitlines() if line]
+        order = {c.name: i for i, c in enumerate(CASES)}
+        rows.sort(key=lambda x: (order.get(x["name"], len(order)), x["n"]))
         for row in rows:
             print(show(cells(row), args.markdown))
         report(rows, args.markdown, args.notes)
