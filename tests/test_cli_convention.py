@@ -346,10 +346,18 @@ def test_singular_layer_and_input(capsys):
 
 
 def test_compile_report_names_the_domain_and_rejected_inputs(capsys):
-    code, out, _ = cli(capsys, "compile", "lib:reverse", "--max-len", "5", "--verify", "10")
+    argv = ["compile", "lib:reverse", "--max-len", "5", "--verify", "10", "--prove-limit", "0"]
+    code, out, _ = cli(capsys, *argv)
     assert code == 0
     assert "verified: 10/10 random inputs exact (100%)" in out
     assert re.search(r"^exact on: .+ \(checked on 10 random inputs\)$", out, re.M)
+
+
+def test_compile_report_says_when_every_input_was_enumerated(capsys):
+    code, out, _ = cli(capsys, "compile", "lib:reverse", "--max-len", "5", "--verify", "10")
+    assert code == 0
+    # 5 tokens, lengths 1 to 5: 5 + 25 + 125 + 625 + 3125 inputs
+    assert re.search(r"^exact on: .+ \(proved on all 3,905 inputs by enumeration\)$", out, re.M)
 
 
 def test_compile_report_never_claims_100_percent_of_nothing(capsys):
