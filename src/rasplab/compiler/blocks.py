@@ -39,6 +39,7 @@ from .combine import is_number
 from .domains import value_indices
 from .features import Feature
 from .plans import HeadPlan
+from .quadratic import QuadraticPlan, quadratic_weights
 from .selectors import Literal, truth_table
 from .storage import Storage
 from .units import BOS, ONE
@@ -224,6 +225,8 @@ def build_head(
     group: list[HeadPlan], name: str, max_seq_len: int, count_scale: float
 ) -> HeadWeights:
     """One head computing every plan in ``group`` (one attention pattern, several values)."""
+    if group[0].quadratic is not None:
+        return _quadratic_head(group, name, group[0].quadratic)
     b = _Builder()
     scales = [_scale(h, max_seq_len, count_scale) for h in group]
     c, level = max(scales)
@@ -236,6 +239,20 @@ def build_head(
     b.q[(ONE, 0)] += level
     b.q[(BOS, 0)] += big
     b.k[(BOS, 0)] += 1.0
+    for h in group:
+        _values(b, h)
+    return HeadWeights(name, dict(b.q), dict(b.k), dict(b.v), dict(b.o), b.d_qk, b.d_v)
+
+
+def _quadratic_head(group: list[HeadPlan], name: str, plan: QuadraticPlan) -> HeadWeights:
+    """A select of keys equal to queries, both stored as numbers (see :mod:`.quadratic`)."""
+    b = _Builder()
+    sides = {side: f.readouts[0] for (side, _), f in group[0].inputs.items()}
+    big = 1000.0 + 4.0 * plan.scale * (plan.largest + 1.0)
+    q, k = quadratic_weights(plan, sides, big)
+    b.q.update(q)
+    b.k.update(k)
+    b.d_qk = 3
     for h in group:
         _values(b, h)
     return HeadWeights(name, dict(b.q), dict(b.k), dict(b.v), dict(b.o), b.d_qk, b.d_v)

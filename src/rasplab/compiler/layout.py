@@ -53,6 +53,7 @@ from .plans import (
     Round,
 )
 from .positional import primitives_below
+from .quadratic import quadratic_note, quadratic_select
 from .schedule import assign_blocks, compact
 from .selectors import Score, construct, exclusive, formula, variables
 from .storage import Storage, View
@@ -118,6 +119,8 @@ def planning_context(
         indices = Indices()  # length's head averages the indices, stored for it alone
         nodes[indices.id], names[indices.id] = indices, "indices"
     below = primitives_below(program, ATTENTION)
+    positional = frozenset(n.id for n in order if below[n.id] <= {Indices})
+    scalar_select = scalar_select_fit(program, vs, out_view)
     return PlanContext(
         program,
         vs,
@@ -126,11 +129,25 @@ def planning_context(
         order,
         nodes,
         names,
-        positional=frozenset(n.id for n in order if below[n.id] <= {Indices}),
+        positional=positional,
         lexical=frozenset(n.id for n in order if below[n.id] <= {Tokens}),
         indices=indices,
-        scalar_select=scalar_select_fit(program, vs, out_view),
+        scalar_select=scalar_select,
+        quadratic=_quadratic(program, order, vs, positional, scalar_select),
     )
+
+
+def _quadratic(program, order, vs, positional, scalar_select) -> dict:
+    """Selects of positions that compare them as numbers (see :mod:`.quadratic`)."""
+    found = {}
+    for node in order:
+        moves_one = vs.semantics.get(node.id, "select") == "select"
+        if not moves_one or (scalar_select and node is program):
+            continue
+        fit = quadratic_select(node, positional, vs, vs.max_seq_len)
+        if fit is not None:
+            found[node.id] = fit
+    return found
 
 
 def _names(program: Node) -> dict[int, str]:
@@ -158,8 +175,11 @@ def initial_needs(context: PlanContext, out_view: View | None) -> tuple[Needs, O
         views.setdefault(node.id, set()).add(native_view(context, node))
         if isinstance(node, Length):
             continue
-        for n in variables(formula(node.selector)).values():
-            views.setdefault(n.id, set()).add(View.ONE_HOT)
+        sides = variables(formula(node.selector)).values()
+        quadratic = node.id in context.quadratic
+        for n in sides:
+            stored = (View.SCALAR, View.SQUARE) if quadratic else (View.ONE_HOT,)
+            views.setdefault(n.id, set()).update(stored)
         if isinstance(node, Aggregate):
             if aggregate_kind(context, node) == "mean":
                 averaged.append(node.sop)
@@ -169,6 +189,8 @@ def initial_needs(context: PlanContext, out_view: View | None) -> tuple[Needs, O
         if View.ONE_HOT not in views.get(sop.id, ()):
             views.setdefault(sop.id, set()).add(View.SCALAR)
     needs = Needs({nid: frozenset(vs) for nid, vs in views.items()})
+    for nid, (_, _, fit) in context.quadratic.items():
+        needs = needs.with_note(quadratic_note(context.names[nid], fit, context.values.max_seq_len))
     output = choose_output(context, needs, out_view)  # it looks at the needs above
     needs = needs.with_view(context.program.id, output.view)
     return (needs if output.note is None else needs.with_note(output.note)), output
@@ -217,13 +239,30 @@ def _head(work: Pass, node: HeadNode) -> HeadPlan:
     if score is None or (kind != "select" and not score.exact_top):
         work.blockers.append(f"{node.label}: no single head computes {node.selector.label}")
         score = score or Score((), 0.0, True, True)
-    inputs = {var: feature(work, n, View.ONE_HOT) for var, n in variables(f).items()}
+    fit = context.quadratic.get(node.id)
+    if fit is None:
+        inputs = {var: feature(work, n, View.ONE_HOT) for var, n in variables(f).items()}
+    else:
+        inputs = _quadratic_inputs(work, fit[0], fit[1])
     value: Feature | None = None  # a count head moves no value
     if isinstance(node, Aggregate):
         one_hot = kind != "mean" or View.ONE_HOT in work.needs.views.get(node.sop.id, ())
         value = feature(work, node.sop, View.ONE_HOT if one_hot else View.SCALAR)
     scale = context.count_scales.get(node.id, context.count_scale) if kind == "count" else None
-    return HeadPlan(node, kind, score, inputs, value, output, count_scale=scale)
+    quadratic = fit[2] if fit is not None else None
+    return HeadPlan(
+        node, kind, score, inputs, value, output, count_scale=scale, quadratic=quadratic
+    )
+
+
+def _quadratic_inputs(work: Pass, keys: SOp, queries: SOp) -> dict[tuple, Feature]:
+    """Each side as its number and its square (sides "q", "k"; squares "qq", "kk")."""
+    return {
+        ("q", queries.id): feature(work, queries, View.SCALAR),
+        ("qq", queries.id): feature(work, queries, View.SQUARE),
+        ("k", keys.id): feature(work, keys, View.SCALAR),
+        ("kk", keys.id): feature(work, keys, View.SQUARE),
+    }
 
 
 def build_mlps(

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..lang.nodes import Aggregate, Length, SelectorWidth, SOp
 from .features import Feature
+from .quadratic import QuadraticPlan
 from .selectors import Score
 from .storage import View
 from .units import MLPSpec
@@ -56,6 +57,7 @@ class HeadPlan:
     block: int = -1
     value_coords: tuple[float, ...] | None = None  # mean: the number each value stands for
     count_scale: float | None = None  # count: B, the head stores B / (B + width)
+    quadratic: QuadraticPlan | None = None  # select: keys == queries as numbers (quadratic.py)
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +96,9 @@ class PlanContext:
     lexical: frozenset[int]  # s-ops of tokens only: the token embedding writes them
     indices: SOp | None  # the indices that length's head averages (None: no length)
     scalar_select: bool  # the output aggregate moves numbers, stored as one scalar
+    quadratic: dict[int, tuple[SOp, SOp, QuadraticPlan]] = field(
+        default_factory=dict
+    )  # aggregate id -> (keys, queries, plan): selects positions as numbers
     made: dict[FeatureKey, tuple[Feature, tuple[str, ...]]] = field(
         default_factory=dict, repr=False
     )  # memo: a feature per view, with the blockers its making reported

@@ -28,6 +28,7 @@ class View(Enum):
     ONE_HOT = "one-hot"  # the s-op one-hot
     SCALAR = "scalar"  # the s-op's value as one number
     COUNT_WEIGHT = "count-weight"  # a count head's raw output, B / (B + width)
+    SQUARE = "square"  # the s-op's value squared: a quadratic score's second number
 
     @property
     def storage(self) -> Storage:

@@ -16,6 +16,7 @@ notes every feature it uses, in order of first use, and their blockers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..lang.graph import ATTENTION
 from ..lang.nodes import Aggregate, Constant, Indices, Length, SelectorWidth, SOp, Tokens
@@ -111,7 +112,10 @@ def _make(context: PlanContext, node: SOp, view: View) -> tuple[Feature, tuple[s
         return Feature.numerical(key, name, [0], "mlp"), (blocker,)
     values = list(range(vs.max_seq_len)) if isinstance(node, Indices) else vs.union(node)
     if isinstance(node, Constant):
-        return Feature.constant(key, name, node.value, view.storage), ()
+        value: Any = node.value
+        if view is View.SQUARE:  # only of integer constants (see quadratic.py)
+            value = float(value) * float(value)
+        return Feature.constant(key, name, value, view.storage), ()
     averaged = isinstance(node, Aggregate) and aggregate_kind(context, node) == "mean"
     words = [v for v in values if not is_number(v, bools=True)] if averaged else []
     if words:  # the default, where some query selects nothing
@@ -127,6 +131,9 @@ def _make(context: PlanContext, node: SOp, view: View) -> tuple[Feature, tuple[s
         coords = [b / (b + w) for w in values]
         f = Feature.numerical(key, f"{name}.attn", values, made_by, coords, exact=False)
         return replace(f, coords=tuple(coords)), ()
+    if view is View.SQUARE:  # only of integers the embedding writes (see quadratic.py)
+        squares = [float(v) * float(v) for v in values]
+        return Feature.numerical(key, f"{name}^2", values, made_by, squares), ()
     if view is View.ONE_HOT:
         return _one_hot(key, name, values, made_by, averaged)
     return _scalar(node, key, name, values, made_by)
