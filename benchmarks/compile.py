@@ -39,6 +39,7 @@ if _THREADS == "1":  # tracr's jax too, when --tracr runs it
 import numpy as np  # noqa: E402
 from timing import best_ms  # noqa: E402
 
+from rasplab import progress  # noqa: E402
 from rasplab.compiler import compile_program, verify  # noqa: E402
 from rasplab.errors import CompileError  # noqa: E402
 from rasplab.library import PROGRAMS  # noqa: E402
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         print("|" + "---|" * len(head))
     else:
         print("  ".join(head))
-    for name in args.programs:
+    for name in progress.bar(args.programs, desc="compile", unit="program"):
         too_slow = None
         for n in sorted(args.lengths):
             if too_slow is not None:
@@ -234,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                 result = measure(name, n, args.samples, tracr=n <= args.tracr)
                 if result.get("compile", 0.0) > args.slow:
                     too_slow = n
-            print(row(name, n, result, args.markdown), flush=True)
+            progress.note(row(name, n, result, args.markdown), sys.stdout)
     return 0
 
 

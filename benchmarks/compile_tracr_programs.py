@@ -52,6 +52,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from tracr_programs import CASES, by_name  # noqa: E402
 
+from rasplab import progress  # noqa: E402
+
 BOS, PAD = "BOS", "PAD"
 
 
@@ -356,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = (Worker(_warm_tracr), Worker(_warm_rasplab))
     start = time.perf_counter()
     try:
-        for name in chosen:
+        for name in progress.bar(chosen, desc="compile", unit="program"):
             for scale in args.scales:
                 case = by_name(name)
                 row = measure_row(
@@ -366,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.save:
                     with open(args.save, "a") as out:
                         out.write(json.dumps(row) + "\n")
-                print(show(cells(row), args.markdown), flush=True)
+                progress.note(show(cells(row), args.markdown), sys.stdout)
     finally:
         for worker in workers:
             worker.close()

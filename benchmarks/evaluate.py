@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 import rasplab
-from rasplab import evaluate_batch
+from rasplab import evaluate_batch, progress
 from rasplab.evaluate.naive import naive_evaluate
 from rasplab.library import PROGRAMS
 
@@ -93,7 +93,7 @@ def speed_table(
         "| program | length | batched µs/input | naive µs/input | speed-up | outputs agree |",
         "|---|---:|---:|---:|---:|---|",
     ]
-    for name in names:
+    for name in progress.bar(names, desc="speed", unit="program"):
         program = PROGRAMS[name].build()
         for length in args.lengths:
             if length < PROGRAMS[name].min_len:
@@ -147,7 +147,7 @@ def memory_table(args: argparse.Namespace, names: list[str]) -> list[str]:
         "| program | length | inputs | peak traced MB | results MB | working MB | wall s |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name in names:
+    for name in progress.bar(names, desc="memory", unit="program"):
         program = PROGRAMS[name].build()
         for count in args.memory_n:
             inputs = sample_inputs(name, args.memory_length, count, args.seed)

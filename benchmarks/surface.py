@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from rasplab import progress
 from rasplab.syntax import load
 from rasplab.syntax.parser import _parser
 
@@ -68,9 +69,11 @@ def random_inputs(alphabet: str, length: int, count: int, seed: int) -> list[str
     return ["".join(rng.choice(alphabet) for _ in range(length)) for _ in range(count)]
 
 
-def eval_times(count: int, repeat: int) -> list[dict]:
+def eval_times(count: int, repeat: int, quiet: bool = False) -> list[dict]:
     rows = []
-    for name, (file, alphabet) in PROGRAMS.items():
+    for name, (file, alphabet) in progress.bar(
+        PROGRAMS.items(), desc="evaluate", unit="file", quiet=quiet
+    ):
         prog = load(EXAMPLES / file)
         for i, length in enumerate(LENGTHS):
             inputs = random_inputs(alphabet, length, count, seed=length)
@@ -112,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = parser.parse_args(argv)
     build, loads = load_times(max(args.repeat, 5))
-    evals = eval_times(args.inputs, args.repeat)
+    evals = eval_times(args.inputs, args.repeat, quiet=args.json)
     if args.json:
         print(json.dumps({"parser_build_ms": 1000 * build, "load": loads, "eval": evals}))
     else:

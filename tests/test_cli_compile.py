@@ -13,7 +13,7 @@ def test_compile_library_program_text(capsys):
 
 
 def test_compile_json_and_save(tmp_path, capsys):
-    path = tmp_path / "hist.npz"
+    path = tmp_path / "hist.safetensors"
     args = ["compile", "lib:hist", "--vocab", "a,b", "--max-len", "6", "-o", str(path), "--json"]
     assert main(args) == 0
     data = json.loads(capsys.readouterr().out)

@@ -200,7 +200,7 @@ def test_an_output_path_that_cannot_be_written(capsys, argv):
 @pytest.mark.parametrize(
     ("argv", "accepted"),
     [
-        (["compile", "lib:hist", "--max-len", "4", "-o", "x.txt"], ".safetensors or .npz"),
+        (["compile", "lib:hist", "--max-len", "4", "-o", "x.txt"], ".safetensors"),
         (["draw", "lib:hist", "-o", "x.gif"], ".svg, .html or .png"),
         (["report", "lib:hist", "-o", "x.svg"], ".html"),
     ],

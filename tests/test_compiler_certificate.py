@@ -202,7 +202,7 @@ def test_a_tampered_certificate_is_refused(tmp_path):
 
 def test_a_proof_that_does_not_cover_its_domain_is_refused(tmp_path):
     _, model = compiled("sort", "abc", 4)
-    path = save(model, tmp_path / "m.npz")
+    path = save(model, tmp_path / "m.safetensors")
     arrays, meta = read_file(path)
     del meta["checksum"]
     meta["info"]["certificate"]["n_enumerated"] = 7  # a crafted file, with a fresh checksum

@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "rasplab"
 # Lower ranks are imported by higher ones, never the other way round.
 RANKS = {
     "errors": 0,
+    "progress": 0,  # progress bars (tqdm): a leaf any long command may use, importing no rasplab module
     "lang": 1,
     "evaluate": 2,
     "analysis": 3,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
@@ -13,8 +12,7 @@ torch = pytest.importorskip("torch")
 from rasplab import map, tokens  # noqa: E402
 from rasplab.cli.train import main  # noqa: E402
 from rasplab.errors import TrainingError  # noqa: E402
-from rasplab.train import TrainConfig, load_run, train  # noqa: E402
-from rasplab.train.checkpoint import read_safetensors, write_safetensors  # noqa: E402
+from rasplab.train import TrainConfig, checkpoint, load_run, train  # noqa: E402
 from rasplab.train.experiment import plan, run_paper, task_configs  # noqa: E402
 from rasplab.train.loop import _attn_weight, _schedule  # noqa: E402
 from rasplab.train.model import Transformer  # noqa: E402
@@ -97,17 +95,22 @@ def test_plots_or_a_note(hist_run, tmp_path, monkeypatch):
     assert result.metrics["plots"].startswith("skipped: matplotlib is not installed")
 
 
-def test_safetensors_layout_is_standard():
-    buf = io.BytesIO()
+def test_checkpoints_open_with_the_safetensors_package(tmp_path):
+    path = tmp_path / "c.safetensors"
     arrays = {"b": np.ones((2,), np.int64), "a": np.zeros((1, 3), np.float32)}
-    write_safetensors(buf, arrays, {"note": "x"})
-    raw = buf.getvalue()
-    size = int.from_bytes(raw[:8], "little")
-    assert size % 8 == 0 and json.loads(raw[8 : 8 + size])["a"]["dtype"] == "F32"
-    tensors, meta = read_safetensors(io.BytesIO(raw))
+    checkpoint.save(path, arrays, {"note": "x"})
+    tensors, meta = checkpoint.load(path)
     assert meta == {"note": "x"} and tensors["b"].tolist() == [1, 1]
+    assert tensors["a"].dtype == np.float32
     safetensors = pytest.importorskip("safetensors.numpy")
-    assert safetensors.load(raw)["a"].shape == (1, 3)
+    assert safetensors.load_file(str(path))["a"].shape == (1, 3)
+
+
+def test_a_damaged_checkpoint_is_a_training_error(tmp_path):
+    path = tmp_path / "c.safetensors"
+    path.write_bytes(b"\x08" + b"\0" * 7 + b"not json")
+    with pytest.raises(TrainingError, match="not a readable safetensors checkpoint"):
+        checkpoint.load(path)
 
 
 def test_supervision_makes_attention_follow_the_program():

@@ -51,12 +51,12 @@ __all__ = [
     "certificate_line",
 ]
 
-SUFFIXES = (".safetensors", ".npz")
+SUFFIXES = (".safetensors",)  # .npz model files are no longer written (docs/model-format.md)
 EXAMPLES = """
   rasplab compile lib:sort --max-len 16                 its library vocabulary and sampler
   rasplab compile lib:sort --max-len 16 --verify 500 -o sort.safetensors
   rasplab compile lib:hist --vocab abc --max-len 8 --json    tokens a, b and c
-  rasplab compile prog.py:count --vocab 1,2,3 --max-len 6 -o count.npz
+  rasplab compile prog.py:count --vocab 1,2,3 --max-len 6 -o count.safetensors
   rasplab compile lib:length --max-len 8 --causal       a decoder (causal attention)
   rasplab compile lib:sort --vocab abc --max-len 8 --prove-limit 200000   prove it on all inputs
 """
@@ -93,9 +93,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="when the model's domain has at most N inputs, check every one and record a "
         f"proof (default {DEFAULT_PROVE_LIMIT:,}; 0 never enumerates)",
     )
-    p.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="save to FILE.safetensors or FILE.npz"
-    )
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="save to FILE.safetensors")
     p.add_argument(
         "--max-params",
         type=positive_int,

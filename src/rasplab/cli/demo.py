@@ -19,6 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .. import progress
 from ..analysis import analyse
 from ..evaluate import coerce_input, evaluate, evaluate_batch
 from ..lang.nodes import SOp
@@ -251,7 +252,8 @@ def _verdict(checks: list[ProgramCheck]) -> str:
 def command(args: argparse.Namespace) -> int:
     """Run ``rasplab demo``; exit code 1 if any check fails."""
     entries = [get(n) for n in args.names] if args.names else list(PROGRAMS.values())
-    checks = [check_program(entry, args) for entry in entries]
+    programs = progress.bar(entries, desc="demo", unit="program", quiet=args.quiet or args.json)
+    checks = [check_program(entry, args) for entry in programs]
     if args.json:
         data = {
             "programs": [c.to_dict() for c in checks],

@@ -127,6 +127,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser | None = None) -
         help="where results.md goes (default: experiments/NAME)",
     )
     e.add_argument("--force", action="store_true", help="overwrite results in --out")
+    e.add_argument("--quiet", action="store_true", help="no progress output")
     e.add_argument("--tasks", help="comma-separated subset of the paper's tasks")
     e.add_argument("--jobs", type=int, help="runs at a time (default: 2 on CPU, 1 on a GPU)")
     e.add_argument("--device", choices=DEVICES, default="auto")
@@ -200,7 +201,8 @@ def train_command(args: argparse.Namespace) -> int:
     config = config_from_args(args, name)
     out = Path(args.out)
     check_directory(out.parent, out)
-    result = train(config, sop, args.out, force=args.force, verbose=not args.quiet)
+    quiet = args.quiet or getattr(args, "json", False)  # --json: stdout and stderr stay clean
+    result = train(config, sop, args.out, force=args.force, verbose=not quiet)
     m = result.metrics
     if m["world_size"] > 1 and not _is_rank_zero():
         return 0
@@ -266,6 +268,7 @@ def experiment_command(args: argparse.Namespace) -> int:
         changes["steps"] = args.steps
     options = dict(quick=args.quick, tasks=tasks, device=args.device, jobs=args.jobs)
     options.update(force=args.force, changes=changes or None, budget=args.budget)
+    options["verbose"] = not (args.quiet or getattr(args, "json", False))
     if args.sizes is not None:
         options["sizes"] = tuple(s.strip() for s in args.sizes.split(","))
     if args.seeds is not None:

@@ -60,7 +60,7 @@ class ModelFileError(RaspError):
 
 class OutputPathError(ModelFileError):
     """A model cannot be written where asked: a suffix other than ``.safetensors``
-    or ``.npz``, a missing folder, no permission."""
+    (``.npz`` included: no longer written), a missing folder, no permission."""
 
 
 def _show(value: Any) -> str:

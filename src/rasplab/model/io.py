@@ -1,17 +1,23 @@
-"""Saving and loading compiled models: ``.npz`` or ``.safetensors``, never pickle.
+"""Saving and loading compiled models as ``.safetensors`` files, never pickle.
 
-Weights are stored as raw float64 arrays under their TransformerLens names,
-so a round trip is bit-exact. Everything else (directions, vocabulary,
-output values, notes) is JSON, with values tagged by type so that ``1``,
-``1.0``, ``True`` and ``"1"`` come back as they went in. A ``.safetensors``
-file follows that format's layout (8-byte header length, JSON header,
-little-endian data) and is written without the ``safetensors`` package.
+The container is written and read by the ``safetensors`` package
+(``safetensors.numpy``), so any tool that opens safetensors files (the
+package itself in numpy or PyTorch, TransformerLens through a
+``state_dict``) can read the weights: raw float64 arrays under their
+TransformerLens names, so a round trip is bit-exact. Everything else
+(directions, vocabulary, output values, notes) is one JSON string under the
+header's ``__metadata__["rasplab"]``, with values tagged by type so that
+``1``, ``1.0``, ``True`` and ``"1"`` come back as they went in;
+docs/model-format.md describes every key.
 
-A file carries a sha256 checksum of its metadata and arrays, and loading
-checks it and every shape (see :mod:`rasplab.model.filecheck`): a damaged or
-inconsistent file is a :class:`ModelFileError`, never a model that answers
-wrongly. Files of format version 1 had no checksum; they are refused with a
-message asking to compile the program again.
+The package checks the container (offsets, coverage, dtypes it knows); a
+file also carries a sha256 checksum of its metadata and arrays, and loading
+checks it, a 16 MiB cap on the header, the metadata's depth and every shape
+(see :mod:`rasplab.model.filecheck`): a damaged or inconsistent file is a
+:class:`ModelFileError`, never a model that answers wrongly. Files of format
+version 1 had no checksum; they are refused with a message asking to compile
+the program again. ``.npz`` files, which rasplab wrote before the package
+was a dependency, are refused with a message naming ``.safetensors``.
 
 >>> decode_value(encode_value((1, 1.5, True, "a", None)))
 (1, 1.5, True, 'a', None)
@@ -19,18 +25,18 @@ message asking to compile the program again.
 ...     save(None, "model.txt")
 ... except OutputPathError as err:
 ...     print(err)
-cannot save a model as 'model.txt': the name must end in .safetensors or .npz
+cannot save a model as 'model.txt': the name must end in .safetensors
 """
 
 from __future__ import annotations
 
 import json
-import struct
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import safetensors
+import safetensors.numpy
 
 from .filecheck import (
     ATTN_PARTS,
@@ -60,7 +66,8 @@ __all__ = [
 
 FORMAT = "rasplab-compiled-model"
 VERSION = 2  # 2: a checksum over metadata and arrays; 1 (refused) had none
-SUFFIXES = (".safetensors", ".npz")
+SUFFIXES = (".safetensors",)
+METADATA_KEY = "rasplab"  # the entry of the header's __metadata__ holding our JSON
 
 
 def encode_value(v: Any) -> Any:
@@ -118,15 +125,20 @@ def _meta(model: CompiledModel) -> dict[str, Any]:
 
 
 def _check_suffix(path: Path, doing: str) -> None:
+    error = OutputPathError if doing == "save" else ModelFileError
+    if path.suffix == ".npz":
+        raise error(
+            f"cannot {doing} a model as '{path}': rasplab no longer reads or writes .npz model "
+            "files; use a name ending in .safetensors (compile the program again to get one)"
+        )
     if path.suffix not in SUFFIXES:
-        error = OutputPathError if doing == "save" else ModelFileError
         raise error(
             f"cannot {doing} a model as '{path}': the name must end in {' or '.join(SUFFIXES)}"
         )
 
 
 def save(model: CompiledModel, path: str | Path) -> Path:
-    """Write ``model`` to ``path`` (``.safetensors`` or ``.npz``); returns the path.
+    """Write ``model`` to ``path`` (a ``.safetensors`` name); returns the path.
 
     OutputPathError (a ModelFileError) for another suffix or a path that
     cannot be written, saying why.
@@ -139,38 +151,14 @@ def save(model: CompiledModel, path: str | Path) -> Path:
 
 
 def write_file(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-    """Write ``arrays`` and ``meta`` (its checksum filled in) as ``path``'s suffix says."""
+    """Write ``arrays`` and ``meta`` (its checksum filled in) as a safetensors file."""
     meta = {**meta, "checksum": checksum(arrays, meta)}
     text = json.dumps(meta, sort_keys=True)
     try:
-        with open(path, "wb") as fh:
-            if path.suffix == ".safetensors":
-                _write_safetensors(fh, arrays, text)
-            else:
-                meta_bytes = np.frombuffer(text.encode(), dtype=np.uint8)
-                contents: dict[str, Any] = {"__meta__": meta_bytes, **arrays}
-                np.savez(fh, **contents)
-    except OSError as err:
-        reason = err.strerror or str(err)
+        safetensors.numpy.save_file(arrays, str(path), metadata={METADATA_KEY: text})
+    except safetensors.SafetensorError as err:  # the package reports I/O errors as its own
+        reason = str(err).removeprefix("Error while serializing: ")
         raise OutputPathError(f"cannot write the model to '{path}': {reason}") from None
-
-
-def _write_safetensors(fh: Any, arrays: dict[str, np.ndarray], meta: str) -> None:
-    header: dict[str, Any] = {"__metadata__": {"rasplab": meta}}
-    offset = 0
-    for name, a in arrays.items():
-        header[name] = {
-            "dtype": "F64",
-            "shape": list(a.shape),
-            "data_offsets": [offset, offset + a.nbytes],
-        }
-        offset += a.nbytes
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * (-len(raw) % 8)
-    fh.write(struct.pack("<Q", len(raw)))
-    fh.write(raw)
-    for a in arrays.values():
-        fh.write(a.astype("<f8").tobytes())
 
 
 def load(path: str | Path) -> CompiledModel:
@@ -186,92 +174,44 @@ def load(path: str | Path) -> CompiledModel:
         raise ModelFileError(f"'{path}': no such file") from None
     except OSError as err:
         raise ModelFileError(f"'{path}': cannot read it ({err.strerror or err})") from None
-    except zipfile.BadZipFile as err:
-        raise ModelFileError(f"'{path}': the file is damaged ({err})") from None
     except (ValueError, KeyError, TypeError, IndexError, RecursionError) as err:
         raise ModelFileError(f"'{path}': not a readable compiled model ({err})") from None
 
 
 def read_file(path: Path) -> tuple[dict[str, np.ndarray], Any]:
     """The arrays and the parsed metadata of a model file, checked only as a container."""
-    if path.suffix == ".safetensors":
-        arrays, text = _read_safetensors(path)
-    else:
-        arrays, text = _read_npz(path)
+    _check_header_length(path)
+    try:
+        with safetensors.safe_open(str(path), framework="np") as fh:
+            header_meta = fh.metadata() or {}
+            arrays = {name: fh.get_tensor(name) for name in fh.keys()}  # noqa: SIM118
+    except safetensors.SafetensorError as err:
+        raise ModelFileError(f"not a readable safetensors file ({err})") from None
+    text = header_meta.get(METADATA_KEY)
+    if text is None:
+        found = sorted(header_meta)[:5]
+        raise ModelFileError(
+            "a safetensors file, but not a compiled rasplab model: its header has no "
+            f"__metadata__ entry {METADATA_KEY!r} (the JSON with format, version, vocab, "
+            f"directions, output...; metadata keys found: {found})"
+        )
+    for name, a in arrays.items():
+        if a.dtype != np.float64:
+            raise ModelFileError(f"array {name!r} has dtype {a.dtype}; models hold only float64")
     return arrays, parse_json(text, "metadata")
 
 
-def _read_safetensors(path: Path) -> tuple[dict[str, np.ndarray], str]:
-    data = path.read_bytes()
-    if len(data) < 8:
-        raise ModelFileError("too short to be a safetensors file")
-    (size,) = struct.unpack("<Q", data[:8])
+def _check_header_length(path: Path) -> None:
+    """Refuse a header over our cap before the package reads it (its own cap is larger):
+    a model's header is a few kB, so a huge one is hostile or not a model."""
+    with open(path, "rb") as fh:
+        prefix = fh.read(8)
+    size = int.from_bytes(prefix, "little") if len(prefix) == 8 else 0
     if size > MAX_HEADER_BYTES:
         raise ModelFileError(
-            f"its header length {size:,} is over the limit of {MAX_HEADER_BYTES:,} bytes (16 MiB)"
+            f"not a readable safetensors file (its header length {size:,} is over the limit "
+            f"of {MAX_HEADER_BYTES:,} bytes, 16 MiB)"
         )
-    if size > len(data) - 8:
-        raise ModelFileError(f"its header length {size:,} exceeds the file ({len(data):,} bytes)")
-    header = parse_json(data[8 : 8 + size], "header")
-    meta = header.pop("__metadata__", None) if isinstance(header, dict) else None
-    if not isinstance(meta, dict) or not isinstance(meta.get("rasplab"), str):
-        raise ModelFileError("a safetensors file, but not a compiled rasplab model")
-    return _tensors(header, memoryview(data)[8 + size :]), meta["rasplab"]
-
-
-def _span(name: str, spec: Any, body_size: int) -> tuple[int, int, tuple[int, ...]]:
-    """``(start, end, shape)`` of one header entry, checked against the data it claims."""
-
-    def count(x: Any) -> bool:
-        return isinstance(x, int) and not isinstance(x, bool) and x >= 0
-
-    if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "data_offsets"}:
-        raise ModelFileError(f"tensor {name!r} has a malformed header entry")
-    if spec["dtype"] != "F64":
-        raise ModelFileError(f"tensor {name!r} has dtype {spec['dtype']!r}; models hold only F64")
-    shape, offsets = spec["shape"], spec["data_offsets"]
-    if not (isinstance(shape, list) and all(count(n) for n in shape)):
-        raise ModelFileError(f"tensor {name!r} has a bad shape {str(shape)[:60]}")
-    if not (isinstance(offsets, list) and len(offsets) == 2 and all(count(n) for n in offsets)):
-        raise ModelFileError(f"tensor {name!r} has bad data offsets {str(offsets)[:60]}")
-    start, end = offsets
-    if not start <= end <= body_size or end - start != 8 * int(np.prod(shape, dtype=object)):
-        raise ModelFileError(f"tensor {name!r}: offsets {offsets} do not fit its shape or the file")
-    return start, end, tuple(shape)
-
-
-def _tensors(header: dict[str, Any], body: memoryview) -> dict[str, np.ndarray]:
-    spans = sorted((*_span(name, spec, len(body)), name) for name, spec in header.items())
-    arrays, covered = {}, 0
-    for start, end, shape, name in spans:
-        if start != covered:  # safetensors data is packed: no gaps, no overlaps
-            raise ModelFileError(f"tensor {name!r} overlaps another or leaves a gap")
-        arrays[name] = np.frombuffer(body[start:end], dtype="<f8").reshape(shape).astype(np.float64)
-        covered = end
-    if covered != len(body):
-        raise ModelFileError(f"{len(body) - covered} bytes after the last tensor")
-    return arrays
-
-
-def _read_npz(path: Path) -> tuple[dict[str, np.ndarray], str]:
-    with open(path, "rb") as fh:
-        if fh.read(4) != b"PK\x03\x04":
-            raise ModelFileError("not an npz archive, so not a compiled rasplab model")
-    with zipfile.ZipFile(path) as archive:  # stored members: memory is bounded by the file
-        if any(m.compress_type != zipfile.ZIP_STORED for m in archive.infolist()):
-            raise ModelFileError("holds compressed members; model files are written uncompressed")
-    with np.load(path, allow_pickle=False) as z:
-        if "__meta__" not in z.files:
-            raise ModelFileError("an npz file, but not a compiled rasplab model")
-        arrays = {k: z[k] for k in z.files if k != "__meta__"}
-        meta = z["__meta__"]
-    for name, a in arrays.items():
-        if a.dtype.kind != "f" or a.dtype.itemsize != 8:
-            raise ModelFileError(f"array {name!r} has dtype {a.dtype}; models hold only float64")
-        arrays[name] = a.astype(np.float64)
-    if meta.dtype != np.uint8 or meta.ndim != 1:
-        raise ModelFileError("its metadata is not stored as bytes")
-    return arrays, bytes(meta).decode()
 
 
 def _check_identity(meta: Any) -> None:

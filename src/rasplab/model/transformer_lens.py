@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,10 +56,13 @@ from ..errors import RaspError
 from .activations import activations as reference_activations
 from .activations import token_ids as _ids
 from .inputs import as_batch
+from .io import load
 from .model import CompiledModel
 
 __all__ = [
     "to_transformer_lens",
+    "load_transformer_lens",
+    "transformer_lens_state_dict",
     "require_transformer_lens",
     "padded_weights",
     "reference_activations",
@@ -102,16 +106,11 @@ def _pad(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def padded_weights(model: CompiledModel) -> dict[str, np.ndarray]:
-    """Every weight under its TransformerLens name, padded to the widest layer.
-
-    ``blocks.{i}.attn.W_Q`` is ``[n_heads, d_model, d_head]`` for the largest
-    ``n_heads`` and ``d_head`` of any layer, ``blocks.{i}.mlp.W_in``
-    ``[d_model, d_mlp]`` for the largest ``d_mlp``; the extra entries are 0.
-    """
+def _padded_shapes(model: CompiledModel) -> dict[str, tuple[int, ...]]:
+    """The shape of each block weight (by its last name part) padded to the widest layer."""
     h, e, m = _sizes(model)
     d = model.d_model
-    shapes = {
+    return {
         "W_Q": (h, d, e),
         "W_K": (h, d, e),
         "W_V": (h, d, e),
@@ -125,6 +124,16 @@ def padded_weights(model: CompiledModel) -> dict[str, np.ndarray]:
         "W_out": (m, d),
         "b_out": (d,),
     }
+
+
+def padded_weights(model: CompiledModel) -> dict[str, np.ndarray]:
+    """Every weight under its TransformerLens name, padded to the widest layer.
+
+    ``blocks.{i}.attn.W_Q`` is ``[n_heads, d_model, d_head]`` for the largest
+    ``n_heads`` and ``d_head`` of any layer, ``blocks.{i}.mlp.W_in``
+    ``[d_model, d_mlp]`` for the largest ``d_mlp``; the extra entries are 0.
+    """
+    shapes = _padded_shapes(model)
     out = {}
     for name, a in model.arrays().items():
         out[name] = _pad(a, shapes[name.rsplit(".", 1)[1]]) if name.startswith("blocks.") else a
@@ -158,6 +167,39 @@ def to_transformer_lens(
     if bridge or not hooked:
         return _bridge(model, dtype, device)
     return _hooked(model, dtype, device)
+
+
+def load_transformer_lens(path: str | Path, **options: Any) -> Any:
+    """A TransformerLens model from a saved ``.safetensors`` model file.
+
+    The file is checked as :func:`rasplab.model.load` checks it (checksum,
+    shapes, finite weights) before TransformerLens sees it; ``options`` are
+    those of :func:`to_transformer_lens` (``dtype``, ``device``, ``bridge``).
+    """
+    return to_transformer_lens(load(path), **options)
+
+
+def transformer_lens_state_dict(path: str | Path, dtype: Any = None) -> dict[str, Any]:
+    """A model file's weights as a ``HookedTransformer`` ``state_dict`` (float32 unless
+    ``dtype`` says otherwise), read by ``safetensors.torch`` (no pickle, no ``torch.load``).
+
+    The file's tensors already carry TransformerLens names; each block's are
+    zero-padded to the widest layer, as :func:`padded_weights` pads them.
+    Load it with ``load_state_dict(state, strict=False)``: the attention
+    masks are TransformerLens's own buffers, not weights.
+    """
+    import safetensors.torch
+
+    torch = _torch()
+    sizes = _padded_shapes(load(path))  # the file is checked before its tensors are used
+    tensors = safetensors.torch.load_file(str(path))
+    state = {}
+    for name, t in tensors.items():
+        shape = sizes[name.rsplit(".", 1)[1]] if name.startswith("blocks.") else tuple(t.shape)
+        padded = torch.zeros(shape, dtype=dtype or torch.float32)
+        padded[tuple(slice(0, n) for n in t.shape)] = t
+        state[name] = padded
+    return state
 
 
 def _has_hooked_transformer(tl: Any) -> bool:

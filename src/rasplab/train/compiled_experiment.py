@@ -19,12 +19,12 @@ trained model, about five minutes for the four default tasks).
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import progress
 from ..errors import ProgramNotFoundError, TrainingError
 from ..model.model import CompiledModel
 from .compiled import compiled_transformer, distil, fine_tune, from_scratch
@@ -119,7 +119,7 @@ def _task_rows(name: str, train_len: int, test_len: int, config, device, attn_we
         row.update(long_seq=scores[1][0], long_pos=scores[1][1])
         rows.append(row)
         if verbose:
-            print(_line(row), file=sys.stderr, flush=True)
+            progress.note(_line(row))
     return rows
 
 
@@ -180,7 +180,7 @@ def run_compiled(
     if config.threads:
         require_torch().set_num_threads(config.threads)
     began, rows = time.monotonic(), []
-    for name in tasks:
+    for name in progress.bar(tasks, desc="experiment", unit="task", quiet=not verbose):
         rows += _task_rows(name, train_len, test_len, config, device, attn_weight, verbose)
     minutes = (time.monotonic() - began) / 60
     if out is not None:
@@ -215,6 +215,7 @@ def compiled_command(args: Any) -> int:
         seed=args.seed,
         changes=None if args.steps is None else {"steps": args.steps},
         force=args.force,
+        verbose=not (getattr(args, "quiet", False) or getattr(args, "json", False)),
     )
     print(compiled_table(rows), end="")
     print(f"written: {args.out}/results.md, {args.out}/results.json")

@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
+from .. import progress
 from ..errors import TrainingError
 from .config import TrainConfig
 from .data import make_task
@@ -239,12 +239,10 @@ def prepare_results_dir(out_dir: Path, force: bool) -> None:
 
 
 def _report(row: dict, done: int, total: int) -> None:
-    print(
+    progress.note(
         f"[{done}/{total}] {row['task']} L={row['layers']} H={row['heads']} "
         f"sup={'yes' if row['supervised'] else 'no'}: seq {_percent(row['seq_acc'])}, "
         f"attn {_percent(row['agreement'])}, {row['train_seconds']:.0f} s",
-        file=sys.stderr,
-        flush=True,
     )
 
 
@@ -289,7 +287,8 @@ def _execute(runs: list[dict], configs: dict[str, TrainConfig], jobs: int, budge
         configs = {t: c.replace(threads=1) for t, c in configs.items()}
     context = multiprocessing.get_context("spawn")
     pool = ThreadPoolExecutor(1) if jobs == 1 else ProcessPoolExecutor(jobs, mp_context=context)
-    with pool:
+    bar = progress.bar(total=len(runs), desc="experiment", unit="run", quiet=not verbose)
+    with pool, bar:
         running: dict[Any, int] = {}
         while pending or running:
             while pending and len(running) < jobs:
@@ -304,6 +303,7 @@ def _execute(runs: list[dict], configs: dict[str, TrainConfig], jobs: int, budge
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 rows[running.pop(future)] = row = future.result()
+                bar.update()
                 if verbose:
                     _report(row, sum(r is not None for r in rows), len(runs))
     return rows

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import progress
 from ..errors import TrainingError
 from ..lang.nodes import SOp
 from . import rundir
@@ -157,32 +157,31 @@ def _attn_weight(step: int, total: int, config: TrainConfig, elapsed: float = 0.
 
 
 class Progress:
-    """A one-line progress bar on a terminal, plain lines at each validation otherwise."""
+    """A tqdm bar of the steps on a terminal (or in Jupyter); at each validation a
+    line with the scores, printed above the bar, or alone when no bar is drawn."""
 
     def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.enabled, self.stream = total, enabled, sys.stderr
-        self.live = enabled and self.stream.isatty()
-        self.last = 0.0
-
-    def _line(self, step: int, loss: float, acc: float) -> str:
-        filled = int(20 * step / self.total)
-        bar = "#" * filled + "-" * (20 - filled)
-        return f"step {step}/{self.total} [{bar}] loss {loss:.4f} acc {100 * acc:.1f}%"
+        self.enabled = enabled
+        self.bar = progress.bar(total=total, desc="train", unit="step", quiet=not enabled)
+        self.total, self.done = total, 0
 
     def update(self, step: int, loss: float, acc: float) -> None:
-        if self.live and time.monotonic() - self.last > 0.2:
-            self.last = time.monotonic()
-            print("\r" + self._line(step, loss, acc), end="", file=self.stream, flush=True)
+        self.bar.update(step - self.done)
+        self.done = step
+        if not self.bar.disable:
+            self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{100 * acc:.1f}%", refresh=False)
 
     def validation(self, step: int, loss: float, acc: float, val: dict[str, Any]) -> None:
         if not self.enabled:
             return
         attn = "" if val["agreement"] is None else f" attn {100 * val['agreement']:.1f}%"
-        text = (
-            f"{self._line(step, loss, acc)} | val seq {100 * val['seq_acc']:.1f}% "
-            f"pos {100 * val['pos_acc']:.1f}%{attn}"
+        progress.note(
+            f"step {step}/{self.total} loss {loss:.4f} acc {100 * acc:.1f}% | "
+            f"val seq {100 * val['seq_acc']:.1f}% pos {100 * val['pos_acc']:.1f}%{attn}",
         )
-        print(("\r" if self.live else "") + text, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _slice(tensors: dict[str, Any], index: Any) -> dict[str, Any]:
@@ -294,7 +293,7 @@ def _fit(core, model, train_t, val_t, config: TrainConfig, dist: _Dist, writer) 
     """The optimisation loop; leaves the best validated weights in ``core``."""
     total = _total_steps(config, dist)
     optimizer = _optimiser(model, config)
-    progress = Progress(total, writer.verbose and dist.main)
+    bar = Progress(total, writer.verbose and dist.main)
     batches = _batches(train_t["tokens"].shape[0], config, dist)
     tracker, stopped = _Tracker(config), "step budget"
     # Ranks must agree on the rate, and their clocks differ: only one process reads time.
@@ -304,17 +303,18 @@ def _fit(core, model, train_t, val_t, config: TrainConfig, dist: _Dist, writer) 
         _set_lr(optimizer, step - 1, total, config, elapsed)
         weight = _attn_weight(step - 1, total, config, elapsed)
         loss, acc = _step(model, optimizer, _slice(train_t, next(batches)), config, weight)
-        progress.update(step, loss, acc)
+        bar.update(step, loss, acc)
         if step % config.eval_every and step != total:
             continue
         val = evaluate_model(core, val_t)
-        progress.validation(step, loss, acc, val)
+        bar.validation(step, loss, acc, val)
         if tracker.record(step, loss, acc, val, core) and dist.main:
             writer.checkpoint(core, step)
         reason = tracker.reason(step, last=step == total)
         if _agreed(reason is not None, dist):
             stopped = reason or "stopped by rank 0"
             break
+    bar.close()
     core.load_state_dict(tracker.best_state)
     return {
         "history": tracker.history,
