@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+import time
 
 import pytest
 
@@ -28,6 +29,21 @@ def test_no_bar_in_a_pipe_or_when_quiet(where):
     screen = io.StringIO() if where == "pipe" else Terminal()
     steps = progress.bar(range(3), desc="steps", stream=screen, quiet=where == "quiet")
     assert list(steps) == [0, 1, 2]  # still iterates
+    assert screen.getvalue() == ""
+
+
+def test_a_long_call_ticks_and_a_quick_one_prints_nothing(monkeypatch):
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    with progress.waiting("quick", after=0.5):
+        pass
+    assert screen.getvalue() == ""
+    with progress.waiting("compiling", after=0.1):
+        time.sleep(0.8)
+    assert "compiling: 00:0" in screen.getvalue()
+    screen.truncate(0)
+    with progress.waiting("compiling", after=0.1, quiet=True):
+        time.sleep(0.3)
     assert screen.getvalue() == ""
 
 

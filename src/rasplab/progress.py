@@ -19,12 +19,14 @@ output stays clean.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 
 from tqdm.auto import tqdm
 
-__all__ = ["bar", "shows", "note"]
+__all__ = ["bar", "shows", "note", "waiting"]
 
 
 def _in_notebook() -> bool:
@@ -71,3 +73,30 @@ def note(text: str, stream: IO[str] | None = None) -> None:
     """Print a line to ``stream`` (stderr by default) above any live bar, which tqdm
     clears and draws again below it."""
     tqdm.write(text, file=sys.stderr if stream is None else stream)
+
+
+@contextmanager
+def waiting(desc: str, *, quiet: bool = False, after: float = 1.0) -> Iterator[None]:
+    """A ticking "desc: 0:05" line while one long call runs, for work that reports no
+    steps (a compile); drawn only once it has taken ``after`` seconds, so quick calls
+    print nothing, and only where :func:`shows` says a bar is seen."""
+    if not shows(quiet):
+        yield
+        return
+    done = threading.Event()
+
+    def tick() -> None:
+        if done.wait(after):
+            return
+        line = tqdm(desc=desc, file=sys.stderr, bar_format="{desc}: {elapsed}", leave=False)
+        while not done.wait(0.5):
+            line.refresh()
+        line.close()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()

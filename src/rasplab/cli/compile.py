@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .. import progress
 from ..compiler.certify import DEFAULT_PROVE_LIMIT
 from ..errors import InputError
 from ..model.info import Certificate
@@ -257,17 +258,18 @@ def command(args: argparse.Namespace) -> int:
     program = resolve(args.program)
     vocab = _vocab(args, program.entry)
     sample = program.entry.sample if program.entry is not None and args.vocab is None else None
-    model = compile_program(
-        program.sop,
-        vocab,
-        args.max_len,
-        args.causal,
-        args.verify,
-        sample=sample,
-        prove_limit=args.prove_limit,
-        **evaluator_limits(args),
-        **({} if args.max_params is None else {"max_params": args.max_params}),
-    )
+    with progress.waiting(f"compiling {args.program}", quiet=args.json):
+        model = compile_program(
+            program.sop,
+            vocab,
+            args.max_len,
+            args.causal,
+            args.verify,
+            sample=sample,
+            prove_limit=args.prove_limit,
+            **evaluator_limits(args),
+            **({} if args.max_params is None else {"max_params": args.max_params}),
+        )
     s = model_summary(model)
     if args.output is not None:
         s["saved"] = str(write_guard(args.output, lambda: save(model, args.output)))
