@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rasplab.compiler import compile_program
-from rasplab.compiler.quadratic import QUADRATIC_FROM, quadratic_plan
+from rasplab.compiler.quadratic import QUADRATIC_FROM, quadratic_blocker, quadratic_plan
 from rasplab.library import PROGRAMS
 
 
@@ -19,6 +19,14 @@ def test_shift_width_does_not_grow_with_length() -> None:
     assert short.d_model == long.d_model < 24
     assert long.n_params < 6_000  # one-hot positions took 682,752
     assert any("compared as numbers" in note for note in long.info.notes)
+
+
+def test_reverse_at_256_is_exact_and_its_width_does_not_grow() -> None:
+    short, long = _compile("reverse", 64), _compile("reverse", 256)  # verify=200, float32
+    assert short.d_model == long.d_model < 24
+    assert long.n_params < 6_000  # one-hot positions took 1,222,440
+    (note,) = [n for n in long.info.notes if "compared as numbers" in n]
+    assert "computed query" in note and "float32" in note
 
 
 def test_index_at_256_is_exact_and_small() -> None:
@@ -36,6 +44,21 @@ def test_scale_leaves_wrong_keys_negligible_and_scores_exact() -> None:
     assert plan.leakage(1024) < 1e-8
     assert plan.dtype == "float32"
     assert quadratic_plan(range(8192), range(8192), 8192).dtype == "float64"
+
+
+def test_a_computed_query_past_float32_is_refused_naming_the_head_and_length() -> None:
+    fits = quadratic_plan(range(1024), range(1024), 1024, computed=True)
+    assert fits.dtype == "float32" and quadratic_blocker("flip", fits, 1024) is None
+    fails = quadratic_plan(range(1200), range(1200), 1200, computed=True)
+    assert fails.dtype == "float64"
+    blocker = quadratic_blocker("flip", fails, 1200)
+    assert blocker is not None and "flip" in blocker and "max_seq_len 1200" in blocker
+
+
+@pytest.mark.slow
+def test_reverse_at_1024_is_small_and_exact_in_float32() -> None:
+    model = _compile("reverse", 1024)
+    assert model.n_params < 100_000
 
 
 @pytest.mark.slow

@@ -63,6 +63,8 @@ def leaves(work: Pass, output: Feature) -> list[Feature]:
 def _leaf_feature(work: Pass, node: SOp) -> Feature:
     """Which stored view of ``node`` an MLP reads."""
     views = work.needs.views.get(node.id, frozenset())
+    if isinstance(node, Indices) and views and View.ONE_HOT not in views:
+        return feature(work, node, View.SCALAR)  # a quadratic select stores them as a number
     if isinstance(node, Tokens | Indices):
         return feature(work, node, View.ONE_HOT)
     if isinstance(node, ATTENTION) and node.id not in work.needs.one_hot_reads:

@@ -53,7 +53,7 @@ from .plans import (
     Round,
 )
 from .positional import primitives_below
-from .quadratic import quadratic_note, quadratic_select
+from .quadratic import quadratic_blocker, quadratic_note, quadratic_select
 from .schedule import assign_blocks, compact
 from .selectors import Score, construct, exclusive, formula, variables
 from .storage import Storage, View
@@ -145,8 +145,12 @@ def _quadratic(program, order, vs, positional, scalar_select) -> dict:
         if not moves_one or (scalar_select and node is program):
             continue
         fit = quadratic_select(node, positional, vs, vs.max_seq_len)
-        if fit is not None:
-            found[node.id] = fit
+        if fit is None:
+            continue
+        blocker = quadratic_blocker(node.label, fit[2], vs.max_seq_len)
+        if blocker is not None:  # one-hot would be far past any parameter limit here
+            raise CompileError.from_blockers([blocker])
+        found[node.id] = fit
     return found
 
 
@@ -175,11 +179,8 @@ def initial_needs(context: PlanContext, out_view: View | None) -> tuple[Needs, O
         views.setdefault(node.id, set()).add(native_view(context, node))
         if isinstance(node, Length):
             continue
-        sides = variables(formula(node.selector)).values()
-        quadratic = node.id in context.quadratic
-        for n in sides:
-            stored = (View.SCALAR, View.SQUARE) if quadratic else (View.ONE_HOT,)
-            views.setdefault(n.id, set()).update(stored)
+        for n in variables(formula(node.selector)).values():
+            views.setdefault(n.id, set()).update(_side_views(context, node, n))
         if isinstance(node, Aggregate):
             if aggregate_kind(context, node) == "mean":
                 averaged.append(node.sop)
@@ -189,8 +190,9 @@ def initial_needs(context: PlanContext, out_view: View | None) -> tuple[Needs, O
         if View.ONE_HOT not in views.get(sop.id, ()):
             views.setdefault(sop.id, set()).add(View.SCALAR)
     needs = Needs({nid: frozenset(vs) for nid, vs in views.items()})
-    for nid, (_, _, fit) in context.quadratic.items():
-        needs = needs.with_note(quadratic_note(context.names[nid], fit, context.values.max_seq_len))
+    for nid, (_, _, found) in context.quadratic.items():
+        longest = context.values.max_seq_len
+        needs = needs.with_note(quadratic_note(context.names[nid], found, longest))
     output = choose_output(context, needs, out_view)  # it looks at the needs above
     needs = needs.with_view(context.program.id, output.view)
     return (needs if output.note is None else needs.with_note(output.note)), output
@@ -243,7 +245,7 @@ def _head(work: Pass, node: HeadNode) -> HeadPlan:
     if fit is None:
         inputs = {var: feature(work, n, View.ONE_HOT) for var, n in variables(f).items()}
     else:
-        inputs = _quadratic_inputs(work, fit[0], fit[1])
+        inputs = _quadratic_inputs(work, fit)
     value: Feature | None = None  # a count head moves no value
     if isinstance(node, Aggregate):
         one_hot = kind != "mean" or View.ONE_HOT in work.needs.views.get(node.sop.id, ())
@@ -255,14 +257,28 @@ def _head(work: Pass, node: HeadNode) -> HeadPlan:
     )
 
 
-def _quadratic_inputs(work: Pass, keys: SOp, queries: SOp) -> dict[tuple, Feature]:
+def _side_views(context: PlanContext, head: SOp, side: SOp) -> tuple[View, ...]:
+    """How a head reads a side of its selector: one-hot, or (a quadratic select) the
+    side's number and its square; a query that always matches needs no square."""
+    fit = context.quadratic.get(head.id)
+    if fit is None:
+        return (View.ONE_HOT,)
+    keys, _, found = fit
+    needs_square = side is keys or not found.matched
+    return (View.SCALAR, View.SQUARE) if needs_square else (View.SCALAR,)
+
+
+def _quadratic_inputs(work: Pass, fit: tuple) -> dict[tuple, Feature]:
     """Each side as its number and its square (sides "q", "k"; squares "qq", "kk")."""
-    return {
+    keys, queries, found = fit
+    inputs = {
         ("q", queries.id): feature(work, queries, View.SCALAR),
-        ("qq", queries.id): feature(work, queries, View.SQUARE),
         ("k", keys.id): feature(work, keys, View.SCALAR),
         ("kk", keys.id): feature(work, keys, View.SQUARE),
     }
+    if not found.matched:
+        inputs[("qq", queries.id)] = feature(work, queries, View.SQUARE)
+    return inputs
 
 
 def build_mlps(

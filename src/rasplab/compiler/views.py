@@ -88,7 +88,11 @@ def native_view(context: PlanContext, node: SOp) -> View:
 
 def length_view(context: PlanContext) -> View:
     """How ``length``'s head reads the indices: one-hot where the program stores them
-    anyway, else as one scalar the position embedding writes (one direction, not n)."""
+    anyway, else as one scalar the position embedding writes (one direction, not n).
+    Where a quadratic select stores the indices as a number, the head reads that."""
+    sides = [s for keys, queries, _ in context.quadratic.values() for s in (keys, queries)]
+    if any(isinstance(s, Indices) for s in sides):
+        return View.SCALAR
     return View.ONE_HOT if any(isinstance(n, Indices) for n in context.order) else View.SCALAR
 
 
