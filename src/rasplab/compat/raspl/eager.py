@@ -44,6 +44,7 @@ from .values import Seq
 
 __all__ = [
     "eager",
+    # the core's functions of sequences and selectors (tokens, predicates: nothing to run)
     "full",
     "indices",
     "tok_map",
@@ -54,25 +55,7 @@ __all__ = [
     "aggr_mean",
     "aggr_max",
     "kqv",
-    "shift_right",
-    "cumsum",
-    "where",
-    "mask",
-    "maximum",
-    "minimum",
-    "argmax",
-    "argmin",
-    "num_prev",
-    "has_seen",
-    "firsts",
-    "lasts",
-    "index_select",
-    "first_true",
-    "mode",
-    "binary_mode",
-    "induct_kqv",
-    "induct",
-    "induct_prev",
+    *lib.__all__,
 ]
 
 CONCRETE = (np.ndarray, list, tuple)
