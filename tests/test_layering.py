@@ -34,6 +34,8 @@ RANKS = {
     "puzzles": 8,
     "train": 8,
     "torch": 9,  # rasplab.torch, the short name for rasplab.model.torch
+    "learn": 9,  # programs learned from examples: trains with torch, reads out to lang
+    "lab": 9,  # the browser lab: serves the evaluator, viz, compiler and puzzles
     "cli": 10,
     "__main__": 11,
 }
