@@ -34,6 +34,15 @@ def test_index_at_256_is_exact_and_small() -> None:
     assert model.n_params < 5_000
 
 
+def test_a_computed_key_gets_its_square_from_the_mlp_that_computes_it() -> None:
+    # sort selects `target_pos == indices`, target_pos a count: the MLP decoding the
+    # count writes the number and its square; verify=200 checks the model in float32
+    model = _compile("sort", 64)
+    assert {"target_pos", "target_pos^2"} <= set(model.directions)
+    assert not any(d.startswith("target_pos:") for d in model.directions)
+    assert model.n_params < 120_000  # target_pos one-hot took 167,935
+
+
 def test_short_lengths_keep_one_hot_positions() -> None:
     model = _compile("shift", QUADRATIC_FROM - 1)
     assert not any("compared as numbers" in note for note in model.info.notes)

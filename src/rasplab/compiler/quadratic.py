@@ -123,23 +123,24 @@ def _integers(values: Iterable) -> list[int] | None:
 def quadratic_select(node: SOp, positional: frozenset[int], values, n: int):
     """``(keys, queries, plan)`` where ``node`` may select by the quadratic score, else None.
 
-    Both sides must be integers the position embedding writes (the squares come
-    from it too) or constants.
+    Both sides must be integers. A side the position embedding writes gets its
+    square from the embedding too; a computed side (a count, ``length - indices -
+    1``) gets it from the MLP that computes it, which writes the value and its
+    square from the same hidden units. Either way the plan treats the score as
+    computed (it rounds) unless both sides are embedded.
     """
     if not isinstance(node, Aggregate) or n < QUADRATIC_FROM:
         return None
     sel = node.selector
     if not isinstance(sel, Select) or sel.predicate is not Comparison.EQ:
         return None
-    if isinstance(sel.keys, Constant) or sel.keys.id not in positional:
+    if isinstance(sel.keys, Constant):
         return None
     matched = all(0 not in w for w in values.widths.get(sel.id, (frozenset({0}),)))
-    if sel.queries.id not in positional and not matched:
-        return None  # BOS then needs q*q, which only the embedding writes
     ks, qs = _integers(values.union(sel.keys)), _integers(values.union(sel.queries))
     if ks is None or qs is None:
         return None
-    computed = sel.queries.id not in positional
+    computed = sel.queries.id not in positional or sel.keys.id not in positional
     plan = replace(quadratic_plan(ks, qs, n, computed), matched=matched)
     return sel.keys, sel.queries, plan
 

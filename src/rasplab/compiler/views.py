@@ -135,7 +135,7 @@ def _make(context: PlanContext, node: SOp, view: View) -> tuple[Feature, tuple[s
         coords = [b / (b + w) for w in values]
         f = Feature.numerical(key, f"{name}.attn", values, made_by, coords, exact=False)
         return replace(f, coords=tuple(coords)), ()
-    if view is View.SQUARE:  # only of integers the embedding writes (see quadratic.py)
+    if view is View.SQUARE:  # of integers: the embedding or an MLP writes it (quadratic.py)
         squares = [float(v) * float(v) for v in values]
         return Feature.numerical(key, f"{name}^2", values, made_by, squares), ()
     if view is View.ONE_HOT:
