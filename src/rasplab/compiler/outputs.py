@@ -33,7 +33,7 @@ from .views import ONE_HOT_LIMIT, native_view
 
 __all__ = ["choose_output", "scalar_select_fit", "SCALAR_LOGITS_SPREAD"]
 
-SCALAR_LOGITS_SPREAD = 1000.0  # (largest - smallest) / smallest gap: logits stay small
+SCALAR_LOGITS_SPREAD = 1024.0  # (largest - smallest) / smallest gap: logits stay small
 
 
 def scalar_select_fit(program: SOp, vs: ValueSets, out_view: View | None) -> bool:
