@@ -1,0 +1,468 @@
+// rasplab lab: the page's behaviour. Plain JavaScript, no build step, nothing from the network.
+"use strict";
+
+const DEBOUNCE_MS = 40; // an edit waits this long for the next keystroke before it is run
+const STORE_KEY = "rasplab-lab-puzzles";
+
+const $ = (id) => document.getElementById(id);
+// What the browser tests and the benchmark read: how many views were drawn, and how fast.
+const lab = (window.rasplabLab = { renders: 0, lastLatencyMs: null, catalog: null });
+
+// ------------------------------------------------------------------ syntax colouring
+
+const KEYWORDS = new Set(["def", "return", "if", "else", "for", "in", "and", "or", "not", "load"]);
+const BUILTINS = new Set([
+  "select", "aggregate", "selector_width", "tokens", "indices", "length", "indicator", "round",
+  "tokens_str", "tokens_int", "tokens_float", "tokens_bool", "tokens_asis", "full_s", "range",
+  "zip", "len", "True", "False",
+]);
+const TOKEN = /(#[^\n]*)|("[^"\n]*"?)|(\b\d+(?:\.\d+)?\b)|([A-Za-z_]\w*)|(==|!=|<=|>=|[<>+\-*\/%^=])/g;
+
+function escapeHtml(text) {
+  return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+}
+
+function colourLine(line) {
+  let out = "";
+  let last = 0;
+  for (const m of line.matchAll(TOKEN)) {
+    out += escapeHtml(line.slice(last, m.index));
+    const text = escapeHtml(m[0]);
+    let kind = "";
+    if (m[1]) kind = "comment";
+    else if (m[2]) kind = "string";
+    else if (m[3]) kind = "number";
+    else if (m[4]) kind = KEYWORDS.has(m[4]) ? "keyword" : BUILTINS.has(m[4]) ? "builtin" : "";
+    else if (m[5]) kind = "operator";
+    out += kind ? `<span class="tok-${kind}">${text}</span>` : text;
+    last = m.index + m[0].length;
+  }
+  return out + escapeHtml(line.slice(last));
+}
+
+// ------------------------------------------------------------------ the editor
+
+class Editor {
+  constructor(prefix, onEdit) {
+    this.area = $(prefix + "source");
+    this.highlight = $(prefix + "highlight");
+    this.gutter = $(prefix + "gutter");
+    this.error = null; // {line, column}
+    this.area.addEventListener("input", () => {
+      this.error = null;
+      this.render();
+      onEdit();
+    });
+    this.area.addEventListener("scroll", () => this.syncScroll());
+    this.area.addEventListener("keydown", (event) => {
+      if (event.key === "Tab") {
+        event.preventDefault();
+        document.execCommand("insertText", false, "    ");
+      }
+    });
+  }
+
+  get value() {
+    return this.area.value;
+  }
+
+  set value(text) {
+    this.area.value = text;
+    this.error = null;
+    this.render();
+  }
+
+  markError(line, column) {
+    this.error = line ? { line, column: column || 1 } : null;
+    this.render();
+  }
+
+  render() {
+    const lines = this.area.value.split("\n");
+    const err = this.error;
+    this.highlight.innerHTML =
+      lines
+        .map((line, i) => {
+          if (!err || err.line !== i + 1) return colourLine(line);
+          const at = Math.min(Math.max(err.column - 1, 0), line.length);
+          const mark = escapeHtml(line.slice(at, at + 1) || " ");
+          return (
+            `<span class="error-line">${colourLine(line.slice(0, at))}` +
+            `<span class="error-at">${mark}</span>${colourLine(line.slice(at + 1))}</span>`
+          );
+        })
+        .join("\n") + "\n";
+    this.gutter.innerHTML = lines
+      .map((_, i) => `<div class="${err && err.line === i + 1 ? "error-line" : ""}">${i + 1}</div>`)
+      .join("");
+    this.syncScroll();
+  }
+
+  syncScroll() {
+    this.highlight.scrollTop = this.area.scrollTop;
+    this.highlight.scrollLeft = this.area.scrollLeft;
+    this.gutter.scrollTop = this.area.scrollTop;
+  }
+
+  focusAt(line, column) {
+    const lines = this.area.value.split("\n");
+    let offset = 0;
+    for (let i = 0; i < line - 1 && i < lines.length; i++) offset += lines[i].length + 1;
+    offset += Math.max((column || 1) - 1, 0);
+    this.area.focus();
+    this.area.setSelectionRange(offset, offset);
+  }
+}
+
+function showError(box, editor, error) {
+  if (!error) {
+    box.hidden = true;
+    box.textContent = "";
+    if (editor) editor.markError(null);
+    return;
+  }
+  const where = error.line ? `line ${error.line}, column ${error.column || 1}: ` : "";
+  box.textContent = where + error.message;
+  box.hidden = false;
+  box.dataset.line = error.line || "";
+  box.dataset.column = error.column || "";
+  if (editor) editor.markError(error.line, error.column);
+}
+
+// ------------------------------------------------------------------ talking to the server
+
+async function post(route, body, signal) {
+  const response = await fetch(route, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+  const answer = await response.json();
+  if (!response.ok) return { ok: false, error: { message: answer.error || response.statusText } };
+  return answer;
+}
+
+function setStatus(text) {
+  $("status").textContent = text;
+}
+
+// ------------------------------------------------------------------ run as you type
+
+const editor = new Editor("", () => scheduleRun());
+let runTimer = null;
+let runController = null;
+let runNumber = 0;
+let editAt = 0;
+
+function scheduleRun() {
+  editAt = performance.now();
+  clearTimeout(runTimer);
+  runTimer = setTimeout(runNow, DEBOUNCE_MS);
+}
+
+async function runNow() {
+  if (runController) runController.abort();
+  runController = new AbortController();
+  const number = ++runNumber;
+  const startedFrom = editAt;
+  const request = { program: editor.value, input: $("input").value, name: $("sop-select").value };
+  setStatus("running…");
+  let answer;
+  try {
+    answer = await post("/api/run", request, runController.signal);
+  } catch (err) {
+    if (err.name === "AbortError") return;
+    answer = { ok: false, error: { message: "the server cannot be reached: " + err.message } };
+  }
+  if (number !== runNumber) return; // a newer edit has been sent since
+  showRun(answer);
+  lab.renders += 1;
+  lab.lastLatencyMs = performance.now() - startedFrom;
+  setStatus(answer.ok ? `ran in ${Math.round(lab.lastLatencyMs)} ms` : "");
+}
+
+function showRun(answer) {
+  showError($("error"), editor, answer.ok ? null : answer.error);
+  if (answer.sops) fillSopSelect(answer.sops, answer.name);
+  if (!answer.ok) {
+    document.body.classList.add("stale");
+    return;
+  }
+  document.body.classList.remove("stale");
+  $("output-row").innerHTML = outputTable(answer.input, answer.output, answer.name);
+  const a = answer.analysis;
+  $("analysis").innerHTML =
+    `<strong>${a.layers} layer${a.layers === 1 ? "" : "s"}</strong>, heads per layer ` +
+    `<strong>[${a.heads_per_layer.join(", ")}]</strong><pre>${escapeHtml(a.text)}</pre>`;
+  $("execution").innerHTML = answer.execution_svg;
+  $("graph").innerHTML = answer.graph_svg;
+}
+
+function outputTable(input, output, name) {
+  const cells = (values) => values.map((v) => `<td>${escapeHtml(String(v))}</td>`).join("");
+  return (
+    `<table><tr><th>input</th>${cells(input)}</tr>` +
+    `<tr class="out"><th>${escapeHtml(name)}</th>${cells(output)}</tr></table>`
+  );
+}
+
+function fillSopSelect(names, chosen) {
+  const select = $("sop-select");
+  const current = [...select.options].map((o) => o.value);
+  const wanted = ["", ...names];
+  if (current.join("\n") !== wanted.join("\n")) {
+    const keep = select.value;
+    select.innerHTML = wanted
+      .map((n) => `<option value="${escapeHtml(n)}">${n ? escapeHtml(n) : "(output)"}</option>`)
+      .join("");
+    select.value = wanted.includes(keep) ? keep : "";
+  }
+  select.title = `showing ${chosen}`;
+}
+
+// ------------------------------------------------------------------ programs and share links
+
+function toBase64Url(text) {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  bytes.forEach((b) => (binary += String.fromCharCode(b)));
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text) {
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+function shareLink() {
+  const params = new URLSearchParams({ p: toBase64Url(editor.value), i: $("input").value });
+  if ($("sop-select").value) params.set("n", $("sop-select").value);
+  return `${location.origin}${location.pathname}#${params}`;
+}
+
+function openShared() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (!params.has("p")) return false;
+  try {
+    editor.value = fromBase64Url(params.get("p"));
+  } catch (err) {
+    setStatus("the share link is damaged: " + err.message);
+    return false;
+  }
+  $("input").value = params.get("i") || "";
+  if (params.get("n")) fillSopSelect([params.get("n")], params.get("n"));
+  $("sop-select").value = params.get("n") || "";
+  return true;
+}
+
+function openProgram(program) {
+  editor.value = program.source;
+  $("input").value = program.input;
+  $("sop-select").innerHTML = "";
+  if (program.vocab) $("vocab").value = program.vocab;
+  scheduleRun();
+}
+
+function fillProgramSelect(catalog) {
+  const group = (label, kind, list) =>
+    `<optgroup label="${label}">` +
+    list.map((p) => `<option value="${kind}:${p.name}">${p.name}</option>`).join("") +
+    "</optgroup>";
+  $("program-select").innerHTML =
+    `<option value="">—</option>` +
+    group("examples", "examples", catalog.examples) +
+    group("library", "library", catalog.library);
+  $("program-select").addEventListener("change", (event) => {
+    const [kind, name] = event.target.value.split(":");
+    const found = (catalog[kind] || []).find((p) => p.name === name);
+    if (found) openProgram(found);
+  });
+}
+
+// ------------------------------------------------------------------ compile
+
+let downloadUrl = null;
+
+async function compileNow() {
+  $("compile-button").disabled = true;
+  setStatus("compiling…");
+  const request = {
+    program: editor.value,
+    input: $("input").value,
+    name: $("sop-select").value,
+    vocab: $("vocab").value,
+    max_len: parseInt($("max-len").value, 10),
+  };
+  let answer;
+  try {
+    answer = await post("/api/compile", request);
+  } catch (err) {
+    answer = { ok: false, error: { message: "the server cannot be reached: " + err.message } };
+  }
+  $("compile-button").disabled = false;
+  setStatus("");
+  showError($("compile-error"), null, answer.ok ? null : answer.error);
+  $("compile-result").hidden = !answer.ok;
+  if (answer.ok) showModel(answer);
+}
+
+function showModel(answer) {
+  const s = answer.size;
+  const rows = [
+    ["layers", s.n_layers],
+    ["heads per layer", `[${s.heads_per_layer.join(", ")}]`],
+    ["d_model", s.d_model],
+    ["d_mlp per layer", `[${s.d_mlp.join(", ")}]`],
+    ["parameters", s.n_params.toLocaleString("en")],
+    ["non-zero", s.n_nonzero.toLocaleString("en")],
+  ];
+  $("compile-size").innerHTML = rows
+    .map(([k, v]) => `<tr><th>${k}</th><td>${escapeHtml(String(v))}</td></tr>`)
+    .join("");
+  $("compile-report").textContent = answer.report;
+  $("residual").innerHTML = answer.residual_svg || "";
+  $("residual-note").textContent = answer.residual_note || "";
+  if (downloadUrl) URL.revokeObjectURL(downloadUrl);
+  downloadUrl = null;
+  const link = $("download");
+  if (answer.model_b64) {
+    const bytes = Uint8Array.from(atob(answer.model_b64), (c) => c.charCodeAt(0));
+    downloadUrl = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+    link.href = downloadUrl;
+    link.download = `${answer.name || "model"}.safetensors`;
+    link.hidden = false;
+    $("download-size").textContent = `(${answer.model_bytes.toLocaleString("en")} bytes)`;
+  } else {
+    link.hidden = true;
+    $("download-size").textContent = `the model file (${answer.model_bytes} bytes) is too large to offer here`;
+  }
+}
+
+// ------------------------------------------------------------------ puzzles
+
+const progress = loadProgress();
+const puzzleEditor = new Editor("puzzle-", () => {
+  progress.drafts[currentPuzzle.name] = puzzleEditor.value;
+  saveProgress();
+});
+let currentPuzzle = null;
+
+function loadProgress() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(STORE_KEY) || "{}");
+    return { solved: stored.solved || {}, drafts: stored.drafts || {} };
+  } catch {
+    return { solved: {}, drafts: {} };
+  }
+}
+
+function saveProgress() {
+  try {
+    localStorage.setItem(STORE_KEY, JSON.stringify(progress));
+  } catch {
+    // private windows may refuse storage: progress then lasts as long as the tab
+  }
+}
+
+function fillPuzzleList(puzzles) {
+  $("puzzle-list").innerHTML = puzzles
+    .map(
+      (p) =>
+        `<li><button type="button" data-puzzle="${p.name}" class="${progress.solved[p.name] ? "solved" : ""}">` +
+        `${escapeHtml(p.title)} <span class="budget">${p.budget.layers}L×${p.budget.heads}H</span></button></li>`,
+    )
+    .join("");
+  const solved = puzzles.filter((p) => progress.solved[p.name]).length;
+  $("puzzle-progress").textContent = `${solved} of ${puzzles.length} solved`;
+}
+
+function openPuzzle(name) {
+  currentPuzzle = lab.catalog.puzzles.find((p) => p.name === name);
+  $("puzzle-title").textContent = `${currentPuzzle.number}. ${currentPuzzle.title}: ${currentPuzzle.signature}`;
+  $("puzzle-budget").textContent = `budget: ${currentPuzzle.budget.text}`;
+  $("puzzle-statement").textContent = currentPuzzle.statement;
+  puzzleEditor.value = progress.drafts[name] || currentPuzzle.template;
+  for (const b of $("puzzle-list").querySelectorAll("button")) {
+    b.classList.toggle("current", b.dataset.puzzle === name);
+  }
+  $("puzzle-status").textContent = progress.solved[name] ? "solved" : "";
+  $("puzzle-report").hidden = true;
+  $("puzzle-counterexample").innerHTML = "";
+  showError($("puzzle-error"), puzzleEditor, null);
+}
+
+async function checkPuzzle() {
+  const name = currentPuzzle.name;
+  $("puzzle-check").disabled = true;
+  $("puzzle-status").textContent = "checking…";
+  let answer;
+  try {
+    answer = await post("/api/puzzle", { puzzle: name, program: puzzleEditor.value });
+  } catch (err) {
+    answer = { ok: false, error: { message: "the server cannot be reached: " + err.message } };
+  }
+  $("puzzle-check").disabled = false;
+  showError($("puzzle-error"), puzzleEditor, answer.ok ? null : answer.error);
+  $("puzzle-status").textContent = answer.ok ? answer.status : "error";
+  $("puzzle-status").className = "verdict " + (answer.solved ? "good" : "bad");
+  $("puzzle-report").hidden = !answer.ok;
+  $("puzzle-report").textContent = answer.ok ? answer.report : "";
+  $("puzzle-counterexample").innerHTML = (answer.ok && answer.counterexample_svg) || "";
+  if (answer.solved) {
+    progress.solved[name] = true;
+    saveProgress();
+    fillPuzzleList(lab.catalog.puzzles);
+  }
+}
+
+// ------------------------------------------------------------------ tabs and start-up
+
+function showTab(name) {
+  for (const b of document.querySelectorAll(".tabs button")) {
+    b.classList.toggle("active", b.dataset.tab === name);
+  }
+  for (const pane of document.querySelectorAll(".pane")) pane.hidden = pane.id !== `pane-${name}`;
+}
+
+async function start() {
+  const response = await fetch("/api/catalog");
+  const catalog = (lab.catalog = await response.json());
+  fillProgramSelect(catalog);
+  fillPuzzleList(catalog.puzzles);
+  openPuzzle(catalog.puzzles[0].name);
+  $("max-len").max = catalog.limits.max_compile_len;
+  $("input").maxLength = catalog.limits.max_input_tokens * 12;
+  if (openShared()) {
+    scheduleRun();
+  } else {
+    openProgram(catalog.examples.find((p) => p.name === "sort") || catalog.examples[0]);
+  }
+}
+
+$("input").addEventListener("input", scheduleRun);
+$("sop-select").addEventListener("change", scheduleRun);
+$("compile-button").addEventListener("click", compileNow);
+$("puzzle-check").addEventListener("click", checkPuzzle);
+$("puzzle-list").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-puzzle]");
+  if (button) openPuzzle(button.dataset.puzzle);
+});
+$("share").addEventListener("click", () => {
+  const link = shareLink();
+  history.replaceState(null, "", link);
+  $("share-link").value = link;
+  $("share-link").hidden = false;
+  $("share-link").select();
+  if (navigator.clipboard) navigator.clipboard.writeText(link).catch(() => {});
+});
+$("error").addEventListener("click", () => {
+  if ($("error").dataset.line) editor.focusAt(+$("error").dataset.line, +$("error").dataset.column);
+});
+for (const b of document.querySelectorAll(".tabs button")) {
+  b.addEventListener("click", () => showTab(b.dataset.tab));
+}
+window.addEventListener("hashchange", () => {
+  if (openShared()) scheduleRun();
+});
+start().catch((err) => setStatus("the lab could not start: " + err.message));
