@@ -36,6 +36,9 @@ from ..lang.graph import value_key
 from ..lang.nodes import SOp
 from ..model.info import Certificate
 from ..model.model import CompiledModel
+from .bounds import certificate_by_bounds, weights_digest
+from .decoding import equal_classes
+from .plans import Layout
 from .reference import Rejection, evaluate_each
 from .verify import Mismatch, Verification, causal_reference, same_values
 
@@ -168,34 +171,6 @@ def decoding_margin(
     return float(gaps.min())
 
 
-def equal_classes(values: Sequence[Any]) -> list[list[int]]:
-    """Indices of ``values`` grouped by equality as verification compares them: numbers
-    sorted, each joining the class of the number before it when equal to that class's
-    first (floats within 1e-9); other values by ``==``. Numbers come first, in order."""
-    numbers = sorted(
-        (i for i, v in enumerate(values) if isinstance(v, (int, float))), key=lambda i: values[i]
-    )
-    classes: list[list[int]] = []
-    for i in numbers:
-        if classes and same_values([values[classes[-1][0]]], [values[i]]):
-            classes[-1].append(i)
-        else:
-            classes.append([i])
-    others: dict[Any, list[int]] = {}
-    for i, v in enumerate(values):
-        if not isinstance(v, (int, float)):
-            others.setdefault(_hashable(v), []).append(i)
-    return classes + list(others.values())
-
-
-def _hashable(value: Any) -> Any:
-    try:
-        hash(value)
-    except TypeError:
-        return repr(value)
-    return value
-
-
 Groups = list[tuple[list[int], np.ndarray]]  # row indices of one length, their token ids
 
 
@@ -258,21 +233,55 @@ def exhaustive_check(
     return replace(result, exhaustive=True)
 
 
-def certify(model: CompiledModel, program: SOp, limit: int = DEFAULT_PROVE_LIMIT) -> Certificate:
-    """Prove ``model`` exact on its whole domain by enumeration, or say why it is not proved."""
+def certify(
+    model: CompiledModel,
+    program: SOp,
+    limit: int = DEFAULT_PROVE_LIMIT,
+    layout: Layout | None = None,
+    method: str = "auto",
+) -> Certificate:
+    """Prove ``model`` exact on its whole domain, or say why it is not proved.
+
+    ``method="auto"`` enumerates a domain of at most ``limit`` inputs and, for a larger
+    one, propagates bounds (:mod:`.bounds`) when given the ``layout`` the model was
+    assembled from; ``"bounds"`` always propagates bounds (it needs the layout).
+    """
     start = time.perf_counter()
     limit = check_prove_limit(limit)
+    if method not in ("auto", "bounds"):
+        raise CompileError(f"certify: method must be 'auto' or 'bounds', got {method!r}")
+    if method == "bounds":
+        if layout is None:
+            raise CompileError("certify: proving by bounds needs the model's layout")
+        return certificate_by_bounds(model, layout, _domain_size(model), limit)
     listing = domain_inputs(model, limit)
+    if listing.rows is None and layout is not None:
+        return certificate_by_bounds(model, layout, listing.size, limit)
     unit = "logit" if model.output.kind == "categorical" else "coordinate"
     if listing.rows is None:
         unproved = (*(f"assumption: {a}" for a in model.info.assumptions), listing.reason)
         return Certificate("sampled", listing.size, limit=limit, margin_unit=unit, open=unproved)
-    rows = listing.rows
+    return _enumerated(model, program, listing, limit, start)
+
+
+def _domain_size(model: CompiledModel) -> int | None:
+    if model.info.domain.kind != "all":
+        return None
+    return sum(len(model.vocab) ** n for n in range(1, model.max_seq_len + 1))
+
+
+def _enumerated(
+    model: CompiledModel, program: SOp, listing: Listing, limit: int, start: float
+) -> Certificate:
+    """The certificate of a domain whose every input ``listing`` holds."""
+    rows = listing.rows or []
+    unit = "logit" if model.output.kind == "categorical" else "coordinate"
     expected = reference_outputs(model, program, rows)
     groups = encoded(model, rows, expected)
     wide, narrow = (compare(model, rows, expected, t, groups) for t in (np.float64, np.float32))
     seconds = round(time.perf_counter() - start, 4)
     failures = [_failure(r) for r in (wide, narrow) if not r.exact]
+    digest = weights_digest(model)
     if failures:
         return Certificate(
             "failed",
@@ -283,6 +292,7 @@ def certify(model: CompiledModel, program: SOp, limit: int = DEFAULT_PROVE_LIMIT
             margin_unit=unit,
             open=tuple(failures),
             seconds=seconds,
+            weights_sha256=digest,
         )
     return Certificate(
         "proved",
@@ -295,6 +305,7 @@ def certify(model: CompiledModel, program: SOp, limit: int = DEFAULT_PROVE_LIMIT
         unit,
         (),
         seconds,
+        weights_sha256=digest,
     )
 
 
@@ -311,10 +322,13 @@ def _failure(result: Verification) -> str:
     )
 
 
-def with_certificate(model: CompiledModel, program: SOp, limit: int) -> CompiledModel:
-    """``model`` with its certificate in ``info``; CompileError if enumeration finds a
-    disagreement (the random check missed it)."""
-    proof = certify(model, program, limit)
+def with_certificate(
+    model: CompiledModel, program: SOp, limit: int, layout: Layout | None = None
+) -> CompiledModel:
+    """``model`` with its certificate in ``info`` (by bounds for a domain over ``limit``
+    inputs, given the ``layout``); CompileError if enumeration finds a disagreement (the
+    random check missed it)."""
+    proof = certify(model, program, limit, layout)
     if proof.status == "failed":
         found = "\n".join(f"  {line}" for line in proof.open)
         raise CompileError(

@@ -52,7 +52,13 @@ from .value_sets import infer
 from .verify import Verification
 from .verify import verify as check_model
 
-__all__ = ["compile_program", "library_domain", "DEFAULT_MAX_BYTES", "DEFAULT_MAX_PARAMS"]
+__all__ = [
+    "compile_program",
+    "compile_with_layout",
+    "library_domain",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PARAMS",
+]
 
 Sampler = Callable[[random.Random, int], list[Any]]
 
@@ -117,11 +123,13 @@ def compile_program(
     job = replace(job, max_params=check_max_params(max_params))
     check_bytes(compile_bytes(program, max_seq_len), job.max_bytes, program.label, max_seq_len)
     try:
-        model, policy = _build(job, evidence=[])
+        model, policy, layout = _build(job, evidence=[])
         if job.verify:
-            model, policy = _verified(job, model, policy)
-            # 7. a certificate: every input of a domain of at most prove_limit inputs compared
-            model = with_certificate(model, job.program, check_prove_limit(prove_limit))
+            model, policy, layout = _verified(job, model, policy, layout)
+            # 7. a certificate: every input of a domain of at most prove_limit inputs
+            # compared, or bounds propagated through the layout's weights for larger ones
+            limit = check_prove_limit(prove_limit)
+            model = with_certificate(model, job.program, limit, layout)
     except MemoryError as err:  # the bound above is a lower bound: the rest may still not fit
         raise ResourceLimitError(
             f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "
@@ -131,21 +139,38 @@ def compile_program(
     return replace(model, info=replace(model.info, compile_seconds=seconds))
 
 
+def compile_with_layout(
+    program: SOp, vocab: Sequence[Any], max_seq_len: int, causal: bool = False
+) -> tuple[CompiledModel, Layout]:
+    """Stages 1-5 only (no check, no certificate): the model ``compile_program(...,
+    verify=0)`` returns, with the layout it was assembled from, for
+    :func:`~rasplab.compiler.certify.certify` to prove it (or an edited copy) by bounds.
+
+    >>> from rasplab.library import reverse
+    >>> model, layout = compile_with_layout(reverse(), "ab", 4)
+    >>> len(layout.heads) == sum(model.heads_per_layer)
+    True
+    """
+    job = _job(program, vocab, max_seq_len, causal, 0, None, 0, None, DEFAULT_MAX_BYTES)
+    model, _, layout = _build(job, evidence=[])
+    return model, layout
+
+
 def _verified(
-    job: _Job, model: CompiledModel, policy: AggregatePolicy
-) -> tuple[CompiledModel, AggregatePolicy]:
+    job: _Job, model: CompiledModel, policy: AggregatePolicy, layout: Layout
+) -> tuple[CompiledModel, AggregatePolicy, Layout]:
     """Stage 6: the model with its check recorded; CompileError if it compared nothing or
     disagrees. Plans again at most once, with the inputs it failed on as evidence."""
     inputs = _verification_inputs(job, model)
     result = _check_against_evaluator(job, model, inputs)
     if not result.exact and policy.assumptions:
         # an aggregate assumed to move one value may have averaged on these inputs
-        model, policy = _build(job, evidence=[m.input for m in result.mismatches])
+        model, policy, layout = _build(job, evidence=[m.input for m in result.mismatches])
         result = _check_against_evaluator(job, model, inputs)
     if not result.exact:
         raise CompileError(_disagreement(result, policy))
     checked = Verified(result.n_inputs, result.n_exact, result.n_rejected, result.dtype)
-    return replace(model, info=replace(model.info, verified=checked)), policy
+    return replace(model, info=replace(model.info, verified=checked)), policy, layout
 
 
 def _check_against_evaluator(
@@ -180,8 +205,9 @@ def _verification_inputs(job: _Job, model: CompiledModel) -> list[list[Any]]:
     return inputs
 
 
-def _build(job: _Job, evidence: list[list[Any]]) -> tuple[CompiledModel, AggregatePolicy]:
-    """Stages 1-5: the compiled model, and the policy that chose what each aggregate does."""
+def _build(job: _Job, evidence: list[list[Any]]) -> tuple[CompiledModel, AggregatePolicy, Layout]:
+    """Stages 1-5: the compiled model, the policy that chose what each aggregate does, and
+    the layout the model was assembled from (stage 7's bounds read it)."""
     program, vocab, n = job.program, job.vocab, job.max_seq_len
     # 2. the aggregate policy, asked by stage 1 as it meets each aggregate
     policy = AggregatePolicy(program, vocab, n, job.sample, seed=job.seed, evidence=evidence)
@@ -203,7 +229,7 @@ def _build(job: _Job, evidence: list[list[Any]]) -> tuple[CompiledModel, Aggrega
     check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
     info = _info(program, lowered.notes, layout, policy, job)
-    return assemble(layout, lowered.program, vocab, n, job.causal, info), policy
+    return assemble(layout, lowered.program, vocab, n, job.causal, info), policy, layout
 
 
 def _domain(job: _Job, policy: AggregatePolicy) -> InputDomain:

@@ -17,9 +17,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-__all__ = ["ModelInfo", "Verified", "InputDomain", "Certificate", "CERTIFICATE_STATUSES"]
+__all__ = [
+    "ModelInfo",
+    "Verified",
+    "InputDomain",
+    "Certificate",
+    "CERTIFICATE_STATUSES",
+    "CERTIFICATE_METHODS",
+]
 
 CERTIFICATE_STATUSES = ("proved", "sampled", "failed")
+CERTIFICATE_METHODS = ("enumeration", "bounds")
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,15 @@ class Certificate:
     of every input, between the decoded value and the nearest competitor:
     logits for a categorical output, output coordinates for a numerical one
     (``margin_unit``); None when the output has a single value.
-    ``"sampled"``: the domain was not enumerated; only the random check
-    (``ModelInfo.verified``) stands, and ``open`` lists what is not discharged.
+    ``method`` says how: ``"enumeration"`` as above, or ``"bounds"``: no input
+    was run; the bound propagation of :mod:`rasplab.compiler.bounds` showed from
+    the weights that every output of every input of lengths 1..max_seq_len keeps
+    its decoding, in exact arithmetic (``worst_margin``) and in float32 with
+    every rounding bounded (``worst_margin_float32``).
+    ``"sampled"``: not proved; only the random check (``ModelInfo.verified``)
+    stands, and ``open`` lists what is not discharged. ``weights_sha256`` is the
+    digest of the weights the certificate was made for (None in files written
+    before it was recorded); loading a file whose weights differ is refused.
     ``"failed"``: an input disagrees (``open`` names it); a compile never
     stores this status, it raises instead.
     """
@@ -88,7 +103,9 @@ class Certificate:
     worst_margin_float32: float | None = None
     margin_unit: str = "logit"  # "logit" | "coordinate"
     open: tuple[str, ...] = ()  # what is not discharged (sampled) or what failed
-    seconds: float | None = None  # time the enumeration took
+    seconds: float | None = None  # time the enumeration (or the bounds) took
+    method: str = "enumeration"  # "enumeration" | "bounds"
+    weights_sha256: str | None = None  # the weights it was made for (bounds.weights_digest)
 
     @property
     def proved(self) -> bool:
@@ -211,6 +228,15 @@ def _check_certificate(c: Certificate) -> None:
         raise ValueError(f"info.certificate has status {c.status!r}, unit {c.margin_unit!r}")
     if not all(isinstance(s, str) for s in c.open):
         raise ValueError("info.certificate.open must hold strings")
+    if c.method not in CERTIFICATE_METHODS:
+        raise ValueError(f"info.certificate.method must be one of {CERTIFICATE_METHODS}: {c}")
+    digest = c.weights_sha256
+    if digest is not None and not re.fullmatch(r"[0-9a-f]{64}", str(digest)):
+        raise ValueError(f"info.certificate.weights_sha256 must be 64 hex digits or null: {c}")
+    if c.method == "bounds":
+        if c.status == "proved" and c.open:
+            raise ValueError(f"info.certificate says proved but lists open items: {c}")
+        return
     if c.status == "proved" and not (
         c.n_enumerated > 0 and c.n_enumerated + c.n_rejected == c.n_domain and not c.open
     ):

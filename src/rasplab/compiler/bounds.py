@@ -1,0 +1,255 @@
+"""Stage 7 for large domains: exactness on every input, proved by bound propagation.
+
+Enumeration (:mod:`.certify`) stops at a few thousand inputs. Here no input
+is run: the model's own weights are evaluated at the exact encoding of every
+value (or combination of values) the value sets allow, and an error bound
+``delta`` per residual direction is carried through the layers:
+
+* the embedding's error is how far its rows are from the exact encodings;
+* each head (:mod:`.bounds_heads`) adds how far its output can be from the
+  exact encoding, whatever the input's length and values: a bound of the
+  softmax weight on keys the program does not select, given the smallest
+  score gap under the input errors;
+* each MLP (:mod:`.bounds_mlps`) adds its error at the exact inputs plus how
+  far the input errors move it (interval arithmetic through the ReLUs);
+* at the end every decoded output must keep a positive margin: the correct
+  logit above every other (categorical), or the scalar inside its value's
+  decoding interval (numerical).
+
+The argument runs twice: in exact arithmetic on the float64 weights, and for
+float32 on the weights rounded to float32, with every matrix product's
+rounding bounded by ``gamma_n = n u / (1 - n u)`` (``u = 2^-24``) times the
+sum of the absolute products, the softmax's by ``gamma`` of its length. The
+value sets' product over-approximates what inputs can reach, so the argument
+is sound for every input of lengths 1..max_seq_len, causal or not (a causal
+query sees fewer keys, never more). What it cannot bound is listed as open.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from ..lang.nodes import SOp
+from ..model.info import Certificate
+from ..model.model import MLP, Attention, CompiledModel
+from .assemble import _embedding
+from .bounds_heads import Head, head_bound
+from .bounds_mlps import mlp_bound
+from .bounds_output import output_margin
+from .bounds_space import UNIT_ROUNDOFF_FLOAT32, Refused, Rounding, Stream, node_values
+from .features import Feature
+from .plans import Layout
+from .schedule import merge_heads
+
+__all__ = [
+    "Propagation",
+    "propagate",
+    "certificate_by_bounds",
+    "weights_digest",
+    "DEFAULT_COMBINATIONS",
+]
+
+DEFAULT_COMBINATIONS = 4_000_000  # value combinations one head side or MLP group may list
+
+
+@dataclass(frozen=True)
+class Propagation:
+    """What one pass of the bound argument found."""
+
+    arithmetic: str  # "exact arithmetic" | "float32"
+    margin: float | None  # the worst decoding margin the bounds keep (None: nothing competes)
+    open: tuple[str, ...]  # what could not be bounded, or a margin the bounds do not keep
+    smallest_gap: float | None  # the smallest score gap between intended and other keys
+
+
+def weights_digest(model: CompiledModel) -> str:
+    """sha256 of every weight array (name, shape and float64 bytes, in name order)."""
+    h = hashlib.sha256()
+    for name, a in sorted(model.arrays().items()):
+        h.update(name.encode())
+        h.update(str(a.shape).encode())
+        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def certificate_by_bounds(
+    model: CompiledModel, layout: Layout, n_domain: int | None, limit: int
+) -> Certificate:
+    """Stage 7 by bounds: ``"proved"`` when both passes keep every output's margin, else
+    ``"sampled"`` with what stays open (a bound is not a counterexample: never "failed")."""
+    start = time.perf_counter()
+    exact = propagate(model, layout, float32=False)
+    narrow = propagate(model, layout, float32=True)
+    unproved = exact.open + tuple(f"float32: {o}" for o in narrow.open if o not in exact.open)
+    return Certificate(
+        "sampled" if unproved else "proved",
+        n_domain,
+        limit=limit,
+        worst_margin=_kept(exact.margin),
+        worst_margin_float32=_kept(narrow.margin),
+        margin_unit="logit" if model.output.kind == "categorical" else "coordinate",
+        open=unproved,
+        seconds=round(time.perf_counter() - start, 4),
+        method="bounds",
+        weights_sha256=weights_digest(model),
+    )
+
+
+def _kept(margin: float | None) -> float | None:
+    """A margin the bounds keep (None where they keep none, or nothing competes)."""
+    return margin if margin is not None and margin > 0 else None
+
+
+def propagate(
+    model: CompiledModel,
+    layout: Layout,
+    float32: bool,
+    limit: int = DEFAULT_COMBINATIONS,
+) -> Propagation:
+    """One pass of the bound argument over ``model`` (compiled from ``layout``)."""
+    rounding = Rounding(UNIT_ROUNDOFF_FLOAT32 if float32 else 0.0)
+    if float32:
+        model = _rounded(model)
+    unproved: list[str] = []
+    gaps: list[float] = []
+    stream = _start(model, layout, rounding)
+    for b, block in enumerate(model.blocks):
+        stream = _attention(stream, model, layout, b, block.attn, unproved, gaps, limit)
+        stream = _mlp(stream, layout, b, block.mlp, unproved, limit)
+    margin = None
+    try:
+        margin = output_margin(stream, model, layout, limit)
+    except Refused as err:
+        unproved.append(str(err))
+    if margin is not None and margin <= 0 and not unproved:
+        unproved.append(
+            f"the bounds do not keep the output's decoding: its margin may fall to {margin:.3g}"
+        )
+    return Propagation(rounding.name, margin, tuple(unproved), min(gaps, default=None))
+
+
+def _rounded(model: CompiledModel) -> CompiledModel:
+    """``model`` with every weight rounded to float32 (as its float32 forward pass reads it)."""
+
+    def cast(a: Any) -> Any:
+        return a.astype(np.float32).astype(np.float64) if isinstance(a, np.ndarray) else a
+
+    def each(obj: Any) -> Any:
+        return replace(obj, **{f.name: cast(getattr(obj, f.name)) for f in fields(obj)})
+
+    blocks = tuple(replace(b, attn=each(b.attn), mlp=each(b.mlp)) for b in model.blocks)
+    return replace(
+        model,
+        W_E=cast(model.W_E),
+        W_pos=cast(model.W_pos),
+        W_U=cast(model.W_U),
+        b_U=cast(model.b_U),
+        blocks=blocks,
+    )
+
+
+def _start(model: CompiledModel, layout: Layout, rounding: Rounding) -> Stream:
+    """The stream before the first block: the embedding's rows against the exact ones."""
+    index = {d: i for i, d in enumerate(model.directions)}
+    output = layout.nodes.get(layout.output.key[0])
+    exact_e, exact_pos = _embedding(
+        layout, _program(output), list(model.vocab), model.max_seq_len, index
+    )
+    err = np.abs(model.W_E[1:] - exact_e[1:]).max(axis=0, initial=0.0)
+    err = err + np.abs(model.W_pos[1:] - exact_pos[1:]).max(axis=0, initial=0.0)
+    bos = model.W_E[0] + model.W_pos[0]
+    embedded = tuple(f for f in layout.features if f.producer == "embed")
+    known = node_values([*layout.features, *_plan_features(layout)])
+    stream = Stream(index, embedded, known, err, bos, 0 * bos, rounding)
+    if rounding.u:  # the embedding's sum, rounded
+        stream = replace(
+            stream,
+            delta=stream.delta + rounding.u * stream.magnitude(),
+            bos_delta=rounding.u * np.abs(bos),
+        )
+    return stream
+
+
+def _plan_features(layout: Layout) -> list[Feature]:
+    """Features the plan reads besides the stored ones (constants own no direction)."""
+    found = [f for h in layout.heads for f in (*h.inputs.values(), h.value) if f is not None]
+    return found + [f for m in layout.mlps for f in m.leaves]
+
+
+def _program(output: SOp | None) -> SOp:
+    if output is None:
+        raise Refused("the plan's output s-op is unknown")
+    return output
+
+
+def _attention(
+    stream: Stream,
+    model: CompiledModel,
+    layout: Layout,
+    b: int,
+    attn: Attention,
+    unproved: list[str],
+    gaps: list[float],
+    limit: int,
+) -> Stream:
+    groups = merge_heads([h for h in layout.heads if h.block == b])
+    names = tuple("+".join(h.output.name for h in g) for g in groups)
+    delta = stream.delta + np.abs(attn.b_O)
+    bos, bos_delta = stream.bos + attn.b_O, stream.bos_delta.copy()
+    if names != attn.names:
+        unproved.append(f"layer {b}: the heads {attn.names} are not those planned {names}")
+        delta = delta + np.inf
+    for j, group in enumerate(groups if names == attn.names else []):
+        head = Head(
+            attn, j, group, model.max_seq_len, model.causal, layout.count_scale, layout.nodes
+        )
+        try:
+            found = head_bound(stream, head, limit)
+        except Refused as err:
+            unproved.append(str(err))
+            delta = delta + np.inf
+            continue
+        unproved.extend(found.open)
+        gaps.append(found.gap)
+        delta, bos = delta + found.error, bos + found.bos_out
+        bos_delta = bos_delta + found.bos_error
+    written = [h.output for h in layout.heads if h.block == b]
+    return _added(stream.with_features(written), delta, bos, bos_delta)
+
+
+def _mlp(
+    stream: Stream, layout: Layout, b: int, mlp: MLP, unproved: list[str], limit: int
+) -> Stream:
+    plans = [m for m in layout.mlps if m.block == b]
+    if not mlp.d_mlp:
+        return stream
+    try:
+        found = mlp_bound(stream, mlp, plans, layout.nodes, limit)
+    except Refused as err:
+        unproved.append(str(err))
+        return replace(stream, delta=stream.delta + np.inf)
+    written = stream.with_features(m.output for m in plans)
+    return _added(
+        written,
+        stream.delta + found.error,
+        stream.bos + found.bos_out,
+        stream.bos_delta + found.bos_error,
+    )
+
+
+def _added(stream: Stream, delta: np.ndarray, bos: np.ndarray, bos_delta: np.ndarray) -> Stream:
+    """The stream after a sublayer's output is added (and that sum rounded)."""
+    out = replace(stream, delta=delta, bos=bos, bos_delta=bos_delta)
+    u = stream.rounding.u
+    if u:
+        out = replace(
+            out,
+            delta=out.delta + u * out.magnitude(),
+            bos_delta=out.bos_delta + u * (np.abs(bos) + bos_delta),
+        )
+    return out

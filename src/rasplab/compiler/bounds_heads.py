@@ -1,0 +1,319 @@
+"""Bounds for one attention head: how far its output can be from the exact encoding.
+
+For every combination of query-side values and every combination of
+key-side values (:mod:`.bounds_space`), the exact score comes from the
+model's weights and the input errors widen it to an interval. The program's
+selector says which keys are *intended*: the selected ones (a select or mean
+head), BOS beside them (a count head, whose BOS scores ``ln B`` above), or
+BOS alone when nothing is selected. Then, whatever the number of keys up to
+``max_seq_len``, the weight on unintended keys is at most
+``L = m e^-g / (1 + m e^-g)`` (``g`` the gap between the lowest intended and
+the highest unintended score, ``m`` the most unintended keys), and intended
+keys' weights are within ``e^sigma - 1`` (in total) of the intended
+averaging, ``sigma`` the spread of their scores about the intended ones. The
+output's error in each direction is then at most
+``dev + (2 L + mix) R / 2 + value error``: ``dev`` how far any key's value
+vector is from its exact encoding, ``R`` the range of the value vectors.
+
+A select head moves one value only if, for every query, the keys it may
+select carry one encoding, or share one position (``indices`` among the
+key's values): otherwise the aggregate averages and the bound says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..lang.graph import value_key
+from ..lang.nodes import Aggregate, Indices, SOp
+from ..model.model import Attention
+from .bounds_space import Refused, Space, Stream, read_nodes, space
+from .combine import is_number
+from .domains import value_indices
+from .plans import HeadPlan
+from .selectors import All, Literal, Truth, formula, truth_table, variables
+
+__all__ = ["HeadBound", "head_bound", "selection", "leak"]
+
+MODELLED = ("select", "mean", "count")
+
+
+@dataclass(frozen=True)
+class HeadBound:
+    error: np.ndarray  # [d_model]: output error bound at every position but BOS
+    bos_out: np.ndarray  # [d_model]: what the head adds at BOS
+    bos_error: np.ndarray  # [d_model]: its error bound
+    gap: float  # smallest score gap between intended and unintended keys
+    open: tuple[str, ...]  # what this head could not discharge
+
+
+@dataclass(frozen=True)
+class Head:
+    """One head's weights, its plans and where it runs."""
+
+    attn: Attention
+    j: int
+    plans: Sequence[HeadPlan]
+    n_max: int  # most keys besides BOS
+    causal: bool
+    count_scale: float
+    nodes: Mapping[int, SOp]  # node id -> s-op, for every feature's node
+
+    @property
+    def name(self) -> str:
+        return self.attn.names[self.j]
+
+
+def leak(gap: np.ndarray, m: int) -> np.ndarray:
+    """The most weight ``m`` keys scoring ``gap`` below an intended one can take."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(np.minimum(gap - math.log(max(m, 1)), 700.0)))
+
+
+def _formula(plan: HeadPlan) -> Any:
+    selector = getattr(plan.node, "selector", None)
+    return Truth(True) if selector is None else formula(selector)
+
+
+def selection(f: Any, qs: Space, ks: Space) -> np.ndarray:
+    """``[query combo, key combo]``: whether the program's selector picks the key."""
+    if isinstance(f, Truth):
+        return np.full((len(qs), len(ks)), f.value)
+    if isinstance(f, Literal):
+        qv, qi = _side(f.query, qs)
+        kv, ki = _side(f.key, ks)
+        return truth_table(f, kv, qv)[np.ix_(qi, ki)]
+    tables = [selection(c, qs, ks) for c in f.children]
+    combine = np.logical_and if isinstance(f, All) else np.logical_or
+    return combine.reduce(tables)
+
+
+def _side(node: Any, s: Space) -> tuple[list[Any], np.ndarray]:
+    if node is None:
+        return [None], np.zeros(len(s), dtype=np.int64)
+    return list(s.values[s.nodes.index(node.id)]), s.column(node.id)
+
+
+def head_bound(stream: Stream, head: Head, limit: int) -> HeadBound:
+    """The bound of :mod:`this module <.bounds_heads>` for one head; Refused if not modelled."""
+    first = head.plans[0]
+    if first.kind not in MODELLED:
+        raise Refused(f"head {head.name}: a {first.kind} head is not modelled by the bounds")
+    f = _formula(first)
+    found = variables(f)
+    qvars = [n.id for (side, _), n in found.items() if side == "q"]
+    kvars = [n.id for (side, _), n in found.items() if side == "k"]
+    values = [p.value.key[0] for p in head.plans if p.value is not None]
+    a = head.attn
+    wq, wk, wv = a.W_Q[head.j], a.W_K[head.j], a.W_V[head.j]
+    qs = space(stream, [*sorted(read_nodes(stream, wq)), *qvars], limit, f"head {head.name}")
+    key_nodes = sorted(read_nodes(stream, wk) | read_nodes(stream, wv))
+    ks = space(stream, [*key_nodes, *kvars, *values], limit, f"head {head.name}")
+    if len(qs) * len(ks) > 4 * limit:
+        raise Refused(
+            f"head {head.name}: {len(qs):,} query by {len(ks):,} key combinations over the "
+            f"limit {4 * limit:,}"
+        )
+    return _bound(stream, head, qs, ks, selection(f, qs, ks))
+
+
+def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) -> HeadBound:
+    scores = _Scores.of(stream, head, qs, ks)
+    out, out_bos, value_error = _values(stream, head, ks)
+    target, target_bos = _targets(head, ks, stream.index)
+    dev = np.maximum(np.abs(out - target).max(axis=0), np.abs(out_bos - target_bos))
+    every = np.vstack([out, target, out_bos[None], target_bos[None]])
+    spread = every.max(axis=0) - every.min(axis=0)
+    coeff, gap = _mixing(head, scores, sel, stream.rounding.u)
+    error = dev + coeff * spread / 2.0 + value_error
+    bos_leak = 0.0 if head.causal else _bos_leak(stream, head, ks)
+    bos_error = bos_leak * np.abs(out - out_bos).max(axis=0, initial=0.0) + value_error
+    unproved = _one_value(head, qs, ks, sel, target) if head.plans[0].kind == "select" else ()
+    return HeadBound(error, out_bos, bos_error, gap, unproved)
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """Score intervals ``[lo, hi]`` for every (query, key) combination and for BOS keys."""
+
+    lo: np.ndarray  # [nq, nk]
+    hi: np.ndarray
+    bos_lo: np.ndarray  # [nq]
+    bos_hi: np.ndarray
+
+    @staticmethod
+    def of(stream: Stream, head: Head, qs: Space, ks: Space) -> _Scores:
+        a, j = head.attn, head.j
+        q, aq = _project(stream, qs.x, a.W_Q[j], a.b_Q[j], stream.delta)
+        k, ak = _project(stream, ks.x, a.W_K[j], a.b_K[j], stream.delta)
+        kb, akb = _project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
+        s, ds = _products(stream, q, aq, k, ak)
+        sb, dsb = _products(stream, q, aq, kb, akb)
+        return _Scores(s - ds, s + ds, (sb - dsb)[:, 0], (sb + dsb)[:, 0])
+
+
+def _project(
+    stream: Stream, x: np.ndarray, w: np.ndarray, b: np.ndarray, delta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``x w + b`` and a bound of its error per dimension (input error and rounding)."""
+    r = stream.rounding
+    mag = np.abs(x).max(axis=0, initial=0.0) + delta
+    err = delta @ np.abs(w) + r.columns(w) * (mag @ np.abs(w) + np.abs(b))
+    return x @ w + b, err
+
+
+def _products(
+    stream: Stream, q: np.ndarray, aq: np.ndarray, k: np.ndarray, ak: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``q k^T`` and its error bound, given ``|dq| <= aq`` and ``|dk| <= ak``."""
+    err = (np.abs(q) @ ak)[:, None] + (np.abs(k) @ aq)[None, :] + float(aq @ ak)
+    g = stream.rounding.gamma(q.shape[1])
+    if g:
+        err = err + g * ((np.abs(q) + aq) @ (np.abs(k) + ak).T)
+    return q @ k.T, err
+
+
+def _values(stream: Stream, head: Head, ks: Space) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each key's output vector, BOS's, and a bound of the output's value error."""
+    a, j = head.attn, head.j
+    wo = np.abs(a.W_O[j])
+    v, av = _project(stream, ks.x, a.W_V[j], a.b_V[j], stream.delta)
+    vb, avb = _project(stream, stream.bos[None], a.W_V[j], a.b_V[j], stream.bos_delta)
+    err = np.maximum(av, avb)
+    r = stream.rounding
+    if r.u:  # the weighted sum over keys and the softmax's own rounding
+        vmax = np.maximum(np.abs(v).max(axis=0, initial=0.0), np.abs(vb[0])) + err
+        n = head.n_max + 1
+        err = err + (r.gamma(n + 6) + r.gamma(n)) * vmax
+        return v @ a.W_O[j], (vb @ a.W_O[j])[0], err @ wo + _sum_rounding(r, a) * (vmax @ wo)
+    return v @ a.W_O[j], (vb @ a.W_O[j])[0], err @ wo
+
+
+def _sum_rounding(r: Any, a: Attention) -> np.ndarray:
+    """``gamma`` per direction of the output projection, which sums over every head."""
+    return np.asarray(r.columns(a.W_O.reshape(-1, a.W_O.shape[-1])))
+
+
+def _targets(head: Head, ks: Space, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """What each key's value vector should be (summed over the head's plans), and BOS's."""
+    target = np.zeros((len(ks), len(index)))
+    target_bos = np.zeros(len(index))
+    for p in head.plans:
+        out = p.output
+        column = index[out.directions[0]] if out.directions else None
+        if p.kind == "count":
+            if column is not None:
+                target_bos[column] += 1.0
+            continue
+        default = p.node.default if isinstance(p.node, Aggregate) else None
+        moved = ks.node_values(p.value.key[0]) if p.value is not None else []
+        if p.kind == "mean":
+            coords = _coords(p)
+            if column is not None:
+                at = [p.value.index.get(value_key(v)) for v in moved] if p.value else []
+                target[:, column] += [coords[i] if i is not None else np.nan for i in at]
+                target_bos[column] += _number(default)
+            continue
+        rows = _writes(out, index)
+        found = value_indices(out, [*moved, default])
+        target += np.where(found[:-1, None] >= 0, rows[found[:-1]], 0.0)
+        if found[-1] >= 0:
+            target_bos += rows[found[-1]]
+    return np.nan_to_num(target, nan=np.inf), target_bos
+
+
+def _writes(out: Any, index: dict[str, int]) -> np.ndarray:
+    rows = np.zeros((len(out.writes), len(index)))
+    for i, write in enumerate(out.writes):
+        for d, w in write.items():
+            rows[i, index[d]] += w
+    return rows
+
+
+def _coords(p: HeadPlan) -> list[float]:
+    if p.value_coords is not None:
+        return list(p.value_coords)
+    value = p.value
+    assert value is not None
+    return list(value.coords) if value.coords else [float(v) for v in value.values]
+
+
+def _number(default: Any) -> float:
+    return float(default) if default is not None and is_number(default, bools=True) else 0.0
+
+
+def _mixing(head: Head, s: _Scores, sel: np.ndarray, u: float) -> tuple[float, float]:
+    """The largest ``2 L + mix`` over queries and cases, and the smallest gap."""
+    inf = np.inf
+    lo_sel = np.where(sel, s.lo, inf).min(axis=1, initial=inf)
+    hi_sel = np.where(sel, s.hi, -inf).max(axis=1, initial=-inf)
+    hi_uns = np.where(sel, -inf, s.hi).max(axis=1, initial=-inf)
+    some, none = sel.any(axis=1), (~sel).any(axis=1)
+    kind = head.plans[0].kind
+    cases = []  # (rows where the case can happen, lowest intended, highest unintended, spread)
+    if kind == "count":
+        ln_b = math.log(head.plans[0].count_scale or head.count_scale)
+        spread = np.maximum(hi_sel, s.bos_hi - ln_b) - np.minimum(lo_sel, s.bos_lo - ln_b)
+        cases.append((some, np.maximum(s.bos_lo, lo_sel), hi_uns, spread))
+    else:
+        spread = hi_sel - lo_sel if kind == "mean" else np.zeros(len(sel))
+        cases.append((some, lo_sel, np.maximum(hi_uns, s.bos_hi), spread))
+    cases.append((none, s.bos_lo, hi_uns, np.zeros(len(sel))))
+    worst, gap = 0.0, inf
+    for rows, lowest, highest, sigma in cases:
+        if not rows.any():
+            continue
+        g = (lowest - highest)[rows]
+        g = np.where(g > 0, g * (1.0 - u), g)
+        mix = np.expm1(np.maximum(sigma[rows], 0.0) * (1.0 + u))
+        worst = max(worst, float((2.0 * leak(g, head.n_max) + mix).max()))
+        gap = min(gap, float(g.min()))
+    return worst, gap
+
+
+def _bos_leak(stream: Stream, head: Head, ks: Space) -> float:
+    """The most weight BOS's query puts on other keys (it should attend only to itself)."""
+    a, j = head.attn, head.j
+    qb, aqb = _project(stream, stream.bos[None], a.W_Q[j], a.b_Q[j], stream.bos_delta)
+    k, ak = _project(stream, ks.x, a.W_K[j], a.b_K[j], stream.delta)
+    kb, akb = _project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
+    s, ds = _products(stream, qb, aqb, k, ak)
+    sb, dsb = _products(stream, qb, aqb, kb, akb)
+    g = float((sb - dsb)[0, 0] - (s + ds).max(initial=-np.inf))
+    return float(leak(np.array([g * (1.0 - stream.rounding.u) if g > 0 else g]), head.n_max)[0])
+
+
+def _one_value(
+    head: Head, qs: Space, ks: Space, sel: np.ndarray, target: np.ndarray
+) -> tuple[str, ...]:
+    """Open items where a query may select keys with different values at different positions."""
+    _, ids = np.unique(np.round(target, 9), axis=0, return_inverse=True)
+    ids = ids.reshape(-1)
+    many = _differ(sel, ids)
+    position = next((n for n in ks.nodes if isinstance(_node(head, n), Indices)), None)
+    if position is not None:
+        many &= _differ(sel, ks.column(position))
+    if not many.any():
+        return ()
+    node = head.plans[0].node
+    return (
+        f"aggregate {node.label} (head {head.name}): a query may select several keys with "
+        f"different values, so the assumption that it moves one value is not proved",
+    )
+
+
+def _differ(sel: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Rows where the selected keys' ``ids`` are not all equal."""
+    big = np.iinfo(np.int64).max
+    low = np.where(sel, ids[None, :], big).min(axis=1)
+    high = np.where(sel, ids[None, :], -1).max(axis=1)
+    return sel.any(axis=1) & (low != high)
+
+
+def _node(head: Head, node_id: int) -> Any:
+    return head.nodes.get(node_id)

@@ -1,0 +1,167 @@
+"""Bounds for one layer's MLP: how far its output can be from the exact encoding.
+
+The hidden units of a layer are grouped as the plan built them (each
+:class:`~.plans.MlpPlan`'s units, then the BOS cleanup unit). For every
+combination of the values a group reads, its output at the exact residual
+comes from the model's weights and is compared with the exact encoding of
+the value the program computes there (the plan's output s-op as a function
+of its leaves). Input errors ``delta`` widen each pre-activation ``z`` to
+``[z - r, z + r]``; a ReLU then moves by at most ``min(r, max(0, z + r))``
+(nothing when the unit stays off), which the output weights carry on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..lang.nodes import SOp
+from ..model.model import MLP
+from .bounds_space import Refused, Space, Stream, read_nodes, space
+from .domains import Fused, _Failed, value_indices
+from .features import Feature
+from .plans import MlpPlan
+
+__all__ = ["MlpBound", "mlp_bound"]
+
+LINEAR_BUDGET = 200_000_000  # multiply-adds for the linear parts, one per activation pattern
+
+
+@dataclass(frozen=True)
+class MlpBound:
+    error: np.ndarray  # [d_model]: output error bound at every position but BOS
+    bos_out: np.ndarray  # [d_model]: what the MLP adds at BOS
+    bos_error: np.ndarray  # [d_model]
+
+
+@dataclass(frozen=True)
+class _Group:
+    columns: np.ndarray  # hidden units
+    plan: MlpPlan | None  # None: units no plan owns (the cleanup), whose target is 0
+
+
+def mlp_bound(
+    stream: Stream, mlp: MLP, plans: Sequence[MlpPlan], nodes: Mapping[int, SOp], limit: int
+) -> MlpBound:
+    """The bound of :mod:`this module <.bounds_mlps>`; Refused where it cannot be made."""
+    error = np.abs(mlp.b_out).astype(np.float64)  # the plan writes no bias
+    for group in _groups(mlp, plans):
+        error = error + _group_error(stream, mlp, group, nodes, limit)
+    out, bos_error = _at_bos(stream, mlp)
+    return MlpBound(error, out, bos_error)
+
+
+def _groups(mlp: MLP, plans: Sequence[MlpPlan]) -> list[_Group]:
+    groups, start = [], 0
+    for p in plans:
+        n = len(p.spec.units)
+        groups.append(_Group(np.arange(start, start + n), p))
+        start += n
+    if start > mlp.d_mlp:
+        raise Refused(f"MLP writing {plans[0].output.name}: fewer units than its plan builds")
+    if start < mlp.d_mlp:
+        groups.append(_Group(np.arange(start, mlp.d_mlp), None))
+    return groups
+
+
+def _group_error(
+    stream: Stream, mlp: MLP, group: _Group, nodes: Mapping[int, SOp], limit: int
+) -> np.ndarray:
+    w_in, b_in = mlp.W_in[:, group.columns], mlp.b_in[group.columns]
+    w_out = mlp.W_out[group.columns]
+    leaves = [leaf.key[0] for leaf in group.plan.leaves] if group.plan else []
+    what = f"MLP writing {group.plan.output.name}" if group.plan else "MLP cleanup units"
+    sp = space(stream, [*sorted(read_nodes(stream, w_in)), *leaves], limit, what)
+    z = sp.x @ w_in + b_in
+    r = stream.rounding
+    mag = np.abs(sp.x).max(axis=0, initial=0.0) + stream.delta
+    rounded = r.columns(w_in) * (mag @ np.abs(w_in) + np.abs(b_in))  # [units]
+    err = _moved(stream.delta, rounded, z, w_in, w_out)
+    if r.u:
+        hidden = np.maximum(z + stream.delta @ np.abs(w_in) + rounded, 0.0)
+        err = err + r.columns(mlp.W_out) * (hidden @ np.abs(w_out))
+    target, valid = _target(stream, group, sp, nodes, leaves, what)
+    dev = np.abs(np.maximum(z, 0.0) @ w_out - target) + err
+    return dev[valid].max(axis=0, initial=0.0)
+
+
+def _moved(
+    delta: np.ndarray, rounded: np.ndarray, z: np.ndarray, w_in: np.ndarray, w_out: np.ndarray
+) -> np.ndarray:
+    """How far the output moves when the input moves by ``delta`` and the pre-activations
+    round by ``rounded``: units on over the whole interval act linearly, so their input
+    error goes through ``w_in @ w_out`` at once (a ramp's two units cancel); a unit that
+    may switch moves by at most ``min(r, max(0, z + r))``."""
+    radius = delta @ np.abs(w_in) + rounded
+    on = z - radius >= 0  # [combos, units]
+    switching = np.where(on, 0.0, np.minimum(radius, np.maximum(z + radius, 0.0)))
+    err = switching @ np.abs(w_out) + (on * rounded) @ np.abs(w_out)
+    patterns, which = np.unique(on, axis=0, return_inverse=True)
+    if len(patterns) * w_in.shape[0] * w_in.shape[1] * w_out.shape[1] > LINEAR_BUDGET:
+        return err + (on * (delta @ np.abs(w_in))) @ np.abs(w_out)  # unit by unit
+    linear = np.stack([delta @ np.abs(w_in[:, p] @ w_out[p]) for p in patterns])
+    return err + linear[which.reshape(-1)]
+
+
+def _target(
+    stream: Stream,
+    group: _Group,
+    sp: Space,
+    nodes: Mapping[int, SOp],
+    leaves: list[int],
+    what: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exact encoding of the output at every combination, and which combinations occur:
+    not those on which the program raises (it rejects such inputs), nor those computing a
+    value outside the output's value set."""
+    target = np.zeros_like(sp.x)
+    valid = np.ones(len(sp), dtype=bool)
+    if group.plan is None:
+        return target, valid
+    out = group.plan.output
+    output = nodes.get(out.key[0])
+    if output is None or any(n not in nodes for n in leaves):
+        raise Refused(f"{what}: the s-ops it computes are not known")
+    cols = [sp.nodes.index(n) for n in dict.fromkeys(leaves)]
+    unique, inverse = np.unique(sp.combos[:, cols], axis=0, return_inverse=True)
+    fused = Fused(output, [nodes[n] for n in dict.fromkeys(leaves)])
+    computed = []
+    for row in unique.tolist():
+        env = {n: sp.values[c][i] for n, c, i in zip(dict.fromkeys(leaves), cols, row, strict=True)}
+        try:
+            computed.append((True, fused(env)))
+        except _Failed:
+            computed.append((False, None))
+        except (TypeError, KeyError) as err:
+            raise Refused(f"{what}: cannot compute its output from its leaves ({err})") from None
+    found = value_indices(out, [c[1] for c in computed])
+    # a value outside the output's value set (which holds every value it can take) means
+    # the leaves' combination never occurs (the product of their sets over-approximates)
+    ok = np.array([c[0] for c in computed], dtype=bool) & (found >= 0)
+    rows = _writes(out, stream.index)
+    per_unique = np.where((found >= 0)[:, None], rows[np.maximum(found, 0)], 0.0)
+    inverse = inverse.reshape(-1)
+    return per_unique[inverse], ok[inverse]
+
+
+def _writes(out: Feature, index: Mapping[str, int]) -> np.ndarray:
+    rows = np.zeros((max(len(out.writes), 1), len(index)))
+    for i, write in enumerate(out.writes):
+        for d, w in write.items():
+            rows[i, index[d]] += w
+    return rows
+
+
+def _at_bos(stream: Stream, mlp: MLP) -> tuple[np.ndarray, np.ndarray]:
+    """What the MLP adds at BOS and its error bound (BOS is one residual for every input)."""
+    r = stream.rounding
+    x, delta = stream.bos[None], stream.bos_delta
+    z = x @ mlp.W_in + mlp.b_in
+    rounded = r.columns(mlp.W_in) * ((np.abs(x[0]) + delta) @ np.abs(mlp.W_in) + np.abs(mlp.b_in))
+    err = _moved(delta, rounded, z, mlp.W_in, mlp.W_out)[0]
+    if r.u:
+        hidden = np.maximum(z[0] + delta @ np.abs(mlp.W_in) + rounded, 0.0)
+        err = err + r.columns(mlp.W_out) * (hidden @ np.abs(mlp.W_out))
+    return (np.maximum(z, 0.0) @ mlp.W_out + mlp.b_out)[0], err

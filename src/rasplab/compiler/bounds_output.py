@@ -1,0 +1,84 @@
+"""The last step of :mod:`.bounds`: every decoded output keeps its margin.
+
+For every value the output s-op can hold (with whatever else the
+unembedding reads), the logits at the exact residual come from the weights;
+the residual's error ``delta`` (and, for float32, the product's rounding)
+moves each logit by at most ``err``. A categorical output keeps its value
+while the correct logit minus its ``err`` stays above every other value's
+logit plus its ``err``; a numerical one while the scalar, moved by ``err``,
+stays between the midpoints to its neighbouring values.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..model.model import CompiledModel
+from .bounds_space import Refused, Stream, read_nodes, space
+from .decoding import equal_classes
+from .domains import value_indices
+from .plans import Layout
+
+__all__ = ["output_margin"]
+
+
+def output_margin(stream: Stream, model: CompiledModel, layout: Layout, limit: int) -> float | None:
+    """The smallest margin the bounds keep over every output value (None: nothing competes)."""
+    out = layout.output
+    node = out.key[0]
+    sp = space(stream, [*sorted(read_nodes(stream, model.W_U)), node], limit, "the unembedding")
+    logits = sp.x @ model.W_U + model.b_U
+    mag = np.abs(sp.x) + stream.delta
+    err = stream.delta @ np.abs(model.W_U)
+    g = stream.rounding.columns(model.W_U)
+    err = err + g * (mag @ np.abs(model.W_U) + np.abs(model.b_U))  # [combos, d_out]
+    found = value_indices(out, sp.node_values(node))
+    if np.any(found < 0):
+        raise Refused(f"the unembedding: a value of {out.name} has no encoding")
+    classes = equal_classes(model.output.values)
+    if len(classes) < 2:
+        return None
+    if model.output.kind == "categorical":
+        return _categorical(logits, err, _columns(model, layout, found), classes)
+    coords = np.asarray(out.coords, dtype=np.float64)[found]
+    return _numerical(model, logits[:, 0], err[:, 0], coords, classes)
+
+
+def _columns(model: CompiledModel, layout: Layout, found: np.ndarray) -> np.ndarray:
+    """The logit column of each combination's correct value."""
+    if len(model.output.values) != len(layout.output.values):
+        raise Refused("the unembedding: its columns are not the output feature's values")
+    return found
+
+
+def _categorical(
+    logits: np.ndarray, err: np.ndarray, correct: np.ndarray, classes: list[list[int]]
+) -> float:
+    class_of = np.empty(logits.shape[1], dtype=np.int64)
+    for c, members in enumerate(classes):
+        class_of[members] = c
+    rows = np.arange(len(logits))
+    low = logits[rows, correct] - err[rows, correct]
+    rivals = class_of[None, :] != class_of[correct][:, None]
+    high = np.where(rivals, logits + err, -np.inf).max(axis=1)
+    return float((low - high).min())
+
+
+def _numerical(
+    model: CompiledModel,
+    x: np.ndarray,
+    err: np.ndarray,
+    coords: np.ndarray,
+    classes: list[list[int]],
+) -> float:
+    centres = np.asarray(model.output.coords, dtype=np.float64)
+    bounds = np.array(
+        [(centres[a[-1]] + centres[b[0]]) / 2 for a, b in itertools.pairwise(classes)]
+    )
+    edges = np.concatenate([[-np.inf], bounds, [np.inf]])
+    # the class whose interval holds each correct coordinate
+    at = np.searchsorted(bounds, coords, side="right")
+    lower, upper = edges[at], edges[at + 1]
+    return float(np.minimum(x - err - lower, upper - x - err).min())

@@ -1,0 +1,161 @@
+"""The residual stream as the bound propagation of :mod:`.bounds` sees it.
+
+At every position but BOS the residual is the exact encoding of the values
+the evaluator computes there (``one``, plus every feature written so far
+holding its value's write) plus an error of at most ``delta`` in each
+direction. A :class:`Space` lists every combination of the values of a few
+s-ops (their value sets' product: a superset of what inputs can reach) with
+the exact residual of each; the heads, MLPs and unembedding are evaluated on
+those residuals from the model's own weights.
+
+BOS is one residual for every input: ``bos`` holds its centre and
+``bos_delta`` its error bound.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from ..lang.graph import value_key
+from .features import Feature
+from .units import ONE
+
+__all__ = ["Stream", "Space", "Rounding", "Refused", "space", "read_nodes", "node_values"]
+
+UNIT_ROUNDOFF_FLOAT32 = 2.0**-24
+
+
+class Refused(Exception):
+    """A combination space too large to list: the bound stays open (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Rounding:
+    """Sound bounds of floating-point rounding: ``gamma(n) = n u / (1 - n u)`` for a sum of
+    ``n`` products, ``u`` the unit roundoff (0: exact arithmetic)."""
+
+    u: float = 0.0
+
+    def gamma(self, n: int) -> float:
+        if self.u == 0.0:
+            return 0.0
+        nu = n * self.u
+        if nu >= 1.0:
+            return math.inf
+        return nu / (1.0 - nu)
+
+    def columns(self, w: np.ndarray) -> np.ndarray:
+        """``gamma`` per column of ``x @ w + b``: products with a zero weight are exactly 0
+        and add no rounding, so each column counts its non-zero weights (and the bias)."""
+        nonzero = np.count_nonzero(w.reshape(w.shape[0], -1), axis=0) + 1
+        return np.array([self.gamma(int(n)) for n in nonzero]).reshape(w.shape[1:])
+
+    @property
+    def name(self) -> str:
+        return "exact arithmetic" if self.u == 0.0 else "float32"
+
+
+@dataclass(frozen=True)
+class Stream:
+    """What is known of the residual before one sublayer."""
+
+    index: dict[str, int]  # direction -> column
+    available: tuple[Feature, ...]  # features written so far (embedding first)
+    values: dict[int, tuple]  # node id -> every value it can hold (all features of the node)
+    delta: np.ndarray  # [d_model]: error bound at every position but BOS
+    bos: np.ndarray  # [d_model]: the BOS residual's centre
+    bos_delta: np.ndarray  # [d_model]: its error bound
+    rounding: Rounding = field(default_factory=Rounding)
+
+    def with_features(self, new: Iterable[Feature]) -> Stream:
+        return replace(self, available=(*self.available, *new))
+
+    def magnitude(self) -> np.ndarray:
+        """A bound on ``|x|`` per direction at every position but BOS (for rounding)."""
+        mag = np.zeros(len(self.index))
+        mag[self.index[ONE]] = 1.0
+        for f in self.available:
+            for write in f.writes:
+                for d, w in write.items():
+                    mag[self.index[d]] = max(mag[self.index[d]], abs(w))
+        return mag + self.delta
+
+
+@dataclass(frozen=True)
+class Space:
+    """Every combination of the values of ``nodes``, with each one's exact residual."""
+
+    nodes: tuple[int, ...]
+    values: tuple[tuple, ...]  # per node: its values
+    combos: np.ndarray  # [n, len(nodes)]: value index per node
+    x: np.ndarray  # [n, d_model]
+
+    def column(self, node_id: int) -> np.ndarray:
+        """The value index of ``node_id`` in every combination."""
+        return self.combos[:, self.nodes.index(node_id)]
+
+    def node_values(self, node_id: int) -> list[Any]:
+        """The value of ``node_id`` in every combination."""
+        vals = self.values[self.nodes.index(node_id)]
+        return [vals[i] for i in self.column(node_id).tolist()]
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def read_nodes(stream: Stream, weights: np.ndarray) -> set[int]:
+    """Nodes of available features whose directions ``weights`` (rows: directions) read."""
+    rows = np.abs(weights.reshape(weights.shape[0], -1)).sum(axis=1) > 0
+    return {f.key[0] for f in stream.available if any(rows[stream.index[d]] for d in f.directions)}
+
+
+def space(stream: Stream, nodes: Sequence[int], limit: int, what: str) -> Space:
+    """The combinations of ``nodes``' values; Refused when they number over ``limit``."""
+    nodes = tuple(dict.fromkeys(nodes))
+    missing = [n for n in nodes if n not in stream.values]
+    if missing:
+        raise Refused(f"{what}: no value set known for s-op #{missing[0]}")
+    values = tuple(stream.values[n] for n in nodes)
+    sizes = [len(v) for v in values]
+    total = math.prod(sizes)
+    if total > limit:
+        raise Refused(
+            f"{what}: {total:,} combinations of values over the limit {limit:,} (sizes {sizes})"
+        )
+    if nodes:
+        combos = np.stack(np.unravel_index(np.arange(total), sizes), axis=1)
+    else:  # nothing read: one combination, the residual of ``one`` alone
+        combos = np.zeros((1, 0), dtype=np.int64)
+    x = np.zeros((total, len(stream.index)))
+    x[:, stream.index[ONE]] = 1.0
+    for j, node in enumerate(nodes):
+        for f in stream.available:
+            if f.key[0] == node and f.directions:
+                x += _write_table(f, values[j], stream.index)[combos[:, j]]
+    return Space(nodes, values, combos, x)
+
+
+def _write_table(f: Feature, values: tuple, index: dict[str, int]) -> np.ndarray:
+    """[value, d_model]: what ``f`` writes for each value (nothing for a value it lacks)."""
+    table = np.zeros((len(values), len(index)))
+    for i, v in enumerate(values):
+        at = f.index.get(value_key(v))
+        if at is not None:
+            for d, w in f.writes[at].items():
+                table[i, index[d]] += w
+    return table
+
+
+def node_values(features: Sequence[Feature]) -> dict[int, tuple]:
+    """Node id -> the union of the values of its features, in order of first appearance."""
+    found: dict[int, dict[tuple, Any]] = {}
+    for f in features:
+        per = found.setdefault(f.key[0], {})
+        for v in f.values:
+            per.setdefault(value_key(v), v)
+    return {n: tuple(vs.values()) for n, vs in found.items()}
