@@ -256,7 +256,8 @@ function openShared() {
   return true;
 }
 
-function openProgram(program) {
+function openProgram(program, kind) {
+  if (kind) $("program-select").value = `${kind}:${program.name}`;
   editor.value = program.source;
   $("input").value = program.input;
   $("sop-select").innerHTML = "";
@@ -436,7 +437,7 @@ async function start() {
   if (openShared()) {
     scheduleRun();
   } else {
-    openProgram(catalog.examples.find((p) => p.name === "sort") || catalog.examples[0]);
+    openProgram(catalog.examples.find((p) => p.name === "sort") || catalog.examples[0], "examples");
   }
 }
 
