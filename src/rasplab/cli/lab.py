@@ -8,6 +8,7 @@ never a file), and every request has limits on size, time and memory.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
 import webbrowser
 from typing import Any
@@ -111,5 +112,8 @@ def command(args: argparse.Namespace) -> int:
     print(start_message(server.url, args.host, limits), flush=True)
     if args.open:
         threading.Timer(1.0, webbrowser.open, args=(server.url,)).start()
-    server.serve()
+    # uvicorn shuts down cleanly on Ctrl-C, then passes it on: stopping is the normal end
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve()
+    print("rasplab lab: stopped")
     return 0

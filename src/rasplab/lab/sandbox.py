@@ -52,7 +52,9 @@ def _serve(conn: Connection, limits: LabLimits) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     _cap_memory(limits.worker_memory_bytes)
     from .jobs import JOBS
+    from .warmup import warm
 
+    warm()  # at once where the fork server did it already (its caches came with the fork)
     conn.send(READY)
     while True:
         try:
@@ -113,7 +115,7 @@ def _context() -> Any:
     """forkserver where there is one (workers start from a clean, warmed-up process)."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["rasplab.lab.jobs", "rasplab.lab.puzzles"])
+        context.set_forkserver_preload(["rasplab.lab.puzzles", "rasplab.lab.warmup"])
         return context
     return multiprocessing.get_context("spawn")
 
