@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import base64
+import functools
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -75,15 +76,8 @@ def _analysis(sop: SOp) -> dict[str, Any]:
 @guarded
 def run_job(request: dict[str, Any], limits: LabLimits) -> dict[str, Any]:
     """Run the program on the input: its output, analysis, execution view and graph."""
-    program = read_program(request["program"])
-    name, sop = _chosen_sop(program, request.get("name"))
-    answer: dict[str, Any] = {
-        "name": name,
-        "sops": list(program.sops),
-        "token_type": program.token_type,
-        "analysis": _analysis(sop),
-        "graph_svg": graph_svg(sop),
-    }
+    program, sop, about = _program_view(request["program"], request.get("name"))
+    answer = dict(about)
     xs = _tokens(program, request.get("input", ""), limits)
     trace = evaluate(sop, xs, trace=True, max_bytes=limits.evaluator_bytes)
     answer.update(
@@ -92,6 +86,22 @@ def run_job(request: dict[str, Any], limits: LabLimits) -> dict[str, Any]:
         execution_svg=execution_svg(trace, max_positions=limits.max_input_tokens),
     )
     return answer
+
+
+@functools.lru_cache(maxsize=16)
+def _program_view(source: str, name: str | None) -> tuple[RaspProgram, SOp, dict[str, Any]]:
+    """The program and what does not depend on the input (kept: typing the input reruns only
+    the evaluation). Errors are not kept, so a fixed program is read afresh."""
+    program = read_program(source)
+    name, sop = _chosen_sop(program, name)
+    about = {
+        "name": name,
+        "sops": list(program.sops),
+        "token_type": program.token_type,
+        "analysis": _analysis(sop),
+        "graph_svg": graph_svg(sop),
+    }
+    return program, sop, about
 
 
 def _plain(values: Any) -> Any:
