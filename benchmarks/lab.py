@@ -1,6 +1,6 @@
 """Time the browser lab: edit to view in a real browser, server throughput, latency under runaways.
 
-Usage: python benchmarks/lab.py [--edits N] [--seconds S] [--workers W]
+Usage: python benchmarks/lab.py [--edits N] [--seconds S] [--workers W] [--pictures DIR]
 
 1. Edit to view: headless chromium (Selenium) opens the lab with ``sort`` and
    ``dyck2`` at length 32; each edit is one real keystroke in the input box
@@ -13,6 +13,7 @@ Usage: python benchmarks/lab.py [--edits N] [--seconds S] [--workers W]
    keep sending programs that run until the server stops them; p50, p95, p99.
 
 All traffic goes to a server this script starts on 127.0.0.1 and stops.
+``--pictures DIR`` only takes the screenshots of the README (DIR/lab-*.png).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import httpx
 
@@ -171,6 +173,50 @@ def _p95(values: list[float]) -> float:
     return sorted(values)[int(0.95 * (len(values) - 1))]
 
 
+DYCK_SOLUTION = "def solution() {\n    return tokens;\n}"
+
+
+def pictures(url: str, folder: Path) -> None:
+    """Screenshots of the lab: running, an error, a compiled model, a failed puzzle."""
+    from selenium.webdriver.common.keys import Keys
+
+    driver = _browser()
+    driver.set_window_size(1500, 950)
+    try:
+        driver.get(url)
+        _wait_for_render(driver, 0)
+        select = driver.find_element("id", "program-select")
+        select.find_element("css selector", "option[value='examples:dyck2']").click()
+        time.sleep(1.0)
+        driver.save_screenshot(str(folder / "lab-run.png"))
+        select.find_element("css selector", "option[value='library:reverse']").click()
+        time.sleep(0.5)
+        area = driver.find_element("id", "source")
+        area.send_keys(Keys.CONTROL, Keys.END)
+        area.send_keys("\nbroken = aggregate(select(tokens, tokens, ==);")
+        time.sleep(1.0)
+        driver.save_screenshot(str(folder / "lab-error.png"))
+        select.find_element("css selector", "option[value='library:sort']").click()
+        time.sleep(0.5)
+        driver.find_element("css selector", ".tabs button[data-tab=compile]").click()
+        max_len = driver.find_element("id", "max-len")
+        max_len.send_keys(Keys.CONTROL, "a")
+        max_len.send_keys("5")
+        driver.find_element("id", "compile-button").click()
+        time.sleep(4.0)
+        driver.save_screenshot(str(folder / "lab-compile.png"))
+        driver.find_element("css selector", ".tabs button[data-tab=puzzles]").click()
+        driver.find_element("css selector", "button[data-puzzle=dyck1]").click()
+        editor = driver.find_element("id", "puzzle-source")
+        editor.send_keys(Keys.CONTROL, "a")
+        editor.send_keys(Keys.DELETE, DYCK_SOLUTION)
+        driver.find_element("id", "puzzle-check").click()
+        time.sleep(4.0)
+        driver.save_screenshot(str(folder / "lab-puzzles.png"))
+    finally:
+        driver.quit()
+
+
 def _print_edits(rows) -> None:
     print("ms: the request alone; keystroke to view in the page; keystroke to next frame drawn")
     print(
@@ -190,9 +236,13 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pictures", type=Path, metavar="DIR", help="take screenshots only")
     args = parser.parse_args()
     limits = replace(LabLimits(), workers=args.workers, run_seconds=1.0)
     with LabServer("127.0.0.1", 0, limits) as server:
+        if args.pictures:
+            pictures(server.url, args.pictures)
+            return
         print(f"server: {server.url}, {args.workers} workers, runs stopped after 1 s\n")
         _print_edits(edit_to_view(server.url, args.edits))
         print("\n| senders | requests/s | median ms | failed |\n|---:|---:|---:|---:|")
