@@ -26,7 +26,7 @@ from .. import __version__
 from ..errors import InputError, ProgramNotFoundError, RaspError, RaspSyntaxError
 from ..programs import ProgramLoadError
 from ..syntax import RaspLoadError
-from . import analyse, compile, demo, draw, lab, listing, puzzles, repl, run, train
+from . import analyse, compile, demo, draw, lab, learn, listing, puzzles, repl, run, train
 
 __all__ = ["main", "build_parser", "exit_code", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE"]
 
@@ -42,7 +42,7 @@ USAGE_ERRORS: tuple[type[RaspError], ...] = (
     RaspLoadError,
 )
 
-SUBCOMMANDS = (run, analyse, listing, demo, draw, compile, repl, puzzles, train, lab)
+SUBCOMMANDS = (run, analyse, listing, demo, draw, compile, repl, puzzles, train, lab, learn)
 
 EXAMPLES = """
   rasplab list                                   the library programs
@@ -50,6 +50,7 @@ EXAMPLES = """
   rasplab analyse lib:dyck2                      layers and heads
   rasplab compile lib:sort --max-len 8 -o sort.safetensors
   rasplab lab --open                             the browser lab: edit, watch, compile, puzzles
+  rasplab learn lib:hist -o hist-learned         a RASP program learned from examples
   rasplab COMMAND --help                         each command's options and examples
 
 exit codes: 0 ok, 1 the check or the program failed, 2 usage or input error

@@ -102,12 +102,24 @@ class Head:
 
 @dataclass(frozen=True)
 class Mlp:
-    """A lookup table: ``table[code_a * size_b + code_b]`` is the output code."""
+    """A lookup table: ``table[code_a * size_b + code_b]`` is the output code.
+
+    ``formula`` (``"a - b"``, ``"a == 3"``: ``a`` and ``b`` name the inputs'
+    values) says the table is that expression on every entry; it is printed
+    instead of the table. ``values`` are the output values (default
+    ``0 .. n_out - 1``).
+    """
 
     name: str
     inputs: tuple[str, ...]  # one or two variable names
     table: tuple[int, ...]
     n_out: int
+    formula: str | None = None
+    values: tuple[Any, ...] | None = None
+
+    @property
+    def out_values(self) -> tuple[Any, ...]:
+        return self.values if self.values is not None else tuple(range(self.n_out))
 
 
 @dataclass(frozen=True)
@@ -137,7 +149,7 @@ class Program:
             for head in layer.heads:
                 found[head.name] = _head_variable(head, found, self.max_len)
             for mlp in layer.mlps:
-                found[mlp.name] = Variable(mlp.name, "int", tuple(range(mlp.n_out)))
+                found[mlp.name] = Variable(mlp.name, "int", mlp.out_values)
         return found
 
 
@@ -184,7 +196,10 @@ class Forward:
 
 
 def selection(head: Head, codes: dict[str, np.ndarray], mask: np.ndarray) -> np.ndarray:
-    """``sel[b, q, k]`` for a head: its factors ANDed, keys past the length off."""
+    """``sel[b, q, k]`` for a head: its factors ANDed, keys past the length off.
+
+    ``codes`` here hold what is compared: values for numbers, codes for tokens.
+    """
     sel = mask[:, None, :] & mask[:, :, None]  # [batch, n_query, n_key]
     for factor in head.factors:
         if factor.predicate == "true":
@@ -195,9 +210,21 @@ def selection(head: Head, codes: dict[str, np.ndarray], mask: np.ndarray) -> np.
     return sel
 
 
-def _run_head(head: Head, codes, mask, max_len: int) -> tuple[np.ndarray, np.ndarray]:
+def _compared(codes: dict[str, np.ndarray], variables: dict[str, Variable]) -> dict:
+    """What selects compare: a number's value, a token's code (in vocabulary order)."""
+    out = {}
+    for name, code in codes.items():
+        var = variables[name]
+        if var.kind == "int":
+            out[name] = np.asarray([int(v) for v in var.values], dtype=np.int64)[code]
+        else:
+            out[name] = code
+    return out
+
+
+def _run_head(head: Head, codes, mask, variables) -> tuple[np.ndarray, np.ndarray]:
     """The head's codes ``[batch, n]`` and the rows where a cat head conflicts."""
-    sel = selection(head, codes, mask)
+    sel = selection(head, _compared(codes, variables), mask)
     count = sel.sum(axis=-1)  # [batch, n_query]
     no_conflict = np.zeros(sel.shape[0], dtype=bool)
     if head.kind == "width":
@@ -210,7 +237,7 @@ def _run_head(head: Head, codes, mask, max_len: int) -> tuple[np.ndarray, np.nda
         return np.where(count > 0, high, 0).astype(np.int64), conflict
     ones = np.isin(values, np.asarray(head.ones, dtype=np.int64))
     total = (sel & ones).sum(axis=-1)
-    lookup = {f: i for i, f in enumerate(fractions(max_len))}
+    lookup = {f: i for i, f in enumerate(fractions(variables["indices"].size))}
     pairs = zip(total.flat, count.flat, strict=True)
     out = [lookup[Fraction(int(t), int(c))] if c else 0 for t, c in pairs]
     return np.asarray(out, dtype=np.int64).reshape(count.shape), no_conflict
@@ -242,7 +269,7 @@ def forward(program: Program, token_codes: np.ndarray, lengths: np.ndarray) -> F
     for layer in program.layers:
         outs = {}
         for head in layer.heads:
-            outs[head.name], bad = _run_head(head, codes, mask, program.max_len)
+            outs[head.name], bad = _run_head(head, codes, mask, variables)
             conflict |= bad & (head.name in needed)
         codes.update(outs)
         # the MLPs of a layer read what the layer's heads wrote, not each other

@@ -97,13 +97,16 @@ def _map_rasp(table: dict, arg: str) -> str:
 
 
 def _operands(w: _Writer, factor: Factor) -> tuple[str, str]:
-    """Key and query expressions: values where they compare as codes do, else codes."""
+    """Key and query expressions: numbers compare as values, tokens as codes (vocabulary
+    order), which are their values where the tokens are sorted or only tested for equality."""
     key, query = w.variables[factor.key], w.variables[factor.query]
-    same_kind = key.kind == query.kind
-    ordered = factor.predicate in ("==", "!=") or _sorted(key.values)
-    if factor.predicate == "true" or (same_kind and (key.kind != "token" or ordered)):
+    as_values = factor.predicate in ("==", "!=", "true") or _sorted(w.program.vocab)
+    if factor.predicate == "true" or (
+        key.kind == query.kind and (key.kind != "token" or as_values)
+    ):
         return w.name(factor.key), w.name(factor.query)
-    return w.code(factor.key), w.code(factor.query)
+    sides = [w.code(v.name) if v.kind == "token" else w.name(v.name) for v in (key, query)]
+    return sides[0], sides[1]
 
 
 def _sorted(values: tuple[Any, ...]) -> bool:
@@ -148,12 +151,16 @@ def _head(w: _Writer, head: Head) -> None:
     )
 
 
-def _table_values(w: _Writer, mlp: Mlp, labels: tuple[Any, ...] | None) -> list[Any]:
-    return [labels[c] if labels is not None else c for c in mlp.table]
+def _formula(w: _Writer, mlp: Mlp) -> str:
+    names = {"a": w.name(mlp.inputs[0]), "b": w.name(mlp.inputs[-1])}
+    return " ".join(names.get(part, part) for part in str(mlp.formula).split(" "))
 
 
 def _mlp(w: _Writer, mlp: Mlp, labels: tuple[Any, ...] | None = None) -> None:
-    outs = _table_values(w, mlp, labels)
+    if mlp.formula is not None:
+        w.add(mlp.name, _formula(w, mlp), _formula(w, mlp))
+        return
+    outs = [(labels or mlp.out_values)[c] for c in mlp.table]
     first = w.variables[mlp.inputs[0]]
     if len(mlp.inputs) == 1:
         table = dict(zip(first.values, outs, strict=True))
