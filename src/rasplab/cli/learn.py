@@ -21,7 +21,7 @@ from ..errors import TrainingError
 from . import render
 from .common import check_directory, positive_int, subcommand
 
-__all__ = ["add_parser", "learn_command", "parse_sizes", "learn_changes"]
+__all__ = ["add_parser", "learn_command", "parse_sizes", "learn_changes", "experiment_learn"]
 
 EXAMPLES = """
   rasplab learn lib:hist -o hist-learned
@@ -180,3 +180,25 @@ def _report(outcome, out: Path, files: list[str], as_json: bool) -> None:
         f"read-out checked against the evaluator on the test inputs: {checks}\n"
         f"written: {out}/ ({', '.join(files)})"
     )
+
+
+def experiment_learn(args: argparse.Namespace) -> int:
+    """``rasplab experiment learn [--quick]``: the seven tasks over seeds, one table."""
+    from ..learn.experiment import TASKS, run_experiment, table
+
+    tasks = TASKS if args.tasks is None else tuple(t.strip() for t in args.tasks.split(","))
+    seeds = tuple(_ints(args.seeds, "--seeds")) if args.seeds is not None else (0, 1, 2)
+    out = Path(args.out)
+    check_directory(out.parent, out)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise TrainingError(f"{out} is not empty; use --force to write into it")
+    quiet = args.quiet or getattr(args, "json", False)
+    rows = run_experiment(
+        out, quick=args.quick, tasks=tasks, seeds=seeds, jobs=args.jobs or 2, quiet=quiet
+    )
+    if getattr(args, "json", False):
+        print(render.dumps(dict(rows=rows, output=str(out))))
+    else:
+        print(table(rows), end="")
+        print(f"written: {out}/results.md, {out}/results.json")
+    return 0

@@ -50,6 +50,7 @@ EXPERIMENT_EXAMPLES = """
   rasplab experiment paper --quick -o experiments/paper
   rasplab experiment paper --tasks hist,sort --seeds 0,1,2 --set lr=1e-3
   rasplab experiment compiled --quick -o experiments/compiled
+  rasplab experiment learn --quick -o experiments/learn
 """
 
 
@@ -116,7 +117,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser | None = None) -
         "Both write a table.",
         examples=EXPERIMENT_EXAMPLES,
     )
-    e.add_argument("name", choices=["paper", "compiled"], help="the experiment to run")
+    e.add_argument("name", choices=["paper", "compiled", "learn"], help="the experiment to run")
     e.add_argument("--quick", action="store_true", help="small setting for a 2-core CPU")
     e.add_argument(
         "-o",
@@ -251,6 +252,10 @@ def _is_rank_zero() -> bool:
 def experiment_command(args: argparse.Namespace) -> int:
     """``rasplab experiment paper`` (or ``compiled``): run the table, print it."""
     args.out = args.out or f"experiments/{args.name}"
+    if args.name == "learn":  # programs learned from examples (rasplab.learn)
+        from .learn import experiment_learn
+
+        return experiment_learn(args)
     if args.name == "compiled":  # compiled initialisation and distillation
         if args.seeds is not None:
             raise TrainingError("--seeds is for the paper experiment; use --seed with compiled")
