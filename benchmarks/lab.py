@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 
-from rasplab.lab.limits import LabLimits
+from rasplab.lab.limits import LabLimits, default_workers
 from rasplab.lab.programs import program_source
 from rasplab.lab.server import LabServer
 from rasplab.library import PROGRAMS
@@ -235,7 +235,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edits", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--pictures", type=Path, metavar="DIR", help="take screenshots only")
     args = parser.parse_args()
     limits = replace(LabLimits(), workers=args.workers, run_seconds=1.0)

@@ -145,11 +145,13 @@ def test_the_page_and_its_files_come_with_strict_headers(client):
     page = client.get("/")
     assert page.status_code == 200 and '<script src="/static/app.js"' in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    assert client.get("/static/app.js").status_code == 200
-    assert client.get("/static/app.css").status_code == 200
-    for asset in ("http://", "https://", "//cdn"):
-        for name in ("index.html", "app.js", "app.css"):
-            text = (Path(__file__).parents[1] / "src/rasplab/lab/static" / name).read_text()
+    static = Path(__file__).parents[1] / "src/rasplab/lab/static"
+    names = sorted(p.name for p in static.iterdir())
+    assert names == ["app.css", "app.js", "editor.js", "index.html", "puzzles.js"]
+    for name in names:
+        assert client.get(f"/static/{name}").status_code == 200
+        text = (static / name).read_text()
+        for asset in ("http://", "https://", "//cdn"):  # nothing from the network
             assert asset not in text.replace("http://www.w3.org", ""), (name, asset)
 
 

@@ -72,7 +72,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=default_workers(),
         metavar="N",
-        help="worker processes, so N requests run at once (default: one per core, 2 to 8)",
+        help="worker processes, so N requests run at once (default: two per core, 4 to 16)",
     )
     p.add_argument(
         "--max-seconds",

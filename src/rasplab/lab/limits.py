@@ -16,7 +16,7 @@ rasplab.errors.InputError: lab limit workers must be positive, got 0
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from ..errors import InputError
 
@@ -24,8 +24,13 @@ __all__ = ["LabLimits", "default_workers"]
 
 
 def default_workers() -> int:
-    """One worker per core, at least 2 (a runaway job then never holds the only one), at most 8."""
-    return max(2, min(8, os.cpu_count() or 2))
+    """Two workers per core, 4 to 16.
+
+    A runaway program holds its worker (and a core) until its time is up. With
+    more workers than cores, requests that arrive meanwhile still find a free
+    worker and share the CPU with it, instead of queueing behind it.
+    """
+    return max(4, min(16, 2 * (os.cpu_count() or 2)))
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class LabLimits:
     max_model_bytes: int = 16 * 2**20
     # Worker processes, so this many jobs run at once; a job waits at most queue_seconds
     # for a free worker before the server answers 503 (busy).
-    workers: int = 2
+    workers: int = field(default_factory=default_workers)
     queue_seconds: float = 30.0
 
     def __post_init__(self) -> None:

@@ -6,6 +6,10 @@ one runaway program costs its sender a clear message and nobody else
 anything. Each worker caps its own address space (``RLIMIT_AS``), so a program
 that asks for too much memory fails in its worker with ``MemoryError``.
 
+A job still running after a quarter of a second drops to a lower CPU
+priority, so short jobs (a keystroke's run) overtake compiles, puzzle checks
+and runaway programs; its worker is swapped for a fresh one afterwards.
+
 Workers are forked from a server process that has already imported the
 evaluator, the compiler and the pictures (``forkserver``), so a replacement
 is ready in a fraction of a second.
@@ -18,7 +22,9 @@ is ready in a fraction of a second.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -32,6 +38,10 @@ __all__ = ["WorkerPool", "BusyError", "stopped_answer"]
 
 READY = "ready"
 START_SECONDS = 60.0  # a fresh worker must be ready within this (imports, fork)
+# A job still running after this long (a compile, a puzzle check, a runaway program) drops
+# to this niceness: on a full machine, typing in the editor stays quick for everyone.
+LONG_JOB_SECONDS = 0.25
+LONG_JOB_NICENESS = 10
 
 
 class BusyError(RaspError):
@@ -88,6 +98,7 @@ class _Worker:
         self.process.start()
         child.close()
         self.ready = False
+        self.lowered = False  # runs at a lower priority since a long job
 
     def call(self, kind: str, request: dict[str, Any], seconds: float) -> dict[str, Any] | None:
         """The job's answer; None if it ran out of time or the worker died."""
@@ -96,13 +107,25 @@ class _Worker:
                 return None
             self.ready = True
         self.conn.send((kind, request))
-        if not self.conn.poll(seconds):
-            return None
+        if not self.conn.poll(min(seconds, LONG_JOB_SECONDS)):
+            self._yield_cpu()
+            if not self.conn.poll(max(seconds - LONG_JOB_SECONDS, 0)):
+                return None
         try:
             answer: dict[str, Any] = self.conn.recv()
         except (EOFError, OSError):
             return None
         return answer
+
+    def _yield_cpu(self) -> None:
+        """Run this long job at a lower priority, so short jobs in other workers go first.
+
+        A process cannot take its priority back, so the worker retires after this job.
+        """
+        self.lowered = True
+        # where there are no priorities (or no permission), the job keeps its own
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, self.process.pid or 0, LONG_JOB_NICENESS)
 
     def kill(self) -> None:
         if self.process.is_alive():
@@ -145,17 +168,24 @@ class WorkerPool:
         answer = worker.call(kind, request, seconds)
         if answer is None:
             answer = self._replace(worker, seconds)
+        elif worker.lowered:
+            self._retire(worker)
         else:
             self._idle.put(worker)
         return answer
 
-    def _replace(self, worker: _Worker, seconds: float) -> dict[str, Any]:
-        died = not worker.process.is_alive()
+    def _retire(self, worker: _Worker) -> None:
+        """Swap a worker whose priority was lowered for a fresh one."""
         worker.kill()
         with self._lock:
-            self.stopped_jobs += 1
             if not self._closed:
                 self._idle.put(_Worker(self._context, self.limits))
+
+    def _replace(self, worker: _Worker, seconds: float) -> dict[str, Any]:
+        died = not worker.process.is_alive()
+        with self._lock:
+            self.stopped_jobs += 1
+        self._retire(worker)
         if died:
             message = "the program's worker stopped (out of memory?); it has been restarted"
             return {"ok": False, "stopped": True, "error": {"message": message, "kind": "Died"}}
