@@ -69,13 +69,13 @@ def _grid(program: Program, mlp: Mlp) -> list[tuple[Any, ...]]:
 def _match(program: Program, mlp: Mlp, seen: np.ndarray, outputs: tuple[Any, ...]):
     """The first formula equal to the table on the seen entries, with its values."""
     variables = program.variables()
-    if not all(_numeric(variables[i].values) for i in mlp.inputs):
-        return None
+    numeric = all(_numeric(variables[i].values) for i in mlp.inputs)
     grid = _grid(program, mlp)
     if len(mlp.inputs) == 1:
-        options = unary_formulas(variables[mlp.inputs[0]].values)
+        values = variables[mlp.inputs[0]].values
+        options = unary_formulas(values) if numeric else [("a", lambda a: a)]
     else:
-        options = binary_formulas()
+        options = binary_formulas() if numeric else []
     old = [outputs[c] for c in mlp.table]
     for text, fn in options:
         new = [fn(*args) for args in grid]

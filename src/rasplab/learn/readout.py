@@ -25,7 +25,9 @@ from .discrete import Factor, Head, Mlp, Program, Variable
 
 __all__ = ["Readout", "read_out", "to_sop", "python_source", "rasp_source"]
 
-_DSL_NAMES = ("tokens", "indices", "select", "aggregate", "selector_width", "map", "zipmap")
+_DSL_NAMES = (
+    *("tokens", "indices", "length", "select", "aggregate", "selector_width", "map", "zipmap"),
+)
 # Names a variable may not take: the standard library's, the DSL's, and what Python reserves.
 _TAKEN = LIBRARY_NAMES | set(_DSL_NAMES) | {"program", "length", "indicator", "round"}
 
@@ -130,6 +132,9 @@ def _selector(w: _Writer, head: Head) -> tuple[str, str]:
 
 def _head(w: _Writer, head: Head) -> None:
     sel_py, sel_rasp = _selector(w, head)
+    if head.kind == "width" and sel_rasp == "full_s":  # every key: the input's length
+        w.add(head.name, "length", "length")
+        return
     if head.kind == "width":
         w.add(head.name, f"selector_width({sel_py})", f"selector_width({sel_rasp})")
         return

@@ -1,0 +1,122 @@
+"""Learning a one-head task to 100% and reading it out; simplification keeps outputs."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+pytest.importorskip("torch")
+
+from rasplab import parse  # noqa: E402
+from rasplab.learn.config import LearnConfig  # noqa: E402
+from rasplab.learn.data import library_examples, split  # noqa: E402
+from rasplab.learn.discrete import Factor, Head, Layer, Mlp, Program  # noqa: E402
+from rasplab.learn.fit import fit, score  # noqa: E402
+from rasplab.learn.formulas import find_formulas  # noqa: E402
+from rasplab.learn.readout import rasp_source, to_sop  # noqa: E402
+from rasplab.learn.run import _encoded  # noqa: E402
+from rasplab.learn.simplify import (  # noqa: E402
+    ablate,
+    fold_tables,
+    relayer,
+    remove_unused,
+    simplify,
+    size,
+)
+from rasplab.learn.verify import equivalence, random_program, run_discrete  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def hist_fit():
+    examples = library_examples("hist", vocab=tuple("abc"), max_len=4, n=1600, seed=0)
+    train, val, test = split(examples, 1000, 300, 300, 0)
+    config = LearnConfig(layers=1, kinds=("width",), steps=400, n_train=1000, restarts=3)
+    return examples, train, test, fit(examples, train, val, config, seed=0)
+
+
+def test_hist_is_learned_to_100_percent_and_read_out_exactly(hist_fit):
+    examples, train, test, result = hist_fit
+    assert result.val.token_acc == 1.0
+    assert score(result.program, _encoded(test, examples)).token_acc == 1.0
+    check = equivalence(result.program, to_sop(result.program), test.inputs)
+    assert check.equal and check.checked == len(test.inputs) and check.undefined == 0
+    got = to_sop(result.program)
+    assert [list(got(x)) for x in test.inputs[:50]] == test.outputs[:50]
+
+
+def test_learned_hist_simplifies_to_the_one_head_program(hist_fit):
+    examples, train, test, result = hist_fit
+    simple = simplify(result.program, _encoded(train, examples))
+    assert (simple.after.layers, simple.after.heads) == (1, 1)
+    assert simple.after.lines <= simple.before.lines
+    source = rasp_source(simple.program)
+    assert "selector_width(select(tokens, tokens, ==))" in source
+    loaded = parse(source)["output"]
+    assert equivalence(simple.program, loaded, test.inputs).equal
+    assert run_discrete(simple.program, test.inputs) == test.outputs
+
+
+def _inputs(rng, vocab, n=60, max_len=5):
+    return [[rng.choice(vocab) for _ in range(rng.randint(1, max_len))] for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_exact_simplifications_keep_every_output(seed):
+    rng = random.Random(seed)
+    vocab = ("a", "b", "c")
+    program = random_program(rng, vocab, 5, 2 + seed % 2)
+    inputs = _inputs(rng, vocab)
+    want = run_discrete(program, inputs)
+    for step in (remove_unused, fold_tables, relayer):
+        program = step(program)
+        assert run_discrete(program, inputs) == want, step.__name__
+        assert equivalence(program, to_sop(program), inputs).equal
+
+
+def _reverse_program() -> Program:
+    """length, then opp = a table equal to length - indices - 1 where reachable."""
+    n = 4
+    length = Head("length", (Factor("indices", "indices", "true"),), "width")
+    table = tuple(
+        (a - b - 1) if 0 <= a - b - 1 < n + 1 else 0 for a in range(n + 1) for b in range(n)
+    )
+    opp = Mlp("opp", ("length", "indices"), table, n + 1)
+    flip = Head("flip", (Factor("indices", "opp", "=="),), "cat", "tokens")
+    out = Mlp("output", ("flip",), (0, 1, 2), 3)
+    layers = (Layer((length,), (opp,)), Layer((flip,), ()))
+    return Program(("a", "b", "c"), n, layers, out, ("a", "b", "c"))
+
+
+def test_a_table_that_is_arithmetic_becomes_a_formula():
+    from rasplab.learn.data import Examples, encode
+
+    program = _reverse_program()
+    rng = random.Random(0)
+    inputs = _inputs(rng, ("a", "b", "c"), 80, 4)
+    data = Examples(inputs, [x[::-1] for x in inputs], program.vocab, program.labels, 4)
+    found = find_formulas(program, encode(data))
+    formulas = {m.name: m.formula for layer in found.layers for m in layer.mlps}
+    assert formulas["opp"] == "a - b - 1"
+    assert found.output.formula == "a"
+    assert run_discrete(found, inputs) == [x[::-1] for x in inputs]
+    assert equivalence(found, to_sop(found), inputs).equal
+    source = rasp_source(simplify(found, encode(data)).program)
+    assert "n_tokens = length;" in source and "n_tokens - indices - 1;" in source
+    assert "output = moved;" in source
+
+
+def test_ablation_never_lowers_training_accuracy_and_sizes_shrink():
+    rng = random.Random(5)
+    program = random_program(rng, ("a", "b"), 4, 2)
+    inputs = _inputs(rng, ("a", "b"), 80, 4)
+    from rasplab.learn.data import Examples, encode
+
+    outputs = [
+        o if o is not None else ["no"] * len(x)
+        for o, x in zip(run_discrete(program, inputs), inputs, strict=True)
+    ]
+    data = encode(Examples(inputs, outputs, program.vocab, program.labels, 4))
+    smaller = ablate(remove_unused(program), data)
+    assert score(smaller, data).token_acc >= score(program, data).token_acc
+    assert size(smaller).heads <= size(program).heads
