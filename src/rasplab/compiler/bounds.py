@@ -43,10 +43,12 @@ from .bounds_mlps import mlp_bound
 from .bounds_output import output_margin
 from .bounds_space import UNIT_ROUNDOFF_FLOAT32, Refused, Rounding, Stream, node_values
 from .features import Feature
-from .plans import Layout
+from .plans import HeadPlan, Layout
 from .schedule import merge_heads
+from .value_sets import ValueSets
 
 __all__ = [
+    "Blueprint",
     "Propagation",
     "propagate",
     "certificate_by_bounds",
@@ -55,6 +57,15 @@ __all__ = [
 ]
 
 DEFAULT_COMBINATIONS = 4_000_000  # value combinations one head side or MLP group may list
+
+
+@dataclass(frozen=True, eq=False)
+class Blueprint:
+    """What a model was assembled from: its layout, and the value sets planned over (their
+    selector widths say which selects always, or never more than once, pick a key)."""
+
+    layout: Layout
+    values: ValueSets
 
 
 @dataclass(frozen=True)
@@ -78,13 +89,13 @@ def weights_digest(model: CompiledModel) -> str:
 
 
 def certificate_by_bounds(
-    model: CompiledModel, layout: Layout, n_domain: int | None, limit: int
+    model: CompiledModel, blueprint: Blueprint, n_domain: int | None, limit: int
 ) -> Certificate:
     """Stage 7 by bounds: ``"proved"`` when both passes keep every output's margin, else
     ``"sampled"`` with what stays open (a bound is not a counterexample: never "failed")."""
     start = time.perf_counter()
-    exact = propagate(model, layout, float32=False)
-    narrow = propagate(model, layout, float32=True)
+    exact = propagate(model, blueprint, float32=False)
+    narrow = propagate(model, blueprint, float32=True)
     unproved = exact.open + tuple(f"float32: {o}" for o in narrow.open if o not in exact.open)
     return Certificate(
         "sampled" if unproved else "proved",
@@ -107,11 +118,12 @@ def _kept(margin: float | None) -> float | None:
 
 def propagate(
     model: CompiledModel,
-    layout: Layout,
+    blueprint: Blueprint,
     float32: bool,
     limit: int = DEFAULT_COMBINATIONS,
 ) -> Propagation:
-    """One pass of the bound argument over ``model`` (compiled from ``layout``)."""
+    """One pass of the bound argument over ``model`` (assembled from ``blueprint``)."""
+    layout = blueprint.layout
     rounding = Rounding(UNIT_ROUNDOFF_FLOAT32 if float32 else 0.0)
     if float32:
         model = _rounded(model)
@@ -119,7 +131,7 @@ def propagate(
     gaps: list[float] = []
     stream = _start(model, layout, rounding)
     for b, block in enumerate(model.blocks):
-        stream = _attention(stream, model, layout, b, block.attn, unproved, gaps, limit)
+        stream = _attention(stream, model, blueprint, b, block.attn, unproved, gaps, limit)
         stream = _mlp(stream, layout, b, block.mlp, unproved, limit)
     margin = None
     try:
@@ -166,10 +178,12 @@ def _start(model: CompiledModel, layout: Layout, rounding: Rounding) -> Stream:
     embedded = tuple(f for f in layout.features if f.producer == "embed")
     known = node_values([*layout.features, *_plan_features(layout)])
     stream = Stream(index, embedded, known, err, bos, 0 * bos, rounding)
+    # a sum rounds only where both terms may be non-zero (x + 0 is exact)
+    both = np.any(model.W_E != 0, axis=0) & np.any(model.W_pos != 0, axis=0)
     if rounding.u:  # the embedding's sum, rounded
         stream = replace(
             stream,
-            delta=stream.delta + rounding.u * stream.magnitude(),
+            delta=stream.delta + rounding.u * stream.magnitude() * both,
             bos_delta=rounding.u * np.abs(bos),
         )
     return stream
@@ -190,13 +204,14 @@ def _program(output: SOp | None) -> SOp:
 def _attention(
     stream: Stream,
     model: CompiledModel,
-    layout: Layout,
+    blueprint: Blueprint,
     b: int,
     attn: Attention,
     unproved: list[str],
     gaps: list[float],
     limit: int,
 ) -> Stream:
+    layout = blueprint.layout
     groups = merge_heads([h for h in layout.heads if h.block == b])
     names = tuple("+".join(h.output.name for h in g) for g in groups)
     delta = stream.delta + np.abs(attn.b_O)
@@ -206,7 +221,14 @@ def _attention(
         delta = delta + np.inf
     for j, group in enumerate(groups if names == attn.names else []):
         head = Head(
-            attn, j, group, model.max_seq_len, model.causal, layout.count_scale, layout.nodes
+            attn,
+            j,
+            group,
+            model.max_seq_len,
+            model.causal,
+            layout.count_scale,
+            layout.nodes,
+            _widths(blueprint.values, group[0]),
         )
         try:
             found = head_bound(stream, head, limit)
@@ -219,7 +241,15 @@ def _attention(
         delta, bos = delta + found.error, bos + found.bos_out
         bos_delta = bos_delta + found.bos_error
     written = [h.output for h in layout.heads if h.block == b]
-    return _added(stream.with_features(written), delta, bos, bos_delta)
+    writes = np.any(attn.W_O != 0, axis=(0, 1)) | (attn.b_O != 0)
+    return _added(stream.with_features(written), delta, bos, bos_delta, writes)
+
+
+def _widths(values: ValueSets, plan: HeadPlan) -> frozenset[int] | None:
+    """How many keys the head's selector may pick, over every position (None: unknown)."""
+    selector = getattr(plan.node, "selector", None)
+    found = values.widths.get(selector.id) if selector is not None else None
+    return frozenset().union(*found) if found else None
 
 
 def _mlp(
@@ -239,17 +269,21 @@ def _mlp(
         stream.delta + found.error,
         stream.bos + found.bos_out,
         stream.bos_delta + found.bos_error,
+        np.any(mlp.W_out != 0, axis=0) | (mlp.b_out != 0),
     )
 
 
-def _added(stream: Stream, delta: np.ndarray, bos: np.ndarray, bos_delta: np.ndarray) -> Stream:
-    """The stream after a sublayer's output is added (and that sum rounded)."""
+def _added(
+    stream: Stream, delta: np.ndarray, bos: np.ndarray, bos_delta: np.ndarray, writes: np.ndarray
+) -> Stream:
+    """The stream after a sublayer's output is added, and that sum rounded in the
+    directions the sublayer ``writes`` (adding an exact 0 rounds nothing)."""
     out = replace(stream, delta=delta, bos=bos, bos_delta=bos_delta)
     u = stream.rounding.u
     if u:
         out = replace(
             out,
-            delta=out.delta + u * out.magnitude(),
-            bos_delta=out.bos_delta + u * (np.abs(bos) + bos_delta),
+            delta=out.delta + u * out.magnitude() * writes,
+            bos_delta=out.bos_delta + u * (np.abs(bos) + bos_delta) * writes,
         )
     return out

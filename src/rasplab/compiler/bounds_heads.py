@@ -32,7 +32,7 @@ import numpy as np
 from ..lang.graph import value_key
 from ..lang.nodes import Aggregate, Indices, SOp
 from ..model.model import Attention
-from .bounds_space import Refused, Space, Stream, read_nodes, space
+from .bounds_space import Refused, Space, Stream, grid, read_nodes, space
 from .combine import is_number
 from .domains import value_indices
 from .plans import HeadPlan
@@ -63,6 +63,7 @@ class Head:
     causal: bool
     count_scale: float
     nodes: Mapping[int, SOp]  # node id -> s-op, for every feature's node
+    widths: frozenset[int] | None = None  # how many keys the selector may pick (value sets)
 
     @property
     def name(self) -> str:
@@ -123,13 +124,15 @@ def head_bound(stream: Stream, head: Head, limit: int) -> HeadBound:
 
 
 def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) -> HeadBound:
-    scores = _Scores.of(stream, head, qs, ks)
-    out, out_bos, value_error = _values(stream, head, ks)
+    scores = _Scores.of(stream, head, qs, ks, sel)
+    coeff, gap, bos_intended = _mixing(head, scores, sel, stream.rounding.u)
+    out, out_bos, value_error = _values(stream, head, ks, coeff)
     target, target_bos = _targets(head, ks, stream.index)
-    dev = np.maximum(np.abs(out - target).max(axis=0), np.abs(out_bos - target_bos))
+    dev = np.abs(out - target).max(axis=0, initial=0.0)
+    if bos_intended:  # else BOS only leaks, and its value counts in the spread alone
+        dev = np.maximum(dev, np.abs(out_bos - target_bos))
     every = np.vstack([out, target, out_bos[None], target_bos[None]])
     spread = every.max(axis=0) - every.min(axis=0)
-    coeff, gap = _mixing(head, scores, sel, stream.rounding.u)
     error = dev + coeff * spread / 2.0 + value_error
     bos_leak = 0.0 if head.causal else _bos_leak(stream, head, ks)
     bos_error = bos_leak * np.abs(out - out_bos).max(axis=0, initial=0.0) + value_error
@@ -139,7 +142,8 @@ def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) ->
 
 @dataclass(frozen=True)
 class _Scores:
-    """Score intervals ``[lo, hi]`` for every (query, key) combination and for BOS keys."""
+    """Score intervals ``[lo, hi]`` for every (query, key) combination and for BOS keys,
+    up to a shift common to a query's keys (the softmax ignores it)."""
 
     lo: np.ndarray  # [nq, nk]
     hi: np.ndarray
@@ -147,51 +151,97 @@ class _Scores:
     bos_hi: np.ndarray
 
     @staticmethod
-    def of(stream: Stream, head: Head, qs: Space, ks: Space) -> _Scores:
+    def of(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) -> _Scores:
         a, j = head.attn, head.j
         q, aq = _project(stream, qs.x, a.W_Q[j], a.b_Q[j], stream.delta)
         k, ak = _project(stream, ks.x, a.W_K[j], a.b_K[j], stream.delta)
         kb, akb = _project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
-        s, ds = _products(stream, q, aq, k, ak)
-        sb, dsb = _products(stream, q, aq, kb, akb)
+        # a query's error moves its scores by dq . k: measured from one key (a selected one
+        # where there is one, else BOS), keys alike move alike and only differences count
+        first = np.where(sel.any(axis=1), sel.argmax(axis=1), -1)
+        centre = np.where((first >= 0)[:, None], k[np.maximum(first, 0)], kb)
+        s, ds = _products(stream, q, aq, k, ak, centre)
+        sb, dsb = _products(stream, q, aq, kb, akb, centre)
         return _Scores(s - ds, s + ds, (sb - dsb)[:, 0], (sb + dsb)[:, 0])
 
 
 def _project(
     stream: Stream, x: np.ndarray, w: np.ndarray, b: np.ndarray, delta: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``x w + b`` and a bound of its error per dimension (input error and rounding)."""
+    """``x w + b`` and a bound of each row's error per dimension (input error, rounding)."""
     r = stream.rounding
-    mag = np.abs(x).max(axis=0, initial=0.0) + delta
-    err = delta @ np.abs(w) + r.columns(w) * (mag @ np.abs(w) + np.abs(b))
-    return x @ w + b, err
+    moved = delta @ np.abs(w)
+    rounds = r.columns(w) * ~((moved == 0) & r.exact(x, w, b))  # exact integers do not
+    err = moved + rounds * ((np.abs(x) + delta) @ np.abs(w) + np.abs(b))
+    return x @ w + b, np.broadcast_to(err, (len(x), w.shape[1]))
+
+
+CHUNK = 4_000_000  # (query, key, dim) entries per block of the centred error
 
 
 def _products(
-    stream: Stream, q: np.ndarray, aq: np.ndarray, k: np.ndarray, ak: np.ndarray
+    stream: Stream,
+    q: np.ndarray,
+    aq: np.ndarray,
+    k: np.ndarray,
+    ak: np.ndarray,
+    centre: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``q k^T`` and its error bound, given ``|dq| <= aq`` and ``|dk| <= ak``."""
-    err = (np.abs(q) @ ak)[:, None] + (np.abs(k) @ aq)[None, :] + float(aq @ ak)
-    g = stream.rounding.gamma(q.shape[1])
+    """``q k^T`` and its error bound given ``|dq| <= aq``, ``|dk| <= ak`` (rows), less the
+    shift ``dq . centre`` each query's keys share."""
+    err = np.abs(q) @ ak.T + aq @ ak.T
+    rows = max(1, CHUNK // max(1, k.size))
+    for start in range(0, len(q), rows):
+        part = slice(start, start + rows)
+        apart = np.abs(k[None, :, :] - centre[part, None, :])  # [rows, nk, e]
+        err[part] += np.einsum("ie,ike->ik", aq[part], apart)
+    r = stream.rounding
+    g = r.gamma(q.shape[1])
     if g:
-        err = err + g * ((np.abs(q) + aq) @ (np.abs(k) + ak).T)
+        rounds = (np.abs(q) + aq) @ (np.abs(k) + ak).T
+        unit = (grid(q, axis=0) * grid(k, axis=0)).min(initial=np.inf)
+        exact = (aq.max(axis=1) == 0)[:, None] & (ak.max(axis=1) == 0)[None, :]
+        err = err + g * np.where(exact & (rounds < unit / r.u), 0.0, rounds)
     return q @ k.T, err
 
 
-def _values(stream: Stream, head: Head, ks: Space) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each key's output vector, BOS's, and a bound of the output's value error."""
+def _values(
+    stream: Stream, head: Head, ks: Space, coeff: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each key's output vector, BOS's, and a bound of the output's value error (given
+    ``coeff``, the most weight away from the intended averaging)."""
     a, j = head.attn, head.j
     wo = np.abs(a.W_O[j])
     v, av = _project(stream, ks.x, a.W_V[j], a.b_V[j], stream.delta)
     vb, avb = _project(stream, stream.bos[None], a.W_V[j], a.b_V[j], stream.bos_delta)
-    err = np.maximum(av, avb)
+    err = np.maximum(av.max(axis=0, initial=0.0), avb[0])
     r = stream.rounding
-    if r.u:  # the weighted sum over keys and the softmax's own rounding
+    if r.u:  # the softmax's own rounding, then the weighted sum over keys
         vmax = np.maximum(np.abs(v).max(axis=0, initial=0.0), np.abs(vb[0])) + err
         n = head.n_max + 1
-        err = err + (r.gamma(n + 6) + r.gamma(n)) * vmax
-        return v @ a.W_O[j], (vb @ a.W_O[j])[0], err @ wo + _sum_rounding(r, a) * (vmax @ wo)
+        # a dimension only BOS's value fills sums one non-zero product, exactly
+        filled = np.abs(v).max(axis=0, initial=0.0) + av.max(axis=0, initial=0.0) > 0
+        keys = np.where(filled, r.gamma(n), r.gamma(1))
+        weighted = np.minimum(vmax, _averaged(head, ks, np.abs(v)) + coeff * vmax)
+        err = err + (r.gamma(n + 4) + keys) * weighted
+        out_rounding = _sum_rounding(r, a) * (weighted @ wo)
+        return v @ a.W_O[j], (vb @ a.W_O[j])[0], err @ wo + out_rounding
     return v @ a.W_O[j], (vb @ a.W_O[j])[0], err @ wo
+
+
+def _averaged(head: Head, ks: Space, size: np.ndarray) -> np.ndarray:
+    """A bound of the intended average of ``size`` (per dimension) over the keys present.
+    A head that selects every key and reads only the position sees exactly positions
+    0..n-1 (a prefix, causal or not): the largest mean of a prefix. Otherwise the
+    largest value."""
+    biggest = size.max(axis=0, initial=0.0)
+    if not isinstance(_formula(head.plans[0]), Truth) or len(ks.nodes) != 1:
+        return biggest
+    if not isinstance(head.nodes.get(ks.nodes[0]), Indices):
+        return biggest
+    order = np.argsort(np.asarray(ks.values[0], dtype=np.float64)[ks.column(ks.nodes[0])])
+    sums = np.cumsum(size[order], axis=0) / np.arange(1, len(order) + 1)[:, None]
+    return np.asarray(sums.max(axis=0, initial=0.0))
 
 
 def _sum_rounding(r: Any, a: Attention) -> np.ndarray:
@@ -247,8 +297,9 @@ def _number(default: Any) -> float:
     return float(default) if default is not None and is_number(default, bools=True) else 0.0
 
 
-def _mixing(head: Head, s: _Scores, sel: np.ndarray, u: float) -> tuple[float, float]:
-    """The largest ``2 L + mix`` over queries and cases, and the smallest gap."""
+def _mixing(head: Head, s: _Scores, sel: np.ndarray, u: float) -> tuple[float, float, bool]:
+    """The largest ``2 L + mix`` over queries and cases, the smallest gap, and whether
+    BOS is ever an intended key."""
     inf = np.inf
     lo_sel = np.where(sel, s.lo, inf).min(axis=1, initial=inf)
     hi_sel = np.where(sel, s.hi, -inf).max(axis=1, initial=-inf)
@@ -263,8 +314,10 @@ def _mixing(head: Head, s: _Scores, sel: np.ndarray, u: float) -> tuple[float, f
     else:
         spread = hi_sel - lo_sel if kind == "mean" else np.zeros(len(sel))
         cases.append((some, lo_sel, np.maximum(hi_uns, s.bos_hi), spread))
-    cases.append((none, s.bos_lo, hi_uns, np.zeros(len(sel))))
+    if head.widths is None or 0 in head.widths:  # the value sets say whether none can be
+        cases.append((none, s.bos_lo, hi_uns, np.zeros(len(sel))))
     worst, gap = 0.0, inf
+    bos_intended = kind == "count" or (len(cases) > 1 and bool(none.any()))
     for rows, lowest, highest, sigma in cases:
         if not rows.any():
             continue
@@ -273,7 +326,7 @@ def _mixing(head: Head, s: _Scores, sel: np.ndarray, u: float) -> tuple[float, f
         mix = np.expm1(np.maximum(sigma[rows], 0.0) * (1.0 + u))
         worst = max(worst, float((2.0 * leak(g, head.n_max) + mix).max()))
         gap = min(gap, float(g.min()))
-    return worst, gap
+    return worst, gap, bos_intended
 
 
 def _bos_leak(stream: Stream, head: Head, ks: Space) -> float:
@@ -282,8 +335,8 @@ def _bos_leak(stream: Stream, head: Head, ks: Space) -> float:
     qb, aqb = _project(stream, stream.bos[None], a.W_Q[j], a.b_Q[j], stream.bos_delta)
     k, ak = _project(stream, ks.x, a.W_K[j], a.b_K[j], stream.delta)
     kb, akb = _project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
-    s, ds = _products(stream, qb, aqb, k, ak)
-    sb, dsb = _products(stream, qb, aqb, kb, akb)
+    s, ds = _products(stream, qb, aqb, k, ak, kb)
+    sb, dsb = _products(stream, qb, aqb, kb, akb, kb)
     g = float((sb - dsb)[0, 0] - (s + ds).max(initial=-np.inf))
     return float(leak(np.array([g * (1.0 - stream.rounding.u) if g > 0 else g]), head.n_max)[0])
 
@@ -292,6 +345,8 @@ def _one_value(
     head: Head, qs: Space, ks: Space, sel: np.ndarray, target: np.ndarray
 ) -> tuple[str, ...]:
     """Open items where a query may select keys with different values at different positions."""
+    if head.widths is not None and max(head.widths, default=0) <= 1:
+        return ()  # the value sets prove at most one key is selected
     _, ids = np.unique(np.round(target, 9), axis=0, return_inverse=True)
     ids = ids.reshape(-1)
     many = _differ(sel, ids)

@@ -19,8 +19,9 @@ import numpy as np
 
 from ..lang.nodes import SOp
 from ..model.model import MLP
+from .bounds_fused import evaluate
 from .bounds_space import Refused, Space, Stream, read_nodes, space
-from .domains import Fused, _Failed, value_indices
+from .domains import value_indices
 from .features import Feature
 from .plans import MlpPlan
 
@@ -98,11 +99,22 @@ def _moved(
     on = z - radius >= 0  # [combos, units]
     switching = np.where(on, 0.0, np.minimum(radius, np.maximum(z + radius, 0.0)))
     err = switching @ np.abs(w_out) + (on * rounded) @ np.abs(w_out)
-    patterns, which = np.unique(on, axis=0, return_inverse=True)
+    patterns, which = _patterns(on)
     if len(patterns) * w_in.shape[0] * w_in.shape[1] * w_out.shape[1] > LINEAR_BUDGET:
         return err + (on * (delta @ np.abs(w_in))) @ np.abs(w_out)  # unit by unit
     linear = np.stack([delta @ np.abs(w_in[:, p] @ w_out[p]) for p in patterns])
     return err + linear[which.reshape(-1)]
+
+
+def _patterns(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``on`` and each row's index among them (rows as integers where
+    they fit: sorting a million short rows is slow)."""
+    if on.shape[1] > 62:
+        patterns, which = np.unique(on, axis=0, return_inverse=True)
+        return patterns, which.reshape(-1)
+    keys = on.astype(np.int64) @ (np.int64(1) << np.arange(on.shape[1], dtype=np.int64))
+    distinct, first, which = np.unique(keys, return_index=True, return_inverse=True)
+    return on[first], which.reshape(-1)
 
 
 def _target(
@@ -124,26 +136,18 @@ def _target(
     output = nodes.get(out.key[0])
     if output is None or any(n not in nodes for n in leaves):
         raise Refused(f"{what}: the s-ops it computes are not known")
-    cols = [sp.nodes.index(n) for n in dict.fromkeys(leaves)]
-    unique, inverse = np.unique(sp.combos[:, cols], axis=0, return_inverse=True)
-    fused = Fused(output, [nodes[n] for n in dict.fromkeys(leaves)])
-    computed = []
-    for row in unique.tolist():
-        env = {n: sp.values[c][i] for n, c, i in zip(dict.fromkeys(leaves), cols, row, strict=True)}
-        try:
-            computed.append((True, fused(env)))
-        except _Failed:
-            computed.append((False, None))
-        except (TypeError, KeyError) as err:
-            raise Refused(f"{what}: cannot compute its output from its leaves ({err})") from None
-    found = value_indices(out, [c[1] for c in computed])
+    leaf_ids = list(dict.fromkeys(leaves))
+    columns = {n: (sp.column(n), list(sp.values[sp.nodes.index(n)])) for n in leaf_ids}
+    try:
+        codes, table = evaluate(output, columns, [nodes[n] for n in leaf_ids])
+    except (TypeError, KeyError) as err:
+        raise Refused(f"{what}: cannot compute its output from its leaves ({err})") from None
+    found = value_indices(out, table) if table else np.zeros(0, dtype=np.int64)
     # a value outside the output's value set (which holds every value it can take) means
     # the leaves' combination never occurs (the product of their sets over-approximates)
-    ok = np.array([c[0] for c in computed], dtype=bool) & (found >= 0)
+    at = np.where(codes >= 0, found[np.maximum(codes, 0)] if len(found) else -1, -1)
     rows = _writes(out, stream.index)
-    per_unique = np.where((found >= 0)[:, None], rows[np.maximum(found, 0)], 0.0)
-    inverse = inverse.reshape(-1)
-    return per_unique[inverse], ok[inverse]
+    return np.where((at >= 0)[:, None], rows[np.maximum(at, 0)], 0.0), at >= 0
 
 
 def _writes(out: Feature, index: Mapping[str, int]) -> np.ndarray:

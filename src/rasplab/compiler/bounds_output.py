@@ -3,10 +3,11 @@
 For every value the output s-op can hold (with whatever else the
 unembedding reads), the logits at the exact residual come from the weights;
 the residual's error ``delta`` (and, for float32, the product's rounding)
-moves each logit by at most ``err``. A categorical output keeps its value
-while the correct logit minus its ``err`` stays above every other value's
-logit plus its ``err``; a numerical one while the scalar, moved by ``err``,
-stays between the midpoints to its neighbouring values.
+moves the difference of logits j and k by at most ``delta . |W_U[:, j] -
+W_U[:, k]|`` (plus each logit's rounding). A categorical output keeps its
+value while the correct logit stays above every other value's by more than
+that; a numerical one while the scalar, moved by its error, stays between the
+midpoints to its neighbouring values.
 """
 
 from __future__ import annotations
@@ -31,9 +32,8 @@ def output_margin(stream: Stream, model: CompiledModel, layout: Layout, limit: i
     sp = space(stream, [*sorted(read_nodes(stream, model.W_U)), node], limit, "the unembedding")
     logits = sp.x @ model.W_U + model.b_U
     mag = np.abs(sp.x) + stream.delta
-    err = stream.delta @ np.abs(model.W_U)
     g = stream.rounding.columns(model.W_U)
-    err = err + g * (mag @ np.abs(model.W_U) + np.abs(model.b_U))  # [combos, d_out]
+    rounded = g * (mag @ np.abs(model.W_U) + np.abs(model.b_U))  # [combos, d_out]
     found = value_indices(out, sp.node_values(node))
     if np.any(found < 0):
         raise Refused(f"the unembedding: a value of {out.name} has no encoding")
@@ -41,9 +41,16 @@ def output_margin(stream: Stream, model: CompiledModel, layout: Layout, limit: i
     if len(classes) < 2:
         return None
     if model.output.kind == "categorical":
-        return _categorical(logits, err, _columns(model, layout, found), classes)
+        apart = _apart(stream.delta, model.W_U)
+        return _categorical(logits, apart, rounded, _columns(model, layout, found), classes)
     coords = np.asarray(out.coords, dtype=np.float64)[found]
-    return _numerical(model, logits[:, 0], err[:, 0], coords, classes)
+    err = rounded[:, 0] + stream.delta @ np.abs(model.W_U[:, 0])
+    return _numerical(model, logits[:, 0], err, coords, classes)
+
+
+def _apart(delta: np.ndarray, w_u: np.ndarray) -> np.ndarray:
+    """``[j, k]``: how far the residual's error can move logit j - logit k."""
+    return np.einsum("d,djk->jk", delta, np.abs(w_u[:, :, None] - w_u[:, None, :]))
 
 
 def _columns(model: CompiledModel, layout: Layout, found: np.ndarray) -> np.ndarray:
@@ -54,16 +61,21 @@ def _columns(model: CompiledModel, layout: Layout, found: np.ndarray) -> np.ndar
 
 
 def _categorical(
-    logits: np.ndarray, err: np.ndarray, correct: np.ndarray, classes: list[list[int]]
+    logits: np.ndarray,
+    apart: np.ndarray,
+    rounded: np.ndarray,
+    correct: np.ndarray,
+    classes: list[list[int]],
 ) -> float:
+    """The smallest ``logit[correct] - logit[rival]`` less what errors can take from it."""
     class_of = np.empty(logits.shape[1], dtype=np.int64)
     for c, members in enumerate(classes):
         class_of[members] = c
     rows = np.arange(len(logits))
-    low = logits[rows, correct] - err[rows, correct]
+    lead = logits[rows, correct][:, None] - logits  # [combos, d_out]
+    lead = lead - apart[correct] - rounded[rows, correct][:, None] - rounded
     rivals = class_of[None, :] != class_of[correct][:, None]
-    high = np.where(rivals, logits + err, -np.inf).max(axis=1)
-    return float((low - high).min())
+    return float(np.where(rivals, lead, np.inf).min())
 
 
 def _numerical(

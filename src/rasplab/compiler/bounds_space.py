@@ -55,9 +55,37 @@ class Rounding:
         nonzero = np.count_nonzero(w.reshape(w.shape[0], -1), axis=0) + 1
         return np.array([self.gamma(int(n)) for n in nonzero]).reshape(w.shape[1:])
 
+    def exact(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Per column of ``x @ w + b`` (``x``'s rows exact): True where float arithmetic
+        computes it exactly. Products of dyadic numbers are multiples of a common power of
+        two ``g``; while every sum of them stays below ``2^p g`` (``p`` the significand's
+        bits, here ``1/u``) each partial sum is representable, in any order."""
+        if self.u == 0.0:
+            return np.ones(w.shape[1], dtype=bool)
+        gx = grid(x, axis=0)  # [d]
+        gw = grid(w, axis=None, keep=True)  # [d, e]
+        used = w != 0
+        unit = np.where(used, gx[:, None] * gw, np.inf).min(axis=0)
+        unit = np.minimum(unit, grid(b, axis=None, keep=True))
+        largest = (np.abs(x) @ np.abs(w)).max(axis=0, initial=0.0) + np.abs(b)
+        return largest < unit / self.u
+
     @property
     def name(self) -> str:
         return "exact arithmetic" if self.u == 0.0 else "float32"
+
+
+def grid(values: np.ndarray, axis: int | None, keep: bool = False) -> np.ndarray:
+    """The largest power of two that every value is an integer multiple of (inf for zeros),
+    along ``axis`` (None with ``keep``: per value)."""
+    a = np.asarray(values, dtype=np.float64)
+    mantissa, exponent = np.frexp(a)
+    ints = np.abs(mantissa * 2.0**53).astype(np.int64)
+    low = np.log2((ints & -ints).astype(np.float64), where=ints != 0, out=np.zeros(a.shape))
+    g = np.where(a != 0, np.exp2(exponent - 53 + low), np.inf)
+    if keep:
+        return g
+    return np.asarray(g.min(axis=axis, initial=np.inf))
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,8 @@ from ..lang.graph import value_key
 from ..lang.nodes import SOp
 from ..model.info import Certificate
 from ..model.model import CompiledModel
-from .bounds import certificate_by_bounds, weights_digest
+from .bounds import Blueprint, certificate_by_bounds, weights_digest
 from .decoding import equal_classes
-from .plans import Layout
 from .reference import Rejection, evaluate_each
 from .verify import Mismatch, Verification, causal_reference, same_values
 
@@ -237,26 +236,26 @@ def certify(
     model: CompiledModel,
     program: SOp,
     limit: int = DEFAULT_PROVE_LIMIT,
-    layout: Layout | None = None,
+    blueprint: Blueprint | None = None,
     method: str = "auto",
 ) -> Certificate:
     """Prove ``model`` exact on its whole domain, or say why it is not proved.
 
     ``method="auto"`` enumerates a domain of at most ``limit`` inputs and, for a larger
-    one, propagates bounds (:mod:`.bounds`) when given the ``layout`` the model was
-    assembled from; ``"bounds"`` always propagates bounds (it needs the layout).
+    one, propagates bounds (:mod:`.bounds`) when given the ``blueprint`` the model was
+    assembled from; ``"bounds"`` always propagates bounds (it needs the blueprint).
     """
     start = time.perf_counter()
     limit = check_prove_limit(limit)
     if method not in ("auto", "bounds"):
         raise CompileError(f"certify: method must be 'auto' or 'bounds', got {method!r}")
     if method == "bounds":
-        if layout is None:
-            raise CompileError("certify: proving by bounds needs the model's layout")
-        return certificate_by_bounds(model, layout, _domain_size(model), limit)
+        if blueprint is None:
+            raise CompileError("certify: proving by bounds needs the model's blueprint")
+        return certificate_by_bounds(model, blueprint, _domain_size(model), limit)
     listing = domain_inputs(model, limit)
-    if listing.rows is None and layout is not None:
-        return certificate_by_bounds(model, layout, listing.size, limit)
+    if listing.rows is None and blueprint is not None:
+        return certificate_by_bounds(model, blueprint, listing.size, limit)
     unit = "logit" if model.output.kind == "categorical" else "coordinate"
     if listing.rows is None:
         unproved = (*(f"assumption: {a}" for a in model.info.assumptions), listing.reason)
@@ -323,12 +322,12 @@ def _failure(result: Verification) -> str:
 
 
 def with_certificate(
-    model: CompiledModel, program: SOp, limit: int, layout: Layout | None = None
+    model: CompiledModel, program: SOp, limit: int, blueprint: Blueprint | None = None
 ) -> CompiledModel:
     """``model`` with its certificate in ``info`` (by bounds for a domain over ``limit``
-    inputs, given the ``layout``); CompileError if enumeration finds a disagreement (the
-    random check missed it)."""
-    proof = certify(model, program, limit, layout)
+    inputs, given the ``blueprint``); CompileError if enumeration finds a disagreement
+    (the random check missed it)."""
+    proof = certify(model, program, limit, blueprint)
     if proof.status == "failed":
         found = "\n".join(f"  {line}" for line in proof.open)
         raise CompileError(

@@ -34,6 +34,7 @@ from ..lang.nodes import SOp, is_atom
 from ..model.info import InputDomain, ModelInfo, Verified
 from ..model.model import CompiledModel
 from .assemble import assemble
+from .bounds import Blueprint
 from .budget import DEFAULT_MAX_BYTES, check_bytes, check_limit, compile_bytes, forward_bytes
 from .causal import causal_blockers
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
@@ -54,7 +55,7 @@ from .verify import verify as check_model
 
 __all__ = [
     "compile_program",
-    "compile_with_layout",
+    "compile_with_blueprint",
     "library_domain",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PARAMS",
@@ -123,13 +124,13 @@ def compile_program(
     job = replace(job, max_params=check_max_params(max_params))
     check_bytes(compile_bytes(program, max_seq_len), job.max_bytes, program.label, max_seq_len)
     try:
-        model, policy, layout = _build(job, evidence=[])
+        model, policy, blueprint = _build(job, evidence=[])
         if job.verify:
-            model, policy, layout = _verified(job, model, policy, layout)
+            model, policy, blueprint = _verified(job, model, policy, blueprint)
             # 7. a certificate: every input of a domain of at most prove_limit inputs
-            # compared, or bounds propagated through the layout's weights for larger ones
+            # compared, or bounds propagated through the weights for larger ones
             limit = check_prove_limit(prove_limit)
-            model = with_certificate(model, job.program, limit, layout)
+            model = with_certificate(model, job.program, limit, blueprint)
     except MemoryError as err:  # the bound above is a lower bound: the rest may still not fit
         raise ResourceLimitError(
             f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "
@@ -139,38 +140,38 @@ def compile_program(
     return replace(model, info=replace(model.info, compile_seconds=seconds))
 
 
-def compile_with_layout(
+def compile_with_blueprint(
     program: SOp, vocab: Sequence[Any], max_seq_len: int, causal: bool = False
-) -> tuple[CompiledModel, Layout]:
+) -> tuple[CompiledModel, Blueprint]:
     """Stages 1-5 only (no check, no certificate): the model ``compile_program(...,
-    verify=0)`` returns, with the layout it was assembled from, for
+    verify=0)`` returns, with the layout and value sets it was assembled from, for
     :func:`~rasplab.compiler.certify.certify` to prove it (or an edited copy) by bounds.
 
     >>> from rasplab.library import reverse
-    >>> model, layout = compile_with_layout(reverse(), "ab", 4)
-    >>> len(layout.heads) == sum(model.heads_per_layer)
+    >>> model, blueprint = compile_with_blueprint(reverse(), "ab", 4)
+    >>> len(blueprint.layout.heads) == sum(model.heads_per_layer)
     True
     """
     job = _job(program, vocab, max_seq_len, causal, 0, None, 0, None, DEFAULT_MAX_BYTES)
-    model, _, layout = _build(job, evidence=[])
-    return model, layout
+    model, _, blueprint = _build(job, evidence=[])
+    return model, blueprint
 
 
 def _verified(
-    job: _Job, model: CompiledModel, policy: AggregatePolicy, layout: Layout
-) -> tuple[CompiledModel, AggregatePolicy, Layout]:
+    job: _Job, model: CompiledModel, policy: AggregatePolicy, blueprint: Blueprint
+) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
     """Stage 6: the model with its check recorded; CompileError if it compared nothing or
     disagrees. Plans again at most once, with the inputs it failed on as evidence."""
     inputs = _verification_inputs(job, model)
     result = _check_against_evaluator(job, model, inputs)
     if not result.exact and policy.assumptions:
         # an aggregate assumed to move one value may have averaged on these inputs
-        model, policy, layout = _build(job, evidence=[m.input for m in result.mismatches])
+        model, policy, blueprint = _build(job, evidence=[m.input for m in result.mismatches])
         result = _check_against_evaluator(job, model, inputs)
     if not result.exact:
         raise CompileError(_disagreement(result, policy))
     checked = Verified(result.n_inputs, result.n_exact, result.n_rejected, result.dtype)
-    return replace(model, info=replace(model.info, verified=checked)), policy, layout
+    return replace(model, info=replace(model.info, verified=checked)), policy, blueprint
 
 
 def _check_against_evaluator(
@@ -205,9 +206,11 @@ def _verification_inputs(job: _Job, model: CompiledModel) -> list[list[Any]]:
     return inputs
 
 
-def _build(job: _Job, evidence: list[list[Any]]) -> tuple[CompiledModel, AggregatePolicy, Layout]:
+def _build(
+    job: _Job, evidence: list[list[Any]]
+) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
     """Stages 1-5: the compiled model, the policy that chose what each aggregate does, and
-    the layout the model was assembled from (stage 7's bounds read it)."""
+    the layout and value sets the model was assembled from (stage 7's bounds read them)."""
     program, vocab, n = job.program, job.vocab, job.max_seq_len
     # 2. the aggregate policy, asked by stage 1 as it meets each aggregate
     policy = AggregatePolicy(program, vocab, n, job.sample, seed=job.seed, evidence=evidence)
@@ -229,7 +232,8 @@ def _build(job: _Job, evidence: list[list[Any]]) -> tuple[CompiledModel, Aggrega
     check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
     info = _info(program, lowered.notes, layout, policy, job)
-    return assemble(layout, lowered.program, vocab, n, job.causal, info), policy, layout
+    model = assemble(layout, lowered.program, vocab, n, job.causal, info)
+    return model, policy, Blueprint(layout, values)
 
 
 def _domain(job: _Job, policy: AggregatePolicy) -> InputDomain:
