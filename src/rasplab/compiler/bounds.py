@@ -27,7 +27,6 @@ query sees fewer keys, never more). What it cannot bound is listed as open.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..lang.nodes import SOp
+from ..model.filecheck import weights_digest as digest_of
 from ..model.info import Certificate
 from ..model.model import MLP, Attention, CompiledModel
 from .assemble import _embedding
@@ -79,13 +79,8 @@ class Propagation:
 
 
 def weights_digest(model: CompiledModel) -> str:
-    """sha256 of every weight array (name, shape and float64 bytes, in name order)."""
-    h = hashlib.sha256()
-    for name, a in sorted(model.arrays().items()):
-        h.update(name.encode())
-        h.update(str(a.shape).encode())
-        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
-    return h.hexdigest()
+    """sha256 of every weight array (:func:`~rasplab.model.filecheck.weights_digest`)."""
+    return digest_of(model.arrays())
 
 
 def certificate_by_bounds(
@@ -184,7 +179,7 @@ def _start(model: CompiledModel, layout: Layout, rounding: Rounding) -> Stream:
         stream = replace(
             stream,
             delta=stream.delta + rounding.u * stream.magnitude() * both,
-            bos_delta=rounding.u * np.abs(bos),
+            bos_delta=rounding.u * np.abs(bos) * ((model.W_E[0] != 0) & (model.W_pos[0] != 0)),
         )
     return stream
 

@@ -37,6 +37,8 @@ __all__ = [
     "MAX_BLOCKS",
     "parse_json",
     "checksum",
+    "weights_digest",
+    "check_certificate_weights",
     "check_meta",
     "check_arrays",
     "expected_shapes",
@@ -95,6 +97,27 @@ def checksum(arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> str:
         digest.update(b"\0" + json.dumps([name, "<f8", list(a.shape)]).encode() + b"\0")
         digest.update(a.tobytes())
     return "sha256:" + digest.hexdigest()
+
+
+def weights_digest(arrays: Mapping[str, np.ndarray]) -> str:
+    """sha256 (hex) of the weights alone: every array's name, shape and little-endian
+    float64 bytes, in name order. A certificate records it for the weights it proved."""
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name], dtype="<f8")
+        digest.update(b"\0" + json.dumps([name, list(a.shape)]).encode() + b"\0")
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def check_certificate_weights(certified: str | None, arrays: Mapping[str, np.ndarray]) -> None:
+    """ModelFileError when a certificate was made for other weights than ``arrays``."""
+    if certified is not None and certified != weights_digest(arrays):
+        raise ModelFileError(
+            "its certificate does not match its weights: the weights were changed after the "
+            "certificate was made (it was proved for weights with sha256 "
+            f"{certified[:12]}...), so its claims are void; compile the program again"
+        )
 
 
 def _int(meta: Mapping[str, Any], key: str, low: int, high: int) -> int:

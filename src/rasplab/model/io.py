@@ -45,6 +45,7 @@ from .filecheck import (
     ModelFileError,
     OutputPathError,
     check_arrays,
+    check_certificate_weights,
     check_meta,
     checksum,
     parse_json,
@@ -245,6 +246,8 @@ def _build(arrays: dict[str, np.ndarray], meta: Any) -> CompiledModel:
         info = ModelInfo.from_json(meta["info"])
     except (TypeError, ValueError) as err:
         raise ModelFileError(f"bad model info ({err})") from None
+    if info.certificate is not None:
+        check_certificate_weights(info.certificate.weights_sha256, arrays)
     out = meta["output"]
     output = Output(
         out["kind"],
