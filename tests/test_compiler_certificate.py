@@ -150,19 +150,32 @@ def test_a_domain_over_the_limit_is_sampled_never_proved():
     _, model = compiled("sort", "abcde", 7)
     proof = model.info.certificate
     assert proof.status == "sampled" and proof.n_enumerated == 0
-    assert proof.open == ("not enumerated: 97,655 inputs over the limit 20,000",)
+    assert proof.method == "bounds"  # too many to enumerate: bounds tried, and not enough
+    assert proof.open[0] == "not enumerated: 97,655 inputs over the limit 20,000"
+    assert "aggregate sort" in proof.open[1] and "moves one value is not proved" in proof.open[1]
+    assert proof.worst_margin is None
     assert model.info.verified.exact  # the random check still ran
 
 
-def test_prove_limit_zero_never_enumerates_and_lists_the_assumptions():
+def test_prove_limit_zero_never_enumerates_and_lists_the_assumptions_left_open():
     _, model = compiled("add", get("add").vocab, 4, prove_limit=0)
     proof = model.info.certificate
-    assert proof.status == "sampled"
+    assert proof.status == "sampled" and proof.method == "bounds" and proof.n_enumerated == 0
+    assert proof.open[0].startswith("not enumerated: up to 16,104 inputs")
+    assert proof.open[0].endswith("over the limit 0")
+    # the bounds discharge some of the compiler's assumptions, never more than it made
+    left = [o for o in proof.open[1:] if "moves one value is not proved" in o]
+    assumed = [a.split(" is compiled")[0] for a in model.info.assumptions]
+    assert left and all(any(a in o for a in assumed) for o in left)
+
+
+def test_without_the_blueprint_a_large_domain_lists_the_assumptions():
+    program, model = compiled("add", get("add").vocab, 4, prove_limit=0)
+    proof = certify(model, program, limit=0)  # no blueprint: nothing but the sample stands
+    assert proof.status == "sampled" and proof.method == "enumeration"
     assert [o for o in proof.open if o.startswith("assumption: ")] == [
         f"assumption: {a}" for a in model.info.assumptions
     ]
-    assert proof.open[-1].startswith("not enumerated: up to 16,104 inputs")
-    assert proof.open[-1].endswith("over the limit 0")
 
 
 def test_no_check_no_certificate_and_a_bad_limit_is_refused():
@@ -237,6 +250,21 @@ def test_the_report_says_what_is_open(capsys):
     assert main([*args, "--json"]) == 0
     certificate = json.loads(capsys.readouterr().out)["certificate"]
     assert certificate["status"] == "sampled" and certificate["n_domain"] == 120
-    assert certificate["open"] == ["not enumerated: 120 inputs over the limit 0"]
+    assert certificate["method"] == "bounds"
+    assert certificate["open"][0] == "not enumerated: 120 inputs over the limit 0"
+    assert "aggregate sort" in certificate["open"][1]
     assert main(args) == 0
     assert "certificate: sampled, not proved: not enumerated: 120" in capsys.readouterr().out
+
+
+def test_the_report_shows_a_proof_by_bounds(capsys):
+    args = ["compile", "lib:reverse", "--vocab", "abc", "--max-len", "64", "--json"]
+    assert main(args) == 0
+    certificate = json.loads(capsys.readouterr().out)["certificate"]
+    assert certificate["status"] == "proved" and certificate["method"] == "bounds"
+    assert certificate["n_enumerated"] == 0 and certificate["open"] == []
+    assert 0 < certificate["worst_margin_float32"] <= certificate["worst_margin"] <= 1
+    assert main(args[:-1]) == 0
+    text = capsys.readouterr().out
+    assert "certificate: proved by bounds: every input of lengths 1 to 64" in text
+    assert "(proved on every input by bounds)" in text

@@ -154,6 +154,8 @@ def _certificate(c: Certificate) -> dict[str, Any]:
         "margin_unit": c.margin_unit,
         "open": list(c.open),
         "seconds": c.seconds,
+        "method": c.method,
+        "weights_sha256": c.weights_sha256,
     }
 
 
@@ -168,6 +170,9 @@ def certificate_line(s: dict[str, Any]) -> str:
         return "certificate: none (not checked)"
     if c["status"] != "proved":
         return f"certificate: {c['status']}, not proved: " + "; ".join(c["open"])
+    held = "; the assumptions below are discharged on this domain" if s.get("assumptions") else ""
+    if c.get("method") == "bounds":
+        return _bounds_line(s, c) + held
     counted = _inputs(c["n_enumerated"])
     rejected = f" ({c['n_rejected']:,} more rejected by the program)" if c["n_rejected"] else ""
     margin = c["worst_margin"]
@@ -176,10 +181,22 @@ def certificate_line(s: dict[str, Any]) -> str:
         if margin is None
         else f"worst margin {margin:.3g} {c['margin_unit']}"
     )
-    held = "; the assumptions below are discharged on this domain" if s.get("assumptions") else ""
     return (
         f"certificate: proved by enumeration: all {counted} exact in float64 and float32"
         f"{rejected}, {worst}{held}"
+    )
+
+
+def _bounds_line(s: dict[str, Any], c: dict[str, Any]) -> str:
+    margins = [c["worst_margin"], c["worst_margin_float32"]]
+    worst = (
+        "no competing output value"
+        if None in margins
+        else f"worst margin {margins[0]:.3g} {c['margin_unit']} ({margins[1]:.3g} in float32)"
+    )
+    return (
+        f"certificate: proved by bounds: every input of lengths 1 to {s['max_seq_len']} exact "
+        f"in exact arithmetic and in float32 (rounding bounded), {worst}"
     )
 
 
@@ -204,7 +221,9 @@ def exactness_line(s: dict[str, Any]) -> str:
     if domain["kind"] == "all":
         where += f", lengths 1 to {s['max_seq_len']}"
     v, c = s["verified"], s.get("certificate")
-    if c is not None and c["status"] == "proved":
+    if c is not None and c["status"] == "proved" and c.get("method") == "bounds":
+        checked = "proved on every input by bounds"
+    elif c is not None and c["status"] == "proved":
         checked = f"proved on all {_inputs(c['n_enumerated'])} by enumeration"
     elif v is None or v["n_inputs"] == 0:
         checked = "not checked against the evaluator"

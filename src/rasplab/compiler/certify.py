@@ -255,7 +255,8 @@ def certify(
         return certificate_by_bounds(model, blueprint, _domain_size(model), limit)
     listing = domain_inputs(model, limit)
     if listing.rows is None and blueprint is not None:
-        return certificate_by_bounds(model, blueprint, listing.size, limit)
+        proof = certificate_by_bounds(model, blueprint, listing.size, limit)
+        return proof if proof.proved else replace(proof, open=(listing.reason, *proof.open))
     unit = "logit" if model.output.kind == "categorical" else "coordinate"
     if listing.rows is None:
         unproved = (*(f"assumption: {a}" for a in model.info.assumptions), listing.reason)
