@@ -63,6 +63,13 @@ def test_unknown_name_comes_back_at_its_line_and_column(client):
     assert "unknown name 'foo'" in error["message"]
 
 
+def test_an_evaluation_error_points_at_the_sop_that_failed(client):
+    program = "x = 1;\n  y = tokens + 1;"
+    error = client.post("/api/run", json={"program": program, "input": "ab"}).json()["error"]
+    assert (error["line"], error["column"]) == (2, 3)
+    assert error["message"].startswith("map y (tokens + 1) failed on value 'a'")
+
+
 def test_programs_cannot_read_files(client, tmp_path, monkeypatch):
     (tmp_path / "secret.rasp").write_text("leak = tokens;")
     monkeypatch.chdir(tmp_path)

@@ -31,7 +31,7 @@ from ..lang.nodes import SOp
 from ..syntax import RaspProgram
 from ..viz import execution_svg, graph_svg
 from .limits import LabLimits
-from .source import error_json, read_input, read_program
+from .source import error_json, locate_failure, read_input, read_program
 
 __all__ = ["run_job", "compile_job", "puzzle_job", "JOBS", "guarded"]
 
@@ -79,7 +79,10 @@ def run_job(request: dict[str, Any], limits: LabLimits) -> dict[str, Any]:
     program, sop, about = _program_view(request["program"], request.get("name"))
     answer = dict(about)
     xs = _tokens(program, request.get("input", ""), limits)
-    trace = evaluate(sop, xs, trace=True, max_bytes=limits.evaluator_bytes)
+    try:
+        trace = evaluate(sop, xs, trace=True, max_bytes=limits.evaluator_bytes)
+    except RaspError as err:
+        raise locate_failure(err, request["program"], program.names) from None
     answer.update(
         input=_plain(xs),
         output=_plain(trace.output),

@@ -20,13 +20,15 @@ statement, before anything runs.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import InputError, RaspError, RaspSyntaxError
 from ..syntax import Limits, RaspProgram, parse
 from ..syntax.parser import parse_tree
 
-__all__ = ["read_program", "read_input", "error_json", "FILENAME"]
+__all__ = ["read_program", "read_input", "error_json", "locate_failure", "FILENAME"]
 
 FILENAME = None  # errors name no file: the page shows the editor's line and column
 _LIMITS = Limits(max_input_length=1_000)
@@ -47,6 +49,29 @@ def read_program(source: str) -> RaspProgram:
                 source_line=lines[line - 1] if 0 < line <= len(lines) else "",
             )
     return parse(source, filename=FILENAME, limits=_LIMITS)
+
+
+# An evaluation error starts with what failed and its name: "map y (tokens + 1) failed ..."
+_FAILED_NAME = re.compile(r"^\w+ ([A-Za-z_]\w*) ")
+
+
+def locate_failure(err: RaspError, source: str, names: Iterable[str]) -> RaspError:
+    """Point an evaluation error without a place at the line assigning the s-op that failed.
+
+    >>> from rasplab.errors import EvaluationError
+    >>> err = EvaluationError("map y (tokens + 1) failed on value 'a'")
+    >>> locate_failure(err, "x = 1;\\n  y = tokens + 1;", ["x", "y"]).rasp_location
+    (None, 2, 3)
+    """
+    found = _FAILED_NAME.match(str(err))
+    if err.rasp_location is not None or found is None or found.group(1) not in set(names):
+        return err
+    name = re.escape(found.group(1))
+    assigned = re.search(rf"^([ \t]*){name}\s*=(?!=)", source, re.M)
+    if assigned is not None:
+        line = source.count("\n", 0, assigned.start()) + 1
+        err.rasp_location = (None, line, len(assigned.group(1)) + 1)
+    return err
 
 
 def read_input(text: str) -> str | list[Any]:
