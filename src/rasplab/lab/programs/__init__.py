@@ -25,6 +25,7 @@ from ...library import PROGRAMS
 __all__ = ["catalog", "catalog_programs", "program_source", "FOLDERS"]
 
 FOLDERS = ("examples", "library")
+_LIBRARY_TWINS = {"long_addition": "add", "sort_by_freq": "most_freq"}  # example: lib program
 _EXAMPLE_INPUT = re.compile(r'--input\s+"?([^"\s]+)"?')
 
 
@@ -45,11 +46,22 @@ def _input_text(example: Any) -> str:
     return json.dumps(list(example))
 
 
+def _vocab_text(vocab: Any) -> str:
+    """A vocabulary as the compile panel writes it: one-character tokens joined, else JSON."""
+    if all(isinstance(t, str) and len(t) == 1 for t in vocab):
+        return "".join(vocab)
+    return _input_text(vocab)
+
+
 def _example(file: Any) -> dict[str, Any]:
     source = file.read_text("utf-8")
     found = _EXAMPLE_INPUT.search(source)
     name = file.name.removesuffix(".rasp")
-    return {"name": name, "source": source, "input": found.group(1) if found else "abc"}
+    text = found.group(1) if found else "abc"
+    # the vocabulary of the library program the example writes, else its input's tokens
+    twin = _LIBRARY_TWINS.get(name, name)
+    vocab = PROGRAMS[twin].vocab if twin in PROGRAMS else sorted(set(text))
+    return {"name": name, "source": source, "input": text, "vocab": _vocab_text(vocab)}
 
 
 def _library(file: Any) -> dict[str, Any]:
@@ -60,9 +72,7 @@ def _library(file: Any) -> dict[str, Any]:
         "summary": entry.summary,
         "source": file.read_text("utf-8"),
         "input": _input_text(entry.examples[0]),
-        "vocab": _input_text("".join(entry.vocab))
-        if all(isinstance(t, str) and len(t) == 1 for t in entry.vocab)
-        else _input_text(entry.vocab),
+        "vocab": _vocab_text(entry.vocab),
     }
 
 
