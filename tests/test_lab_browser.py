@@ -13,6 +13,8 @@ import pytest
 
 from rasplab.lab.limits import LabLimits
 
+pytestmark = pytest.mark.slow  # a browser and a server per module: end to end
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 WAIT = 20  # seconds a view may take to appear (the first run also warms the workers)
