@@ -193,3 +193,32 @@ def test_a_share_link_opens_the_same_view(browser, lab_url):
     _wait(browser, lambda d: _output_row(d) == ["2", "2", "2", "2"], "the link ran otherwise")
     assert browser.find_element("id", "source").get_attribute("value") == "# shared\n" + HIST
     assert browser.find_element("id", "input").get_attribute("value") == "abba"
+
+
+def test_two_tabs_at_once_each_get_their_own_view(browser, lab_url):
+    _open(browser, lab_url)
+    first = browser.current_window_handle
+    _type_program(browser, "source", HIST)
+    _set_input(browser, "input", "aab")
+    browser.switch_to.new_window("tab")
+    try:
+        _open(browser, lab_url)
+        _set_input(browser, "input", "dcba")  # the sort example in this tab
+        _wait(browser, lambda d: _output_row(d) == ["a", "b", "c", "d"], "second tab")
+        browser.switch_to.window(first)
+        _wait(browser, lambda d: _output_row(d) == ["2", "2", "1"], "first tab")
+    finally:
+        for handle in browser.window_handles:
+            if handle != first:
+                browser.switch_to.window(handle)
+                browser.close()
+        browser.switch_to.window(first)
+
+
+def test_a_missing_browser_skips_here_and_fails_where_required(monkeypatch):
+    monkeypatch.delenv("RASPLAB_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="chromium is missing"):
+        _unavailable("chromium is missing")
+    monkeypatch.setenv("RASPLAB_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="RASPLAB_REQUIRE_BROWSER is set"):
+        _unavailable("chromium is missing")
