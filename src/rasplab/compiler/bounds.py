@@ -118,6 +118,13 @@ def propagate(
     limit: int = DEFAULT_COMBINATIONS,
 ) -> Propagation:
     """One pass of the bound argument over ``model`` (assembled from ``blueprint``)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an unbounded error is inf or NaN
+        return _propagate(model, blueprint, float32, limit)
+
+
+def _propagate(
+    model: CompiledModel, blueprint: Blueprint, float32: bool, limit: int
+) -> Propagation:
     layout = blueprint.layout
     rounding = Rounding(UNIT_ROUNDOFF_FLOAT32 if float32 else 0.0)
     if float32:
@@ -133,7 +140,7 @@ def propagate(
         margin = output_margin(stream, model, layout, limit)
     except Refused as err:
         unproved.append(str(err))
-    if margin is not None and margin <= 0 and not unproved:
+    if margin is not None and not margin > 0 and not unproved:  # NaN keeps nothing either
         unproved.append(
             f"the bounds do not keep the output's decoding: its margin may fall to {margin:.3g}"
         )
@@ -273,6 +280,8 @@ def _added(
 ) -> Stream:
     """The stream after a sublayer's output is added, and that sum rounded in the
     directions the sublayer ``writes`` (adding an exact 0 rounds nothing)."""
+    # an unbounded error (inf times 0 somewhere) is no bound at all
+    delta, bos_delta = np.nan_to_num(delta, nan=np.inf), np.nan_to_num(bos_delta, nan=np.inf)
     out = replace(stream, delta=delta, bos=bos, bos_delta=bos_delta)
     u = stream.rounding.u
     if u:

@@ -71,7 +71,9 @@ class Head:
 
 
 def leak(gap: np.ndarray, m: int) -> np.ndarray:
-    """The most weight ``m`` keys scoring ``gap`` below an intended one can take."""
+    """The most weight ``m`` keys scoring ``gap`` below an intended one can take (all of
+    it where the gap is unknown: NaN)."""
+    gap = np.nan_to_num(np.asarray(gap, dtype=np.float64), nan=-np.inf)
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(np.minimum(gap - math.log(max(m, 1)), 700.0)))
 
@@ -133,7 +135,7 @@ def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) ->
         dev = np.maximum(dev, np.abs(out_bos - target_bos))
     every = np.vstack([out, target, out_bos[None], target_bos[None]])
     spread = every.max(axis=0) - every.min(axis=0)
-    error = dev + coeff * spread / 2.0 + value_error
+    error = dev + _scaled(coeff, spread / 2.0) + value_error
     bos_leak = 0.0 if head.causal else _bos_leak(stream, head, ks)
     bos_error = bos_leak * np.abs(out - out_bos).max(axis=0, initial=0.0) + value_error
     unproved = _one_value(head, qs, ks, sel, target) if head.plans[0].kind == "select" else ()
@@ -222,11 +224,17 @@ def _values(
         # a dimension only BOS's value fills sums one non-zero product, exactly
         filled = np.abs(v).max(axis=0, initial=0.0) + av.max(axis=0, initial=0.0) > 0
         keys = np.where(filled, r.gamma(n), r.gamma(1))
-        weighted = np.minimum(vmax, _averaged(head, ks, np.abs(v)) + coeff * vmax)
+        weighted = np.minimum(vmax, _averaged(head, ks, np.abs(v)) + _scaled(coeff, vmax))
         err = err + (r.gamma(n + 4) + keys) * weighted
         out_rounding = _sum_rounding(r, a) * (weighted @ wo)
         return v @ a.W_O[j], (vb @ a.W_O[j])[0], err @ wo + out_rounding
     return v @ a.W_O[j], (vb @ a.W_O[j])[0], err @ wo
+
+
+def _scaled(coeff: float, x: np.ndarray) -> np.ndarray:
+    """``coeff * x`` where ``x`` is 0 exactly when ``coeff`` is unbounded (nothing to move)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(x == 0, 0.0, coeff * x)
 
 
 def _averaged(head: Head, ks: Space, size: np.ndarray) -> np.ndarray:
@@ -323,7 +331,9 @@ def _mixing(head: Head, s: _Scores, sel: np.ndarray, u: float) -> tuple[float, f
             continue
         g = (lowest - highest)[rows]
         g = np.where(g > 0, g * (1.0 - u), g)
-        mix = np.expm1(np.maximum(sigma[rows], 0.0) * (1.0 + u))
+        with np.errstate(over="ignore"):  # a spread past e^709 is no bound: inf
+            spread = np.nan_to_num(sigma[rows], nan=np.inf)
+            mix = np.expm1(np.maximum(spread, 0.0) * (1.0 + u))
         worst = max(worst, float((2.0 * leak(g, head.n_max) + mix).max()))
         gap = min(gap, float(g.min()))
     return worst, gap, bos_intended
