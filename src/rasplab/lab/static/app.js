@@ -7,8 +7,10 @@ const DEBOUNCE_MS = 30; // an edit waits this long for the next keystroke before
 
 const editor = new Editor("", () => scheduleRun());
 let runTimer = null;
-let runController = null;
-let runNumber = 0;
+// One run per tab at a time: an edit made while a run is out waits for its answer, then the
+// newest text is sent (a slow program typed fast takes one worker, never all of them).
+let running = false;
+let editedSinceSent = false;
 let editAt = 0;
 
 function scheduleRun() {
@@ -18,22 +20,28 @@ function scheduleRun() {
 }
 
 async function runNow() {
-  if (runController) runController.abort();
-  runController = new AbortController();
-  const number = ++runNumber;
+  if (running) {
+    editedSinceSent = true;
+    return;
+  }
+  running = true;
+  editedSinceSent = false;
   const startedFrom = editAt;
   const request = { program: editor.value, input: $("input").value, name: $("sop-select").value };
   setStatus("running…");
   let answer;
   const sentAt = performance.now();
   try {
-    answer = await post("/api/run", request, runController.signal);
+    answer = await post("/api/run", request);
     lab.lastFetchMs = performance.now() - sentAt;
   } catch (err) {
-    if (err.name === "AbortError") return;
     answer = { ok: false, error: { message: "the server cannot be reached: " + err.message } };
   }
-  if (number !== runNumber) return; // a newer edit has been sent since
+  running = false;
+  if (editedSinceSent) {
+    runNow(); // this answer is for older text: show the newest instead
+    return;
+  }
   showRun(answer);
   lab.lastLatencyMs = performance.now() - startedFrom;
   requestAnimationFrame(() =>

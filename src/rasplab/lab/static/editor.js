@@ -137,12 +137,11 @@ function showError(box, editor, error) {
 
 // ------------------------------------------------------------------ talking to the server
 
-async function post(route, body, signal) {
+async function post(route, body) {
   const response = await fetch(route, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
-    signal,
   });
   const answer = await response.json();
   if (!response.ok) return { ok: false, error: { message: answer.error || response.statusText } };
