@@ -72,7 +72,8 @@ def _step(model, optimizer, batch, step: int, config: LearnConfig) -> float:
 
     torch = require_torch()
     tokens, lengths, labels = batch
-    mode = Sampling(tau=_tau(step, config), hard=step >= config.hard_from * config.steps)
+    hard = step >= config.hard_from * config.steps
+    mode = Sampling(tau=_tau(step, config), hard=hard, noise=config.noise)
     logits = model(tokens, lengths, mode)  # [batch, n, labels]
     loss = torch.nn.functional.cross_entropy(
         logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100

@@ -1,7 +1,8 @@
 """The relaxed program model: a transformer whose every choice is a categorical one.
 
 Every variable of the residual stream is held as a distribution over its
-codes, padded to a common width ``G``: ``[batch, n, n_vars, G]``. Every
+codes, padded to a common width ``G``: ``[batch, n, G, n_vars]`` (variables last, so
+choosing one is a matrix-vector product, with no copy). Every
 choice (which variable a head reads, which comparison it makes, what a
 table entry is) has logits; training samples them by Gumbel-softmax at a
 temperature that anneals, soft at first and straight-through one-hot later.
@@ -33,13 +34,19 @@ class Sampling:
     tau: float  # Gumbel-softmax temperature
     hard: bool  # straight-through one-hot choices
     discrete: bool = False  # argmax everywhere, no noise (the discrete program)
+    noise: bool = True  # Gumbel noise on choices; without it, a plain tempered softmax
 
 
 def _choose(logits: Any, mode: Sampling) -> Any:
     """One-hot (or relaxed) weights over the last axis of ``logits``."""
     if mode.discrete:
         return F.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
-    return F.gumbel_softmax(logits, tau=mode.tau, hard=mode.hard, dim=-1)
+    if mode.noise:
+        return F.gumbel_softmax(logits, tau=mode.tau, hard=mode.hard, dim=-1)
+    soft = F.softmax(logits / mode.tau, dim=-1)
+    if not mode.hard:
+        return soft
+    return F.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype) + soft - soft.detach()
 
 
 def _interpolate(x: Any, grid: Any, width: int) -> Any:
@@ -142,7 +149,7 @@ class ProgramModel(_Module):
 
     def _pick(self, stream: Any, logits: Any, mask: Any, mode: Sampling) -> Any:
         weights = _choose(logits + mask, mode)  # [n_vars]
-        return torch.einsum("bnvg,v->bng", stream, weights)  # [batch, n, G]
+        return stream @ weights  # [batch, n, G]
 
     def _select(self, head: _Head, stream, made: int, keep: Any, mode: Sampling) -> Any:
         sel = keep  # [batch, n_query, n_key]
@@ -200,9 +207,9 @@ class ProgramModel(_Module):
         batch, n = tokens.shape
         real = torch.arange(n, device=tokens.device)[None, :] < lengths[:, None]  # [batch, n]
         keep = (real[:, :, None] & real[:, None, :]).float()  # [batch, n_query, n_key]
-        stream = torch.zeros(batch, n, len(self.variables), self.width, device=tokens.device)
-        stream[:, :, 0] = F.one_hot(tokens, self.width).float()
-        stream[:, :, 1] = F.one_hot(torch.arange(n, device=tokens.device), self.width).float()
+        stream = torch.zeros(batch, n, self.width, len(self.variables), device=tokens.device)
+        stream[..., 0] = F.one_hot(tokens, self.width).float()
+        stream[..., 1] = F.one_hot(torch.arange(n, device=tokens.device), self.width).float()
         made, per_layer = 2, len(self.config.kinds) * self.config.heads
         heads, mlps = iter(self.heads), iter(self.mlps)
         for _ in range(self.config.layers):
@@ -251,8 +258,8 @@ def _write(stream: Any, start: int, outs: list[Any]) -> Any:
     """The stream with ``outs`` (each ``[batch, n, G]``) as variables ``start, start+1, ...``."""
     if not outs:
         return stream
-    new = torch.stack(outs, dim=2)  # [batch, n, k, G]
-    return torch.cat([stream[:, :, :start], new, stream[:, :, start + len(outs) :]], dim=2)
+    new = torch.stack(outs, dim=3)  # [batch, n, G, k]
+    return torch.cat([stream[..., :start], new, stream[..., start + len(outs) :]], dim=3)
 
 
 def _argmax_var(model: ProgramModel, logits: Any, mask: Any) -> str:

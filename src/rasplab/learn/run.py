@@ -216,13 +216,15 @@ def write_run(outcome: Outcome, out: Path, *, force: bool = False) -> list[str]:
 
 
 def _write_files(outcome: Outcome, folder: Path) -> None:
+    from .plots import curves
+
     simple, full = outcome.simple.program, outcome.best.program
-    (folder / "metrics.json").write_text(json.dumps(outcome.metrics(), indent=2) + "\n")
+    drawn = curves(folder / "curves.png", outcome.best.history)
+    metrics = outcome.metrics()
+    metrics["plots"] = ["curves.png"] if drawn else "none: matplotlib is not installed"
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (folder / "results.md").write_text(accuracy_table(outcome))
     (folder / "program.rasp").write_text(rasp_source(simple, header=_header(outcome, "simplified")))
     (folder / "program.py").write_text(python_source(simple, header=_header(outcome, "simplified")))
     (folder / "full.rasp").write_text(rasp_source(full, header=_header(outcome, "as learned")))
     (folder / "full.py").write_text(python_source(full, header=_header(outcome, "as learned")))
-    from .plots import curves
-
-    curves(folder / "curves.png", outcome.best.history)
