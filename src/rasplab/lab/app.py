@@ -121,6 +121,21 @@ class Lab:
 
         return endpoint
 
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any) -> AsyncIterator[None]:
+        self.pool = WorkerPool(self.limits)
+        try:
+            yield
+        finally:
+            self.pool.close()
+            self.pool = None
+
+    async def index(self, request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache"})
+
+    async def catalog_route(self, request: Request) -> Response:
+        return JSONResponse(self.catalog)
+
     def _run(self, kind: str, job: dict[str, Any], seconds: float) -> dict[str, Any]:
         if self.pool is None:
             raise BusyError(
@@ -138,44 +153,27 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return _error(str(getattr(exc, "detail", exc)), status)
 
 
-def create_app(limits: LabLimits | None = None, *, workers: bool = True) -> Any:
-    """The ASGI app; with ``workers`` its lifespan starts and stops the worker pool."""
-    limits = limits or LabLimits()
-    lab = Lab(limits, None)
+def _routes(lab: Lab) -> list[Any]:
+    limits = lab.limits
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
-        if workers:
-            lab.pool = WorkerPool(limits)
-        try:
-            yield
-        finally:
-            if lab.pool is not None:
-                lab.pool.close()
-                lab.pool = None
+    def post(kind: str, reader: Callable[..., dict[str, Any]], seconds: float) -> Route:
+        return Route(f"/api/{kind}", lab.job(kind, reader, seconds), methods=["POST"])
 
-    async def index(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", headers={"cache-control": "no-cache"})
-
-    async def catalog_route(request: Request) -> Response:
-        return JSONResponse(lab.catalog)
-
-    routes = [
-        Route("/", index),
-        Route("/api/catalog", catalog_route),
-        Route("/api/run", lab.job("run", run_request, limits.run_seconds), methods=["POST"]),
-        Route(
-            "/api/compile",
-            lab.job("compile", compile_request, limits.check_seconds),
-            methods=["POST"],
-        ),
-        Route(
-            "/api/puzzle", lab.job("puzzle", puzzle_request, limits.check_seconds), methods=["POST"]
-        ),
+    return [
+        Route("/", lab.index),
+        Route("/api/catalog", lab.catalog_route),
+        post("run", run_request, limits.run_seconds),
+        post("compile", compile_request, limits.check_seconds),
+        post("puzzle", puzzle_request, limits.check_seconds),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+
+
+def create_app(limits: LabLimits | None = None) -> Any:
+    """The ASGI app; its lifespan starts the worker pool and stops it."""
+    lab = Lab(limits or LabLimits(), None)
     app = Starlette(
-        routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _not_found}
+        routes=_routes(lab), lifespan=lab.lifespan, exception_handlers={HTTPException: _not_found}
     )
     secured = SecurityHeaders(app)
     secured.lab = lab  # the tests and the benchmark look at the pool through this
