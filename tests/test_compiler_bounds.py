@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from test_compiler_fuzz import random_program
+from test_compiler_fuzz import random_letter_program, random_program
 
 from rasplab import aggregate, numerical, select, tokens
 from rasplab.compiler.certify import certify, compare, reference_outputs
@@ -130,6 +130,24 @@ def test_random_programs_proved_by_bounds_are_exact_on_every_input():
             other += 1
             assert proof.proved or proof.open
     assert proved >= 20, (proved, other)
+
+
+def test_random_letter_programs_proved_by_bounds_are_exact_on_every_input():
+    """Letters, tuples, max/min and every fifth one causal."""
+    proved = 0
+    for seed in range(40):
+        program, causal = random_letter_program(seed), seed % 5 == 0
+        try:
+            model, _, proof = bounded(program, ("a", "b", "c"), 4, causal)
+        except CompileError:
+            continue
+        if proof.proved:
+            compared, wrong = mismatches(model, program)
+            assert wrong == 0, f"seed {seed}: proved, yet {wrong} mismatches"
+            proved += 1
+        else:
+            assert proof.open
+    assert proved >= 15, proved
 
 
 def test_a_select_that_may_average_different_values_is_not_proved():
