@@ -136,6 +136,10 @@ class _Worker:
 
 def _context() -> Any:
     """forkserver where there is one (workers start from a clean, warmed-up process)."""
+    # One thread per worker for numpy's linear algebra: the pool already runs jobs side by
+    # side, and a thread pool per worker would reserve address space under the memory cap.
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["rasplab.lab.puzzles", "rasplab.lab.warmup"])
