@@ -28,7 +28,7 @@ query sees fewer keys, never more). What it cannot bound is listed as open.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -66,6 +66,7 @@ class Blueprint:
 
     layout: Layout
     values: ValueSets
+    memo: dict = field(default_factory=dict, repr=False)  # MLP targets, the same every pass
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def _propagate(
     stream = _start(model, layout, rounding)
     for b, block in enumerate(model.blocks):
         stream = _attention(stream, model, blueprint, b, block.attn, unproved, gaps, limit)
-        stream = _mlp(stream, layout, b, block.mlp, unproved, limit)
+        stream = _mlp(stream, blueprint, b, block.mlp, unproved, limit)
     margin = None
     try:
         margin = output_margin(stream, model, layout, limit)
@@ -255,13 +256,14 @@ def _widths(values: ValueSets, plan: HeadPlan) -> frozenset[int] | None:
 
 
 def _mlp(
-    stream: Stream, layout: Layout, b: int, mlp: MLP, unproved: list[str], limit: int
+    stream: Stream, blueprint: Blueprint, b: int, mlp: MLP, unproved: list[str], limit: int
 ) -> Stream:
+    layout = blueprint.layout
     plans = [m for m in layout.mlps if m.block == b]
     if not mlp.d_mlp:
         return stream
     try:
-        found = mlp_bound(stream, mlp, plans, layout.nodes, limit)
+        found = mlp_bound(stream, mlp, plans, layout.nodes, limit, blueprint.memo)
     except Refused as err:
         unproved.append(str(err))
         return replace(stream, delta=stream.delta + np.inf)

@@ -47,10 +47,15 @@ def _apply(node: Any, known: dict[int, Column], size: int) -> Column:
     distinct, inverse = np.unique(key, return_inverse=True)
     found: dict[tuple, int] = {}
     table: list[Any] = []
-    codes_of = np.empty(len(distinct), dtype=np.int64)
+    parts = _split(distinct, radices)  # per argument: its code (0: failed) per distinct key
     tables = [values for _, values in args]
-    for u, joint in enumerate(distinct.tolist()):
-        codes_of[u] = _call(node, _split(joint, radices, tables), found, table)
+    codes_of = np.empty(len(distinct), dtype=np.int64)
+    for u, joint in enumerate(zip(*(p.tolist() for p in parts), strict=True)):
+        if 0 in joint:
+            codes_of[u] = -1
+            continue
+        values = [t[c - 1] for t, c in zip(tables, joint, strict=True)]
+        codes_of[u] = _call(node, values, found, table)
     codes = codes_of[inverse.reshape(-1)]
     codes[failed] = -1
     return codes, table
@@ -68,20 +73,16 @@ def _joint(codes: list[np.ndarray], radices: list[int]) -> tuple[np.ndarray, np.
     return key, failed
 
 
-def _split(joint: int, radices: list[int], tables: list[list[Any]]) -> list[Any] | None:
-    """The argument values behind one mixed-radix key (None if any failed)."""
-    out: list[Any] = []
-    for radix, values in zip(reversed(radices), reversed(tables), strict=True):
-        joint, code = divmod(joint, radix)
-        if code == 0:
-            return None
-        out.append(values[code - 1])
-    return out[::-1]
+def _split(keys: np.ndarray, radices: list[int]) -> list[np.ndarray]:
+    """Each argument's code (plus one; 0 where it failed) behind mixed-radix ``keys``."""
+    parts = []
+    for radix in reversed(radices):
+        keys, code = np.divmod(keys, radix)
+        parts.append(code)
+    return parts[::-1]
 
 
-def _call(node: Map | ZipMap, args: list[Any] | None, found: dict, table: list[Any]) -> int:
-    if args is None:
-        return -1
+def _call(node: Map | ZipMap, args: list[Any], found: dict, table: list[Any]) -> int:
     try:
         value = node.f(*args)
     except Exception:  # the evaluator rejects inputs on which a function raises

@@ -44,12 +44,18 @@ class _Group:
 
 
 def mlp_bound(
-    stream: Stream, mlp: MLP, plans: Sequence[MlpPlan], nodes: Mapping[int, SOp], limit: int
+    stream: Stream,
+    mlp: MLP,
+    plans: Sequence[MlpPlan],
+    nodes: Mapping[int, SOp],
+    limit: int,
+    memo: dict | None = None,
 ) -> MlpBound:
-    """The bound of :mod:`this module <.bounds_mlps>`; Refused where it cannot be made."""
+    """The bound of :mod:`this module <.bounds_mlps>`; Refused where it cannot be made.
+    ``memo`` keeps the exact targets for another pass over the same plan."""
     error = np.abs(mlp.b_out).astype(np.float64)  # the plan writes no bias
     for group in _groups(mlp, plans):
-        error = error + _group_error(stream, mlp, group, nodes, limit)
+        error = error + _group_error(stream, mlp, group, nodes, limit, memo)
     out, bos_error = _at_bos(stream, mlp)
     return MlpBound(error, out, bos_error)
 
@@ -68,7 +74,12 @@ def _groups(mlp: MLP, plans: Sequence[MlpPlan]) -> list[_Group]:
 
 
 def _group_error(
-    stream: Stream, mlp: MLP, group: _Group, nodes: Mapping[int, SOp], limit: int
+    stream: Stream,
+    mlp: MLP,
+    group: _Group,
+    nodes: Mapping[int, SOp],
+    limit: int,
+    memo: dict | None,
 ) -> np.ndarray:
     w_in, b_in = mlp.W_in[:, group.columns], mlp.b_in[group.columns]
     w_out = mlp.W_out[group.columns]
@@ -83,7 +94,11 @@ def _group_error(
     if r.u:
         hidden = np.maximum(z + stream.delta @ np.abs(w_in) + rounded, 0.0)
         err = err + r.columns(mlp.W_out) * (hidden @ np.abs(w_out))
-    target, valid = _target(stream, group, sp, nodes, leaves, what)
+    key = (id(group.plan), sp.nodes, tuple(stream.index))
+    memo = {} if memo is None else memo
+    if key not in memo:
+        memo[key] = (group.plan, _target(stream, group, sp, nodes, leaves, what))
+    target, valid = memo[key][1]
     dev = np.abs(np.maximum(z, 0.0) @ w_out - target) + err
     return dev[valid].max(axis=0, initial=0.0)
 
