@@ -90,10 +90,13 @@ def _gather(found: list[tuple[int, FitResult]]) -> list[tuple[int, FitResult]]:
     from .config import require_torch
 
     dist = require_torch().distributed
-    if not dist.is_initialized():
-        dist.init_process_group(backend="gloo")
+    owned = not dist.is_initialized()
+    if owned:
+        dist.init_process_group(backend="gloo")  # CPU; the fits are small
     parts: list[Any] = [None] * world
     dist.all_gather_object(parts, found)
+    if owned:
+        dist.destroy_process_group()
     return sorted((pair for part in parts for pair in part), key=lambda pair: pair[0])
 
 
