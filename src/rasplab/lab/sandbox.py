@@ -28,6 +28,7 @@ import os
 import queue
 import signal
 import threading
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -136,15 +137,32 @@ class _Worker:
 
 def _context() -> Any:
     """forkserver where there is one (workers start from a clean, warmed-up process)."""
-    # One thread per worker for numpy's linear algebra: the pool already runs jobs side by
-    # side, and a thread pool per worker would reserve address space under the memory cap.
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(name, "1")
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["rasplab.lab.puzzles", "rasplab.lab.warmup"])
         return context
     return multiprocessing.get_context("spawn")
+
+
+@contextlib.contextmanager
+def _one_thread_each() -> Iterator[None]:
+    """One thread per worker for numpy's linear algebra, for processes started inside.
+
+    The pool already runs jobs side by side, and a thread pool per worker would reserve
+    address space under the memory cap. The server's own environment is given back after.
+    """
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ.setdefault(name, "1")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class WorkerPool:
@@ -157,8 +175,9 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._closed = False
         self.stopped_jobs = 0  # how many jobs ran out of time (their workers were replaced)
-        for _ in range(limits.workers):
-            self._idle.put(_Worker(self._context, limits))
+        with _one_thread_each():  # the fork server, started by the first worker, keeps it
+            for _ in range(limits.workers):
+                self._idle.put(_Worker(self._context, limits))
 
     def run(self, kind: str, request: dict[str, Any], seconds: float) -> dict[str, Any]:
         """Run one job in a free worker; a job past ``seconds`` is stopped and answered so."""
