@@ -28,6 +28,7 @@ query sees fewer keys, never more). What it cannot bound is listed as open.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -67,6 +68,24 @@ class Blueprint:
     layout: Layout
     values: ValueSets
     memo: dict = field(default_factory=dict, repr=False)  # MLP targets, the same every pass
+
+
+@dataclass
+class _Log:
+    """What a pass found on its way: open items, score gaps, each sublayer's error."""
+
+    unproved: list[str] = field(default_factory=list)
+    gaps: list[float] = field(default_factory=list)
+    errors: list[tuple[str, np.ndarray]] = field(default_factory=list)
+
+    def causes(self, directions: Sequence[str], floor: float = 0.01) -> str:
+        """The sublayers whose error reaches ``floor``, in order, with the worst direction."""
+        found = [
+            f"{who}: up to {err.max():.3g} in {directions[int(err.argmax())]}"
+            for who, err in self.errors
+            if err.size and not err.max() < floor
+        ]
+        return "; ".join(found[:6]) or "none over the rounding"
 
 
 @dataclass(frozen=True)
@@ -130,22 +149,22 @@ def _propagate(
     rounding = Rounding(UNIT_ROUNDOFF_FLOAT32 if float32 else 0.0)
     if float32:
         model = _rounded(model)
-    unproved: list[str] = []
-    gaps: list[float] = []
+    log = _Log()
     stream = _start(model, layout, rounding)
     for b, block in enumerate(model.blocks):
-        stream = _attention(stream, model, blueprint, b, block.attn, unproved, gaps, limit)
-        stream = _mlp(stream, blueprint, b, block.mlp, unproved, limit)
+        stream = _attention(stream, model, blueprint, b, block.attn, log, limit)
+        stream = _mlp(stream, blueprint, b, block.mlp, log, limit)
     margin = None
     try:
         margin = output_margin(stream, model, layout, limit)
     except Refused as err:
-        unproved.append(str(err))
-    if margin is not None and not margin > 0 and not unproved:  # NaN keeps nothing either
-        unproved.append(
-            f"the bounds do not keep the output's decoding: its margin may fall to {margin:.3g}"
+        log.unproved.append(str(err))
+    if margin is not None and not margin > 0 and not log.unproved:  # NaN keeps nothing either
+        log.unproved.append(
+            f"the bounds do not keep the output's decoding: its margin may fall to {margin:.3g} "
+            f"(errors on the way: {log.causes(model.directions)})"
         )
-    return Propagation(rounding.name, margin, tuple(unproved), min(gaps, default=None))
+    return Propagation(rounding.name, margin, tuple(log.unproved), min(log.gaps, default=None))
 
 
 def _rounded(model: CompiledModel) -> CompiledModel:
@@ -210,8 +229,7 @@ def _attention(
     blueprint: Blueprint,
     b: int,
     attn: Attention,
-    unproved: list[str],
-    gaps: list[float],
+    log: _Log,
     limit: int,
 ) -> Stream:
     layout = blueprint.layout
@@ -220,7 +238,7 @@ def _attention(
     delta = stream.delta + np.abs(attn.b_O)
     bos, bos_delta = stream.bos + attn.b_O, stream.bos_delta.copy()
     if names != attn.names:
-        unproved.append(f"layer {b}: the heads {attn.names} are not those planned {names}")
+        log.unproved.append(f"layer {b}: the heads {attn.names} are not those planned {names}")
         delta = delta + np.inf
     for j, group in enumerate(groups if names == attn.names else []):
         head = Head(
@@ -236,11 +254,12 @@ def _attention(
         try:
             found = head_bound(stream, head, limit)
         except Refused as err:
-            unproved.append(str(err))
+            log.unproved.append(str(err))
             delta = delta + np.inf
             continue
-        unproved.extend(found.open)
-        gaps.append(found.gap)
+        log.unproved.extend(found.open)
+        log.gaps.append(found.gap)
+        log.errors.append((f"head {head.name} (layer {b})", found.error))
         delta, bos = delta + found.error, bos + found.bos_out
         bos_delta = bos_delta + found.bos_error
     written = [h.output for h in layout.heads if h.block == b]
@@ -255,9 +274,7 @@ def _widths(values: ValueSets, plan: HeadPlan) -> frozenset[int] | None:
     return frozenset().union(*found) if found else None
 
 
-def _mlp(
-    stream: Stream, blueprint: Blueprint, b: int, mlp: MLP, unproved: list[str], limit: int
-) -> Stream:
+def _mlp(stream: Stream, blueprint: Blueprint, b: int, mlp: MLP, log: _Log, limit: int) -> Stream:
     layout = blueprint.layout
     plans = [m for m in layout.mlps if m.block == b]
     if not mlp.d_mlp:
@@ -265,8 +282,9 @@ def _mlp(
     try:
         found = mlp_bound(stream, mlp, plans, layout.nodes, limit, blueprint.memo)
     except Refused as err:
-        unproved.append(str(err))
+        log.unproved.append(str(err))
         return replace(stream, delta=stream.delta + np.inf)
+    log.errors.extend((f"{who} (layer {b})", err) for who, err in found.parts)
     written = stream.with_features(m.output for m in plans)
     return _added(
         written,

@@ -35,6 +35,7 @@ class MlpBound:
     error: np.ndarray  # [d_model]: output error bound at every position but BOS
     bos_out: np.ndarray  # [d_model]: what the MLP adds at BOS
     bos_error: np.ndarray  # [d_model]
+    parts: tuple[tuple[str, np.ndarray], ...] = ()  # each group of units and its error
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,17 @@ def mlp_bound(
     """The bound of :mod:`this module <.bounds_mlps>`; Refused where it cannot be made.
     ``memo`` keeps the exact targets for another pass over the same plan."""
     error = np.abs(mlp.b_out).astype(np.float64)  # the plan writes no bias
+    parts = []
     for group in _groups(mlp, plans):
-        error = error + _group_error(stream, mlp, group, nodes, limit, memo)
+        part = _group_error(stream, mlp, group, nodes, limit, memo)
+        parts.append((_name(group), part))
+        error = error + part
     out, bos_error = _at_bos(stream, mlp)
-    return MlpBound(error, out, bos_error)
+    return MlpBound(error, out, bos_error, tuple(parts))
+
+
+def _name(group: _Group) -> str:
+    return f"MLP writing {group.plan.output.name}" if group.plan else "MLP cleanup units"
 
 
 def _groups(mlp: MLP, plans: Sequence[MlpPlan]) -> list[_Group]:
@@ -84,7 +92,7 @@ def _group_error(
     w_in, b_in = mlp.W_in[:, group.columns], mlp.b_in[group.columns]
     w_out = mlp.W_out[group.columns]
     leaves = [leaf.key[0] for leaf in group.plan.leaves] if group.plan else []
-    what = f"MLP writing {group.plan.output.name}" if group.plan else "MLP cleanup units"
+    what = _name(group)
     sp = space(stream, [*sorted(read_nodes(stream, w_in)), *leaves], limit, what)
     z = sp.x @ w_in + b_in
     r = stream.rounding
