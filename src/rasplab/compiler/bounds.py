@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..lang.nodes import SOp
+from ..lang.nodes import Indices, SOp
 from ..model.filecheck import weights_digest as digest_of
 from ..model.info import Certificate
 from ..model.model import MLP, Attention, CompiledModel
@@ -150,7 +150,7 @@ def _propagate(
     if float32:
         model = _rounded(model)
     log = _Log()
-    stream = _start(model, layout, rounding)
+    stream = _start(model, blueprint, rounding)
     for b, block in enumerate(model.blocks):
         stream = _attention(stream, model, blueprint, b, block.attn, log, limit)
         stream = _mlp(stream, blueprint, b, block.mlp, log, limit)
@@ -187,8 +187,9 @@ def _rounded(model: CompiledModel) -> CompiledModel:
     )
 
 
-def _start(model: CompiledModel, layout: Layout, rounding: Rounding) -> Stream:
+def _start(model: CompiledModel, blueprint: Blueprint, rounding: Rounding) -> Stream:
     """The stream before the first block: the embedding's rows against the exact ones."""
+    layout = blueprint.layout
     index = {d: i for i, d in enumerate(model.directions)}
     output = layout.nodes.get(layout.output.key[0])
     exact_e, exact_pos = _embedding(
@@ -199,7 +200,7 @@ def _start(model: CompiledModel, layout: Layout, rounding: Rounding) -> Stream:
     bos = model.W_E[0] + model.W_pos[0]
     embedded = tuple(f for f in layout.features if f.producer == "embed")
     known = node_values([*layout.features, *_plan_features(layout)])
-    stream = Stream(index, embedded, known, err, bos, 0 * bos, rounding)
+    stream = Stream(index, embedded, known, err, bos, 0 * bos, rounding, *_positions(blueprint))
     # a sum rounds only where both terms may be non-zero (x + 0 is exact)
     both = np.any(model.W_E != 0, axis=0) & np.any(model.W_pos != 0, axis=0)
     if rounding.u:  # the embedding's sum, rounded
@@ -209,6 +210,12 @@ def _start(model: CompiledModel, layout: Layout, rounding: Rounding) -> Stream:
             bos_delta=rounding.u * np.abs(bos) * ((model.W_E[0] != 0) & (model.W_pos[0] != 0)),
         )
     return stream
+
+
+def _positions(blueprint: Blueprint) -> tuple[int | None, dict[int, tuple]]:
+    """The id of ``indices`` (the position) and the value sets per position."""
+    found = [n for n, node in blueprint.layout.nodes.items() if isinstance(node, Indices)]
+    return (found[0] if found else None), dict(blueprint.values.sets)
 
 
 def _plan_features(layout: Layout) -> list[Feature]:

@@ -15,7 +15,7 @@ BOS is one residual for every input: ``bos`` holds its centre and
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -99,6 +99,8 @@ class Stream:
     bos: np.ndarray  # [d_model]: the BOS residual's centre
     bos_delta: np.ndarray  # [d_model]: its error bound
     rounding: Rounding = field(default_factory=Rounding)
+    positions: int | None = None  # the id of ``indices``, whose value is the position
+    at: Mapping[int, tuple] = field(default_factory=dict)  # node id -> value keys per position
 
     def with_features(self, new: Iterable[Feature]) -> Stream:
         return replace(self, available=(*self.available, *new))
@@ -149,16 +151,8 @@ def space(stream: Stream, nodes: Sequence[int], limit: int, what: str) -> Space:
     if missing:
         raise Refused(f"{what}: no value set known for s-op #{missing[0]}")
     values = tuple(stream.values[n] for n in nodes)
-    sizes = [len(v) for v in values]
-    total = math.prod(sizes)
-    if total > limit:
-        raise Refused(
-            f"{what}: {total:,} combinations of values over the limit {limit:,} (sizes {sizes})"
-        )
-    if nodes:
-        combos = np.stack(np.unravel_index(np.arange(total), sizes), axis=1)
-    else:  # nothing read: one combination, the residual of ``one`` alone
-        combos = np.zeros((1, 0), dtype=np.int64)
+    combos = _combinations(stream, nodes, values, limit, what)
+    total = len(combos)
     x = np.zeros((total, len(stream.index)))
     x[:, stream.index[ONE]] = 1.0
     for j, node in enumerate(nodes):
@@ -166,6 +160,59 @@ def space(stream: Stream, nodes: Sequence[int], limit: int, what: str) -> Space:
             if f.key[0] == node and f.directions:
                 x += _write_table(f, values[j], stream.index)[combos[:, j]]
     return Space(nodes, values, combos, x)
+
+
+def _combinations(
+    stream: Stream, nodes: tuple[int, ...], values: tuple[tuple, ...], limit: int, what: str
+) -> np.ndarray:
+    """``[n, len(nodes)]`` value indices: the product of the value sets or, where the
+    position is among the nodes, position by position the product of what each node can
+    hold there (the value sets per position: fewer combinations, all of them reachable
+    by the same argument)."""
+    if not nodes:  # nothing read: one combination, the residual of ``one`` alone
+        return np.zeros((1, 0), dtype=np.int64)
+    per = _per_position(stream, nodes, values)
+    sizes = [len(v) for v in values]
+    total = math.prod(sizes) if per is None else sum(math.prod(len(c) for c in p) for p in per)
+    if total > limit:
+        raise Refused(
+            f"{what}: {total:,} combinations of values over the limit {limit:,} (sizes {sizes})"
+        )
+    if per is None:
+        return np.stack(np.unravel_index(np.arange(total), sizes), axis=1)
+    blocks = [
+        np.stack(np.meshgrid(*p, indexing="ij"), axis=-1).reshape(-1, len(nodes)) for p in per
+    ]
+    return np.concatenate(blocks).astype(np.int64)
+
+
+def _per_position(
+    stream: Stream, nodes: tuple[int, ...], values: tuple[tuple, ...]
+) -> list[list[np.ndarray]] | None:
+    """Per position, each node's allowed value indices (None: the position is not read)."""
+    if stream.positions not in nodes:
+        return None
+    j = nodes.index(stream.positions)
+    index = [{value_key(v): i for i, v in enumerate(vs)} for vs in values]
+    out = []
+    for p in range(len(values[j])):
+        if value_key(p) not in index[j]:
+            continue
+        allowed = []
+        for node, lookup in zip(nodes, index, strict=True):
+            sets = stream.at.get(node)
+            keys = (value_key(p),) if node == stream.positions else _keys(sets, p)
+            picked = lookup.values() if keys is None else (lookup[k] for k in keys if k in lookup)
+            allowed.append(np.array(sorted(picked), dtype=np.int64))
+        out.append(allowed)
+    return out
+
+
+def _keys(sets: tuple | None, p: int) -> Any:
+    """The value keys a node can hold at position ``p`` (None: not known, any)."""
+    if sets is None or p >= len(sets) or not isinstance(sets[p], frozenset):
+        return None
+    return sets[p]
 
 
 def _write_table(f: Feature, values: tuple, index: dict[str, int]) -> np.ndarray:
