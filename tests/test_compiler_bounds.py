@@ -134,20 +134,21 @@ def test_random_programs_proved_by_bounds_are_exact_on_every_input():
 
 def test_random_letter_programs_proved_by_bounds_are_exact_on_every_input():
     """Letters, tuples, max/min and every fifth one causal."""
-    proved = 0
+    proved = extremes = 0
     for seed in range(40):
         program, causal = random_letter_program(seed), seed % 5 == 0
         try:
-            model, _, proof = bounded(program, ("a", "b", "c"), 4, causal)
+            model, blueprint, proof = bounded(program, ("a", "b", "c"), 4, causal)
         except CompileError:
             continue
         if proof.proved:
             compared, wrong = mismatches(model, program)
             assert wrong == 0, f"seed {seed}: proved, yet {wrong} mismatches"
             proved += 1
+            extremes += any(h.kind in ("max", "min") for h in blueprint.layout.heads)
         else:
             assert proof.open
-    assert proved >= 15, proved
+    assert proved >= 25 and extremes >= 4, (proved, extremes)
 
 
 def test_a_select_that_may_average_different_values_is_not_proved():

@@ -40,7 +40,7 @@ from .selectors import All, Literal, Truth, formula, truth_table, variables
 
 __all__ = ["HeadBound", "head_bound", "selection", "leak"]
 
-MODELLED = ("select", "mean", "count")
+MODELLED = ("select", "mean", "count", "max", "min")
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,8 @@ def head_bound(stream: Stream, head: Head, limit: int) -> HeadBound:
 
 def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) -> HeadBound:
     scores = _Scores.of(stream, head, qs, ks, sel)
-    coeff, gap, bos_intended = _mixing(head, scores, sel, stream.rounding.u)
+    ranks = _key_ranks(head, ks)
+    coeff, gap, bos_intended = _mixing(head, scores, sel, stream.rounding.u, ranks)
     out, out_bos, value_error = _values(stream, head, ks, coeff)
     target, target_bos = _targets(head, ks, stream.index)
     dev = np.abs(out - target).max(axis=0, initial=0.0)
@@ -305,27 +306,14 @@ def _number(default: Any) -> float:
     return float(default) if default is not None and is_number(default, bools=True) else 0.0
 
 
-def _mixing(head: Head, s: _Scores, sel: np.ndarray, u: float) -> tuple[float, float, bool]:
+def _mixing(
+    head: Head, s: _Scores, sel: np.ndarray, u: float, ranks: np.ndarray | None
+) -> tuple[float, float, bool]:
     """The largest ``2 L + mix`` over queries and cases, the smallest gap, and whether
     BOS is ever an intended key."""
-    inf = np.inf
-    lo_sel = np.where(sel, s.lo, inf).min(axis=1, initial=inf)
-    hi_sel = np.where(sel, s.hi, -inf).max(axis=1, initial=-inf)
-    hi_uns = np.where(sel, -inf, s.hi).max(axis=1, initial=-inf)
-    some, none = sel.any(axis=1), (~sel).any(axis=1)
-    kind = head.plans[0].kind
-    cases = []  # (rows where the case can happen, lowest intended, highest unintended, spread)
-    if kind == "count":
-        ln_b = math.log(head.plans[0].count_scale or head.count_scale)
-        spread = np.maximum(hi_sel, s.bos_hi - ln_b) - np.minimum(lo_sel, s.bos_lo - ln_b)
-        cases.append((some, np.maximum(s.bos_lo, lo_sel), hi_uns, spread))
-    else:
-        spread = hi_sel - lo_sel if kind == "mean" else np.zeros(len(sel))
-        cases.append((some, lo_sel, np.maximum(hi_uns, s.bos_hi), spread))
-    if head.widths is None or 0 in head.widths:  # the value sets say whether none can be
-        cases.append((none, s.bos_lo, hi_uns, np.zeros(len(sel))))
-    worst, gap = 0.0, inf
-    bos_intended = kind == "count" or (len(cases) > 1 and bool(none.any()))
+    cases, bos_alone = _cases(head, s, sel, ranks)
+    worst, gap = 0.0, np.inf
+    bos_intended = head.plans[0].kind == "count" or bos_alone
     for rows, lowest, highest, sigma in cases:
         if not rows.any():
             continue
@@ -337,6 +325,62 @@ def _mixing(head: Head, s: _Scores, sel: np.ndarray, u: float) -> tuple[float, f
         worst = max(worst, float((2.0 * leak(g, head.n_max) + mix).max()))
         gap = min(gap, float(g.min()))
     return worst, gap, bos_intended
+
+
+Case = tuple[Any, Any, Any, Any]  # arrays over queries
+
+
+def _cases(
+    head: Head, s: _Scores, sel: np.ndarray, ranks: np.ndarray | None
+) -> tuple[list[Case], bool]:
+    """(rows where the case can happen, lowest intended score, highest unintended score,
+    spread of the intended scores) for each way the keys present may fall; and whether
+    BOS alone may be intended (some query may select nothing)."""
+    inf = np.inf
+    lo_sel = np.where(sel, s.lo, inf).min(axis=1, initial=inf)
+    hi_sel = np.where(sel, s.hi, -inf).max(axis=1, initial=-inf)
+    hi_uns = np.where(sel, -inf, s.hi).max(axis=1, initial=-inf)
+    flat = np.zeros(len(sel))
+    kind = head.plans[0].kind
+    cases: list[Case] = []
+    if kind == "count":
+        ln_b = math.log(head.plans[0].count_scale or head.count_scale)
+        spread = np.maximum(hi_sel, s.bos_hi - ln_b) - np.minimum(lo_sel, s.bos_lo - ln_b)
+        cases.append((sel.any(axis=1), np.maximum(s.bos_lo, lo_sel), hi_uns, spread))
+    elif ranks is not None:  # max / min: the best value present wins over the worse ones
+        for r in np.unique(ranks).tolist():
+            best = sel & (ranks == r)[None, :]
+            worse = np.where(sel & (ranks < r)[None, :], s.hi, -inf).max(axis=1, initial=-inf)
+            lowest = np.where(best, s.lo, inf).min(axis=1, initial=inf)
+            highest = np.maximum.reduce([hi_uns, worse, s.bos_hi])
+            cases.append((best.any(axis=1), lowest, highest, flat))
+    else:
+        spread = hi_sel - lo_sel if kind == "mean" else flat
+        cases.append((sel.any(axis=1), lo_sel, np.maximum(hi_uns, s.bos_hi), spread))
+    none = (~sel).any(axis=1)
+    if head.widths is not None and 0 not in head.widths:  # the value sets say none can't be
+        return cases, False
+    cases.append((none, s.bos_lo, hi_uns, flat))
+    return cases, bool(none.any())
+
+
+def _key_ranks(head: Head, ks: Space) -> np.ndarray | None:
+    """Each key's rank for a max (largest highest) or min (smallest highest) head."""
+    first = head.plans[0]
+    if first.kind not in ("max", "min") or first.value is None:
+        return None
+    values = list(first.value.values)
+    try:
+        order = sorted(range(len(values)), key=lambda i: values[i])
+    except TypeError:  # the evaluator cannot order them either: such inputs are rejected
+        raise Refused(f"head {head.name}: its values cannot be ordered") from None
+    rank = np.empty(len(values))
+    for r, i in enumerate(order):
+        rank[i] = r if first.kind == "max" else len(values) - 1 - r
+    at = [first.value.index.get(value_key(v)) for v in ks.node_values(first.value.key[0])]
+    if any(i is None for i in at):
+        raise Refused(f"head {head.name}: a key's value has no rank")
+    return rank[np.array(at, dtype=np.int64)]
 
 
 def _bos_leak(stream: Stream, head: Head, ks: Space) -> float:
