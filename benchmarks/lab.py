@@ -76,11 +76,21 @@ def _wait_for_render(driver, before: int) -> None:
         time.sleep(0.005)
 
 
-def edit_to_view(url: str, edits: int) -> list[tuple[str, list[float], list[float]]]:
-    """Per program: milliseconds from keystroke to view in the page, and to the next frame."""
+BROWSER_WORK = ("RecalcStyleDuration", "LayoutDuration")  # chromium's own counters, in seconds
+
+
+def _browser_work(driver) -> dict[str, float]:
+    metrics = driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]
+    return {m["name"]: m["value"] for m in metrics if m["name"] in BROWSER_WORK}
+
+
+def edit_to_view(url: str, edits: int) -> list[tuple]:
+    """Per program: milliseconds from keystroke to answer, to view in the page, to the next
+    frame, and chromium's style and layout time per edit."""
     from selenium.webdriver.common.keys import Keys
 
     driver = _browser()
+    driver.execute_cdp_cmd("Performance.enable", {})
     rows = []
     try:
         driver.get(url)
@@ -94,11 +104,15 @@ def edit_to_view(url: str, edits: int) -> list[tuple[str, list[float], list[floa
             box.send_keys(first)
             _wait_for_render(driver, before)
             fetched, in_page, painted = [], [], []
+            work = dict.fromkeys(BROWSER_WORK, 0.0)
             for i in range(edits + 2):  # the first two warm the page up and are not counted
                 last = (second if i % 2 == 0 else first)[-1]
-                before = _renders(driver)
+                before, counters = _renders(driver), _browser_work(driver)
                 box.send_keys(Keys.BACKSPACE + last)
                 _wait_for_render(driver, before)
+                if i >= 2:
+                    for key, value in _browser_work(driver).items():
+                        work[key] += 1000 * (value - counters[key]) / edits
                 timing = driver.execute_script(
                     "const t = window.rasplabLab;"
                     "return [t.lastFetchMs, t.lastLatencyMs, t.lastPaintedMs]"
@@ -107,7 +121,7 @@ def edit_to_view(url: str, edits: int) -> list[tuple[str, list[float], list[floa
                     fetched.append(timing[0])
                     in_page.append(timing[1])
                     painted.append(timing[2])
-            rows.append((name, fetched, in_page, painted))
+            rows.append((name, fetched, in_page, painted, work))
     finally:
         driver.quit()
     return rows
@@ -218,16 +232,19 @@ def pictures(url: str, folder: Path) -> None:
 
 
 def _print_edits(rows) -> None:
-    print("ms: the request alone; keystroke to view in the page; keystroke to next frame drawn")
+    print("ms: the request alone; keystroke to view in the page; keystroke to next frame drawn;")
+    print("chromium's style and layout time per edit (mean)")
     print(
-        "| program | input | edits | request median | in page median | p95 | drawn median | p95 |"
+        "| program | input | edits | request median | in page median | p95 "
+        "| drawn median | p95 | style | layout |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for name, fetched, in_page, painted in rows:
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, fetched, in_page, painted, work in rows:
         print(
             f"| {name} | length 32 | {len(in_page)} | {statistics.median(fetched):.0f} | "
             f"{statistics.median(in_page):.0f} | {_p95(in_page):.0f} | "
-            f"{statistics.median(painted):.0f} | {_p95(painted):.0f} |"
+            f"{statistics.median(painted):.0f} | {_p95(painted):.0f} | "
+            f"{work['RecalcStyleDuration']:.0f} | {work['LayoutDuration']:.0f} |"
         )
 
 
