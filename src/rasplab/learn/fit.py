@@ -78,6 +78,7 @@ def _step(model, optimizer, batch, step: int, config: LearnConfig) -> float:
     loss = torch.nn.functional.cross_entropy(
         logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100
     )
+    loss = loss + config.purity * model.penalty
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()

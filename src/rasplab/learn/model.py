@@ -88,6 +88,7 @@ class ProgramModel(_Module):
     def __init__(self, config: LearnConfig, vocab: tuple, labels: tuple, max_len: int) -> None:
         super().__init__()
         self.config, self.vocab, self.labels, self.max_len = config, vocab, labels, max_len
+        self.penalty: Any = 0.0  # the last forward pass's impurity of categorical heads
         self.variables = self._plan()
         self.width = max(v.size for v in self.variables)  # G
         n = len(self.variables)
@@ -184,7 +185,12 @@ class ProgramModel(_Module):
         weights = torch.softmax(torch.cat([default, scores], dim=-1), dim=-1)
         first = F.one_hot(torch.zeros_like(value[..., 0]).long(), self.width).float()
         moved = torch.einsum("bqk,bkg->bqg", weights[..., 1:], value)
-        return moved + weights[..., :1] * first[:, :1]
+        moved = moved + weights[..., :1] * first[:, :1]  # [batch, n_query, G]
+        # The discrete head is undefined where it selects differing values: the relaxed one
+        # pays for mixing them (Gini impurity of what it moves, on real positions).
+        impurity = (1.0 - (moved**2).sum(-1)) * keep[:, :, 0]  # [batch, n_query]
+        self.penalty = self.penalty + impurity.sum() / keep[:, :, 0].sum().clamp(min=1.0)
+        return moved
 
     def _ones(self, head: _Head, mode: Sampling) -> Any:
         if mode.discrete:
@@ -205,6 +211,7 @@ class ProgramModel(_Module):
     def forward(self, tokens: Any, lengths: Any, mode: Sampling) -> Any:
         """Output logits ``[batch, n, labels]`` for token codes ``[batch, n]``."""
         batch, n = tokens.shape
+        self.penalty = torch.zeros(())  # summed over the categorical heads by _move
         real = torch.arange(n, device=tokens.device)[None, :] < lengths[:, None]  # [batch, n]
         keep = (real[:, :, None] & real[:, None, :]).float()  # [batch, n_query, n_key]
         stream = torch.zeros(batch, n, self.width, len(self.variables), device=tokens.device)
