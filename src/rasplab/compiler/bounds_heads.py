@@ -199,12 +199,15 @@ def _products(
         apart = np.abs(k[None, :, :] - centre[part, None, :])  # [rows, nk, e]
         err[part] += np.einsum("ie,ike->ik", aq[part], apart)
     r = stream.rounding
-    g = r.gamma(q.shape[1])
-    if g:
+    if r.u:
         rounds = (np.abs(q) + aq) @ (np.abs(k) + ak).T
         unit = (grid(q, axis=0) * grid(k, axis=0)).min(initial=np.inf)
         exact = (aq.max(axis=1) == 0)[:, None] & (ak.max(axis=1) == 0)[None, :]
-        err = err + g * np.where(exact & (rounds < unit / r.u), 0.0, rounds)
+        # a pair sums only the products where both sides may be non-zero
+        terms = ((np.abs(q) + aq) > 0).astype(np.float64) @ ((np.abs(k) + ak) > 0).T
+        nu = terms * r.u
+        gamma = np.where(nu < 1.0, nu / np.maximum(1.0 - nu, 1e-300), np.inf)
+        err = err + np.where(exact & (rounds < unit / r.u), 0.0, gamma * rounds)
     return q @ k.T, err
 
 
