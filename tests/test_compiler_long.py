@@ -33,3 +33,58 @@ def test_hist_at_1024_is_one_number_and_exact_in_float32() -> None:
     assert not wrong, (
         f"{len(wrong)} of {len(rows)} inputs differ; the first has length {len(wrong[0])}"
     )
+
+
+def _positional_sets(program, n: int, pairs: bool):
+    from rasplab.compiler import positional
+
+    nodes = positional.positional_nodes(program)
+    if pairs:
+        return positional.exact_positional(program, nodes, "a", n)
+    saved = positional._by_pairs
+    positional._by_pairs = lambda nodes, n_max: None  # length by length, through the evaluator
+    try:
+        return positional.exact_positional(program, nodes, "a", n)
+    finally:
+        positional._by_pairs = saved
+
+
+def _same(a, b) -> bool:
+    import numpy as np
+
+    values_a, widths_a = a
+    values_b, widths_b = b
+    return (
+        values_a == values_b
+        and widths_a.keys() == widths_b.keys()
+        and all(np.array_equal(widths_a[k], widths_b[k]) for k in widths_a)
+    )
+
+
+@pytest.mark.parametrize("predicate", ["==", "!=", "<", "<=", ">", ">=", "TRUE", "FALSE"])
+def test_position_maps_over_every_length_at_once_agree_with_the_evaluator(predicate) -> None:
+    from rasplab import indices, length, select, selector_width
+
+    opposite = (length - indices - 1).named("opp")
+    half = (length // 2 + indices % 3).named("half")
+    program = selector_width(select(opposite, half, predicate)) + (length * 0.5 + indices)
+    for n in (1, 2, 7, 19):
+        fast, slow = _positional_sets(program, n, True), _positional_sets(program, n, False)
+        assert _same(fast, slow), (predicate, n)
+        assert fast[1], "the select's widths were not computed"
+
+
+def test_position_maps_that_raise_fall_back_to_the_evaluator_per_length() -> None:
+    from rasplab import indices, length, numerical, zipmap
+
+    ratio = zipmap(lambda i, n: 1 / (n - 1 - i) if i < n - 1 else 0, indices, length)
+    program = numerical(ratio) + (zipmap(lambda i, n: 1 // (n - 3), indices, length))
+    fast, slow = _positional_sets(program, 6, True), _positional_sets(program, 6, False)
+    assert _same(fast, slow)
+
+
+def test_position_maps_of_library_programs_agree_with_the_evaluator() -> None:
+    for name in ("reverse", "add", "ralign", "shift", "length"):
+        program = PROGRAMS[name].build()
+        for n in (3, 11):
+            assert _same(_positional_sets(program, n, True), _positional_sets(program, n, False))

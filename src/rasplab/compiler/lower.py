@@ -64,6 +64,27 @@ from .sums import sum_as_counts
 from .value_sets import ValueSets
 from .wildcards import WILD, wildcard_selector
 
+FLOAT32_UNIT = 2.0**-24  # float32's unit roundoff
+ROUNDING_STEPS = 8.0  # roundoffs a head's output may carry per key it sums over
+
+
+_FAR = "at this length float32 cannot keep B / (B + w) near linear, so the MLP"
+
+
+def near_linear_scale(k: int, n: int) -> float | None:
+    """``B = k n^2``, where float32 still tells ``B / (B + w)`` from its neighbours, else None.
+
+    Neighbouring widths differ by about ``1 / (k n^2)`` there, and a head summing
+    ``n + 1`` keys in float32 rounds by up to about ``ROUNDING_STEPS (n + 1) 2^-24``.
+
+    >>> near_linear_scale(2, 64), near_linear_scale(2, 256)
+    (8192.0, None)
+    """
+    scale = float(k * n * n)
+    spacing = scale / (scale + n) ** 2
+    return scale if spacing > ROUNDING_STEPS * (n + 1) * FLOAT32_UNIT else None
+
+
 __all__ = ["Lowered", "lower", "needs_exact_top", "WILD"]
 
 
@@ -231,8 +252,10 @@ class _Lowering:
         # Two such counts are often subtracted (brackets opened minus closed); B = 4 N^2
         # keeps B / (B + w) close enough to linear in w that one line through both
         # separates every difference (as for split counts).
-        n = self.vs.max_seq_len
-        self.count_scales[width.id] = float(4 * n * n)
+        scale = near_linear_scale(4, self.vs.max_seq_len)
+        if scale is None:  # float32 cannot keep the counts apart: the MLPs read them as they are
+            return self.copy(node)
+        self.count_scales[width.id] = scale
         self.notes.append(
             f"{node.label}: rounds width x the mean of a 0/1 flag, so one head counts the "
             "flagged keys instead (the MLPs reading it need no position)"
@@ -281,13 +304,15 @@ class _Lowering:
         ]
         # With B = k N^2 the heads' outputs B / (B + w) sum to 2 - (sum of w) / B plus a term
         # too small to blur neighbouring sums, so one MLP reads the total off the sum.
-        n = self.vs.max_seq_len
-        for w in widths:
-            self.count_scales[w.id] = float(len(parts) * n * n)
+        scale = near_linear_scale(len(parts), self.vs.max_seq_len)
+        for w in widths:  # past float32's reach, each part keeps B = n and the MLP adds them
+            if scale is not None:
+                self.count_scales[w.id] = scale
         self.notes.append(
             f"{node.label}: one head cannot count {node.selector.label} exactly (it is an 'or' "
             f"of {len(parts)} parts over different s-ops), so {len(parts)} heads count the "
             "parts (in one layer) and the MLP adds them"
+            + ("" if scale is not None else f" ({_FAR} reads each count apart)")
         )
         total = ZipMap(_bounded_sum(self.vs.max_seq_len), *widths)
         return total.named(node.label) if node.name else total
