@@ -183,6 +183,19 @@ def test_compile_gives_size_report_residual_view_and_a_model_file(client, tmp_pa
     assert load(path).run([list("cab")]) == [["a", "b", "c"]]
 
 
+def test_a_library_program_compiles_for_the_inputs_its_sampler_draws(client):
+    from rasplab.lab.programs import program_source
+
+    request = {"program": program_source("library", "add"), "input": "12+34"}
+    request.update(vocab="0123456789+", max_len=7)
+    answer = client.post("/api/compile", json=request).json()
+    assert answer["ok"], answer
+    assert "exact on: inputs drawn by lib:add's sampler" in answer["report"]
+    edited = dict(request, program=request["program"] + "\n# edited")
+    answer = client.post("/api/compile", json=edited).json()  # not the library's text
+    assert "inputs drawn by" not in (answer.get("report") or "")
+
+
 def test_compile_refuses_lengths_over_the_lab_limit(client):
     request = {"program": HIST, "input": "ab", "vocab": "ab", "max_len": 99}
     answer = client.post("/api/compile", json=request).json()

@@ -162,12 +162,28 @@ def compile_job(request: dict[str, Any], limits: LabLimits) -> dict[str, Any]:
     name, sop = _chosen_sop(program, request.get("name"))
     vocab = program.read_input(_vocab(request.get("vocab", ""), limits))
     max_len = _max_len(request.get("max_len"), limits)
-    model = compile_program(sop, vocab, max_len, max_bytes=limits.evaluator_bytes)
+    inputs = _library_inputs(request["program"], request.get("name"), vocab)
+    model = compile_program(sop, vocab, max_len, max_bytes=limits.evaluator_bytes, **inputs)
     answer: dict[str, Any] = {"name": name, "size": _model_size(model)}
     answer["report"] = _report(model)
     answer.update(_residual(model, program, request.get("input", ""), limits, residual_svg))
     answer.update(_model_download(model, limits))
     return answer
+
+
+def _library_inputs(source: str, name: str | None, vocab: list[Any]) -> dict[str, Any]:
+    """A library program opened as shipped, on its own vocabulary, compiles for the inputs its
+    sampler draws (as ``rasplab compile lib:NAME`` does): brackets that can still balance,
+    sums of two numbers, ...; any other program for every input over the vocabulary."""
+    from ..compiler.driver import library_domain
+    from ..library import PROGRAMS
+    from .programs import catalog_programs
+
+    for shipped in catalog_programs()["library"]:
+        entry = PROGRAMS[shipped["name"]]
+        if shipped["source"] == source and not name and set(vocab) == set(entry.vocab):
+            return {"sample": entry.sample, "domain": library_domain(entry)}
+    return {}
 
 
 def _model_size(model: Any) -> dict[str, Any]:
