@@ -16,6 +16,10 @@ value (or combination of values) the value sets allow, and an error bound
   logit above every other (categorical), or the scalar inside its value's
   decoding interval (numerical).
 
+Where a sublayer reads the position, its combinations are listed position by
+position from the value sets per position (``length`` is at least the
+position plus one), which leaves out combinations no input reaches.
+
 The argument runs twice: in exact arithmetic on the float64 weights, and for
 float32 on the weights rounded to float32, with every matrix product's
 rounding bounded by ``gamma_n = n u / (1 - n u)`` (``u = 2^-24``) times the

@@ -4,8 +4,15 @@ For every combination of query-side values and every combination of
 key-side values (:mod:`.bounds_space`), the exact score comes from the
 model's weights and the input errors widen it to an interval. The program's
 selector says which keys are *intended*: the selected ones (a select or mean
-head), BOS beside them (a count head, whose BOS scores ``ln B`` above), or
-BOS alone when nothing is selected. Then, whatever the number of keys up to
+head), BOS beside them (a count head, whose BOS scores ``ln B`` above), the
+selected ones holding the best value present (a max or min head, whose keys
+score by their value's rank), or BOS alone when nothing is selected (unless
+the value sets' selector widths exclude that). A query's own error moves all
+its keys' scores alike except through their differences, so it is measured
+from one reference key (the softmax ignores a common shift); float32
+rounding is bounded per product of non-zero factors, and sums of dyadic
+numbers that stay below ``2^24`` of their unit are exact. Then, whatever the
+number of keys up to
 ``max_seq_len``, the weight on unintended keys is at most
 ``L = m e^-g / (1 + m e^-g)`` (``g`` the gap between the lowest intended and
 the highest unintended score, ``m`` the most unintended keys), and intended
@@ -15,9 +22,11 @@ output's error in each direction is then at most
 ``dev + (2 L + mix) R / 2 + value error``: ``dev`` how far any key's value
 vector is from its exact encoding, ``R`` the range of the value vectors.
 
-A select head moves one value only if, for every query, the keys it may
-select carry one encoding, or share one position (``indices`` among the
-key's values): otherwise the aggregate averages and the bound says so.
+A select head moves one value only if the value sets say its selector picks
+at most one key, or, for every query, the keys it may select carry one
+encoding, or share one position (``indices`` among the key's values):
+otherwise the aggregate may average and the bound says so (the compiler's
+"moves one value" assumption stays open).
 """
 
 from __future__ import annotations
@@ -174,8 +183,9 @@ def _project(
     """``x w + b`` and a bound of each row's error per dimension (input error, rounding)."""
     r = stream.rounding
     moved = delta @ np.abs(w)
-    rounds = r.columns(w) * ~((moved == 0) & r.exact(x, w, b))  # exact integers do not
-    err = moved + rounds * ((np.abs(x) + delta) @ np.abs(w) + np.abs(b))
+    size = np.abs(x) + delta
+    rounds = r.terms(size, w) * ~((moved == 0) & r.exact(x, w, b))  # exact integers do not
+    err = moved + rounds * (size @ np.abs(w) + np.abs(b))
     return x @ w + b, np.broadcast_to(err, (len(x), w.shape[1]))
 
 

@@ -70,6 +70,14 @@ class Rounding:
         largest = (np.abs(x) @ np.abs(w)).max(axis=0, initial=0.0) + np.abs(b)
         return largest < unit / self.u
 
+    def terms(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """``gamma`` per entry of ``x @ w + b``, counting in each only the products whose
+        factors may both be non-zero (``x`` here bounds the rows' magnitudes), and the bias."""
+        if self.u == 0.0:
+            return np.zeros((len(x), w.shape[1]))
+        nu = ((x > 0).astype(np.float64) @ (w != 0) + 1.0) * self.u
+        return np.where(nu < 1.0, nu / np.maximum(1.0 - nu, 1e-300), np.inf)
+
     @property
     def name(self) -> str:
         return "exact arithmetic" if self.u == 0.0 else "float32"
