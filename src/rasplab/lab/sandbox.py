@@ -191,14 +191,14 @@ class WorkerPool:
         answer = worker.call(kind, request, seconds)
         if answer is None:
             answer = self._replace(worker, seconds)
-        elif worker.lowered:
+        elif worker.lowered or self._closed:
             self._retire(worker)
         else:
             self._idle.put(worker)
         return answer
 
     def _retire(self, worker: _Worker) -> None:
-        """Swap a worker whose priority was lowered for a fresh one."""
+        """Stop a worker (lowered, stopped or the pool closing) and, while open, start another."""
         worker.kill()
         with self._lock:
             if not self._closed:
