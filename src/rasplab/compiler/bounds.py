@@ -27,6 +27,13 @@ sum of the absolute products, the softmax's by ``gamma`` of its length. The
 value sets' product over-approximates what inputs can reach, so the argument
 is sound for every input of lengths 1..max_seq_len, causal or not (a causal
 query sees fewer keys, never more). What it cannot bound is listed as open.
+
+>>> from rasplab.library import reverse
+>>> from rasplab.compiler.driver import compile_with_blueprint
+>>> model, blueprint = compile_with_blueprint(reverse(), "abc", 64)
+>>> proof = certificate_by_bounds(model, blueprint, None, 0)
+>>> proof.status, proof.method, proof.open, proof.worst_margin_float32 > 0.99
+('proved', 'bounds', (), True)
 """
 
 from __future__ import annotations
