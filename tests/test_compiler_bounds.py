@@ -114,6 +114,16 @@ def test_causal_models_are_proved_with_the_causal_mask():
     assert len(proved) >= 2, proved
 
 
+def test_a_causal_model_too_long_to_enumerate_is_proved_by_bounds():
+    from rasplab.compiler import compile_program, verify
+
+    program = get("shift").build()
+    model = compile_program(program, "abc", 256, causal=True)
+    proof = model.info.certificate
+    assert proof.proved and proof.method == "bounds" and proof.worst_margin_float32 > 0.5
+    assert verify(model, program, 300, dtype=np.float32, seed=3).exact
+
+
 def test_random_programs_proved_by_bounds_are_exact_on_every_input():
     proved = other = 0
     for seed in range(60):
