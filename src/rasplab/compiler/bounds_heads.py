@@ -148,7 +148,8 @@ def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) ->
     error = dev + _scaled(coeff, spread / 2.0) + value_error
     bos_leak = 0.0 if head.causal else _bos_leak(stream, head, ks)
     bos_error = bos_leak * np.abs(out - out_bos).max(axis=0, initial=0.0) + value_error
-    unproved = _one_value(head, qs, ks, sel, target) if head.plans[0].kind == "select" else ()
+    selects = any(p.kind == "select" for p in head.plans)
+    unproved = _one_value(head, qs, ks, sel, target) if selects else ()
     return HeadBound(error, out_bos, bos_error, gap, unproved)
 
 
@@ -368,7 +369,9 @@ def _cases(
             highest = np.maximum.reduce([hi_uns, worse, s.bos_hi])
             cases.append((best.any(axis=1), lowest, highest, flat))
     else:
-        spread = hi_sel - lo_sel if kind == "mean" else flat
+        # a select shares its head with means (one pattern): their averaging needs the spread
+        averages = any(p.kind == "mean" for p in head.plans)
+        spread = hi_sel - lo_sel if averages else flat
         cases.append((sel.any(axis=1), lo_sel, np.maximum(hi_uns, s.bos_hi), spread))
     none = (~sel).any(axis=1)
     if head.widths is not None and 0 not in head.widths:  # the value sets say none can't be
