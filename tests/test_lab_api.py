@@ -217,6 +217,17 @@ def test_puzzle_check_fails_with_a_counterexample_then_passes(client):
     assert "no puzzle named 'nope'" in unknown.json()["error"]["message"]
 
 
+def test_a_puzzle_with_parameters_is_solved_by_a_rasp_function(client):
+    solution = (
+        "def solution(i, default) {\n"
+        "    return aggregate(select(indices + i, indices, ==), tokens, default);\n}"
+    )
+    answer = client.post("/api/puzzle", json={"puzzle": "shift", "program": solution}).json()
+    assert answer["status"] == "solved", answer
+    missing = client.post("/api/puzzle", json={"puzzle": "shift", "program": "y = tokens;"})
+    assert "def solution(i, default)" in missing.json()["error"]["message"]
+
+
 def test_a_busy_lab_answers_503():
     limits = LabLimits(workers=1, run_seconds=2, queue_seconds=0.3)
     with TestClient(create_app(limits)) as client:
