@@ -138,7 +138,7 @@ def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) ->
     scores = _Scores.of(stream, head, qs, ks, sel)
     ranks = _key_ranks(head, ks)
     coeff, gap, bos_intended = _mixing(head, scores, sel, stream.rounding.u, ranks)
-    out, out_bos, value_error = _values(stream, head, ks, coeff)
+    out, out_bos, value_error = _values(stream, head, ks, coeff, bos_intended)
     target, target_bos = _targets(head, ks, stream.index)
     dev = np.abs(out - target).max(axis=0, initial=0.0)
     if bos_intended:  # else BOS only leaks, and its value counts in the spread alone
@@ -223,7 +223,7 @@ def _products(
 
 
 def _values(
-    stream: Stream, head: Head, ks: Space, coeff: float
+    stream: Stream, head: Head, ks: Space, coeff: float, bos_intended: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each key's output vector, BOS's, and a bound of the output's value error (given
     ``coeff``, the most weight away from the intended averaging)."""
@@ -239,7 +239,9 @@ def _values(
         # a dimension only BOS's value fills sums one non-zero product, exactly
         filled = np.abs(v).max(axis=0, initial=0.0) + av.max(axis=0, initial=0.0) > 0
         keys = np.where(filled, r.gamma(n), r.gamma(1))
-        weighted = np.minimum(vmax, _averaged(head, ks, np.abs(v)) + _scaled(coeff, vmax))
+        weighted = vmax
+        if not bos_intended:  # else BOS's own weight counts in full
+            weighted = np.minimum(vmax, _averaged(head, ks, np.abs(v)) + _scaled(coeff, vmax))
         err = err + (r.gamma(n + 4) + keys) * weighted
         out_rounding = _sum_rounding(r, a) * (weighted @ wo)
         return v @ a.W_O[j], (vb @ a.W_O[j])[0], err @ wo + out_rounding
