@@ -77,11 +77,11 @@ def test_exact_simplifications_keep_every_output(seed):
 def _reverse_program() -> Program:
     """length, then opp = a table equal to length - indices - 1 where reachable."""
     n = 4
-    length = Head("length", (Factor("indices", "indices", "true"),), "width")
+    length = Head("n", (Factor("indices", "indices", "true"),), "width")
     table = tuple(
         (a - b - 1) if 0 <= a - b - 1 < n + 1 else 0 for a in range(n + 1) for b in range(n)
     )
-    opp = Mlp("opp", ("length", "indices"), table, n + 1)
+    opp = Mlp("opp", ("n", "indices"), table, n + 1)
     flip = Head("flip", (Factor("indices", "opp", "=="),), "cat", "tokens")
     out = Mlp("output", ("flip",), (0, 1, 2), 3)
     layers = (Layer((length,), (opp,)), Layer((flip,), ()))

@@ -2,7 +2,8 @@
 
 The residual stream is a set of named categorical variables. Every variable
 holds, at every position, one of its ``values``; the forward pass works on
-their codes (positions in ``values``). ``tokens`` and ``indices`` are given;
+their codes (positions in ``values``). ``tokens``, ``indices`` and ``length``
+(RASP's three primitives) are given;
 every head and every MLP adds one variable.
 
 * A head selects with one or two factors, ANDed: each compares a key
@@ -144,6 +145,7 @@ class Program:
         found = {
             "tokens": Variable("tokens", "token", self.vocab),
             "indices": Variable("indices", "int", tuple(range(self.max_len))),
+            "length": Variable("length", "int", tuple(range(self.max_len + 1))),
         }
         for layer in self.layers:
             for head in layer.heads:
@@ -263,6 +265,7 @@ def forward(program: Program, token_codes: np.ndarray, lengths: np.ndarray) -> F
     codes = {
         "tokens": np.where(mask, token_codes, 0).astype(np.int64),
         "indices": np.broadcast_to(np.arange(n, dtype=np.int64), (batch, n)).copy(),
+        "length": np.broadcast_to(lengths[:, None], (batch, n)).astype(np.int64),
     }
     conflict = np.zeros(batch, dtype=bool)
     needed = used(program)  # only a conflict the output depends on makes a row undefined

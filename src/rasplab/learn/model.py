@@ -28,6 +28,8 @@ _Module: Any = nn.Module
 
 __all__ = ["ProgramModel", "Sampling"]
 
+INPUTS = 3  # tokens, indices, length: the variables every program starts with
+
 
 @dataclass(frozen=True)
 class Sampling:
@@ -110,6 +112,7 @@ class ProgramModel(_Module):
         """Every variable, in order: inputs, then per layer its heads, then its MLPs."""
         c, n = self.config, self.max_len
         found = [Variable("tokens", "token", self.vocab), Variable("indices", "int", range_(n))]
+        found.append(Variable("length", "int", range_(n + 1)))
         for layer in range(1, c.layers + 1):
             for kind in c.kinds:
                 for i in range(c.heads):
@@ -217,7 +220,8 @@ class ProgramModel(_Module):
         stream = torch.zeros(batch, n, self.width, len(self.variables), device=tokens.device)
         stream[..., 0] = F.one_hot(tokens, self.width).float()
         stream[..., 1] = F.one_hot(torch.arange(n, device=tokens.device), self.width).float()
-        made, per_layer = 2, len(self.config.kinds) * self.config.heads
+        stream[..., 2] = F.one_hot(lengths, self.width).float()[:, None, :]
+        made, per_layer = INPUTS, len(self.config.kinds) * self.config.heads
         heads, mlps = iter(self.heads), iter(self.mlps)
         for _ in range(self.config.layers):
             outs = [self._head(next(heads), stream, made, keep, mode) for _ in range(per_layer)]
@@ -304,9 +308,9 @@ def _extract_mlp(model: ProgramModel, mlp: _Mlp, name: str, made: int) -> Mlp:
 
 def extract(model: ProgramModel) -> Program:
     c = model.config
-    names = iter(v.name for v in model.variables[2:])
+    names = iter(v.name for v in model.variables[INPUTS:])
     heads, mlps = iter(model.heads), iter(model.mlps)
-    layers, made, per_layer = [], 2, len(c.kinds) * c.heads
+    layers, made, per_layer = [], INPUTS, len(c.kinds) * c.heads
     with torch.no_grad():
         for _ in range(c.layers):
             hs = tuple(

@@ -57,7 +57,7 @@ class _Writer:
         self.coded: set[str] = set()
 
     def name(self, var: str) -> str:
-        if var in ("tokens", "indices"):
+        if var in ("tokens", "indices", "length"):
             return var
         name = self.program.names.get(var, var)
         return f"{name}_" if name in _TAKEN or keyword.iskeyword(name) else name

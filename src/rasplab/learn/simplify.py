@@ -92,7 +92,7 @@ def _nodes(program: Program) -> list[Head | Mlp]:
 
 def relayer(program: Program) -> Program:
     """Every head and MLP in the earliest layer its inputs allow (same computation)."""
-    place = {"tokens": 0, "indices": 0}  # 2L - 1: heads of layer L; 2L: its MLPs
+    place = {"tokens": 0, "indices": 0, "length": 0}  # 2L - 1: heads of layer L; 2L: its MLPs
     for node in _nodes(program):
         start = max((place[v] for v in reads(node)), default=0)
         if isinstance(node, Head):
