@@ -257,6 +257,7 @@ def _attention(
     names = tuple("+".join(h.output.name for h in g) for g in groups)
     delta = stream.delta + np.abs(attn.b_O)
     bos, bos_delta = stream.bos + attn.b_O, stream.bos_delta.copy()
+    relative = np.zeros_like(delta) if stream.relative is None else stream.relative
     if names != attn.names:
         log.unproved.append(f"layer {b}: the heads {attn.names} are not those planned {names}")
         delta = delta + np.inf
@@ -282,9 +283,12 @@ def _attention(
         log.errors.append((f"head {head.name} (layer {b})", found.error))
         delta, bos = delta + found.error, bos + found.bos_out
         bos_delta = bos_delta + found.bos_error
+        if found.relative is not None:
+            relative = relative + found.relative
     written = [h.output for h in layout.heads if h.block == b]
     writes = np.any(attn.W_O != 0, axis=(0, 1)) | (attn.b_O != 0)
-    return _added(stream.with_features(written), delta, bos, bos_delta, writes)
+    written_stream = replace(stream.with_features(written), relative=relative)
+    return _added(written_stream, delta, bos, bos_delta, writes)
 
 
 def _widths(values: ValueSets, plan: HeadPlan) -> frozenset[int] | None:
@@ -322,7 +326,8 @@ def _added(
     directions the sublayer ``writes`` (adding an exact 0 rounds nothing)."""
     # an unbounded error (inf times 0 somewhere) is no bound at all
     delta, bos_delta = np.nan_to_num(delta, nan=np.inf), np.nan_to_num(bos_delta, nan=np.inf)
-    out = replace(stream, delta=delta, bos=bos, bos_delta=bos_delta)
+    relative = None if stream.relative is None else np.nan_to_num(stream.relative, nan=np.inf)
+    out = replace(stream, delta=delta, bos=bos, bos_delta=bos_delta, relative=relative)
     u = stream.rounding.u
     if u:
         out = replace(

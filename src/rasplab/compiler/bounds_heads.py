@@ -59,6 +59,7 @@ class HeadBound:
     bos_error: np.ndarray  # [d_model]: its error bound
     gap: float  # smallest score gap between intended and unintended keys
     open: tuple[str, ...]  # what this head could not discharge
+    relative: np.ndarray | None = None  # [d_model]: more error, in proportion to the output
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) ->
     scores = _Scores.of(stream, head, qs, ks, sel)
     ranks = _key_ranks(head, ks)
     coeff, gap, bos_intended = _mixing(head, scores, sel, stream.rounding.u, ranks)
-    out, out_bos, value_error = _values(stream, head, ks, coeff, bos_intended)
+    out, out_bos, value_error, relative = _values(stream, head, ks, coeff, bos_intended)
     target, target_bos = _targets(head, ks, stream.index)
     dev = np.abs(out - target).max(axis=0, initial=0.0)
     if bos_intended:  # else BOS only leaks, and its value counts in the spread alone
@@ -148,9 +149,10 @@ def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) ->
     error = dev + _scaled(coeff, spread / 2.0) + value_error
     bos_leak = 0.0 if head.causal else _bos_leak(stream, head, ks)
     bos_error = bos_leak * np.abs(out - out_bos).max(axis=0, initial=0.0) + value_error
+    bos_error = bos_error + relative * np.abs(out_bos)
     selects = any(p.kind == "select" for p in head.plans)
     unproved = _one_value(head, qs, ks, sel, target) if selects else ()
-    return HeadBound(error, out_bos, bos_error, gap, unproved)
+    return HeadBound(error, out_bos, bos_error, gap, unproved, relative)
 
 
 @dataclass(frozen=True)
@@ -166,8 +168,8 @@ class _Scores:
     @staticmethod
     def of(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) -> _Scores:
         a, j = head.attn, head.j
-        q, aq = _project(stream, qs.x, a.W_Q[j], a.b_Q[j], stream.delta)
-        k, ak = _project(stream, ks.x, a.W_K[j], a.b_K[j], stream.delta)
+        q, aq = _project(stream, qs.x, a.W_Q[j], a.b_Q[j], stream.error(qs.x))
+        k, ak = _project(stream, ks.x, a.W_K[j], a.b_K[j], stream.error(ks.x))
         kb, akb = _project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
         # a query's error moves its scores by dq . k: measured from one key (a selected one
         # where there is one, else BOS), keys alike move alike and only differences count
@@ -179,13 +181,15 @@ class _Scores:
 
 
 def _project(
-    stream: Stream, x: np.ndarray, w: np.ndarray, b: np.ndarray, delta: np.ndarray
+    stream: Stream, x: np.ndarray, w: np.ndarray, b: np.ndarray, error: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """``x w + b`` and a bound of each row's error per dimension (input error, rounding)."""
     r = stream.rounding
-    moved = delta @ np.abs(w)
-    size = np.abs(x) + delta
-    rounds = r.terms(size, w) * ~((moved == 0) & r.exact(x, w, b))  # exact integers do not
+    error = np.broadcast_to(error, x.shape)  # per row (or one for all)
+    moved = error @ np.abs(w)
+    size = np.abs(x) + error
+    still = (moved == 0).all(axis=0)
+    rounds = r.terms(size, w) * ~(still & r.exact(x, w, b))  # exact integers do not
     err = moved + rounds * (size @ np.abs(w) + np.abs(b))
     return x @ w + b, np.broadcast_to(err, (len(x), w.shape[1]))
 
@@ -224,28 +228,44 @@ def _products(
 
 def _values(
     stream: Stream, head: Head, ks: Space, coeff: float, bos_intended: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each key's output vector, BOS's, and a bound of the output's value error (given
-    ``coeff``, the most weight away from the intended averaging)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each key's output vector, BOS's, a bound of the output's value error (given
+    ``coeff``, the most weight away from the intended averaging), and the part of it in
+    proportion to the output itself (per direction)."""
     a, j = head.attn, head.j
     wo = np.abs(a.W_O[j])
-    v, av = _project(stream, ks.x, a.W_V[j], a.b_V[j], stream.delta)
+    v, av = _project(stream, ks.x, a.W_V[j], a.b_V[j], stream.error(ks.x))
     vb, avb = _project(stream, stream.bos[None], a.W_V[j], a.b_V[j], stream.bos_delta)
+    out, out_bos = v @ a.W_O[j], (vb @ a.W_O[j])[0]
     err = np.maximum(av.max(axis=0, initial=0.0), avb[0])
+    relative = np.zeros(wo.shape[1])
     r = stream.rounding
-    if r.u:  # the softmax's own rounding, then the weighted sum over keys
-        vmax = np.maximum(np.abs(v).max(axis=0, initial=0.0), np.abs(vb[0])) + err
-        n = head.n_max + 1
-        # a dimension only BOS's value fills sums one non-zero product, exactly
-        filled = np.abs(v).max(axis=0, initial=0.0) + av.max(axis=0, initial=0.0) > 0
-        keys = np.where(filled, r.gamma(n), r.gamma(1))
-        weighted = vmax
-        if not bos_intended:  # else BOS's own weight counts in full
-            weighted = np.minimum(vmax, _averaged(head, ks, np.abs(v)) + _scaled(coeff, vmax))
-        err = err + (r.gamma(n + 4) + keys) * weighted
-        out_rounding = _sum_rounding(r, a) * (weighted @ wo)
-        return v @ a.W_O[j], (vb @ a.W_O[j])[0], err @ wo + out_rounding
-    return v @ a.W_O[j], (vb @ a.W_O[j])[0], err @ wo
+    if not r.u:
+        return out, out_bos, err @ wo, relative
+    # the softmax's own rounding, then the weighted sum over keys and the projection
+    vmax = np.maximum(np.abs(v).max(axis=0, initial=0.0), np.abs(vb[0])) + err
+    n = head.n_max + 1
+    # a dimension only BOS's value fills sums one non-zero product, exactly
+    filled = np.abs(v).max(axis=0, initial=0.0) + av.max(axis=0, initial=0.0) > 0
+    share = r.gamma(n + 4) + np.where(filled, r.gamma(n), r.gamma(1))
+    if _bos_weight_only(head, filled, wo):  # the output is BOS's weight times 1
+        relative = (share[:, None] * (wo > 0)).max(axis=0) + _sum_rounding(r, a) * (wo > 0).any(0)
+        return out, out_bos, err @ wo + relative * (coeff + err @ wo), relative
+    weighted = vmax
+    if not bos_intended:  # else BOS's own weight counts in full
+        weighted = np.minimum(vmax, _averaged(head, ks, np.abs(v)) + _scaled(coeff, vmax))
+    err = err + share * weighted
+    return out, out_bos, err @ wo + _sum_rounding(r, a) * (weighted @ wo), relative
+
+
+def _bos_weight_only(head: Head, filled: np.ndarray, wo: np.ndarray) -> bool:
+    """A count head: only BOS's value is non-zero, and each output direction reads one of
+    its dimensions, so its rounding is in proportion to what it writes."""
+    return (
+        all(p.kind == "count" for p in head.plans)
+        and not filled.any()
+        and bool(((wo > 0).sum(axis=0) <= 1).all())
+    )
 
 
 def _scaled(coeff: float, x: np.ndarray) -> np.ndarray:
@@ -405,7 +425,7 @@ def _bos_leak(stream: Stream, head: Head, ks: Space) -> float:
     """The most weight BOS's query puts on other keys (it should attend only to itself)."""
     a, j = head.attn, head.j
     qb, aqb = _project(stream, stream.bos[None], a.W_Q[j], a.b_Q[j], stream.bos_delta)
-    k, ak = _project(stream, ks.x, a.W_K[j], a.b_K[j], stream.delta)
+    k, ak = _project(stream, ks.x, a.W_K[j], a.b_K[j], stream.error(ks.x))
     kb, akb = _project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
     s, ds = _products(stream, qb, aqb, k, ak, kb)
     sb, dsb = _products(stream, qb, aqb, kb, akb, kb)

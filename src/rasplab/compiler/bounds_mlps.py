@@ -96,11 +96,12 @@ def _group_error(
     sp = space(stream, [*sorted(read_nodes(stream, w_in)), *leaves], limit, what)
     z = sp.x @ w_in + b_in
     r = stream.rounding
-    mag = np.abs(sp.x).max(axis=0, initial=0.0) + stream.delta
+    error = stream.error(sp.x)  # [combos, d_model]
+    mag = (np.abs(sp.x) + error).max(axis=0, initial=0.0)
     rounded = r.columns(w_in) * (mag @ np.abs(w_in) + np.abs(b_in))  # [units]
-    err = _moved(stream.delta, rounded, z, w_in, w_out)
+    err = _moved(error, rounded, z, w_in, w_out)
     if r.u:
-        hidden = np.maximum(z + stream.delta @ np.abs(w_in) + rounded, 0.0)
+        hidden = np.maximum(z + error @ np.abs(w_in) + rounded, 0.0)
         err = err + r.columns(mlp.W_out) * (hidden @ np.abs(w_out))
     key = (id(group.plan), sp.nodes, tuple(stream.index))
     memo = {} if memo is None else memo
@@ -118,6 +119,7 @@ def _moved(
     round by ``rounded``: units on over the whole interval act linearly, so their input
     error goes through ``w_in @ w_out`` at once (a ramp's two units cancel); a unit that
     may switch moves by at most ``min(r, max(0, z + r))``."""
+    delta = np.broadcast_to(delta, (len(z), w_in.shape[0]))  # per combination
     radius = delta @ np.abs(w_in) + rounded
     on = z - radius >= 0  # [combos, units]
     switching = np.where(on, 0.0, np.minimum(radius, np.maximum(z + radius, 0.0)))
@@ -125,8 +127,11 @@ def _moved(
     patterns, which = _patterns(on)
     if len(patterns) * w_in.shape[0] * w_in.shape[1] * w_out.shape[1] > LINEAR_BUDGET:
         return err + (on * (delta @ np.abs(w_in))) @ np.abs(w_out)  # unit by unit
-    linear = np.stack([delta @ np.abs(w_in[:, p] @ w_out[p]) for p in patterns])
-    return err + linear[which.reshape(-1)]
+    linear = np.empty_like(err)
+    for i, p in enumerate(patterns):
+        rows = which == i
+        linear[rows] = delta[rows] @ np.abs(w_in[:, p] @ w_out[p])
+    return err + linear
 
 
 def _patterns(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -31,7 +31,8 @@ def output_margin(stream: Stream, model: CompiledModel, layout: Layout, limit: i
     node = out.key[0]
     sp = space(stream, [*sorted(read_nodes(stream, model.W_U)), node], limit, "the unembedding")
     logits = sp.x @ model.W_U + model.b_U
-    mag = np.abs(sp.x) + stream.delta
+    error = stream.error(sp.x)  # [combos, d_model]
+    mag = np.abs(sp.x) + error
     g = stream.rounding.columns(model.W_U)
     rounded = g * (mag @ np.abs(model.W_U) + np.abs(model.b_U))  # [combos, d_out]
     found = value_indices(out, sp.node_values(node))
@@ -41,10 +42,12 @@ def output_margin(stream: Stream, model: CompiledModel, layout: Layout, limit: i
     if len(classes) < 2:
         return None
     if model.output.kind == "categorical":
-        apart = _apart(stream.delta, model.W_U)
-        return _categorical(logits, apart, rounded, _columns(model, layout, found), classes)
+        correct = _columns(model, layout, found)
+        apart = _apart(stream.delta, model.W_U)[correct]  # [combos, d_out]
+        apart = apart + _apart_relative(error - stream.delta, model.W_U, correct)
+        return _categorical(logits, apart, rounded, correct, classes)
     coords = np.asarray(out.coords, dtype=np.float64)[found]
-    err = rounded[:, 0] + stream.delta @ np.abs(model.W_U[:, 0])
+    err = rounded[:, 0] + error @ np.abs(model.W_U[:, 0])
     return _numerical(model, logits[:, 0], err, coords, classes)
 
 
@@ -60,6 +63,15 @@ def _columns(model: CompiledModel, layout: Layout, found: np.ndarray) -> np.ndar
     return found
 
 
+def _apart_relative(extra: np.ndarray, w_u: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """``[combo, k]``: how far each combination's own error beyond ``delta`` (in the few
+    directions whose error grows with the value) moves its correct logit minus logit k."""
+    out = np.zeros((len(extra), w_u.shape[1]))
+    for d in np.flatnonzero(np.abs(extra).max(axis=0, initial=0.0) > 0).tolist():
+        out += extra[:, d, None] * np.abs(w_u[d, correct][:, None] - w_u[d][None, :])
+    return out
+
+
 def _categorical(
     logits: np.ndarray,
     apart: np.ndarray,
@@ -73,7 +85,7 @@ def _categorical(
         class_of[members] = c
     rows = np.arange(len(logits))
     lead = logits[rows, correct][:, None] - logits  # [combos, d_out]
-    lead = lead - apart[correct] - rounded[rows, correct][:, None] - rounded
+    lead = lead - apart - rounded[rows, correct][:, None] - rounded
     rivals = class_of[None, :] != class_of[correct][:, None]
     return float(np.where(rivals, lead, np.inf).min())
 

@@ -109,6 +109,13 @@ class Stream:
     rounding: Rounding = field(default_factory=Rounding)
     positions: int | None = None  # the id of ``indices``, whose value is the position
     at: Mapping[int, tuple] = field(default_factory=dict)  # node id -> value keys per position
+    relative: np.ndarray | None = None  # [d_model]: more error, in proportion to |x| there
+
+    def error(self, x: np.ndarray) -> np.ndarray:
+        """Each row's error bound per direction, at exact residuals ``x`` (rows)."""
+        if self.relative is None:
+            return np.broadcast_to(self.delta, x.shape)
+        return self.delta + self.relative * np.abs(x)
 
     def with_features(self, new: Iterable[Feature]) -> Stream:
         return replace(self, available=(*self.available, *new))
@@ -121,7 +128,7 @@ class Stream:
             for write in f.writes:
                 for d, w in write.items():
                     mag[self.index[d]] = max(mag[self.index[d]], abs(w))
-        return mag + self.delta
+        return mag + self.error(mag[None])[0]
 
 
 @dataclass(frozen=True)
