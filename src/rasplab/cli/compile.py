@@ -92,7 +92,8 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         default=DEFAULT_PROVE_LIMIT,
         metavar="N",
         help="when the model's domain has at most N inputs, check every one and record a "
-        f"proof (default {DEFAULT_PROVE_LIMIT:,}; 0 never enumerates)",
+        f"proof (default {DEFAULT_PROVE_LIMIT:,}; 0 never enumerates); a larger domain is "
+        "proved by bounds through the weights where they suffice",
     )
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="save to FILE.safetensors")
     p.add_argument(
