@@ -439,7 +439,7 @@ def _one_value(
     """Open items where a query may select keys with different values at different positions."""
     if head.widths is not None and max(head.widths, default=0) <= 1:
         return ()  # the value sets prove at most one key is selected
-    _, ids = np.unique(np.round(target, 9), axis=0, return_inverse=True)
+    _, ids = np.unique(target, axis=0, return_inverse=True)  # one encoding: equal floats
     ids = ids.reshape(-1)
     many = _differ(sel, ids)
     position = next((n for n in ks.nodes if isinstance(_node(head, n), Indices)), None)
