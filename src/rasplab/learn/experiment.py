@@ -81,6 +81,7 @@ def run_one(task: str, seed: int, quick: bool, out: str) -> dict[str, Any]:
     s = setting(task, quick)
     c = s.config
     outcome = learn(f"lib:{task}", c, [(c.layers, c.heads)], [seed], max_len=s.max_len)
+    (Path(out) / task).mkdir(parents=True, exist_ok=True)
     write_run(outcome, Path(out) / task / f"seed-{seed}", force=True)
     m = outcome.metrics()
     return dict(
