@@ -255,13 +255,14 @@ def _attention(
     layout = blueprint.layout
     groups = merge_heads([h for h in layout.heads if h.block == b])
     names = tuple("+".join(h.output.name for h in g) for g in groups)
-    delta = stream.delta + np.abs(attn.b_O)
-    bos, bos_delta = stream.bos + attn.b_O, stream.bos_delta.copy()
-    relative = np.zeros_like(delta) if stream.relative is None else stream.relative
     if names != attn.names:
         log.unproved.append(f"layer {b}: the heads {attn.names} are not those planned {names}")
-        delta = delta + np.inf
-    for j, group in enumerate(groups if names == attn.names else []):
+        groups = []
+    sums = [stream.delta + np.abs(attn.b_O), stream.bos + attn.b_O, stream.bos_delta.copy()]
+    sums.append(np.zeros_like(stream.delta) if stream.relative is None else stream.relative)
+    if names != attn.names:
+        sums[0] = sums[0] + np.inf
+    for j, group in enumerate(groups):
         head = Head(
             attn,
             j,
@@ -272,23 +273,32 @@ def _attention(
             layout.nodes,
             _widths(blueprint.values, group[0]),
         )
-        try:
-            found = head_bound(stream, head, limit)
-        except Refused as err:
-            log.unproved.append(str(err))
-            delta = delta + np.inf
-            continue
-        log.unproved.extend(found.open)
-        log.gaps.append(found.gap)
-        log.errors.append((f"head {head.name} (layer {b})", found.error))
-        delta, bos = delta + found.error, bos + found.bos_out
-        bos_delta = bos_delta + found.bos_error
-        if found.relative is not None:
-            relative = relative + found.relative
+        _add_head(stream, head, b, limit, log, sums)
+    delta, bos, bos_delta, relative = sums
     written = [h.output for h in layout.heads if h.block == b]
     writes = np.any(attn.W_O != 0, axis=(0, 1)) | (attn.b_O != 0)
     written_stream = replace(stream.with_features(written), relative=relative)
     return _added(written_stream, delta, bos, bos_delta, writes)
+
+
+def _add_head(
+    stream: Stream, head: Head, b: int, limit: int, log: _Log, sums: list[np.ndarray]
+) -> None:
+    """Add one head's bound to ``sums`` (error, BOS centre, BOS error, relative error)."""
+    try:
+        found = head_bound(stream, head, limit)
+    except Refused as err:
+        log.unproved.append(str(err))
+        sums[0] = sums[0] + np.inf
+        return
+    log.unproved.extend(found.open)
+    log.gaps.append(found.gap)
+    log.errors.append((f"head {head.name} (layer {b})", found.error))
+    sums[0] = sums[0] + found.error
+    sums[1] = sums[1] + found.bos_out
+    sums[2] = sums[2] + found.bos_error
+    if found.relative is not None:
+        sums[3] = sums[3] + found.relative
 
 
 def _widths(values: ValueSets, plan: HeadPlan) -> frozenset[int] | None:

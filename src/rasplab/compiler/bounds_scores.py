@@ -1,0 +1,224 @@
+"""Scores and softmax weights of one head, for :mod:`.bounds_heads`.
+
+Every (query, key) combination's score comes from the weights, widened to
+an interval by the inputs' errors and, in float32, by rounding. From the
+intervals: in each way the keys present may fall (:func:`cases`), how much
+weight can go to keys the program does not intend (``L``) and how far the
+intended keys' weights can be from the intended averaging (``mix``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..lang.graph import value_key
+from ..lang.nodes import SOp
+from ..model.model import Attention
+from .bounds_space import Refused, Space, Stream, grid
+from .plans import HeadPlan
+
+__all__ = [
+    "Head",
+    "Scores",
+    "leak",
+    "project",
+    "products",
+    "mixing",
+    "cases",
+    "key_ranks",
+    "bos_leak",
+    "CHUNK",
+]
+
+
+@dataclass(frozen=True)
+class Head:
+    """One head's weights, its plans and where it runs."""
+
+    attn: Attention
+    j: int
+    plans: Sequence[HeadPlan]
+    n_max: int  # most keys besides BOS
+    causal: bool
+    count_scale: float
+    nodes: Mapping[int, SOp]  # node id -> s-op, for every feature's node
+    widths: frozenset[int] | None = None  # how many keys the selector may pick (value sets)
+
+    @property
+    def name(self) -> str:
+        return self.attn.names[self.j]
+
+
+def leak(gap: np.ndarray, m: int) -> np.ndarray:
+    """The most weight ``m`` keys scoring ``gap`` below an intended one can take (all of
+    it where the gap is unknown: NaN)."""
+    gap = np.nan_to_num(np.asarray(gap, dtype=np.float64), nan=-np.inf)
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(np.minimum(gap - math.log(max(m, 1)), 700.0)))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Score intervals ``[lo, hi]`` for every (query, key) combination and for BOS keys,
+    up to a shift common to a query's keys (the softmax ignores it)."""
+
+    lo: np.ndarray  # [nq, nk]
+    hi: np.ndarray
+    bos_lo: np.ndarray  # [nq]
+    bos_hi: np.ndarray
+
+    @staticmethod
+    def of(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) -> Scores:
+        a, j = head.attn, head.j
+        q, aq = project(stream, qs.x, a.W_Q[j], a.b_Q[j], stream.error(qs.x))
+        k, ak = project(stream, ks.x, a.W_K[j], a.b_K[j], stream.error(ks.x))
+        kb, akb = project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
+        # a query's error moves its scores by dq . k: measured from one key (a selected one
+        # where there is one, else BOS), keys alike move alike and only differences count
+        first = np.where(sel.any(axis=1), sel.argmax(axis=1), -1)
+        centre = np.where((first >= 0)[:, None], k[np.maximum(first, 0)], kb)
+        s, ds = products(stream, q, aq, k, ak, centre)
+        sb, dsb = products(stream, q, aq, kb, akb, centre)
+        return Scores(s - ds, s + ds, (sb - dsb)[:, 0], (sb + dsb)[:, 0])
+
+
+def project(
+    stream: Stream, x: np.ndarray, w: np.ndarray, b: np.ndarray, error: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``x w + b`` and a bound of each row's error per dimension (input error, rounding)."""
+    r = stream.rounding
+    error = np.broadcast_to(error, x.shape)  # per row (or one for all)
+    moved = error @ np.abs(w)
+    size = np.abs(x) + error
+    still = (moved == 0).all(axis=0)
+    rounds = r.terms(size, w) * ~(still & r.exact(x, w, b))  # exact integers do not
+    err = moved + rounds * (size @ np.abs(w) + np.abs(b))
+    return x @ w + b, np.broadcast_to(err, (len(x), w.shape[1]))
+
+
+CHUNK = 4_000_000  # (query, key, dim) entries per block of the centred error
+
+
+def products(
+    stream: Stream,
+    q: np.ndarray,
+    aq: np.ndarray,
+    k: np.ndarray,
+    ak: np.ndarray,
+    centre: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``q k^T`` and its error bound given ``|dq| <= aq``, ``|dk| <= ak`` (rows), less the
+    shift ``dq . centre`` each query's keys share."""
+    err = np.abs(q) @ ak.T + aq @ ak.T
+    rows = max(1, CHUNK // max(1, k.size))
+    for start in range(0, len(q), rows):
+        part = slice(start, start + rows)
+        apart = np.abs(k[None, :, :] - centre[part, None, :])  # [rows, nk, e]
+        err[part] += np.einsum("ie,ike->ik", aq[part], apart)
+    r = stream.rounding
+    if r.u:
+        rounds = (np.abs(q) + aq) @ (np.abs(k) + ak).T
+        unit = (grid(q, axis=0) * grid(k, axis=0)).min(initial=np.inf)
+        exact = (aq.max(axis=1) == 0)[:, None] & (ak.max(axis=1) == 0)[None, :]
+        # a pair sums only the products where both sides may be non-zero
+        terms = ((np.abs(q) + aq) > 0).astype(np.float64) @ ((np.abs(k) + ak) > 0).T
+        nu = terms * r.u
+        gamma = np.where(nu < 1.0, nu / np.maximum(1.0 - nu, 1e-300), np.inf)
+        err = err + np.where(exact & (rounds < unit / r.u), 0.0, gamma * rounds)
+    return q @ k.T, err
+
+
+def mixing(
+    head: Head, s: Scores, sel: np.ndarray, u: float, ranks: np.ndarray | None
+) -> tuple[float, float, bool]:
+    """The largest ``2 L + mix`` over queries and cases, the smallest gap, and whether
+    BOS is ever an intended key."""
+    found, bos_alone = cases(head, s, sel, ranks)
+    worst, gap = 0.0, np.inf
+    bos_intended = head.plans[0].kind == "count" or bos_alone
+    for rows, lowest, highest, sigma in found:
+        if not rows.any():
+            continue
+        g = (lowest - highest)[rows]
+        g = np.where(g > 0, g * (1.0 - u), g)
+        with np.errstate(over="ignore"):  # a spread past e^709 is no bound: inf
+            spread = np.nan_to_num(sigma[rows], nan=np.inf)
+            mix = np.expm1(np.maximum(spread, 0.0) * (1.0 + u))
+        worst = max(worst, float((2.0 * leak(g, head.n_max) + mix).max()))
+        gap = min(gap, float(g.min()))
+    return worst, gap, bos_intended
+
+
+Case = tuple[Any, Any, Any, Any]  # arrays over queries
+
+
+def cases(
+    head: Head, s: Scores, sel: np.ndarray, ranks: np.ndarray | None
+) -> tuple[list[Case], bool]:
+    """(rows where the case can happen, lowest intended score, highest unintended score,
+    spread of the intended scores) for each way the keys present may fall; and whether
+    BOS alone may be intended (some query may select nothing)."""
+    inf = np.inf
+    lo_sel = np.where(sel, s.lo, inf).min(axis=1, initial=inf)
+    hi_sel = np.where(sel, s.hi, -inf).max(axis=1, initial=-inf)
+    hi_uns = np.where(sel, -inf, s.hi).max(axis=1, initial=-inf)
+    flat = np.zeros(len(sel))
+    kind = head.plans[0].kind
+    cases: list[Case] = []
+    if kind == "count":
+        ln_b = math.log(head.plans[0].count_scale or head.count_scale)
+        spread = np.maximum(hi_sel, s.bos_hi - ln_b) - np.minimum(lo_sel, s.bos_lo - ln_b)
+        cases.append((sel.any(axis=1), np.maximum(s.bos_lo, lo_sel), hi_uns, spread))
+    elif ranks is not None:  # max / min: the best value present wins over the worse ones
+        for r in np.unique(ranks).tolist():
+            best = sel & (ranks == r)[None, :]
+            worse = np.where(sel & (ranks < r)[None, :], s.hi, -inf).max(axis=1, initial=-inf)
+            lowest = np.where(best, s.lo, inf).min(axis=1, initial=inf)
+            highest = np.maximum.reduce([hi_uns, worse, s.bos_hi])
+            cases.append((best.any(axis=1), lowest, highest, flat))
+    else:
+        # a select shares its head with means (one pattern): their averaging needs the spread
+        averages = any(p.kind == "mean" for p in head.plans)
+        spread = hi_sel - lo_sel if averages else flat
+        cases.append((sel.any(axis=1), lo_sel, np.maximum(hi_uns, s.bos_hi), spread))
+    none = (~sel).any(axis=1)
+    if head.widths is not None and 0 not in head.widths:  # the value sets say none can't be
+        return cases, False
+    cases.append((none, s.bos_lo, hi_uns, flat))
+    return cases, bool(none.any())
+
+
+def key_ranks(head: Head, ks: Space) -> np.ndarray | None:
+    """Each key's rank for a max (largest highest) or min (smallest highest) head."""
+    first = head.plans[0]
+    if first.kind not in ("max", "min") or first.value is None:
+        return None
+    values = list(first.value.values)
+    try:
+        order = sorted(range(len(values)), key=lambda i: values[i])
+    except TypeError:  # the evaluator cannot order them either: such inputs are rejected
+        raise Refused(f"head {head.name}: its values cannot be ordered") from None
+    rank = np.empty(len(values))
+    for r, i in enumerate(order):
+        rank[i] = r if first.kind == "max" else len(values) - 1 - r
+    at = [first.value.index.get(value_key(v)) for v in ks.node_values(first.value.key[0])]
+    if any(i is None for i in at):
+        raise Refused(f"head {head.name}: a key's value has no rank")
+    return rank[np.array(at, dtype=np.int64)]
+
+
+def bos_leak(stream: Stream, head: Head, ks: Space) -> float:
+    """The most weight BOS's query puts on other keys (it should attend only to itself)."""
+    a, j = head.attn, head.j
+    qb, aqb = project(stream, stream.bos[None], a.W_Q[j], a.b_Q[j], stream.bos_delta)
+    k, ak = project(stream, ks.x, a.W_K[j], a.b_K[j], stream.error(ks.x))
+    kb, akb = project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
+    s, ds = products(stream, qb, aqb, k, ak, kb)
+    sb, dsb = products(stream, qb, aqb, kb, akb, kb)
+    g = float((sb - dsb)[0, 0] - (s + ds).max(initial=-np.inf))
+    return float(leak(np.array([g * (1.0 - stream.rounding.u) if g > 0 else g]), head.n_max)[0])
