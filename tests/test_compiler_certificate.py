@@ -224,9 +224,29 @@ def test_a_proof_that_does_not_cover_its_domain_is_refused(tmp_path):
         load(path)
 
 
+def test_a_file_from_before_methods_and_digests_still_loads(tmp_path):
+    _, model = compiled("sort", "abc", 4)
+    path = save(model, tmp_path / "m.safetensors")
+    arrays, meta = read_file(path)
+    del meta["checksum"]
+    for key in ("method", "weights_sha256"):
+        del meta["info"]["certificate"][key]
+    write_file(path, arrays, meta)
+    proof = load(path).info.certificate
+    assert proof.proved and proof.method == "enumeration" and proof.weights_sha256 is None
+
+
 @pytest.mark.parametrize(
     "bad",
-    [{"status": "maybe"}, {"n_enumerated": -1}, {"worst_margin": "big"}, {"margin_unit": "m"}],
+    [
+        {"status": "maybe"},
+        {"n_enumerated": -1},
+        {"worst_margin": "big"},
+        {"margin_unit": "m"},
+        {"method": "guess"},
+        {"weights_sha256": "not hex"},
+        {"status": "proved", "method": "bounds"},  # proved, yet something is open
+    ],
 )
 def test_inconsistent_certificates_are_refused(bad):
     record = Certificate("sampled", 10, open=("not enumerated",)).__dict__ | bad
