@@ -68,20 +68,23 @@ class _Factor(_Module):
         self.predicate = nn.Parameter(torch.randn(len(PREDICATES)) * 0.1)
 
 
-class _Head(_Module):
-    def __init__(self, kind: str, n_vars: int, width: int, factors: int) -> None:
-        super().__init__()
-        self.kind = kind
-        self.factors = nn.ModuleList(_Factor(n_vars) for _ in range(factors))
-        self.value = nn.Parameter(torch.randn(n_vars) * 0.1)
-        self.ones = nn.Parameter(torch.randn(width) * 0.1)  # mean: which codes count as 1
-
-
 class _Mlp(_Module):
     def __init__(self, n_vars: int, width: int, n_out: int) -> None:
         super().__init__()
         self.inputs = nn.Parameter(torch.randn(2, n_vars) * 0.1)
         self.table = nn.Parameter(torch.randn(width, width, n_out))  # [G, G, n_out]
+
+
+class _Head(_Module):
+    def __init__(self, kind: str, n_vars: int, width: int, factors: int, query: bool) -> None:
+        super().__init__()
+        self.kind = kind
+        self.factors = nn.ModuleList(_Factor(n_vars) for _ in range(factors))
+        self.value = nn.Parameter(torch.randn(n_vars) * 0.1)
+        self.ones = nn.Parameter(torch.randn(width) * 0.1)  # mean: which codes count as 1
+        # A table computing the first comparison's query from two variables (its own
+        # lookup table, read out as one just before the head): select(k, f(a, b), ==).
+        self.query = _Mlp(n_vars, width, width) if query else None
 
 
 class ProgramModel(_Module):
@@ -99,7 +102,8 @@ class ProgramModel(_Module):
         for _ in range(config.layers):
             for kind in config.kinds:
                 for _ in range(config.heads):
-                    self.heads.append(_Head(kind, n, self.width, config.factors))
+                    query = kind == "cat" and config.query_tables
+                    self.heads.append(_Head(kind, n, self.width, config.factors, query))
             for _ in range(config.mlps):
                 self.mlps.append(_Mlp(n, self.width, self._mlp_values()))
         self.output = _Mlp(n, self.width, len(labels))
@@ -158,8 +162,11 @@ class ProgramModel(_Module):
     def _select(self, head: _Head, stream, made: int, keep: Any, mode: Sampling) -> Any:
         sel = keep  # [batch, n_query, n_key]
         mask = self._available(made, self.selectable)
-        for factor in head.factors:
-            query = self._pick(stream, factor.query, mask, mode)
+        for index, factor in enumerate(head.factors):
+            if index == 0 and head.query is not None:
+                query = self._table(head.query, stream, made, mode, True)  # [batch, n, G]
+            else:
+                query = self._pick(stream, factor.query, mask, mode)
             key = self._pick(stream, factor.key, mask, mode)
             table = torch.einsum("p,pqk->qk", _choose(factor.predicate, mode), self.predicates)
             sel = sel * torch.einsum("bqg,gh,bkh->bqk", query, table, key)
@@ -277,16 +284,24 @@ def _argmax_var(model: ProgramModel, logits: Any, mask: Any) -> str:
     return model.variables[int((logits + mask).argmax())].name
 
 
-def _extract_head(model: ProgramModel, head: _Head, name: str, made: int) -> Head:
+def _extract_head(model: ProgramModel, head: _Head, name: str, made: int, tables: list) -> Head:
+    """The discrete head; a computed query's table is appended to ``tables``."""
     sel_mask = model._available(made, model.selectable)
-    factors = tuple(
+    factors = [
         Factor(
             _argmax_var(model, f.key, sel_mask),
             _argmax_var(model, f.query, sel_mask),
             PREDICATES[int(f.predicate.argmax())],
         )
         for f in head.factors
-    )
+    ]
+    if head.query is not None:
+        tables.append(_extract_mlp(model, head.query, f"{name}_query", made))
+        factors[0] = Factor(factors[0].key, tables[-1].name, factors[0].predicate)
+    return _discrete_head(model, head, name, made, tuple(factors))
+
+
+def _discrete_head(model, head: _Head, name: str, made: int, factors: tuple) -> Head:
     if head.kind == "width":
         return Head(name, factors, "width")
     if head.kind == "cat":
@@ -313,9 +328,13 @@ def extract(model: ProgramModel) -> Program:
     layers, made, per_layer = [], INPUTS, len(c.kinds) * c.heads
     with torch.no_grad():
         for _ in range(c.layers):
+            queries: list[Mlp] = []  # computed queries: a layer of tables before the heads
             hs = tuple(
-                _extract_head(model, next(heads), next(names), made) for _ in range(per_layer)
+                _extract_head(model, next(heads), next(names), made, queries)
+                for _ in range(per_layer)
             )
+            if queries:
+                layers.append(Layer((), tuple(queries)))
             made += per_layer
             ms = tuple(_extract_mlp(model, next(mlps), next(names), made) for _ in range(c.mlps))
             made += c.mlps
