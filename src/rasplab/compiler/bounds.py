@@ -68,7 +68,9 @@ __all__ = [
     "DEFAULT_COMBINATIONS",
 ]
 
-DEFAULT_COMBINATIONS = 4_000_000  # value combinations one head side or MLP group may list
+# value combinations one head side, MLP group or unembedding may list (a head: 4 times as
+# many (query, key) pairs), each a residual of d_model floats: a few hundred MB at most
+DEFAULT_COMBINATIONS = 1_000_000
 
 
 @dataclass(frozen=True, eq=False)

@@ -43,7 +43,7 @@ def output_margin(stream: Stream, model: CompiledModel, layout: Layout, limit: i
         return None
     if model.output.kind == "categorical":
         correct = _columns(model, layout, found)
-        apart = _apart(stream.delta, model.W_U)[correct]  # [combos, d_out]
+        apart = _apart(stream.delta, model.W_U, correct)  # [combos, d_out]
         apart = apart + _apart_relative(error - stream.delta, model.W_U, correct)
         return _categorical(logits, apart, rounded, correct, classes)
     coords = np.asarray(out.coords, dtype=np.float64)[found]
@@ -51,9 +51,11 @@ def output_margin(stream: Stream, model: CompiledModel, layout: Layout, limit: i
     return _numerical(model, logits[:, 0], err, coords, classes)
 
 
-def _apart(delta: np.ndarray, w_u: np.ndarray) -> np.ndarray:
-    """``[j, k]``: how far the residual's error can move logit j - logit k."""
-    return np.einsum("d,djk->jk", delta, np.abs(w_u[:, :, None] - w_u[:, None, :]))
+def _apart(delta: np.ndarray, w_u: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """``[combo, k]``: how far the residual's error can move logit j - logit k, j each
+    combination's correct logit (one row per distinct j: memory stays d_model * d_out)."""
+    rows = {j: delta @ np.abs(w_u[:, j, None] - w_u) for j in np.unique(correct).tolist()}
+    return np.stack([rows[j] for j in correct.tolist()]) if len(correct) else np.zeros((0, 0))
 
 
 def _columns(model: CompiledModel, layout: Layout, found: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from .units import ONE
 __all__ = ["Stream", "Space", "Rounding", "Refused", "space", "read_nodes", "node_values"]
 
 UNIT_ROUNDOFF_FLOAT32 = 2.0**-24
+WIDTH_LIMIT = 40_000_000  # residual entries one list of combinations may hold (320 MB)
 
 
 class Refused(Exception):
@@ -189,9 +190,11 @@ def _combinations(
     per = _per_position(stream, nodes, values)
     sizes = [len(v) for v in values]
     total = math.prod(sizes) if per is None else sum(math.prod(len(c) for c in p) for p in per)
-    if total > limit:
+    width = max(len(stream.index), 1)
+    if total > limit or total * width > WIDTH_LIMIT:
         raise Refused(
-            f"{what}: {total:,} combinations of values over the limit {limit:,} (sizes {sizes})"
+            f"{what}: {total:,} combinations of values (sizes {sizes}, residuals of "
+            f"{width:,} directions) over the limit {min(limit, WIDTH_LIMIT // width):,}"
         )
     if per is None:
         return np.stack(np.unravel_index(np.arange(total), sizes), axis=1)
