@@ -254,7 +254,7 @@ def test_long_inputs_are_proved_in_float32(name):
 
 
 @pytest.mark.slow
-def test_hist_at_1024_is_proved_in_exact_arithmetic_and_float32_stays_open():
+def test_hist_at_1024_is_proved_in_float64_and_float32_stays_open():
     """The count's float32 rounding is bounded for any summation order (gamma_1029 of the
     weight), more than the decoding MLP tolerates next to 1,024: open, and said so."""
     program = get("hist").build()

@@ -197,7 +197,7 @@ def _bounds_line(s: dict[str, Any], c: dict[str, Any]) -> str:
     )
     return (
         f"certificate: proved by bounds: every input of lengths 1 to {s['max_seq_len']} exact "
-        f"in exact arithmetic and in float32 (rounding bounded), {worst}"
+        f"in float64 and float32 (every rounding bounded), {worst}"
     )
 
 

@@ -20,9 +20,9 @@ Where a sublayer reads the position, its combinations are listed position by
 position from the value sets per position (``length`` is at least the
 position plus one), which leaves out combinations no input reaches.
 
-The argument runs twice: in exact arithmetic on the float64 weights, and for
-float32 on the weights rounded to float32, with every matrix product's
-rounding bounded by ``gamma_n = n u / (1 - n u)`` (``u = 2^-24``) times the
+The argument runs twice: for float64 on the weights, and for float32 on the
+weights rounded to float32, with every matrix product's rounding bounded by
+``gamma_n = n u / (1 - n u)`` (``u = 2^-53``, or ``2^-24``) times the
 sum of the absolute products, the softmax's by ``gamma`` of its length. The
 value sets' product over-approximates what inputs can reach, so the argument
 is sound for every input of lengths 1..max_seq_len, causal or not (a causal
@@ -53,7 +53,14 @@ from .assemble import _embedding
 from .bounds_heads import Head, head_bound
 from .bounds_mlps import mlp_bound
 from .bounds_output import output_margin
-from .bounds_space import UNIT_ROUNDOFF_FLOAT32, Refused, Rounding, Stream, node_values
+from .bounds_space import (
+    UNIT_ROUNDOFF_FLOAT32,
+    UNIT_ROUNDOFF_FLOAT64,
+    Refused,
+    Rounding,
+    Stream,
+    node_values,
+)
 from .features import Feature
 from .plans import HeadPlan, Layout
 from .schedule import merge_heads
@@ -105,7 +112,7 @@ class _Log:
 class Propagation:
     """What one pass of the bound argument found."""
 
-    arithmetic: str  # "exact arithmetic" | "float32"
+    arithmetic: str  # "float64" | "float32" (or "exact arithmetic")
     margin: float | None  # the worst decoding margin the bounds keep (None: nothing competes)
     open: tuple[str, ...]  # what could not be bounded, or a margin the bounds do not keep
     smallest_gap: float | None  # the smallest score gap between intended and other keys
@@ -123,8 +130,8 @@ def certificate_by_bounds(
     ``"sampled"`` with what stays open (a bound is not a counterexample: never "failed")."""
     start = time.perf_counter()
     exact = propagate(model, blueprint, float32=False)
-    # float32 only adds rounding to the same argument: where exact arithmetic leaves
-    # something open, so does float32, and the pass would only take time
+    # float32 only rounds more in the same argument: where float64 leaves something
+    # open, so does float32, and the pass would only take time
     narrow = propagate(model, blueprint, float32=True) if not exact.open else exact
     unproved = exact.open + tuple(f"float32: {o}" for o in narrow.open if o not in exact.open)
     return Certificate(
@@ -161,7 +168,7 @@ def _propagate(
     model: CompiledModel, blueprint: Blueprint, float32: bool, limit: int
 ) -> Propagation:
     layout = blueprint.layout
-    rounding = Rounding(UNIT_ROUNDOFF_FLOAT32 if float32 else 0.0)
+    rounding = Rounding(UNIT_ROUNDOFF_FLOAT32 if float32 else UNIT_ROUNDOFF_FLOAT64)
     if float32:
         model = _rounded(model)
     log = _Log()

@@ -28,6 +28,7 @@ from .units import ONE
 __all__ = ["Stream", "Space", "Rounding", "Refused", "space", "read_nodes", "node_values"]
 
 UNIT_ROUNDOFF_FLOAT32 = 2.0**-24
+UNIT_ROUNDOFF_FLOAT64 = 2.0**-53
 WIDTH_LIMIT = 40_000_000  # residual entries one list of combinations may hold (320 MB)
 
 
@@ -81,7 +82,8 @@ class Rounding:
 
     @property
     def name(self) -> str:
-        return "exact arithmetic" if self.u == 0.0 else "float32"
+        names = {0.0: "exact arithmetic", UNIT_ROUNDOFF_FLOAT64: "float64"}
+        return names.get(self.u, "float32")
 
 
 def grid(values: np.ndarray, axis: int | None, keep: bool = False) -> np.ndarray:

@@ -84,8 +84,8 @@ class Certificate:
     ``method`` says how: ``"enumeration"`` as above, or ``"bounds"``: no input
     was run; the bound propagation of :mod:`rasplab.compiler.bounds` showed from
     the weights that every output of every input of lengths 1..max_seq_len keeps
-    its decoding, in exact arithmetic (``worst_margin``) and in float32 with
-    every rounding bounded (``worst_margin_float32``).
+    its decoding, in float64 (``worst_margin``) and in float32
+    (``worst_margin_float32``), every rounding bounded.
     ``"sampled"``: not proved; only the random check (``ModelInfo.verified``)
     stands, and ``open`` lists what is not discharged. ``weights_sha256`` is the
     digest of the weights the certificate was made for (None in files written
