@@ -75,8 +75,8 @@ __all__ = [
     "DEFAULT_COMBINATIONS",
 ]
 
-# value combinations one head side, MLP group or unembedding may list (a head: 4 times as
-# many (query, key) pairs), each a residual of d_model floats: a few hundred MB at most
+# value combinations one head side, MLP group or unembedding may list (a head: 16 times as
+# many (query, key) pairs, scored a block at a time), each a residual of d_model floats
 DEFAULT_COMBINATIONS = 1_000_000
 
 

@@ -100,20 +100,22 @@ def head_bound(stream: Stream, head: Head, limit: int) -> HeadBound:
     qs = space(stream, [*sorted(read_nodes(stream, wq)), *qvars], limit, f"head {head.name}")
     key_nodes = sorted(read_nodes(stream, wk) | read_nodes(stream, wv))
     ks = space(stream, [*key_nodes, *kvars, *values], limit, f"head {head.name}")
-    if len(qs) * len(ks) > 4 * limit:
+    if len(qs) * len(ks) > 16 * limit:
         raise Refused(
             f"head {head.name}: {len(qs):,} query by {len(ks):,} key combinations over the "
-            f"limit {4 * limit:,}"
+            f"limit {16 * limit:,}"
         )
-    return _bound(stream, head, qs, ks, selection(f, qs, ks))
+    return _bound(stream, head, qs, ks, f)
 
 
-def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) -> HeadBound:
-    scores = Scores.of(stream, head, qs, ks, sel)
+PAIRS = 2_000_000  # (query, key) combinations scored at once
+
+
+def _bound(stream: Stream, head: Head, qs: Space, ks: Space, f: Any) -> HeadBound:
     ranks = key_ranks(head, ks)
-    coeff, gap, bos_intended = mixing(head, scores, sel, stream.rounding.u, ranks)
-    out, out_bos, value_error, relative = _values(stream, head, ks, coeff, bos_intended)
     target, target_bos = _targets(head, ks, stream.index)
+    coeff, gap, bos_intended, unproved = _queries(stream, head, qs, ks, f, (ranks, target))
+    out, out_bos, value_error, relative = _values(stream, head, ks, coeff, bos_intended)
     dev = np.abs(out - target).max(axis=0, initial=0.0)
     if bos_intended:  # else BOS only leaks, and its value counts in the spread alone
         dev = np.maximum(dev, np.abs(out_bos - target_bos))
@@ -123,9 +125,29 @@ def _bound(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) ->
     leaked = 0.0 if head.causal else bos_leak(stream, head, ks)
     bos_error = leaked * np.abs(out - out_bos).max(axis=0, initial=0.0) + value_error
     bos_error = bos_error + relative * np.abs(out_bos)
-    selects = any(p.kind == "select" for p in head.plans)
-    unproved = _one_value(head, qs, ks, sel, target) if selects else ()
     return HeadBound(error, out_bos, bos_error, gap, unproved, relative)
+
+
+def _queries(
+    stream: Stream, head: Head, qs: Space, ks: Space, f: Any, keys: tuple
+) -> tuple[float, float, bool, tuple[str, ...]]:
+    """Over every query, a block at a time (memory stays ``PAIRS`` pairs): the largest
+    ``2 L + mix``, the smallest gap, whether BOS is ever intended, and a select's open
+    item (``keys``: each key's rank and target)."""
+    ranks, target = keys
+    coeff, gap, bos_intended = 0.0, np.inf, False
+    unproved: tuple[str, ...] = ()
+    selects = any(p.kind == "select" for p in head.plans)
+    step = max(1, PAIRS // max(len(ks), 1))
+    for start in range(0, len(qs), step):
+        part = qs.rows(slice(start, start + step))
+        sel = selection(f, part, ks)
+        scores = Scores.of(stream, head, part, ks, sel)
+        c, g, b = mixing(head, scores, sel, stream.rounding.u, ranks)
+        coeff, gap, bos_intended = max(coeff, c), min(gap, g), bos_intended or b
+        if selects and not unproved:
+            unproved = _one_value(head, part, ks, sel, target)
+    return coeff, gap, bos_intended, unproved
 
 
 def _values(

@@ -152,6 +152,10 @@ class Space:
         vals = self.values[self.nodes.index(node_id)]
         return [vals[i] for i in self.column(node_id).tolist()]
 
+    def rows(self, part: slice) -> Space:
+        """The combinations in ``part`` alone."""
+        return Space(self.nodes, self.values, self.combos[part], self.x[part])
+
     def __len__(self) -> int:
         return len(self.x)
 
