@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from test_compiler_fuzz import random_letter_program, random_program
 
-from rasplab import aggregate, numerical, select, tokens
+from rasplab import aggregate, indices, numerical, select, tokens
 from rasplab.compiler.bounds import propagate
 from rasplab.compiler.certify import certify, compare, reference_outputs
 from rasplab.compiler.driver import compile_with_blueprint
@@ -160,6 +160,15 @@ def test_random_letter_programs_proved_by_bounds_are_exact_on_every_input():
         else:
             assert proof.open
     assert proved >= 25 and extremes >= 4, (proved, extremes)
+
+
+def test_a_select_of_keys_no_two_positions_share_moves_one_value():
+    position = indices.map(lambda i: i + 1)  # one value per position: one key per value
+    wanted = tokens.map(lambda t: "abc".index(t) + 1)
+    program = aggregate(select(position, wanted, "=="), tokens, default="a")
+    model, _, proof = bounded(program, "abc", 5)
+    assert proof.proved, proof.open
+    assert mismatches(model, program) == (363, 0)
 
 
 def test_a_select_that_may_average_different_values_is_not_proved():

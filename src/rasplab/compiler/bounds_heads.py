@@ -146,7 +146,7 @@ def _queries(
         c, g, b = mixing(head, scores, sel, stream.rounding.u, ranks)
         coeff, gap, bos_intended = max(coeff, c), min(gap, g), bos_intended or b
         if selects and not unproved:
-            unproved = _one_value(head, part, ks, sel, target)
+            unproved = _one_value(stream, head, ks, sel, target)
     return coeff, gap, bos_intended, unproved
 
 
@@ -267,17 +267,16 @@ def _number(default: Any) -> float:
 
 
 def _one_value(
-    head: Head, qs: Space, ks: Space, sel: np.ndarray, target: np.ndarray
+    stream: Stream, head: Head, ks: Space, sel: np.ndarray, target: np.ndarray
 ) -> tuple[str, ...]:
     """Open items where a query may select keys with different values at different positions."""
     if head.widths is not None and max(head.widths, default=0) <= 1:
         return ()  # the value sets prove at most one key is selected
     _, ids = np.unique(target, axis=0, return_inverse=True)  # one encoding: equal floats
-    ids = ids.reshape(-1)
-    many = _differ(sel, ids)
-    position = next((n for n in ks.nodes if isinstance(_node(head, n), Indices)), None)
-    if position is not None:
-        many &= _differ(sel, ks.column(position))
+    many = _differ(sel, ids.reshape(-1))
+    for n in ks.nodes:  # keys that agree on a node no two positions share are one key
+        if many.any() and _one_per_position(stream, head, n):
+            many &= _differ(sel, ks.column(n))
     if not many.any():
         return ()
     node = head.plans[0].node
@@ -285,6 +284,17 @@ def _one_value(
         f"aggregate {node.label} (head {head.name}): a query may select several keys with "
         f"different values, so the assumption that it moves one value is not proved",
     )
+
+
+def _one_per_position(stream: Stream, head: Head, node_id: int) -> bool:
+    """Whether no two positions can hold the same value of the node: the position itself,
+    or a node whose value sets per position are pairwise disjoint."""
+    if isinstance(_node(head, node_id), Indices):
+        return True
+    sets = stream.at.get(node_id)
+    if not sets or not all(isinstance(v, frozenset) for v in sets):
+        return False
+    return sum(len(v) for v in sets) == len(frozenset().union(*sets))
 
 
 def _differ(sel: np.ndarray, ids: np.ndarray) -> np.ndarray:
