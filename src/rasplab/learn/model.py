@@ -12,7 +12,7 @@ program, which :func:`rasplab.learn.discrete.forward` runs exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -168,7 +168,10 @@ class ProgramModel(_Module):
             else:
                 query = self._pick(stream, factor.query, mask, mode)
             key = self._pick(stream, factor.key, mask, mode)
-            table = torch.einsum("p,pqk->qk", _choose(factor.predicate, mode), self.predicates)
+            # the comparison is always one (straight-through): a mixture of comparisons
+            # grades keys in a way no single comparison can, and the discrete head has one
+            chosen = _choose(factor.predicate, replace(mode, hard=True))
+            table = torch.einsum("p,pqk->qk", chosen, self.predicates)
             sel = sel * torch.einsum("bqg,gh,bkh->bqk", query, table, key)
         return sel
 
@@ -186,13 +189,12 @@ class ProgramModel(_Module):
         return _interpolate(mean.clamp(0.0, 1.0), self.fraction_grid, self.width)
 
     def _move(self, head: _Head, sel, keep, stream, made: int, mode: Sampling) -> Any:
-        """Attention sharpened from the selection: a softmax over the keys and a default
-        slot scored one half, so selected keys share the weight and none gives the default."""
+        """The mean of the selected keys' values (as the discrete head, where they agree),
+        with a small default slot that takes over when nothing is selected."""
         value = self._pick(stream, head.value, self._available(made, self.movable), mode)
-        sharp = 1.0 / min(mode.tau, 0.05) if mode.discrete or mode.hard else 1.0 / mode.tau
-        scores = torch.where(keep > 0, sel * sharp * 4, float("-inf"))  # [batch, n_query, n_key]
-        default = torch.full_like(scores[..., :1], 2.0 * sharp)  # [batch, n_query, 1]
-        weights = torch.softmax(torch.cat([default, scores], dim=-1), dim=-1)
+        spare = 1e-2
+        total = sel.sum(-1, keepdim=True) + spare  # [batch, n_query, 1]
+        weights = torch.cat([torch.full_like(total, spare), sel], dim=-1) / total
         first = F.one_hot(torch.zeros_like(value[..., 0]).long(), self.width).float()
         moved = torch.einsum("bqk,bkg->bqg", weights[..., 1:], value)
         moved = moved + weights[..., :1] * first[:, :1]  # [batch, n_query, G]
