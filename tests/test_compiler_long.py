@@ -88,3 +88,37 @@ def test_position_maps_of_library_programs_agree_with_the_evaluator() -> None:
         program = PROGRAMS[name].build()
         for n in (3, 11):
             assert _same(_positional_sets(program, n, True), _positional_sets(program, n, False))
+
+
+def test_a_sum_of_two_long_counts_is_read_part_by_part() -> None:
+    import numpy as np
+
+    from rasplab.compiler import checking, mlp
+    from rasplab.compiler.features import Feature
+    from rasplab.compiler.storage import View
+    from rasplab.compiler.units import Target
+
+    n = 300  # more values than the least-squares fit takes
+    values = list(range(n + 1))
+    weights = [n / (n + w) for w in values]  # what a count head writes
+    a, b = (
+        Feature.numerical(
+            (k, View.COUNT_WEIGHT), f"c{k}.attn", values, "head", weights, exact=False
+        )
+        for k in (1, 2)
+    )
+    pairs = np.array([(i, j) for i in values for j in values if i + j <= n])  # disjoint counts
+    total = mlp.Problem([a.leaf(), b.leaf()], pairs, Target.numerical("t"), pairs.sum(axis=1))
+    units = mlp._separable(total)
+    assert units is not None and checking.check(total, units)
+    assert len(units) <= 4 * (n + 1) < len(pairs) // 10  # a few units per step of each part
+    product = mlp.Problem([a.leaf(), b.leaf()], pairs, Target.numerical("t"), pairs.prod(axis=1))
+    assert mlp._separable(product) is None  # not a sum of parts: refused, not approximated
+
+
+@pytest.mark.slow
+def test_sort_at_256_squares_its_stored_target_a_layer_later() -> None:
+    entry = PROGRAMS["sort"]
+    model = compile_program(entry.build(), list(entry.vocab), 256, verify=200, sample=entry.sample)
+    assert model.n_params < 2_000_000  # the count one-hot first took 3,178,237
+    assert any("squares it" in note for note in model.info.notes)

@@ -152,6 +152,15 @@ def _fix(context: PlanContext, needs: Needs, failure: Failure) -> Needs | None:
     name = context.names[node.id]
     numeric = all(is_number(v, bools=True) for v in output.values)
     fresh_view = output.key not in needs.via and not isinstance(node, ATTENTION)
+    if output.key[1] is View.SQUARE and fresh_view:
+        # a square of a fused sum (of counts, say) is not a sum of one-input parts:
+        # store the number, and the next layer's MLP squares that one input
+        needs = needs.with_view(node.id, View.SCALAR)
+        needs = replace(needs, via={**needs.via, output.key: (node.id, View.SCALAR)})
+        return needs.with_note(
+            f"{name}: one MLP cannot square it from its inputs exactly; an MLP stores it "
+            "as a number first and the next layer's MLP squares it"
+        )
     if output.kind is Storage.ONE_HOT and numeric and fresh_view:
         needs = needs.with_view(node.id, View.SCALAR)
         needs = replace(needs, via={**needs.via, output.key: (node.id, View.SCALAR)})

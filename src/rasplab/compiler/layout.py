@@ -33,7 +33,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import CompileError
-from ..lang.graph import ATTENTION, topological_order, value_key
+from ..lang.graph import ATTENTION, topological_order
 from ..lang.nodes import Aggregate, Indices, Length, Node, SOp, Tokens
 from .domains import domain, value_indices
 from .features import Feature
@@ -317,7 +317,7 @@ def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...
     else:
         target = Target.numerical(output.directions[0])
         lookup = np.zeros(len(table))  # each value's coordinate (a square's is its square)
-        lookup[used] = [output.coords[output.index[value_key(table[c])]] for c in used.tolist()]
+        lookup[used] = [output.coords[index[c]] for c in used.tolist()]
     return synthesize([f.leaf() for f in reads], codes, target, lookup[which])
 
 

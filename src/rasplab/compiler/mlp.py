@@ -135,7 +135,7 @@ def _separable(p: Problem) -> list[Unit] | None:
     if p.target.kind is not Storage.SCALAR or len(p.leaves) < 2:
         return None
     if sum(leaf.size for leaf in p.leaves) > 400:
-        return None
+        return _separable_from_axes(p)  # too many columns to fit: read each part off its axis
     owner: list[tuple[int, int | None]] = [(-1, None)]
     owner += [(k, v) for k, leaf in enumerate(p.leaves) for v in range(1, leaf.size)]
     column = {kv: j for j, kv in enumerate(owner)}
@@ -149,6 +149,33 @@ def _separable(p: Problem) -> list[Unit] | None:
         present = _distinct(p.codes[:, k])
         sub = Problem([leaf], present[:, None], p.target, [h[v] for v in present])
         part = _single(sub)
+        if part is None:
+            return None
+        units += part
+    return units
+
+
+def _separable_from_axes(p: Problem) -> list[Unit] | None:
+    """A sum of one-leaf functions read off the points where every other leaf holds its
+    value at the first point (two counts: their pairs ``(i, 0)`` and ``(0, j)``), then
+    checked on every point; None where such points are missing or the sum misses."""
+    base = p.codes[0]  # [leaves]
+    parts: list[np.ndarray] = []
+    for k, leaf in enumerate(p.leaves):
+        others = np.delete(p.codes, k, axis=1) == np.delete(base, k)  # [points, leaves - 1]
+        axis_rows = np.flatnonzero(others.all(axis=1))
+        h = np.full(leaf.size, np.nan)
+        h[p.codes[axis_rows, k]] = p.out[axis_rows] - p.out[0]
+        parts.append(h)
+    total = p.out[0] + sum(h[p.codes[:, k]] for k, h in enumerate(parts))  # [points]
+    scale = max(1.0, float(np.abs(p.out).max()))
+    if not np.all(np.abs(total - p.out) <= 1e-9 * scale):  # NaN (a missing value) fails too
+        return None
+    units = [_Acc().bias(1.0).write(p.vector(float(p.out[0]))).done()] if p.out[0] else []
+    for k, leaf in enumerate(p.leaves):
+        present = _distinct(p.codes[:, k])
+        sub = Problem([leaf], present[:, None], p.target, parts[k][present])
+        part = _single(sub) or _interpolate(sub)
         if part is None:
             return None
         units += part
