@@ -117,7 +117,9 @@ def compile_program(
     larger (from the value sets, then from the plan, before any weight is built)
     is refused with a ResourceLimitError naming the s-op that makes it large.
     ``prove_limit``: with ``verify``, a domain of at most this many inputs is enumerated
-    and the model proved exact on all of them (``model.info.certificate``; 0 never).
+    and the model proved exact on all of them (``model.info.certificate``; 0 never); a
+    larger one is proved by bounds propagated through the weights
+    (:mod:`~rasplab.compiler.bounds`) where they suffice, and says what is open where not.
     """
     start = time.perf_counter()
     job = _job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes)
