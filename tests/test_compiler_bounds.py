@@ -181,6 +181,16 @@ def test_a_select_that_may_average_different_values_is_not_proved():
     assert bounded(averaged, "abc", 4)[2].proved  # averaging heads are bounded as such
 
 
+def test_every_stored_feature_gets_an_error_bound():
+    model, blueprint = compile_with_blueprint(get("reverse").build(), list("abc"), 64)
+    wide, narrow = (propagate(model, blueprint, float32=f) for f in (False, True))
+    names = {f.name for f in blueprint.layout.features}
+    assert set(wide.feature_errors) == set(narrow.feature_errors) == names
+    assert wide.feature_errors["tokens"] == narrow.feature_errors["tokens"] == 0.0  # embedded
+    assert 0 < wide.feature_errors["length"] < narrow.feature_errors["length"] < 0.01
+    assert wide.smallest_gap > 10 and not wide.open and not narrow.open
+
+
 # ------------------------------------------------------------ edited weights
 
 

@@ -116,6 +116,7 @@ class Propagation:
     margin: float | None  # the worst decoding margin the bounds keep (None: nothing competes)
     open: tuple[str, ...]  # what could not be bounded, or a margin the bounds do not keep
     smallest_gap: float | None  # the smallest score gap between intended and other keys
+    feature_errors: dict[str, float] = field(default_factory=dict)  # name -> its epsilon
 
 
 def weights_digest(model: CompiledModel) -> str:
@@ -186,7 +187,23 @@ def _propagate(
             f"the bounds do not keep the output's decoding: its margin may fall to {margin:.3g} "
             f"(errors on the way: {log.causes(model.directions)})"
         )
-    return Propagation(rounding.name, margin, tuple(log.unproved), min(log.gaps, default=None))
+    gap = min(log.gaps, default=None)
+    return Propagation(rounding.name, margin, tuple(log.unproved), gap, _epsilons(stream))
+
+
+def _epsilons(stream: Stream) -> dict[str, float]:
+    """Each stored feature's error bound at the end: the most any of its directions can be
+    off its exact encoding (at the feature's largest value, where it grows with it)."""
+    mag = stream.magnitude()
+    return {
+        f.name: float(max(mag[stream.index[d]] - _largest(f, d) for d in f.directions))
+        for f in stream.available
+        if f.directions
+    }
+
+
+def _largest(f: Feature, direction: str) -> float:
+    return max((abs(w.get(direction, 0.0)) for w in f.writes), default=0.0)
 
 
 def _rounded(model: CompiledModel) -> CompiledModel:
