@@ -9,11 +9,11 @@ selected ones holding the best value present (a max or min head, whose keys
 score by their value's rank), or BOS alone when nothing is selected (unless
 the value sets' selector widths exclude that). A query's own error moves all
 its keys' scores alike except through their differences, so it is measured
-from one reference key (the softmax ignores a common shift); float32
-rounding is bounded per product of non-zero factors, and sums of dyadic
-numbers that stay below ``2^24`` of their unit are exact. Then, whatever the
-number of keys up to
-``max_seq_len``, the weight on unintended keys is at most
+from one reference key (the softmax ignores a common shift); rounding is
+bounded per product of non-zero factors, and sums of dyadic numbers that
+stay below ``2^24`` (float32) of their unit are exact (:mod:`.bounds_scores`).
+Then, whatever the number of keys up to ``max_seq_len``, the weight on
+unintended keys is at most
 ``L = m e^-g / (1 + m e^-g)`` (``g`` the gap between the lowest intended and
 the highest unintended score, ``m`` the most unintended keys), and intended
 keys' weights are within ``e^sigma - 1`` (in total) of the intended
@@ -24,7 +24,8 @@ vector is from its exact encoding, ``R`` the range of the value vectors.
 
 A select head moves one value only if the value sets say its selector picks
 at most one key, or, for every query, the keys it may select carry one
-encoding, or share one position (``indices`` among the key's values):
+encoding, or agree on a node no two positions share (``indices``, or one
+whose value sets per position are disjoint):
 otherwise the aggregate may average and the bound says so (the compiler's
 "moves one value" assumption stays open).
 """
