@@ -68,6 +68,17 @@ def fractions(max_len: int) -> tuple[Fraction, ...]:
     return tuple(sorted(found))
 
 
+@cache
+def _fraction_codes(max_len: int) -> np.ndarray:
+    """``table[t, c]``: the code of ``t / c`` among :func:`fractions` (0 where ``c`` is 0)."""
+    index = {f: i for i, f in enumerate(fractions(max_len))}
+    table = np.zeros((max_len + 1, max_len + 1), dtype=np.int64)
+    for c in range(1, max_len + 1):
+        for t in range(c + 1):
+            table[t, c] = index[Fraction(t, c)]
+    return table
+
+
 @dataclass(frozen=True)
 class Variable:
     """A named variable: ``kind`` is ``token`` (input tokens), ``int`` or ``frac``."""
@@ -239,10 +250,9 @@ def _run_head(head: Head, codes, mask, variables) -> tuple[np.ndarray, np.ndarra
         return np.where(count > 0, high, 0).astype(np.int64), conflict
     ones = np.isin(values, np.asarray(head.ones, dtype=np.int64))
     total = (sel & ones).sum(axis=-1)
-    lookup = {f: i for i, f in enumerate(fractions(variables["indices"].size))}
-    pairs = zip(total.flat, count.flat, strict=True)
-    out = [lookup[Fraction(int(t), int(c))] if c else 0 for t, c in pairs]
-    return np.asarray(out, dtype=np.int64).reshape(count.shape), no_conflict
+    codes_of = _fraction_codes(variables["indices"].size)  # [total, count] -> code
+    out = codes_of[total, count]
+    return out, no_conflict
 
 
 def _run_mlp(mlp: Mlp, codes: dict[str, np.ndarray], variables: dict[str, Variable]) -> np.ndarray:

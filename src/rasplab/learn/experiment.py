@@ -51,16 +51,19 @@ class Setting:
     config: LearnConfig
 
 
-_QUICK = LearnConfig(steps=800, restarts=2, n_train=3000, time_limit=55.0)
+_QUICK = LearnConfig(steps=600, restarts=3, n_train=3000, time_limit=60.0)
 _QUICK_TASKS: dict[str, dict[str, Any]] = {
-    # hist is one counting head: one layer is enough
-    "hist": dict(layers=1, kinds=("width",), steps=500),
-    "reverse": dict(layers=2, kinds=("cat", "width")),
-    "sort": dict(layers=2, kinds=("cat", "width")),
-    "double_hist": dict(layers=2, kinds=("width",)),
-    "most_freq": dict(layers=3, kinds=("cat", "width")),
-    "dyck1": dict(layers=2, kinds=("mean",)),
-    "dyck2": dict(layers=2, kinds=("mean",), mlps=2),
+    # hist is one counting head
+    "hist": dict(layers=1, kinds=("width",), steps=400),
+    # reverse: one head whose query is a table of (length, indices)
+    "reverse": dict(layers=1, kinds=("cat",), factors=1),
+    # sort: counts of smaller tokens and of earlier equal ones, then a move
+    "sort": dict(layers=2, kinds=("cat", "width"), heads=2),
+    "double_hist": dict(layers=2, kinds=("width",), heads=2),
+    "most_freq": dict(layers=3, kinds=("cat", "width"), heads=2),
+    # Dyck: prefix shares of brackets (mean heads) read by tables
+    "dyck1": dict(layers=2, kinds=("mean",), factors=1),
+    "dyck2": dict(layers=2, kinds=("mean",), heads=2, factors=1),
 }
 
 

@@ -118,14 +118,15 @@ def _restart(
         rows = torch.from_numpy(rng.integers(0, len(train.tokens), config.batch_size))
         loss = _step(model, optimizer, tuple(t[rows] for t in data), step, config)
         tick(1)
-        if (step + 1) % config.eval_every and step + 1 < config.steps:
+        late = time.monotonic() > deadline
+        if (step + 1) % config.eval_every and step + 1 < config.steps and not late:
             continue
         program = model.extract()
         found = score(program, val)
         history.append(dict(restart=restart, step=step + 1, loss=loss, val_acc=found.token_acc))
         if found.token_acc >= run.val.token_acc:  # later is better on ties: more annealed
             run.best, run.val, run.steps = program, found, step + 1
-        if found.token_acc >= 1.0 or time.monotonic() > deadline:
+        if found.token_acc >= 1.0 or late:
             tick(config.steps - step - 1)
             break
     return run
