@@ -253,9 +253,8 @@ class _Lowering:
         # keeps B / (B + w) close enough to linear in w that one line through both
         # separates every difference (as for split counts).
         scale = near_linear_scale(4, self.vs.max_seq_len)
-        if scale is None:  # float32 cannot keep the counts apart: the MLPs read them as they are
-            return self.copy(node)
-        self.count_scales[width.id] = scale
+        if scale is not None:  # past float32's reach the count keeps B = n, read on its own
+            self.count_scales[width.id] = scale
         self.notes.append(
             f"{node.label}: rounds width x the mean of a 0/1 flag, so one head counts the "
             "flagged keys instead (the MLPs reading it need no position)"
