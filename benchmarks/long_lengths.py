@@ -1,13 +1,19 @@
-"""Compile position-indexed programs at long lengths: size, d_model, time, exactness.
+"""Library programs at long lengths: size, d_model, time, certificate, exactness, and tracr.
 
     python benchmarks/long_lengths.py                          # the table in docs/benchmarks.md
     python benchmarks/long_lengths.py --programs reverse --lengths 64 256 --timeout 120
+    python benchmarks/long_lengths.py --tracr                  # tracr beside it (extra `bench`)
 
 Each (program, length) compiles in a child process with a time limit, so that
 one slow compile does not stall the table; a compile that runs past it, or
-that the compiler refuses, is reported as such. Exactness is the fraction of
-200 random inputs of the maximum length (the program's sampler, float32)
-whose decoded output equals the evaluator's.
+that the compiler refuses, is reported as such. The compile is the default
+one: 64 sampled inputs checked, then stage 7's certificate (enumeration for a
+small domain, bound propagation otherwise; its status, method and worst
+float32 margin are shown). "exact" is the fraction of ``--samples`` (1,000)
+random inputs of the maximum length (the program's sampler, float32) whose
+decoded output equals the evaluator's. "x64" is the parameter count over the
+same program's at length 64. With ``--tracr``, tracr compiles the same program
+(translated node by node) in its own child process with the same time limit.
 """
 
 from __future__ import annotations
@@ -16,13 +22,13 @@ import argparse
 import multiprocessing as mp
 import random
 import time
+from collections.abc import Callable
 
 from rasplab.compiler import compile_program, verify
 from rasplab.errors import CompileError, ResourceLimitError
 from rasplab.library import PROGRAMS
 
-PROGRAMS_SHOWN = ("reverse", "shift", "index", "ralign", "sort")
-PROGRAMS_AS_THEY_ARE = ("hist", "most_freq", "dyck1", "dyck2")
+PROGRAMS_SHOWN = ("reverse", "sort", "hist", "most_freq", "dyck1", "dyck2", "shift", "index")
 LENGTHS = (64, 256, 512, 1024)
 
 
@@ -34,27 +40,46 @@ def measure(name: str, n: int, samples: int) -> dict:
         return {"skip": "the sampler cannot make inputs this long"}
     start = time.perf_counter()
     try:
-        model = compile_program(entry.build(), list(entry.vocab), n, verify=0, sample=entry.sample)
+        model = compile_program(entry.build(), list(entry.vocab), n, sample=entry.sample)
     except (CompileError, ResourceLimitError) as err:
         lines = str(err).splitlines()
         return {"skip": "refused: " + (lines[1] if len(lines) > 1 else lines[0]).strip("- ")[:90]}
     seconds = time.perf_counter() - start
     check = verify(model, entry.build(), samples, sample=entry.sample, seed=7)
+    proof = model.info.certificate
     return {
         "params": model.n_params,
         "d_model": model.d_model,
         "compile": seconds,
+        "certificate": _certificate(proof),
         "exact": check.fraction,
     }
 
 
-def _child(queue, name: str, n: int, samples: int) -> None:
-    queue.put(measure(name, n, samples))
+def _certificate(proof) -> str:
+    if proof is None:
+        return "none"
+    method = getattr(proof, "method", "enumeration")
+    if proof.status != "proved":
+        return f"{proof.status}: {proof.open[0][:60]}" if proof.open else proof.status
+    margin = proof.worst_margin_float32
+    return f"proved ({method}, margin {margin:.2g})" if margin is not None else "proved"
 
 
-def measure_with_limit(name: str, n: int, samples: int, timeout: float) -> dict:
+def measure_tracr(name: str, n: int, samples: int) -> dict:
+    import tracr_side
+
+    entry = PROGRAMS[name]
+    return tracr_side.measure(entry.build(), list(entry.vocab), n, samples, entry.sample)
+
+
+def _child(queue, job: Callable, name: str, n: int, samples: int) -> None:
+    queue.put(job(name, n, samples))
+
+
+def with_limit(job: Callable, name: str, n: int, samples: int, timeout: float) -> dict:
     queue: mp.Queue = mp.Queue()
-    child = mp.Process(target=_child, args=(queue, name, n, samples))
+    child = mp.Process(target=_child, args=(queue, job, name, n, samples))
     child.start()
     child.join(timeout)
     if child.is_alive():
@@ -64,27 +89,50 @@ def measure_with_limit(name: str, n: int, samples: int, timeout: float) -> dict:
     return queue.get() if not queue.empty() else {"skip": "the compile crashed"}
 
 
-def row(name: str, n: int, r: dict) -> str:
+def row(name: str, n: int, r: dict, base: int | None, tracr: dict | None) -> str:
+    tail = "" if tracr is None else " " + _tracr_cells(tracr)
     if "skip" in r:
-        return f"| {name} | {n} | - | - | - | {r['skip']} |"
+        return f"| {name} | {n} | - | - | - | - | - | {r['skip']} |{tail}"
+    ratio = f"{r['params'] / base:.1f}" if base else "-"
     return (
-        f"| {name} | {n} | {r['params']:,} | {r['d_model']} | "
-        f"{r['compile']:.1f} | {r['exact']:.1%} |"
+        f"| {name} | {n} | {r['params']:,} | {ratio} | {r['d_model']} | {r['compile']:.1f} | "
+        f"{r['exact']:.1%} | {r['certificate']} |{tail}"
     )
+
+
+def _tracr_cells(t: dict) -> str:
+    if "skip" in t:
+        return f"{t['skip'][:60]} | - | - |"
+    return f"{t['params']:,} | {t['compile']:.1f} | {t['exact']:.0%} |"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--programs", nargs="+", default=PROGRAMS_SHOWN + PROGRAMS_AS_THEY_ARE)
+    parser.add_argument("--programs", nargs="+", default=PROGRAMS_SHOWN)
     parser.add_argument("--lengths", nargs="+", type=int, default=LENGTHS)
-    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--tracr", action="store_true", help="tracr beside it (extra `bench`)")
+    parser.add_argument("--tracr-timeout", type=float, default=120.0)
     args = parser.parse_args()
-    print("| program | max len | params | d_model | compile s | exact (float32) |")
-    print("|---|---|---|---|---|---|")
+    head = "| program | max len | params | x64 | d_model | compile s | exact (f32) | certificate |"
+    rule = "|---|---|---|---|---|---|---|---|"
+    if args.tracr:
+        head, rule = head + " tracr params | tracr compile s | tracr exact |", rule + "---|---|---|"
+    print(head + "\n" + rule)
     for name in args.programs:
+        base, tracr_failed = None, None
         for n in args.lengths:
-            print(row(name, n, measure_with_limit(name, n, args.samples, args.timeout)), flush=True)
+            r = with_limit(measure, name, n, args.samples, args.timeout)
+            if n == 64 and "params" in r:
+                base = r["params"]
+            t = None
+            if args.tracr and tracr_failed is not None:  # longer only takes longer
+                t = {"skip": f"not run: tracr did not finish at {tracr_failed}"}
+            elif args.tracr:
+                t = with_limit(measure_tracr, name, n, 32, args.tracr_timeout)
+                tracr_failed = n if "skip" in t and "finish" in t["skip"] else None
+            print(row(name, n, r, base, t), flush=True)
 
 
 if __name__ == "__main__":
