@@ -40,6 +40,7 @@ class LearnConfig:
     noise: bool = True  # Gumbel noise on the choices (off: a tempered softmax)
     purity: float = 1.0  # weight of the penalty on categorical heads that mix values
     query_tables: bool = True  # cat heads compute their first query with a lookup table
+    key_tables: tuple[str, ...] = ()  # head kinds whose first key is a lookup table too
     eval_every: int = 100  # steps between checks of the discrete program on validation data
     restarts: int = 2  # random initialisations per seed; the best on validation is kept
     time_limit: float = 0.0  # seconds per fit (all restarts); 0: no limit

@@ -76,7 +76,9 @@ class _Mlp(_Module):
 
 
 class _Head(_Module):
-    def __init__(self, kind: str, n_vars: int, width: int, factors: int, query: bool) -> None:
+    def __init__(
+        self, kind: str, n_vars: int, width: int, factors: int, query: bool, key: bool
+    ) -> None:
         super().__init__()
         self.kind = kind
         self.factors = nn.ModuleList(_Factor(n_vars) for _ in range(factors))
@@ -85,6 +87,7 @@ class _Head(_Module):
         # A table computing the first comparison's query from two variables (its own
         # lookup table, read out as one just before the head): select(k, f(a, b), ==).
         self.query = _Mlp(n_vars, width, width) if query else None
+        self.key = _Mlp(n_vars, width, width) if key else None  # the same on the key side
 
 
 class ProgramModel(_Module):
@@ -102,8 +105,9 @@ class ProgramModel(_Module):
         for _ in range(config.layers):
             for kind in config.kinds:
                 for _ in range(config.heads):
-                    query = kind == "cat" and config.query_tables
-                    self.heads.append(_Head(kind, n, self.width, config.factors, query))
+                    query = (kind == "cat" and config.query_tables) or kind in config.key_tables
+                    key = kind in config.key_tables
+                    self.heads.append(_Head(kind, n, self.width, config.factors, query, key))
             for _ in range(config.mlps):
                 self.mlps.append(_Mlp(n, self.width, self._mlp_values()))
         self.output = _Mlp(n, self.width, len(labels))
@@ -167,7 +171,10 @@ class ProgramModel(_Module):
                 query = self._table(head.query, stream, made, mode, True)  # [batch, n, G]
             else:
                 query = self._pick(stream, factor.query, mask, mode)
-            key = self._pick(stream, factor.key, mask, mode)
+            if index == 0 and head.key is not None:
+                key = self._table(head.key, stream, made, mode, True)  # [batch, n, G]
+            else:
+                key = self._pick(stream, factor.key, mask, mode)
             # the comparison is always one (straight-through): a mixture of comparisons
             # grades keys in a way no single comparison can, and the discrete head has one
             chosen = _choose(factor.predicate, replace(mode, hard=True))
@@ -300,6 +307,9 @@ def _extract_head(model: ProgramModel, head: _Head, name: str, made: int, tables
     if head.query is not None:
         tables.append(_extract_mlp(model, head.query, f"{name}_query", made))
         factors[0] = Factor(factors[0].key, tables[-1].name, factors[0].predicate)
+    if head.key is not None:
+        tables.append(_extract_mlp(model, head.key, f"{name}_key", made))
+        factors[0] = Factor(tables[-1].name, factors[0].query, factors[0].predicate)
     return _discrete_head(model, head, name, made, tuple(factors))
 
 
