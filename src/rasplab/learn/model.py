@@ -175,9 +175,9 @@ class ProgramModel(_Module):
                 key = self._table(head.key, stream, made, mode, True)  # [batch, n, G]
             else:
                 key = self._pick(stream, factor.key, mask, mode)
-            # the comparison is always one (straight-through): a mixture of comparisons
-            # grades keys in a way no single comparison can, and the discrete head has one
-            chosen = _choose(factor.predicate, replace(mode, hard=True))
+            # a cat head's comparison is always one (straight-through): a mixture grades keys
+            # in a way no single comparison can, and its discrete head moves all it selects
+            chosen = _choose(factor.predicate, replace(mode, hard=mode.hard or head.kind == "cat"))
             table = torch.einsum("p,pqk->qk", chosen, self.predicates)
             sel = sel * torch.einsum("bqg,gh,bkh->bqk", query, table, key)
         return sel
