@@ -57,11 +57,13 @@ def measure(name: str, n: int, samples: int) -> dict:
 
 
 def _certificate(proof) -> str:
+    """Status, method and float32 margin; when not proved, the last open item (the bounds'
+    reason, after enumeration's "not enumerated")."""
     if proof is None:
         return "none"
     method = getattr(proof, "method", "enumeration")
     if proof.status != "proved":
-        return f"{proof.status}: {proof.open[0][:60]}" if proof.open else proof.status
+        return f"{proof.status}: {proof.open[-1][:60]}" if proof.open else proof.status
     margin = proof.worst_margin_float32
     return f"proved ({method}, margin {margin:.2g})" if margin is not None else "proved"
 
