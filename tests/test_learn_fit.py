@@ -120,3 +120,33 @@ def test_ablation_never_lowers_training_accuracy_and_sizes_shrink():
     smaller = ablate(remove_unused(program), data)
     assert score(smaller, data).token_acc >= score(program, data).token_acc
     assert size(smaller).heads <= size(program).heads
+
+
+@pytest.mark.slow
+def test_reverse_is_learned_and_simplifies_to_the_paper_program():
+    examples = library_examples("reverse", vocab=tuple("abcd"), max_len=6, n=2000, seed=1)
+    train, val, test = split(examples, 1400, 300, 300, 1)
+    config = LearnConfig(layers=1, kinds=("cat",), factors=1, steps=400, restarts=4)
+    result = fit(examples, train, val, config, seed=0)
+    assert result.val.token_acc == 1.0
+    simple = simplify(result.program, _encoded(train, examples))
+    source = rasp_source(simple.program)
+    assert "f = length - indices - 1;" in source, source
+    assert "aggregate(select(indices, f, ==), tokens" in source, source
+    assert (simple.after.layers, simple.after.heads) == (2, 1)
+    assert run_discrete(simple.program, test.inputs) == [x[::-1] for x in test.inputs]
+    assert equivalence(simple.program, parse(source)["output"], test.inputs).equal
+
+
+def test_an_output_table_keeps_the_type_of_its_labels():
+    from rasplab.learn.data import Examples, encode
+
+    always_one = Mlp("output", ("length",), (0,) * 5, 1)
+    program = Program(("a", "b"), 4, (), always_one, (1,))
+    inputs = _inputs(random.Random(1), ("a", "b"), 40, 4)
+    found = find_formulas(
+        program, encode(Examples(inputs, [[1] * len(x) for x in inputs], ("a", "b"), (1,), 4))
+    )
+    assert found.output.formula is None or "!=" not in found.output.formula
+    assert run_discrete(found, inputs) == [[1] * len(x) for x in inputs]
+    assert all(type(v) is int for row in run_discrete(found, inputs) for v in row)

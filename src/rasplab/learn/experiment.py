@@ -54,7 +54,7 @@ class Setting:
 _QUICK = LearnConfig(steps=600, restarts=3, n_train=3000, time_limit=60.0)
 _QUICK_TASKS: dict[str, dict[str, Any]] = {
     # hist is one counting head
-    "hist": dict(layers=1, kinds=("width",), steps=400),
+    "hist": dict(layers=1, kinds=("width",)),
     # reverse: one head whose query is a table of (length, indices)
     "reverse": dict(layers=1, kinds=("cat",), factors=1),
     # sort: counts of smaller tokens and of earlier equal ones, then a move

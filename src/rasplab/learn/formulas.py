@@ -77,9 +77,12 @@ def _match(program: Program, mlp: Mlp, seen: np.ndarray, outputs: tuple[Any, ...
     else:
         options = binary_formulas() if numeric else []
     old = [outputs[c] for c in mlp.table]
+    # the output's labels are values as they are (True is not 1); inside, 0/1 and
+    # False/True behave the same (compared as numbers, looked up by code)
+    same = (lambda n, o: _key(n) == _key(o)) if mlp.name == "output" else operator.eq
     for text, fn in options:
         new = [fn(*args) for args in grid]
-        if all(n == o for n, o, hit in zip(new, old, seen, strict=True) if hit):
+        if all(same(n, o) for n, o, hit in zip(new, old, seen, strict=True) if hit):
             return text, new
     return None
 
