@@ -26,7 +26,10 @@ from .. import progress
 from ..errors import TrainingError
 from .config import LearnConfig
 
-__all__ = ["TASKS", "PUBLISHED", "Setting", "setting", "run_one", "run_experiment", "table"]
+__all__ = [
+    *("TASKS", "PUBLISHED", "Setting", "setting", "run_one", "row", "collect"),
+    *("run_experiment", "table"),
+]
 
 TASKS = ("reverse", "hist", "double_hist", "sort", "most_freq", "dyck1", "dyck2")
 
@@ -86,18 +89,34 @@ def run_one(task: str, seed: int, quick: bool, out: str) -> dict[str, Any]:
     outcome = learn(f"lib:{task}", c, [(c.layers, c.heads)], [seed], max_len=s.max_len)
     (Path(out) / task).mkdir(parents=True, exist_ok=True)
     write_run(outcome, Path(out) / task / f"seed-{seed}", force=True)
-    m = outcome.metrics()
+    return row(task, seed, outcome.metrics())
+
+
+def row(task: str, seed: int, m: dict[str, Any]) -> dict[str, Any]:
+    """One table row from a run's metrics."""
+    checks = m["readout"]
     return dict(
         task=task,
         seed=seed,
         test_acc=m["test_acc"],
-        readout_equal=all(v["equal"] for v in m["readout"].values()),
+        # the evaluator agrees with the discrete program, learned and simplified
+        readout_equal=checks["learned"]["equal"] and checks["simplified"]["equal"],
         undefined=m["test_undefined"],
         simplified_test_acc=m["simplified_test_acc"],
         size_before=m["size_before"],
         size_after=m["size_after"],
         seconds=m["seconds"],
     )
+
+
+def collect(out: str | Path) -> list[dict[str, Any]]:
+    """The rows of an experiment folder, read back from its runs' metrics.json."""
+    rows = []
+    for task in TASKS:
+        for path in sorted((Path(out) / task).glob("seed-*/metrics.json")):
+            seed = int(path.parent.name.removeprefix("seed-"))
+            rows.append(row(task, seed, json.loads(path.read_text())))
+    return rows
 
 
 def _fmt_size(size: dict[str, int]) -> str:
