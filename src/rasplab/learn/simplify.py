@@ -193,8 +193,14 @@ Ablation = Callable[[Program], Program]
 
 
 def _without_factor(head: Head, factor: Any) -> Ablation:
-    rest = tuple(x for x in head.factors if x is not factor)
-    return lambda p: _swap(p, {head.name: replace(head, factors=rest)})
+    def attempt(program: Program) -> Program:
+        current = next((h for h in _heads(program) if h.name == head.name), None)
+        if current is None or len(current.factors) < 2 or factor not in current.factors:
+            return program  # an earlier ablation removed the head or this comparison
+        rest = tuple(x for x in current.factors if x != factor)
+        return _swap(program, {head.name: replace(current, factors=rest)})
+
+    return attempt
 
 
 def _without_input(mlp: Mlp, which: int, data: Encoded) -> Ablation:
