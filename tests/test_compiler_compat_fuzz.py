@@ -41,8 +41,15 @@ def _compile(program: Any, causal: bool) -> str:
     if not isinstance(program, SOp):  # a constant the layer folded: nothing to compile
         return "not an s-op"
     try:
-        model = compile_program(
-            program, VOCAB, 4, causal, verify=16, max_params=2_000_000, prove_limit=0
+        model = compile_program(  # compiled or refused: no certificate is asked for here
+            program,
+            VOCAB,
+            4,
+            causal,
+            verify=16,
+            max_params=2_000_000,
+            prove_limit=0,
+            bounds_seconds=0,
         )
     except (CompileError, ResourceLimitError):
         return "refused"

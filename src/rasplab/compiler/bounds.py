@@ -59,7 +59,9 @@ from .bounds_space import (
     Refused,
     Rounding,
     Stream,
+    in_time,
     node_values,
+    time_budget,
 )
 from .features import Feature
 from .plans import HeadPlan, Layout
@@ -78,6 +80,7 @@ __all__ = [
 # value combinations one head side, MLP group or unembedding may list (a head: 16 times as
 # many (query, key) pairs, scored a block at a time), each a residual of d_model floats
 DEFAULT_COMBINATIONS = 1_000_000
+BOUNDS_SECONDS = 20.0  # the bound argument's time budget: past it, what is left stays open
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,15 +128,21 @@ def weights_digest(model: CompiledModel) -> str:
 
 
 def certificate_by_bounds(
-    model: CompiledModel, blueprint: Blueprint, n_domain: int | None, limit: int
+    model: CompiledModel,
+    blueprint: Blueprint,
+    n_domain: int | None,
+    limit: int,
+    seconds: float = BOUNDS_SECONDS,
 ) -> Certificate:
     """Stage 7 by bounds: ``"proved"`` when both passes keep every output's margin, else
-    ``"sampled"`` with what stays open (a bound is not a counterexample: never "failed")."""
+    ``"sampled"`` with what stays open (a bound is not a counterexample: never "failed").
+    Both passes together stop after ``seconds``; what they had not bounded stays open."""
     start = time.perf_counter()
-    exact = propagate(model, blueprint, float32=False)
-    # float32 only rounds more in the same argument: where float64 leaves something
-    # open, so does float32, and the pass would only take time
-    narrow = propagate(model, blueprint, float32=True) if not exact.open else exact
+    with time_budget(seconds):
+        exact = propagate(model, blueprint, float32=False)
+        # float32 only rounds more in the same argument: where float64 leaves something
+        # open, so does float32, and the pass would only take time
+        narrow = propagate(model, blueprint, float32=True) if not exact.open else exact
     unproved = exact.open + tuple(f"float32: {o}" for o in narrow.open if o not in exact.open)
     return Certificate(
         "sampled" if unproved else "proved",
@@ -312,6 +321,7 @@ def _add_head(
 ) -> None:
     """Add one head's bound to ``sums`` (error, BOS centre, BOS error, relative error)."""
     try:
+        in_time(f"head {head.name}")
         found = head_bound(stream, head, limit)
     except Refused as err:
         log.unproved.append(str(err))
@@ -340,6 +350,7 @@ def _mlp(stream: Stream, blueprint: Blueprint, b: int, mlp: MLP, log: _Log, limi
     if not mlp.d_mlp:
         return stream
     try:
+        in_time(f"the MLP of layer {b + 1}")
         found = mlp_bound(stream, mlp, plans, layout.nodes, limit, blueprint.memo)
     except Refused as err:
         log.unproved.append(str(err))

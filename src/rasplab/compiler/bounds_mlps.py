@@ -20,7 +20,7 @@ import numpy as np
 from ..lang.nodes import SOp
 from ..model.model import MLP
 from .bounds_fused import evaluate
-from .bounds_space import Refused, Space, Stream, read_nodes, space
+from .bounds_space import Refused, Space, Stream, in_time, read_nodes, space
 from .domains import value_indices
 from .features import Feature
 from .plans import MlpPlan
@@ -129,6 +129,8 @@ def _moved(
         return err + (on * (delta @ np.abs(w_in))) @ np.abs(w_out)  # unit by unit
     linear = np.empty_like(err)
     for i, p in enumerate(patterns):
+        if i % 256 == 0:
+            in_time("an MLP's activation patterns")
         rows = which == i
         linear[rows] = delta[rows] @ np.abs(w_in[:, p] @ w_out[p])
     return err + linear

@@ -15,7 +15,10 @@ BOS is one residual for every input: ``bos`` holds its centre and
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,7 +28,17 @@ from ..lang.graph import value_key
 from .features import Feature
 from .units import ONE
 
-__all__ = ["Stream", "Space", "Rounding", "Refused", "space", "read_nodes", "node_values"]
+__all__ = [
+    "Stream",
+    "Space",
+    "Rounding",
+    "Refused",
+    "space",
+    "read_nodes",
+    "node_values",
+    "time_budget",
+    "in_time",
+]
 
 UNIT_ROUNDOFF_FLOAT32 = 2.0**-24
 UNIT_ROUNDOFF_FLOAT64 = 2.0**-53
@@ -34,6 +47,31 @@ WIDTH_LIMIT = 40_000_000  # residual entries one list of combinations may hold (
 
 class Refused(Exception):
     """A combination space too large to list: the bound stays open (the message says why)."""
+
+
+# When the bound argument must stop: (deadline on perf_counter, the budget in seconds)
+_DEADLINE: ContextVar[tuple[float, float]] = ContextVar("bounds_deadline", default=(math.inf, 0))
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Within this block, :func:`in_time` refuses once ``seconds`` have passed."""
+    token = _DEADLINE.set((time.perf_counter() + seconds, seconds))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def in_time(what: str) -> None:
+    """Refused once the time budget of the bound argument is spent: a bound that takes
+    longer stays open rather than holding up the compile."""
+    deadline, seconds = _DEADLINE.get()
+    if time.perf_counter() > deadline:
+        raise Refused(
+            f"{what}: not bounded within the bounds' time budget of {seconds:g} s "
+            "(compile_program(..., bounds_seconds=S) or certify(...) allows more)"
+        )
 
 
 @dataclass(frozen=True)

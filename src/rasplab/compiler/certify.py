@@ -36,7 +36,7 @@ from ..lang.graph import value_key
 from ..lang.nodes import SOp
 from ..model.info import Certificate
 from ..model.model import CompiledModel
-from .bounds import Blueprint, certificate_by_bounds, weights_digest
+from .bounds import BOUNDS_SECONDS, Blueprint, certificate_by_bounds, weights_digest
 from .decoding import equal_classes
 from .reference import Rejection, evaluate_each
 from .verify import Mismatch, Verification, causal_reference, same_values
@@ -238,12 +238,14 @@ def certify(
     limit: int = DEFAULT_PROVE_LIMIT,
     blueprint: Blueprint | None = None,
     method: str = "auto",
+    bounds_seconds: float = BOUNDS_SECONDS,
 ) -> Certificate:
     """Prove ``model`` exact on its whole domain, or say why it is not proved.
 
     ``method="auto"`` enumerates a domain of at most ``limit`` inputs and, for a larger
     one, propagates bounds (:mod:`.bounds`) when given the ``blueprint`` the model was
     assembled from; ``"bounds"`` always propagates bounds (it needs the blueprint).
+    The bounds stop after ``bounds_seconds``; what they had not bounded stays open.
     """
     start = time.perf_counter()
     limit = check_prove_limit(limit)
@@ -252,10 +254,10 @@ def certify(
     if method == "bounds":
         if blueprint is None:
             raise CompileError("certify: proving by bounds needs the model's blueprint")
-        return certificate_by_bounds(model, blueprint, _domain_size(model), limit)
+        return certificate_by_bounds(model, blueprint, _domain_size(model), limit, bounds_seconds)
     listing = domain_inputs(model, limit)
     if listing.rows is None and blueprint is not None:
-        proof = certificate_by_bounds(model, blueprint, listing.size, limit)
+        proof = certificate_by_bounds(model, blueprint, listing.size, limit, bounds_seconds)
         return proof if proof.proved else replace(proof, open=(listing.reason, *proof.open))
     unit = "logit" if model.output.kind == "categorical" else "coordinate"
     if listing.rows is None:
@@ -323,12 +325,18 @@ def _failure(result: Verification) -> str:
 
 
 def with_certificate(
-    model: CompiledModel, program: SOp, limit: int, blueprint: Blueprint | None = None
+    model: CompiledModel,
+    program: SOp,
+    limit: int,
+    blueprint: Blueprint | None = None,
+    bounds_seconds: float = BOUNDS_SECONDS,
 ) -> CompiledModel:
     """``model`` with its certificate in ``info`` (by bounds for a domain over ``limit``
-    inputs, given the ``blueprint``); CompileError if enumeration finds a disagreement
-    (the random check missed it)."""
-    proof = certify(model, program, limit, blueprint)
+    inputs, given the ``blueprint``, within ``bounds_seconds``; 0 skips them);
+    CompileError if enumeration finds a disagreement (the random check missed it)."""
+    if bounds_seconds <= 0:
+        blueprint = None  # no bounds: a large domain rests on the random check
+    proof = certify(model, program, limit, blueprint, bounds_seconds=bounds_seconds)
     if proof.status == "failed":
         found = "\n".join(f"  {line}" for line in proof.open)
         raise CompileError(

@@ -34,7 +34,7 @@ from ..lang.nodes import SOp, is_atom
 from ..model.info import InputDomain, ModelInfo, Verified
 from ..model.model import CompiledModel
 from .assemble import assemble
-from .bounds import Blueprint
+from .bounds import BOUNDS_SECONDS, Blueprint
 from .budget import DEFAULT_MAX_BYTES, check_bytes, check_limit, compile_bytes, forward_bytes
 from .causal import causal_blockers
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
@@ -93,6 +93,7 @@ def compile_program(
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     max_params: int | None = DEFAULT_MAX_PARAMS,
     prove_limit: int = DEFAULT_PROVE_LIMIT,
+    bounds_seconds: float = BOUNDS_SECONDS,
 ) -> CompiledModel:
     """Compile ``program`` for inputs over ``vocab`` of length 1..``max_seq_len``.
 
@@ -120,6 +121,7 @@ def compile_program(
     and the model proved exact on all of them (``model.info.certificate``; 0 never); a
     larger one is proved by bounds propagated through the weights
     (:mod:`~rasplab.compiler.bounds`) where they suffice, and says what is open where not.
+    The bounds stop after ``bounds_seconds`` (what is left stays open; 0 skips them).
     """
     start = time.perf_counter()
     job = _job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes)
@@ -132,7 +134,7 @@ def compile_program(
             # 7. a certificate: every input of a domain of at most prove_limit inputs
             # compared, or bounds propagated through the weights for larger ones
             limit = check_prove_limit(prove_limit)
-            model = with_certificate(model, job.program, limit, blueprint)
+            model = with_certificate(model, job.program, limit, blueprint, bounds_seconds)
     except MemoryError as err:  # the bound above is a lower bound: the rest may still not fit
         raise ResourceLimitError(
             f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "
