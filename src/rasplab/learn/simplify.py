@@ -197,7 +197,8 @@ def _without_factor(head: Head, factor: Any) -> Ablation:
         current = next((h for h in _heads(program) if h.name == head.name), None)
         if current is None or len(current.factors) < 2 or factor not in current.factors:
             return program  # an earlier ablation removed the head or this comparison
-        rest = tuple(x for x in current.factors if x != factor)
+        drop = current.factors.index(factor)  # one comparison, even where two are the same
+        rest = current.factors[:drop] + current.factors[drop + 1 :]
         return _swap(program, {head.name: replace(current, factors=rest)})
 
     return attempt
