@@ -114,7 +114,8 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser | None = None) -
         help="reproduce the paper's training experiment (or the compiled-init one)",
         description="paper: train every paper task at the predicted size and smaller. "
         "compiled: fine-tune compiled models, distil them, test on longer inputs. "
-        "Both write a table.",
+        "learn: learn RASP programs for the Transformer Programs tasks from examples "
+        "(--seeds, --tasks, --jobs). Each writes a table.",
         examples=EXPERIMENT_EXAMPLES,
     )
     e.add_argument("name", choices=["paper", "compiled", "learn"], help="the experiment to run")
