@@ -28,6 +28,7 @@ from .plans import MlpPlan
 __all__ = ["MlpBound", "mlp_bound"]
 
 LINEAR_BUDGET = 200_000_000  # multiply-adds for the linear parts, one per activation pattern
+PATTERN_CELLS = 50_000_000  # (combination, unit) cells sorted into activation patterns at most
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,13 @@ def _moved(
     on = z - radius >= 0  # [combos, units]
     switching = np.where(on, 0.0, np.minimum(radius, np.maximum(z + radius, 0.0)))
     err = switching @ np.abs(w_out) + (on * rounded) @ np.abs(w_out)
+    unit_by_unit = err + (on * (delta @ np.abs(w_in))) @ np.abs(w_out)  # looser, always sound
+    if on.size > PATTERN_CELLS:
+        return unit_by_unit  # too many rows to sort into patterns within the time budget
+    in_time("an MLP's activation patterns")
     patterns, which = _patterns(on)
     if len(patterns) * w_in.shape[0] * w_in.shape[1] * w_out.shape[1] > LINEAR_BUDGET:
-        return err + (on * (delta @ np.abs(w_in))) @ np.abs(w_out)  # unit by unit
+        return unit_by_unit
     linear = np.empty_like(err)
     for i, p in enumerate(patterns):
         if i % 256 == 0:
@@ -139,9 +144,11 @@ def _moved(
 def _patterns(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of ``on`` and each row's index among them (rows as integers where
     they fit: sorting a million short rows is slow)."""
-    if on.shape[1] > 62:
-        patterns, which = np.unique(on, axis=0, return_inverse=True)
-        return patterns, which.reshape(-1)
+    if on.shape[1] > 62:  # rows as byte strings: one sort of short keys, not one per column
+        packed = np.ascontiguousarray(np.packbits(on, axis=1))  # [combos, ceil(units / 8)]
+        rows = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+        _, first, which = np.unique(rows, return_index=True, return_inverse=True)
+        return on[first], which.reshape(-1)
     keys = on.astype(np.int64) @ (np.int64(1) << np.arange(on.shape[1], dtype=np.int64))
     distinct, first, which = np.unique(keys, return_index=True, return_inverse=True)
     return on[first], which.reshape(-1)
