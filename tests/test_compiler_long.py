@@ -41,12 +41,12 @@ def _positional_sets(program, n: int, pairs: bool):
     nodes = positional.positional_nodes(program)
     if pairs:
         return positional.exact_positional(program, nodes, "a", n)
-    saved = positional._by_pairs
-    positional._by_pairs = lambda nodes, n_max: None  # length by length, through the evaluator
+    saved = positional.by_pairs
+    positional.by_pairs = lambda nodes, n_max: None  # length by length, through the evaluator
     try:
         return positional.exact_positional(program, nodes, "a", n)
     finally:
-        positional._by_pairs = saved
+        positional.by_pairs = saved
 
 
 def _same(a, b) -> bool:
