@@ -119,6 +119,8 @@ def test_a_sum_of_two_long_counts_is_read_part_by_part() -> None:
 @pytest.mark.slow
 def test_sort_at_256_squares_its_stored_target_a_layer_later() -> None:
     entry = PROGRAMS["sort"]
-    model = compile_program(entry.build(), list(entry.vocab), 256, verify=200, sample=entry.sample)
+    model = compile_program(
+        entry.build(), list(entry.vocab), 256, verify=200, sample=entry.sample, bounds_seconds=0
+    )
     assert model.n_params < 2_000_000  # the count one-hot first took 3,178,237
     assert any("squares it" in note for note in model.info.notes)
