@@ -25,7 +25,7 @@ __all__ = ["add_parser", "learn_command", "parse_sizes", "learn_changes", "exper
 
 EXAMPLES = """
   rasplab learn lib:hist -o hist-learned
-  rasplab learn lib:reverse --layers 2 --heads 1,2 --seeds 0,1,2 -o rev --json
+  rasplab learn lib:reverse --layers 1 --set 'kinds=["cat"]' --set factors=1 -o rev --json
   rasplab learn examples.jsonl --max-len 10 -o from-data
   rasplab learn prog.rasp --vocab-size 4 -o prog-learned
   rasplab draw hist-learned/program.rasp --input abca
