@@ -26,9 +26,9 @@ __all__ = ["add_parser", "learn_command", "parse_sizes", "learn_changes", "exper
 EXAMPLES = """
   rasplab learn lib:hist -o hist-learned
   rasplab learn lib:reverse --layers 1 --set 'kinds=["cat"]' --set factors=1 -o rev --json
-  rasplab learn examples.jsonl --max-len 10 -o from-data
+  rasplab learn examples.jsonl -o from-data
   rasplab learn prog.rasp --vocab-size 4 -o prog-learned
-  rasplab draw hist-learned/program.rasp --input abca
+  rasplab draw hist-learned/program.rasp --input abca -o hist.svg
 """
 TASK_HELP = "lib:NAME (a data source only), a .rasp or file.py:ATTR program, or a JSONL file"
 
