@@ -107,3 +107,12 @@ def test_bad_grid_values_are_errors(capsys, tmp_path):
     assert code == 1 and "comma-separated integers" in err
     code, _, err = cli(capsys, "learn", "lib:nothing", "-o", tmp_path / "r", *QUICK)
     assert code == 2 and "no library program" in err
+
+
+def test_the_size_line_counts_in_the_singular_where_one() -> None:
+    from rasplab.cli.learn import _size
+
+    one = {"layers": 1, "heads": 1, "table_entries": 1, "lines": 1}
+    assert _size(one) == "1 layer, 1 head, 1 table entry, 1 line"
+    many = {"layers": 2, "heads": 0, "table_entries": 9, "lines": 3}
+    assert _size(many) == "2 layers, 0 heads, 9 table entries, 3 lines"

@@ -173,12 +173,22 @@ def _report(outcome, out: Path, files: list[str], as_json: bool) -> None:
         f"{outcome.task}: test accuracy {100 * metrics['test_acc']:.2f}% per position "
         f"({100 * metrics['test_seq_acc']:.2f}% per input), simplified "
         f"{100 * metrics['simplified_test_acc']:.2f}%\n"
-        f"size: {before['layers']} layers, {before['heads']} heads, "
-        f"{before['table_entries']} table entries, {before['lines']} lines -> "
-        f"{after['layers']} layers, {after['heads']} heads, {after['table_entries']} table "
-        f"entries, {after['lines']} lines\n"
+        f"size: {_size(before)} -> {_size(after)}\n"
         f"read-out checked against the evaluator on the test inputs: {checks}\n"
         f"written: {out}/ ({', '.join(files)})"
+    )
+
+
+def _size(size: dict[str, int]) -> str:
+    """``2 layers, 1 head, 0 table entries, 3 lines`` (singular where the count is 1)."""
+    entries = size["table_entries"]
+    return ", ".join(
+        [
+            render.plural(size["layers"], "layer"),
+            render.plural(size["heads"], "head"),
+            f"{entries} table {'entry' if entries == 1 else 'entries'}",
+            render.plural(size["lines"], "line"),
+        ]
     )
 
 
