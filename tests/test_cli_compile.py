@@ -54,3 +54,17 @@ def test_a_negative_verify_count_is_a_usage_error(capsys):
     err = capsys.readouterr().err
     assert "--verify: must be at least 0, got -5" in err and "100%" not in err
     assert main(["compile", "lib:hist", "--max-len", "0"]) == 2
+
+
+def test_bounds_seconds_bounds_the_proof_and_zero_skips_it(capsys):
+    argv = ["compile", "lib:reverse", "--max-len", "64", "--verify", "10", "--json"]
+    assert main([*argv, "--bounds-seconds", "0"]) == 0
+    skipped = json.loads(capsys.readouterr().out)["certificate"]
+    assert skipped["status"] == "sampled" and skipped["method"] == "enumeration"
+    assert main([*argv, "--bounds-seconds", "0.000001"]) == 0
+    late = json.loads(capsys.readouterr().out)["certificate"]
+    assert late["status"] == "sampled" and late["method"] == "bounds"
+    assert any("--bounds-seconds" in item for item in late["open"])
+    assert main([*argv, "--bounds-seconds", "60"]) == 0
+    assert json.loads(capsys.readouterr().out)["certificate"]["status"] == "proved"
+    assert main([*argv, "--bounds-seconds", "-1"]) == 2

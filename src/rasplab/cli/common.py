@@ -127,6 +127,17 @@ def non_negative_int(text: str) -> int:
     return count_of(text, least=0)
 
 
+def non_negative_seconds(text: str) -> float:
+    """A time in seconds that may be 0 (0: do not spend any)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):  # NaN fails the first test
+        raise argparse.ArgumentTypeError(f"seconds must be 0 or more and finite, got {text!r}")
+    return value
+
+
 def parse_size(text: str) -> int:
     """A byte count: ``1000``, ``512K``, ``64M``, ``4G`` (binary units; a trailing B is fine)."""
     cleaned = text.strip().upper().removesuffix("B").removesuffix("I")

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import progress
+from ..compiler.bounds import BOUNDS_SECONDS
 from ..compiler.certify import DEFAULT_PROVE_LIMIT
 from ..errors import InputError
 from ..model.info import Certificate
@@ -37,6 +38,7 @@ from .common import (
     check_output,
     evaluator_limits,
     non_negative_int,
+    non_negative_seconds,
     parse_tokens,
     positive_int,
     subcommand,
@@ -94,6 +96,14 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="when the model's domain has at most N inputs, check every one and record a "
         f"proof (default {DEFAULT_PROVE_LIMIT:,}; 0 never enumerates); a larger domain is "
         "proved by bounds through the weights where they suffice",
+    )
+    p.add_argument(
+        "--bounds-seconds",
+        type=non_negative_seconds,
+        default=BOUNDS_SECONDS,
+        metavar="S",
+        help=f"time the proof by bounds may take (default {BOUNDS_SECONDS:g}; 0 skips it); "
+        "what is not bounded by then stays open in the certificate",
     )
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="save to FILE.safetensors")
     p.add_argument(
@@ -287,6 +297,7 @@ def command(args: argparse.Namespace) -> int:
             args.verify,
             sample=sample,
             prove_limit=args.prove_limit,
+            bounds_seconds=args.bounds_seconds,
             **evaluator_limits(args),
             **({} if args.max_params is None else {"max_params": args.max_params}),
         )

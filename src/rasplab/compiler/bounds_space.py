@@ -70,7 +70,8 @@ def in_time(what: str) -> None:
     if time.perf_counter() > deadline:
         raise Refused(
             f"{what}: not bounded within the bounds' time budget of {seconds:g} s "
-            "(compile_program(..., bounds_seconds=S) or certify(...) allows more)"
+            "(--bounds-seconds S, or bounds_seconds=S in compile_program or certify, "
+            "allows more)"
         )
 
 
