@@ -208,7 +208,7 @@ def test_perturbing_a_query_weight_loses_the_proof_and_names_the_head():
     model, blueprint, proof = bounded(program, "abc", 5)
     assert proof.proved
     block = next(b for b, blk in enumerate(model.blocks) if "reverse" in blk.attn.names)
-    row = model.directions.index("opp_index:2")
+    row = model.directions.index("opp_index")  # the query, compared as a number
     used = np.flatnonzero(model.blocks[block].attn.W_Q[0, row])[0]
     bad = _edited(model, block, "attn", "W_Q", (0, row, used), -30.0)
     broken = certify(bad, program, blueprint=blueprint, method="bounds")

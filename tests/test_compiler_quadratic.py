@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rasplab.compiler import compile_program
-from rasplab.compiler.quadratic import QUADRATIC_FROM, quadratic_blocker, quadratic_plan
+from rasplab.compiler.quadratic import quadratic_blocker, quadratic_plan
 from rasplab.library import PROGRAMS
 
 
@@ -43,9 +43,11 @@ def test_a_computed_key_gets_its_square_from_the_mlp_that_computes_it() -> None:
     assert model.n_params < 120_000  # target_pos one-hot took 167,935
 
 
-def test_short_lengths_keep_one_hot_positions() -> None:
-    model = _compile("shift", QUADRATIC_FROM - 1)
-    assert not any("compared as numbers" in note for note in model.info.notes)
+def test_the_cost_model_says_what_it_chose_and_its_reason() -> None:
+    model = _compile("shift", 8)  # numbers are smaller even at 8 positions
+    (note,) = [n for n in model.info.notes if "cost model" in n]
+    assert "numbers chosen" in note and "one-hot)" in note
+    assert any("compared as numbers" in n for n in model.info.notes)
 
 
 def test_scale_leaves_wrong_keys_negligible_and_scores_exact() -> None:

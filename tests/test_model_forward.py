@@ -34,7 +34,7 @@ def test_transformer_lens_names_and_shapes(reverse):
 def test_directions_are_named(reverse):
     names = reverse.directions
     assert names[:2] == ("bos", "one")
-    assert {"tokens:a", "indices:0", "reverse:a"} <= set(names)
+    assert {"tokens:a", "indices", "indices^2", "reverse:a"} <= set(names)
     assert reverse.index("reverse:*") == [names.index(f"reverse:{t}") for t in "abc"]
 
 

@@ -38,8 +38,9 @@ from .bounds import BOUNDS_SECONDS, Blueprint
 from .budget import DEFAULT_MAX_BYTES, check_bytes, check_limit, compile_bytes, forward_bytes
 from .causal import causal_blockers
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
+from .cost import choose_numbers
 from .encodings import AggregatePolicy, sample_inputs
-from .layout import Layout, plan
+from .layout import Layout
 from .lower import Lowered, lower
 from .size import (
     DEFAULT_MAX_PARAMS,
@@ -232,7 +233,7 @@ def _build(
     too_many = too_many_blockers(lowered.program, values, lowered.origin, n)
     if too_many:
         raise CompileError.from_blockers(blockers + too_many)
-    layout = _plan(lowered, values, n, blockers)
+    layout = _plan(lowered, values, n, blockers, len(vocab), job.max_params)
     check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
     info = _info(program, lowered.notes, layout, policy, job)
@@ -326,11 +327,19 @@ def _check(program: Any, vocab: Sequence[Any], max_seq_len: int) -> tuple[Any, .
     return tuple(unique.values())
 
 
-def _plan(lowered: Lowered, values: Any, max_seq_len: int, blockers: list[str]) -> Layout:
-    """Plan the layers; merge the planner's blockers with earlier ones into one error."""
+def _plan(
+    lowered: Lowered,
+    values: Any,
+    max_seq_len: int,
+    blockers: list[str],
+    vocab_size: int,
+    max_params: int | None,
+) -> Layout:
+    """Plan the layers, each select of positions as numbers or one-hot as the cost model
+    chooses; merge the planner's blockers with earlier ones into one error."""
     try:
-        layout = plan(
-            lowered.program, values, float(max_seq_len), count_scales=lowered.count_scales
+        layout = choose_numbers(
+            lowered.program, values, max_seq_len, vocab_size, max_params, lowered.count_scales
         )
     except CompileError as err:
         if not blockers:

@@ -53,7 +53,7 @@ from .plans import (
     Round,
 )
 from .positional import primitives_below
-from .quadratic import quadratic_blocker, quadratic_note, quadratic_select
+from .quadratic import quadratic_note, quadratic_select
 from .schedule import assign_blocks, compact
 from .selectors import Score, construct, exclusive, formula, variables
 from .storage import Storage, View
@@ -61,7 +61,7 @@ from .units import MLPSpec, Target
 from .value_sets import ValueSets
 from .views import Pass, aggregate_kind, feature, length_view, native_view
 
-__all__ = ["plan", "Layout"]
+__all__ = ["plan", "planning_context", "Layout"]
 
 ROUNDS = 16  # most rounds of widening the needs before the planner gives up
 
@@ -72,9 +72,14 @@ def plan(
     count_scale: float,
     out_view: View | None = None,
     count_scales: dict[int, float] | None = None,
+    numbers: frozenset[int] = frozenset(),
 ) -> Layout:
-    """Lay ``program`` out in layers; raises CompileError listing every blocker."""
-    context = planning_context(program, vs, count_scale, count_scales or {}, out_view)
+    """Lay ``program`` out in layers; raises CompileError listing every blocker.
+
+    ``numbers`` holds the aggregates whose select compares positions as numbers
+    (:mod:`.quadratic`; the cost model of :mod:`.cost` picks them); every other
+    select reads its sides one-hot."""
+    context = planning_context(program, vs, count_scale, count_scales or {}, out_view, numbers)
     needs, output = initial_needs(context, out_view)
     for _ in range(ROUNDS):
         built = build_round(context, needs)
@@ -94,7 +99,7 @@ def plan(
     blockers = [*built.blockers, *(cannot(f) for f in failures)]
     if blockers and output.scalar_logits:
         # an output stored as a scalar could not be computed: store it one-hot instead
-        return plan(program, vs, count_scale, View.ONE_HOT, count_scales)
+        return plan(program, vs, count_scale, View.ONE_HOT, count_scales, numbers)
     if blockers:
         raise CompileError.from_blockers(list(dict.fromkeys(blockers)))
     return finish(context, needs, output, built, specs)
@@ -109,7 +114,10 @@ def planning_context(
     count_scale: float,
     count_scales: dict[int, float],
     out_view: View | None,
+    numbers: frozenset[int] | None = frozenset(),
 ) -> PlanContext:
+    """What planning reads. ``numbers``: the aggregates that select positions as numbers
+    (None: every one that could, whether float32 keeps it exact or not)."""
     everything = topological_order(program)
     order = tuple(n for n in everything if isinstance(n, SOp))
     nodes: dict[int, SOp] = {n.id: n for n in order}
@@ -133,24 +141,22 @@ def planning_context(
         lexical=frozenset(n.id for n in order if below[n.id] <= {Tokens}),
         indices=indices,
         scalar_select=scalar_select,
-        quadratic=_quadratic(program, order, vs, positional, scalar_select),
+        quadratic=_quadratic(program, order, vs, positional, scalar_select, numbers),
     )
 
 
-def _quadratic(program, order, vs, positional, scalar_select) -> dict:
+def _quadratic(program, order, vs, positional, scalar_select, numbers) -> dict:
     """Selects of positions that compare them as numbers (see :mod:`.quadratic`)."""
     found = {}
     for node in order:
+        if numbers is not None and node.id not in numbers:
+            continue
         moves_one = vs.semantics.get(node.id, "select") == "select"
         if not moves_one or (scalar_select and node is program):
             continue
         fit = quadratic_select(node, positional, vs, vs.max_seq_len)
-        if fit is None:
-            continue
-        blocker = quadratic_blocker(node.label, fit[2], vs.max_seq_len)
-        if blocker is not None:  # one-hot would be far past any parameter limit here
-            raise CompileError.from_blockers([blocker])
-        found[node.id] = fit
+        if fit is not None:
+            found[node.id] = fit
     return found
 
 

@@ -18,7 +18,7 @@ query and key entry (``C*q'``, ``2*k'``, ``-k'*k'``, ``C*(q'*q' - 1/2)``) and
 every partial sum of a score is an integer times a power of two; while those
 integers stay below ``2**24`` (float32's 24-bit significand) every score is
 computed exactly, in any summation order. Past that no scale helps: the
-planner keeps such a select one-hot, and says so.
+cost model (:mod:`.cost`) keeps such a select one-hot, or refuses it, and says so.
 
 >>> plan = quadratic_plan(range(0, 1024), range(-1, 1023), 1024)
 >>> plan.centre, plan.scale, plan.dtype
@@ -47,11 +47,9 @@ __all__ = [
     "quadratic_blocker",
     "DRIFT",
     "quadratic_weights",
-    "QUADRATIC_FROM",
     "LEAK",
 ]
 
-QUADRATIC_FROM = 48  # from this max_seq_len on, positions selected by value are numbers
 LEAK = 20.0  # the smallest gap exceeds ln(n + 1) by this: wrong keys weigh < exp(-20) in all
 DRIFT = 0.25  # how far from its integer a computed query may be (length's head rounds)
 _UNIT = {"float32": 2.0**-24, "float64": 2.0**-53}  # unit roundoff
@@ -129,7 +127,7 @@ def quadratic_select(node: SOp, positional: frozenset[int], values, n: int):
     square from the same hidden units. Either way the plan treats the score as
     computed (it rounds) unless both sides are embedded.
     """
-    if not isinstance(node, Aggregate) or n < QUADRATIC_FROM:
+    if not isinstance(node, Aggregate):
         return None
     sel = node.selector
     if not isinstance(sel, Select) or sel.predicate is not Comparison.EQ:

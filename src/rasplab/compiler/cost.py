@@ -1,0 +1,158 @@
+"""Stage 4's first decision, by a cost model: which selects compare positions as numbers.
+
+A select ``keys == queries`` of integers can be built two ways. One-hot, each
+side takes one residual direction per value and the head is as wide as the
+smaller side, so its cost grows with the square of ``max_seq_len``; its scores
+are exact in any float type. As numbers (:mod:`.quadratic`), each side takes
+at most two directions whatever the length, but the scores need a scale ``C``
+that grows with the length, and float32 keeps their gap only while the
+integers they hold stay small: past that the numbers need float64.
+
+The cost model weighs both for each such select:
+
+* numeric margin first: numbers are a candidate only where float32 keeps the
+  score gap (``QuadraticPlan.dtype``); where it does not, the select is
+  one-hot, and if one-hot cannot fit in ``max_params`` either, the compile is
+  refused naming the head and the length;
+* then parameters: the program is planned with every candidate as numbers,
+  then, select by select, one-hot instead wherever a one-hot head could be
+  cheaper (a floor on its cost is checked first, so long programs never plan
+  the one-hot alternative), and the plan with fewer parameters is kept.
+
+Each decision and its reason is a note of the compile report.
+
+>>> from rasplab.library import PROGRAMS
+>>> from rasplab.compiler.value_sets import infer
+>>> reverse = PROGRAMS["reverse"].build()
+>>> layout = choose_numbers(reverse, infer(reverse, "abc", 16), 16, 3, None)
+>>> [note.split(": ")[1] for note in layout.notes if "cost model" in note]
+['numbers chosen by the cost model (about 618 parameters against at least 1,088 one-hot)']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..errors import CompileError
+from ..lang.nodes import SOp
+from .layout import Layout, plan, planning_context
+from .quadratic import quadratic_blocker
+from .size import layout_estimate
+from .value_sets import ValueSets
+
+__all__ = ["choose_numbers", "one_hot_floor"]
+
+
+@dataclass(frozen=True)
+class _Costed:
+    layout: Layout
+    params: int
+
+
+@dataclass(frozen=True)
+class _Job:
+    program: SOp
+    values: ValueSets
+    n: int
+    vocab_size: int
+    count_scales: dict[int, float]
+
+    def plan(self, numbers: frozenset[int]) -> _Costed:
+        layout = plan(self.program, self.values, float(self.n), None, self.count_scales, numbers)
+        return _Costed(layout, layout_estimate(layout, self.vocab_size, self.n).total)
+
+
+def choose_numbers(
+    program: SOp,
+    values: ValueSets,
+    n: int,
+    vocab_size: int,
+    max_params: int | None,
+    count_scales: dict[int, float] | None = None,
+) -> Layout:
+    """The plan of ``program`` with each select of positions as numbers or one-hot,
+    whichever the cost model prefers (module docstring); CompileError where neither
+    can be built."""
+    job = _Job(program, values, n, vocab_size, count_scales or {})
+    context = planning_context(program, values, float(n), job.count_scales, None, None)
+    names = {nid: context.names[nid] for nid in context.quadratic}
+    floors = {nid: one_hot_floor(values, fit[:2]) for nid, fit in context.quadratic.items()}
+    blockers = {
+        nid: quadratic_blocker(names[nid], fit[2], n) for nid, fit in context.quadratic.items()
+    }
+    refused = [
+        f"{b}; one-hot it needs at least {floors[nid]:,} parameters, more than "
+        f"max_params={max_params:,}"
+        for nid, b in blockers.items()
+        if b and max_params is not None and floors[nid] > max_params
+    ]
+    if refused:
+        raise CompileError.from_blockers(refused)
+    notes = [f"{names[nid]}: one-hot: {b}" for nid, b in blockers.items() if b]
+    numbers = frozenset(nid for nid, b in blockers.items() if b is None)
+    try:
+        best = job.plan(numbers)
+    except CompileError as err:
+        if not numbers:
+            raise
+        notes.append(f"one-hot throughout: with numbers, {'; '.join(err.blockers)}")
+        numbers, best = frozenset(), job.plan(frozenset())
+    for nid in sorted(numbers):
+        other = _one_hot_instead(job, numbers - {nid}, floors[nid], best.params)
+        if other is not None and other.params < best.params:
+            notes.append(_one_hot_note(names[nid], other.params, best.params))
+            numbers, best = numbers - {nid}, other
+        else:
+            notes.append(_numbers_note(names[nid], best.params, other, floors[nid]))
+    past = [b for b in blockers.values() if b]
+    if past and max_params is not None:
+        _check_one_hot(best.params, max_params, past)
+    return replace(best.layout, notes=(*best.layout.notes, *notes))
+
+
+def one_hot_floor(values: ValueSets, sides: tuple[SOp, SOp]) -> int:
+    """At least this many parameters for a one-hot head over these sides: its query
+    and key matrices read every side's directions into a width of the smaller side."""
+    keys, queries = sides
+    n_keys, n_queries = len(values.union(keys)), len(values.union(queries))
+    directions = max(n_keys, n_queries) if keys is queries else n_keys + n_queries
+    return 2 * directions * (min(n_keys, n_queries) + 1)
+
+
+def _one_hot_instead(
+    job: _Job, numbers: frozenset[int], floor: int, to_beat: int
+) -> _Costed | None:
+    """The plan with this select one-hot, where it could be cheaper; None where not."""
+    if floor >= to_beat:
+        return None
+    try:
+        return job.plan(numbers)
+    except CompileError:
+        return None  # one-hot cannot be built here: numbers stay
+
+
+def _check_one_hot(params: int, max_params: int, blockers: list[str]) -> None:
+    """Selects float32 cannot compare as numbers went one-hot: refuse if that is too big."""
+    if params > max_params:
+        raise CompileError.from_blockers(
+            [
+                f"{b}; one-hot the model would have about {params:,} parameters, more than "
+                f"max_params={max_params:,}"
+                for b in blockers
+            ]
+        )
+
+
+def _numbers_note(name: str, params: int, other: _Costed | None, floor: int) -> str:
+    against = f"{other.params:,}" if other is not None else f"at least {floor:,}"
+    return (
+        f"{name}: numbers chosen by the cost model (about {params:,} parameters against "
+        f"{against} one-hot)"
+    )
+
+
+def _one_hot_note(name: str, params: int, as_numbers: int) -> str:
+    return (
+        f"{name}: one-hot chosen by the cost model (about {params:,} parameters against "
+        f"{as_numbers:,} as numbers; one-hot scores are exact in any float type)"
+    )
