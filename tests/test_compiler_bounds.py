@@ -50,12 +50,13 @@ SMALL = [
     ("slide", "abc", 5),
 ]
 # proved by bounds at these sizes; the rest rest on selects the value sets cannot show
-# to pick one key (sort, most_freq, dyck2, ...), and must say so
+# to pick one key (most_freq, dyck2, ...), and must say so
 EXPECTED_PROVED = {
     "length",
     "reverse",
     "hist",
     "double_hist",
+    "sort",  # its select picks one key: target_pos is a rank (compiler/ranks.py)
     "dyck1",
     "frac_prevs",
     "count",
@@ -98,6 +99,18 @@ def test_library_programs_proved_by_bounds_are_exact_on_every_input():
         else:
             assert proof.open, f"{name}: not proved, and nothing said why"
     assert proved >= EXPECTED_PROVED, f"not proved: {sorted(EXPECTED_PROVED - proved)}"
+
+
+def test_sort_is_proved_by_its_ranks_and_not_without_them(monkeypatch):
+    program = get("sort").build()
+    model, blueprint, proof = bounded(program, "abc", 6)
+    assert proof.proved
+    compared, wrong = mismatches(model, program)
+    assert compared == 1092 and wrong == 0
+    monkeypatch.setattr("rasplab.compiler.bounds.distinct_ranks", lambda node, values: False)
+    unranked = certify(model, program, blueprint=blueprint, method="bounds")
+    assert not unranked.proved
+    assert "may select several keys" in " ".join(unranked.open)
 
 
 def test_causal_models_are_proved_with_the_causal_mask():

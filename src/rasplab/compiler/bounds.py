@@ -39,13 +39,13 @@ query sees fewer keys, never more). What it cannot bound is listed as open.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
-from ..lang.nodes import Indices, SOp
+from ..lang.nodes import Indices, Node, SOp
 from ..model.filecheck import weights_digest as digest_of
 from ..model.info import Certificate
 from ..model.model import MLP, Attention, CompiledModel
@@ -65,6 +65,7 @@ from .bounds_space import (
 )
 from .features import Feature
 from .plans import HeadPlan, Layout
+from .ranks import distinct_ranks
 from .schedule import merge_heads
 from .value_sets import ValueSets
 
@@ -90,6 +91,7 @@ class Blueprint:
 
     layout: Layout
     values: ValueSets
+    origin: Mapping[int, Node] = field(default_factory=dict)  # rewritten node -> the user's
     memo: dict = field(default_factory=dict, repr=False)  # MLP targets, the same every pass
 
 
@@ -249,6 +251,7 @@ def _start(model: CompiledModel, blueprint: Blueprint, rounding: Rounding) -> St
     embedded = tuple(f for f in layout.features if f.producer == "embed")
     known = node_values([*layout.features, *_plan_features(layout)])
     stream = Stream(index, embedded, known, err, bos, 0 * bos, rounding, *_positions(blueprint))
+    stream = replace(stream, distinct=_ranks(blueprint))
     # a sum rounds only where both terms may be non-zero (x + 0 is exact)
     both = np.any(model.W_E != 0, axis=0) & np.any(model.W_pos != 0, axis=0)
     if rounding.u:  # the embedding's sum, rounded
@@ -264,6 +267,15 @@ def _positions(blueprint: Blueprint) -> tuple[int | None, dict[int, tuple]]:
     """The id of ``indices`` (the position) and the value sets per position."""
     found = [n for n, node in blueprint.layout.nodes.items() if isinstance(node, Indices)]
     return (found[0] if found else None), dict(blueprint.values.sets)
+
+
+def _ranks(blueprint: Blueprint) -> frozenset[int]:
+    """Nodes no two positions share on any input: counts that are ranks (:mod:`.ranks`)."""
+    found = set()
+    for nid, node in blueprint.layout.nodes.items():
+        if distinct_ranks(blueprint.origin.get(nid, node), blueprint.values):
+            found.add(nid)
+    return frozenset(found)
 
 
 def _plan_features(layout: Layout) -> list[Feature]:

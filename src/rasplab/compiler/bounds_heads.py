@@ -24,8 +24,9 @@ vector is from its exact encoding, ``R`` the range of the value vectors.
 
 A select head moves one value only if the value sets say its selector picks
 at most one key, or, for every query, the keys it may select carry one
-encoding, or agree on a node no two positions share (``indices``, or one
-whose value sets per position are disjoint):
+encoding, or agree on a node no two positions share (``indices``, a count
+that is a rank by :mod:`.ranks`, or one whose value sets per position are
+disjoint):
 otherwise the aggregate may average and the bound says so (the compiler's
 "moves one value" assumption stays open).
 """
@@ -289,8 +290,9 @@ def _one_value(
 
 def _one_per_position(stream: Stream, head: Head, node_id: int) -> bool:
     """Whether no two positions can hold the same value of the node: the position itself,
-    or a node whose value sets per position are pairwise disjoint."""
-    if isinstance(_node(head, node_id), Indices):
+    a count that is a rank (:mod:`.ranks`), or a node whose value sets per position are
+    pairwise disjoint."""
+    if isinstance(_node(head, node_id), Indices) or node_id in stream.distinct:
         return True
     sets = stream.at.get(node_id)
     if not sets or not all(isinstance(v, frozenset) for v in sets):

@@ -152,6 +152,7 @@ class Stream:
     positions: int | None = None  # the id of ``indices``, whose value is the position
     at: Mapping[int, tuple] = field(default_factory=dict)  # node id -> value keys per position
     relative: np.ndarray | None = None  # [d_model]: more error, in proportion to |x| there
+    distinct: frozenset[int] = frozenset()  # nodes no two positions share (ranks.py)
 
     def error(self, x: np.ndarray) -> np.ndarray:
         """Each row's error bound per direction, at exact residuals ``x`` (rows)."""

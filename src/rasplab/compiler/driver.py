@@ -238,7 +238,7 @@ def _build(
     # 5. blocks + assemble: dense weights
     info = _info(program, lowered.notes, layout, policy, job)
     model = assemble(layout, lowered.program, vocab, n, job.causal, info)
-    return model, policy, Blueprint(layout, values)
+    return model, policy, Blueprint(layout, values, lowered.origin)
 
 
 def _domain(job: _Job, policy: AggregatePolicy) -> InputDomain:

@@ -56,6 +56,7 @@ __all__ = [
     "variables",
     "exclusive",
     "truth_table",
+    "grid",
     "LiteralTest",
 ]
 
@@ -267,12 +268,14 @@ def _truth_table(lit: Literal, axes: dict, values: dict) -> np.ndarray:
     return table.reshape(shape)
 
 
-def _grid(f: Any, axes: dict, values: dict) -> np.ndarray:
+def grid(f: Any, axes: dict, values: dict) -> np.ndarray:
+    """A formula over every assignment: one array axis per (side, s-op) in ``axes``, broadcast
+    where a part does not read that variable."""
     if isinstance(f, Literal):
         return _truth_table(f, axes, values)
     if isinstance(f, Truth):
         return np.array(f.value).reshape([1] * len(axes))
-    tables = [_grid(c, axes, values) for c in f.children]
+    tables = [grid(c, axes, values) for c in f.children]
     out = tables[0]
     for t in tables[1:]:
         out = (out & t) if isinstance(f, All) else (out | t)
@@ -314,7 +317,7 @@ def _never_both(a: Any, b: Any, values_of: Callable[[SOp], list], limit: int) ->
     if int(np.prod([len(v) for v in values.values()] or [1])) > limit:
         return False
     axes = {var: i for i, var in enumerate(found)}
-    both = _grid(a, axes, values) & _grid(b, axes, values)
+    both = grid(a, axes, values) & grid(b, axes, values)
     return not bool(both.any())
 
 
