@@ -62,6 +62,8 @@ def _certificate(proof) -> str:
     if proof is None:
         return "none"
     method = getattr(proof, "method", "enumeration")
+    if proof.status != "proved" and getattr(proof, "dtype", None) == "float64":
+        return f"float64 only (float32: {proof.open[-1][10:60]})"
     if proof.status != "proved":
         return f"{proof.status}: {proof.open[-1][:60]}" if proof.open else proof.status
     margin = proof.worst_margin_float32

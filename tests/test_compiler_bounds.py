@@ -107,10 +107,21 @@ def test_sort_is_proved_by_its_ranks_and_not_without_them(monkeypatch):
     assert proof.proved
     compared, wrong = mismatches(model, program)
     assert compared == 1092 and wrong == 0
-    monkeypatch.setattr("rasplab.compiler.bounds.distinct_ranks", lambda node, values: False)
+    monkeypatch.setattr("rasplab.compiler.bounds.distinct_ranks", lambda *args: False)
     unranked = certify(model, program, blueprint=blueprint, method="bounds")
     assert not unranked.proved
     assert "may select several keys" in " ".join(unranked.open)
+
+
+def test_a_proof_in_float64_only_says_so_and_holds_in_float64():
+    program = get("most_freq").build()
+    model, _, proof = bounded(program, "abc", 5)
+    assert proof.status == "sampled" and proof.dtype == "float64"
+    assert proof.worst_margin is not None and proof.worst_margin > 0
+    assert all(item.startswith("float32: ") for item in proof.open)
+    rows = every_input(model.vocab, model.max_seq_len)
+    wide = compare(model, rows, reference_outputs(model, program, rows), np.float64)
+    assert wide.n_inputs == 363 and wide.exact
 
 
 def test_causal_models_are_proved_with_the_causal_mask():

@@ -167,6 +167,7 @@ def _certificate(c: Certificate) -> dict[str, Any]:
         "seconds": c.seconds,
         "method": c.method,
         "weights_sha256": c.weights_sha256,
+        "dtype": c.dtype,
     }
 
 
@@ -179,6 +180,13 @@ def certificate_line(s: dict[str, Any]) -> str:
     c = s.get("certificate")
     if c is None:
         return "certificate: none (not checked)"
+    if c["status"] != "proved" and c.get("dtype") == "float64":
+        margin = c["worst_margin"]
+        worst = "" if margin is None else f", worst margin {margin:.3g} {c['margin_unit']}"
+        return (
+            f"certificate: proved by bounds in float64 only{worst} (run it with float64); "
+            "in float32 not proved: " + "; ".join(c["open"])
+        )
     if c["status"] != "proved":
         return f"certificate: {c['status']}, not proved: " + "; ".join(c["open"])
     held = "; the assumptions below are discharged on this domain" if s.get("assumptions") else ""

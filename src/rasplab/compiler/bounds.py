@@ -146,17 +146,19 @@ def certificate_by_bounds(
         # open, so does float32, and the pass would only take time
         narrow = propagate(model, blueprint, float32=True) if not exact.open else exact
     unproved = exact.open + tuple(f"float32: {o}" for o in narrow.open if o not in exact.open)
+    dtype = "float32" if not unproved else None if exact.open else "float64"
     return Certificate(
         "sampled" if unproved else "proved",
         n_domain,
         limit=limit,
-        worst_margin=None if unproved else _kept(exact.margin),
+        worst_margin=None if exact.open else _kept(exact.margin),
         worst_margin_float32=None if unproved else _kept(narrow.margin),
         margin_unit="logit" if model.output.kind == "categorical" else "coordinate",
         open=unproved,
         seconds=round(time.perf_counter() - start, 4),
         method="bounds",
         weights_sha256=weights_digest(model),
+        dtype=dtype,
     )
 
 
@@ -273,7 +275,8 @@ def _ranks(blueprint: Blueprint) -> frozenset[int]:
     """Nodes no two positions share on any input: counts that are ranks (:mod:`.ranks`)."""
     found = set()
     for nid, node in blueprint.layout.nodes.items():
-        if distinct_ranks(blueprint.origin.get(nid, node), blueprint.values):
+        user = blueprint.origin.get(nid, node)
+        if distinct_ranks(user, blueprint.values, blueprint.origin):
             found.add(nid)
     return frozenset(found)
 

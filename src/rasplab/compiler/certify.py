@@ -308,6 +308,7 @@ def _enumerated(
         (),
         seconds,
         weights_sha256=digest,
+        dtype="float32",
     )
 
 

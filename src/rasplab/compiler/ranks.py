@@ -38,8 +38,11 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
+from ..lang.graph import topological_order
 from ..lang.nodes import Indices, Node, SelectorWidth
 from .selectors import formula, grid, variables
 from .value_sets import ValueSets
@@ -49,8 +52,11 @@ __all__ = ["distinct_ranks", "TUPLES"]
 TUPLES = 6_000  # most (value tuple) x (value tuple) relations checked: 36 M booleans
 
 
-def distinct_ranks(node: Node, values: ValueSets) -> bool:
-    """Whether ``node`` is a selector width no two positions share on any input (above)."""
+def distinct_ranks(node: Node, values: ValueSets, origin: Mapping[int, Node] | None = None) -> bool:
+    """Whether ``node`` is a selector width no two positions share on any input (above).
+
+    ``values`` may be of a rewritten program whose nodes stand for the user's
+    (``origin``: rewritten node id -> the user's node): those give their values."""
     if not isinstance(node, SelectorWidth):
         return False
     f = formula(node.selector)
@@ -61,8 +67,9 @@ def distinct_ranks(node: Node, values: ValueSets) -> bool:
     order = sorted(keys)
     if not any(isinstance(found[("k", nid)], Indices) for nid in order):
         return False
+    stand_in = _stand_ins(values, origin or {})
     try:
-        lists = {var: values.union(sop) for var, sop in found.items()}
+        lists = {var: values.union(stand_in.get(sop.id, sop)) for var, sop in found.items()}
     except (LookupError, KeyError):
         return False
     sizes = [len(lists[("q", nid)]) for nid in order]
@@ -71,6 +78,16 @@ def distinct_ranks(node: Node, values: ValueSets) -> bool:
         return False
     relation = _relation(f, order, lists, tuples)
     return _strict_total(relation)
+
+
+def _stand_ins(values: ValueSets, origin: Mapping[int, Node]) -> dict[int, Node]:
+    """The user's node id -> the rewritten node standing for it (same values everywhere)."""
+    found = {}
+    for new in topological_order(values.program):
+        user = origin.get(new.id)
+        if user is not None:
+            found[user.id] = new
+    return found
 
 
 def _relation(f, order: list[int], lists: dict, tuples: int) -> np.ndarray:

@@ -87,7 +87,9 @@ class Certificate:
     its decoding, in float64 (``worst_margin``) and in float32
     (``worst_margin_float32``), every rounding bounded.
     ``"sampled"``: not proved; only the random check (``ModelInfo.verified``)
-    stands, and ``open`` lists what is not discharged. ``weights_sha256`` is the
+    stands, and ``open`` lists what is not discharged; where the bounds prove the
+    model in float64 but not in float32, ``dtype`` is ``"float64"`` and
+    ``worst_margin`` is the float64 margin: run it in float64 to be exact. ``weights_sha256`` is the
     digest of the weights the certificate was made for (None in files written
     before it was recorded); loading a file whose weights differ is refused.
     ``"failed"``: an input disagrees (``open`` names it); a compile never
@@ -106,6 +108,7 @@ class Certificate:
     seconds: float | None = None  # time the enumeration (or the bounds) took
     method: str = "enumeration"  # "enumeration" | "bounds"
     weights_sha256: str | None = None  # the weights it was made for (bounds.weights_digest)
+    dtype: str | None = None  # the narrowest float type proved exact ("float32": both)
 
     @property
     def proved(self) -> bool:
@@ -233,6 +236,8 @@ def _check_certificate(c: Certificate) -> None:
     digest = c.weights_sha256
     if digest is not None and not re.fullmatch(r"[0-9a-f]{64}", str(digest)):
         raise ValueError(f"info.certificate.weights_sha256 must be 64 hex digits or null: {c}")
+    if c.dtype not in (None, "float32", "float64") or (c.proved and c.dtype == "float64"):
+        raise ValueError(f"info.certificate.dtype must be float32, float64 or null: {c}")
     if c.method == "bounds":
         if c.status == "proved" and c.open:
             raise ValueError(f"info.certificate says proved but lists open items: {c}")
