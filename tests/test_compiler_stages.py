@@ -131,6 +131,24 @@ def test_width_decoded_to_a_number_is_interpolated():
     assert spec.strategy == "interpolate" and len(spec.units) <= n + 1
 
 
+def test_a_steep_convex_decoding_is_built_from_the_side_whose_terms_stay_small():
+    """w = n/x - n is steep near x = 1/2: from the left its units are terms of thousands
+    that cancel to hundreds (float32 rounds the sum in proportion to the terms); from the
+    right every term is at most the output itself."""
+    n = 1024
+    xs = np.array([n / (n + w) for w in range(n + 1)])
+    spec = synthesize(
+        [Leaf.numerical("x", xs)], np.arange(n + 1)[:, None], Target.numerical("w"), range(n + 1)
+    )
+    assert spec is not None and spec.strategy == "interpolate"
+    w_in = np.array([u.w_in.get("x", 0.0) for u in spec.units])
+    bias = np.array([u.w_in.get("one", 0.0) for u in spec.units])
+    w_out = np.array([u.w_out["w"] for u in spec.units])
+    hidden = np.maximum(xs[:, None] * w_in[None, :] + bias[None, :], 0.0)  # [points, units]
+    np.testing.assert_allclose(hidden @ w_out, np.arange(n + 1), atol=1e-6)
+    assert (hidden * np.abs(w_out)).sum(axis=1).max() <= 1.01 * n
+
+
 def test_interpolation_refused_where_it_would_pass_on_errors():
     """Points 1e-4 apart whose outputs differ by 1: slopes of 10,000 would pass a leaf's
     rounding on; clamped steps (``axis``) do not."""

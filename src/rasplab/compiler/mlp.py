@@ -189,7 +189,7 @@ PASSED_ON = 0.05  # largest output error allowed, as a fraction of the smallest 
 
 
 def _interpolate(p: Problem) -> list[Unit] | None:
-    """``y(z) = y0 + sum_k (s_k - s_(k-1)) relu(z - z_k)`` through every (z, y) point."""
+    """The line through every (z, y) point, one unit per bend (:func:`_bends`)."""
     if (
         p.target.kind is not Storage.SCALAR
         or len(p.leaves) != 1
@@ -207,14 +207,29 @@ def _interpolate(p: Problem) -> list[Unit] | None:
     if not len(gaps) or error > PASSED_ON * float(gaps.min()):
         return None
     direction = p.target.directions[0]
-    units = [_Acc().bias(1.0).write({direction: float(y[0])}).done()] if y[0] else []
-    bends = np.diff(slopes, prepend=0.0)  # [points - 1]: slope change at z[k]
-    for zk, bend in zip(z[:-1].tolist(), bends.tolist(), strict=True):
+    sign, start, bends, corners = _bends(z, y, slopes)
+    units = [_Acc().bias(1.0).write({direction: start}).done()] if start else []
+    for zk, bend in zip(corners.tolist(), bends.tolist(), strict=True):
         if bend:
-            units.append(
-                _Acc().read(leaf.readouts[0], 1.0).bias(-zk).write({direction: bend}).done()
-            )
+            unit = _Acc().read(leaf.readouts[0], sign).bias(-sign * zk)
+            units.append(unit.write({direction: bend}).done())
     return units
+
+
+def _bends(z: np.ndarray, y: np.ndarray, slopes: np.ndarray) -> tuple[float, float, Any, Any]:
+    """``(sign, start, bends, corners)`` with ``y = start + sum_k bends_k relu(sign (z -
+    corners_k))`` on every point: from the left (``y0``, ``relu(z - z_k)``) or from the
+    right (``y_last``, ``relu(z_k - z)``), whichever sums smaller terms. float32 rounds the
+    output's sum in proportion to its terms' sizes, and a steep convex curve built from
+    the left is a few large terms that cancel (a count decoded to its width at 1,024
+    positions: terms of thousands summing to hundreds)."""
+    left = np.diff(slopes, prepend=0.0)  # [points - 1]: slope change at z[k], going right
+    right = np.diff(slopes, append=0.0)  # slope change at z[k + 1], going left
+    size_left = np.abs(left) @ np.maximum(z[None, :] - z[:-1, None], 0.0)  # [points]
+    size_right = np.abs(right) @ np.maximum(z[1:, None] - z[None, :], 0.0)
+    if abs(y[-1]) + size_right.max() < abs(y[0]) + size_left.max():
+        return -1.0, float(y[-1]), right, z[1:]
+    return 1.0, float(y[0]), left, z[:-1]
 
 
 def _single(p: Problem) -> list[Unit] | None:
