@@ -3,6 +3,7 @@
     python benchmarks/long_lengths.py                          # the table in docs/benchmarks.md
     python benchmarks/long_lengths.py --programs reverse --lengths 64 256 --timeout 120
     python benchmarks/long_lengths.py --tracr                  # tracr beside it (extra `bench`)
+    python benchmarks/long_lengths.py --programs all --lengths 64 1024 --timeout 120
 
 Each (program, length) compiles in a child process with a time limit, so that
 one slow compile does not stall the table; a compile that runs past it, or
@@ -63,7 +64,7 @@ def _certificate(proof) -> str:
         return "none"
     method = getattr(proof, "method", "enumeration")
     if proof.status != "proved" and getattr(proof, "dtype", None) == "float64":
-        return f"float64 only (float32: {proof.open[-1][10:60]})"
+        return f"float64 only (float32: {proof.open[-1].removeprefix('float32: ')[:50]})"
     if proof.status != "proved":
         return f"{proof.status}: {proof.open[-1][:60]}" if proof.open else proof.status
     margin = proof.worst_margin_float32
@@ -112,7 +113,9 @@ def _tracr_cells(t: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--programs", nargs="+", default=PROGRAMS_SHOWN)
+    parser.add_argument(
+        "--programs", nargs="+", default=PROGRAMS_SHOWN, help="names, or `all`: every one"
+    )
     parser.add_argument("--lengths", nargs="+", type=int, default=LENGTHS)
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=300.0)
@@ -124,7 +127,8 @@ def main() -> None:
     if args.tracr:
         head, rule = head + " tracr params | tracr compile s | tracr exact |", rule + "---|---|---|"
     print(head + "\n" + rule)
-    for name in args.programs:
+    names = sorted(PROGRAMS) if args.programs == ["all"] else args.programs
+    for name in names:
         base, tracr_failed = None, None
         for n in args.lengths:
             r = with_limit(measure, name, n, args.samples, args.timeout)

@@ -50,6 +50,13 @@ def test_the_cost_model_says_what_it_chose_and_its_reason() -> None:
     assert any("compared as numbers" in n for n in model.info.notes)
 
 
+def test_a_long_program_is_not_planned_one_hot_where_estimates_rule_it_out() -> None:
+    entry = PROGRAMS["sort"]  # one-hot at 128 positions: a plan of seconds, not milliseconds
+    model = compile_program(entry.build(), list(entry.vocab), 128, verify=8, bounds_seconds=0)
+    (note,) = [n for n in model.info.notes if "cost model" in n]
+    assert "numbers chosen" in note and "an estimated" in note
+
+
 def test_scale_leaves_wrong_keys_negligible_and_scores_exact() -> None:
     plan = quadratic_plan(range(1024), range(-1, 1023), 1024)
     assert plan.leakage(1024) < 1e-8

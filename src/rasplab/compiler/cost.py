@@ -16,8 +16,11 @@ The cost model weighs both for each such select:
   refused naming the head and the length;
 * then parameters: the program is planned with every candidate as numbers,
   then, select by select, one-hot instead wherever a one-hot head could be
-  cheaper (a floor on its cost is checked first, so long programs never plan
-  the one-hot alternative), and the plan with fewer parameters is kept.
+  cheaper, and the plan with fewer parameters is kept. Two estimates are
+  checked first, so that long programs never plan the one-hot alternative
+  (minutes at 256 positions): a floor on the one-hot head's own matrices, and
+  the plan in hand widened by the one-hot directions at what one direction
+  costs in it (checked where the sides take more than ``SMALL_SIDES``).
 
 Each decision and its reason is a note of the compile report.
 
@@ -26,7 +29,7 @@ Each decision and its reason is a note of the compile report.
 >>> reverse = PROGRAMS["reverse"].build()
 >>> layout = choose_numbers(reverse, infer(reverse, "abc", 16), 16, 3, None)
 >>> [note.split(": ")[1] for note in layout.notes if "cost model" in note]
-['numbers chosen by the cost model (about 618 parameters against at least 1,088 one-hot)']
+['numbers chosen by the cost model (about 618 parameters against an estimated 2,218 one-hot)']
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ from ..errors import CompileError
 from ..lang.nodes import SOp
 from .layout import Layout, plan, planning_context
 from .quadratic import quadratic_blocker
-from .size import layout_estimate
+from .size import layout_estimate, per_direction
 from .value_sets import ValueSets
 
-__all__ = ["choose_numbers", "one_hot_floor"]
+__all__ = ["choose_numbers", "one_hot_floor", "SMALL_SIDES"]
+
+SMALL_SIDES = 64  # one-hot sides of at most this many directions are always planned
 
 
 @dataclass(frozen=True)
@@ -81,10 +86,10 @@ def choose_numbers(
         nid: quadratic_blocker(names[nid], fit[2], n) for nid, fit in context.quadratic.items()
     }
     refused = [
-        f"{b}; one-hot it needs at least {floors[nid]:,} parameters, more than "
+        f"{b}; one-hot it needs at least {floors[nid][0]:,} parameters, more than "
         f"max_params={max_params:,}"
         for nid, b in blockers.items()
-        if b and max_params is not None and floors[nid] > max_params
+        if b and max_params is not None and floors[nid][0] > max_params
     ]
     if refused:
         raise CompileError.from_blockers(refused)
@@ -98,37 +103,47 @@ def choose_numbers(
         notes.append(f"one-hot throughout: with numbers, {'; '.join(err.blockers)}")
         numbers, best = frozenset(), job.plan(frozenset())
     for nid in sorted(numbers):
-        other = _one_hot_instead(job, numbers - {nid}, floors[nid], best.params)
-        if other is not None and other.params < best.params:
+        other = _one_hot_instead(job, numbers - {nid}, floors[nid], best)
+        if isinstance(other, _Costed) and other.params < best.params:
             notes.append(_one_hot_note(names[nid], other.params, best.params))
             numbers, best = numbers - {nid}, other
         else:
-            notes.append(_numbers_note(names[nid], best.params, other, floors[nid]))
+            notes.append(_numbers_note(names[nid], best.params, other))
     past = [b for b in blockers.values() if b]
     if past and max_params is not None:
         _check_one_hot(best.params, max_params, past)
     return replace(best.layout, notes=(*best.layout.notes, *notes))
 
 
-def one_hot_floor(values: ValueSets, sides: tuple[SOp, SOp]) -> int:
-    """At least this many parameters for a one-hot head over these sides: its query
-    and key matrices read every side's directions into a width of the smaller side."""
+def one_hot_floor(values: ValueSets, sides: tuple[SOp, SOp]) -> tuple[int, int]:
+    """``(parameters, directions)``: at least this many parameters for a one-hot head over
+    these sides (its query and key matrices read every side's directions into a width
+    of the smaller side), and the residual directions the sides take."""
     keys, queries = sides
     n_keys, n_queries = len(values.union(keys)), len(values.union(queries))
     directions = max(n_keys, n_queries) if keys is queries else n_keys + n_queries
-    return 2 * directions * (min(n_keys, n_queries) + 1)
+    return 2 * directions * (min(n_keys, n_queries) + 1), directions
 
 
 def _one_hot_instead(
-    job: _Job, numbers: frozenset[int], floor: int, to_beat: int
-) -> _Costed | None:
-    """The plan with this select one-hot, where it could be cheaper; None where not."""
-    if floor >= to_beat:
-        return None
+    job: _Job, numbers: frozenset[int], floor: tuple[int, int], best: _Costed
+) -> _Costed | int:
+    """The plan with this select one-hot where it could be cheaper, else the estimate
+    that says it could not (its parameters).
+
+    Planning a long program one-hot can take minutes, so it is tried only where
+    the head's floor stays below the plan in hand and either the sides are small
+    (at most ``SMALL_SIDES`` directions: a plan of milliseconds, and the only way
+    to tell close cases apart) or the plan in hand widened by the sides'
+    directions, at what one direction costs in it, stays below it too."""
+    params, directions = floor
+    widened = best.params + directions * per_direction(best.layout, job.vocab_size, job.n)
+    if params >= best.params or (widened >= best.params and directions > SMALL_SIDES):
+        return max(params, widened)
     try:
         return job.plan(numbers)
     except CompileError:
-        return None  # one-hot cannot be built here: numbers stay
+        return widened  # one-hot cannot be built here: numbers stay
 
 
 def _check_one_hot(params: int, max_params: int, blockers: list[str]) -> None:
@@ -143,8 +158,8 @@ def _check_one_hot(params: int, max_params: int, blockers: list[str]) -> None:
         )
 
 
-def _numbers_note(name: str, params: int, other: _Costed | None, floor: int) -> str:
-    against = f"{other.params:,}" if other is not None else f"at least {floor:,}"
+def _numbers_note(name: str, params: int, other: _Costed | int) -> str:
+    against = f"{other.params:,}" if isinstance(other, _Costed) else f"an estimated {other:,}"
     return (
         f"{name}: numbers chosen by the cost model (about {params:,} parameters against "
         f"{against} one-hot)"

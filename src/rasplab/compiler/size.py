@@ -43,6 +43,7 @@ __all__ = [
     "check_params",
     "early_estimate",
     "layout_estimate",
+    "per_direction",
     "too_many_blockers",
     "widest_values",
 ]
@@ -158,6 +159,22 @@ def layout_estimate(layout: Layout, vocab_size: int, max_seq_len: int) -> ParamE
     name = widest.name if widest is not None else "the program"
     size = f"{len(widest.directions):,} residual directions" if widest is not None else ""
     return ParamEstimate(total, name, size, "plan")
+
+
+def per_direction(layout: Layout, vocab_size: int, max_seq_len: int) -> int:
+    """Parameters one more residual direction adds to ``layout``'s estimate: a column of
+    both embeddings and a row of the unembedding, and in every block a row of each head's
+    four matrices, of the MLP's two and of the layer's biases."""
+    out = len(layout.output.readouts) if layout.output.kind is Storage.ONE_HOT else 1
+    if layout.scalar_logits:
+        out = len(layout.output.coords)
+    total = vocab_size + 1 + max_seq_len + 1 + out
+    for block in range(layout.n_blocks):
+        heads = [h for h in layout.heads if h.block == block]
+        d_head = max((_head_width(h) for h in heads), default=0)
+        units = sum(len(m.spec.units) for m in layout.mlps if m.block == block) + 1
+        total += len(heads) * 4 * d_head + 2 * units + 2
+    return total
 
 
 def _head_width(head: Any) -> int:
