@@ -116,3 +116,14 @@ def test_the_size_line_counts_in_the_singular_where_one() -> None:
     assert _size(one) == "1 layer, 1 head, 1 table entry, 1 line"
     many = {"layers": 2, "heads": 0, "table_entries": 9, "lines": 3}
     assert _size(many) == "2 layers, 0 heads, 9 table entries, 3 lines"
+
+
+def test_set_takes_nested_json_lists_as_tuples() -> None:
+    from rasplab.cli.learn import learn_changes
+    from rasplab.learn.config import LearnConfig
+
+    changes = learn_changes(['plan=[["width", "width"], ["cat"]]', "layers=2", 'kinds=["cat"]'])
+    assert changes["plan"] == (("width", "width"), ("cat",)) and changes["kinds"] == ("cat",)
+    config = LearnConfig().replace(**changes)
+    config.check()
+    assert config.layer_kinds() == (("width", "width"), ("cat",))

@@ -9,6 +9,7 @@ import pytest
 pytest.importorskip("torch")
 
 from rasplab import parse  # noqa: E402
+from rasplab.errors import TrainingError  # noqa: E402
 from rasplab.learn.config import LearnConfig  # noqa: E402
 from rasplab.learn.data import library_examples, split  # noqa: E402
 from rasplab.learn.discrete import Factor, Head, Layer, Mlp, Program  # noqa: E402
@@ -151,3 +152,27 @@ def test_an_output_table_keeps_the_type_of_its_labels():
     assert found.output.formula is None or "!=" not in found.output.formula
     assert run_discrete(found, inputs) == [[1] * len(x) for x in inputs]
     assert all(type(v) is int for row in run_discrete(found, inputs) for v in row)
+
+
+def test_a_planned_model_has_its_layers_heads_and_runs_as_its_program():
+    import numpy as np
+    import torch
+
+    from rasplab.learn.discrete import forward
+    from rasplab.learn.model import ProgramModel, Sampling
+
+    plan = (("width", "mean"), ("width",))
+    config = LearnConfig(layers=2, plan=plan, query_tables=False)
+    model = ProgramModel(config, ("a", "b", "c"), (0, 1, 2, 3), 4)
+    program = model.extract()
+    names = [[h.name for h in layer.heads] for layer in program.layers]
+    assert names == [["l1_width0", "l1_mean0"], ["l2_width0"]]
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 3, (20, 4))
+    lengths = rng.integers(1, 5, 20)
+    logits = model(torch.from_numpy(tokens), torch.from_numpy(lengths), Sampling(1.0, True, True))
+    real = np.arange(4)[None, :] < lengths[:, None]
+    want = forward(program, tokens, lengths).output
+    assert (logits.argmax(-1).numpy() == want)[real].all()
+    with pytest.raises(TrainingError, match="plan has 2 layers"):
+        LearnConfig(layers=3, plan=plan).check()

@@ -104,8 +104,13 @@ def learn_changes(items: list[str]) -> dict[str, Any]:
             value = json.loads(text)
         except json.JSONDecodeError:
             value = text
-        changes[name] = tuple(value) if isinstance(value, list) else value
+        changes[name] = _frozen(value)
     return changes
+
+
+def _frozen(value: Any) -> Any:
+    """JSON lists as tuples, nested ones too (the config is frozen and hashable)."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
 
 def _config(args: argparse.Namespace):

@@ -3,6 +3,8 @@
 >>> cfg = LearnConfig(layers=1, heads=1)
 >>> cfg.replace(steps=10).steps, cfg.kinds
 (10, ('cat', 'width', 'mean'))
+>>> LearnConfig(layers=2, plan=(("width", "width"), ("cat",))).layer_kinds()
+(('width', 'width'), ('cat',))
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class LearnConfig:
     layers: int = 2
     heads: int = 1  # heads of each kind in every layer
     kinds: tuple[str, ...] = HEAD_KINDS  # cat: move a token; width: count; mean: average 0/1
+    # the head kinds of each layer (one entry per head), in place of kinds x heads; () off
+    plan: tuple[tuple[str, ...], ...] = ()
     mlps: int = 1  # lookup tables in every layer, each over two variables
     factors: int = 2  # comparisons ANDed in each head's selector
     mlp_values: int = 0  # values an MLP writes; 0: one more than the longest input
@@ -34,6 +38,7 @@ class LearnConfig:
     steps: int = 1500  # optimiser steps per restart
     batch_size: int = 128
     lr: float = 0.05  # Adam; tables of logits move fast
+    table_init: float = 1.0  # standard deviation of a lookup table's initial logits
     tau_start: float = 2.0  # Gumbel-softmax temperature at the start...
     tau_end: float = 0.05  # ...annealed geometrically to this at the end
     hard_from: float = 0.5  # share of the steps after which choices are straight-through one-hot
@@ -53,6 +58,14 @@ class LearnConfig:
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
+    def layer_kinds(self) -> tuple[tuple[str, ...], ...]:
+        """Every layer's head kinds, one entry per head, in order."""
+        if self.plan:
+            return self.plan
+        return tuple(
+            tuple(k for k in self.kinds for _ in range(self.heads)) for _ in range(self.layers)
+        )
+
     def check(self) -> None:
         """Refuse sizes and settings that cannot run, naming the field."""
         for name in ("layers", "heads", "steps", "batch_size", "eval_every", "restarts"):
@@ -63,6 +76,11 @@ class LearnConfig:
         unknown = [k for k in self.kinds if k not in HEAD_KINDS]
         if unknown or not self.kinds:
             raise TrainingError(f"head kinds must be among {HEAD_KINDS}, got {self.kinds}")
+        if self.plan and len(self.plan) != self.layers:
+            raise TrainingError(f"plan has {len(self.plan)} layers, layers is {self.layers}")
+        planned = [k for layer in self.plan for k in layer]
+        if any(k not in HEAD_KINDS for k in planned):
+            raise TrainingError(f"plan: head kinds must be among {HEAD_KINDS}, got {planned}")
         if not 0.0 < self.tau_end <= self.tau_start:
             raise TrainingError("need 0 < tau_end <= tau_start")
 

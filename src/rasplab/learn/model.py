@@ -69,16 +69,17 @@ class _Factor(_Module):
 
 
 class _Mlp(_Module):
-    def __init__(self, n_vars: int, width: int, n_out: int) -> None:
+    def __init__(self, n_vars: int, width: int, n_out: int, scale: float = 1.0) -> None:
         super().__init__()
         self.inputs = nn.Parameter(torch.randn(2, n_vars) * 0.1)
-        self.table = nn.Parameter(torch.randn(width, width, n_out))  # [G, G, n_out]
+        self.table = nn.Parameter(torch.randn(width, width, n_out) * scale)  # [G, G, n_out]
 
 
 class _Head(_Module):
     def __init__(
-        self, kind: str, n_vars: int, width: int, factors: int, query: bool, key: bool
+        self, kind: str, n_vars: int, width: int, factors: int, tables: tuple[bool, bool], scale
     ) -> None:
+        query, key = tables
         super().__init__()
         self.kind = kind
         self.factors = nn.ModuleList(_Factor(n_vars) for _ in range(factors))
@@ -86,8 +87,8 @@ class _Head(_Module):
         self.ones = nn.Parameter(torch.randn(width) * 0.1)  # mean: which codes count as 1
         # A table computing the first comparison's query from two variables (its own
         # lookup table, read out as one just before the head): select(k, f(a, b), ==).
-        self.query = _Mlp(n_vars, width, width) if query else None
-        self.key = _Mlp(n_vars, width, width) if key else None  # the same on the key side
+        self.query = _Mlp(n_vars, width, width, scale) if query else None
+        self.key = _Mlp(n_vars, width, width, scale) if key else None  # the same on the key side
 
 
 class ProgramModel(_Module):
@@ -102,15 +103,17 @@ class ProgramModel(_Module):
         n = len(self.variables)
         self.heads = nn.ModuleList()
         self.mlps = nn.ModuleList()
-        for _ in range(config.layers):
-            for kind in config.kinds:
-                for _ in range(config.heads):
-                    query = (kind == "cat" and config.query_tables) or kind in config.key_tables
-                    key = kind in config.key_tables
-                    self.heads.append(_Head(kind, n, self.width, config.factors, query, key))
+        for kinds in config.layer_kinds():
+            for kind in kinds:
+                query = (kind == "cat" and config.query_tables) or kind in config.key_tables
+                key = kind in config.key_tables
+                tables = (query, key)
+                self.heads.append(
+                    _Head(kind, n, self.width, config.factors, tables, config.table_init)
+                )
             for _ in range(config.mlps):
-                self.mlps.append(_Mlp(n, self.width, self._mlp_values()))
-        self.output = _Mlp(n, self.width, len(labels))
+                self.mlps.append(_Mlp(n, self.width, self._mlp_values(), config.table_init))
+        self.output = _Mlp(n, self.width, len(labels), config.table_init)
         self._buffers_for_codes()
 
     def _mlp_values(self) -> int:
@@ -121,10 +124,9 @@ class ProgramModel(_Module):
         c, n = self.config, self.max_len
         found = [Variable("tokens", "token", self.vocab), Variable("indices", "int", range_(n))]
         found.append(Variable("length", "int", range_(n + 1)))
-        for layer in range(1, c.layers + 1):
-            for kind in c.kinds:
-                for i in range(c.heads):
-                    found.append(_head_variable(f"l{layer}_{kind}{i}", kind, self.vocab, n))
+        for layer, kinds in enumerate(c.layer_kinds(), start=1):
+            for kind, i in _numbered(kinds):
+                found.append(_head_variable(f"l{layer}_{kind}{i}", kind, self.vocab, n))
             for i in range(c.mlps):
                 found.append(Variable(f"l{layer}_mlp{i}", "int", range_(self._mlp_values())))
         return found
@@ -237,9 +239,9 @@ class ProgramModel(_Module):
         stream[..., 0] = F.one_hot(tokens, self.width).float()
         stream[..., 1] = F.one_hot(torch.arange(n, device=tokens.device), self.width).float()
         stream[..., 2] = F.one_hot(lengths, self.width).float()[:, None, :]
-        made, per_layer = INPUTS, len(self.config.kinds) * self.config.heads
-        heads, mlps = iter(self.heads), iter(self.mlps)
-        for _ in range(self.config.layers):
+        made, heads, mlps = INPUTS, iter(self.heads), iter(self.mlps)
+        for kinds in self.config.layer_kinds():
+            per_layer = len(kinds)
             outs = [self._head(next(heads), stream, made, keep, mode) for _ in range(per_layer)]
             stream = _write(stream, made, outs)
             made += per_layer
@@ -275,6 +277,11 @@ def _head_variable(name: str, kind: str, vocab: tuple, max_len: int) -> Variable
     if kind == "width":
         return Variable(name, "int", range_(max_len + 1))
     return Variable(name, "frac", tuple(float(f) for f in fractions(max_len)))
+
+
+def _numbered(kinds: tuple[str, ...]) -> list[tuple[str, int]]:
+    """Each head's kind and its number among the layer's heads of that kind."""
+    return [(kind, kinds[:i].count(kind)) for i, kind in enumerate(kinds)]
 
 
 def _pad(x: Any, width: int) -> Any:
@@ -337,9 +344,10 @@ def extract(model: ProgramModel) -> Program:
     c = model.config
     names = iter(v.name for v in model.variables[INPUTS:])
     heads, mlps = iter(model.heads), iter(model.mlps)
-    layers, made, per_layer = [], INPUTS, len(c.kinds) * c.heads
+    layers, made = [], INPUTS
     with torch.no_grad():
-        for _ in range(c.layers):
+        for kinds in c.layer_kinds():
+            per_layer = len(kinds)
             queries: list[Mlp] = []  # computed queries: a layer of tables before the heads
             hs = tuple(
                 _extract_head(model, next(heads), next(names), made, queries)
