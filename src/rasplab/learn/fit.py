@@ -4,8 +4,9 @@ Each restart trains for ``steps`` steps; the temperature falls geometrically
 from ``tau_start`` to ``tau_end``, and after ``hard_from`` of the steps every
 choice is a straight-through one-hot. Every ``eval_every`` steps the discrete
 program is extracted and scored on the validation data by the numpy forward
-pass (exact, not the relaxed model); a restart stops once it is perfect. The
-best discrete program over all restarts is kept.
+pass (exact, not the relaxed model); a restart stops once it is perfect there
+and on the training examples (a table entry only rare inputs reach is then
+learned too). The best discrete program over all restarts is kept.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def _restart(
         history.append(dict(restart=restart, step=step + 1, loss=loss, val_acc=found.token_acc))
         if found.token_acc >= run.val.token_acc:  # later is better on ties: more annealed
             run.best, run.val, run.steps = program, found, step + 1
-        if found.token_acc >= 1.0 or late:
+        if late or (found.token_acc >= 1.0 and score(program, train).token_acc >= 1.0):
             tick(config.steps - step - 1)
             break
     return run
