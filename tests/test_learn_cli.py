@@ -12,6 +12,7 @@ pytest.importorskip("torch")
 
 from rasplab import load  # noqa: E402
 from rasplab.cli.main import main  # noqa: E402
+from rasplab.errors import TrainingError  # noqa: E402
 
 QUICK = ("--layers", "1", "--steps", "400", "--restarts", "4", "--set", 'kinds=["width"]')
 QUICK += ("--set", "n_train=800", "--set", "n_val=200", "--set", "n_test=200", "--quiet")
@@ -127,3 +128,19 @@ def test_set_takes_nested_json_lists_as_tuples() -> None:
     config = LearnConfig().replace(**changes)
     config.check()
     assert config.layer_kinds() == (("width", "width"), ("cat",))
+
+
+def test_the_quick_settings_are_valid_and_fit_the_time_budget() -> None:
+    from rasplab.learn.experiment import TASKS, setting
+
+    limits = []
+    for task in TASKS:
+        config = setting(task, quick=True).config
+        config.check()
+        assert 0 < config.time_limit <= 120, task
+        limits.append(config.time_limit)
+        assert setting(task, quick=False).config.time_limit == 0.0  # the full setting: no limit
+    # three seeds, two fits at a time: the limits leave room within 15 minutes for the rest
+    assert 3 * sum(limits) / 2 <= 12 * 60
+    with pytest.raises(TrainingError, match="not a task"):
+        setting("nothing", quick=True)

@@ -55,18 +55,37 @@ class Setting:
 
 
 _QUICK = LearnConfig(steps=600, restarts=3, n_train=3000, time_limit=60.0)
+_DYCK: dict[str, Any] = dict(table_init=0.1, steps=400, eval_every=50)
 _QUICK_TASKS: dict[str, dict[str, Any]] = {
     # hist is one counting head
-    "hist": dict(layers=1, kinds=("width",)),
+    "hist": dict(layers=1, kinds=("width",), time_limit=30.0),
     # reverse: one head whose query is a table of (length, indices)
-    "reverse": dict(layers=1, kinds=("cat",), factors=1),
-    # sort: counts of smaller tokens and of earlier equal ones, then a move
-    "sort": dict(layers=2, kinds=("cat", "width"), heads=2),
-    "double_hist": dict(layers=2, kinds=("width",), heads=2),
+    "reverse": dict(layers=1, kinds=("cat",), factors=1, time_limit=30.0),
+    # sort: two counts, then a move selected by them (no query table); many short restarts
+    "sort": dict(
+        layers=2,
+        plan=(("width", "width"), ("cat",)),
+        query_tables=False,
+        mlps=0,
+        steps=400,
+        restarts=12,
+        time_limit=80.0,
+    ),
+    # double_hist: a count, then a count of equal counts, read by the output table
+    "double_hist": dict(
+        layers=2,
+        plan=(("width",), ("width",)),
+        mlps=0,
+        factors=1,
+        steps=300,
+        restarts=30,
+        time_limit=70.0,
+    ),
     "most_freq": dict(layers=3, kinds=("cat", "width"), heads=2),
-    # Dyck: prefix shares of brackets (mean heads) read by tables
-    "dyck1": dict(layers=2, kinds=("mean",), factors=1),
-    "dyck2": dict(layers=2, kinds=("mean",), heads=2, factors=1),
+    # Dyck: prefix shares of brackets (mean heads) read by tables, which start near zero;
+    # steps are slow here (a mean has 81 values at length 16), so checks come more often
+    "dyck1": dict(layers=2, kinds=("mean",), factors=1, **_DYCK, time_limit=110.0),
+    "dyck2": dict(layers=2, kinds=("mean",), heads=2, factors=1, **_DYCK, time_limit=100.0),
 }
 
 
@@ -76,7 +95,10 @@ def setting(task: str, quick: bool) -> Setting:
         raise TrainingError(f"not a task of the experiment: {task!r}; tasks: {', '.join(TASKS)}")
     config = _QUICK.replace(**_QUICK_TASKS[task])
     if not quick:
-        config = config.replace(steps=4 * config.steps, restarts=4, time_limit=0.0, n_train=8000)
+        restarts = max(4, config.restarts)
+        config = config.replace(
+            steps=4 * config.steps, restarts=restarts, time_limit=0.0, n_train=8000
+        )
     return Setting(task, 16 if task.startswith("dyck") else 8, config)
 
 
@@ -160,7 +182,11 @@ def run_experiment(
         setting(task, quick)  # unknown tasks fail before any work
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    jobs_list = [(t, s) for t in tasks for s in seeds]
+    # the longest fits first, so that two workers finish together
+    jobs_list = sorted(
+        ((t, s) for t in tasks for s in seeds),
+        key=lambda job: -setting(job[0], quick).config.time_limit,
+    )
     start = time.monotonic()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context) as pool:
