@@ -84,3 +84,15 @@ def test_shift_at_1024_is_exact_in_float32() -> None:
     model = _compile("shift", 1024)
     assert model.n_params < 20_000
     assert model.d_model == _compile("shift", 64).d_model
+
+
+@pytest.mark.slow
+def test_reverse_past_float32_is_refused_naming_the_head_the_length_and_the_one_hot_size():
+    from rasplab.errors import CompileError
+
+    entry = PROGRAMS["reverse"]
+    with pytest.raises(CompileError) as err:
+        compile_program(entry.build(), list(entry.vocab), 1200, verify=8)
+    (blocker,) = err.value.blockers
+    assert blocker.startswith("reverse: selecting positions as numbers is not exact in float32")
+    assert "max_seq_len 1200" in blocker and "more than max_params=20,000,000" in blocker
