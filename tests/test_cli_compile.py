@@ -68,3 +68,15 @@ def test_bounds_seconds_bounds_the_proof_and_zero_skips_it(capsys):
     assert main([*argv, "--bounds-seconds", "60"]) == 0
     assert json.loads(capsys.readouterr().out)["certificate"]["status"] == "proved"
     assert main([*argv, "--bounds-seconds", "-1"]) == 2
+
+
+def test_a_proof_in_float64_only_is_reported_as_such(capsys):
+    argv = ["compile", "lib:most_freq", "--vocab", "abc", "--max-len", "5", "--prove-limit", "0"]
+    assert main(argv) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("certificate:"))
+    assert line.startswith("certificate: proved by bounds in float64 only, worst margin")
+    assert "(run it with float64); in float32 not proved: the bounds" in line
+    assert main([*argv, "--json"]) == 0
+    certificate = json.loads(capsys.readouterr().out)["certificate"]
+    assert certificate["status"] == "sampled" and certificate["dtype"] == "float64"
+    assert certificate["worst_margin"] > 0 and certificate["worst_margin_float32"] is None

@@ -183,9 +183,10 @@ def certificate_line(s: dict[str, Any]) -> str:
     if c["status"] != "proved" and c.get("dtype") == "float64":
         margin = c["worst_margin"]
         worst = "" if margin is None else f", worst margin {margin:.3g} {c['margin_unit']}"
+        narrow = [o.removeprefix("float32: ") for o in c["open"] if o.startswith("float32: ")]
         return (
             f"certificate: proved by bounds in float64 only{worst} (run it with float64); "
-            "in float32 not proved: " + "; ".join(c["open"])
+            "in float32 not proved: " + "; ".join(narrow or c["open"])
         )
     if c["status"] != "proved":
         return f"certificate: {c['status']}, not proved: " + "; ".join(c["open"])
