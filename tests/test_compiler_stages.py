@@ -149,6 +149,23 @@ def test_a_steep_convex_decoding_is_built_from_the_side_whose_terms_stay_small()
     assert (hidden * np.abs(w_out)).sum(axis=1).max() <= 1.01 * n
 
 
+def test_an_output_with_slack_is_decoded_by_fewer_lines_within_it():
+    """The program's output is rounded to the nearest value by the unembedding: its MLP
+    may miss by a tenth of a gap, and so needs far fewer units than one per point."""
+    n = 1024
+    xs = np.array([n / (n + w) for w in range(1, n + 1)])
+    leaf, codes = Leaf.numerical("x", xs), np.arange(n)[:, None]
+    exact = synthesize([leaf], codes, Target.numerical("w"), range(1, n + 1))
+    loose = synthesize([leaf], codes, Target.numerical("w", slack=0.1), range(1, n + 1))
+    assert exact is not None and loose is not None and loose.strategy == "interpolate"
+    assert len(loose.units) < len(exact.units) // 8
+    w_in = np.array([u.w_in.get("x", 0.0) for u in loose.units])
+    bias = np.array([u.w_in.get("one", 0.0) for u in loose.units])
+    w_out = np.array([u.w_out["w"] for u in loose.units])
+    out = np.maximum(xs[:, None] * w_in + bias, 0.0) @ w_out
+    assert np.abs(out - np.arange(1, n + 1)).max() <= 0.05 + 1e-9
+
+
 def test_interpolation_refused_where_it_would_pass_on_errors():
     """Points 1e-4 apart whose outputs differ by 1: slopes of 10,000 would pass a leaf's
     rounding on; clamped steps (``axis``) do not."""

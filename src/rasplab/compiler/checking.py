@@ -52,12 +52,13 @@ def _matrices(p: Problem, units: Sequence[Unit]) -> tuple[list[np.ndarray], np.n
 
 
 def check(p: Problem, units: Sequence[Unit]) -> bool:
-    """True if the units compute the target exactly (to 1e-6) on every domain point."""
+    """True if the units compute the target exactly (to 1e-6, or the target's slack) on
+    every domain point."""
     parts, bias, w_out = _matrices(p, units)
     numeric = p.target.kind is Storage.SCALAR
     out = p.out
     scale = max(1.0, float(np.abs(out).max(initial=0))) if numeric else 1.0
-    tol = TOLERANCE * scale
+    tol = max(TOLERANCE * scale, p.target.slack if numeric else 0.0)
     args = (numeric, parts, bias, w_out)
     found = _representatives(p, parts, bias, out, w_out) if len(p.codes) >= MIN_POINTS else None
     if found is not None and found[1] <= tol / 2:

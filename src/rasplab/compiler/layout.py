@@ -64,6 +64,7 @@ from .views import Pass, aggregate_kind, feature, length_view, native_view
 __all__ = ["plan", "planning_context", "Layout"]
 
 ROUNDS = 16  # most rounds of widening the needs before the planner gives up
+OUTPUT_SLACK = 0.1  # an MLP writing the output as a number may miss by this much of a gap
 
 
 def plan(
@@ -321,10 +322,19 @@ def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...
         target = Target.categorical(output.directions)
         lookup = index
     else:
-        target = Target.numerical(output.directions[0])
+        target = Target.numerical(output.directions[0], _slack(context, output))
         lookup = np.zeros(len(table))  # each value's coordinate (a square's is its square)
         lookup[used] = [output.coords[index[c]] for c in used.tolist()]
     return synthesize([f.leaf() for f in reads], codes, target, lookup[which])
+
+
+def _slack(context: PlanContext, output: Feature) -> float:
+    """How far the MLP writing ``output`` may miss: the program's output stored as one
+    number is decoded to the nearest value, so it may be off by ``OUTPUT_SLACK`` of the
+    gap between neighbouring values; anything another layer reads must be exact."""
+    if output.key[0] != context.program.id or len(output.coords) < 2:
+        return 0.0
+    return OUTPUT_SLACK * float(np.diff(np.sort(np.asarray(output.coords))).min())
 
 
 # ---------------------------------------------------------------- the plan

@@ -19,9 +19,11 @@ and the MLP must be exact there. Constructions, cheapest first:
   leaves (two counts added);
 * ``interpolate``: a numerical output of one numerical leaf (a count head's
   ``B / (B + width)`` decoded to the width): the line through its points,
-  one unit per point. Unlike ``axis`` it passes small errors in the leaf on,
-  so it is used only where even the steepest piece keeps them far below the
-  output's smallest gap.
+  one unit per point (fewer where the target has slack: the program's output,
+  which the unembedding rounds to the nearest value, may be off by a little).
+  Unlike ``axis`` it passes small errors in the leaf on, so it is used only
+  where even the steepest piece keeps them far below the output's smallest
+  gap.
 
 Every construction is checked on the whole domain before it is used.
 
@@ -207,6 +209,10 @@ def _interpolate(p: Problem) -> list[Unit] | None:
     if not len(gaps) or error > PASSED_ON * float(gaps.min()):
         return None
     direction = p.target.directions[0]
+    if p.target.slack > 0:  # fewer points, each line within half the slack of the rest
+        keep = _knots(z, y, p.target.slack / 2)
+        z, y = z[keep], y[keep]
+        slopes = np.diff(y) / np.diff(z)
     sign, start, bends, corners = _bends(z, y, slopes)
     units = [_Acc().bias(1.0).write({direction: start}).done()] if start else []
     for zk, bend in zip(corners.tolist(), bends.tolist(), strict=True):
@@ -214,6 +220,25 @@ def _interpolate(p: Problem) -> list[Unit] | None:
             unit = _Acc().read(leaf.readouts[0], sign).bias(-sign * zk)
             units.append(unit.write({direction: bend}).done())
     return units
+
+
+def _knots(z: np.ndarray, y: np.ndarray, within: float) -> np.ndarray:
+    """Indices of points (the first and last among them) such that the line through
+    each two consecutive ones passes within ``within`` of every point between them."""
+    keep, i, last = [0], 0, len(z) - 1
+    while i < last:
+        j = i + 1
+        while j < last and _chord_error(z, y, i, j + 1) <= within:
+            j += 1
+        keep.append(j)
+        i = j
+    return np.array(keep)
+
+
+def _chord_error(z: np.ndarray, y: np.ndarray, i: int, j: int) -> float:
+    """The largest distance of points ``i..j`` from the line through points i and j."""
+    t = (z[i : j + 1] - z[i]) / (z[j] - z[i])
+    return float(np.abs(y[i] + t * (y[j] - y[i]) - y[i : j + 1]).max())
 
 
 def _bends(z: np.ndarray, y: np.ndarray, slopes: np.ndarray) -> tuple[float, float, Any, Any]:

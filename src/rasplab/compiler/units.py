@@ -60,14 +60,15 @@ class Leaf:
 class Target:
     kind: Storage
     directions: tuple[str, ...]
+    slack: float = 0.0  # numerical: how far from exact the output may be (0: exact)
 
     @staticmethod
     def categorical(directions: Sequence[str]) -> Target:
         return Target(Storage.ONE_HOT, tuple(directions))
 
     @staticmethod
-    def numerical(direction: str) -> Target:
-        return Target(Storage.SCALAR, (direction,))
+    def numerical(direction: str, slack: float = 0.0) -> Target:
+        return Target(Storage.SCALAR, (direction,), slack)
 
 
 @dataclass(frozen=True)
