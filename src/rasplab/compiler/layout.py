@@ -337,6 +337,16 @@ def _slack(context: PlanContext, output: Feature) -> float:
     return OUTPUT_SLACK * float(np.diff(np.sort(np.asarray(output.coords))).min())
 
 
+def _slack_notes(mlps: list[MlpPlan]) -> list[str]:
+    return [
+        f"{m.output.name}: the MLP writing the output as one number is within "
+        f"{m.spec.slack:g} of every value, which the unembedding rounds to the nearest "
+        f"({len(m.spec.units)} units, not one per value)"
+        for m in mlps
+        if m.spec.slack
+    ]
+
+
 # ---------------------------------------------------------------- the plan
 
 
@@ -365,7 +375,7 @@ def finish(
         n_blocks,
         out,
         context.count_scale,
-        tuple(dict.fromkeys(needs.notes)),
+        tuple(dict.fromkeys([*needs.notes, *_slack_notes(mlps)])),
         dict(context.nodes),
         output.scalar_logits,
     )

@@ -304,5 +304,6 @@ def synthesize(
     for _, name, build in sorted(candidates, key=lambda c: c[0]):
         units = build()
         if units is not None and check(p, units):
-            return MLPSpec(tuple(units), name)
+            slack = p.target.slack if name == "interpolate" else 0.0
+            return MLPSpec(tuple(units), name, slack)
     return None

@@ -81,6 +81,7 @@ class Unit:
 class MLPSpec:
     units: tuple[Unit, ...]
     strategy: str
+    slack: float = 0.0  # how far from exact its output may be (Target.slack it used)
 
 
 class _Acc:
