@@ -128,3 +128,15 @@ def test_sort_at_256_squares_its_stored_target_a_layer_later() -> None:
     )
     assert model.n_params < 2_000_000  # the count one-hot first took 3,178,237
     assert any("squares it" in note for note in model.info.notes)
+
+
+@pytest.mark.slow
+def test_a_model_wrong_only_in_float32_is_refused_as_such() -> None:
+    from rasplab.errors import CompileError
+
+    entry = PROGRAMS["ralign"]  # its count-made target drifts too far in float32 at 256
+    with pytest.raises(CompileError) as err:
+        compile_program(entry.build(), list(entry.vocab), 256, sample=entry.sample)
+    message = str(err.value)
+    assert "exact in float64 but not in float32 at max_seq_len 256" in message
+    assert "compiler bug" not in message

@@ -27,6 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from ..analysis import analyse
 from ..errors import CompileError, ResourceLimitError
 from ..lang.graph import value_key
@@ -174,7 +176,7 @@ def _verified(
         model, policy, blueprint = _build(job, evidence=[m.input for m in result.mismatches])
         result = _check_against_evaluator(job, model, inputs)
     if not result.exact:
-        raise CompileError(_disagreement(result, policy))
+        raise CompileError(_float32_only(job, model, result) or _disagreement(result, policy))
     checked = Verified(result.n_inputs, result.n_exact, result.n_rejected, result.dtype)
     return replace(model, info=replace(model.info, verified=checked)), policy, blueprint
 
@@ -272,6 +274,24 @@ def library_domain(entry: Any) -> InputDomain | None:
         "declared",
         f"inputs drawn by lib:{entry.name}'s sampler: {entry.domain}",
         entry.domain_pattern,
+    )
+
+
+def _float32_only(job: _Job, model: CompiledModel, result: Verification) -> str | None:
+    """Where the model is exact in float64 on every input float32 got wrong, the message
+    says so: float32 rounding, not a wrong construction (None otherwise)."""
+    wrong = [m.input for m in result.mismatches]
+    if not wrong or result.dtype != "float32":
+        return None
+    wide = check_model(model, job.program, inputs=wrong, dtype=np.float64)
+    if not wide.exact:
+        return None
+    return (
+        f"{job.program.label}: the compiled model is exact in float64 but not in float32 at "
+        f"max_seq_len {job.max_seq_len} ({result.n_exact}/{result.n_inputs} sampled inputs "
+        "exact in float32; the first it got wrong are exact in float64): a number one "
+        "layer computes (a count, or a position made from one) drifts in float32 further "
+        "than the layer reading it allows. Compile for a smaller max_seq_len"
     )
 
 
