@@ -85,14 +85,7 @@ def choose_numbers(
     blockers = {
         nid: quadratic_blocker(names[nid], fit[2], n) for nid, fit in context.quadratic.items()
     }
-    refused = [
-        f"{b}; one-hot it needs at least {floors[nid][0]:,} parameters, more than "
-        f"max_params={max_params:,}"
-        for nid, b in blockers.items()
-        if b and max_params is not None and floors[nid][0] > max_params
-    ]
-    if refused:
-        raise CompileError.from_blockers(refused)
+    _refuse_past_float32(blockers, floors, max_params)
     notes = [f"{names[nid]}: one-hot: {b}" for nid, b in blockers.items() if b]
     numbers = frozenset(nid for nid, b in blockers.items() if b is None)
     try:
@@ -113,6 +106,21 @@ def choose_numbers(
     if past and max_params is not None:
         _check_one_hot(best.params, max_params, past)
     return replace(best.layout, notes=(*best.layout.notes, *notes))
+
+
+def _refuse_past_float32(
+    blockers: dict[int, str | None], floors: dict[int, tuple[int, int]], max_params: int | None
+) -> None:
+    """CompileError for the selects float32 cannot compare as numbers whose one-hot head
+    alone would pass ``max_params``: neither encoding can be built."""
+    refused = [
+        f"{b}; one-hot it needs at least {floors[nid][0]:,} parameters, more than "
+        f"max_params={max_params:,}"
+        for nid, b in blockers.items()
+        if b and max_params is not None and floors[nid][0] > max_params
+    ]
+    if refused:
+        raise CompileError.from_blockers(refused)
 
 
 def one_hot_floor(values: ValueSets, sides: tuple[SOp, SOp]) -> tuple[int, int]:
