@@ -128,6 +128,9 @@ def main() -> None:
         head, rule = head + " tracr params | tracr compile s | tracr exact |", rule + "---|---|---|"
     print(head + "\n" + rule)
     names = sorted(PROGRAMS) if args.programs == ["all"] else args.programs
+    unknown = [n for n in names if n not in PROGRAMS]
+    if unknown:
+        parser.error(f"no library program {unknown[0]!r}; known: {', '.join(sorted(PROGRAMS))}")
     for name in names:
         base, tracr_failed = None, None
         for n in args.lengths:
