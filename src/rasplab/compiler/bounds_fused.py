@@ -17,6 +17,7 @@ import numpy as np
 
 from ..lang.graph import value_key
 from ..lang.nodes import Constant, Map, SOp, ZipMap
+from .arithmetic import by_arithmetic
 from .domains import Fused
 
 __all__ = ["Column", "evaluate"]
@@ -42,6 +43,9 @@ def _apply(node: Any, known: dict[int, Column], size: int) -> Column:
     if not isinstance(node, Map | ZipMap):
         raise TypeError(f"{node.label} ({node.kind}) is not a map of the MLP's leaves")
     args = [known[c.id] for c in node.children]
+    fast = by_arithmetic(node.f, args)  # the language's + - * on numbers, on whole arrays
+    if fast is not None:
+        return fast
     radices = [int(codes.max(initial=0)) + 2 for codes, _ in args]
     key, failed = _joint([codes for codes, _ in args], radices)
     distinct, inverse = np.unique(key, return_inverse=True)

@@ -94,7 +94,12 @@ def _group_error(
     w_out = mlp.W_out[group.columns]
     leaves = [leaf.key[0] for leaf in group.plan.leaves] if group.plan else []
     what = _name(group)
-    sp = space(stream, [*sorted(read_nodes(stream, w_in)), *leaves], limit, what)
+    memo = {} if memo is None else memo
+    read = (*sorted(read_nodes(stream, w_in)), *leaves)
+    where = ("space", read, tuple(stream.index), limit)  # the same for the float32 pass
+    if where not in memo:
+        memo[where] = space(stream, read, limit, what)
+    sp = memo[where]
     z = sp.x @ w_in + b_in
     r = stream.rounding
     error = stream.error(sp.x)  # [combos, d_model]
@@ -105,7 +110,6 @@ def _group_error(
         hidden = np.maximum(z + error @ np.abs(w_in) + rounded, 0.0)
         err = err + r.columns(mlp.W_out) * (hidden @ np.abs(w_out))
     key = (id(group.plan), sp.nodes, tuple(stream.index))
-    memo = {} if memo is None else memo
     if key not in memo:
         memo[key] = (group.plan, _target(stream, group, sp, nodes, leaves, what))
     target, valid = memo[key][1]
@@ -132,11 +136,14 @@ def _moved(
     patterns, which = _patterns(on)
     if len(patterns) * w_in.shape[0] * w_in.shape[1] * w_out.shape[1] > LINEAR_BUDGET:
         return unit_by_unit
+    if len(patterns) == 1:  # one pattern (every unit on, say): no rows to sort
+        return err + delta @ np.abs(w_in[:, patterns[0]] @ w_out[patterns[0]])
     linear = np.empty_like(err)
-    for i, p in enumerate(patterns):
+    order = np.argsort(which, kind="stable")
+    cuts = np.searchsorted(which[order], np.arange(1, len(patterns)))
+    for i, (p, rows) in enumerate(zip(patterns, np.split(order, cuts), strict=True)):
         if i % 256 == 0:
             in_time("an MLP's activation patterns")
-        rows = which == i
         linear[rows] = delta[rows] @ np.abs(w_in[:, p] @ w_out[p])
     return err + linear
 

@@ -14,6 +14,7 @@ BOS is one residual for every input: ``bos`` holds its centre and
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -258,18 +259,34 @@ def _per_position(
         return None
     j = nodes.index(stream.positions)
     index = [{value_key(v): i for i, v in enumerate(vs)} for vs in values]
+    every = [np.arange(len(vs), dtype=np.int64) for vs in values]
+    found: dict[tuple[int, int], np.ndarray] = {}  # (node, id of its set) -> value indices
     out = []
     for p in range(len(values[j])):
         if value_key(p) not in index[j]:
             continue
         allowed = []
-        for node, lookup in zip(nodes, index, strict=True):
-            sets = stream.at.get(node)
-            keys = (value_key(p),) if node == stream.positions else _keys(sets, p)
-            picked = lookup.values() if keys is None else (lookup[k] for k in keys if k in lookup)
-            allowed.append(np.array(sorted(picked), dtype=np.int64))
+        for k, (node, lookup) in enumerate(zip(nodes, index, strict=True)):
+            if node == stream.positions:
+                allowed.append(np.array([lookup[value_key(p)]], dtype=np.int64))
+                continue
+            keys = _keys(stream.at.get(node), p)
+            if keys is None:
+                allowed.append(every[k])
+                continue
+            # positions often share one interned set (kept alive by the stream: ids hold)
+            if (node, id(keys)) not in found:
+                found[node, id(keys)] = _indices(lookup, keys)
+            allowed.append(found[node, id(keys)])
         out.append(allowed)
     return out
+
+
+def _indices(lookup: dict, keys: Any) -> np.ndarray:
+    """The sorted indices of those ``keys`` that ``lookup`` holds (looked up in C: a
+    length's sets at position ``p`` hold ``n - p`` values)."""
+    at = np.fromiter(map(lookup.get, keys, itertools.repeat(-1)), dtype=np.int64, count=len(keys))
+    return np.sort(at[at >= 0])
 
 
 def _keys(sets: tuple | None, p: int) -> Any:

@@ -22,6 +22,7 @@ from ..lang.base import is_atom
 from ..lang.enums import Comparison
 from ..lang.graph import value_key
 from ..lang.nodes import Constant, Indices, Length, Map, Node, Select, ZipMap
+from .arithmetic import by_arithmetic
 
 __all__ = ["by_pairs"]
 
@@ -93,6 +94,9 @@ class _PairRows:
             return _interned(codes, [_call(node.f, v) for v in table])
         if isinstance(node, ZipMap):
             parts = [self.column(k) for k in node.inputs]
+            fast = by_arithmetic(node.f, parts)  # [pairs]: length - indices and the like
+            if fast is not None:
+                return fast
             key = np.zeros(len(self.lengths), dtype=np.int64)
             span = 1
             for codes, table in parts:
@@ -134,11 +138,15 @@ def _interned(codes: np.ndarray, outs: list) -> Codes:
 
 def _per_position(column: Codes, positions: np.ndarray, n_max: int) -> list[set]:
     codes, table = column
-    per_pos: list[set] = [set() for _ in range(n_max)]
+    objects = np.empty(len(table), dtype=object)  # [values]: sets are built in C from it
+    objects[:] = table
+    if n_max * len(table) <= 2**24:  # a presence grid beats sorting the pairs
+        present = np.zeros((n_max, len(table)), dtype=bool)  # [position, value]
+        present[positions, codes] = True
+        return [set(objects[row].tolist()) for row in present]
     seen = np.unique(positions * len(table) + codes)  # distinct (position, value) pairs
-    for p, c in zip((seen // len(table)).tolist(), (seen % len(table)).tolist(), strict=True):
-        per_pos[p].add(table[c])
-    return per_pos
+    cuts = np.searchsorted(seen, np.arange(1, n_max) * len(table)).tolist()  # by position
+    return [set(objects[part].tolist()) for part in np.split(seen % len(table), cuts)]
 
 
 def _numbers(column: Codes) -> np.ndarray | None:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..lang.graph import value_key
-from ..lang.operators import _BINARY
+from .arithmetic import ARITHMETIC
 from .combine import PLAIN
 
 __all__ = ["ValueTable", "run_map", "CALL_LIMIT", "ARRAY_LIMIT", "ARITHMETIC", "TOO_MANY"]
@@ -32,9 +32,6 @@ __all__ = ["ValueTable", "run_map", "CALL_LIMIT", "ARRAY_LIMIT", "ARITHMETIC", "
 # mean with more distinct values than this, is marked TOO_MANY.
 CALL_LIMIT = 400_000
 ARRAY_LIMIT = 20_000_000  # combinations a vectorised (numpy) map may be run on
-# Only these functions run on whole numpy arrays: pure arithmetic, no branches, so an
-# array result is the per-value result (other functions are called value by value).
-ARITHMETIC = frozenset(_BINARY[op] for op in ("+", "-", "*"))
 TOO_MANY: frozenset = frozenset({("too-many", "values")})
 
 VSet = frozenset  # of value keys
@@ -47,6 +44,7 @@ class ValueTable:
 
     objects: dict[tuple, Any] = field(default_factory=dict)  # value key -> a value
     shared: dict[frozenset, frozenset] = field(default_factory=dict)
+    int_keys: dict[int, tuple] = field(default_factory=dict)  # int -> (int, int): its key
 
     def intern_keys(self, keys: Iterable[Hashable]) -> VSet:
         """One shared set of these keys (value keys, or the widths of a selector)."""
@@ -55,6 +53,9 @@ class ValueTable:
 
     def intern(self, values: Iterable[Any]) -> VSet:
         """A set of value keys for ``values``, each value kept by its key."""
+        values = values if isinstance(values, list | tuple | set | frozenset) else list(values)
+        if set(map(type, values)) == {int}:
+            return self._intern_ints(values)
         keys = []
         objects = self.objects
         for v in values:
@@ -64,6 +65,15 @@ class ValueTable:
             objects.setdefault(k, v)
             keys.append(k)
         return self.intern_keys(keys)
+
+    def _intern_ints(self, values: list | tuple | set | frozenset) -> VSet:
+        # positions and lengths: up to n^2 / 2 ints over a program's sets at length n, so
+        # the keys come from a table, not a tuple made per value
+        known = self.int_keys
+        for v in set(values).difference(known):
+            known[v] = (int, v)
+            self.objects.setdefault(known[v], v)
+        return self.intern_keys(map(known.__getitem__, values))
 
 
 def run_map(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]:
