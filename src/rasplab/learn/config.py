@@ -51,6 +51,12 @@ class LearnConfig:
     time_limit: float = 0.0  # seconds per fit (all restarts); 0: no limit
     threads: int = 1  # torch CPU threads
     ablate: bool = True  # prune heads by ablation when simplifying
+    # refine every restart's program by discrete local search (rasplab.learn.search): each
+    # head's comparisons, moved or averaged variable, with the output table refit by majority
+    polish: bool = True
+    polish_rounds: int = 4  # rounds of coordinate descent (one finding nothing ends it)
+    polish_share: float = 0.3  # share of time_limit kept for polishing: restarts begin before it
+    polish_sample: int = 1000  # training examples the search scores (0: all)
 
     def replace(self, **changes: Any) -> LearnConfig:
         return dataclasses.replace(self, **changes)
@@ -81,6 +87,8 @@ class LearnConfig:
         planned = [k for layer in self.plan for k in layer]
         if any(k not in HEAD_KINDS for k in planned):
             raise TrainingError(f"plan: head kinds must be among {HEAD_KINDS}, got {planned}")
+        if not 0.0 <= self.polish_share < 1.0:
+            raise TrainingError(f"polish_share must be in [0, 1), got {self.polish_share}")
         if not 0.0 < self.tau_end <= self.tau_start:
             raise TrainingError("need 0 < tau_end <= tau_start")
 

@@ -52,6 +52,7 @@ class FitResult:
     steps: int  # steps the kept restart ran
     seconds: float
     history: list[dict[str, Any]] = field(default_factory=list)  # every restart's checks
+    polished: list[dict[str, Any]] = field(default_factory=list)  # every restart's polish
 
 
 def _tau(step: int, config: LearnConfig) -> float:
@@ -141,25 +142,75 @@ def fit(
     seed: int,
     tick: Callable[[int], None] = lambda n: None,
 ) -> FitResult:
-    """The best discrete program over ``config.restarts`` restarts from ``seed``."""
+    """The best discrete program over ``config.restarts`` restarts from ``seed``.
+
+    With ``config.polish``, every restart's program is refined by discrete search
+    (:mod:`rasplab.learn.search`); restarts begin only before ``polish_share`` of
+    the time limit, which is kept for that.
+    """
     torch = require_torch()
     torch.set_num_threads(config.threads)
     start = time.monotonic()
-    deadline = start + config.time_limit if config.time_limit > 0 else math.inf
+    limit = config.time_limit if config.time_limit > 0 else math.inf
+    deadline = start + limit
+    gradient = start + limit * (1.0 - config.polish_share if config.polish else 1.0)
     train_e, val_e = encode(_like(train, examples)), encode(_like(val, examples))
     history: list[dict[str, Any]] = []
+    polished: list[dict[str, Any]] = []
     best: FitResult | None = None
     for restart in range(config.restarts):
         run_seed = seed * 1000 + restart
-        run = _restart(train_e, val_e, examples, config, run_seed, deadline, tick, history, restart)
+        run = _restart(train_e, val_e, examples, config, run_seed, gradient, tick, history, restart)
+        if config.polish and run.best is not None:
+            _polish(run, train_e, val_e, config, deadline, polished, restart)
         if run.best is not None and (best is None or run.val.token_acc > best.val.token_acc):
             best = FitResult(run.best, run.val, seed, restart, run.steps, 0.0)
-        if (best is not None and best.val.token_acc >= 1.0) or time.monotonic() > deadline:
+        if (best is not None and _solved(best, train_e)) or time.monotonic() > gradient:
             tick(config.steps * (config.restarts - restart - 1))
             break
     assert best is not None  # every restart checks at least once, at its last step
-    best.seconds, best.history = time.monotonic() - start, history
+    best.seconds, best.history, best.polished = time.monotonic() - start, history, polished
     return best
+
+
+def _solved(best: FitResult, train: Encoded) -> bool:
+    """Right on every validation and every training example."""
+    return best.val.token_acc >= 1.0 and score(best.program, train).token_acc >= 1.0
+
+
+def _polish(
+    run: _Run,
+    train: Encoded,
+    val: Encoded,
+    config: LearnConfig,
+    deadline: float,
+    log: list[dict[str, Any]],
+    restart: int,
+) -> None:
+    """Replace the restart's program by its polished form where validation is no worse."""
+    from .search import polish
+
+    assert run.best is not None
+    found = polish(
+        run.best, train, rounds=config.polish_rounds, deadline=deadline, sample=config.polish_sample
+    )
+    checked = score(found.program, val)
+    kept = checked.token_acc >= run.val.token_acc
+    log.append(
+        dict(
+            restart=restart,
+            moves=found.moves,
+            rounds=found.rounds,
+            seconds=round(found.seconds, 2),
+            train_before=found.start_acc,
+            train_after=found.train_acc,
+            val_before=run.val.token_acc,
+            val_after=checked.token_acc,
+            kept=kept,
+        )
+    )
+    if kept:
+        run.best, run.val = found.program, checked
 
 
 def _like(part: Examples, whole: Examples) -> Examples:

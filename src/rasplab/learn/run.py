@@ -65,6 +65,7 @@ class Outcome:
             "grid": self.grid,
             "seconds": round(self.seconds, 1),
             "history": self.best.history,
+            "polish": self.best.polished,
         }
 
 

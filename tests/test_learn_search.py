@@ -1,0 +1,110 @@
+"""The discrete search that polishes learned programs: it finds heads that read earlier
+heads, never lowers training accuracy, stops at its deadline, and reads out exactly."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from rasplab.learn.data import Examples, library_examples, split
+from rasplab.learn.discrete import Factor, Head, Layer, Mlp, Program
+from rasplab.learn.fit import score
+from rasplab.learn.readout import to_sop
+from rasplab.learn.run import _encoded
+from rasplab.learn.search import polish, refit_output
+from rasplab.learn.simplify import simplify
+from rasplab.learn.verify import equivalence
+
+TRUE = Factor("tokens", "tokens", "true")
+
+
+def _task(name: str, vocab: tuple[str, ...], max_len: int, n: int = 900):
+    examples = library_examples(name, vocab=vocab, max_len=max_len, n=n, seed=0)
+    train, val, test = split(examples, n - 300, 150, 150, 0)
+    return examples, _encoded(train, examples), _encoded(val, examples), test
+
+
+def _start(examples: Examples, layers: tuple[Layer, ...], inputs: tuple[str, ...]) -> Program:
+    """A program with a wrong (all first label) output table over ``inputs``."""
+    sizes = {"tokens": len(examples.vocab), "indices": examples.max_len}
+    cells = int(np.prod([sizes.get(i, examples.max_len + 1) for i in inputs]))
+    output = Mlp("output", inputs, (0,) * cells, len(examples.labels))
+    return Program(examples.vocab, examples.max_len, layers, output, examples.labels)
+
+
+def _double_hist_start(examples: Examples) -> Program:
+    """Two counts that are wrong for double_hist: the second reads no earlier head."""
+    first = Head("l1_width0", (Factor("tokens", "tokens", "!="),), "width")
+    second = Head("l2_width0", (Factor("indices", "length", "<"),), "width")
+    return _start(examples, (Layer((first,)), Layer((second,))), ("tokens", "indices"))
+
+
+@pytest.fixture(scope="module")
+def double_hist():
+    examples, train, val, test = _task("double_hist", tuple("abcd"), 6)
+    start = _double_hist_start(examples)
+    return examples, train, val, test, start, polish(start, train, rounds=4)
+
+
+def test_search_finds_the_count_of_equal_counts(double_hist):
+    examples, train, val, test, start, found = double_hist
+    assert score(start, train).token_acc < 0.6
+    assert found.train_acc == 1.0 and score(found.program, val).token_acc == 1.0
+    first, second = (layer.heads[0] for layer in found.program.layers)
+    assert first.factors == (Factor("tokens", "tokens", "=="),)
+    assert second.factors == (Factor("l1_width0", "l1_width0", "=="),)
+    assert set(found.program.output.inputs) == {"l1_width0", "l2_width0"}
+
+
+def test_search_only_ever_raises_training_accuracy(double_hist):
+    *_, found = double_hist
+    steps = np.diff(found.history)
+    assert len(steps) == found.moves >= 1
+    assert (steps > 0).all()
+    assert found.train_acc >= found.start_acc
+
+
+def test_polished_program_reads_out_exactly(double_hist):
+    examples, train, val, test, start, found = double_hist
+    check = equivalence(found.program, to_sop(found.program), test.inputs)
+    assert check.equal and check.checked == len(test.inputs) and check.undefined == 0
+    simple = simplify(found.program, train)
+    assert equivalence(simple.program, to_sop(simple.program), test.inputs).equal
+
+
+def test_search_stops_at_its_deadline():
+    examples, train, val, test = _task("double_hist", tuple("abcd"), 6)
+    start = _double_hist_start(examples)
+    began = time.monotonic()
+    found = polish(start, train, rounds=50, deadline=began)  # already passed
+    assert time.monotonic() - began < 2.0
+    assert found.moves == 0
+    # nothing searched, but the output table is refit: never worse than the start
+    assert found.train_acc >= found.start_acc
+    quick = polish(start, train, rounds=50, deadline=time.monotonic() + 0.05)
+    assert quick.seconds < 2.0
+
+
+def test_refit_output_is_majority_and_not_worse():
+    examples, train, val, test = _task("hist", tuple("abc"), 5)
+    head = Head("l1_width0", (Factor("tokens", "tokens", "=="),), "width")
+    start = _start(examples, (Layer((head,)),), ("l1_width0", "indices"))
+    refit = refit_output(start, train)
+    assert score(start, train).token_acc < 0.5
+    assert score(refit, train).token_acc == 1.0
+
+
+def test_search_finds_a_prefix_share_for_dyck1():
+    examples, train, val, test = _task("dyck1", ("(", ")"), 8, n=1200)
+    share = Head("l1_mean0", (Factor("tokens", "indices", ">"),), "mean", "length", (1,))
+    later = Head("l2_mean0", (Factor("length", "length", "=="),), "mean", "tokens", (0,))
+    start = _start(examples, (Layer((share,)), Layer((later,))), ("tokens", "indices"))
+    found = polish(start, train, rounds=4)
+    assert found.train_acc > score(start, train).token_acc + 0.1
+    assert score(found.program, val).token_acc >= 0.97
+    first = found.program.layers[0].heads[0]
+    assert first.factors[0].key == first.factors[0].query == "indices"
+    check = equivalence(found.program, to_sop(found.program), test.inputs)
+    assert check.equal
