@@ -90,31 +90,44 @@ def _group_error(
     limit: int,
     memo: dict | None,
 ) -> np.ndarray:
-    w_in, b_in = mlp.W_in[:, group.columns], mlp.b_in[group.columns]
-    w_out = mlp.W_out[group.columns]
-    leaves = [leaf.key[0] for leaf in group.plan.leaves] if group.plan else []
-    what = _name(group)
     memo = {} if memo is None else memo
-    read = (*sorted(read_nodes(stream, w_in)), *leaves)
-    where = ("space", read, tuple(stream.index), limit)  # the same for the float32 pass
-    if where not in memo:
-        memo[where] = space(stream, read, limit, what)
-    sp = memo[where]
-    z = sp.x @ w_in + b_in
+    sp, target, valid, aimed = _exact(stream, mlp, group, nodes, limit, memo)
+    out = np.flatnonzero(aimed | (np.abs(mlp.W_out[group.columns]).sum(axis=0) > 0))
+    # only the directions the group reads (rows) and writes (columns) take part: at long
+    # lengths there are hundreds of thousands of combinations, and few of each
+    rows = np.flatnonzero(np.abs(mlp.W_in[:, group.columns]).sum(axis=1) > 0)
+    w_in, b_in = mlp.W_in[np.ix_(rows, group.columns)], mlp.b_in[group.columns]
+    w_out = mlp.W_out[np.ix_(group.columns, out)]
+    x = sp.x[:, rows]  # [combos, read]
+    z = x @ w_in + b_in  # [combos, units]
     r = stream.rounding
-    error = stream.error(sp.x)  # [combos, d_model]
-    mag = (np.abs(sp.x) + error).max(axis=0, initial=0.0)
+    error = stream.error(x, rows)  # [combos, read]
+    mag = (np.abs(x) + error).max(axis=0, initial=0.0)
     rounded = r.columns(w_in) * (mag @ np.abs(w_in) + np.abs(b_in))  # [units]
-    err = _moved(error, rounded, z, w_in, w_out)
+    err = _moved(error, rounded, z, w_in, w_out)  # [combos, written]
     if r.u:
         hidden = np.maximum(z + error @ np.abs(w_in) + rounded, 0.0)
-        err = err + r.columns(mlp.W_out) * (hidden @ np.abs(w_out))
-    key = (id(group.plan), sp.nodes, tuple(stream.index))
+        err = err + r.columns(mlp.W_out)[out] * (hidden @ np.abs(w_out))
+    dev = np.abs(np.maximum(z, 0.0) @ w_out - target[:, out]) + err
+    found = np.zeros(mlp.W_out.shape[1])
+    found[out] = dev[valid].max(axis=0, initial=0.0)
+    return found
+
+
+def _exact(stream: Stream, mlp: MLP, group: _Group, nodes, limit: int, memo: dict) -> tuple:
+    """The group's combinations, their exact outputs, which occur, and the directions
+    those outputs fill; kept in ``memo`` for the float32 pass (and edited weights), which
+    need the same."""
+    leaves = [leaf.key[0] for leaf in group.plan.leaves] if group.plan else []
+    read = (*sorted(read_nodes(stream, mlp.W_in[:, group.columns])), *leaves)
+    key = (id(group.plan), read, tuple(stream.index), limit)
     if key not in memo:
-        memo[key] = (group.plan, _target(stream, group, sp, nodes, leaves, what))
-    target, valid = memo[key][1]
-    dev = np.abs(np.maximum(z, 0.0) @ w_out - target) + err
-    return dev[valid].max(axis=0, initial=0.0)
+        what = _name(group)
+        sp = space(stream, read, limit, what)
+        target, valid = _target(stream, group, sp, nodes, leaves, what)
+        aimed = np.abs(target).max(axis=0, initial=0.0) > 0  # [d_model]
+        memo[key] = (group.plan, (sp, target, valid, aimed))  # the plan, kept alive with its id
+    return memo[key][1]
 
 
 def _moved(

@@ -155,11 +155,13 @@ class Stream:
     relative: np.ndarray | None = None  # [d_model]: more error, in proportion to |x| there
     distinct: frozenset[int] = frozenset()  # nodes no two positions share (ranks.py)
 
-    def error(self, x: np.ndarray) -> np.ndarray:
-        """Each row's error bound per direction, at exact residuals ``x`` (rows)."""
+    def error(self, x: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        """Each row's error bound per direction, at exact residuals ``x`` (rows); with
+        ``cols``, ``x`` holds those directions alone."""
+        delta = self.delta if cols is None else self.delta[cols]
         if self.relative is None:
-            return np.broadcast_to(self.delta, x.shape)
-        return self.delta + self.relative * np.abs(x)
+            return np.broadcast_to(delta, x.shape)
+        return delta + (self.relative if cols is None else self.relative[cols]) * np.abs(x)
 
     def with_features(self, new: Iterable[Feature]) -> Stream:
         return replace(self, available=(*self.available, *new))

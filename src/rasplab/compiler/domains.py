@@ -103,7 +103,7 @@ def _position_codes(feature: Feature, vs: ValueSets) -> list[tuple[int, ...]]:
     out = []
     for s in vs.sets[feature.key[0]]:
         if id(s) not in by_set:
-            by_set[id(s)] = tuple(sorted(index[k] for k in s & index.keys()))
+            by_set[id(s)] = tuple(sorted(map(index.__getitem__, s & index.keys())))
         out.append(by_set[id(s)])
     return out
 
