@@ -114,6 +114,24 @@ def products(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``q k^T`` and its error bound given ``|dq| <= aq``, ``|dk| <= ak`` (rows), less the
     shift ``dq . centre`` each query's keys share."""
+    # keys that differ only in what the head does not score by (reverse's tokens beside
+    # its positions) share one column: work on the distinct ones, then spread them out
+    distinct, inverse = np.unique(np.hstack([k, ak]), axis=0, return_inverse=True)
+    if 2 * len(distinct) <= len(k):
+        e = k.shape[1]
+        s, err = _products(stream, q, aq, distinct[:, :e], distinct[:, e:], centre)
+        return s[:, inverse.reshape(-1)], err[:, inverse.reshape(-1)]
+    return _products(stream, q, aq, k, ak, centre)
+
+
+def _products(
+    stream: Stream,
+    q: np.ndarray,
+    aq: np.ndarray,
+    k: np.ndarray,
+    ak: np.ndarray,
+    centre: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     err = np.abs(q) @ ak.T + aq @ ak.T
     rows = max(1, CHUNK // max(1, k.size))
     for start in range(0, len(q), rows):
