@@ -42,7 +42,7 @@ from ..lang.graph import value_key
 from ..lang.nodes import Aggregate, Indices
 from ..model.model import Attention
 from .bounds_scores import Head, Scores, bos_leak, key_ranks, mixing, project
-from .bounds_space import Refused, Space, Stream, read_nodes, space
+from .bounds_space import Refused, Space, Stream, read_nodes, shared_space
 from .combine import is_number
 from .domains import value_indices
 from .plans import HeadPlan
@@ -87,8 +87,9 @@ def _side(node: Any, s: Space) -> tuple[list[Any], np.ndarray]:
     return list(s.values[s.nodes.index(node.id)]), s.column(node.id)
 
 
-def head_bound(stream: Stream, head: Head, limit: int) -> HeadBound:
-    """The bound of :mod:`this module <.bounds_heads>` for one head; Refused if not modelled."""
+def head_bound(stream: Stream, head: Head, limit: int, memo: dict | None = None) -> HeadBound:
+    """The bound of :mod:`this module <.bounds_heads>` for one head; Refused if not modelled.
+    ``memo`` keeps the combinations for another pass (:func:`.shared_space`)."""
     first = head.plans[0]
     if first.kind not in MODELLED:
         raise Refused(f"head {head.name}: a {first.kind} head is not modelled by the bounds")
@@ -99,9 +100,10 @@ def head_bound(stream: Stream, head: Head, limit: int) -> HeadBound:
     values = [p.value.key[0] for p in head.plans if p.value is not None]
     a = head.attn
     wq, wk, wv = a.W_Q[head.j], a.W_K[head.j], a.W_V[head.j]
-    qs = space(stream, [*sorted(read_nodes(stream, wq)), *qvars], limit, f"head {head.name}")
+    what = f"head {head.name}"
+    qs = shared_space(memo, stream, [*sorted(read_nodes(stream, wq)), *qvars], limit, what)
     key_nodes = sorted(read_nodes(stream, wk) | read_nodes(stream, wv))
-    ks = space(stream, [*key_nodes, *kvars, *values], limit, f"head {head.name}")
+    ks = shared_space(memo, stream, [*key_nodes, *kvars, *values], limit, what)
     if len(qs) * len(ks) > 16 * limit:
         raise Refused(
             f"head {head.name}: {len(qs):,} query by {len(ks):,} key combinations over the "

@@ -20,7 +20,7 @@ import numpy as np
 from ..lang.nodes import SOp
 from ..model.model import MLP
 from .bounds_fused import evaluate
-from .bounds_space import Refused, Space, Stream, in_time, read_nodes, space
+from .bounds_space import Refused, Space, Stream, in_time, read_nodes, shared_space
 from .domains import value_indices
 from .features import Feature
 from .plans import MlpPlan
@@ -123,7 +123,7 @@ def _exact(stream: Stream, mlp: MLP, group: _Group, nodes, limit: int, memo: dic
     key = (id(group.plan), read, tuple(stream.index), limit)
     if key not in memo:
         what = _name(group)
-        sp = space(stream, read, limit, what)
+        sp = shared_space(memo, stream, read, limit, what)
         target, valid = _target(stream, group, sp, nodes, leaves, what)
         aimed = np.abs(target).max(axis=0, initial=0.0) > 0  # [d_model]
         memo[key] = (group.plan, (sp, target, valid, aimed))  # the plan, kept alive with its id

@@ -227,6 +227,22 @@ def space(stream: Stream, nodes: Sequence[int], limit: int, what: str) -> Space:
     return Space(nodes, values, combos, x)
 
 
+def shared_space(
+    memo: dict | None, stream: Stream, nodes: Sequence[int], limit: int, what: str
+) -> Space:
+    """:func:`space`, kept in ``memo`` (the blueprint's): the float32 pass, and a model
+    with edited weights, enumerate the same combinations. A space depends on the nodes,
+    the residual's directions and the features written so far, never on weights."""
+    if memo is None:
+        return space(stream, nodes, limit, what)
+    nodes = tuple(dict.fromkeys(nodes))
+    written = tuple(f.name for f in stream.available)
+    key = ("space", nodes, tuple(stream.index), written, limit)
+    if key not in memo:
+        memo[key] = space(stream, nodes, limit, what)
+    return memo[key]
+
+
 def _combinations(
     stream: Stream, nodes: tuple[int, ...], values: tuple[tuple, ...], limit: int, what: str
 ) -> np.ndarray:
@@ -247,10 +263,25 @@ def _combinations(
         )
     if per is None:
         return np.stack(np.unravel_index(np.arange(total), sizes), axis=1)
-    blocks = [
-        np.stack(np.meshgrid(*p, indexing="ij"), axis=-1).reshape(-1, len(nodes)) for p in per
-    ]
-    return np.concatenate(blocks).astype(np.int64)
+    return _products_by_position(per, len(nodes))
+
+
+def _products_by_position(per: list[list[np.ndarray]], k: int) -> np.ndarray:
+    """``[n, k]``: position by position, the product of its ``k`` index arrays (the last
+    varies fastest), all positions at once (a product each is slow at 1,024 positions)."""
+    sizes = np.array([[len(a) for a in p] for p in per], dtype=np.int64).reshape(-1, k)
+    totals = sizes.prod(axis=1)  # [positions]
+    row_at = np.repeat(np.arange(len(per)), totals)  # [n]: each row's position
+    within = np.arange(int(totals.sum())) - (np.cumsum(totals) - totals)[row_at]
+    out = np.empty((len(row_at), k), dtype=np.int64)
+    stride = np.ones(len(per), dtype=np.int64)
+    for j in reversed(range(k)):
+        flat = np.concatenate([p[j] for p in per]).astype(np.int64)
+        starts = np.cumsum(sizes[:, j]) - sizes[:, j]
+        picked = (within // stride[row_at]) % np.maximum(sizes[row_at, j], 1)
+        out[:, j] = flat[starts[row_at] + picked]
+        stride = stride * sizes[:, j]
+    return out
 
 
 def _per_position(
