@@ -108,3 +108,35 @@ def test_search_finds_a_prefix_share_for_dyck1():
     assert first.factors[0].key == first.factors[0].query == "indices"
     check = equivalence(found.program, to_sop(found.program), test.inputs)
     assert check.equal
+
+
+def test_search_finds_the_stable_sort_tie_break():
+    """From the program gradient training stops at (places after a repeated token's
+    first copy select nothing), a range between two counts sorts every input."""
+    examples, train, val, test = _task("sort", tuple("abcd"), 5)
+    smaller = Head("l1_width0", (Factor("tokens", "tokens", "<"), TRUE), "width")
+    spare = Head("l1_width1", (Factor("indices", "length", "<"), TRUE), "width")
+    move = Head("l2_cat0", (Factor("l1_width0", "indices", "=="), TRUE), "cat", "tokens")
+    layers = (Layer((smaller, spare)), Layer((move,)))
+    start = refit_output(_start(examples, layers, ("l2_cat0", "indices")), train)
+    assert 0.6 < score(start, train).token_acc < 0.95
+    found = polish(start, train, rounds=2)
+    assert found.train_acc == 1.0 and score(found.program, val).token_acc == 1.0
+    check = equivalence(found.program, to_sop(found.program), test.inputs)
+    assert check.equal and check.undefined == 0
+
+
+def test_fit_with_polish_learns_double_hist_where_training_alone_does_not():
+    from rasplab.learn.config import LearnConfig
+    from rasplab.learn.fit import fit
+
+    examples = library_examples("double_hist", vocab=tuple("abcd"), max_len=6, n=900, seed=0)
+    train, val, _ = split(examples, 600, 150, 150, 0)
+    config = LearnConfig(
+        layers=2, plan=(("width",), ("width",)), mlps=0, factors=1, steps=40, restarts=1
+    )
+    plain = fit(examples, train, val, config.replace(polish=False), seed=0)
+    polished = fit(examples, train, val, config, seed=0)
+    assert plain.val.token_acc < 0.9
+    assert polished.val.token_acc == 1.0
+    assert polished.polished and polished.polished[0]["kept"]

@@ -21,7 +21,6 @@ its accuracy on all of them is no lower than the start's.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass, replace
@@ -30,8 +29,6 @@ import numpy as np
 
 from .data import Encoded
 from .discrete import (
-    PREDICATES,
-    Factor,
     Head,
     Mlp,
     Program,
@@ -39,6 +36,15 @@ from .discrete import (
     _run_head,
     _run_mlp,
     reads,
+)
+from .moves import (
+    TRUE,
+    available,
+    bracket,
+    comparisons,
+    factor_moves,
+    put,
+    value_moves,
 )
 
 __all__ = ["Polished", "polish", "refit_output"]
@@ -108,8 +114,8 @@ def _inputs(data: _Data) -> dict[str, np.ndarray]:
     }
 
 
-def _run(data: _Data, nodes: list[Node], state: _State | None, start: int) -> tuple[dict, dict]:
-    """Codes and conflicts, with ``nodes[start]`` and whatever reads it recomputed."""
+def _run(data: _Data, nodes: list[Node], state: _State | None, moved: set[int]) -> tuple:
+    """Codes and conflicts, with the ``moved`` nodes and whatever reads them recomputed."""
     if state is None:
         codes: dict[str, np.ndarray] = _inputs(data)
         conflicts: dict[str, np.ndarray] = {}
@@ -117,7 +123,7 @@ def _run(data: _Data, nodes: list[Node], state: _State | None, start: int) -> tu
         codes, conflicts = dict(state.codes), dict(state.conflicts)
     dirty: set[str] = set()
     for index, node in enumerate(nodes):
-        if state is not None and (index < start or (index > start and not reads(node) & dirty)):
+        if state is not None and index not in moved and not reads(node) & dirty:
             continue
         if isinstance(node, Head):
             codes[node.name], bad = _run_head(node, codes, data.mask, data.variables)
@@ -178,70 +184,6 @@ def _table(data: _Data, codes: dict, bad: dict, inputs: tuple[str, ...]) -> Mlp:
     return Mlp("output", inputs, tuple(int(x) for x in table), data.n_labels)
 
 
-def _available(program: Program) -> dict[str, list[str]]:
-    """Per head, the variables it may read: the inputs and those of earlier layers."""
-    made, found = ["tokens", "indices", "length"], {}
-    for layer in program.layers:
-        found.update({head.name: list(made) for head in layer.heads})
-        made += [head.name for head in layer.heads] + [mlp.name for mlp in layer.mlps]
-    return found
-
-
-def _factors(names: list[str], variables: dict[str, Variable]) -> list[Factor]:
-    """Every comparison of two variables that selects compare (no ``frac``), and ``true``."""
-    chosen = [n for n in names if variables[n].kind != "frac"]
-    found = [Factor("tokens", "tokens", "true")]
-    for key, query in itertools.product(chosen, chosen):
-        found += [Factor(key, query, p) for p in PREDICATES if p != "true"]
-    return found
-
-
-def _factor_moves(head: Head, options: list[Factor]) -> list[Head]:
-    """The head with one of its factors replaced by another comparison."""
-    found = []
-    for index, old in enumerate(head.factors):
-        for factor in options:
-            if factor != old:
-                factors = head.factors[:index] + (factor,) + head.factors[index + 1 :]
-                found.append(replace(head, factors=factors))
-    return found
-
-
-def _pair_moves(head: Head, options: list[Factor]) -> list[Head]:
-    """A two-factor head with both factors replaced together."""
-    if len(head.factors) != 2:
-        return []
-    pairs = itertools.combinations(options, 2)
-    return [replace(head, factors=pair) for pair in pairs if set(pair) != set(head.factors)]
-
-
-def _ones_options(size: int) -> list[tuple[int, ...]]:
-    """Sets of codes that count as 1: every proper subset of a few codes, else single
-    codes and the codes below or above a cut."""
-    codes = range(size)
-    if size <= 4:
-        subsets = (c for k in range(1, size) for c in itertools.combinations(codes, k))
-        return list(subsets)
-    found: list[tuple[int, ...]] = [(c,) for c in codes]
-    found += [tuple(range(c + 1)) for c in range(1, size - 1)]
-    return found + [tuple(range(c, size)) for c in range(1, size - 1)]
-
-
-def _value_moves(head: Head, names: list[str], variables: dict[str, Variable]) -> list[Head]:
-    """A cat head moving another token variable; a mean head averaging another indicator."""
-    if head.kind == "cat":
-        tokens = [n for n in names if variables[n].kind == "token" and n != head.value]
-        return [replace(head, value=name) for name in tokens]
-    if head.kind != "mean":
-        return []
-    found = []
-    for name in names:
-        for ones in _ones_options(variables[name].size):
-            if (name, ones) != (head.value, head.ones):
-                found.append(replace(head, value=name, ones=ones))
-    return found
-
-
 def _readers(nodes: list[Node], name: str) -> set[str]:
     """``name`` and every variable that depends on it."""
     found = {name}
@@ -259,37 +201,52 @@ def _pairs(names: list[str], changed: set[str], current: tuple[str, ...]) -> lis
     return found
 
 
-def _evaluate(data: _Data, state: _State, index: int, candidate: Head, pairs: list) -> _State:
-    """``state`` with ``nodes[index]`` replaced; the output refit over the best of ``pairs``."""
-    nodes = [*state.nodes[:index], candidate, *state.nodes[index + 1 :]]
-    codes, conflicts = _run(data, nodes, state, index)
+Move = dict[int, Head]  # node index -> its replacement
+
+
+def _evaluate(data: _Data, state: _State, move: Move, pairs: list) -> _State:
+    """``state`` with ``move`` made; the output refit over the best of ``pairs``."""
+    nodes = [move.get(i, node) for i, node in enumerate(state.nodes)]
+    codes, conflicts = _run(data, nodes, state, set(move))
     bad = _bad_rows(nodes, conflicts, len(data.tokens))
     acc, output = _best_output(data, codes, bad, pairs)
     return _State(nodes, codes, conflicts, output, acc)
 
 
-def _output_pairs(state: _State, index: int) -> list:
-    return _pairs(list(state.codes), _readers(state.nodes, state.nodes[index].name), state.output)
+def _output_pairs(state: _State, indices: set[int]) -> list:
+    changed: set[str] = set()
+    for index in indices:
+        changed |= _readers(state.nodes, state.nodes[index].name)
+    return _pairs(list(state.codes), changed, state.output)
 
 
-def _try(data: _Data, state: _State, index: int, candidates: list[Head], deadline: float):
-    """The best candidate for ``nodes[index]`` if it beats ``state``, else ``None``."""
+def _try(data: _Data, state: _State, moves: list[Move], deadline: float) -> _State | None:
+    """The state after the best of ``moves`` if it beats ``state``, else ``None``."""
     best: _State | None = None
-    pairs = _output_pairs(state, index)
-    for candidate in candidates:
+    pairs: dict[frozenset[int], list] = {}
+    for move in moves:
         if time.monotonic() > deadline:
             break
-        found = _evaluate(data, state, index, candidate, pairs)
+        key = frozenset(move)
+        pairs.setdefault(key, _output_pairs(state, set(move)))
+        found = _evaluate(data, state, move, pairs[key])
         if found.acc > (best or state).acc + 1e-12:
             best = found
     return best
 
 
-def _ranked(data: _Data, state: _State, index: int, candidates: list[Head], top: int) -> list:
-    """The ``top`` candidates by accuracy, whether or not they beat ``state``."""
-    pairs = _output_pairs(state, index)
-    scored = [(_evaluate(data, state, index, c, pairs).acc, i) for i, c in enumerate(candidates)]
-    return [candidates[i] for _, i in sorted(scored, key=lambda pair: -pair[0])[:top]]
+def _at(index: int, heads: list[Head]) -> list[Move]:
+    return [{index: head} for head in heads]
+
+
+def _ranked(data: _Data, state: _State, index: int, candidates: list[Head], deadline) -> list:
+    """The best few candidates by accuracy, whether or not they beat ``state``."""
+    pairs, scored = _output_pairs(state, {index}), []
+    for number, candidate in enumerate(candidates):
+        if time.monotonic() > deadline:
+            break
+        scored.append((_evaluate(data, state, {index: candidate}, pairs).acc, number))
+    return [candidates[i] for _, i in sorted(scored, key=lambda pair: -pair[0])[:_TOP]]
 
 
 def _joint(data: _Data, state: _State, index: int, names: list[str], deadline: float):
@@ -297,51 +254,96 @@ def _joint(data: _Data, state: _State, index: int, names: list[str], deadline: f
     comparisons) with every comparison (and value)."""
     head, variables = state.nodes[index], data.variables
     assert isinstance(head, Head)
-    options = _factors(names, variables)
-    values = _value_moves(head, names, variables)
+    options = comparisons(names, variables)
+    values = value_moves(head, names, variables)
     if not values or time.monotonic() > deadline:
         return None
     found = []
-    for value in _ranked(data, state, index, values, _TOP):
-        found += _factor_moves(value, options)
-    for factors in _ranked(data, state, index, _factor_moves(head, options), _TOP):
-        found += _value_moves(factors, names, variables)
-    return _try(data, state, index, found, deadline)
+    for value in _ranked(data, state, index, values, deadline):
+        found += factor_moves(value, options)
+    for factors in _ranked(data, state, index, factor_moves(head, options), deadline):
+        found += value_moves(factors, names, variables)
+    return _try(data, state, _at(index, found), deadline)
 
 
 def _start(data: _Data, program: Program) -> _State:
     nodes = _nodes(program)
-    codes, conflicts = _run(data, nodes, None, 0)
+    codes, conflicts = _run(data, nodes, None, set())
     bad = _bad_rows(nodes, conflicts, len(data.tokens))
     acc, output = _best_output(data, codes, bad, [program.output.inputs])
     return _State(nodes, codes, conflicts, output, acc)
 
 
 _TOP = 4  # values (and comparisons) tried with every comparison (and value) by _joint
-_FAMILIES = ("factor", "value", "pair", "joint")
+_FAMILIES = ("factor", "value", "joint", "pair", "range")
 
 
-def _family(data: _Data, state: _State, index: int, family: str, names: list[str], deadline):
+def _range_moves(state: _State, index: int, available: dict, variables) -> list[Move]:
+    """A two-factor head comparing ``K`` with ``Q`` that instead keeps ``Q`` between ``K``
+    and an earlier head ``A``, itself set to any one comparison of what it may read."""
+    head = state.nodes[index]
+    assert isinstance(head, Head)
+    if len(head.factors) != 2:
+        return []
+    positions = {node.name: i for i, node in enumerate(state.nodes)}
+    names = available[head.name]
+    earlier = [n for n in names if n in positions and isinstance(state.nodes[positions[n]], Head)]
+    found: list[Move] = []
+    for name in earlier:
+        other = state.nodes[positions[name]]
+        assert isinstance(other, Head)
+        if other.kind != "width":
+            continue
+        tail = (TRUE,) * (len(other.factors) - 1)
+        for option in comparisons(available[name], variables)[1:]:
+            moved = replace(other, factors=(option, *tail))
+            found += [{positions[name]: moved, index: b} for b in bracket(head, name)]
+    return found
+
+
+def _family(data: _Data, state: _State, index: int, family: str, available: dict, deadline):
     """The best move of one family for ``nodes[index]`` if it beats ``state``, else ``None``."""
     head = state.nodes[index]
     assert isinstance(head, Head)
+    names = available[head.name]
     if family == "joint":
         return _joint(data, state, index, names, deadline)
     if family == "value":
-        return _try(data, state, index, _value_moves(head, names, data.variables), deadline)
-    options = _factors(names, data.variables)
-    moves = _factor_moves if family == "factor" else _pair_moves
-    return _try(data, state, index, moves(head, options), deadline)
+        return _try(data, state, _at(index, value_moves(head, names, data.variables)), deadline)
+    if family == "range":
+        return _try(data, state, _range_moves(state, index, available, data.variables), deadline)
+    options = comparisons(names, data.variables)
+    if family == "pair":
+        pairs = _pairs_of(data, state, index, options, deadline)
+        return _try(data, state, _at(index, pairs), deadline)
+    return _try(data, state, _at(index, factor_moves(head, options)), deadline)
+
+
+def _pairs_of(data: _Data, state: _State, index: int, options: list, deadline) -> list[Head]:
+    """Both factors of a two-factor head changed: each of the best few choices for one
+    factor with every choice for the other."""
+    head = state.nodes[index]
+    assert isinstance(head, Head)
+    if len(head.factors) != 2:
+        return []
+    found = []
+    for slot in (0, 1):
+        singles = [replace(head, factors=put(head.factors, slot, f)) for f in options]
+        for best in _ranked(data, state, index, singles, deadline):
+            found += [replace(best, factors=put(best.factors, 1 - slot, f)) for f in options]
+    return found
 
 
 def _round(data: _Data, state: _State, program: Program, deadline: float, history: list) -> _State:
     """One pass of coordinate descent over every head."""
-    available = _available(program)
+    reading = available(program)
     for index, node in enumerate(state.nodes):
         if not isinstance(node, Head):
             continue
         for family in _FAMILIES:
-            found = _family(data, state, index, family, available[node.name], deadline)
+            if state.acc >= 1.0:
+                return state  # nothing left to gain
+            found = _family(data, state, index, family, reading, deadline)
             if found is not None:
                 state = found
                 history.append(state.acc)
@@ -358,7 +360,7 @@ def _rebuild(program: Program, state: _State, output: Mlp) -> Program:
 def refit_output(program: Program, data: Encoded) -> Program:
     """``program`` with its output table refit by majority on ``data`` (same inputs)."""
     full = _data(program, data, 0)
-    codes, conflicts = _run(full, _nodes(program), None, 0)
+    codes, conflicts = _run(full, _nodes(program), None, set())
     bad = _bad_rows(_nodes(program), conflicts, len(full.tokens))
     return replace(program, output=_table(full, codes, bad, program.output.inputs))
 
@@ -379,7 +381,7 @@ def polish(
     state = _start(data, program)
     history = [state.acc]
     done = 0
-    while done < rounds and time.monotonic() < deadline:
+    while done < rounds and time.monotonic() < deadline and state.acc < 1.0:
         done, before = done + 1, len(history)
         state = _round(data, state, program, deadline, history)
         if len(history) == before:
