@@ -55,7 +55,8 @@ class LearnConfig:
     # head's comparisons, moved or averaged variable, with the output table refit by majority
     polish: bool = True
     polish_rounds: int = 4  # rounds of coordinate descent (one finding nothing ends it)
-    polish_share: float = 0.3  # share of time_limit kept for polishing: restarts begin before it
+    # share of time_limit kept for polishing (restarts begin before it), and the most one takes
+    polish_share: float = 0.3
     polish_sample: int = 1000  # training examples the search scores (0: all)
 
     def replace(self, **changes: Any) -> LearnConfig:

@@ -62,6 +62,7 @@ _QUICK_TASKS: dict[str, dict[str, Any]] = {
     # reverse: one head whose query is a table of (length, indices)
     "reverse": dict(layers=1, kinds=("cat",), factors=1, time_limit=30.0),
     # sort: two counts, then a move selected by them (no query table); many short restarts
+    # (the search finds the range between the two counts that breaks ties)
     "sort": dict(
         layers=2,
         plan=(("width", "width"), ("cat",)),
@@ -72,6 +73,7 @@ _QUICK_TASKS: dict[str, dict[str, Any]] = {
         time_limit=80.0,
     ),
     # double_hist: a count, then a count of equal counts, read by the output table
+    # (the second head's comparison is found by the discrete search, rarely by training)
     "double_hist": dict(
         layers=2,
         plan=(("width",), ("width",)),
@@ -79,9 +81,10 @@ _QUICK_TASKS: dict[str, dict[str, Any]] = {
         factors=1,
         steps=300,
         restarts=30,
-        time_limit=70.0,
+        time_limit=40.0,
     ),
-    "most_freq": dict(layers=3, kinds=("cat", "width"), heads=2),
+    # most_freq: two counts, then a move and a count, and a table in each layer
+    "most_freq": dict(layers=2, plan=(("width", "width"), ("cat", "width")), mlps=1),
     # Dyck: prefix shares of brackets (mean heads) read by tables, which start near zero;
     # steps are slow here (a mean has 81 values at length 16), so checks come more often
     "dyck1": dict(layers=2, kinds=("mean",), factors=1, **_DYCK, time_limit=110.0),

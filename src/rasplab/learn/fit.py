@@ -162,7 +162,9 @@ def fit(
         run_seed = seed * 1000 + restart
         run = _restart(train_e, val_e, examples, config, run_seed, gradient, tick, history, restart)
         if config.polish and run.best is not None:
-            _polish(run, train_e, val_e, config, deadline, polished, restart)
+            # one polish takes at most polish_share of the limit, so that restarts remain
+            until = min(deadline, time.monotonic() + config.polish_share * limit)
+            _polish(run, train_e, val_e, config, until, polished, restart)
         if run.best is not None and (best is None or run.val.token_acc > best.val.token_acc):
             best = FitResult(run.best, run.val, seed, restart, run.steps, 0.0)
         if (best is not None and _solved(best, train_e)) or time.monotonic() > gradient:

@@ -2,17 +2,30 @@
 
 Gradient training finds most of a program but rarely a head that reads what
 an earlier head made (a count of counts, a second comparison on a count).
-Those choices are a small discrete space, searched here directly:
-coordinate descent over every head's comparisons (one factor at a time, and
-both factors of a two-factor head together), its moved or averaged
-variable and, for a ``mean`` head, which of its codes count as 1. Every
-candidate is scored on training examples by the exact forward pass, with the
-output table refit in closed form: for each pair of input codes, the label
-most often seen there (unseen pairs take the most common label of the first
-input's code). A head may read only variables of earlier layers, as in the
-model. A move is kept only where the training accuracy rises, so it never
-falls; the search stops when a round finds nothing, after ``rounds``
-rounds, or at the deadline.
+Those choices are a small discrete space, searched here directly by
+coordinate descent over the heads, each in turn, with these moves
+(:mod:`rasplab.learn.moves`):
+
+* ``factor``: one comparison replaced by any other (key and query among the
+  variables of earlier layers, any predicate);
+* ``value``: a ``cat`` head moving another token variable, a ``mean`` head
+  averaging another indicator (another variable, other codes counting as 1);
+* ``joint``: the best few values each with every comparison, and the best
+  few comparisons each with every value;
+* ``pair``: both comparisons of a two-factor head, the best few choices for
+  one with every choice for the other;
+* ``range``: a comparison ``(K, Q, p)`` becomes ``K`` and an earlier count
+  bounding ``Q`` from both sides, that count set to any one comparison
+  (stable sort: ``select(smaller, indices, <=) and select(smaller_or_equal,
+  indices, >)``).
+
+Every candidate is scored on training examples by the exact forward pass,
+with the output table refit in closed form: for each pair of input codes,
+the label most often seen there (unseen pairs take the most common label of
+the first input's code); its inputs are the current ones or the changed
+variables with any other. A move is kept only where the training accuracy
+rises, so it never falls; the search stops at 100%, when a round finds
+nothing, after ``rounds`` rounds, or at the deadline.
 
 The search scores a sample of the training examples; the output table of
 the result is refit on all of them, and the result is returned only where
