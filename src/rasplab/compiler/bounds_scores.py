@@ -119,19 +119,14 @@ def products(
     distinct, inverse = np.unique(np.hstack([k, ak]), axis=0, return_inverse=True)
     if 2 * len(distinct) <= len(k):
         e = k.shape[1]
-        s, err = _products(stream, q, aq, distinct[:, :e], distinct[:, e:], centre)
+        s, err = _products(stream, (q, aq), (distinct[:, :e], distinct[:, e:]), centre)
         return s[:, inverse.reshape(-1)], err[:, inverse.reshape(-1)]
-    return _products(stream, q, aq, k, ak, centre)
+    return _products(stream, (q, aq), (k, ak), centre)
 
 
-def _products(
-    stream: Stream,
-    q: np.ndarray,
-    aq: np.ndarray,
-    k: np.ndarray,
-    ak: np.ndarray,
-    centre: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+def _products(stream: Stream, query: tuple, key: tuple, centre: np.ndarray) -> tuple:
+    """:func:`products` on (vectors, error bounds) of queries and keys."""
+    (q, aq), (k, ak) = query, key
     err = np.abs(q) @ ak.T + aq @ ak.T
     rows = max(1, CHUNK // max(1, k.size))
     for start in range(0, len(q), rows):
