@@ -4,6 +4,7 @@ heads, never lowers training accuracy, stops at its deadline, and reads out exac
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -28,10 +29,11 @@ def _task(name: str, vocab: tuple[str, ...], max_len: int, n: int = 900):
 
 def _start(examples: Examples, layers: tuple[Layer, ...], inputs: tuple[str, ...]) -> Program:
     """A program with a wrong (all first label) output table over ``inputs``."""
-    sizes = {"tokens": len(examples.vocab), "indices": examples.max_len}
-    cells = int(np.prod([sizes.get(i, examples.max_len + 1) for i in inputs]))
-    output = Mlp("output", inputs, (0,) * cells, len(examples.labels))
-    return Program(examples.vocab, examples.max_len, layers, output, examples.labels)
+    output = Mlp("output", inputs, (0,), len(examples.labels))
+    program = Program(examples.vocab, examples.max_len, layers, output, examples.labels)
+    sizes = {name: v.size for name, v in program.variables().items()}
+    cells = int(np.prod([sizes[i] for i in inputs]))
+    return replace(program, output=replace(output, table=(0,) * cells))
 
 
 def _double_hist_start(examples: Examples) -> Program:
@@ -140,3 +142,18 @@ def test_fit_with_polish_learns_double_hist_where_training_alone_does_not():
     assert plain.val.token_acc < 0.9
     assert polished.val.token_acc == 1.0
     assert polished.polished and polished.polished[0]["kept"]
+
+
+def test_a_used_head_moves_to_a_free_earlier_head_so_a_later_one_can_read_it():
+    """The prefix share learned in layer 2 moves to layer 1; layer 2 then finds the share
+    of earlier places where that share is under 1/2 (a prefix went negative)."""
+    examples, train, val, test = _task("dyck1", ("(", ")"), 8, n=1200)
+    junk = Head("l1_mean0", (Factor("tokens", "tokens", ">"),), "mean", "indices", (0,))
+    share = Head("l2_mean0", (Factor("indices", "indices", "<="),), "mean", "tokens", (0,))
+    start = _start(examples, (Layer((junk,)), Layer((share,))), ("l2_mean0", "indices"))
+    found = polish(start, train, rounds=3)
+    assert found.train_acc == 1.0 and score(found.program, val).token_acc >= 0.99
+    first, second = (layer.heads[0] for layer in found.program.layers)
+    assert (first.factors, first.value, first.ones) == (share.factors, "tokens", (0,))
+    assert second.value == "l1_mean0"
+    assert equivalence(found.program, to_sop(found.program), test.inputs).equal

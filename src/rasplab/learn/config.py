@@ -88,6 +88,8 @@ class LearnConfig:
         planned = [k for layer in self.plan for k in layer]
         if any(k not in HEAD_KINDS for k in planned):
             raise TrainingError(f"plan: head kinds must be among {HEAD_KINDS}, got {planned}")
+        if self.polish_rounds < 0 or self.polish_sample < 0:
+            raise TrainingError("polish_rounds and polish_sample must not be negative")
         if not 0.0 <= self.polish_share < 1.0:
             raise TrainingError(f"polish_share must be in [0, 1), got {self.polish_share}")
         if not 0.0 < self.tau_end <= self.tau_start:

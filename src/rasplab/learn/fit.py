@@ -144,9 +144,10 @@ def fit(
 ) -> FitResult:
     """The best discrete program over ``config.restarts`` restarts from ``seed``.
 
-    With ``config.polish``, every restart's program is refined by discrete search
-    (:mod:`rasplab.learn.search`); restarts begin only before ``polish_share`` of
-    the time limit, which is kept for that.
+    With ``config.polish``, a restart's program is refined by discrete search
+    (:mod:`rasplab.learn.search`) unless an earlier restart trained to a higher
+    validation accuracy; restarts begin only before ``1 - polish_share`` of the
+    time limit, and one polish takes at most ``polish_share`` of it.
     """
     torch = require_torch()
     torch.set_num_threads(config.threads)
@@ -158,10 +159,12 @@ def fit(
     history: list[dict[str, Any]] = []
     polished: list[dict[str, Any]] = []
     best: FitResult | None = None
+    trained = -1.0  # the best validation accuracy of a restart before polishing
     for restart in range(config.restarts):
         run_seed = seed * 1000 + restart
         run = _restart(train_e, val_e, examples, config, run_seed, gradient, tick, history, restart)
-        if config.polish and run.best is not None:
+        if config.polish and run.best is not None and run.val.token_acc >= trained:
+            trained = run.val.token_acc  # restarts worse than an earlier one are not polished
             # one polish takes at most polish_share of the limit, so that restarts remain
             until = min(deadline, time.monotonic() + config.polish_share * limit)
             _polish(run, train_e, val_e, config, until, polished, restart)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
-from .discrete import PREDICATES, Factor, Head, Program, Variable
+from .discrete import PREDICATES, Factor, Head, Mlp, Program, Variable, reads
 
 __all__ = [
     *("TRUE", "SIDES", "available", "comparisons", "factor_moves", "put"),
-    *("ones_options", "value_moves", "bracket"),
+    *("ones_options", "value_moves", "bracket", "relocations"),
 ]
 
 TRUE = Factor("tokens", "tokens", "true")
@@ -86,3 +86,53 @@ def bracket(head: Head, bound: str) -> list[Head]:
 
 def put(factors: tuple[Factor, ...], slot: int, factor: Factor) -> tuple[Factor, ...]:
     return factors[:slot] + (factor,) + factors[slot + 1 :]
+
+
+def _renamed(node: Head | Mlp, old: str, new: str) -> Head | Mlp:
+    """``node`` reading ``new`` wherever it read ``old``."""
+    if isinstance(node, Mlp):
+        return replace(node, inputs=tuple(new if i == old else i for i in node.inputs))
+    factors = tuple(
+        Factor(new if f.key == old else f.key, new if f.query == old else f.query, f.predicate)
+        for f in node.factors
+    )
+    return replace(node, factors=factors, value=new if node.value == old else node.value)
+
+
+def relocations(
+    nodes: list[Head | Mlp], output: tuple[str, ...], reading: dict[str, list[str]]
+) -> list[tuple[dict[int, Head | Mlp], tuple[str, ...], int]]:
+    """Moves of a used head to an unused head of its kind in an earlier layer that can
+    read what it reads; its readers read the earlier one instead. The program computes
+    the same; the later head (its index is the third item) is then free for a head that
+    reads the moved one. The second item is the output's new inputs."""
+    used, todo = set(), list(output)
+    made = {node.name: node for node in nodes}
+    while todo:
+        name = todo.pop()
+        if name in made and name not in used:
+            used.add(name)
+            todo += sorted(reads(made[name]))
+    found = []
+    for place, later in enumerate(nodes):
+        if not isinstance(later, Head) or later.name not in used:
+            continue
+        for index, early in enumerate(nodes):
+            if not _free(early, later, used, reading):
+                continue
+            move: dict[int, Head | Mlp] = {index: replace(later, name=early.name)}
+            for i, node in enumerate(nodes):
+                if node is not later and later.name in reads(node):
+                    move[i] = _renamed(node, later.name, early.name)
+            inputs = tuple(early.name if i == later.name else i for i in output)
+            found.append((move, inputs, place))
+    return found
+
+
+def _free(early: Head | Mlp, later: Head, used: set[str], reading: dict[str, list[str]]) -> bool:
+    """Whether ``early`` is an unused head of ``later``'s kind that can read what it reads."""
+    if not isinstance(early, Head) or early.name in used or early.kind != later.kind:
+        return False
+    names = set(reading.get(early.name, []))
+    # the earlier head's layer reads strictly less: it comes before the later head's layer
+    return names < set(reading.get(later.name, [])) and reads(later) <= names

@@ -57,6 +57,7 @@ from .moves import (
     comparisons,
     factor_moves,
     put,
+    relocations,
     value_moves,
 )
 
@@ -214,7 +215,7 @@ def _pairs(names: list[str], changed: set[str], current: tuple[str, ...]) -> lis
     return found
 
 
-Move = dict[int, Head]  # node index -> its replacement
+Move = dict[int, Node]  # node index -> its replacement
 
 
 def _evaluate(data: _Data, state: _State, move: Move, pairs: list) -> _State:
@@ -347,9 +348,28 @@ def _pairs_of(data: _Data, state: _State, index: int, options: list, deadline) -
     return found
 
 
+def _relocate(data: _Data, state: _State, reading: dict[str, list[str]], deadline) -> _State:
+    """``state`` after a relocation (see :func:`relocations`) and a search of the head it
+    frees, where together they raise the accuracy."""
+    for move, output, freed in relocations(state.nodes, state.output, reading):
+        moved = _evaluate(data, state, move, [output])
+        for family in _FAMILIES:
+            if time.monotonic() > deadline:
+                return state
+            found = _family(data, moved, freed, family, reading, deadline)
+            moved = found if found is not None else moved
+        if moved.acc > state.acc + 1e-12:
+            return moved
+    return state
+
+
 def _round(data: _Data, state: _State, program: Program, deadline: float, history: list) -> _State:
-    """One pass of coordinate descent over every head."""
+    """One pass of coordinate descent over every head (after moving used heads earlier)."""
     reading = available(program)
+    relocated = _relocate(data, state, reading, deadline)
+    if relocated is not state:
+        state = relocated
+        history.append(state.acc)
     for index, node in enumerate(state.nodes):
         if not isinstance(node, Head):
             continue
