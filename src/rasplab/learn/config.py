@@ -51,12 +51,11 @@ class LearnConfig:
     time_limit: float = 0.0  # seconds per fit (all restarts); 0: no limit
     threads: int = 1  # torch CPU threads
     ablate: bool = True  # prune heads by ablation when simplifying
-    # refine every restart's program by discrete local search (rasplab.learn.search): each
+    # refine the best restart's program by discrete local search (rasplab.learn.search): each
     # head's comparisons, moved or averaged variable, with the output table refit by majority
     polish: bool = True
     polish_rounds: int = 4  # rounds of coordinate descent (one finding nothing ends it)
-    # share of time_limit kept for polishing (restarts begin before it), and the most one takes
-    polish_share: float = 0.3
+    polish_share: float = 0.3  # share of time_limit kept for the search: restarts begin before
     polish_sample: int = 1000  # training examples the search scores (0: all)
 
     def replace(self, **changes: Any) -> LearnConfig:

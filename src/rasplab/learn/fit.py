@@ -142,38 +142,32 @@ def fit(
     seed: int,
     tick: Callable[[int], None] = lambda n: None,
 ) -> FitResult:
-    """The best discrete program over ``config.restarts`` restarts from ``seed``.
-
-    With ``config.polish``, a restart's program is refined by discrete search
-    (:mod:`rasplab.learn.search`) unless an earlier restart trained to a higher
-    validation accuracy; restarts begin only before ``1 - polish_share`` of the
-    time limit, and one polish takes at most ``polish_share`` of it.
-    """
+    """The best discrete program over ``config.restarts`` restarts from ``seed``; with
+    ``config.polish``, refined at the end by discrete search (:mod:`rasplab.learn.search`)."""
     torch = require_torch()
     torch.set_num_threads(config.threads)
     start = time.monotonic()
     limit = config.time_limit if config.time_limit > 0 else math.inf
     deadline = start + limit
+    # restarts begin only before 1 - polish_share of the limit: the rest is the search's
     gradient = start + limit * (1.0 - config.polish_share if config.polish else 1.0)
     train_e, val_e = encode(_like(train, examples)), encode(_like(val, examples))
     history: list[dict[str, Any]] = []
     polished: list[dict[str, Any]] = []
     best: FitResult | None = None
-    trained = -1.0  # the best validation accuracy of a restart before polishing
     for restart in range(config.restarts):
         run_seed = seed * 1000 + restart
         run = _restart(train_e, val_e, examples, config, run_seed, gradient, tick, history, restart)
-        if config.polish and run.best is not None and run.val.token_acc >= trained:
-            trained = run.val.token_acc  # restarts worse than an earlier one are not polished
-            # one polish takes at most polish_share of the limit, so that restarts remain
-            until = min(deadline, time.monotonic() + config.polish_share * limit)
-            _polish(run, train_e, val_e, config, until, polished, restart)
         if run.best is not None and (best is None or run.val.token_acc > best.val.token_acc):
             best = FitResult(run.best, run.val, seed, restart, run.steps, 0.0)
         if (best is not None and _solved(best, train_e)) or time.monotonic() > gradient:
             tick(config.steps * (config.restarts - restart - 1))
             break
     assert best is not None  # every restart checks at least once, at its last step
+    if config.polish and not _solved(best, train_e):
+        run = _Run(best.program, best.val, best.steps)
+        _polish(run, train_e, val_e, config, deadline, polished, best.restart)
+        best.program, best.val = run.best or best.program, run.val
     best.seconds, best.history, best.polished = time.monotonic() - start, history, polished
     return best
 
@@ -192,7 +186,7 @@ def _polish(
     log: list[dict[str, Any]],
     restart: int,
 ) -> None:
-    """Replace the restart's program by its polished form where validation is no worse."""
+    """Replace the run's program by its polished form where validation is no worse."""
     from .search import polish
 
     assert run.best is not None

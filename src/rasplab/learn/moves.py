@@ -88,24 +88,26 @@ def put(factors: tuple[Factor, ...], slot: int, factor: Factor) -> tuple[Factor,
     return factors[:slot] + (factor,) + factors[slot + 1 :]
 
 
-def _renamed(node: Head | Mlp, old: str, new: str) -> Head | Mlp:
-    """``node`` reading ``new`` wherever it read ``old``."""
+def _renamed(node: Head | Mlp, names: dict[str, str]) -> Head | Mlp:
+    """``node`` reading ``names[x]`` wherever it read a variable ``x`` named there."""
     if isinstance(node, Mlp):
-        return replace(node, inputs=tuple(new if i == old else i for i in node.inputs))
+        return replace(node, inputs=tuple(names.get(i, i) for i in node.inputs))
     factors = tuple(
-        Factor(new if f.key == old else f.key, new if f.query == old else f.query, f.predicate)
+        Factor(names.get(f.key, f.key), names.get(f.query, f.query), f.predicate)
         for f in node.factors
     )
-    return replace(node, factors=factors, value=new if node.value == old else node.value)
+    value = names.get(node.value, node.value) if node.value is not None else None
+    return replace(node, factors=factors, value=value)
 
 
 def relocations(
     nodes: list[Head | Mlp], output: tuple[str, ...], reading: dict[str, list[str]]
 ) -> list[tuple[dict[int, Head | Mlp], tuple[str, ...], int]]:
-    """Moves of a used head to an unused head of its kind in an earlier layer that can
-    read what it reads; its readers read the earlier one instead. The program computes
-    the same; the later head (its index is the third item) is then free for a head that
-    reads the moved one. The second item is the output's new inputs."""
+    """Swaps of a head the output depends on with a head of its kind in an earlier layer
+    that can read what it reads and that no head or table reads (the output may); their
+    readers follow. The program computes the same; the later head (its index is the
+    third item) then holds the earlier one's choices, free for a head that reads the
+    moved one. The second item is the output's new inputs."""
     used, todo = set(), list(output)
     made = {node.name: node for node in nodes}
     while todo:
@@ -113,25 +115,30 @@ def relocations(
         if name in made and name not in used:
             used.add(name)
             todo += sorted(reads(made[name]))
+    read = {name for node in nodes for name in reads(node)}
     found = []
     for place, later in enumerate(nodes):
         if not isinstance(later, Head) or later.name not in used:
             continue
         for index, early in enumerate(nodes):
-            if not _free(early, later, used, reading):
+            if not _free(early, later, read, reading):
                 continue
-            move: dict[int, Head | Mlp] = {index: replace(later, name=early.name)}
+            swap = {later.name: early.name, early.name: later.name}
+            move: dict[int, Head | Mlp] = {
+                index: replace(later, name=early.name),
+                place: replace(early, name=later.name),
+            }
             for i, node in enumerate(nodes):
-                if node is not later and later.name in reads(node):
-                    move[i] = _renamed(node, later.name, early.name)
-            inputs = tuple(early.name if i == later.name else i for i in output)
-            found.append((move, inputs, place))
+                if i not in move and set(swap) & reads(node):
+                    move[i] = _renamed(node, swap)
+            found.append((move, tuple(swap.get(i, i) for i in output), place))
     return found
 
 
-def _free(early: Head | Mlp, later: Head, used: set[str], reading: dict[str, list[str]]) -> bool:
-    """Whether ``early`` is an unused head of ``later``'s kind that can read what it reads."""
-    if not isinstance(early, Head) or early.name in used or early.kind != later.kind:
+def _free(early: Head | Mlp, later: Head, read: set[str], reading: dict[str, list[str]]) -> bool:
+    """Whether ``early`` is a head of ``later``'s kind that nothing but the output reads
+    and that can read what ``later`` reads."""
+    if not isinstance(early, Head) or early.name in read or early.kind != later.kind:
         return False
     names = set(reading.get(early.name, []))
     # the earlier head's layer reads strictly less: it comes before the later head's layer

@@ -45,9 +45,6 @@ from .discrete import (
     Head,
     Mlp,
     Program,
-    Variable,
-    _run_head,
-    _run_mlp,
     reads,
 )
 from .moves import (
@@ -60,10 +57,18 @@ from .moves import (
     relocations,
     value_moves,
 )
+from .scoring import (
+    Node,
+    Sample,
+    bad_rows,
+    best_output,
+    majority_table,
+    nodes_of,
+    run,
+    take_sample,
+)
 
 __all__ = ["Polished", "polish", "refit_output"]
-
-Node = Head | Mlp
 
 
 @dataclass(frozen=True)
@@ -79,19 +84,6 @@ class Polished:
     seconds: float
 
 
-@dataclass(frozen=True)
-class _Data:
-    """The examples the search scores, with what every candidate needs."""
-
-    tokens: np.ndarray
-    lengths: np.ndarray
-    labels: np.ndarray  # [batch, n], -100 past the end
-    mask: np.ndarray  # [batch, n] real positions
-    variables: dict[str, Variable]
-    n_labels: int
-    n_real: int
-
-
 @dataclass
 class _State:
     """A program as its nodes in order, every variable's codes and the fitted output."""
@@ -101,101 +93,6 @@ class _State:
     conflicts: dict[str, np.ndarray]  # cat head -> [batch] rows where it conflicts
     output: tuple[str, ...]  # the output table's inputs
     acc: float
-
-
-def _data(program: Program, data: Encoded, rows: int) -> _Data:
-    n = min(rows, len(data.tokens)) if rows > 0 else len(data.tokens)
-    tokens, lengths, labels = data.tokens[:n], data.lengths[:n], data.labels[:n]
-    mask = np.arange(tokens.shape[1])[None, :] < lengths[:, None]
-    variables = program.variables()
-    return _Data(tokens, lengths, labels, mask, variables, len(program.labels), int(mask.sum()))
-
-
-def _nodes(program: Program) -> list[Node]:
-    found: list[Node] = []
-    for layer in program.layers:
-        found += [*layer.heads, *layer.mlps]
-    return found
-
-
-def _inputs(data: _Data) -> dict[str, np.ndarray]:
-    """The codes of ``tokens``, ``indices`` and ``length``."""
-    batch, n = data.tokens.shape
-    return {
-        "tokens": np.where(data.mask, data.tokens, 0).astype(np.int64),
-        "indices": np.broadcast_to(np.arange(n, dtype=np.int64), (batch, n)),
-        "length": np.broadcast_to(data.lengths[:, None], (batch, n)).astype(np.int64),
-    }
-
-
-def _run(data: _Data, nodes: list[Node], state: _State | None, moved: set[int]) -> tuple:
-    """Codes and conflicts, with the ``moved`` nodes and whatever reads them recomputed."""
-    if state is None:
-        codes: dict[str, np.ndarray] = _inputs(data)
-        conflicts: dict[str, np.ndarray] = {}
-    else:
-        codes, conflicts = dict(state.codes), dict(state.conflicts)
-    dirty: set[str] = set()
-    for index, node in enumerate(nodes):
-        if state is not None and index not in moved and not reads(node) & dirty:
-            continue
-        if isinstance(node, Head):
-            codes[node.name], bad = _run_head(node, codes, data.mask, data.variables)
-            if node.kind == "cat":
-                conflicts[node.name] = bad
-        else:
-            codes[node.name] = _run_mlp(node, codes, data.variables)
-        dirty.add(node.name)
-    return codes, conflicts
-
-
-def _bad_rows(nodes: list[Node], conflicts: dict[str, np.ndarray], batch: int) -> dict:
-    """Per variable, the rows where a cat head it depends on conflicts."""
-    none = np.zeros(batch, dtype=bool)
-    bad: dict[str, np.ndarray] = {"tokens": none, "indices": none, "length": none}
-    for node in nodes:
-        rows = conflicts.get(node.name, none)
-        for name in reads(node):
-            rows = rows | bad.get(name, none)
-        bad[node.name] = rows
-    return bad
-
-
-def _counts(data: _Data, codes: dict, bad: dict, inputs: tuple[str, ...]) -> np.ndarray:
-    """``[cells, labels]`` label counts per output table entry, undefined rows left out."""
-    sizes = [data.variables[name].size for name in inputs]
-    index = codes[inputs[0]]
-    if len(inputs) == 2:
-        index = index * sizes[1] + codes[inputs[1]]
-    rows = np.zeros(len(data.tokens), dtype=bool)
-    for name in inputs:
-        rows = rows | bad[name]
-    keep = data.mask & ~rows[:, None]
-    cells = math.prod(sizes)
-    flat = index[keep] * data.n_labels + data.labels[keep]
-    return np.bincount(flat, minlength=cells * data.n_labels).reshape(cells, data.n_labels)
-
-
-def _best_output(data: _Data, codes: dict, bad: dict, pairs) -> tuple[float, tuple[str, ...]]:
-    """The best training accuracy over the output inputs in ``pairs``, and those inputs."""
-    best: tuple[float, tuple[str, ...]] = (-1.0, ())
-    for inputs in pairs:
-        acc = float(_counts(data, codes, bad, inputs).max(axis=1).sum()) / max(data.n_real, 1)
-        if acc > best[0]:
-            best = (acc, inputs)
-    return best
-
-
-def _table(data: _Data, codes: dict, bad: dict, inputs: tuple[str, ...]) -> Mlp:
-    """The output table over ``inputs`` by majority vote; unseen entries by the first input."""
-    counts = _counts(data, codes, bad, inputs)
-    first = data.variables[inputs[0]].size
-    by_first = counts.reshape(first, -1, data.n_labels).sum(axis=1)  # [size_a, labels]
-    overall = int(counts.sum(axis=0).argmax())
-    fallback = np.where(by_first.sum(axis=1) > 0, by_first.argmax(axis=1), overall)
-    default = np.repeat(fallback, len(counts) // first)
-    table = np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), default)
-    return Mlp("output", inputs, tuple(int(x) for x in table), data.n_labels)
 
 
 def _readers(nodes: list[Node], name: str) -> set[str]:
@@ -218,12 +115,12 @@ def _pairs(names: list[str], changed: set[str], current: tuple[str, ...]) -> lis
 Move = dict[int, Node]  # node index -> its replacement
 
 
-def _evaluate(data: _Data, state: _State, move: Move, pairs: list) -> _State:
+def _evaluate(data: Sample, state: _State, move: Move, pairs: list) -> _State:
     """``state`` with ``move`` made; the output refit over the best of ``pairs``."""
     nodes = [move.get(i, node) for i, node in enumerate(state.nodes)]
-    codes, conflicts = _run(data, nodes, state, set(move))
-    bad = _bad_rows(nodes, conflicts, len(data.tokens))
-    acc, output = _best_output(data, codes, bad, pairs)
+    codes, conflicts = run(data, nodes, (state.codes, state.conflicts), set(move))
+    bad = bad_rows(nodes, conflicts, len(data.tokens))
+    acc, output = best_output(data, codes, bad, pairs)
     return _State(nodes, codes, conflicts, output, acc)
 
 
@@ -234,7 +131,7 @@ def _output_pairs(state: _State, indices: set[int]) -> list:
     return _pairs(list(state.codes), changed, state.output)
 
 
-def _try(data: _Data, state: _State, moves: list[Move], deadline: float) -> _State | None:
+def _try(data: Sample, state: _State, moves: list[Move], deadline: float) -> _State | None:
     """The state after the best of ``moves`` if it beats ``state``, else ``None``."""
     best: _State | None = None
     pairs: dict[frozenset[int], list] = {}
@@ -253,7 +150,7 @@ def _at(index: int, heads: list[Head]) -> list[Move]:
     return [{index: head} for head in heads]
 
 
-def _ranked(data: _Data, state: _State, index: int, candidates: list[Head], deadline) -> list:
+def _ranked(data: Sample, state: _State, index: int, candidates: list[Head], deadline) -> list:
     """The best few candidates by accuracy, whether or not they beat ``state``."""
     pairs, scored = _output_pairs(state, {index}), []
     for number, candidate in enumerate(candidates):
@@ -263,7 +160,7 @@ def _ranked(data: _Data, state: _State, index: int, candidates: list[Head], dead
     return [candidates[i] for _, i in sorted(scored, key=lambda pair: -pair[0])[:_TOP]]
 
 
-def _joint(data: _Data, state: _State, index: int, names: list[str], deadline: float):
+def _joint(data: Sample, state: _State, index: int, names: list[str], deadline: float):
     """Both a head's comparison and its value changed: each of the best few values (and
     comparisons) with every comparison (and value)."""
     head, variables = state.nodes[index], data.variables
@@ -280,11 +177,11 @@ def _joint(data: _Data, state: _State, index: int, names: list[str], deadline: f
     return _try(data, state, _at(index, found), deadline)
 
 
-def _start(data: _Data, program: Program) -> _State:
-    nodes = _nodes(program)
-    codes, conflicts = _run(data, nodes, None, set())
-    bad = _bad_rows(nodes, conflicts, len(data.tokens))
-    acc, output = _best_output(data, codes, bad, [program.output.inputs])
+def _start(data: Sample, program: Program) -> _State:
+    nodes = nodes_of(program)
+    codes, conflicts = run(data, nodes, None, set())
+    bad = bad_rows(nodes, conflicts, len(data.tokens))
+    acc, output = best_output(data, codes, bad, [program.output.inputs])
     return _State(nodes, codes, conflicts, output, acc)
 
 
@@ -315,7 +212,7 @@ def _range_moves(state: _State, index: int, available: dict, variables) -> list[
     return found
 
 
-def _family(data: _Data, state: _State, index: int, family: str, available: dict, deadline):
+def _family(data: Sample, state: _State, index: int, family: str, available: dict, deadline):
     """The best move of one family for ``nodes[index]`` if it beats ``state``, else ``None``."""
     head = state.nodes[index]
     assert isinstance(head, Head)
@@ -333,7 +230,7 @@ def _family(data: _Data, state: _State, index: int, family: str, available: dict
     return _try(data, state, _at(index, factor_moves(head, options)), deadline)
 
 
-def _pairs_of(data: _Data, state: _State, index: int, options: list, deadline) -> list[Head]:
+def _pairs_of(data: Sample, state: _State, index: int, options: list, deadline) -> list[Head]:
     """Both factors of a two-factor head changed: each of the best few choices for one
     factor with every choice for the other."""
     head = state.nodes[index]
@@ -348,7 +245,7 @@ def _pairs_of(data: _Data, state: _State, index: int, options: list, deadline) -
     return found
 
 
-def _relocate(data: _Data, state: _State, reading: dict[str, list[str]], deadline) -> _State:
+def _relocate(data: Sample, state: _State, reading: dict[str, list[str]], deadline) -> _State:
     """``state`` after a relocation (see :func:`relocations`) and a search of the head it
     frees, where together they raise the accuracy."""
     for move, output, freed in relocations(state.nodes, state.output, reading):
@@ -363,7 +260,7 @@ def _relocate(data: _Data, state: _State, reading: dict[str, list[str]], deadlin
     return state
 
 
-def _round(data: _Data, state: _State, program: Program, deadline: float, history: list) -> _State:
+def _round(data: Sample, state: _State, program: Program, deadline: float, history: list) -> _State:
     """One pass of coordinate descent over every head (after moving used heads earlier)."""
     reading = available(program)
     relocated = _relocate(data, state, reading, deadline)
@@ -392,10 +289,10 @@ def _rebuild(program: Program, state: _State, output: Mlp) -> Program:
 
 def refit_output(program: Program, data: Encoded) -> Program:
     """``program`` with its output table refit by majority on ``data`` (same inputs)."""
-    full = _data(program, data, 0)
-    codes, conflicts = _run(full, _nodes(program), None, set())
-    bad = _bad_rows(_nodes(program), conflicts, len(full.tokens))
-    return replace(program, output=_table(full, codes, bad, program.output.inputs))
+    full = take_sample(program, data, 0)
+    codes, conflicts = run(full, nodes_of(program), None, set())
+    bad = bad_rows(nodes_of(program), conflicts, len(full.tokens))
+    return replace(program, output=majority_table(full, codes, bad, program.output.inputs))
 
 
 def polish(
@@ -410,7 +307,7 @@ def polish(
     from .fit import score
 
     began = time.monotonic()
-    data = _data(program, train, sample)
+    data = take_sample(program, train, sample)
     state = _start(data, program)
     history = [state.acc]
     done = 0
@@ -428,7 +325,7 @@ def polish(
     return Polished(found, start_acc, acc, tuple(history), moves, done, seconds)
 
 
-def _resized(program: Program, data: _Data) -> Program:
+def _resized(program: Program, data: Sample) -> Program:
     """``program`` whose output table has the size its inputs need (entries refit later)."""
     inputs = program.output.inputs
     cells = math.prod(data.variables[name].size for name in inputs)
