@@ -9,9 +9,11 @@ from rasplab.compiler.quadratic import quadratic_blocker, quadratic_plan
 from rasplab.library import PROGRAMS
 
 
-def _compile(name: str, n: int):
+def _compile(name: str, n: int, **options):
     entry = PROGRAMS[name]
-    return compile_program(entry.build(), list(entry.vocab), n, verify=200, sample=entry.sample)
+    return compile_program(
+        entry.build(), list(entry.vocab), n, verify=200, sample=entry.sample, **options
+    )
 
 
 def test_shift_width_does_not_grow_with_length() -> None:
@@ -36,11 +38,28 @@ def test_index_at_256_is_exact_and_small() -> None:
 
 def test_a_computed_key_gets_its_square_from_the_mlp_that_computes_it() -> None:
     # sort selects `target_pos == indices`, target_pos a count: the MLP decoding the
-    # count writes the number and its square; verify=200 checks the model in float32
-    model = _compile("sort", 64)
+    # count writes the number and its square; verify=200 checks the model in float32.
+    # Without the bounds' certificate (which proves it in float64 only: below) it stays so
+    model = _compile("sort", 64, bounds_seconds=0)
     assert {"target_pos", "target_pos^2"} <= set(model.directions)
     assert not any(d.startswith("target_pos:") for d in model.directions)
     assert model.n_params < 120_000  # target_pos one-hot took 167,935
+
+
+def test_a_model_proved_in_float64_only_goes_one_hot_where_that_is_proved_in_float32() -> None:
+    model = _compile("sort", 16)
+    proof = model.info.certificate
+    assert proof.status == "proved" and proof.dtype == "float32"
+    (note,) = [n for n in model.info.notes if "after the certificate" in n]
+    assert note.startswith("sort: one-hot: chosen after the certificate")
+    assert "float64 only (13,068 parameters)" in note
+    assert model.n_params == 16_783 and "target_pos^2" not in model.directions
+    # past ONE_HOT_GROWTH times the parameters, or max_params, the float64 proof stands
+    capped = _compile("sort", 16, max_params=14_000)
+    assert capped.n_params == 13_068 and capped.info.certificate.dtype == "float64"
+    assert not any("after the certificate" in n for n in capped.info.notes)
+    proved = _compile("reverse", 64)  # proved in float32 as numbers: nothing to change
+    assert not any("after the certificate" in n for n in proved.info.notes)
 
 
 def test_the_cost_model_says_what_it_chose_and_its_reason() -> None:

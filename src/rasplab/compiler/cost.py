@@ -74,16 +74,18 @@ def choose_numbers(
     vocab_size: int,
     max_params: int | None,
     count_scales: dict[int, float] | None = None,
+    one_hot: str | None = None,
 ) -> Layout:
     """The plan of ``program`` with each select of positions as numbers or one-hot,
     whichever the cost model prefers (module docstring); CompileError where neither
-    can be built."""
+    can be built. ``one_hot``: every such select one-hot, for this reason."""
     job = _Job(program, values, n, vocab_size, count_scales or {})
     context = planning_context(program, values, float(n), job.count_scales, None, None)
     names = {nid: context.names[nid] for nid in context.quadratic}
     floors = {nid: one_hot_floor(values, fit[:2]) for nid, fit in context.quadratic.items()}
     blockers = {
-        nid: quadratic_blocker(names[nid], fit[2], n) for nid, fit in context.quadratic.items()
+        nid: one_hot or quadratic_blocker(names[nid], fit[2], n)
+        for nid, fit in context.quadratic.items()
     }
     _refuse_past_float32(blockers, floors, max_params)
     notes = [f"{names[nid]}: one-hot: {b}" for nid, b in blockers.items() if b]

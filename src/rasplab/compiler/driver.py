@@ -21,27 +21,26 @@
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from ..analysis import analyse
 from ..errors import CompileError, ResourceLimitError
-from ..lang.graph import value_key
-from ..lang.nodes import SOp, is_atom
+from ..lang.nodes import SOp
 from ..model.info import InputDomain, ModelInfo, Verified
 from ..model.model import CompiledModel
 from .assemble import assemble
 from .bounds import BOUNDS_SECONDS, Blueprint
-from .budget import DEFAULT_MAX_BYTES, check_bytes, check_limit, compile_bytes, forward_bytes
+from .budget import DEFAULT_MAX_BYTES, check_bytes, compile_bytes, forward_bytes
 from .causal import causal_blockers
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
 from .cost import choose_numbers
 from .encodings import AggregatePolicy, sample_inputs
+from .job import Job, Sampler, covered_domain, library_domain, make_job
 from .layout import Layout
 from .lower import Lowered, lower
 from .size import (
@@ -63,24 +62,6 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PARAMS",
 ]
-
-Sampler = Callable[[random.Random, int], list[Any]]
-
-
-@dataclass(frozen=True)
-class _Job:
-    """What one compile was asked for (checked)."""
-
-    program: SOp
-    vocab: tuple[Any, ...]
-    max_seq_len: int
-    causal: bool
-    verify: int
-    sample: Sampler | None
-    seed: int
-    domain: InputDomain | None
-    max_bytes: int | None
-    max_params: int | None = DEFAULT_MAX_PARAMS
 
 
 def compile_program(
@@ -127,7 +108,7 @@ def compile_program(
     The bounds stop after ``bounds_seconds`` (what is left stays open; 0 skips them).
     """
     start = time.perf_counter()
-    job = _job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes)
+    job = make_job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes)
     job = replace(job, max_params=check_max_params(max_params))
     check_bytes(compile_bytes(program, max_seq_len), job.max_bytes, program.label, max_seq_len)
     try:
@@ -138,6 +119,7 @@ def compile_program(
             # compared, or bounds propagated through the weights for larger ones
             limit = check_prove_limit(prove_limit)
             model = with_certificate(model, job.program, limit, blueprint, bounds_seconds)
+            model = _float32_one_hot(job, model, blueprint, (limit, bounds_seconds))
     except MemoryError as err:  # the bound above is a lower bound: the rest may still not fit
         raise ResourceLimitError(
             f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "
@@ -159,13 +141,13 @@ def compile_with_blueprint(
     >>> len(blueprint.layout.heads) == sum(model.heads_per_layer)
     True
     """
-    job = _job(program, vocab, max_seq_len, causal, 0, None, 0, None, DEFAULT_MAX_BYTES)
+    job = make_job(program, vocab, max_seq_len, causal, 0, None, 0, None, DEFAULT_MAX_BYTES)
     model, _, blueprint = _build(job, evidence=[])
     return model, blueprint
 
 
 def _verified(
-    job: _Job, model: CompiledModel, policy: AggregatePolicy, blueprint: Blueprint
+    job: Job, model: CompiledModel, policy: AggregatePolicy, blueprint: Blueprint
 ) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
     """Stage 6: the model with its check recorded; CompileError if it compared nothing or
     disagrees. Plans again at most once, with the inputs it failed on as evidence."""
@@ -182,7 +164,7 @@ def _verified(
 
 
 def _check_against_evaluator(
-    job: _Job, model: CompiledModel, inputs: list[list[Any]]
+    job: Job, model: CompiledModel, inputs: list[list[Any]]
 ) -> Verification:
     result = check_model(model, job.program, inputs=inputs)
     if result.n_inputs == 0:
@@ -195,7 +177,7 @@ def _check_against_evaluator(
     return result
 
 
-def _verification_inputs(job: _Job, model: CompiledModel) -> list[list[Any]]:
+def _verification_inputs(job: Job, model: CompiledModel) -> list[list[Any]]:
     """The random inputs of stage 6, inside the declared domain, within the memory limit."""
     inputs = sample_inputs(job.vocab, job.max_seq_len, job.verify, job.seed, job.sample)
     if job.domain is not None:
@@ -213,9 +195,7 @@ def _verification_inputs(job: _Job, model: CompiledModel) -> list[list[Any]]:
     return inputs
 
 
-def _build(
-    job: _Job, evidence: list[list[Any]]
-) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
+def _build(job: Job, evidence: list[list[Any]]) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
     """Stages 1-5: the compiled model, the policy that chose what each aggregate does, and
     the layout and value sets the model was assembled from (stage 7's bounds read them)."""
     program, vocab, n = job.program, job.vocab, job.max_seq_len
@@ -235,7 +215,7 @@ def _build(
     too_many = too_many_blockers(lowered.program, values, lowered.origin, n)
     if too_many:
         raise CompileError.from_blockers(blockers + too_many)
-    layout = _plan(lowered, values, n, blockers, len(vocab), job.max_params)
+    layout = _plan(lowered, values, n, blockers, len(vocab), job.max_params, job.one_hot)
     check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
     info = _info(program, lowered.notes, layout, policy, job)
@@ -243,41 +223,37 @@ def _build(
     return model, policy, Blueprint(layout, values, lowered.origin)
 
 
-def _domain(job: _Job, policy: AggregatePolicy) -> InputDomain:
-    """Where the model is exact: every input, unless it rests on assumptions that were
-    checked only on a sampler's inputs, or not checked at all."""
-    if not policy.assumptions:
-        return InputDomain()  # every decision holds on every input
-    if job.sample is not None:
-        if job.domain is not None:
-            return job.domain
-        name = getattr(job.sample, "__qualname__", None) or repr(job.sample)
-        return InputDomain("declared", f"inputs drawn by the sampler {name}")
-    if job.verify:
-        return InputDomain()  # the assumptions are checked on uniform inputs (stage 6)
-    return InputDomain("declared", "inputs on which the assumptions hold (not checked: verify=0)")
+ONE_HOT_GROWTH = 4  # a model proved in float32 one-hot may have this many times the parameters
 
 
-def library_domain(entry: Any) -> InputDomain | None:
-    """The declared domain of a library program's sampler (None if it has none), for
-    ``compile_program(..., sample=entry.sample, domain=library_domain(entry))``.
+def _float32_one_hot(
+    job: Job, model: CompiledModel, blueprint: Blueprint, proving: tuple[int, float]
+) -> CompiledModel:
+    """The model, or, where the bounds prove it in float64 only and it compares positions
+    as numbers, the same program with those selects one-hot if the bounds prove that one
+    in float32 (one-hot scores are exact in any float type; the numbers' rounding can
+    grow through the MLPs that compute them) and it has at most ``ONE_HOT_GROWTH`` times
+    the parameters."""
+    proof = model.info.certificate
+    numbers = any(h.quadratic is not None for h in blueprint.layout.heads)
+    if proof is None or proof.dtype != "float64" or not numbers:
+        return model
+    why = "chosen after the certificate: with numbers the bounds prove the model in float64 "
+    why += f"only ({model.n_params:,} parameters); one-hot scores are exact in any float type"
+    cap = ONE_HOT_GROWTH * model.n_params
+    retry = replace(job, one_hot=why, max_params=min(job.max_params or cap, cap))
+    try:
+        other, policy, found = _build(retry, evidence=[])
+        other, _, found = _verified(retry, other, policy, found)
+        other = with_certificate(other, job.program, proving[0], found, proving[1])
+    except (CompileError, ResourceLimitError):
+        return model  # too big, or not buildable one-hot: the float64 proof stands
+    if other.info.certificate is None or other.info.certificate.dtype != "float32":
+        return model
+    return other
 
-    >>> from rasplab.library import get
-    >>> library_domain(get("add")).contains("12+34+56")
-    False
-    >>> library_domain(get("reverse")) is None
-    True
-    """
-    if getattr(entry, "sampler", None) is None or getattr(entry, "domain", None) is None:
-        return None
-    return InputDomain(
-        "declared",
-        f"inputs drawn by lib:{entry.name}'s sampler: {entry.domain}",
-        entry.domain_pattern,
-    )
 
-
-def _float32_only(job: _Job, model: CompiledModel, result: Verification) -> str | None:
+def _float32_only(job: Job, model: CompiledModel, result: Verification) -> str | None:
     """Where the model is exact in float64 on every input float32 got wrong, the message
     says so: float32 rounding, not a wrong construction (None otherwise)."""
     wrong = [m.input for m in result.mismatches]
@@ -308,45 +284,6 @@ def _disagreement(result: Verification, policy: AggregatePolicy) -> str:
     )
 
 
-def _job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes) -> _Job:
-    """The arguments, checked; CompileError naming the first bad one."""
-    tokens = _check(program, vocab, max_seq_len)
-    if not isinstance(verify, int) or isinstance(verify, bool) or verify < 0:
-        raise CompileError(
-            f"verify must be a non-negative int (how many random inputs to check; 0 skips "
-            f"the check), got {verify!r}"
-        )
-    if domain is not None:
-        if not isinstance(domain, InputDomain) or domain.kind != "declared":
-            raise CompileError(f"domain must be an InputDomain of kind 'declared', got {domain!r}")
-        if sample is None:
-            raise CompileError(
-                f"domain={domain.description!r} needs sample=: a sampler that draws inputs "
-                "inside it (the assumptions are checked on its inputs)"
-            )
-    elif sample is not None:  # a library program's own sampler brings its domain
-        domain = library_domain(getattr(sample, "__self__", None))
-    limit = check_limit(max_bytes)
-    return _Job(program, tokens, max_seq_len, causal, verify, sample, seed, domain, limit)
-
-
-def _check(program: Any, vocab: Sequence[Any], max_seq_len: int) -> tuple[Any, ...]:
-    if not isinstance(program, SOp):
-        raise CompileError(f"compile_program needs an s-op, got {program!r}")
-    if not isinstance(max_seq_len, int) or isinstance(max_seq_len, bool) or max_seq_len < 1:
-        raise CompileError(f"max_seq_len must be a positive int, got {max_seq_len!r}")
-    tokens = tuple(vocab)
-    if not tokens:
-        raise CompileError("the vocabulary is empty")
-    bad = [t for t in tokens if not is_atom(t)]
-    if bad:
-        raise CompileError(f"vocabulary tokens must be int, float, str or bool, got {bad[:3]!r}")
-    unique: dict[tuple, Any] = {}
-    for t in tokens:
-        unique.setdefault(value_key(t), t)  # 1, 1.0 and True stay three tokens
-    return tuple(unique.values())
-
-
 def _plan(
     lowered: Lowered,
     values: Any,
@@ -354,12 +291,20 @@ def _plan(
     blockers: list[str],
     vocab_size: int,
     max_params: int | None,
+    one_hot: str | None = None,
 ) -> Layout:
     """Plan the layers, each select of positions as numbers or one-hot as the cost model
-    chooses; merge the planner's blockers with earlier ones into one error."""
+    chooses (or one-hot, for the reason ``one_hot``); merge the planner's blockers with
+    earlier ones into one error."""
     try:
         layout = choose_numbers(
-            lowered.program, values, max_seq_len, vocab_size, max_params, lowered.count_scales
+            lowered.program,
+            values,
+            max_seq_len,
+            vocab_size,
+            max_params,
+            lowered.count_scales,
+            one_hot,
         )
     except CompileError as err:
         if not blockers:
@@ -371,7 +316,7 @@ def _plan(
 
 
 def _info(
-    program: SOp, notes: Sequence[str], layout: Layout, policy: AggregatePolicy, job: _Job
+    program: SOp, notes: Sequence[str], layout: Layout, policy: AggregatePolicy, job: Job
 ) -> ModelInfo:
     paper = analyse(program)
     return ModelInfo(
@@ -382,5 +327,5 @@ def _info(
         attention_layers=len({h.block for h in layout.heads}),
         notes=tuple(dict.fromkeys([*notes, *layout.notes])),
         assumptions=tuple(policy.assumptions.values()),
-        domain=_domain(job, policy),
+        domain=covered_domain(job, policy),
     )
