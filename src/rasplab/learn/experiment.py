@@ -72,6 +72,8 @@ _QUICK_TASKS: dict[str, dict[str, Any]] = {
         steps=400,
         restarts=12,
         time_limit=80.0,
+        polish_share=0.6,  # the search finds the counts and the move from most starts
+        polish_sample=500,
     ),
     # double_hist: a count, then a count of equal counts, read by the output table
     # (the second head's comparison is found by the discrete search, rarely by training)

@@ -42,12 +42,14 @@ import numpy as np
 
 from .data import Encoded
 from .discrete import (
+    Factor,
     Head,
     Mlp,
     Program,
     reads,
 )
 from .moves import (
+    SIDES,
     TRUE,
     available,
     bracket,
@@ -186,29 +188,53 @@ def _start(data: Sample, program: Program) -> _State:
 
 
 _TOP = 4  # values (and comparisons) tried with every comparison (and value) by _joint
-_FAMILIES = ("factor", "value", "joint", "pair", "range")
+_FAMILIES = ("factor", "value", "range", "chain", "joint", "pair")
+
+
+def _counts_before(state: _State, index: int, available: dict) -> list[tuple[int, Head]]:
+    """The ``width`` heads that ``nodes[index]`` may read, with their places."""
+    head = state.nodes[index]
+    found = []
+    for place, node in enumerate(state.nodes):
+        if isinstance(node, Head) and node.kind == "width" and node.name in available[head.name]:
+            found.append((place, node))
+    return found
 
 
 def _range_moves(state: _State, index: int, available: dict, variables) -> list[Move]:
     """A two-factor head comparing ``K`` with ``Q`` that instead keeps ``Q`` between ``K``
-    and an earlier head ``A``, itself set to any one comparison of what it may read."""
+    and an earlier count ``A``, itself set to any one comparison of what it may read."""
     head = state.nodes[index]
     assert isinstance(head, Head)
     if len(head.factors) != 2:
         return []
-    positions = {node.name: i for i, node in enumerate(state.nodes)}
-    names = available[head.name]
-    earlier = [n for n in names if n in positions and isinstance(state.nodes[positions[n]], Head)]
     found: list[Move] = []
-    for name in earlier:
-        other = state.nodes[positions[name]]
-        assert isinstance(other, Head)
-        if other.kind != "width":
-            continue
-        tail = (TRUE,) * (len(other.factors) - 1)
-        for option in comparisons(available[name], variables)[1:]:
-            moved = replace(other, factors=(option, *tail))
-            found += [{positions[name]: moved, index: b} for b in bracket(head, name)]
+    for place, count in _counts_before(state, index, available):
+        tail = (TRUE,) * (len(count.factors) - 1)
+        for option in comparisons(available[count.name], variables)[1:]:
+            moved = replace(count, factors=(option, *tail))
+            found += [{place: moved, index: b} for b in bracket(head, count.name)]
+    return found
+
+
+def _chain_moves(state: _State, index: int, available: dict, variables) -> list[Move]:
+    """A head that compares an earlier count ``A`` with any variable (its other factors
+    ``true``), ``A`` itself set to any one comparison of what it may read."""
+    head = state.nodes[index]
+    assert isinstance(head, Head)
+    names = [n for n in available[head.name] if variables[n].kind != "frac"]
+    found: list[Move] = []
+    for place, count in _counts_before(state, index, available):
+        tail = (TRUE,) * (len(count.factors) - 1)
+        rest = (TRUE,) * (len(head.factors) - 1)
+        heads = [
+            replace(head, factors=(Factor(count.name, query, p), *rest))
+            for query in names
+            for p in SIDES + ("==", "!=")
+        ]
+        for option in comparisons(available[count.name], variables)[1:]:
+            moved = replace(count, factors=(option, *tail))
+            found += [{place: moved, index: h} for h in heads]
     return found
 
 
@@ -221,8 +247,9 @@ def _family(data: Sample, state: _State, index: int, family: str, available: dic
         return _joint(data, state, index, names, deadline)
     if family == "value":
         return _try(data, state, _at(index, value_moves(head, names, data.variables)), deadline)
-    if family == "range":
-        return _try(data, state, _range_moves(state, index, available, data.variables), deadline)
+    if family in ("range", "chain"):
+        make = _range_moves if family == "range" else _chain_moves
+        return _try(data, state, make(state, index, available, data.variables), deadline)
     options = comparisons(names, data.variables)
     if family == "pair":
         pairs = _pairs_of(data, state, index, options, deadline)
