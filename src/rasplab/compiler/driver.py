@@ -246,7 +246,7 @@ def _float32_one_hot(
         other, policy, found = _build(retry, evidence=[])
         other, _, found = _verified(retry, other, policy, found)
         other = with_certificate(other, job.program, proving[0], found, proving[1])
-    except (CompileError, ResourceLimitError):
+    except (CompileError, ResourceLimitError, MemoryError):
         return model  # too big, or not buildable one-hot: the float64 proof stands
     if other.info.certificate is None or other.info.certificate.dtype != "float32":
         return model
