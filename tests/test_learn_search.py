@@ -157,3 +157,18 @@ def test_a_used_head_moves_to_a_free_earlier_head_so_a_later_one_can_read_it():
     assert (first.factors, first.value, first.ones) == (share.factors, "tokens", (0,))
     assert second.value == "l1_mean0"
     assert equivalence(found.program, to_sop(found.program), test.inputs).equal
+
+
+def test_search_finds_sort_from_a_start_that_reads_no_count():
+    """A chain move sets a count and the move that reads it together; a range then
+    breaks ties."""
+    examples, train, val, test = _task("sort", tuple("abcd"), 5)
+    wrong = Head("l1_width0", (Factor("tokens", "indices", "<="), TRUE), "width")
+    spare = Head("l1_width1", (Factor("indices", "indices", "<="), TRUE), "width")
+    same = (Factor("indices", "indices", "=="), Factor("tokens", "tokens", "=="))
+    move = Head("l2_cat0", same, "cat", "tokens")
+    layers = (Layer((wrong, spare)), Layer((move,)))
+    start = refit_output(_start(examples, layers, ("l2_cat0", "indices")), train)
+    assert score(start, train).token_acc < 0.6
+    found = polish(start, train, rounds=4)
+    assert found.train_acc == 1.0 and score(found.program, val).token_acc == 1.0

@@ -4,7 +4,8 @@ Gradient training finds most of a program but rarely a head that reads what
 an earlier head made (a count of counts, a second comparison on a count).
 Those choices are a small discrete space, searched here directly by
 coordinate descent over the heads, each in turn, with these moves
-(:mod:`rasplab.learn.moves`):
+(:mod:`rasplab.learn.moves`), tried in the order ``factor``, ``value``,
+``range``, ``chain``, ``joint``, ``pair``:
 
 * ``factor``: one comparison replaced by any other (key and query among the
   variables of earlier layers, any predicate);
@@ -17,7 +18,13 @@ coordinate descent over the heads, each in turn, with these moves
 * ``range``: a comparison ``(K, Q, p)`` becomes ``K`` and an earlier count
   bounding ``Q`` from both sides, that count set to any one comparison
   (stable sort: ``select(smaller, indices, <=) and select(smaller_or_equal,
-  indices, >)``).
+  indices, >)``);
+* ``chain``: an earlier count set to any one comparison together with the
+  head comparing it with any variable (its other factors ``true``).
+
+Before each round, a head the output depends on swaps places with a free
+head of its kind in an earlier layer (:func:`~rasplab.learn.moves.relocations`)
+where the later place then finds a move that raises the accuracy.
 
 Every candidate is scored on training examples by the exact forward pass,
 with the output table refit in closed form: for each pair of input codes,
