@@ -96,4 +96,8 @@ def _row(name: str, base: dict, now: dict) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("compile_time.py: interrupted", file=sys.stderr)
+        sys.exit(130)
