@@ -104,8 +104,24 @@ def learn_changes(items: list[str]) -> dict[str, Any]:
             value = json.loads(text)
         except json.JSONDecodeError:
             value = text
-        changes[name] = _frozen(value)
+        changes[name] = _typed(item, fields[name].default, _frozen(value))
     return changes
+
+
+def _typed(item: str, default: Any, value: Any) -> Any:
+    """``value`` where it has the field's kind (that of its default), else TrainingError
+    quoting the user's ``--set``; ints are taken for floats."""
+    kinds = [(bool, "true or false"), (int, "an integer"), (float, "a number")]
+    kinds += [(str, "a string"), (tuple, "a JSON list")]
+    for kind, words in kinds:
+        if isinstance(default, kind):
+            ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                return float(value)
+            if not ok:
+                raise TrainingError(f"--set {item!r}: the value must be {words}")
+            return value
+    return value
 
 
 def _frozen(value: Any) -> Any:
