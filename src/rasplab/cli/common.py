@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, TrainingError
 
 __all__ = [
     "parse_tokens",
@@ -50,6 +50,7 @@ __all__ = [
     "INPUT_HELP",
     "VOCAB_HELP",
     "ANY_TOKENS_HELP",
+    "typed_setting",
 ]
 
 DEFAULT_MAX_INPUT_BYTES = 64 * 2**20  # an inputs file larger than this is refused
@@ -303,3 +304,20 @@ INPUT_HELP = (
 )
 VOCAB_HELP = "the tokens, read like --input: abc, a,b,c, 1,2,3 or a JSON list"
 ANY_TOKENS_HELP = "let a library program read tokens outside its vocabulary"
+
+
+def typed_setting(item: str, value: Any, default: Any) -> Any:
+    """A ``--set FIELD=VALUE`` value (read as JSON: lists as tuples) as the type of the
+    field's default (an int for a float field is fine); TrainingError quoting ``item``.
+
+    >>> typed_setting("lr=1", 1, 0.5)
+    1.0
+    """
+    if isinstance(value, list):
+        value = tuple(value)
+    if isinstance(default, float) and type(value) is int:
+        return float(value)
+    if default is not None and type(value) is not type(default):
+        wanted = type(default).__name__
+        raise TrainingError(f"--set {item!r}: expected a {wanted}, got {value!r}")
+    return value

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import TrainingError
 from . import render
-from .common import check_directory, positive_int, subcommand
+from .common import check_directory, positive_int, subcommand, typed_setting
 
 __all__ = ["add_parser", "learn_command", "parse_sizes", "learn_changes", "experiment_learn"]
 
@@ -104,24 +104,8 @@ def learn_changes(items: list[str]) -> dict[str, Any]:
             value = json.loads(text)
         except json.JSONDecodeError:
             value = text
-        changes[name] = _typed(item, fields[name].default, _frozen(value))
+        changes[name] = typed_setting(item, _frozen(value), fields[name].default)
     return changes
-
-
-def _typed(item: str, default: Any, value: Any) -> Any:
-    """``value`` where it has the field's kind (that of its default), else TrainingError
-    quoting the user's ``--set``; ints are taken for floats."""
-    kinds = [(bool, "true or false"), (int, "an integer"), (float, "a number")]
-    kinds += [(str, "a string"), (tuple, "a JSON list")]
-    for kind, words in kinds:
-        if isinstance(default, kind):
-            ok = isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                return float(value)
-            if not ok:
-                raise TrainingError(f"--set {item!r}: the value must be {words}")
-            return value
-    return value
 
 
 def _frozen(value: Any) -> Any:

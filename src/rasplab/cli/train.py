@@ -28,6 +28,7 @@ from .common import (
     parse_tokens,
     positive_int,
     subcommand,
+    typed_setting,
 )
 
 __all__ = [
@@ -305,21 +306,9 @@ def settings_changes(items: Sequence[str]) -> dict[str, Any]:
             value = json.loads(text)
         except json.JSONDecodeError:
             value = text
-        changes[field] = _typed(item, value, getattr(defaults, field))
+        changes[field] = typed_setting(item, value, getattr(defaults, field))
     defaults.replace(**changes)  # the configuration's own checks
     return changes
-
-
-def _typed(item: str, value: Any, default: Any) -> Any:
-    """``value`` as the type of the field's default (an int for a float field is fine)."""
-    if isinstance(value, list):
-        value = tuple(value)
-    if isinstance(default, float) and type(value) is int:
-        return float(value)
-    if default is not None and type(value) is not type(default):
-        wanted = type(default).__name__
-        raise TrainingError(f"--set {item!r}: expected a {wanted}, got {value!r}")
-    return value
 
 
 def _seeds(text: str) -> list[int]:
