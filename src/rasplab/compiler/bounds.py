@@ -323,7 +323,7 @@ def _attention(
             layout.nodes,
             _widths(blueprint.values, group[0]),
         )
-        _add_head(stream, head, b, (limit, blueprint.memo), log, sums)
+        _add_head(stream, head, b, limit, log, sums, blueprint.memo)
     delta, bos, bos_delta, relative = sums
     written = [h.output for h in layout.heads if h.block == b]
     writes = np.any(attn.W_O != 0, axis=(0, 1)) | (attn.b_O != 0)
@@ -332,13 +332,19 @@ def _attention(
 
 
 def _add_head(
-    stream: Stream, head: Head, b: int, within: tuple, log: _Log, sums: list[np.ndarray]
+    stream: Stream,
+    head: Head,
+    b: int,
+    limit: int,
+    log: _Log,
+    sums: list[np.ndarray],
+    memo: dict,
 ) -> None:
     """Add one head's bound to ``sums`` (error, BOS centre, BOS error, relative error);
-    ``within``: the combinations' limit and the blueprint's memo."""
+    ``memo``: the blueprint's, which keeps the head's combinations for the next pass."""
     try:
         in_time(f"head {head.name}")
-        found = head_bound(stream, head, *within)
+        found = head_bound(stream, head, limit, memo)
     except Refused as err:
         log.unproved.append(str(err))
         sums[0] = sums[0] + np.inf

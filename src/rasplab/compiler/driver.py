@@ -119,7 +119,7 @@ def compile_program(
             # compared, or bounds propagated through the weights for larger ones
             limit = check_prove_limit(prove_limit)
             model = with_certificate(model, job.program, limit, blueprint, bounds_seconds)
-            model = _float32_one_hot(job, model, blueprint, (limit, bounds_seconds))
+            model = _float32_one_hot(job, model, blueprint, limit, bounds_seconds)
     except MemoryError as err:  # the bound above is a lower bound: the rest may still not fit
         raise ResourceLimitError(
             f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "
@@ -227,7 +227,7 @@ ONE_HOT_GROWTH = 4  # a model proved in float32 one-hot may have this many times
 
 
 def _float32_one_hot(
-    job: Job, model: CompiledModel, blueprint: Blueprint, proving: tuple[int, float]
+    job: Job, model: CompiledModel, blueprint: Blueprint, limit: int, seconds: float
 ) -> CompiledModel:
     """The model, or, where the bounds prove it in float64 only and it compares positions
     as numbers, the same program with those selects one-hot if the bounds prove that one
@@ -245,7 +245,7 @@ def _float32_one_hot(
     try:
         other, policy, found = _build(retry, evidence=[])
         other, _, found = _verified(retry, other, policy, found)
-        other = with_certificate(other, job.program, proving[0], found, proving[1])
+        other = with_certificate(other, job.program, limit, found, seconds)
     except (CompileError, ResourceLimitError, MemoryError):
         return model  # too big, or not buildable one-hot: the float64 proof stands
     if other.info.certificate is None or other.info.certificate.dtype != "float32":
