@@ -41,7 +41,7 @@ import numpy as np
 from ..lang.graph import value_key
 from ..lang.nodes import Aggregate, Indices
 from ..model.model import Attention
-from .bounds_scores import Head, Scores, bos_leak, key_ranks, mixing, project
+from .bounds_scores import Head, Keys, Scores, bos_leak, key_ranks, mixing, project
 from .bounds_space import Refused, Space, Stream, read_nodes, shared_space
 from .combine import is_number
 from .domains import value_indices
@@ -118,7 +118,8 @@ PAIRS = 2_000_000  # (query, key) combinations scored at once
 def _bound(stream: Stream, head: Head, qs: Space, ks: Space, f: Any) -> HeadBound:
     ranks = key_ranks(head, ks)
     target, target_bos = _targets(head, ks, stream.index)
-    coeff, gap, bos_intended, unproved = _queries(stream, head, qs, ks, f, (ranks, target))
+    keys = Keys.of(stream, head, ks)
+    coeff, gap, bos_intended, unproved = _queries(stream, head, qs, ks, f, (keys, ranks, target))
     out, out_bos, value_error, relative = _values(stream, head, ks, coeff, bos_intended)
     dev = np.abs(out - target).max(axis=0, initial=0.0)
     if bos_intended:  # else BOS only leaks, and its value counts in the spread alone
@@ -126,7 +127,7 @@ def _bound(stream: Stream, head: Head, qs: Space, ks: Space, f: Any) -> HeadBoun
     every = np.vstack([out, target, out_bos[None], target_bos[None]])
     spread = every.max(axis=0) - every.min(axis=0)
     error = dev + _scaled(coeff, spread / 2.0) + value_error
-    leaked = 0.0 if head.causal else bos_leak(stream, head, ks)
+    leaked = 0.0 if head.causal else bos_leak(stream, head, keys)
     bos_error = leaked * np.abs(out - out_bos).max(axis=0, initial=0.0) + value_error
     bos_error = bos_error + relative * np.abs(out_bos)
     return HeadBound(error, out_bos, bos_error, gap, unproved, relative)
@@ -137,8 +138,8 @@ def _queries(
 ) -> tuple[float, float, bool, tuple[str, ...]]:
     """Over every query, a block at a time (memory stays ``PAIRS`` pairs): the largest
     ``2 L + mix``, the smallest gap, whether BOS is ever intended, and a select's open
-    item (``keys``: each key's rank and target)."""
-    ranks, target = keys
+    item (``keys``: the keys' vectors, each key's rank and target)."""
+    vectors, ranks, target = keys
     coeff, gap, bos_intended = 0.0, np.inf, False
     unproved: tuple[str, ...] = ()
     selects = any(p.kind == "select" for p in head.plans)
@@ -146,7 +147,7 @@ def _queries(
     for start in range(0, len(qs), step):
         part = qs.rows(slice(start, start + step))
         sel = selection(f, part, ks)
-        scores = Scores.of(stream, head, part, ks, sel)
+        scores = Scores.of(stream, head, part, vectors, sel)
         c, g, b = mixing(head, scores, sel, stream.rounding.u, ranks)
         coeff, gap, bos_intended = max(coeff, c), min(gap, g), bos_intended or b
         if selects and not unproved:

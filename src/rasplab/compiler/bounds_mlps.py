@@ -91,8 +91,9 @@ def _group_error(
     memo: dict | None,
 ) -> np.ndarray:
     memo = {} if memo is None else memo
-    sp, target, valid, aimed = _exact(stream, mlp, group, nodes, limit, memo)
+    sp, (at, rows_out), valid, aimed = _exact(stream, mlp, group, nodes, limit, memo)
     out = np.flatnonzero(aimed | (np.abs(mlp.W_out[group.columns]).sum(axis=0) > 0))
+    target = np.where(valid[:, None], rows_out[:, out][at], 0.0)  # [combos, written]
     # only the directions the group reads (rows) and writes (columns) take part: at long
     # lengths there are hundreds of thousands of combinations, and few of each
     rows = np.flatnonzero(np.abs(mlp.W_in[:, group.columns]).sum(axis=1) > 0)
@@ -108,25 +109,29 @@ def _group_error(
     if r.u:
         hidden = np.maximum(z + error @ np.abs(w_in) + rounded, 0.0)
         err = err + r.columns(mlp.W_out)[out] * (hidden @ np.abs(w_out))
-    dev = np.abs(np.maximum(z, 0.0) @ w_out - target[:, out]) + err
+    dev = np.abs(np.maximum(z, 0.0) @ w_out - target) + err
     found = np.zeros(mlp.W_out.shape[1])
     found[out] = dev[valid].max(axis=0, initial=0.0)
     return found
 
 
 def _exact(stream: Stream, mlp: MLP, group: _Group, nodes, limit: int, memo: dict) -> tuple:
-    """The group's combinations, their exact outputs, which occur, and the directions
-    those outputs fill; kept in ``memo`` for the float32 pass (and edited weights), which
-    need the same."""
+    """The group's combinations, their exact outputs (a code per combination into rows of
+    encodings: the rows repeat), which occur, and the directions those outputs fill; kept
+    in ``memo`` for the float32 pass (and edited weights), which need the same."""
     leaves = [leaf.key[0] for leaf in group.plan.leaves] if group.plan else []
     read = (*sorted(read_nodes(stream, mlp.W_in[:, group.columns])), *leaves)
     key = (id(group.plan), read, tuple(stream.index), limit)
     if key not in memo:
         what = _name(group)
         sp = shared_space(memo, stream, read, limit, what)
-        target, valid = _target(stream, group, sp, nodes, leaves, what)
-        aimed = np.abs(target).max(axis=0, initial=0.0) > 0  # [d_model]
-        memo[key] = (group.plan, (sp, target, valid, aimed))  # the plan, kept alive with its id
+        at, rows = _target(stream, group, sp, nodes, leaves, what)
+        valid = at >= 0
+        used = np.unique(at[valid])
+        aimed = np.abs(rows[used]).max(axis=0, initial=0.0) > 0  # [d_model]
+        at = np.maximum(at, 0)
+        # the plan kept alive with its id
+        memo[key] = (group.plan, (sp, (at, rows), valid, aimed))
     return memo[key][1]
 
 
@@ -182,13 +187,12 @@ def _target(
     leaves: list[int],
     what: str,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The exact encoding of the output at every combination, and which combinations occur:
-    not those on which the program raises (it rejects such inputs), nor those computing a
-    value outside the output's value set."""
-    target = np.zeros_like(sp.x)
-    valid = np.ones(len(sp), dtype=bool)
+    """The exact encoding of the output at every combination, as a code per combination
+    into rows of encodings (``[values, d_model]``); -1 where the combination does not
+    occur: the program raises there (it rejects such inputs), or the value is outside
+    the output's value set."""
     if group.plan is None:
-        return target, valid
+        return np.zeros(len(sp), dtype=np.int64), np.zeros((1, len(stream.index)))
     out = group.plan.output
     output = nodes.get(out.key[0])
     if output is None or any(n not in nodes for n in leaves):
@@ -203,8 +207,7 @@ def _target(
     # a value outside the output's value set (which holds every value it can take) means
     # the leaves' combination never occurs (the product of their sets over-approximates)
     at = np.where(codes >= 0, found[np.maximum(codes, 0)] if len(found) else -1, -1)
-    rows = _writes(out, stream.index)
-    return np.where((at >= 0)[:, None], rows[np.maximum(at, 0)], 0.0), at >= 0
+    return at, _writes(out, stream.index)
 
 
 def _writes(out: Feature, index: Mapping[str, int]) -> np.ndarray:

@@ -24,6 +24,7 @@ from .plans import HeadPlan
 
 __all__ = [
     "Head",
+    "Keys",
     "Scores",
     "leak",
     "project",
@@ -63,6 +64,38 @@ def leak(gap: np.ndarray, m: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Keys:
+    """A head's key vectors and their error bounds, each distinct row once: keys that
+    differ only in what the head does not score by (reverse's tokens beside its
+    positions) are scored once. Made once per head, for every block of queries."""
+
+    k: np.ndarray  # [rows, d_head]
+    ak: np.ndarray  # [rows, d_head]: error bounds
+    inverse: np.ndarray | None  # [nk]: each key combination's row (None: one row each)
+    kb: np.ndarray  # [1, d_head]: BOS
+    akb: np.ndarray
+
+    @staticmethod
+    def of(stream: Stream, head: Head, ks: Space) -> Keys:
+        a, j = head.attn, head.j
+        k, ak = project(stream, ks.x, a.W_K[j], a.b_K[j], stream.error(ks.x))
+        kb, akb = project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
+        distinct, inverse = np.unique(np.hstack([k, ak]), axis=0, return_inverse=True)
+        if 2 * len(distinct) > len(k):  # few repeats: spreading them out costs more
+            return Keys(k, np.ascontiguousarray(ak), None, kb, akb)
+        e = k.shape[1]
+        return Keys(distinct[:, :e], distinct[:, e:], inverse.reshape(-1), kb, akb)
+
+    def rows(self, at: np.ndarray) -> np.ndarray:
+        """The key vectors of key combinations ``at``."""
+        return self.k[at if self.inverse is None else self.inverse[at]]
+
+    def spread(self, per_row: np.ndarray) -> np.ndarray:
+        """``[nq, rows]`` to ``[nq, nk]``."""
+        return per_row if self.inverse is None else per_row[:, self.inverse]
+
+
+@dataclass(frozen=True)
 class Scores:
     """Score intervals ``[lo, hi]`` for every (query, key) combination and for BOS keys,
     up to a shift common to a query's keys (the softmax ignores it)."""
@@ -73,18 +106,17 @@ class Scores:
     bos_hi: np.ndarray
 
     @staticmethod
-    def of(stream: Stream, head: Head, qs: Space, ks: Space, sel: np.ndarray) -> Scores:
+    def of(stream: Stream, head: Head, qs: Space, keys: Keys, sel: np.ndarray) -> Scores:
         a, j = head.attn, head.j
         q, aq = project(stream, qs.x, a.W_Q[j], a.b_Q[j], stream.error(qs.x))
-        k, ak = project(stream, ks.x, a.W_K[j], a.b_K[j], stream.error(ks.x))
-        kb, akb = project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
         # a query's error moves its scores by dq . k: measured from one key (a selected one
         # where there is one, else BOS), keys alike move alike and only differences count
         first = np.where(sel.any(axis=1), sel.argmax(axis=1), -1)
-        centre = np.where((first >= 0)[:, None], k[np.maximum(first, 0)], kb)
-        s, ds = products(stream, q, aq, k, ak, centre)
-        sb, dsb = products(stream, q, aq, kb, akb, centre)
-        return Scores(s - ds, s + ds, (sb - dsb)[:, 0], (sb + dsb)[:, 0])
+        centre = np.where((first >= 0)[:, None], keys.rows(np.maximum(first, 0)), keys.kb)
+        s, ds = products(stream, (q, aq), (keys.k, keys.ak), centre)
+        lo, hi = keys.spread(s - ds), keys.spread(s + ds)
+        sb, dsb = products(stream, (q, aq), (keys.kb, keys.akb), centre)
+        return Scores(lo, hi, (sb - dsb)[:, 0], (sb + dsb)[:, 0])
 
 
 def project(
@@ -104,28 +136,10 @@ def project(
 CHUNK = 4_000_000  # (query, key, dim) entries per block of the centred error
 
 
-def products(
-    stream: Stream,
-    q: np.ndarray,
-    aq: np.ndarray,
-    k: np.ndarray,
-    ak: np.ndarray,
-    centre: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``q k^T`` and its error bound given ``|dq| <= aq``, ``|dk| <= ak`` (rows), less the
-    shift ``dq . centre`` each query's keys share."""
-    # keys that differ only in what the head does not score by (reverse's tokens beside
-    # its positions) share one column: work on the distinct ones, then spread them out
-    distinct, inverse = np.unique(np.hstack([k, ak]), axis=0, return_inverse=True)
-    if 2 * len(distinct) <= len(k):
-        e = k.shape[1]
-        s, err = _products(stream, (q, aq), (distinct[:, :e], distinct[:, e:]), centre)
-        return s[:, inverse.reshape(-1)], err[:, inverse.reshape(-1)]
-    return _products(stream, (q, aq), (k, ak), centre)
-
-
-def _products(stream: Stream, query: tuple, key: tuple, centre: np.ndarray) -> tuple:
-    """:func:`products` on (vectors, error bounds) of queries and keys."""
+def products(stream: Stream, query: tuple, key: tuple, centre: np.ndarray) -> tuple:
+    """``q k^T`` and its error bound given ``|dq| <= aq``, ``|dk| <= ak`` (rows of the
+    pairs ``query = (q, aq)`` and ``key = (k, ak)``), less the shift ``dq . centre``
+    each query's keys share."""
     (q, aq), (k, ak) = query, key
     err = np.abs(q) @ ak.T + aq @ ak.T
     rows = max(1, CHUNK // max(1, k.size))
@@ -225,13 +239,11 @@ def key_ranks(head: Head, ks: Space) -> np.ndarray | None:
     return rank[np.array(at, dtype=np.int64)]
 
 
-def bos_leak(stream: Stream, head: Head, ks: Space) -> float:
+def bos_leak(stream: Stream, head: Head, keys: Keys) -> float:
     """The most weight BOS's query puts on other keys (it should attend only to itself)."""
     a, j = head.attn, head.j
     qb, aqb = project(stream, stream.bos[None], a.W_Q[j], a.b_Q[j], stream.bos_delta)
-    k, ak = project(stream, ks.x, a.W_K[j], a.b_K[j], stream.error(ks.x))
-    kb, akb = project(stream, stream.bos[None], a.W_K[j], a.b_K[j], stream.bos_delta)
-    s, ds = products(stream, qb, aqb, k, ak, kb)
-    sb, dsb = products(stream, qb, aqb, kb, akb, kb)
+    s, ds = products(stream, (qb, aqb), (keys.k, keys.ak), keys.kb)
+    sb, dsb = products(stream, (qb, aqb), (keys.kb, keys.akb), keys.kb)
     g = float((sb - dsb)[0, 0] - (s + ds).max(initial=-np.inf))
     return float(leak(np.array([g * (1.0 - stream.rounding.u) if g > 0 else g]), head.n_max)[0])

@@ -223,7 +223,9 @@ def space(stream: Stream, nodes: Sequence[int], limit: int, what: str) -> Space:
     for j, node in enumerate(nodes):
         for f in stream.available:
             if f.key[0] == node and f.directions:
-                x += _write_table(f, values[j], stream.index)[combos[:, j]]
+                table = _write_table(f, values[j], stream.index)  # [values, d_model]
+                cols = np.flatnonzero(np.abs(table).sum(axis=0))  # the few it writes
+                x[:, cols] += table[:, cols][combos[:, j]]
     return Space(nodes, values, combos, x)
 
 
