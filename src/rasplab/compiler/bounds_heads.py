@@ -104,22 +104,41 @@ def head_bound(stream: Stream, head: Head, limit: int, memo: dict | None = None)
     qs = shared_space(memo, stream, [*sorted(read_nodes(stream, wq)), *qvars], limit, what)
     key_nodes = sorted(read_nodes(stream, wk) | read_nodes(stream, wv))
     ks = shared_space(memo, stream, [*key_nodes, *kvars, *values], limit, what)
-    if len(qs) * len(ks) > 16 * limit:
+    scored = ks
+    if _scores_alone(head) and set(values) - set(kvars) - read_nodes(stream, wk):
+        # the scores and the selection ignore what the head moves (reverse's tokens): the
+        # softmax is bounded over the keys' positions alone, not every token at each
+        scored = shared_space(memo, stream, [*sorted(read_nodes(stream, wk)), *kvars], limit, what)
+    if len(qs) * len(scored) > 16 * limit:
         raise Refused(
-            f"head {head.name}: {len(qs):,} query by {len(ks):,} key combinations over the "
-            f"limit {16 * limit:,}"
+            f"head {head.name}: {len(qs):,} query by {len(scored):,} key combinations over "
+            f"the limit {16 * limit:,}"
         )
-    return _bound(stream, head, qs, ks, f)
+    return _bound(stream, head, qs, (ks, scored), f)
 
 
 PAIRS = 2_000_000  # (query, key) combinations scored at once
 
 
-def _bound(stream: Stream, head: Head, qs: Space, ks: Space, f: Any) -> HeadBound:
-    ranks = key_ranks(head, ks)
+def _scores_alone(head: Head) -> bool:
+    """Whether the softmax's bound needs no key's value: not a max or min head (its keys
+    score by their value's rank), and no select whose moving one value is left to prove
+    key by key (the value sets prove it where the selector picks at most one key)."""
+    if head.plans[0].kind in ("max", "min"):
+        return False
+    one_key = head.widths is not None and max(head.widths, default=0) <= 1
+    return one_key or not any(p.kind == "select" for p in head.plans)
+
+
+def _bound(stream: Stream, head: Head, qs: Space, sides: tuple, f: Any) -> HeadBound:
+    """``sides``: every key combination, and those the scores depend on (the same where
+    they depend on the moved value)."""
+    ks, scored = sides
+    ranks = key_ranks(head, scored)
     target, target_bos = _targets(head, ks, stream.index)
-    keys = Keys.of(stream, head, ks)
-    coeff, gap, bos_intended, unproved = _queries(stream, head, qs, ks, f, (keys, ranks, target))
+    keys = Keys.of(stream, head, scored)
+    probe = target if scored is ks else None
+    coeff, gap, bos_intended, unproved = _queries(stream, head, qs, scored, f, (keys, ranks, probe))
     out, out_bos, value_error, relative = _values(stream, head, ks, coeff, bos_intended)
     dev = np.abs(out - target).max(axis=0, initial=0.0)
     if bos_intended:  # else BOS only leaks, and its value counts in the spread alone
@@ -150,7 +169,7 @@ def _queries(
         scores = Scores.of(stream, head, part, vectors, sel)
         c, g, b = mixing(head, scores, sel, stream.rounding.u, ranks)
         coeff, gap, bos_intended = max(coeff, c), min(gap, g), bos_intended or b
-        if selects and not unproved:
+        if selects and not unproved and target is not None:
             unproved = _one_value(stream, head, ks, sel, target)
     return coeff, gap, bos_intended, unproved
 

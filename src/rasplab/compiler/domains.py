@@ -16,6 +16,7 @@ prefix mean). The fused function is run once per domain point.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -96,14 +97,16 @@ def _below(output: Node, stop: set[int]) -> list[Node]:
     return found
 
 
-def _position_codes(feature: Feature, vs: ValueSets) -> list[tuple[int, ...]]:
-    """Per position: the value indices the feature's s-op can hold there."""
+def _position_codes(feature: Feature, vs: ValueSets) -> list[np.ndarray]:
+    """Per position: the sorted value indices the feature's s-op can hold there (looked
+    up in C: at long lengths a position holds hundreds of lengths)."""
     index = feature.index
-    by_set: dict[int, tuple[int, ...]] = {}
+    by_set: dict[int, np.ndarray] = {}
     out = []
     for s in vs.sets[feature.key[0]]:
-        if id(s) not in by_set:
-            by_set[id(s)] = tuple(sorted(map(index.__getitem__, s & index.keys())))
+        if id(s) not in by_set:  # positions share interned sets
+            at = np.fromiter(map(index.get, s, itertools.repeat(-1)), np.int64, count=len(s))
+            by_set[id(s)] = np.sort(at[at >= 0])
         out.append(by_set[id(s)])
     return out
 
@@ -241,7 +244,7 @@ def _union_of_products(groups: list[tuple], sizes: list[int]) -> np.ndarray | No
     return np.unique(np.concatenate(parts), axis=0).astype(np.int64).reshape(-1, len(sizes))
 
 
-def _product(sets: tuple[tuple[int, ...], ...]) -> np.ndarray:
+def _product(sets: tuple[np.ndarray, ...]) -> np.ndarray:
     """Every combination of one code per leaf: [combinations, leaves]."""
     grids = np.meshgrid(*[np.asarray(s, dtype=np.int64) for s in sets], indexing="ij")
     return np.stack([g.reshape(-1) for g in grids], axis=1)

@@ -66,6 +66,16 @@ class ValueTable:
             keys.append(k)
         return self.intern_keys(keys)
 
+    def intern_each(self, sets: list) -> tuple[VSet, ...]:
+        """:meth:`intern` of each of ``sets`` (positions' sets: at long lengths they overlap,
+        so where all are ints each int is keyed once, and each set costs one pass)."""
+        union = set().union(*sets)
+        if set(map(type, union)) != {int}:
+            return tuple(self.intern(s) for s in sets)
+        self._intern_ints(union)
+        key = self.int_keys.__getitem__
+        return tuple(self.intern_keys(map(key, s)) for s in sets)
+
     def _intern_ints(self, values: list | tuple | set | frozenset) -> VSet:
         # positions and lengths: up to n^2 / 2 ints over a program's sets at length n, so
         # the keys come from a table, not a tuple made per value

@@ -248,13 +248,13 @@ def _sop_sets(setting: _Setting, found: _Found, node: SOp) -> tuple[VSet, ...]:
             pool = ordered(table.objects[k] for k in set().union(*found.sets[node.sop.id]))
             widths = found.widths[node.selector.id]
             found.semantics[node.id] = _choose(setting, node, pool, widths)
-        return tuple(table.intern(s) for s in setting.exact[node.id])
+        return table.intern_each(setting.exact[node.id])
     if isinstance(node, Tokens):
         return (table.intern(setting.vocab),) * n
     if isinstance(node, Indices):
         return tuple(table.intern([i]) for i in range(n))
     if isinstance(node, Length):
-        return tuple(table.intern(range(i + 1, n + 1)) for i in range(n))
+        return table.intern_each([range(i + 1, n + 1) for i in range(n)])
     if isinstance(node, Constant):
         return (table.intern([node.value]),) * n
     if isinstance(node, Map | ZipMap):

@@ -43,6 +43,9 @@ def topological_order(root: Node) -> list[Node]:
 
 def value_key(value: Any) -> tuple[type, Any]:
     """A dictionary key under which equal values of different types stay apart."""
+    t = type(value)
+    if t is int or t is str or t is bool or (t is float and value == value):
+        return (t, value)  # the common atoms first: evaluators key every value they meet
     if isinstance(value, float) and math.isnan(value):
         return (float, "nan")
     if isinstance(value, tuple):  # composite values (tracr builds tuples in n-ary maps)
