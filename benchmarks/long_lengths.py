@@ -4,6 +4,7 @@
     python benchmarks/long_lengths.py --programs reverse --lengths 64 256 --timeout 120
     python benchmarks/long_lengths.py --tracr                  # tracr beside it (extra `bench`)
     python benchmarks/long_lengths.py --programs all --lengths 64 1024 --timeout 120
+    python benchmarks/long_lengths.py --programs dyck1 --causal   # a decoder: causal masks
 
 Each (program, length) compiles in a child process with a time limit, so that
 one slow compile does not stall the table; a compile that runs past it, or
@@ -15,11 +16,16 @@ random inputs of the maximum length (the program's sampler, float32) whose
 decoded output equals the evaluator's. "x64" is the parameter count over the
 same program's at length 64. With ``--tracr``, tracr compiles the same program
 (translated node by node) in its own child process with the same time limit.
+With ``--causal`` the programs compile with causal masks (a program that may
+read a later position is refused); a causal compile checks that every selector
+looks back only, so the evaluator's output on the whole input is every
+prefix's, and the check runs it once per input.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing as mp
 import random
 import time
@@ -33,7 +39,7 @@ PROGRAMS_SHOWN = ("reverse", "sort", "hist", "most_freq", "dyck1", "dyck2", "shi
 LENGTHS = (64, 256, 512, 1024)
 
 
-def measure(name: str, n: int, samples: int) -> dict:
+def measure(name: str, n: int, samples: int, causal: bool = False) -> dict:
     entry = PROGRAMS[name]
     try:
         entry.sample(random.Random(0), n)
@@ -41,12 +47,14 @@ def measure(name: str, n: int, samples: int) -> dict:
         return {"skip": "the sampler cannot make inputs this long"}
     start = time.perf_counter()
     try:
-        model = compile_program(entry.build(), list(entry.vocab), n, sample=entry.sample)
+        model = compile_program(
+            entry.build(), list(entry.vocab), n, sample=entry.sample, causal=causal
+        )
     except (CompileError, ResourceLimitError) as err:
         lines = str(err).splitlines()
         return {"skip": "refused: " + (lines[1] if len(lines) > 1 else lines[0]).strip("- ")[:90]}
     seconds = time.perf_counter() - start
-    check = verify(model, entry.build(), samples, sample=entry.sample, seed=7)
+    check = verify(model, entry.build(), samples, sample=entry.sample, seed=7, looks_back=causal)
     proof = model.info.certificate
     return {
         "params": model.n_params,
@@ -121,6 +129,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--tracr", action="store_true", help="tracr beside it (extra `bench`)")
     parser.add_argument("--tracr-timeout", type=float, default=120.0)
+    parser.add_argument("--causal", action="store_true", help="compile with causal masks")
     args = parser.parse_args()
     head = "| program | max len | params | x64 | d_model | compile s | exact (f32) | certificate |"
     rule = "|---|---|---|---|---|---|---|---|"
@@ -134,7 +143,8 @@ def main() -> None:
     for name in names:
         base, tracr_failed = None, None
         for n in args.lengths:
-            r = with_limit(measure, name, n, args.samples, args.timeout)
+            job = functools.partial(measure, causal=args.causal)
+            r = with_limit(job, name, n, args.samples, args.timeout)
             if n == 64 and "params" in r:
                 base = r["params"]
             t = None

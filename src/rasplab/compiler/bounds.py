@@ -80,7 +80,9 @@ __all__ = [
 
 # value combinations one head side, MLP group or unembedding may list (a head: 16 times as
 # many (query, key) pairs, scored a block at a time), each a residual of d_model floats
-DEFAULT_COMBINATIONS = 1_000_000
+# (their memory is capped apart, by bounds_space.WIDTH_LIMIT): two counts of up to 1,024
+# keys each make 1,050,625
+DEFAULT_COMBINATIONS = 2_000_000
 BOUNDS_SECONDS = 20.0  # the bound argument's time budget: past it, what is left stays open
 
 

@@ -43,6 +43,7 @@ from ..lang.nodes import Aggregate, Indices
 from ..model.model import Attention
 from .bounds_scores import Head, Keys, Scores, bos_leak, key_ranks, mixing, project
 from .bounds_space import Refused, Space, Stream, read_nodes, shared_space
+from .causal import under_mask
 from .combine import is_number
 from .domains import value_indices
 from .plans import HeadPlan
@@ -63,9 +64,12 @@ class HeadBound:
     relative: np.ndarray | None = None  # [d_model]: more error, in proportion to the output
 
 
-def _formula(plan: HeadPlan) -> Any:
-    selector = getattr(plan.node, "selector", None)
-    return Truth(True) if selector is None else formula(selector)
+def _formula(head: Head) -> Any:
+    """What the head's selector asks of it (under a causal mask, what the mask leaves)."""
+    selector = getattr(head.plans[0].node, "selector", None)
+    if selector is None:
+        return Truth(True)
+    return under_mask(formula(selector)) if head.causal else formula(selector)
 
 
 def selection(f: Any, qs: Space, ks: Space) -> np.ndarray:
@@ -93,7 +97,7 @@ def head_bound(stream: Stream, head: Head, limit: int, memo: dict | None = None)
     first = head.plans[0]
     if first.kind not in MODELLED:
         raise Refused(f"head {head.name}: a {first.kind} head is not modelled by the bounds")
-    f = _formula(first)
+    f = _formula(head)
     found = variables(f)
     qvars = [n.id for (side, _), n in found.items() if side == "q"]
     kvars = [n.id for (side, _), n in found.items() if side == "k"]
@@ -162,16 +166,28 @@ def _queries(
     coeff, gap, bos_intended = 0.0, np.inf, False
     unproved: tuple[str, ...] = ()
     selects = any(p.kind == "select" for p in head.plans)
+    mixes = not _one_vector(head, ks)
     step = max(1, PAIRS // max(len(ks), 1))
     for start in range(0, len(qs), step):
         part = qs.rows(slice(start, start + step))
         sel = selection(f, part, ks)
         scores = Scores.of(stream, head, part, vectors, sel)
-        c, g, b = mixing(head, scores, sel, stream.rounding.u, ranks)
+        c, g, b = mixing(head, scores, sel, stream.rounding.u, ranks, mixes)
         coeff, gap, bos_intended = max(coeff, c), min(gap, g), bos_intended or b
         if selects and not unproved and target is not None:
             unproved = _one_value(stream, head, ks, sel, target)
     return coeff, gap, bos_intended, unproved
+
+
+def _one_vector(head: Head, ks: Space) -> bool:
+    """Every key moves one value vector (a mean of a constant, say) and no count shares
+    the head: how the weight falls among the keys then changes nothing, only how much
+    goes to BOS, whose value differs. (A count's output is BOS's weight itself, which
+    the keys' spread of scores moves.)"""
+    if any(p.kind == "count" for p in head.plans):
+        return False
+    v = ks.x @ head.attn.W_V[head.j]  # [keys, d_head]: exact value vectors
+    return bool((v == v[:1]).all())
 
 
 def _values(
@@ -228,7 +244,7 @@ def _averaged(head: Head, ks: Space, size: np.ndarray) -> np.ndarray:
     0..n-1 (a prefix, causal or not): the largest mean of a prefix. Otherwise the
     largest value."""
     biggest = size.max(axis=0, initial=0.0)
-    if not isinstance(_formula(head.plans[0]), Truth) or len(ks.nodes) != 1:
+    if not isinstance(_formula(head), Truth) or len(ks.nodes) != 1:
         return biggest
     if not isinstance(head.nodes.get(ks.nodes[0]), Indices):
         return biggest

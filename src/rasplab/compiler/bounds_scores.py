@@ -161,10 +161,16 @@ def products(stream: Stream, query: tuple, key: tuple, centre: np.ndarray) -> tu
 
 
 def mixing(
-    head: Head, s: Scores, sel: np.ndarray, u: float, ranks: np.ndarray | None
+    head: Head,
+    s: Scores,
+    sel: np.ndarray,
+    u: float,
+    ranks: np.ndarray | None,
+    mixes: bool = True,
 ) -> tuple[float, float, bool]:
     """The largest ``2 L + mix`` over queries and cases, the smallest gap, and whether
-    BOS is ever an intended key."""
+    BOS is ever an intended key (``mixes`` False: how the weight falls among the keys
+    changes nothing, so ``mix`` is left out)."""
     found, bos_alone = cases(head, s, sel, ranks)
     worst, gap = 0.0, np.inf
     bos_intended = head.plans[0].kind == "count" or bos_alone
@@ -175,7 +181,7 @@ def mixing(
         g = np.where(g > 0, g * (1.0 - u), g)
         with np.errstate(over="ignore"):  # a spread past e^709 is no bound: inf
             spread = np.nan_to_num(sigma[rows], nan=np.inf)
-            mix = np.expm1(np.maximum(spread, 0.0) * (1.0 + u))
+            mix = np.expm1(np.maximum(spread, 0.0) * (1.0 + u)) if mixes else 0.0
         worst = max(worst, float((2.0 * leak(g, head.n_max) + mix).max()))
         gap = min(gap, float(g.min()))
     return worst, gap, bos_intended

@@ -18,11 +18,15 @@ on every prefix. Anything else is refused, with the reason.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from ..lang.enums import Comparison
 from ..lang.graph import topological_order
 from ..lang.nodes import (
     Aggregate,
+    Indices,
     Length,
     Node,
     Select,
@@ -32,9 +36,10 @@ from ..lang.nodes import (
     SelectorWidth,
 )
 from .reference import Rejection, evaluate_all
+from .selectors import All, Literal, Truth
 from .value_sets import positional_nodes
 
-__all__ = ["causal_blockers"]
+__all__ = ["causal_blockers", "under_mask"]
 
 
 def _looks_back(sel: Select, n_max: int) -> bool:
@@ -78,3 +83,43 @@ def causal_blockers(program: Node, max_seq_len: int) -> list[str]:
                 "query; combine it with select(indices, indices, '<=') using &"
             )
     return list(dict.fromkeys(found))
+
+
+def under_mask(f: Any) -> Any:
+    """What a causally masked head still has to test of selector formula ``f``.
+
+    The mask lets a query see the keys at or before it, so ``select(indices, indices,
+    "<=")`` holds for every key it lets through: that factor costs no score, and no
+    position needs storing for it (the counts of a prefix become counts of flagged
+    keys). Every other literal stays; an ``or`` holding such a factor holds always.
+
+    >>> from rasplab import tokens, indices, select
+    >>> from rasplab.compiler.selectors import formula
+    >>> masked = under_mask(formula(select(indices, indices, "<=") & select(tokens, tokens, "==")))
+    >>> masked.key.label, masked.predicate.value
+    ('tokens', '==')
+    """
+    if isinstance(f, Literal):
+        return Truth(True) if _prefix(f) else f
+    if isinstance(f, Truth):
+        return f
+    kids = [under_mask(c) for c in f.children]
+    absorbing = not isinstance(f, All)  # true absorbs an "or"; false absorbs an "and"
+    if any(isinstance(k, Truth) and k.value is absorbing for k in kids):
+        return Truth(absorbing)
+    rest = [k for k in kids if not isinstance(k, Truth)]
+    if not rest:
+        return Truth(not absorbing)
+    return rest[0] if len(rest) == 1 else type(f)(tuple(rest))
+
+
+def _prefix(lit: Literal) -> bool:
+    """``select(indices, indices, "<=")`` itself: key position at most the query's."""
+    return (
+        isinstance(lit.query, Indices)
+        and isinstance(lit.key, Indices)
+        and lit.predicate is Comparison.LEQ
+        and not lit.negated
+        and lit.constant is None
+        and lit.merged is None
+    )

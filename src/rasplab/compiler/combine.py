@@ -19,6 +19,8 @@ from ..lang.nodes import Aggregate
 __all__ = ["Combiner", "is_number", "ordered", "width_cover", "distinct", "MEAN_LIMIT", "PLAIN"]
 
 MEAN_LIMIT = 60_000  # most distinct sums a mean's value set is built from
+# ...and for a 0/1 flag, whose m keys sum to 0..m: every share j / m up to 1,024 positions
+FLAG_LIMIT = 530_000
 # Types whose value_key(v) is (type(v), v); floats too, unless NaN. Hot loops inline that
 # instead of calling value_key.
 PLAIN = frozenset({int, str, bool})
@@ -104,6 +106,10 @@ class Combiner:
         return out
 
     def sum_set(self, m: int) -> set | None:
+        if m not in self.sums and self.all_int and set(self.numbers) == {0, 1}:
+            self.sums[m] = set(range(m + 1))  # a flag: m keys hold 0..m ones
+            self.size += m + 1
+            return self.sums[m] if self.size <= FLAG_LIMIT else None
         if m not in self.sums:
             previous = {0} if m == 1 else self.sum_set(m - 1)
             if previous is None:

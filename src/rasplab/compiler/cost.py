@@ -61,9 +61,12 @@ class _Job:
     n: int
     vocab_size: int
     count_scales: dict[int, float]
+    causal: bool = False
 
     def plan(self, numbers: frozenset[int]) -> _Costed:
-        layout = plan(self.program, self.values, float(self.n), None, self.count_scales, numbers)
+        layout = plan(
+            self.program, self.values, float(self.n), None, self.count_scales, numbers, self.causal
+        )
         return _Costed(layout, layout_estimate(layout, self.vocab_size, self.n).total)
 
 
@@ -75,12 +78,13 @@ def choose_numbers(
     max_params: int | None,
     count_scales: dict[int, float] | None = None,
     one_hot: str | None = None,
+    causal: bool = False,
 ) -> Layout:
     """The plan of ``program`` with each select of positions as numbers or one-hot,
     whichever the cost model prefers (module docstring); CompileError where neither
     can be built. ``one_hot``: every such select one-hot, for this reason."""
-    job = _Job(program, values, n, vocab_size, count_scales or {})
-    context = planning_context(program, values, float(n), job.count_scales, None, None)
+    job = _Job(program, values, n, vocab_size, count_scales or {}, causal)
+    context = planning_context(program, values, float(n), job.count_scales, None, None, causal)
     names = {nid: context.names[nid] for nid in context.quadratic}
     floors = {nid: one_hot_floor(values, fit[:2]) for nid, fit in context.quadratic.items()}
     blockers = {

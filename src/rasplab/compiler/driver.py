@@ -166,7 +166,8 @@ def _verified(
 def _check_against_evaluator(
     job: Job, model: CompiledModel, inputs: list[list[Any]]
 ) -> Verification:
-    result = check_model(model, job.program, inputs=inputs)
+    # a causal compile refused any selector that may pick a later key (causal_blockers)
+    result = check_model(model, job.program, inputs=inputs, looks_back=job.causal)
     if result.n_inputs == 0:
         raise CompileError(
             f"cannot verify {job.program.label}: the evaluator rejected all {len(inputs)} "
@@ -204,7 +205,7 @@ def _build(job: Job, evidence: list[list[Any]]) -> tuple[CompiledModel, Aggregat
     # 1. value sets per position
     original = infer(program, vocab, n, policy)
     # 3. lower: rewrites that keep every value but that later stages can build
-    lowered = lower(program, original)
+    lowered = lower(program, original, job.causal)
     values = original
     if lowered.program is not program:  # rebuilt nodes over unchanged inputs keep their sets
         ask = policy.through(lowered.origin)  # a rebuilt aggregate keeps its decision
@@ -215,7 +216,7 @@ def _build(job: Job, evidence: list[list[Any]]) -> tuple[CompiledModel, Aggregat
     too_many = too_many_blockers(lowered.program, values, lowered.origin, n)
     if too_many:
         raise CompileError.from_blockers(blockers + too_many)
-    layout = _plan(lowered, values, n, blockers, len(vocab), job.max_params, job.one_hot)
+    layout = _plan(lowered, values, job, blockers)
     check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
     info = _info(program, lowered.notes, layout, policy, job)
@@ -259,7 +260,7 @@ def _float32_only(job: Job, model: CompiledModel, result: Verification) -> str |
     wrong = [m.input for m in result.mismatches]
     if not wrong or result.dtype != "float32":
         return None
-    wide = check_model(model, job.program, inputs=wrong, dtype=np.float64)
+    wide = check_model(model, job.program, inputs=wrong, dtype=np.float64, looks_back=job.causal)
     if not wide.exact:
         return None
     return (
@@ -284,27 +285,20 @@ def _disagreement(result: Verification, policy: AggregatePolicy) -> str:
     )
 
 
-def _plan(
-    lowered: Lowered,
-    values: Any,
-    max_seq_len: int,
-    blockers: list[str],
-    vocab_size: int,
-    max_params: int | None,
-    one_hot: str | None = None,
-) -> Layout:
+def _plan(lowered: Lowered, values: Any, job: Job, blockers: list[str]) -> Layout:
     """Plan the layers, each select of positions as numbers or one-hot as the cost model
-    chooses (or one-hot, for the reason ``one_hot``); merge the planner's blockers with
-    earlier ones into one error."""
+    chooses (or one-hot, for the reason ``job.one_hot``); merge the planner's blockers
+    with earlier ones into one error."""
     try:
         layout = choose_numbers(
             lowered.program,
             values,
-            max_seq_len,
-            vocab_size,
-            max_params,
+            job.max_seq_len,
+            len(job.vocab),
+            job.max_params,
             lowered.count_scales,
-            one_hot,
+            job.one_hot,
+            job.causal,
         )
     except CompileError as err:
         if not blockers:

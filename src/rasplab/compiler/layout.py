@@ -29,12 +29,14 @@ fusing fails (:mod:`.fusion`) and build each MLP (:mod:`.mlp`).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from ..errors import CompileError
 from ..lang.graph import ATTENTION, topological_order
-from ..lang.nodes import Aggregate, Indices, Length, Node, SOp, Tokens
+from ..lang.nodes import Aggregate, Indices, Length, Node, Selector, SOp, Tokens
+from .causal import under_mask
 from .domains import domain, value_indices
 from .features import Feature
 from .fusion import cannot, fix, hoist, leaves
@@ -74,13 +76,17 @@ def plan(
     out_view: View | None = None,
     count_scales: dict[int, float] | None = None,
     numbers: frozenset[int] = frozenset(),
+    causal: bool = False,
 ) -> Layout:
     """Lay ``program`` out in layers; raises CompileError listing every blocker.
 
     ``numbers`` holds the aggregates whose select compares positions as numbers
     (:mod:`.quadratic`; the cost model of :mod:`.cost` picks them); every other
-    select reads its sides one-hot."""
-    context = planning_context(program, vs, count_scale, count_scales or {}, out_view, numbers)
+    select reads its sides one-hot. ``causal``: heads under a causal mask test only
+    what it leaves of each selector (:func:`~.causal.under_mask`)."""
+    context = planning_context(
+        program, vs, count_scale, count_scales or {}, out_view, numbers, causal
+    )
     needs, output = initial_needs(context, out_view)
     for _ in range(ROUNDS):
         built = build_round(context, needs)
@@ -100,7 +106,7 @@ def plan(
     blockers = [*built.blockers, *(cannot(f) for f in failures)]
     if blockers and output.scalar_logits:
         # an output stored as a scalar could not be computed: store it one-hot instead
-        return plan(program, vs, count_scale, View.ONE_HOT, count_scales, numbers)
+        return plan(program, vs, count_scale, View.ONE_HOT, count_scales, numbers, causal)
     if blockers:
         raise CompileError.from_blockers(list(dict.fromkeys(blockers)))
     return finish(context, needs, output, built, specs)
@@ -116,9 +122,11 @@ def planning_context(
     count_scales: dict[int, float],
     out_view: View | None,
     numbers: frozenset[int] | None = frozenset(),
+    causal: bool = False,
 ) -> PlanContext:
     """What planning reads. ``numbers``: the aggregates that select positions as numbers
-    (None: every one that could, whether float32 keeps it exact or not)."""
+    (None: every one that could, whether float32 keeps it exact or not); ``causal``:
+    heads under a causal mask."""
     everything = topological_order(program)
     order = tuple(n for n in everything if isinstance(n, SOp))
     nodes: dict[int, SOp] = {n.id: n for n in order}
@@ -143,6 +151,7 @@ def planning_context(
         indices=indices,
         scalar_select=scalar_select,
         quadratic=_quadratic(program, order, vs, positional, scalar_select, numbers),
+        causal=causal,
     )
 
 
@@ -186,7 +195,7 @@ def initial_needs(context: PlanContext, out_view: View | None) -> tuple[Needs, O
         views.setdefault(node.id, set()).add(native_view(context, node))
         if isinstance(node, Length):
             continue
-        for n in variables(formula(node.selector)).values():
+        for n in variables(head_formula(context, node.selector)).values():
             views.setdefault(n.id, set()).update(_side_views(context, node, n))
         if isinstance(node, Aggregate):
             if aggregate_kind(context, node) == "mean":
@@ -243,7 +252,7 @@ def _head(work: Pass, node: HeadNode) -> HeadPlan:
         averaged = feature(work, context.indices, length_view(context))
         coords = tuple(2.0 * i + 1.0 for i in averaged.values)
         return HeadPlan(node, kind, Score((), 0.0, True, True), {}, averaged, output, -1, coords)
-    f = formula(node.selector)
+    f = head_formula(context, node.selector)
     score = construct(f, lambda a, b: exclusive(a, b, context.values.union))
     if score is None or (kind != "select" and not score.exact_top):
         work.blockers.append(f"{node.label}: no single head computes {node.selector.label}")
@@ -262,6 +271,12 @@ def _head(work: Pass, node: HeadNode) -> HeadPlan:
     return HeadPlan(
         node, kind, score, inputs, value, output, count_scale=scale, quadratic=quadratic
     )
+
+
+def head_formula(context: PlanContext, selector: Selector) -> Any:
+    """What a head tests of ``selector``: all of it, or what a causal mask leaves."""
+    f = formula(selector)
+    return under_mask(f) if context.causal else f
 
 
 def _side_views(context: PlanContext, head: SOp, side: SOp) -> tuple[View, ...]:

@@ -47,6 +47,8 @@ from ..lang.nodes import (
     SOp,
     ZipMap,
 )
+from .anys import any_mean_user, any_means
+from .causal import under_mask
 from .counts import count_nodes
 from .selectors import (
     AnyOf,
@@ -106,8 +108,8 @@ def needs_exact_top(node: SelectorWidth | Aggregate, semantics: dict[int, str]) 
 
 
 class _Lowering:
-    def __init__(self, program: SOp, vs: ValueSets):
-        self.program, self.vs = program, vs
+    def __init__(self, program: SOp, vs: ValueSets, causal: bool = False):
+        self.program, self.vs, self.causal = program, vs, causal
         self.order = topological_order(program)
         self.parents: dict[int, list[Node]] = {n.id: [] for n in self.order}
         for n in self.order:
@@ -118,6 +120,7 @@ class _Lowering:
         self.notes: list[str] = []
         self.count_scales: dict[int, float] = {}
         self.any_widths = {n.id for n in self.order if self.is_any(n)}
+        self.any_means = any_means(self.order, self.parents, vs, program)
         self.counts = count_nodes(program, vs)
         self.noted_patterns: set[tuple] = set()
         self.analysis: Any = None  # computed when a count note needs it
@@ -184,6 +187,13 @@ class _Lowering:
             if not isinstance(node.inner, SelectorWidth):
                 raise TypeError(f"{node.inner.label} is not a selector_width")
             return self.any_user(node, node.inner)
+        if isinstance(node, Map) and node.inner.id in self.any_means:
+            mean = node.inner
+            if not isinstance(mean, Aggregate):
+                raise TypeError(f"{mean.label} is not an aggregate")
+            # the mean itself is lowered as usual, for a map that keeps reading it
+            found = any_mean_user(self, node, mean, self.values_of(mean))
+            return found if found is not None else self.copy(node)
         if isinstance(node, SelectorWidth | Aggregate) and node.id not in self.any_widths:
             return self.attention(node)
         return self.copy(node)
@@ -220,7 +230,8 @@ class _Lowering:
         return {"selector": sel}
 
     def score(self, f: Any, exact: bool) -> Score | None:
-        score = construct(f, self.exclusive)
+        """One head's score for formula ``f`` (under a causal mask, what the mask leaves)."""
+        score = construct(under_mask(f) if self.causal else f, self.exclusive)
         if score is None or (exact and not score.exact_top):
             return None
         return score
@@ -291,8 +302,7 @@ class _Lowering:
                 if not self.exclusive(kids[a], kids[b]):
                     return None
         for kid in kids:
-            score = construct(kid, self.exclusive)
-            if score is None or not score.exact_top:
+            if self.score(kid, exact=True) is None:
                 return None
         return kids
 
@@ -410,6 +420,8 @@ def _same_from_one(f: Callable[[Any], Any], widths: list[int]) -> bool:
         return False
 
 
-def lower(program: SOp, vs: ValueSets) -> Lowered:
-    """Rewrite ``program`` (its value sets in ``vs``) into a form every head can compute."""
-    return _Lowering(program, vs).run()
+def lower(program: SOp, vs: ValueSets, causal: bool = False) -> Lowered:
+    """Rewrite ``program`` (its value sets in ``vs``) into a form every head can compute
+    (``causal``: heads under a causal mask, which tests ``select(indices, indices, "<=")``
+    by itself)."""
+    return _Lowering(program, vs, causal).run()

@@ -99,6 +99,7 @@ class PlanContext:
     quadratic: dict[int, tuple[SOp, SOp, QuadraticPlan]] = field(
         default_factory=dict
     )  # aggregate id -> (keys, queries, plan): selects positions as numbers
+    causal: bool = False  # heads run under a causal mask, which tests k <= q by itself
     made: dict[FeatureKey, tuple[Feature, tuple[str, ...]]] = field(
         default_factory=dict, repr=False
     )  # memo: a feature per view, with the blockers its making reported

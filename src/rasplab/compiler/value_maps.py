@@ -104,7 +104,26 @@ def run_map(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]:
         grid = _vectorised(seen, f, unions) if arithmetic else None
         if grid is not None or size <= CALL_LIMIT:
             return _tabulate(seen, f, per_input, unions, grid)
+    if len(per_input) == 1 and size <= CALL_LIMIT:
+        return _each_value_once(seen, f, per_input[0], overall[0])
     return _per_position(seen, f, per_input)
+
+
+def _each_value_once(seen: ValueTable, f: Callable, sets: list, union: set) -> tuple[VSet, ...]:
+    """A map of one input: ``f`` once per value of the union, then each position's set
+    looked up (a prefix share at 1,024 positions holds 525,000 (position, value) pairs
+    over far fewer values)."""
+    memo: dict[tuple, tuple | None] = {}
+    _output_keys(seen, lambda v: f(v), (frozenset(union),), memo)
+    image = {combo[0]: key for combo, key in memo.items()}  # value key -> output key
+    results: dict[int, VSet] = {}
+    out = []
+    for s in sets:
+        if id(s) not in results:  # positions share interned sets
+            found = map(image.__getitem__, s)
+            results[id(s)] = seen.intern_keys(k for k in found if k is not None)
+        out.append(results[id(s)])
+    return tuple(out)
 
 
 def _per_position(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]:

@@ -1,0 +1,111 @@
+"""Causal heads test only what the mask leaves of a selector, and averages read as 'above 0?'.
+
+Under a causal mask ``select(indices, indices, "<=")`` holds for every key a
+query sees, so a causal model stores no position for it: dyck1's prefix
+counts become counts of flagged keys, and its "was the balance ever
+negative?" one head answering 0 or 1. Each model here is checked on every
+input up to a small length against the causal reference, in float32 and
+float64, and an edited weight must lose its proof.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from test_compiler_bounds import bounded, mismatches
+
+from rasplab import aggregate, indices, numerical, select, tokens
+from rasplab.compiler import bounds_heads, compile_program, verify
+from rasplab.compiler.causal import under_mask
+from rasplab.compiler.certify import certify
+from rasplab.compiler.combine import Combiner
+from rasplab.compiler.selectors import All, Literal, Truth, formula
+from rasplab.library import get
+
+PREFIX = select(indices, indices, "<=")
+SAME = select(tokens, tokens, "==")
+
+
+def test_the_mask_drops_the_prefix_factor_and_nothing_else():
+    kept = under_mask(formula(PREFIX & SAME))
+    assert isinstance(kept, Literal) and kept.key is tokens
+    assert isinstance(under_mask(formula(PREFIX)), Truth)
+    assert isinstance(under_mask(formula(PREFIX | SAME)), Truth)  # true absorbs an or
+    strict = select(indices, indices, "<")  # the query itself: the mask does not test it
+    assert isinstance(under_mask(formula(strict & SAME)), All)
+    assert isinstance(under_mask(formula(~PREFIX)), Literal)  # keys after the query: kept
+
+
+def test_causal_dyck1_stores_no_position_and_is_proved_on_every_input():
+    program = get("dyck1").build()
+    model, blueprint, proof = bounded(program, "()", 8, causal=True)
+    one_hot, _, _ = bounded(program, "()", 8)
+    assert proof.proved and proof.dtype == "float32"
+    assert not any(d.startswith("indices") for d in model.directions)
+    assert model.n_params * 3 < one_hot.n_params
+    compared, wrong = mismatches(model, program)
+    assert compared == 510 and wrong == 0  # every input up to length 8, both float types
+    notes = " ".join(model.info.notes)
+    assert "read only as 'above 0?'" in notes
+
+
+def _scaled_w_o(model, block, factor):
+    attn = model.blocks[block].attn
+    blocks = list(model.blocks)
+    blocks[block] = replace(blocks[block], attn=replace(attn, W_O=attn.W_O * factor))
+    return replace(model, blocks=tuple(blocks))
+
+
+def test_an_edited_causal_head_loses_the_proof():
+    program = get("dyck1").build()
+    model, blueprint, proof = bounded(program, "()", 8, causal=True)
+    assert proof.proved
+    block = next(b for b, blk in enumerate(model.blocks) if "prev_negative>0" in blk.attn.names)
+    bad = _scaled_w_o(model, block, -1.0)
+    broken = certify(bad, program, blueprint=blueprint, method="bounds")
+    assert not broken.proved
+    assert mismatches(bad, program)[1] > 0  # the edit really breaks the model
+
+
+def test_at_64_the_keys_one_value_keeps_float32(monkeypatch):
+    """The 'above 0?' head averages the constant 1: how its weight falls among the keys
+    changes nothing, only BOS's share does. Counting that spread too loses float32."""
+    entry = get("dyck1")
+    model = compile_program(entry.build(), entry.vocab, 64, causal=True, sample=entry.sample)
+    proof = model.info.certificate
+    assert proof.proved and proof.dtype == "float32" and proof.method == "bounds"
+    assert model.n_params < 3000
+    monkeypatch.setattr(bounds_heads, "_one_vector", lambda head, ks: False)
+    looser = compile_program(entry.build(), entry.vocab, 64, causal=True, sample=entry.sample)
+    assert looser.info.certificate.dtype == "float64"
+
+
+def test_an_average_read_as_above_zero_is_one_head_without_a_mask():
+    flag = numerical(tokens.map(lambda t: 1 if t == "a" else 0))
+    seen = aggregate(PREFIX, flag) > 0
+    model = compile_program(seen, "ab", 6, verify=50)
+    assert any("read only as 'above 0?'" in n for n in model.info.notes)
+    assert model.info.certificate.proved
+    assert verify(model, seen, exhaustive=True).exact
+    half = aggregate(PREFIX, flag) > 0.5  # tells shares apart: stays an average
+    model = compile_program(half, "ab", 6, verify=50)
+    assert not any("above 0?" in n for n in model.info.notes)
+    assert verify(model, half, exhaustive=True).exact
+
+
+@pytest.mark.parametrize("m", [1, 2, 5, 9])
+def test_a_flag_averaged_over_m_keys_takes_every_share(m):
+    for pool in ([0, 1], [False, True]):
+        values = Combiner(pool, "mean", None).values(frozenset({m}))
+        assert values is not None and sorted(set(values)) == [j / m for j in range(m + 1)]
+
+
+def test_a_causal_check_runs_the_program_once_per_input_where_it_looks_back():
+    entry = get("dyck1")
+    model = compile_program(entry.build(), entry.vocab, 12, causal=True, sample=entry.sample)
+    once = verify(model, entry.build(), 40, sample=entry.sample, looks_back=True)
+    each = verify(model, entry.build(), 40, sample=entry.sample)
+    assert once.exact and each.exact and once.n_inputs == each.n_inputs == 40
+    assert np.dtype(once.dtype) == np.float32
