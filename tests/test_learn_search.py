@@ -172,3 +172,24 @@ def test_search_finds_sort_from_a_start_that_reads_no_count():
     assert score(start, train).token_acc < 0.6
     found = polish(start, train, rounds=4)
     assert found.train_acc == 1.0 and score(found.program, val).token_acc == 1.0
+
+
+def test_search_finds_a_compaction_of_first_copies_for_most_freq():
+    """From three layers of counts that read nothing useful, one compaction move sets
+    a constant, a first-copy count, the counts of first copies before and up to each
+    place, and the move between them: distinct tokens in order of first appearance."""
+    examples, train, val, test = _task("most_freq", tuple("abcd"), 6)
+    junk = [(Factor("tokens", "indices", "<"), Factor("length", "indices", "<"))] * 5
+    l1 = Layer(tuple(Head(f"l1_width{i}", junk[i], "width") for i in range(2)))
+    l2 = Layer(tuple(Head(f"l2_width{i}", junk[2 + i], "width") for i in range(2)))
+    move = Head("l3_cat0", (Factor("indices", "indices", "=="), TRUE), "cat", "tokens")
+    l3 = Layer((move, Head("l3_width0", junk[4], "width")))
+    start = refit_output(_start(examples, (l1, l2, l3), ("l3_cat0", "indices")), train)
+    found = polish(start, train, rounds=1, deadline=time.monotonic() + 6, sample=300)
+    assert found.train_acc > score(start, train).token_acc + 0.15
+    cat = found.program.layers[2].heads[0]
+    assert [(f.key, f.query) for f in cat.factors] == [
+        ("l2_width0", "indices"),
+        ("l2_width1", "indices"),
+    ]
+    assert equivalence(found.program, to_sop(found.program), test.inputs).equal

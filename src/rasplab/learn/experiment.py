@@ -86,8 +86,14 @@ _QUICK_TASKS: dict[str, dict[str, Any]] = {
         restarts=30,
         time_limit=40.0,
     ),
-    # most_freq: two counts, then a move and a count, and a table in each layer
-    "most_freq": dict(layers=2, plan=(("width", "width"), ("cat", "width")), mlps=1),
+    # most_freq: counts of counts, then a move and a count, no tables; the search's
+    # compaction (first copies, in order) sets the counts and the move together
+    "most_freq": dict(
+        layers=3,
+        plan=(("width", "width"), ("width", "width"), ("cat", "width")),
+        mlps=0,
+        query_tables=False,
+    ),
     # Dyck: prefix shares of brackets (mean heads) read by tables, which start near zero;
     # steps are slow here (a mean has 81 values at length 16), so checks come more often
     "dyck1": dict(layers=2, kinds=("mean",), factors=1, **_DYCK, time_limit=110.0),

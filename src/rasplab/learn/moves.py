@@ -10,7 +10,7 @@ from .discrete import PREDICATES, Factor, Head, Mlp, Program, Variable, reads
 
 __all__ = [
     *("TRUE", "SIDES", "available", "comparisons", "factor_moves", "put"),
-    *("ones_options", "value_moves", "bracket", "relocations"),
+    *("ones_options", "value_moves", "bracket", "relocations", "compactions"),
 ]
 
 TRUE = Factor("tokens", "tokens", "true")
@@ -143,3 +143,84 @@ def _free(early: Head | Mlp, later: Head, read: set[str], reading: dict[str, lis
     names = set(reading.get(early.name, []))
     # the earlier head's layer reads strictly less: it comes before the later head's layer
     return names < set(reading.get(later.name, [])) and reads(later) <= names
+
+
+def _widths(nodes: list[Head | Mlp], names: set[str], read: set[str]) -> list[int]:
+    """Places of the two-factor width heads among ``names`` that no node in ``read`` reads."""
+    return [
+        place
+        for place, node in enumerate(nodes)
+        if isinstance(node, Head) and node.kind == "width" and len(node.factors) == 2
+        if node.name in names and node.name not in read
+    ]
+
+
+def _constants(z: Head, reading, variables) -> list[Head]:
+    """``z`` set to count the keys a variable compares with itself: 1 (``indices ==``),
+    the length, a place (``indices <=``) and the like."""
+    selves = [n for n in reading[z.name] if variables[n].kind != "frac"]
+    return [replace(z, factors=(Factor(v, v, p), TRUE)) for v in selves for p in ("==", "<=", "<")]
+
+
+def _conditions(nodes, spare: list[int], names: list[str], reading, variables):
+    """What a key must meet to be kept by a compaction, with the moves that make it: any
+    comparison of ``names``; a variable compared with a constant (a spare earlier width
+    head, :func:`_constants`); a key that is the first (or last) with its value of some
+    variable (a second spare head counts the earlier or later such keys)."""
+    found: list[tuple[Factor, dict]] = [(f, {}) for f in comparisons(names, variables)[1:]]
+    keys = [n for n in names if variables[n].kind != "frac"]
+    for z in spare:
+        head = nodes[z]
+        consts = [{z: c} for c in _constants(head, reading, variables)]
+        for key, q, const in itertools.product(keys, SIDES + ("==", "!="), consts):
+            if key != head.name:
+                found.append((Factor(key, head.name, q), const))
+        for f in (f for f in spare if f != z):
+            old = nodes[f]
+            seen = [n for n in reading[old.name] if variables[n].kind != "frac"]
+            for var, side, const in itertools.product(seen, ("<", ">"), consts):
+                first = (Factor(var, var, "=="), Factor("indices", "indices", side))
+                made = {f: replace(old, factors=first), **const}
+                found += [(Factor(old.name, head.name, q), made) for q in ("<", "==")]
+    return found
+
+
+def compactions(
+    nodes: list[Head | Mlp], index: int, reading: dict[str, list[str]], variables
+) -> list[dict[int, Head | Mlp]]:
+    """RASP's stable filter for a two-factor ``cat`` head: two width heads ``A``, ``B`` of
+    one earlier layer count the keys that meet a condition before and up to each place,
+    and the head moves to place ``r`` the key with ``A <= r < B`` (one that meets it, with
+    ``r`` such keys before it); a width head of its layer counts the same selection
+    (whether anything moved). Conditions: :func:`_conditions`. Only heads that nothing
+    outside the move reads are changed."""
+    head = nodes[index]
+    if not isinstance(head, Head) or head.kind != "cat" or len(head.factors) != 2:
+        return []
+    same = {n for n, r in reading.items() if r == reading[head.name]}
+    mates = _widths(nodes, same, {n for node in nodes for n in reads(node)})[:1]
+    found: list[dict[int, Head | Mlp]] = []
+    for pa, pb in itertools.combinations(_widths(nodes, set(reading[head.name]), set()), 2):
+        a, b = nodes[pa], nodes[pb]
+        assert isinstance(a, Head) and isinstance(b, Head)
+        outside = [n for i, n in enumerate(nodes) if i not in (pa, pb, index, *mates)]
+        if reading[a.name] != reading[b.name] or {a.name, b.name} & _read_by(outside):
+            continue
+        sel = (Factor(a.name, "indices", "<="), Factor(b.name, "indices", ">"))
+        spare = _widths(nodes, set(reading[a.name]), _read_by(outside))
+        for cond, extra in _conditions(nodes, spare, reading[a.name], reading, variables):
+            move: dict[int, Head | Mlp] = {**extra, index: replace(head, factors=sel)}
+            move[pa] = replace(a, factors=(cond, Factor("indices", "indices", "<")))
+            move[pb] = replace(b, factors=(cond, Factor("indices", "indices", "<=")))
+            move.update({m: _with(nodes[m], sel) for m in mates})
+            found.append(move)
+    return found
+
+
+def _with(node: Head | Mlp, factors: tuple[Factor, ...]) -> Head:
+    assert isinstance(node, Head)
+    return replace(node, factors=factors)
+
+
+def _read_by(nodes: list[Head | Mlp]) -> set[str]:
+    return {name for node in nodes for name in reads(node)}
