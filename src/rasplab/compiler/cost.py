@@ -62,10 +62,18 @@ class _Job:
     vocab_size: int
     count_scales: dict[int, float]
     causal: bool = False
+    decode_counts: bool = False
 
     def plan(self, numbers: frozenset[int]) -> _Costed:
         layout = plan(
-            self.program, self.values, float(self.n), None, self.count_scales, numbers, self.causal
+            self.program,
+            self.values,
+            float(self.n),
+            None,
+            self.count_scales,
+            numbers,
+            self.causal,
+            self.decode_counts,
         )
         return _Costed(layout, layout_estimate(layout, self.vocab_size, self.n).total)
 
@@ -79,11 +87,12 @@ def choose_numbers(
     count_scales: dict[int, float] | None = None,
     one_hot: str | None = None,
     causal: bool = False,
+    decode_counts: bool = False,
 ) -> Layout:
     """The plan of ``program`` with each select of positions as numbers or one-hot,
     whichever the cost model prefers (module docstring); CompileError where neither
     can be built. ``one_hot``: every such select one-hot, for this reason."""
-    job = _Job(program, values, n, vocab_size, count_scales or {}, causal)
+    job = _Job(program, values, n, vocab_size, count_scales or {}, causal, decode_counts)
     context = planning_context(program, values, float(n), job.count_scales, None, None, causal)
     names = {nid: context.names[nid] for nid in context.quadratic}
     floors = {nid: one_hot_floor(values, fit[:2]) for nid, fit in context.quadratic.items()}

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,7 @@ from .size import (
     layout_estimate,
     too_many_blockers,
 )
+from .storage import View
 from .value_sets import infer
 from .verify import Verification
 from .verify import verify as check_model
@@ -111,15 +112,16 @@ def compile_program(
     job = make_job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes)
     job = replace(job, max_params=check_max_params(max_params))
     check_bytes(compile_bytes(program, max_seq_len), job.max_bytes, program.label, max_seq_len)
+    fronts: Fronts = {}
     try:
-        model, policy, blueprint = _build(job, evidence=[])
+        model, policy, blueprint = _build(job, [], fronts)
         if job.verify:
-            model, policy, blueprint = _verified(job, model, policy, blueprint)
+            model, policy, blueprint = _verified(job, model, policy, blueprint, fronts)
             # 7. a certificate: every input of a domain of at most prove_limit inputs
             # compared, or bounds propagated through the weights for larger ones
             limit = check_prove_limit(prove_limit)
             model = with_certificate(model, job.program, limit, blueprint, bounds_seconds)
-            model = _float32_one_hot(job, model, blueprint, limit, bounds_seconds)
+            model = _float32_retries(job, (model, blueprint), fronts, limit, bounds_seconds)
     except MemoryError as err:  # the bound above is a lower bound: the rest may still not fit
         raise ResourceLimitError(
             f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "
@@ -147,7 +149,11 @@ def compile_with_blueprint(
 
 
 def _verified(
-    job: Job, model: CompiledModel, policy: AggregatePolicy, blueprint: Blueprint
+    job: Job,
+    model: CompiledModel,
+    policy: AggregatePolicy,
+    blueprint: Blueprint,
+    fronts: Fronts | None = None,
 ) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
     """Stage 6: the model with its check recorded; CompileError if it compared nothing or
     disagrees. Plans again at most once, with the inputs it failed on as evidence."""
@@ -155,7 +161,7 @@ def _verified(
     result = _check_against_evaluator(job, model, inputs)
     if not result.exact and policy.assumptions:
         # an aggregate assumed to move one value may have averaged on these inputs
-        model, policy, blueprint = _build(job, evidence=[m.input for m in result.mismatches])
+        model, policy, blueprint = _build(job, [m.input for m in result.mismatches], fronts)
         result = _check_against_evaluator(job, model, inputs)
     if not result.exact:
         raise CompileError(_float32_only(job, model, result) or _disagreement(result, policy))
@@ -196,9 +202,20 @@ def _verification_inputs(job: Job, model: CompiledModel) -> list[list[Any]]:
     return inputs
 
 
-def _build(job: Job, evidence: list[list[Any]]) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
-    """Stages 1-5: the compiled model, the policy that chose what each aggregate does, and
-    the layout and value sets the model was assembled from (stage 7's bounds read them)."""
+@dataclass(frozen=True)
+class _Front:
+    """Stages 1-3 of one build: what planning starts from (a rebuild that plans another
+    way, after the certificate, starts from the same)."""
+
+    policy: AggregatePolicy
+    lowered: Lowered
+    values: Any
+
+
+Fronts = dict[tuple, _Front]  # evidence -> the front built from it
+
+
+def _front(job: Job, evidence: list[list[Any]]) -> _Front:
     program, vocab, n = job.program, job.vocab, job.max_seq_len
     # 2. the aggregate policy, asked by stage 1 as it meets each aggregate
     policy = AggregatePolicy(program, vocab, n, job.sample, seed=job.seed, evidence=evidence)
@@ -210,6 +227,23 @@ def _build(job: Job, evidence: list[list[Any]]) -> tuple[CompiledModel, Aggregat
     if lowered.program is not program:  # rebuilt nodes over unchanged inputs keep their sets
         ask = policy.through(lowered.origin)  # a rebuilt aggregate keeps its decision
         values = infer(lowered.program, vocab, n, ask, original, lowered.origin)
+    return _Front(policy, lowered, values)
+
+
+def _build(
+    job: Job, evidence: list[list[Any]], fronts: Fronts | None = None
+) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
+    """Stages 1-5: the compiled model, the policy that chose what each aggregate does, and
+    the layout and value sets the model was assembled from (stage 7's bounds read them).
+    ``fronts`` keeps stages 1-3 for another build of the same program."""
+    key = tuple(tuple(xs) for xs in evidence)
+    front = fronts.get(key) if fronts is not None else None
+    if front is None:
+        front = _front(job, evidence)
+        if fronts is not None:
+            fronts[key] = front
+    program, vocab, n = job.program, job.vocab, job.max_seq_len
+    lowered, values = front.lowered, front.values
     check_params(early_estimate(lowered.program, values, lowered.origin), job.max_params, n)
     # 4. layout (plan): what is stored, who writes it, in which layer (exact MLPs built here)
     blockers = causal_blockers(program, n) if job.causal else []
@@ -219,39 +253,59 @@ def _build(job: Job, evidence: list[list[Any]]) -> tuple[CompiledModel, Aggregat
     layout = _plan(lowered, values, job, blockers)
     check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
-    info = _info(program, lowered.notes, layout, policy, job)
+    info = _info(program, lowered.notes, layout, front.policy, job)
     model = assemble(layout, lowered.program, vocab, n, job.causal, info)
-    return model, policy, Blueprint(layout, values, lowered.origin)
+    return model, front.policy, Blueprint(layout, values, lowered.origin)
 
 
-ONE_HOT_GROWTH = 4  # a model proved in float32 one-hot may have this many times the parameters
+ONE_HOT_GROWTH = 4  # a model rebuilt to be proved in float32 may have this many times the params
 
 
-def _float32_one_hot(
-    job: Job, model: CompiledModel, blueprint: Blueprint, limit: int, seconds: float
+def _float32_retries(
+    job: Job, built: tuple[CompiledModel, Blueprint], fronts: Fronts, limit: int, seconds: float
 ) -> CompiledModel:
-    """The model, or, where the bounds prove it in float64 only and it compares positions
-    as numbers, the same program with those selects one-hot if the bounds prove that one
-    in float32 (one-hot scores are exact in any float type; the numbers' rounding can
-    grow through the MLPs that compute them) and it has at most ``ONE_HOT_GROWTH`` times
-    the parameters."""
+    """The model, or, where the bounds prove it in float64 only, the same program built
+    another way if the bounds prove that one in float32 and it has at most
+    ``ONE_HOT_GROWTH`` times the parameters: its counts decoded to numbers before an MLP
+    combines them (each count's rounding then stays within its own gap), or its selects
+    of positions one-hot (their scores are exact in any float type; the numbers'
+    rounding can grow through the MLPs that compute them). Stages 1-3 are not run again."""
+    model, blueprint = built
     proof = model.info.certificate
-    numbers = any(h.quadratic is not None for h in blueprint.layout.heads)
-    if proof is None or proof.dtype != "float64" or not numbers:
+    if proof is None or proof.dtype != "float64":
         return model
-    why = "chosen after the certificate: with numbers the bounds prove the model in float64 "
-    why += f"only ({model.n_params:,} parameters); one-hot scores are exact in any float type"
+    why = "chosen after the certificate: as first built the bounds prove the model in "
+    why += f"float64 only ({model.n_params:,} parameters)"
     cap = ONE_HOT_GROWTH * model.n_params
-    retry = replace(job, one_hot=why, max_params=min(job.max_params or cap, cap))
+    capped = replace(job, max_params=min(job.max_params or cap, cap))
+    layout = blueprint.layout
+    retries = []
+    if _combines_counts(layout) and job.decode_counts is None:
+        retries.append(replace(capped, decode_counts=why))
+    if any(h.quadratic is not None for h in layout.heads) and job.one_hot is None:
+        retries.append(replace(capped, one_hot=f"{why}; one-hot scores are exact in any type"))
+    for retry in retries:
+        other = _rebuilt(retry, fronts, limit, seconds)
+        if other is not None:
+            return other
+    return model
+
+
+def _combines_counts(layout: Layout) -> bool:
+    """Whether some MLP reads two counts' attention weights at once."""
+    return any(sum(f.key[1] is View.COUNT_WEIGHT for f in m.leaves) >= 2 for m in layout.mlps)
+
+
+def _rebuilt(retry: Job, fronts: Fronts, limit: int, seconds: float) -> CompiledModel | None:
+    """The program compiled and certified as ``retry`` asks, if proved in float32."""
     try:
-        other, policy, found = _build(retry, evidence=[])
-        other, _, found = _verified(retry, other, policy, found)
-        other = with_certificate(other, job.program, limit, found, seconds)
+        other, policy, found = _build(retry, [], fronts)
+        other, _, found = _verified(retry, other, policy, found, fronts)
+        other = with_certificate(other, retry.program, limit, found, seconds)
     except (CompileError, ResourceLimitError, MemoryError):
-        return model  # too big, or not buildable one-hot: the float64 proof stands
-    if other.info.certificate is None or other.info.certificate.dtype != "float32":
-        return model
-    return other
+        return None  # too big, or not buildable so: the float64 proof stands
+    proof = other.info.certificate
+    return other if proof is not None and proof.dtype == "float32" else None
 
 
 def _float32_only(job: Job, model: CompiledModel, result: Verification) -> str | None:
@@ -299,6 +353,7 @@ def _plan(lowered: Lowered, values: Any, job: Job, blockers: list[str]) -> Layou
             lowered.count_scales,
             job.one_hot,
             job.causal,
+            job.decode_counts is not None,
         )
     except CompileError as err:
         if not blockers:
@@ -307,6 +362,12 @@ def _plan(lowered: Lowered, values: Any, job: Job, blockers: list[str]) -> Layou
     if blockers:
         raise CompileError.from_blockers(blockers)
     return layout
+
+
+def _retry_notes(job: Job) -> list[str]:
+    if job.decode_counts is None:
+        return []
+    return [f"counts decoded to numbers before they are combined: {job.decode_counts}"]
 
 
 def _info(
@@ -319,7 +380,7 @@ def _info(
         analysis_layers=paper.n_layers,
         analysis_heads=tuple(paper.heads_per_layer),
         attention_layers=len({h.block for h in layout.heads}),
-        notes=tuple(dict.fromkeys([*notes, *layout.notes])),
+        notes=tuple(dict.fromkeys([*notes, *layout.notes, *_retry_notes(job)])),
         assumptions=tuple(policy.assumptions.values()),
         domain=covered_domain(job, policy),
     )

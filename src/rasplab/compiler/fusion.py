@@ -33,7 +33,7 @@ from .schedule import assign_blocks, mlp_ready
 from .storage import Storage, View
 from .views import ONE_HOT_LIMIT, Pass, feature, native_view
 
-__all__ = ["leaves", "stored", "hoist", "fix", "cannot"]
+__all__ = ["leaves", "stored", "hoist", "fix", "cannot", "decode_first"]
 
 
 def stored(needs: Needs, node: SOp) -> bool:
@@ -185,6 +185,33 @@ def _fix(context: PlanContext, needs: Needs, failure: Failure) -> Needs | None:
     return needs.with_note(
         f"{name}: one MLP cannot combine {shown} exactly as they come from attention, so "
         "they are stored one-hot first (one more MLP step)"
+    )
+
+
+def decode_first(context: PlanContext, needs: Needs, built: Round) -> Needs | None:
+    """Needs in which every count that an MLP combines with another count straight from
+    attention is decoded to a number first, by an MLP of its own (None: there is none).
+
+    A count head writes ``B / (B + w)``; neighbouring counts differ there by about
+    ``B / (B + w)^2``, and float32 rounds the weight by a share of that gap. Decoded one
+    at a time, each count's rounding stays within its own gap; read together by one MLP,
+    the two roundings add, and past some length no threshold separates them."""
+    found: set[int] = set()
+    for _, reads in built.mlps:
+        raw = [f.key[0] for f in reads if f.key[1] is View.COUNT_WEIGHT]
+        if len(raw) >= 2:
+            found |= set(raw)
+    found -= needs.one_hot_reads
+    if not found:
+        return None
+    for nid in sorted(found):
+        needs = needs.with_view(nid, View.SCALAR)
+    needs = replace(needs, one_hot_reads=needs.one_hot_reads | found)
+    shown = ", ".join(context.names[n] for n in sorted(found))
+    return needs.with_note(
+        f"{shown}: each count is decoded to a number by an MLP of its own before another "
+        "MLP combines them (one more MLP step), so that float32's rounding of each count's "
+        "attention weight stays within its own gap instead of adding up"
     )
 
 

@@ -41,6 +41,7 @@ class Job:
     max_bytes: int | None
     max_params: int | None = DEFAULT_MAX_PARAMS
     one_hot: str | None = None  # every select of positions one-hot, for this reason
+    decode_counts: str | None = None  # counts decoded before MLPs combine them, for this
 
 
 def make_job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes) -> Job:

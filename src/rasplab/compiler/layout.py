@@ -39,7 +39,7 @@ from ..lang.nodes import Aggregate, Indices, Length, Node, Selector, SOp, Tokens
 from .causal import under_mask
 from .domains import domain, value_indices
 from .features import Feature
-from .fusion import cannot, fix, hoist, leaves
+from .fusion import cannot, decode_first, fix, hoist, leaves
 from .mlp import synthesize
 from .outputs import choose_output, scalar_select_fit
 from .plans import (
@@ -77,22 +77,29 @@ def plan(
     count_scales: dict[int, float] | None = None,
     numbers: frozenset[int] = frozenset(),
     causal: bool = False,
+    decode_counts: bool = False,
 ) -> Layout:
     """Lay ``program`` out in layers; raises CompileError listing every blocker.
 
     ``numbers`` holds the aggregates whose select compares positions as numbers
     (:mod:`.quadratic`; the cost model of :mod:`.cost` picks them); every other
     select reads its sides one-hot. ``causal``: heads under a causal mask test only
-    what it leaves of each selector (:func:`~.causal.under_mask`)."""
+    what it leaves of each selector (:func:`~.causal.under_mask`). ``decode_counts``:
+    counts that an MLP combines are decoded to numbers first (:func:`.fusion.decode_first`)."""
     context = planning_context(
         program, vs, count_scale, count_scales or {}, out_view, numbers, causal
     )
+    context = replace(context, decode_counts=decode_counts)
     needs, output = initial_needs(context, out_view)
     for _ in range(ROUNDS):
         built = build_round(context, needs)
         hoisted = hoist(context, needs, built)  # store sub-expressions that are ready early
         if hoisted is not None:
             needs = hoisted
+            continue
+        decoded = decode_first(context, needs, built) if context.decode_counts else None
+        if decoded is not None:
+            needs = decoded
             continue
         specs, failures = build_mlps(context, built.mlps)
         fixed = fix(context, needs, failures)  # store an intermediate, then try again
@@ -106,7 +113,9 @@ def plan(
     blockers = [*built.blockers, *(cannot(f) for f in failures)]
     if blockers and output.scalar_logits:
         # an output stored as a scalar could not be computed: store it one-hot instead
-        return plan(program, vs, count_scale, View.ONE_HOT, count_scales, numbers, causal)
+        return plan(
+            program, vs, count_scale, View.ONE_HOT, count_scales, numbers, causal, decode_counts
+        )
     if blockers:
         raise CompileError.from_blockers(list(dict.fromkeys(blockers)))
     return finish(context, needs, output, built, specs)

@@ -100,6 +100,7 @@ class PlanContext:
         default_factory=dict
     )  # aggregate id -> (keys, queries, plan): selects positions as numbers
     causal: bool = False  # heads run under a causal mask, which tests k <= q by itself
+    decode_counts: bool = False  # counts an MLP combines are decoded to numbers first
     made: dict[FeatureKey, tuple[Feature, tuple[str, ...]]] = field(
         default_factory=dict, repr=False
     )  # memo: a feature per view, with the blockers its making reported
