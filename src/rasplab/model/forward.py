@@ -27,9 +27,10 @@ CHUNK_BYTES = 64 * 1024 * 1024  # activations of one chunk of a large batch
 
 def softmax(x: np.ndarray) -> np.ndarray:
     """Softmax over the last axis, max-subtracted (``-inf`` entries get weight 0)."""
-    shifted = x - x.max(axis=-1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=-1, keepdims=True)
+    e = x - x.max(axis=-1, keepdims=True)
+    np.exp(e, out=e)  # in place: at long lengths these are [batch, heads, n, n]
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
 
 
 def _attention(x: np.ndarray, w: dict, prefix: str, causal: bool) -> np.ndarray:
