@@ -22,6 +22,7 @@ from rasplab.compiler.causal import under_mask
 from rasplab.compiler.certify import certify
 from rasplab.compiler.combine import Combiner
 from rasplab.compiler.selectors import All, Literal, Truth, formula
+from rasplab.errors import ResourceLimitError
 from rasplab.library import get
 
 PREFIX = select(indices, indices, "<=")
@@ -109,3 +110,16 @@ def test_a_causal_check_runs_the_program_once_per_input_where_it_looks_back():
     each = verify(model, entry.build(), 40, sample=entry.sample)
     assert once.exact and each.exact and once.n_inputs == each.n_inputs == 40
     assert np.dtype(once.dtype) == np.float32
+
+
+def test_a_refusal_for_size_of_a_prefix_program_suggests_causal_masks():
+    entry = get("dyck1")
+    with pytest.raises(ResourceLimitError, match="--causal") as found:
+        compile_program(entry.build(), entry.vocab, 16, max_params=2_000)
+    assert "reads only its prefix" in str(found.value)
+    small = compile_program(entry.build(), entry.vocab, 16, causal=True, max_params=2_000)
+    assert small.n_params <= 2_000
+    reverse = get("reverse")  # reads later positions: no such hint
+    with pytest.raises(ResourceLimitError) as refused:
+        compile_program(reverse.build(), reverse.vocab, 16, max_params=500)
+    assert "--causal" not in str(refused.value)

@@ -35,16 +35,20 @@ from ..lang.nodes import (
     SelectorOr,
     SelectorWidth,
 )
+from .positional import length_free_nodes
 from .reference import Rejection, evaluate_all
 from .selectors import All, Literal, Truth
 from .value_sets import positional_nodes
 
-__all__ = ["causal_blockers", "under_mask"]
+__all__ = ["causal_blockers", "under_mask", "causal_hint"]
 
 
-def _looks_back(sel: Select, n_max: int) -> bool:
-    """A position-only select that never picks a key after its query (checked per length)."""
-    inputs = [[0] * n for n in range(1, n_max + 1)]
+def _looks_back(sel: Select, n_max: int, length_free: frozenset[int]) -> bool:
+    """A position-only select that never picks a key after its query (checked per length;
+    once, at the longest, where nothing below it reads the length: a shorter input's
+    matrix is then a corner of the longest one's)."""
+    lengths = [n_max] if sel.id in length_free else range(1, n_max + 1)
+    inputs = [[0] * n for n in lengths]
     traces = evaluate_all(SelectorWidth(sel), inputs, trace=True)
     if isinstance(traces, Rejection):
         return False  # a selector the evaluator cannot run is not known to look back
@@ -55,19 +59,21 @@ def _looks_back(sel: Select, n_max: int) -> bool:
     return True
 
 
-def _bounded(sel: Selector, positional: frozenset[int], n_max: int) -> bool:
+def _bounded(sel: Selector, known: tuple[frozenset[int], frozenset[int]], n_max: int) -> bool:
+    """``known``: the positional nodes, and those of them nothing reading length is under."""
+    positional, length_free = known
     if isinstance(sel, Select):
-        return sel.id in positional and _looks_back(sel, n_max)
+        return sel.id in positional and _looks_back(sel, n_max, length_free)
     if isinstance(sel, SelectorAnd):
-        return _bounded(sel.fst, positional, n_max) or _bounded(sel.snd, positional, n_max)
+        return _bounded(sel.fst, known, n_max) or _bounded(sel.snd, known, n_max)
     if isinstance(sel, SelectorOr):
-        return _bounded(sel.fst, positional, n_max) and _bounded(sel.snd, positional, n_max)
+        return _bounded(sel.fst, known, n_max) and _bounded(sel.snd, known, n_max)
     return False
 
 
 def causal_blockers(program: Node, max_seq_len: int) -> list[str]:
     """Reasons ``program`` cannot run under a causal mask (empty if it can)."""
-    positional = positional_nodes(program)
+    known = (positional_nodes(program), frozenset(length_free_nodes(program)))
     found = []
     for node in topological_order(program):
         if isinstance(node, Length):
@@ -76,7 +82,7 @@ def causal_blockers(program: Node, max_seq_len: int) -> list[str]:
                 "use indices + 1 (the length of the prefix) if that is what is meant"
             )
         elif isinstance(node, Aggregate | SelectorWidth) and not _bounded(
-            node.selector, positional, max_seq_len
+            node.selector, known, max_seq_len
         ):
             found.append(
                 f"{node.label}: its selector {node.selector.label} may pick keys after the "
@@ -122,4 +128,23 @@ def _prefix(lit: Literal) -> bool:
         and not lit.negated
         and lit.constant is None
         and lit.merged is None
+    )
+
+
+def causal_hint(program: Node, max_seq_len: int) -> str | None:
+    """A line for a refusal: where ``program`` selects its prefix and every selector looks
+    back, compiling it with causal masks stores no position for those selects."""
+    prefix = any(
+        isinstance(n, Select)
+        and isinstance(n.keys, Indices)
+        and isinstance(n.queries, Indices)
+        and n.predicate is Comparison.LEQ
+        for n in topological_order(program)
+    )
+    if not prefix or causal_blockers(program, max_seq_len):
+        return None
+    return (
+        f"{program.label} reads only its prefix (every selector looks back): compiled with "
+        "causal masks (--causal, causal=True) it needs no position for "
+        "select(indices, indices, '<='), which the mask keeps by itself"
     )

@@ -36,7 +36,7 @@ from ..model.model import CompiledModel
 from .assemble import assemble
 from .bounds import BOUNDS_SECONDS, Blueprint
 from .budget import DEFAULT_MAX_BYTES, check_bytes, compile_bytes, forward_bytes
-from .causal import causal_blockers
+from .causal import causal_blockers, causal_hint
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
 from .cost import choose_numbers
 from .encodings import AggregatePolicy, sample_inputs
@@ -127,6 +127,17 @@ def compile_program(
             f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "
             f"({err}); compile for a smaller max_seq_len"
         ) from None
+    except (CompileError, ResourceLimitError) as err:
+        # a refusal for size (its blockers name the length) of a program that reads its
+        # prefix: say that a decoder needs no position for it
+        sized = not isinstance(err, CompileError) or any("max_seq_len" in b for b in err.blockers)
+        hint = causal_hint(job.program, max_seq_len) if sized and not job.causal else None
+        if hint is None:
+            raise
+        text = f"{err}\n  hint: {hint}"
+        if isinstance(err, CompileError):
+            raise CompileError(text, blockers=err.blockers) from None
+        raise ResourceLimitError(text) from None
     seconds = round(time.perf_counter() - start, 4)
     return replace(model, info=replace(model.info, compile_seconds=seconds))
 
