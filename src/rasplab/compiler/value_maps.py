@@ -168,6 +168,7 @@ def _arithmetic_per_position(
 ) -> tuple[VSet, ...] | None:
     """``+ - *`` on each position's own sets, with numpy (for products too big to table)."""
     results: dict[tuple[int, ...], VSet] = {}
+    variants: dict[tuple, list[tuple]] = {}  # (type, value, mixed) -> its keys
     out = []
     for i in range(len(per_input[0])):
         args = tuple(sets[i] for sets in per_input)
@@ -177,7 +178,12 @@ def _arithmetic_per_position(
             if found is None:
                 return None
             _, outs, mixed = found
-            keys = (k for v in outs for k in _variant_keys(seen, v, mixed))
+            keys: list[tuple] = []
+            for v in outs:  # positions share most outputs: each value's keys made once
+                known = variants.get((type(v), v, mixed))
+                if known is None:
+                    known = variants[type(v), v, mixed] = _variant_keys(seen, v, mixed)
+                keys += known
             results[ident] = seen.intern_keys(keys)
         out.append(results[ident])
     return tuple(out)
@@ -295,8 +301,10 @@ def _slice_table(
         order.append(ident)
         if ident not in found:
             sub = table[np.ix_(*[pick(j, a) for j, a in enumerate(args)])]
-            found[ident] = set(sub.ravel().tolist())
-            found[ident].discard(-1)  # combinations where the function raised
+            # marked in C: a position's slice holds up to a million codes at long lengths
+            mark = np.zeros(len(outs) + 1, dtype=bool)
+            mark[sub.ravel()] = True  # -1 (the function raised) marks the extra last slot
+            found[ident] = set(np.flatnonzero(mark[:-1]).tolist())
     used = sorted(set().union(*found.values()))
     # intern only the outputs some position can produce
     keys = {c: _variant_keys(seen, outs[c], mixed) for c in used}
