@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -40,9 +40,10 @@ from .causal import causal_blockers, causal_hint
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
 from .cost import choose_numbers
 from .encodings import AggregatePolicy, sample_inputs
+from .front import Fronts, front_of
 from .job import Job, Sampler, covered_domain, library_domain, make_job
 from .layout import Layout
-from .lower import Lowered, lower
+from .lower import Lowered
 from .size import (
     DEFAULT_MAX_PARAMS,
     check_max_params,
@@ -52,7 +53,6 @@ from .size import (
     too_many_blockers,
 )
 from .storage import View
-from .value_sets import infer
 from .verify import Verification
 from .verify import verify as check_model
 
@@ -213,34 +213,6 @@ def _verification_inputs(job: Job, model: CompiledModel) -> list[list[Any]]:
     return inputs
 
 
-@dataclass(frozen=True)
-class _Front:
-    """Stages 1-3 of one build: what planning starts from (a rebuild that plans another
-    way, after the certificate, starts from the same)."""
-
-    policy: AggregatePolicy
-    lowered: Lowered
-    values: Any
-
-
-Fronts = dict[tuple, _Front]  # evidence -> the front built from it
-
-
-def _front(job: Job, evidence: list[list[Any]]) -> _Front:
-    program, vocab, n = job.program, job.vocab, job.max_seq_len
-    # 2. the aggregate policy, asked by stage 1 as it meets each aggregate
-    policy = AggregatePolicy(program, vocab, n, job.sample, seed=job.seed, evidence=evidence)
-    # 1. value sets per position
-    original = infer(program, vocab, n, policy)
-    # 3. lower: rewrites that keep every value but that later stages can build
-    lowered = lower(program, original, job.causal)
-    values = original
-    if lowered.program is not program:  # rebuilt nodes over unchanged inputs keep their sets
-        ask = policy.through(lowered.origin)  # a rebuilt aggregate keeps its decision
-        values = infer(lowered.program, vocab, n, ask, original, lowered.origin)
-    return _Front(policy, lowered, values)
-
-
 def _build(
     job: Job, evidence: list[list[Any]], fronts: Fronts | None = None
 ) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
@@ -250,7 +222,7 @@ def _build(
     key = tuple(tuple(xs) for xs in evidence)
     front = fronts.get(key) if fronts is not None else None
     if front is None:
-        front = _front(job, evidence)
+        front = front_of(job, evidence)
         if fronts is not None:
             fronts[key] = front
     program, vocab, n = job.program, job.vocab, job.max_seq_len
@@ -280,7 +252,8 @@ def _float32_retries(
     ``ONE_HOT_GROWTH`` times the parameters: its counts decoded to numbers before an MLP
     combines them (each count's rounding then stays within its own gap), or its selects
     of positions one-hot (their scores are exact in any float type; the numbers'
-    rounding can grow through the MLPs that compute them). Stages 1-3 are not run again."""
+    rounding can grow through the MLPs that compute them). Stages 1-3 are not run again,
+    and the rebuilds' bounds share what the first certificate left of ``seconds``."""
     model, blueprint = built
     proof = model.info.certificate
     if proof is None or proof.dtype != "float64":
@@ -295,10 +268,14 @@ def _float32_retries(
         retries.append(replace(capped, decode_counts=why))
     if any(h.quadratic is not None for h in layout.heads) and job.one_hot is None:
         retries.append(replace(capped, one_hot=f"{why}; one-hot scores are exact in any type"))
+    left = seconds - (proof.seconds or 0.0)  # the rebuilds' bounds share what is left
     for retry in retries:
-        other = _rebuilt(retry, fronts, limit, seconds)
+        if left < 1.0:
+            break
+        other, spent = _rebuilt(retry, fronts, limit, left)
         if other is not None:
             return other
+        left -= spent
     return model
 
 
@@ -307,16 +284,20 @@ def _combines_counts(layout: Layout) -> bool:
     return any(sum(f.key[1] is View.COUNT_WEIGHT for f in m.leaves) >= 2 for m in layout.mlps)
 
 
-def _rebuilt(retry: Job, fronts: Fronts, limit: int, seconds: float) -> CompiledModel | None:
-    """The program compiled and certified as ``retry`` asks, if proved in float32."""
+def _rebuilt(
+    retry: Job, fronts: Fronts, limit: int, seconds: float
+) -> tuple[CompiledModel | None, float]:
+    """The program compiled and certified as ``retry`` asks, if proved in float32 (else
+    None), and the seconds its bounds took."""
     try:
         other, policy, found = _build(retry, [], fronts)
         other, _, found = _verified(retry, other, policy, found, fronts)
         other = with_certificate(other, retry.program, limit, found, seconds)
     except (CompileError, ResourceLimitError, MemoryError):
-        return None  # too big, or not buildable so: the float64 proof stands
+        return None, 0.0  # too big, or not buildable so: the float64 proof stands
     proof = other.info.certificate
-    return other if proof is not None and proof.dtype == "float32" else None
+    spent = (proof.seconds or 0.0) if proof is not None else 0.0
+    return (other if proof is not None and proof.dtype == "float32" else None), spent
 
 
 def _float32_only(job: Job, model: CompiledModel, result: Verification) -> str | None:

@@ -1,0 +1,54 @@
+"""Stages 1-3 of a build, kept as plain data: what planning starts from.
+
+The aggregate policy (stage 2, asked by stage 1 as it meets each aggregate),
+the value sets per position (stage 1) and the lowered program with its own
+value sets (stage 3). A rebuild that only plans another way (after the
+certificate, :mod:`.driver`) starts from the same front; at long lengths the
+value sets are most of a compile.
+
+>>> from rasplab.library import reverse
+>>> from rasplab.compiler.job import make_job
+>>> front = front_of(make_job(reverse(), "ab", 4, False, 0, None, 0, None, None), [])
+>>> front.lowered.program.label, len(front.values.sets) > 0
+('reverse', True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .encodings import AggregatePolicy
+from .job import Job
+from .lower import Lowered, lower
+from .value_sets import ValueSets, infer
+
+__all__ = ["Front", "Fronts", "front_of"]
+
+
+@dataclass(frozen=True)
+class Front:
+    """Stages 1-3 of one build."""
+
+    policy: AggregatePolicy
+    lowered: Lowered
+    values: ValueSets  # of the lowered program (its rebuilt nodes keep their sets)
+
+
+Fronts = dict[tuple, Front]  # the evidence a build was given -> the front built from it
+
+
+def front_of(job: Job, evidence: list[list[Any]]) -> Front:
+    """Stages 1-3 for ``job``; ``evidence``: inputs on which an aggregate averaged."""
+    program, vocab, n = job.program, job.vocab, job.max_seq_len
+    # 2. the aggregate policy, asked by stage 1 as it meets each aggregate
+    policy = AggregatePolicy(program, vocab, n, job.sample, seed=job.seed, evidence=evidence)
+    # 1. value sets per position
+    original = infer(program, vocab, n, policy)
+    # 3. lower: rewrites that keep every value but that later stages can build
+    lowered = lower(program, original, job.causal)
+    values = original
+    if lowered.program is not program:  # rebuilt nodes over unchanged inputs keep their sets
+        ask = policy.through(lowered.origin)  # a rebuilt aggregate keeps its decision
+        values = infer(lowered.program, vocab, n, ask, original, lowered.origin)
+    return Front(policy, lowered, values)
