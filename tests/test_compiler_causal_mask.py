@@ -50,6 +50,8 @@ def test_causal_dyck1_stores_no_position_and_is_proved_on_every_input():
     assert compared == 510 and wrong == 0  # every input up to length 8, both float types
     notes = " ".join(model.info.notes)
     assert "read only as 'above 0?'" in notes
+    assert "causal mask: it keeps select(indices, indices, '<=') by itself" in notes
+    assert "causal mask" not in " ".join(one_hot.info.notes)
 
 
 def _scaled_w_o(model, block, factor):

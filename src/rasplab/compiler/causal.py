@@ -18,6 +18,7 @@ on every prefix. Anything else is refused, with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -37,10 +38,10 @@ from ..lang.nodes import (
 )
 from .positional import length_free_nodes
 from .reference import Rejection, evaluate_all
-from .selectors import All, Literal, Truth
+from .selectors import All, Literal, Truth, formula, variables
 from .value_sets import positional_nodes
 
-__all__ = ["causal_blockers", "under_mask", "causal_hint"]
+__all__ = ["causal_blockers", "under_mask", "causal_hint", "mask_note"]
 
 
 def _looks_back(sel: Select, n_max: int, length_free: frozenset[int]) -> bool:
@@ -147,4 +148,17 @@ def causal_hint(program: Node, max_seq_len: int) -> str | None:
         f"{program.label} reads only its prefix (every selector looks back): compiled with "
         "causal masks (--causal, causal=True) it needs no position for "
         "select(indices, indices, '<='), which the mask keeps by itself"
+    )
+
+
+def mask_note(order: Sequence[Node]) -> str | None:
+    """The report's line where the mask stands in for a head's prefix select."""
+    heads = [n for n in order if isinstance(n, Aggregate | SelectorWidth)]
+    if all(
+        variables(formula(n.selector)) == variables(under_mask(formula(n.selector))) for n in heads
+    ):
+        return None
+    return (
+        "causal mask: it keeps select(indices, indices, '<=') by itself, so the heads under "
+        "it store no position for that selector"
     )

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import CompileError
 from ..lang.graph import ATTENTION, topological_order
 from ..lang.nodes import Aggregate, Indices, Length, Node, Selector, SOp, Tokens
-from .causal import under_mask
+from .causal import mask_note, under_mask
 from .domains import domain, value_indices
 from .features import Feature
 from .fusion import cannot, decode_first, fix, hoist, leaves
@@ -215,6 +215,8 @@ def initial_needs(context: PlanContext, out_view: View | None) -> tuple[Needs, O
         if View.ONE_HOT not in views.get(sop.id, ()):
             views.setdefault(sop.id, set()).add(View.SCALAR)
     needs = Needs({nid: frozenset(vs) for nid, vs in views.items()})
+    masked = mask_note(context.order) if context.causal else None
+    needs = needs if masked is None else needs.with_note(masked)
     for nid, (_, _, found) in context.quadratic.items():
         longest = context.values.max_seq_len
         needs = needs.with_note(quadratic_note(context.names[nid], found, longest))
