@@ -125,3 +125,22 @@ def test_a_refusal_for_size_of_a_prefix_program_suggests_causal_masks():
     with pytest.raises(ResourceLimitError) as refused:
         compile_program(reverse.build(), reverse.vocab, 16, max_params=500)
     assert "--causal" not in str(refused.value)
+
+
+def test_only_heads_whose_keys_all_move_one_value_drop_the_spread(monkeypatch):
+    """The check sees every key combination, the moved value included, even where the
+    softmax is bounded over the positions alone (the scores ignore the value)."""
+    seen: dict[str, bool] = {}
+    real = bounds_heads._one_vector
+
+    def spy(head, ks):
+        seen[head.name] = real(head, ks)
+        return seen[head.name]
+
+    monkeypatch.setattr(bounds_heads, "_one_vector", spy)
+    bounded(get("frac_prevs").build(), "xab", 6)  # a mean of a token flag over a prefix
+    assert seen and not any(seen.values()), seen
+    seen.clear()
+    bounded(get("dyck1").build(), "()", 8, causal=True)
+    counts = [v for name, v in seen.items() if name.endswith(".attn")]
+    assert seen["prev_negative>0"] and counts and not any(counts)

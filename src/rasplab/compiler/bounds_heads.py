@@ -142,7 +142,9 @@ def _bound(stream: Stream, head: Head, qs: Space, sides: tuple, f: Any) -> HeadB
     target, target_bos = _targets(head, ks, stream.index)
     keys = Keys.of(stream, head, scored)
     probe = target if scored is ks else None
-    coeff, gap, bos_intended, unproved = _queries(stream, head, qs, scored, f, (keys, ranks, probe))
+    mixes = not _one_vector(head, ks)  # every key combination: the moved value included
+    found = _queries(stream, head, qs, scored, f, (keys, ranks, probe, mixes))
+    coeff, gap, bos_intended, unproved = found
     out, out_bos, value_error, relative = _values(stream, head, ks, coeff, bos_intended)
     dev = np.abs(out - target).max(axis=0, initial=0.0)
     if bos_intended:  # else BOS only leaks, and its value counts in the spread alone
@@ -161,12 +163,12 @@ def _queries(
 ) -> tuple[float, float, bool, tuple[str, ...]]:
     """Over every query, a block at a time (memory stays ``PAIRS`` pairs): the largest
     ``2 L + mix``, the smallest gap, whether BOS is ever intended, and a select's open
-    item (``keys``: the keys' vectors, each key's rank and target)."""
-    vectors, ranks, target = keys
+    item (``keys``: the keys' vectors, each key's rank and target, and whether the
+    spread of the intended keys' weights moves the output)."""
+    vectors, ranks, target, mixes = keys
     coeff, gap, bos_intended = 0.0, np.inf, False
     unproved: tuple[str, ...] = ()
     selects = any(p.kind == "select" for p in head.plans)
-    mixes = not _one_vector(head, ks)
     step = max(1, PAIRS // max(len(ks), 1))
     for start in range(0, len(qs), step):
         part = qs.rows(slice(start, start + step))
