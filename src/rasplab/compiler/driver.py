@@ -128,9 +128,10 @@ def compile_program(
             f"({err}); compile for a smaller max_seq_len"
         ) from None
     except (CompileError, ResourceLimitError) as err:
-        # a refusal for size (its blockers name the length) of a program that reads its
-        # prefix: say that a decoder needs no position for it
-        sized = not isinstance(err, CompileError) or any("max_seq_len" in b for b in err.blockers)
+        # a refusal for size (parameters, or one-hot directions) of a program that reads
+        # its prefix: say that a decoder needs no position for it (its value sets are the
+        # same, so a refusal for too many values stands either way)
+        sized = not isinstance(err, CompileError) or any("one-hot" in b for b in err.blockers)
         hint = causal_hint(job.program, max_seq_len) if sized and not job.causal else None
         if hint is None:
             raise
