@@ -114,7 +114,7 @@ def _each_value_once(seen: ValueTable, f: Callable, sets: list, union: set) -> t
     looked up (a prefix share at 1,024 positions holds 525,000 (position, value) pairs
     over far fewer values)."""
     memo: dict[tuple, tuple | None] = {}
-    _output_keys(seen, lambda v: f(v), (frozenset(union),), memo)
+    _output_keys(seen, f, (frozenset(union),), memo)
     image = {combo[0]: key for combo, key in memo.items()}  # value key -> output key
     results: dict[int, VSet] = {}
     out = []
