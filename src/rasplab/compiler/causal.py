@@ -135,14 +135,7 @@ def _prefix(lit: Literal) -> bool:
 def causal_hint(program: Node, max_seq_len: int) -> str | None:
     """A line for a refusal: where ``program`` selects its prefix and every selector looks
     back, compiling it with causal masks stores no position for those selects."""
-    prefix = any(
-        isinstance(n, Select)
-        and isinstance(n.keys, Indices)
-        and isinstance(n.queries, Indices)
-        and n.predicate is Comparison.LEQ
-        for n in topological_order(program)
-    )
-    if not prefix or causal_blockers(program, max_seq_len):
+    if not _masked(topological_order(program)) or causal_blockers(program, max_seq_len):
         return None
     return (
         f"{program.label} reads only its prefix (every selector looks back): compiled with "
@@ -153,12 +146,18 @@ def causal_hint(program: Node, max_seq_len: int) -> str | None:
 
 def mask_note(order: Sequence[Node]) -> str | None:
     """The report's line where the mask stands in for a head's prefix select."""
-    heads = [n for n in order if isinstance(n, Aggregate | SelectorWidth)]
-    if all(
-        variables(formula(n.selector)) == variables(under_mask(formula(n.selector))) for n in heads
-    ):
+    if not _masked(order):
         return None
     return (
         "causal mask: it keeps select(indices, indices, '<=') by itself, so the heads under "
         "it store no position for that selector"
+    )
+
+
+def _masked(order: Sequence[Node]) -> bool:
+    """Whether a mask would spare some head a variable (its prefix select's positions)."""
+    return any(
+        variables(formula(n.selector)) != variables(under_mask(formula(n.selector)))
+        for n in order
+        if isinstance(n, Aggregate | SelectorWidth)
     )
