@@ -96,6 +96,9 @@ def _attention(heads: list[HeadWeights], index: dict[str, int]) -> Attention:
     )
 
 
+BOS_SLACK = 1e-3  # of the reach of an MLP unit's inputs at BOS, beyond the 1 that keeps it off
+
+
 def _bos_output(attn: Attention, index: dict[str, int]) -> np.ndarray:
     """What the heads add at BOS (the BOS query attends only to BOS)."""
     r0 = np.zeros(len(index))
@@ -120,7 +123,11 @@ def _mlp(units: Sequence[Unit], bos_out: np.ndarray, index: dict[str, int], last
     r1[index[BOS]] += 1.0
     r1[index[ONE]] += 1.0
     pre = r1 @ w_in[:, : len(units)]  # pre-activations at BOS
-    w_in[index[BOS], : len(units)] -= pre + 1.0
+    # off by 1, and by more where the unit reads large numbers: BOS's own values carry
+    # rounding (a count head's weight, in proportion to itself), which a steep unit
+    # multiplies; BOS_SLACK of its inputs' reach keeps it off whatever they round to
+    reach = np.abs(r1) @ np.abs(w_in[:, : len(units)])
+    w_in[index[BOS], : len(units)] -= pre + 1.0 + BOS_SLACK * reach
     if cleanup:
         w_in[index[BOS], -1] = 1.0
         w_out[-1] = -bos_out

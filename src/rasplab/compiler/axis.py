@@ -21,6 +21,7 @@ categorical leaves *gate* (a large negative weight switches units off).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .input_errors import leaf_errors, room
 from .lines import Line, pwl_cost, robust, runs, steps_cost
 from .storage import Storage
 from .units import ONE, Problem, Unit, _Acc, _class_readout, _classes, _distinct
@@ -36,6 +38,9 @@ from .units import ONE, Problem, Unit, _Acc, _class_readout, _classes, _distinct
 __all__ = ["axis", "axis_candidates", "RAMP"]
 
 RAMP = 3.0  # ramp slope times the gap it crosses: values sit 1.5 ramp-widths from thresholds
+# the same where the gap is the room the inputs' known errors leave (:mod:`.input_errors`):
+# a gentler ramp, as the errors are counted already; it rounds less (its weights are smaller)
+ROOM_RAMP = 1.5
 
 
 @dataclass
@@ -77,6 +82,18 @@ def _z(p: Problem, axis: _Axis) -> np.ndarray:
     return z
 
 
+def _z_error(p: Problem, axis: _Axis) -> np.ndarray | None:
+    """How far each point's ``z`` may be off, from the leaves' input errors (None: exact)."""
+    if p.errors is None:
+        return None
+    error = np.zeros(len(p.codes))
+    for k, c in axis.coef.items():
+        if ("leaf_errors", k) not in p.cache:
+            p.cache[("leaf_errors", k)] = leaf_errors(p.leaves[k], p.errors)
+        error += abs(c) * p.cache[("leaf_errors", k)][p.codes[:, k]]
+    return error
+
+
 def _axis_groups(p: Problem, axis: _Axis, classes: dict[int, np.ndarray]) -> Line | None:
     """The distinct (gate classes, table value, z) and the state at each; None if z is not
     enough to tell the outputs apart."""
@@ -87,7 +104,7 @@ def _axis_groups(p: Problem, axis: _Axis, classes: dict[int, np.ndarray]) -> Lin
     gates = np.zeros((len(p.codes), len(axis.gates)), dtype=np.int64)  # [points, gates]
     for j, k in enumerate(axis.gates):
         gates[:, j] = classes[k][p.codes[:, k]]
-    return Line.build(p, z, gates, table)
+    return Line.build(p, z, gates, table, _z_error(p, axis))
 
 
 class _Classes(dict):
@@ -139,34 +156,44 @@ def _z_terms(p: Problem, axis: _Axis) -> list[tuple[str, float, float | None, fl
     return p.cache[key]
 
 
-def _steps(p: Problem, axis: _Axis, groups, classes) -> list[Unit] | None:
-    """Piecewise-constant along z: shared clamped ramps, thresholds from the table leaf."""
+def _steps_along(p: Problem, axis: _Axis, line: Line, classes) -> list[Unit] | None:
+    known = line.error is not None and bool(line.error.any())  # else built as for exact inputs
+    return _steps(p, axis, line.as_dict(), classes, line.errors_dict() if known else None)
+
+
+def _steps(p: Problem, axis: _Axis, groups, classes, errors=None) -> list[Unit] | None:
+    """Piecewise-constant along z: shared clamped ramps, thresholds from the table leaf.
+    ``errors``: per group, how far each point's z may be off (:mod:`.input_errors`)."""
     families: dict[tuple, dict[int, tuple[float, float]]] = defaultdict(dict)
     base: dict[tuple, tuple] = {}
     span: dict[tuple, tuple[float, float]] = {}
     for (g, t), pts in groups.items():
         span[(g, t)] = (pts[0][0], pts[-1][0])
         count: dict[Any, int] = defaultdict(int)
-        for (z0, s0), (z1, s1) in itertools.pairwise(pts):
+        z = np.array([z0 for z0, _ in pts])
+        between = room(z, (errors or {}).get((g, t), np.zeros(len(pts))))
+        for i, ((_, s0), (_, s1)) in enumerate(itertools.pairwise(pts)):
             if s0 == s1:
                 continue
             key = (s0, s1) if p.target.kind is Storage.ONE_HOT else round(s1 - s0, 12)
-            families[(g, key, count[key])][t] = ((z0 + z1) / 2, z1 - z0)
+            families[(g, key, count[key])][t] = between[i]
             count[key] += 1
         base[(g, t)] = pts[0][1]
     pending: dict[tuple, list[_Acc]] = defaultdict(list)
     extra: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    ramp = RAMP if errors is None else ROOM_RAMP
     for (g, key, _), where in families.items():
         delta = p.delta(*key) if p.target.kind is Storage.ONE_HOT else p.vector(key)
-        pending[g] += _family(p, axis, g, delta, where, span, extra)
+        pending[g] += _family(p, axis, g, delta, (where, ramp), span, extra)
     units: list[Unit] = []
     for g, accs in pending.items():
         units += _gated(p, _gate_readouts(p, axis, classes, g), accs)
     return units + _bases(p, axis, classes, base, extra)
 
 
-def _family(p, axis, g, delta, where, span, extra) -> list[_Acc]:
-    slope = RAMP / min(gap for _, gap in where.values())
+def _family(p, axis, g, delta, thresholds_and_ramp, span, extra) -> list[_Acc]:
+    where, ramp = thresholds_and_ramp
+    slope = ramp / min(gap for _, gap in where.values())
     members = [gt for gt in span if gt[0] == g]
     up = max(slope * (span[gt][1] - where[gt[1]][0]) for gt in members if gt[1] in where)
     down = max(slope * (where[gt[1]][0] - span[gt][0]) for gt in members if gt[1] in where)
@@ -260,7 +287,7 @@ def axis_candidates(p: Problem) -> list[tuple[int, str, Any]]:
         if line is None or not robust(line):
             continue
         cost = steps_cost(line, p.target.kind)
-        out.append((cost, "axis", lambda a=axis, g=line: _steps(p, a, g.as_dict(), classes)))
+        out.append((cost, "axis", functools.partial(_steps_along, p, axis, line, classes)))
         if p.target.kind is Storage.SCALAR:
             cost = pwl_cost(line)
             out.append((cost, "axis", lambda a=axis, g=line: _pwl(p, a, g.as_dict(), classes)))

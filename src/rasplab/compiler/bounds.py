@@ -76,6 +76,7 @@ __all__ = [
     "certificate_by_bounds",
     "weights_digest",
     "DEFAULT_COMBINATIONS",
+    "FLOAT32_ERRORS",
 ]
 
 # value combinations one head side, MLP group or unembedding may list (a head: 16 times as
@@ -83,6 +84,7 @@ __all__ = [
 # (their memory is capped apart, by bounds_space.WIDTH_LIMIT): two counts of up to 1,024
 # keys each make 1,050,625
 DEFAULT_COMBINATIONS = 2_000_000
+FLOAT32_ERRORS = "float32 errors"  # the memo's key for what a float32 pass left open
 BOUNDS_SECONDS = 20.0  # the bound argument's time budget: past it, what is left stays open
 
 
@@ -124,6 +126,8 @@ class Propagation:
     open: tuple[str, ...]  # what could not be bounded, or a margin the bounds do not keep
     smallest_gap: float | None  # the smallest score gap between intended and other keys
     feature_errors: dict[str, float] = field(default_factory=dict)  # name -> its epsilon
+    errors: dict[str, tuple[float, float]] = field(default_factory=dict)  # direction ->
+    # (delta, relative): its error bound at the end is delta + relative * |value|
 
 
 def weights_digest(model: CompiledModel) -> str:
@@ -148,6 +152,8 @@ def certificate_by_bounds(
         # open, so does float32, and the pass would only take time
         narrow = propagate(model, blueprint, float32=True) if not exact.open else exact
     unproved = exact.open + tuple(f"float32: {o}" for o in narrow.open if o not in exact.open)
+    if narrow.open and not exact.open:  # a rebuild may leave room for these (driver.py)
+        blueprint.memo[FLOAT32_ERRORS] = narrow.errors
     dtype = "float32" if not unproved else None if exact.open else "float64"
     return Certificate(
         "sampled" if unproved else "proved",
@@ -203,7 +209,18 @@ def _propagate(
             f"(errors on the way: {log.causes(model.directions)})"
         )
     gap = min(log.gaps, default=None)
-    return Propagation(rounding.name, margin, tuple(log.unproved), gap, _epsilons(stream))
+    return Propagation(
+        rounding.name, margin, tuple(log.unproved), gap, _epsilons(stream), _errors(stream)
+    )
+
+
+def _errors(stream: Stream) -> dict[str, tuple[float, float]]:
+    relative = stream.relative if stream.relative is not None else 0 * stream.delta
+    return {
+        d: (float(stream.delta[i]), float(relative[i]))
+        for d, i in stream.index.items()
+        if stream.delta[i] or relative[i]
+    }
 
 
 def _epsilons(stream: Stream) -> dict[str, float]:

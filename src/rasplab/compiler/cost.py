@@ -34,6 +34,7 @@ Each decision and its reason is a note of the compile report.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ..errors import CompileError
@@ -63,6 +64,7 @@ class _Job:
     count_scales: dict[int, float]
     causal: bool = False
     decode_counts: bool = False
+    input_errors: Mapping[str, tuple[float, float]] | None = None
 
     def plan(self, numbers: frozenset[int]) -> _Costed:
         layout = plan(
@@ -74,6 +76,7 @@ class _Job:
             numbers,
             self.causal,
             self.decode_counts,
+            self.input_errors,
         )
         return _Costed(layout, layout_estimate(layout, self.vocab_size, self.n).total)
 
@@ -88,11 +91,13 @@ def choose_numbers(
     one_hot: str | None = None,
     causal: bool = False,
     decode_counts: bool = False,
+    input_errors: Mapping[str, tuple[float, float]] | None = None,
 ) -> Layout:
     """The plan of ``program`` with each select of positions as numbers or one-hot,
     whichever the cost model prefers (module docstring); CompileError where neither
     can be built. ``one_hot``: every such select one-hot, for this reason."""
-    job = _Job(program, values, n, vocab_size, count_scales or {}, causal, decode_counts)
+    scales = count_scales or {}
+    job = _Job(program, values, n, vocab_size, scales, causal, decode_counts, input_errors)
     context = planning_context(program, values, float(n), job.count_scales, None, None, causal)
     names = {nid: context.names[nid] for nid in context.quadratic}
     floors = {nid: one_hot_floor(values, fit[:2]) for nid, fit in context.quadratic.items()}

@@ -34,7 +34,7 @@ from ..lang.nodes import SOp
 from ..model.info import InputDomain, ModelInfo, Verified
 from ..model.model import CompiledModel
 from .assemble import assemble
-from .bounds import BOUNDS_SECONDS, Blueprint
+from .bounds import BOUNDS_SECONDS, FLOAT32_ERRORS, Blueprint
 from .budget import DEFAULT_MAX_BYTES, check_bytes, compile_bytes, forward_bytes
 from .causal import causal_blockers, causal_hint
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
@@ -250,7 +250,9 @@ def _float32_retries(
 ) -> CompiledModel:
     """The model, or, where the bounds prove it in float64 only, the same program built
     another way if the bounds prove that one in float32 and it has at most
-    ``ONE_HOT_GROWTH`` times the parameters: its counts decoded to numbers before an MLP
+    ``ONE_HOT_GROWTH`` times the parameters: its MLPs' ramps placed to leave room for
+    the float32 errors the first bounds found (:mod:`.input_errors`; the same size),
+    its counts decoded to numbers before an MLP
     combines them (each count's rounding then stays within its own gap), or its selects
     of positions one-hot (their scores are exact in any float type; the numbers'
     rounding can grow through the MLPs that compute them). Stages 1-3 are not run again,
@@ -265,6 +267,9 @@ def _float32_retries(
     capped = replace(job, max_params=min(job.max_params or cap, cap))
     layout = blueprint.layout
     retries = []
+    errors = blueprint.memo.get(FLOAT32_ERRORS)
+    if errors and job.input_errors is None:  # the same model, its ramps placed for them
+        retries.append(replace(capped, input_errors=errors))
     if _combines_counts(layout) and job.decode_counts is None:
         retries.append(replace(capped, decode_counts=why))
     if any(h.quadratic is not None for h in layout.heads) and job.one_hot is None:
@@ -347,6 +352,7 @@ def _plan(lowered: Lowered, values: Any, job: Job, blockers: list[str]) -> Layou
             job.one_hot,
             job.causal,
             job.decode_counts is not None,
+            job.input_errors,
         )
     except CompileError as err:
         if not blockers:
@@ -358,9 +364,15 @@ def _plan(lowered: Lowered, values: Any, job: Job, blockers: list[str]) -> Layou
 
 
 def _retry_notes(job: Job) -> list[str]:
-    if job.decode_counts is None:
-        return []
-    return [f"counts decoded to numbers before they are combined: {job.decode_counts}"]
+    notes = []
+    if job.input_errors is not None:
+        notes.append(
+            "MLP ramps placed to leave room for the float32 errors that the bounds found "
+            "in their inputs as first built (there the model was proved in float64 only)"
+        )
+    if job.decode_counts is not None:
+        notes.append(f"counts decoded to numbers before they are combined: {job.decode_counts}")
+    return notes
 
 
 def _info(

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,7 @@ class Job:
     max_params: int | None = DEFAULT_MAX_PARAMS
     one_hot: str | None = None  # every select of positions one-hot, for this reason
     decode_counts: str | None = None  # counts decoded before MLPs combine them, for this
+    input_errors: Mapping[str, tuple[float, float]] | None = None  # float32 errors to allow
 
 
 def make_job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes) -> Job:

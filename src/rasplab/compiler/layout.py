@@ -28,6 +28,7 @@ fusing fails (:mod:`.fusion`) and build each MLP (:mod:`.mlp`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -78,6 +79,7 @@ def plan(
     numbers: frozenset[int] = frozenset(),
     causal: bool = False,
     decode_counts: bool = False,
+    input_errors: Mapping[str, tuple[float, float]] | None = None,
 ) -> Layout:
     """Lay ``program`` out in layers; raises CompileError listing every blocker.
 
@@ -85,11 +87,13 @@ def plan(
     (:mod:`.quadratic`; the cost model of :mod:`.cost` picks them); every other
     select reads its sides one-hot. ``causal``: heads under a causal mask test only
     what it leaves of each selector (:func:`~.causal.under_mask`). ``decode_counts``:
-    counts that an MLP combines are decoded to numbers first (:func:`.fusion.decode_first`)."""
+    counts that an MLP combines are decoded to numbers first (:func:`.fusion.decode_first`).
+    ``input_errors``: how far each direction may be off in float32, by a first build's
+    bounds; MLPs' ramps leave room for it (:mod:`.input_errors`)."""
     context = planning_context(
         program, vs, count_scale, count_scales or {}, out_view, numbers, causal
     )
-    context = replace(context, decode_counts=decode_counts)
+    context = replace(context, decode_counts=decode_counts, input_errors=input_errors)
     needs, output = initial_needs(context, out_view)
     for _ in range(ROUNDS):
         built = build_round(context, needs)
@@ -114,7 +118,15 @@ def plan(
     if blockers and output.scalar_logits:
         # an output stored as a scalar could not be computed: store it one-hot instead
         return plan(
-            program, vs, count_scale, View.ONE_HOT, count_scales, numbers, causal, decode_counts
+            program,
+            vs,
+            count_scale,
+            View.ONE_HOT,
+            count_scales,
+            numbers,
+            causal,
+            decode_counts,
+            input_errors,
         )
     if blockers:
         raise CompileError.from_blockers(list(dict.fromkeys(blockers)))
@@ -351,7 +363,8 @@ def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...
         target = Target.numerical(output.directions[0], _slack(context, output))
         lookup = np.zeros(len(table))  # each value's coordinate (a square's is its square)
         lookup[used] = [output.coords[index[c]] for c in used.tolist()]
-    return synthesize([f.leaf() for f in reads], codes, target, lookup[which])
+    leaves = [f.leaf() for f in reads]
+    return synthesize(leaves, codes, target, lookup[which], context.input_errors)
 
 
 def _slack(context: PlanContext, output: Feature) -> float:

@@ -39,10 +39,18 @@ class Line:
     z: np.ndarray  # [rows] z, rounded to 9 decimals
     state: np.ndarray  # [rows] state id: equal ids, equal states
     states: list[Any]  # [rows] output index (categorical) or number rounded to 12 decimals
+    error: np.ndarray | None = None  # [rows] how far z may be off there (input errors)
 
     @staticmethod
-    def build(p: Problem, z: np.ndarray, gates: np.ndarray, table: np.ndarray | None):
-        """None if two points with one group and one z need different outputs."""
+    def build(
+        p: Problem,
+        z: np.ndarray,
+        gates: np.ndarray,
+        table: np.ndarray | None,
+        error: np.ndarray | None = None,
+    ):
+        """None if two points with one group and one z need different outputs. ``error``:
+        how far each point's z may be off (the most over the points at one row)."""
         t = table if table is not None else np.full(len(z), -1, dtype=np.int64)
         zr = np.round(z, 9)
         outs = _out_ids(p)
@@ -57,7 +65,11 @@ class Line:
         else:  # rounded as Python rounds, so that equal states are the ones the builders see
             states = [round(v, 12) for v in p.out[first].tolist()]
             state = _ids(np.asarray(states, dtype=np.float64))
-        return Line(group[first], gates[first], t[first], zr[first], state, states)
+        most = None
+        if error is not None:
+            most = np.zeros(len(first))
+            np.maximum.at(most, key, error)
+        return Line(group[first], gates[first], t[first], zr[first], state, states, most)
 
     @staticmethod
     def refuted(p: Problem, z: np.ndarray, raw_gates: np.ndarray, table: np.ndarray | None):
@@ -80,6 +92,18 @@ class Line:
             g = tuple(int(x) for x in self.gates[head])
             groups[(g, int(self.table[head]))] = [(z[r], self.states[r]) for r in rows.tolist()]
         return groups
+
+    def errors_dict(self) -> dict[tuple, np.ndarray]:
+        """(gate classes, table value) -> the error of each of its points, as in ``as_dict``
+        (empty without errors)."""
+        if self.error is None:
+            return {}
+        out = {}
+        for rows in self.group_rows():
+            head = rows[0]
+            g = tuple(int(x) for x in self.gates[head])
+            out[(g, int(self.table[head]))] = self.error[rows]
+        return out
 
     def group_rows(self) -> list[np.ndarray]:
         bounds = np.flatnonzero(np.diff(self.group)) + 1

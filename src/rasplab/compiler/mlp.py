@@ -149,7 +149,7 @@ def _separable(p: Problem) -> list[Unit] | None:
     for k, leaf in enumerate(p.leaves):
         h = [0.0] + [float(coef[column[(k, v)]]) for v in range(1, leaf.size)]
         present = _distinct(p.codes[:, k])
-        sub = Problem([leaf], present[:, None], p.target, [h[v] for v in present])
+        sub = Problem([leaf], present[:, None], p.target, [h[v] for v in present], errors=p.errors)
         part = _single(sub)
         if part is None:
             return None
@@ -176,7 +176,7 @@ def _separable_from_axes(p: Problem) -> list[Unit] | None:
     units = [_Acc().bias(1.0).write(p.vector(float(p.out[0]))).done()] if p.out[0] else []
     for k, leaf in enumerate(p.leaves):
         present = _distinct(p.codes[:, k])
-        sub = Problem([leaf], present[:, None], p.target, parts[k][present])
+        sub = Problem([leaf], present[:, None], p.target, parts[k][present], errors=p.errors)
         part = _single(sub) or _interpolate(sub)
         if part is None:
             return None
@@ -274,7 +274,11 @@ def _lookup_cost(p: Problem) -> int | None:
 
 
 def synthesize(
-    leaves: Sequence[Leaf], codes: np.ndarray, target: Target, out: Sequence[Any]
+    leaves: Sequence[Leaf],
+    codes: np.ndarray,
+    target: Target,
+    out: Sequence[Any],
+    errors: Mapping[str, tuple[float, float]] | None = None,
 ) -> MLPSpec | None:
     """The smallest exact construction found, or None.
 
@@ -282,8 +286,10 @@ def synthesize(
     ``out[n]`` is the output there (an index into ``target.directions`` for a
     categorical target, a number for a numerical one). Candidates are ranked
     by their estimated size; the first that checks out on the domain wins.
+    ``errors`` (direction -> (delta, relative)) makes ramps leave room for inputs
+    that far off (:mod:`.input_errors`).
     """
-    p = Problem(list(leaves), codes, target, out)
+    p = Problem(list(leaves), codes, target, out, errors=errors)
     if len(p.codes) == 0:
         return MLPSpec((), "empty")  # no input reaches this s-op: nothing to compute
     candidates: list[tuple[int, str, Any]] = []

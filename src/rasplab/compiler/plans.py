@@ -16,6 +16,7 @@ All are frozen. ``PlanContext`` memoises two pure functions of its fields
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -101,6 +102,7 @@ class PlanContext:
     )  # aggregate id -> (keys, queries, plan): selects positions as numbers
     causal: bool = False  # heads run under a causal mask, which tests k <= q by itself
     decode_counts: bool = False  # counts an MLP combines are decoded to numbers first
+    input_errors: Mapping[str, tuple[float, float]] | None = None  # ramps leave room for these
     made: dict[FeatureKey, tuple[Feature, tuple[str, ...]]] = field(
         default_factory=dict, repr=False
     )  # memo: a feature per view, with the blockers its making reported

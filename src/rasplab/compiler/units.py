@@ -119,6 +119,7 @@ class Problem:
     target: Target
     out: np.ndarray  # one-hot: output index per point (int); scalar: float per point
     cache: dict[Any, Any]  # results worked out once per problem, by a key of their own
+    errors: Mapping[str, tuple[float, float]] | None  # direction -> (delta, relative)
 
     def __init__(
         self,
@@ -127,14 +128,18 @@ class Problem:
         target: Target,
         out: ArrayLike,
         cache: dict[Any, Any] | None = None,
+        errors: Mapping[str, tuple[float, float]] | None = None,
     ) -> None:
-        """``codes`` and ``out`` may be any array-like; they are stored as arrays."""
+        """``codes`` and ``out`` may be any array-like; they are stored as arrays.
+        ``errors``: how far each direction the leaves read may be off, where a first
+        build's bounds measured it (:mod:`.input_errors`); None builds for exact inputs."""
         self.leaves = leaves
         self.codes = np.asarray(codes, dtype=np.int64)
         self.target = target
         kind = np.int64 if target.kind is Storage.ONE_HOT else np.float64
         self.out = np.asarray(out, dtype=kind).reshape(-1)
         self.cache = {} if cache is None else cache
+        self.errors = errors
 
     def vector(self, state: Any) -> dict[str, float]:
         if self.target.kind is Storage.ONE_HOT:
