@@ -50,7 +50,8 @@ SMALL = [
     ("slide", "abc", 5),
 ]
 # proved by bounds at these sizes; the rest rest on selects the value sets cannot show
-# to pick one key (most_freq, dyck2, ...), and must say so
+# to pick one key (most_freq, ...) or are proved in float64 only (dyck2: its opener is
+# one key by test_compiler_class_ranks.py), and must say so
 EXPECTED_PROVED = {
     "length",
     "reverse",

@@ -147,12 +147,12 @@ def test_exhaustive_verify_counts_every_input_and_its_margin():
 
 
 def test_a_domain_over_the_limit_is_sampled_never_proved():
-    _, model = compiled("dyck2", "(){}", 8)
+    _, model = compiled("ralign", get("ralign").vocab, 8)
     proof = model.info.certificate
     assert proof.status == "sampled" and proof.n_enumerated == 0 and proof.dtype is None
     assert proof.method == "bounds"  # too many to enumerate: bounds tried, and not enough
     assert proof.open[0] == "not enumerated: 87,380 inputs over the limit 20,000"
-    assert "aggregate matched_opener" in proof.open[1]
+    assert "aggregate ralign" in proof.open[1]
     assert "moves one value is not proved" in proof.open[1]
     assert proof.worst_margin is None
     assert model.info.verified.exact  # the random check still ran
@@ -267,15 +267,15 @@ def test_the_report_shows_a_proof(capsys):
 
 
 def test_the_report_says_what_is_open(capsys):
-    args = ["compile", "lib:dyck2", "--vocab", "()[", "--max-len", "4", "--prove-limit", "0"]
+    args = ["compile", "lib:ralign", "--max-len", "4", "--prove-limit", "0"]
     assert main([*args, "--json"]) == 0
     certificate = json.loads(capsys.readouterr().out)["certificate"]
-    assert certificate["status"] == "sampled" and certificate["n_domain"] == 120
+    assert certificate["status"] == "sampled" and certificate["n_domain"] == 340
     assert certificate["method"] == "bounds"
-    assert certificate["open"][0] == "not enumerated: 120 inputs over the limit 0"
-    assert "aggregate matched_opener" in certificate["open"][1]
+    assert certificate["open"][0] == "not enumerated: 340 inputs over the limit 0"
+    assert "aggregate ralign" in certificate["open"][1]
     assert main(args) == 0
-    assert "certificate: sampled, not proved: not enumerated: 120" in capsys.readouterr().out
+    assert "certificate: sampled, not proved: not enumerated: 340" in capsys.readouterr().out
 
 
 def test_the_report_shows_a_proof_by_bounds(capsys):

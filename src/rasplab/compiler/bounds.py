@@ -65,7 +65,7 @@ from .bounds_space import (
 )
 from .features import Feature
 from .plans import HeadPlan, Layout
-from .ranks import distinct_ranks
+from .ranks import Class, class_rank, distinct_ranks
 from .schedule import merge_heads
 from .value_sets import ValueSets
 
@@ -272,7 +272,7 @@ def _start(model: CompiledModel, blueprint: Blueprint, rounding: Rounding) -> St
     embedded = tuple(f for f in layout.features if f.producer == "embed")
     known = node_values([*layout.features, *_plan_features(layout)])
     stream = Stream(index, embedded, known, err, bos, 0 * bos, rounding, *_positions(blueprint))
-    stream = replace(stream, distinct=_ranks(blueprint))
+    stream = replace(stream, distinct=_ranks(blueprint), within=_class_ranks(blueprint))
     # a sum rounds only where both terms may be non-zero (x + 0 is exact)
     both = np.any(model.W_E != 0, axis=0) & np.any(model.W_pos != 0, axis=0)
     if rounding.u:  # the embedding's sum, rounded
@@ -298,6 +298,19 @@ def _ranks(blueprint: Blueprint) -> frozenset[int]:
         if distinct_ranks(user, blueprint.values, blueprint.origin):
             found.add(nid)
     return frozenset(found)
+
+
+def _class_ranks(blueprint: Blueprint) -> dict[int, tuple[int, Class]]:
+    """Counts one per position within a class (:func:`.ranks.class_rank`): the count's id
+    -> the id of the node its class reads, and the class."""
+    nodes = blueprint.layout.nodes
+    ids = {id(blueprint.origin.get(nid, node)): nid for nid, node in nodes.items()}
+    found = {}
+    for nid, node in nodes.items():
+        c = class_rank(blueprint.origin.get(nid, node), blueprint.values, blueprint.origin)
+        if c is not None and id(c.node) in ids:
+            found[nid] = (ids[id(c.node)], c)
+    return found
 
 
 def _plan_features(layout: Layout) -> list[Feature]:

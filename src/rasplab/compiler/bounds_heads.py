@@ -26,7 +26,8 @@ A select head moves one value only if the value sets say its selector picks
 at most one key, or, for every query, the keys it may select carry one
 encoding, or agree on a node no two positions share (``indices``, a count
 that is a rank by :mod:`.ranks`, or one whose value sets per position are
-disjoint):
+disjoint), or agree on a node ``X`` and on a count no two positions with one
+value of ``X`` share (:func:`.ranks.class_rank`):
 otherwise the aggregate may average and the bound says so (the compiler's
 "moves one value" assumption stays open).
 """
@@ -319,6 +320,11 @@ def _one_value(
     for n in ks.nodes:  # keys that agree on a node no two positions share are one key
         if many.any() and _one_per_position(stream, head, n):
             many &= _differ(sel, ks.column(n))
+    for count, (x, cls) in stream.within.items():  # so are keys of one class and count
+        if many.any() and count in ks.nodes and x in ks.nodes:
+            c = ks.column(count)
+            classes = cls.ids(ks.column(x), ks.values[ks.nodes.index(x)])
+            many &= _differ(sel, classes * (int(c.max(initial=0)) + 1) + c)
     if not many.any():
         return ()
     node = head.plans[0].node

@@ -154,6 +154,8 @@ class Stream:
     at: Mapping[int, tuple] = field(default_factory=dict)  # node id -> value keys per position
     relative: np.ndarray | None = None  # [d_model]: more error, in proportion to |x| there
     distinct: frozenset[int] = frozenset()  # nodes no two positions share (ranks.py)
+    within: Mapping[int, tuple[int, Any]] = field(default_factory=dict)  # count -> (node,
+    # ranks.Class): no two positions of one class share the count
 
     def error(self, x: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Each row's error bound per direction, at exact residuals ``x`` (rows); with

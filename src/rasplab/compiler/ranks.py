@@ -34,20 +34,51 @@ True
 >>> smaller = selector_width(select(tokens, tokens, "<"))  # equal tokens share a count
 >>> distinct_ranks(smaller, infer(smaller, "abc", 6))
 False
+
+:func:`class_rank` proves a weaker property: no two positions *with the same
+value of* ``X`` share the count. A count of the positions up to (or before)
+each position that hold its value of ``X``,
+``selector_width(select(X, X, "==") & select(indices, indices, "<="))``,
+grows by at least one from each such position to the next. dyck2's
+``depth_index`` numbers the positions of one depth level this way (with the
+paper's BOS-free selector width), so the opener a closer selects, at its
+level and with the index one less, is one position. The class may also be
+the positions a test keeps: ``prefix_count(flag)`` numbers the flagged
+positions, so ``next_where`` selects one.
+
+>>> level = tokens
+>>> index = selector_width(select(level, level, "==") & select(indices, indices, "<="))
+>>> class_rank(index, infer(index, "abc", 6)).node.label
+'tokens'
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from ..lang.enums import Comparison
 from ..lang.graph import topological_order
-from ..lang.nodes import Indices, Node, SelectorWidth
-from .selectors import formula, grid, variables
+from ..lang.nodes import (
+    Aggregate,
+    Constant,
+    Indices,
+    Node,
+    Select,
+    Selector,
+    SelectorAnd,
+    SelectorOr,
+    SelectorWidth,
+    SOp,
+    ZipMap,
+)
+from .selectors import All, Literal, formula, grid, variables
 from .value_sets import ValueSets
 
-__all__ = ["distinct_ranks", "TUPLES"]
+__all__ = ["distinct_ranks", "class_rank", "Class", "TUPLES"]
 
 TUPLES = 6_000  # most (value tuple) x (value tuple) relations checked: 36 M booleans
 
@@ -114,3 +145,130 @@ def _strict_total(relation: np.ndarray) -> bool:
         return False
     below = relation.sum(axis=1) - diagonal  # keys before each query tuple
     return len(np.unique(below)) == len(below)
+
+
+@dataclass(frozen=True, eq=False)
+class Class:
+    """The positions a class rank tells apart: those with one value of ``node``, or (with
+    ``keep``) those where ``keep`` holds of ``node``'s value."""
+
+    node: SOp
+    keep: Literal | None = None  # a test of the key's value alone (a select on a constant)
+
+    def ids(self, codes: np.ndarray, values: Sequence[Any]) -> np.ndarray:
+        """A class id per code of ``node``: equal ids, one class (a code outside the kept
+        class gets an id of its own, negative, so that it is never taken for another)."""
+        if self.keep is None:
+            return codes
+        kept = np.array([self.keep.holds(v, None) for v in values], dtype=bool)
+        return np.where(kept[codes], 0, -1 - np.arange(len(codes)))
+
+
+def class_rank(
+    node: Node, values: ValueSets, origin: Mapping[int, Node] | None = None
+) -> Class | None:
+    """The positions among which ``node``, a count of the positions up to (or before) each
+    position in its class, is one per position (module docstring); None where that is
+    not shown. The class is one value of an s-op ``X`` (``select(X, X, "==")``) or the
+    positions a test of one s-op keeps (``select(flag, True, "==")``)."""
+    sel = _width_of(node, values, _stand_ins(values, origin or {}))
+    f = formula(sel) if sel is not None else None
+    if not isinstance(f, All) or len(f.children) != 2:
+        return None
+    order = [c for c in f.children if _plain(c) and _before(c)]
+    if len(order) != 1:
+        return None
+    (same,) = [c for c in f.children if c is not order[0]]
+    if _plain(same) and same.key is same.query and same.predicate is Comparison.EQ:
+        return Class(same.key)
+    if _keeps(same):
+        return Class(same.key, same)
+    return None
+
+
+def _before(c: Literal) -> bool:
+    """``select(indices, indices, "<=")`` or ``"<"``: the keys up to (or before) the query."""
+    return (
+        isinstance(c.key, Indices)
+        and isinstance(c.query, Indices)
+        and c.predicate in (Comparison.LEQ, Comparison.LT)
+    )
+
+
+def _plain(c: object) -> bool:
+    """A literal that is its select's own predicate on the two s-ops as they are."""
+    return (
+        isinstance(c, Literal)
+        and not c.negated
+        and c.merged is None
+        and c.constant is None
+        and c.key is not None
+        and c.query is not None
+    )
+
+
+def _keeps(c: object) -> bool:
+    """A test of the key's value alone: a select whose query side is a constant."""
+    return (
+        isinstance(c, Literal)
+        and c.merged is None
+        and c.key is not None
+        and c.query is None
+        and c.constant is not None
+        and c.constant[0] == "q"
+    )
+
+
+def _width_of(node: Node, values: ValueSets, stand_in: dict[int, Node]) -> Selector | None:
+    """The selector whose width ``node`` is: a ``selector_width``, or the paper's BOS-free
+    construction (:func:`rasplab.library.helpers.selector_width_nobos`), checked on the
+    value sets: ``f(mean of [j == 0] over sel | at0, mean of 1 over sel & at0)`` with
+    ``f(inv, z) = 1 / inv - 1 + z`` on every pair of their values."""
+    if isinstance(node, SelectorWidth):
+        return node.selector
+    if not isinstance(node, ZipMap) or len(node.inputs) != 2:
+        return None
+    inv, at_zero = node.inputs
+    if not isinstance(inv, Aggregate) or not isinstance(at_zero, Aggregate):
+        return None
+    either, both = inv.selector, at_zero.selector
+    if not isinstance(either, SelectorOr) or not isinstance(both, SelectorAnd):
+        return None
+    if either.fst is not both.fst or not (_at0(either.snd) and _at0(both.snd)):
+        return None
+    try:
+        if not _first_position_flag(inv.sop, values, stand_in):
+            return None
+        if not (isinstance(at_zero.sop, Constant) and at_zero.sop.value == 1):
+            return None
+        if at_zero.default != 0:
+            return None
+        # position 0 is always among the keys it averages, and its flag is 1: inv > 0
+        pairs = [(a, b) for a in _union(inv, values, stand_in) if a > 0 for b in (0, 1)]
+        if not all(node.f(a, b) == round(1 / a - 1 + b) for a, b in pairs):
+            return None
+    except (ArithmeticError, TypeError, ValueError, LookupError):
+        return None
+    return either.fst
+
+
+def _at0(sel: Selector) -> bool:
+    """``select(indices, 0, "==")``: every query picks the key at position 0."""
+    return (
+        isinstance(sel, Select)
+        and isinstance(sel.keys, Indices)
+        and isinstance(sel.queries, Constant)
+        and sel.queries.value == 0
+        and sel.predicate is Comparison.EQ
+    )
+
+
+def _first_position_flag(sop: SOp, values: ValueSets, stand_in: dict[int, Node]) -> bool:
+    """Whether ``sop`` is 1 at position 0 and 0 everywhere else (``[indices == 0]``)."""
+    node = stand_in.get(sop.id, sop)
+    sets = [values.at(node, i) for i in range(values.max_seq_len)]
+    return sets[0] == [1] and all(s == [0] for s in sets[1:])
+
+
+def _union(sop: SOp, values: ValueSets, stand_in: dict[int, Node]) -> list:
+    return values.union(stand_in.get(sop.id, sop))

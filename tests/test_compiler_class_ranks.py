@@ -1,0 +1,79 @@
+"""Counts no two positions of one class share (compiler/ranks.py ``class_rank``), and the
+proof they give: dyck2's opener is one key, so dyck2 is proved by bounds."""
+
+from __future__ import annotations
+
+import numpy as np
+from test_compiler_bounds import bounded, every_input
+
+from rasplab import indices, select, selector_width, tokens, zipmap
+from rasplab.compiler.certify import certify, compare, reference_outputs
+from rasplab.compiler.ranks import class_rank
+from rasplab.compiler.value_sets import infer
+from rasplab.lang.dsl import aggregate
+from rasplab.library import get
+from rasplab.library.helpers import indicator, selector_width_nobos
+
+UP_TO = select(indices, indices, "<=")
+SAME = select(tokens, tokens, "==")
+
+
+def _rank_of(width):
+    found = class_rank(width, infer(width, "abc", 6))
+    return None if found is None else found.node
+
+
+def test_a_count_up_to_each_position_within_a_class_is_a_class_rank():
+    assert _rank_of(selector_width(SAME & UP_TO)) is tokens
+    assert _rank_of(selector_width(select(indices, indices, "<") & SAME)) is tokens
+    assert _rank_of(selector_width_nobos(SAME & UP_TO)) is tokens  # the paper's construction
+
+
+def test_a_count_of_the_positions_a_test_keeps_is_a_class_rank():
+    flagged = select(tokens, "a", "==")
+    found = class_rank(selector_width(flagged & UP_TO), infer(tokens, "abc", 6))
+    assert found is not None and found.node is tokens
+    codes = np.array([0, 1, 2, 0])  # tokens a, b, c, a: the two a's share a class
+    assert found.ids(codes, ["a", "b", "c"]).tolist() == [0, -2, -3, 0]
+
+
+def test_counts_that_two_positions_of_a_class_may_share_are_not():
+    assert _rank_of(selector_width(SAME)) is None  # every copy counts them all
+    assert _rank_of(selector_width(select(indices, indices, ">=") & SAME)) is None
+    assert _rank_of(selector_width(select(tokens, indices, "==") & UP_TO)) is None
+    assert _rank_of(selector_width(~SAME & UP_TO)) is None
+
+
+def test_a_bos_free_width_with_another_function_is_not_taken_for_one():
+    sel = SAME & UP_TO
+    at0 = select(indices, 0, "==")
+    inverted = aggregate(sel | at0, indicator(indices == 0))
+    at_zero = aggregate(sel & at0, 1, 0)
+    width = zipmap(lambda inv, z: round(1 / inv - 1 + z), inverted, at_zero)
+    assert _rank_of(width) is tokens
+    assert _rank_of(zipmap(lambda inv, z: round(1 / inv + z), inverted, at_zero)) is None
+    assert _rank_of(zipmap(lambda inv, z: round(1 / inv - 1 + z), at_zero, inverted)) is None
+
+
+def test_slide_is_proved_as_its_next_kept_key_is_one_key():
+    program = get("slide").build()
+    model, _, proof = bounded(program, "ab<", 6)
+    assert proof.proved and proof.dtype == "float32"
+    rows = every_input(model.vocab, model.max_seq_len)
+    for dtype in (np.float64, np.float32):
+        result = compare(model, rows, reference_outputs(model, program, rows), dtype)
+        assert result.n_inputs > 0 and result.exact
+
+
+def test_dyck2_is_proved_by_its_class_ranks_and_not_without_them(monkeypatch):
+    program = get("dyck2").build()
+    model, blueprint, proof = bounded(program, "(){}", 6)
+    assert proof.dtype == "float64" and proof.worst_margin is not None and proof.worst_margin > 0
+    assert all(item.startswith("float32: ") for item in proof.open)
+    rows = every_input(model.vocab, model.max_seq_len)
+    wide = compare(model, rows, reference_outputs(model, program, rows), np.float64)
+    assert wide.n_inputs == 5460 and wide.exact
+    monkeypatch.setattr("rasplab.compiler.bounds.class_rank", lambda *args: None)
+    unranked = certify(model, program, blueprint=blueprint, method="bounds")
+    assert unranked.dtype is None
+    assert "may select several keys" in " ".join(unranked.open)
