@@ -148,3 +148,9 @@ def test_every_library_sampler_declares_what_it_draws(name):
             assert len(xs) == n
             if entry.domain_pattern is not None:
                 assert re.fullmatch(entry.domain_pattern, "".join(xs)), (name, xs)
+
+
+def test_a_sampler_drawing_tokens_outside_the_vocabulary_is_named():
+    entry = get("slide")  # its sampler draws "<", which this vocabulary lacks
+    with pytest.raises(CompileError, match=r"whose token '<' is not in the vocabulary"):
+        compile_program(entry.build(), list("abc"), 6, sample=entry.sample)

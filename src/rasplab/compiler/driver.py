@@ -30,6 +30,7 @@ import numpy as np
 
 from ..analysis import analyse
 from ..errors import CompileError, ResourceLimitError
+from ..lang.graph import value_key
 from ..lang.nodes import SOp
 from ..model.info import InputDomain, ModelInfo, Verified
 from ..model.model import CompiledModel
@@ -199,6 +200,15 @@ def _check_against_evaluator(
 def _verification_inputs(job: Job, model: CompiledModel) -> list[list[Any]]:
     """The random inputs of stage 6, inside the declared domain, within the memory limit."""
     inputs = sample_inputs(job.vocab, job.max_seq_len, job.verify, job.seed, job.sample)
+    known = set(map(value_key, job.vocab))
+    stray = next((xs for xs in inputs if not set(map(value_key, xs)) <= known), None)
+    if stray is not None:
+        token = next(t for t in stray if value_key(t) not in known)
+        raise CompileError(
+            f"the sampler drew {stray!r}, whose token {token!r} is not in the vocabulary "
+            f"{list(job.vocab)!r}: compile with the vocabulary the sampler draws from, or "
+            "give a sampler (sample=) that draws from this one"
+        )
     if job.domain is not None:
         outside = next((xs for xs in inputs if job.domain.contains(xs) is False), None)
         if outside is not None:
