@@ -98,11 +98,12 @@ _QUICK_TASKS: dict[str, dict[str, Any]] = {
     # steps are slow here (a mean has 81 values at length 16), so checks come more often
     "dyck1": dict(layers=2, kinds=("mean",), factors=1, **_DYCK, time_limit=110.0),
     # dyck2: three quarters for the search, which finds the heads; training gets through
-    # about one restart either way (with half, seed 2 stopped at 82%, with 3/4 at 88%)
+    # about one restart either way (with half, seed 2 stopped at 82%, with 3/4 at 88%); a
+    # cat head (its query a table) for the search's bigram move (a closer of the wrong kind
+    # right after an opener)
     "dyck2": dict(
         layers=2,
-        kinds=("mean",),
-        heads=2,
+        plan=(("mean", "mean", "cat"), ("mean", "mean")),
         factors=1,
         **{**_DYCK, "polish_share": 0.75},
         time_limit=100.0,

@@ -10,11 +10,13 @@ from .discrete import PREDICATES, Factor, Head, Mlp, Program, Variable, reads
 
 __all__ = [
     *("TRUE", "SIDES", "available", "comparisons", "factor_moves", "put"),
-    *("ones_options", "value_moves", "bracket", "relocations", "compactions"),
+    *("ones_options", "value_moves", "bracket", "range_moves", "chain_moves"),
+    *("relocations", "compactions"),
 ]
 
 TRUE = Factor("tokens", "tokens", "true")
 SIDES = ("<", "<=", ">", ">=")  # the comparisons that bound a range from one side
+Move = dict[int, Head | Mlp]  # node index -> its replacement
 
 
 def available(program: Program) -> dict[str, list[str]]:
@@ -81,6 +83,57 @@ def bracket(head: Head, bound: str) -> list[Head]:
         for low, high in itertools.product(SIDES, SIDES):
             pair = (replace(factor, predicate=low), Factor(bound, factor.query, high))
             found.append(replace(head, factors=pair))
+    return found
+
+
+def _counts_before(nodes: list[Head | Mlp], index: int, available: dict) -> list[tuple[int, Head]]:
+    """The ``width`` heads that ``nodes[index]`` may read, with their places."""
+    head = nodes[index]
+    found = []
+    for place, node in enumerate(nodes):
+        if isinstance(node, Head) and node.kind == "width" and node.name in available[head.name]:
+            found.append((place, node))
+    return found
+
+
+def range_moves(
+    nodes: list[Head | Mlp], index: int, available: dict, variables
+) -> list[dict[int, Head | Mlp]]:
+    """A two-factor head comparing ``K`` with ``Q`` that instead keeps ``Q`` between ``K``
+    and an earlier count ``A``, itself set to any one comparison of what it may read."""
+    head = nodes[index]
+    assert isinstance(head, Head)
+    if len(head.factors) != 2:
+        return []
+    found: list[Move] = []
+    for place, count in _counts_before(nodes, index, available):
+        tail = (TRUE,) * (len(count.factors) - 1)
+        for option in comparisons(available[count.name], variables)[1:]:
+            moved = replace(count, factors=(option, *tail))
+            found += [{place: moved, index: b} for b in bracket(head, count.name)]
+    return found
+
+
+def chain_moves(
+    nodes: list[Head | Mlp], index: int, available: dict, variables
+) -> list[dict[int, Head | Mlp]]:
+    """A head that compares an earlier count ``A`` with any variable (its other factors
+    ``true``), ``A`` itself set to any one comparison of what it may read."""
+    head = nodes[index]
+    assert isinstance(head, Head)
+    names = [n for n in available[head.name] if variables[n].kind != "frac"]
+    found: list[Move] = []
+    for place, count in _counts_before(nodes, index, available):
+        tail = (TRUE,) * (len(count.factors) - 1)
+        rest = (TRUE,) * (len(head.factors) - 1)
+        heads = [
+            replace(head, factors=(Factor(count.name, query, p), *rest))
+            for query in names
+            for p in SIDES + ("==", "!=")
+        ]
+        for option in comparisons(available[count.name], variables)[1:]:
+            moved = replace(count, factors=(option, *tail))
+            found += [{place: moved, index: h} for h in heads]
     return found
 
 

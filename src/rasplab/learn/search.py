@@ -51,23 +51,22 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .bigrams import bigram_move, joins, recombinations, refit
 from .data import Encoded
 from .discrete import (
-    Factor,
     Head,
     Mlp,
     Program,
     reads,
 )
 from .moves import (
-    SIDES,
-    TRUE,
     available,
-    bracket,
+    chain_moves,
     compactions,
     comparisons,
     factor_moves,
     put,
+    range_moves,
     relocations,
     value_moves,
 )
@@ -107,6 +106,7 @@ class _State:
     conflicts: dict[str, np.ndarray]  # cat head -> [batch] rows where it conflicts
     output: tuple[str, ...]  # the output table's inputs
     acc: float
+    fitted: frozenset[str] = frozenset()  # tables refit with the output (bigrams.refit)
 
 
 def _readers(nodes: list[Node], name: str) -> set[str]:
@@ -134,8 +134,9 @@ def _evaluate(data: Sample, state: _State, move: Move, pairs: list) -> _State:
     nodes = [move.get(i, node) for i, node in enumerate(state.nodes)]
     codes, conflicts = run(data, nodes, (state.codes, state.conflicts), set(move))
     bad = bad_rows(nodes, conflicts, len(data.tokens))
+    refit(data, nodes, codes, bad, state.output, state.fitted, state.codes)
     acc, output = best_output(data, codes, bad, pairs)
-    return _State(nodes, codes, conflicts, output, acc)
+    return _State(nodes, codes, conflicts, output, acc, state.fitted)
 
 
 def _output_pairs(state: _State, indices: set[int]) -> list:
@@ -155,6 +156,9 @@ def _try(data: Sample, state: _State, moves: list[Move], deadline: float) -> _St
         key = frozenset(move)
         pairs.setdefault(key, _output_pairs(state, set(move)))
         found = _evaluate(data, state, move, pairs[key])
+        for joined, output in joins(state.nodes, state.output, state.fitted, move, data.variables):
+            again = _evaluate(data, replace(state, output=output), joined, [output])
+            found = again if again.acc > found.acc else found
         if found.acc > (best or state).acc + 1e-12:
             best = found
     return best
@@ -200,54 +204,8 @@ def _start(data: Sample, program: Program) -> _State:
 
 
 _TOP = 4  # values (and comparisons) tried with every comparison (and value) by _joint
-_FAMILIES = ("factor", "value", "range", "chain", "joint", "pair")
-
-
-def _counts_before(state: _State, index: int, available: dict) -> list[tuple[int, Head]]:
-    """The ``width`` heads that ``nodes[index]`` may read, with their places."""
-    head = state.nodes[index]
-    found = []
-    for place, node in enumerate(state.nodes):
-        if isinstance(node, Head) and node.kind == "width" and node.name in available[head.name]:
-            found.append((place, node))
-    return found
-
-
-def _range_moves(state: _State, index: int, available: dict, variables) -> list[Move]:
-    """A two-factor head comparing ``K`` with ``Q`` that instead keeps ``Q`` between ``K``
-    and an earlier count ``A``, itself set to any one comparison of what it may read."""
-    head = state.nodes[index]
-    assert isinstance(head, Head)
-    if len(head.factors) != 2:
-        return []
-    found: list[Move] = []
-    for place, count in _counts_before(state, index, available):
-        tail = (TRUE,) * (len(count.factors) - 1)
-        for option in comparisons(available[count.name], variables)[1:]:
-            moved = replace(count, factors=(option, *tail))
-            found += [{place: moved, index: b} for b in bracket(head, count.name)]
-    return found
-
-
-def _chain_moves(state: _State, index: int, available: dict, variables) -> list[Move]:
-    """A head that compares an earlier count ``A`` with any variable (its other factors
-    ``true``), ``A`` itself set to any one comparison of what it may read."""
-    head = state.nodes[index]
-    assert isinstance(head, Head)
-    names = [n for n in available[head.name] if variables[n].kind != "frac"]
-    found: list[Move] = []
-    for place, count in _counts_before(state, index, available):
-        tail = (TRUE,) * (len(count.factors) - 1)
-        rest = (TRUE,) * (len(head.factors) - 1)
-        heads = [
-            replace(head, factors=(Factor(count.name, query, p), *rest))
-            for query in names
-            for p in SIDES + ("==", "!=")
-        ]
-        for option in comparisons(available[count.name], variables)[1:]:
-            moved = replace(count, factors=(option, *tail))
-            found += [{place: moved, index: h} for h in heads]
-    return found
+_CHEAP, _COSTLY = ("factor", "value", "range", "chain"), ("joint", "pair")
+_FAMILIES = _CHEAP + _COSTLY
 
 
 def _family(data: Sample, state: _State, index: int, family: str, available: dict, deadline):
@@ -260,8 +218,8 @@ def _family(data: Sample, state: _State, index: int, family: str, available: dic
     if family == "value":
         return _try(data, state, _at(index, value_moves(head, names, data.variables)), deadline)
     if family in ("range", "chain"):
-        make = _range_moves if family == "range" else _chain_moves
-        return _try(data, state, make(state, index, available, data.variables), deadline)
+        make = range_moves if family == "range" else chain_moves
+        return _try(data, state, make(state.nodes, index, available, data.variables), deadline)
     options = comparisons(names, data.variables)
     if family == "pair":
         pairs = _pairs_of(data, state, index, options, deadline)
@@ -313,17 +271,51 @@ def _round(data: Sample, state: _State, program: Program, deadline: float, histo
         if found is not None:
             state = found
             history.append(state.acc)
-    for index, node in enumerate(state.nodes):
-        if not isinstance(node, Head):
-            continue
-        for family in _FAMILIES:
-            if state.acc >= 1.0:
-                return state  # nothing left to gain
-            found = _family(data, state, index, family, reading, deadline)
-            if found is not None:
-                state = found
-                history.append(state.acc)
+    for step in (_bigram, _recombine):  # likewise several parts at once
+        state = _kept(state, step(data, state, program, deadline), history)
+    began = len(history)
+    for families in (_CHEAP, _COSTLY):  # the costly moves where the cheap ones found none
+        if families is _COSTLY and len(history) > began:
+            break
+        for index, node in enumerate(state.nodes):
+            for family in families if isinstance(node, Head) else ():
+                if state.acc >= 1.0:
+                    return state  # nothing left to gain
+                found = _family(data, state, index, family, reading, deadline)
+                state = _kept(state, found, history)
+        state = _kept(state, _recombine(data, state, program, deadline), history)
     return state
+
+
+def _kept(state: _State, found: _State | None, history: list) -> _State:
+    """``found`` where there is one (its accuracy added to ``history``), else ``state``."""
+    if found is None:
+        return state
+    history.append(found.acc)
+    return found
+
+
+def _recombine(data: Sample, state: _State, program: Program, deadline: float):
+    """The state after the best of :func:`~rasplab.learn.bigrams.recombinations`, if better."""
+    best: _State | None = None
+    for move, output in recombinations(program, state.nodes, state.output, state.fitted):
+        if time.monotonic() > deadline:
+            break
+        found = _evaluate(data, replace(state, output=output), move, [output])
+        if found.acc > (best or state).acc + 1e-12:
+            best = found
+    return best
+
+
+def _bigram(data: Sample, state: _State, program: Program, deadline: float) -> _State | None:
+    """The state after the best :func:`~rasplab.learn.bigrams.bigram_move` if it beats it."""
+    base = (state.codes, state.conflicts)
+    found = bigram_move(data, program, state.nodes, base, state.output, deadline)
+    if found is None:
+        return None
+    fitted = replace(state, fitted=state.fitted | {found[1][0]})
+    moved = _evaluate(data, fitted, found[0], [found[1]])
+    return moved if moved.acc > state.acc + 1e-12 else None
 
 
 def _rebuild(program: Program, state: _State, output: Mlp) -> Program:
