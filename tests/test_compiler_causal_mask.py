@@ -22,7 +22,8 @@ from rasplab.compiler.causal import under_mask
 from rasplab.compiler.certify import certify
 from rasplab.compiler.combine import Combiner
 from rasplab.compiler.selectors import All, Literal, Truth, formula
-from rasplab.errors import ResourceLimitError
+from rasplab.compiler.triangles import triangle_note
+from rasplab.errors import CompileError, ResourceLimitError
 from rasplab.library import get
 
 PREFIX = select(indices, indices, "<=")
@@ -144,3 +145,14 @@ def test_only_heads_whose_keys_all_move_one_value_drop_the_spread(monkeypatch):
     bounded(get("dyck1").build(), "()", 8, causal=True)
     counts = [v for name, v in seen.items() if name.endswith(".attn")]
     assert seen["prev_negative>0"] and counts and not any(counts)
+
+
+def test_a_refusal_for_size_says_why_a_select_of_earlier_positions_grows():
+    with pytest.raises(CompileError) as info:
+        compile_program(get("sort").build(), list("abc"), 1024)
+    assert "why: target_pos: its selector compares positions" in str(info.value)
+    assert "(1,023 here)" in str(info.value)
+    assert triangle_note(get("reverse").build(), 1024, causal=False) is None  # == only
+    dyck = get("dyck1").build()
+    assert triangle_note(dyck, 1024, causal=False) is not None
+    assert triangle_note(dyck, 1024, causal=True) is None  # the mask compares them

@@ -54,6 +54,7 @@ from .size import (
     too_many_blockers,
 )
 from .storage import View
+from .triangles import triangle_note
 from .verify import Verification
 from .verify import verify as check_model
 
@@ -132,11 +133,14 @@ def compile_program(
         # a refusal for size (parameters, or one-hot directions) of a program that reads
         # its prefix: say that a decoder needs no position for it (its value sets are the
         # same, so a refusal for too many values stands either way)
-        sized = not isinstance(err, CompileError) or any("one-hot" in b for b in err.blockers)
+        sized = not isinstance(err, CompileError) or any(
+            "one-hot" in b or "too many distinct values" in b for b in err.blockers
+        )
         hint = causal_hint(job.program, max_seq_len) if sized and not job.causal else None
-        if hint is None:
+        why = triangle_note(job.program, max_seq_len, job.causal) if sized else None
+        if hint is None and why is None:
             raise
-        text = f"{err}\n  hint: {hint}"
+        text = str(err) + "".join(f"\n  {k}: {v}" for k, v in (("why", why), ("hint", hint)) if v)
         if isinstance(err, CompileError):
             raise CompileError(text, blockers=err.blockers) from None
         raise ResourceLimitError(text) from None
