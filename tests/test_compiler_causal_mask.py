@@ -156,3 +156,12 @@ def test_a_refusal_for_size_says_why_a_select_of_earlier_positions_grows():
     dyck = get("dyck1").build()
     assert triangle_note(dyck, 1024, causal=False) is not None
     assert triangle_note(dyck, 1024, causal=True) is None  # the mask compares them
+
+
+def test_a_program_no_mask_can_run_is_refused_before_its_value_sets(monkeypatch):
+    def no_value_sets(*args):
+        raise AssertionError("value sets built for a program refused anyway")
+
+    monkeypatch.setattr("rasplab.compiler.driver.front_of", no_value_sets)
+    with pytest.raises(CompileError, match="matched_opener: its selector"):
+        compile_program(get("dyck2").build(), list("(){}"), 1024, causal=True)

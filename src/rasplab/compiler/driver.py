@@ -234,6 +234,11 @@ def _build(
     """Stages 1-5: the compiled model, the policy that chose what each aggregate does, and
     the layout and value sets the model was assembled from (stage 7's bounds read them).
     ``fronts`` keeps stages 1-3 for another build of the same program."""
+    # a program no causal mask can run is refused before its value sets, which take
+    # seconds to minutes at long lengths (the check itself reads the program alone)
+    blockers = causal_blockers(job.program, job.max_seq_len) if job.causal else []
+    if blockers:
+        raise CompileError.from_blockers(blockers)
     key = tuple(tuple(xs) for xs in evidence)
     front = fronts.get(key) if fronts is not None else None
     if front is None:
@@ -244,11 +249,10 @@ def _build(
     lowered, values = front.lowered, front.values
     check_params(early_estimate(lowered.program, values, lowered.origin), job.max_params, n)
     # 4. layout (plan): what is stored, who writes it, in which layer (exact MLPs built here)
-    blockers = causal_blockers(program, n) if job.causal else []
     too_many = too_many_blockers(lowered.program, values, lowered.origin, n)
     if too_many:
-        raise CompileError.from_blockers(blockers + too_many)
-    layout = _plan(lowered, values, job, blockers)
+        raise CompileError.from_blockers(too_many)
+    layout = _plan(lowered, values, job)
     check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
     info = _info(program, lowered.notes, layout, front.policy, job)
@@ -351,30 +355,21 @@ def _disagreement(result: Verification, policy: AggregatePolicy) -> str:
     )
 
 
-def _plan(lowered: Lowered, values: Any, job: Job, blockers: list[str]) -> Layout:
+def _plan(lowered: Lowered, values: Any, job: Job) -> Layout:
     """Plan the layers, each select of positions as numbers or one-hot as the cost model
-    chooses (or one-hot, for the reason ``job.one_hot``); merge the planner's blockers
-    with earlier ones into one error."""
-    try:
-        layout = choose_numbers(
-            lowered.program,
-            values,
-            job.max_seq_len,
-            len(job.vocab),
-            job.max_params,
-            lowered.count_scales,
-            job.one_hot,
-            job.causal,
-            job.decode_counts is not None,
-            job.input_errors,
-        )
-    except CompileError as err:
-        if not blockers:
-            raise
-        raise CompileError.from_blockers(blockers + list(err.blockers)) from None
-    if blockers:
-        raise CompileError.from_blockers(blockers)
-    return layout
+    chooses (or one-hot, for the reason ``job.one_hot``)."""
+    return choose_numbers(
+        lowered.program,
+        values,
+        job.max_seq_len,
+        len(job.vocab),
+        job.max_params,
+        lowered.count_scales,
+        job.one_hot,
+        job.causal,
+        job.decode_counts is not None,
+        job.input_errors,
+    )
 
 
 def _retry_notes(job: Job) -> list[str]:
