@@ -62,7 +62,7 @@ def _readable(program: Program) -> dict[str, set[str]]:
     return found
 
 
-def _free(nodes: list[Node], output: tuple[str, ...]) -> set[int]:
+def unused(nodes: list[Node], output: tuple[str, ...]) -> set[int]:
     """Places of the nodes the output does not depend on."""
     made = {node.name: node for node in nodes}
     used, todo = set(), list(output)
@@ -87,7 +87,7 @@ def setups(program: Program, nodes: list[Node], output: tuple[str, ...]) -> list
         q = where[query]
         table = nodes[q]
         assert isinstance(table, Mlp)
-        if not {q, h} <= _free(nodes, output) or table.n_out <= program.max_len:
+        if not {q, h} <= unused(nodes, output) or table.n_out <= program.max_len:
             continue
         # the place before; at place 0 a value no place has (nothing selected)
         shifted = (table.n_out - 1,) + tuple(range(program.max_len - 1))
@@ -96,7 +96,7 @@ def setups(program: Program, nodes: list[Node], output: tuple[str, ...]) -> list
         for m, pair in enumerate(nodes):
             if not isinstance(pair, Mlp) or layer[pair.name] != layer[head.name]:
                 continue
-            if m not in _free(nodes, output):
+            if m not in unused(nodes, output):
                 continue
             for value, other in itertools.product(tokens, tokens):
                 size_b = variables[other].size
@@ -118,7 +118,7 @@ def flag_means(program: Program, nodes: list[Node], output, setup: Setup, codes)
     layer = _layers(program)
     seen = [int(c) for c in np.unique(codes[pair.name])]
     subsets = [(c,) for c in seen] + list(itertools.combinations(seen, 2))
-    free = _free(nodes, output)
+    free = unused(nodes, output)
     found = []
     for g, head in enumerate(nodes):
         if not isinstance(head, Head) or head.kind != "mean" or g not in free:
@@ -135,7 +135,7 @@ def combiners(program: Program, nodes: list[Node], output, mean: str, busy: set[
     the output's input ``table.inputs[1]``, with the output's other input (the output then
     reads the table); ``nodes`` with the mean made."""
     readable = _readable(program)
-    free = _free(nodes, output)
+    free = unused(nodes, output)
     found = []
     for t, table in enumerate(nodes):
         if not isinstance(table, Mlp) or t not in free or t in busy:
@@ -164,7 +164,7 @@ def combined_table(data: Sample, codes: dict, bad: dict, table: Mlp, other: str)
     assign = _classes(counts, min(labels, len(cells), table.n_out))
     full = np.zeros(sizes[a].size * sizes[b].size, dtype=np.int64)
     full[cells] = assign[0]
-    return replace(table, table=tuple(int(x) for x in full)), assign[1] / max(data.n_real, 1)
+    return replace(table, table=tuple(full.tolist())), assign[1] / max(data.n_real, 1)
 
 
 def _agreement(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -271,7 +271,7 @@ def joins(nodes: list[Node], output, fitted, move: Setup, variables) -> list:
     place, other = _fitted(nodes, output, fitted)
     if place < 0:
         return []
-    table, free, found = nodes[place], _free(nodes, output), []
+    table, free, found = nodes[place], unused(nodes, output), []
     assert isinstance(table, Mlp)
     for index, node in move.items():
         if not isinstance(node, Head) or index not in free or index > place:

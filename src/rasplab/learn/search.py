@@ -325,6 +325,17 @@ def _rebuild(program: Program, state: _State, output: Mlp) -> Program:
     return _swap(program, {**{node.name: node for node in state.nodes}, "output": output})
 
 
+def _refit_tables(program: Program, train: Encoded, fitted: frozenset[str]) -> Program:
+    """``program`` with the table of ``fitted`` the output reads refit on all of ``train``."""
+    if not fitted:
+        return program
+    full, nodes = take_sample(program, train, 0), nodes_of(program)
+    codes, conflicts = run(full, nodes, None, set())
+    bad = bad_rows(nodes, conflicts, len(full.tokens))
+    refit(full, nodes, codes, bad, program.output.inputs, fitted, {})
+    return _rebuild(program, _State(nodes, codes, conflicts, (), 0.0), program.output)
+
+
 def refit_output(program: Program, data: Encoded) -> Program:
     """``program`` with its output table refit by majority on ``data`` (same inputs)."""
     full = take_sample(program, data, 0)
@@ -355,7 +366,7 @@ def polish(
         if len(history) == before:
             break
     shaped = _rebuild(program, state, replace(program.output, inputs=state.output))
-    found = refit_output(_resized(shaped, data), train)
+    found = refit_output(_resized(_refit_tables(shaped, train, state.fitted), data), train)
     start_acc, acc = score(program, train).token_acc, score(found, train).token_acc
     if acc < start_acc:
         found, acc = program, start_acc
