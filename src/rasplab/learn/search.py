@@ -4,8 +4,9 @@ Gradient training finds most of a program but rarely a head that reads what
 an earlier head made (a count of counts, a second comparison on a count).
 Those choices are a small discrete space, searched here directly by
 coordinate descent over the heads, each in turn, with these moves
-(:mod:`rasplab.learn.moves`), tried in the order ``factor``, ``value``,
-``range``, ``chain``, ``joint``, ``pair``:
+(:mod:`rasplab.learn.moves`): ``factor``, ``value``, ``range``, ``chain``
+(cheap), then, only in a round where those found nothing, ``joint`` and
+``pair`` (costly) over the heads again:
 
 * ``factor``: one comparison replaced by any other (key and query among the
   variables of earlier layers, any predicate);
@@ -28,7 +29,12 @@ where the later place then finds a move that raises the accuracy; then every
 two-factor ``cat`` head tries a compaction (:func:`~rasplab.learn.moves.compactions`:
 RASP's stable filter, two earlier counts of the keys meeting a condition and
 the move between them; most_freq's first copies in order), which changes up to
-six heads at once, more than the moves above reach one head at a time.
+six heads at once, more than the moves above reach one head at a time; then
+the bigram move (:mod:`rasplab.learn.bigrams`: the previous token, a pair
+table, a prefix mean of a pair flag and a table combining it with what the
+output reads, fit with the output) and a recombination of that table's
+inputs, which is tried again after each pass over the heads. Such a table is
+refit with the output after every move that changes what it reads.
 
 Every candidate is scored on training examples by the exact forward pass,
 with the output table refit in closed form: for each pair of input codes,
@@ -38,8 +44,8 @@ variables with any other. A move is kept only where the training accuracy
 rises, so it never falls; the search stops at 100%, when a round finds
 nothing, after ``rounds`` rounds, or at the deadline.
 
-The search scores a sample of the training examples; the output table of
-the result is refit on all of them, and the result is returned only where
+The search scores a sample of the training examples; the combining table
+and the output table of the result are refit on all of them, and the result is returned only where
 its accuracy on all of them is no lower than the start's.
 """
 
