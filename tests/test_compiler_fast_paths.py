@@ -322,3 +322,20 @@ def test_dyck1_says_why_it_has_a_head_more_than_the_analysis():
     model = compile_program(entry.build(), entry.vocab, 8, verify=10)
     assert model.heads_per_layer[0] == analyse(entry.build()).heads_per_layer[0] + 1
     assert any("the analysis gives" in note for note in model.info.notes)
+
+
+# ---------------------------------------------------------------- unions of width sets
+
+
+def test_per_position_unions_built_on_the_previous_position_are_the_plain_unions():
+    from rasplab.compiler.value_maps import ValueTable
+    from rasplab.compiler.value_sets import _unions
+
+    rng = random.Random(3)
+    per_width = {w: frozenset(rng.sample(range(200), 5)) for w in range(40)}
+    grow = [frozenset(range(i + 1)) for i in range(30)]  # a prefix select: nested
+    jumble = [frozenset(rng.sample(range(40), rng.randint(1, 8))) for _ in range(30)]
+    shared = frozenset({1, 2})
+    for widths in (grow, jumble, grow[::-1], [shared, shared, frozenset({3}), shared]):
+        got = _unions(ValueTable(), tuple(widths), per_width)
+        assert [set(s) for s in got] == [set().union(*(per_width[w] for w in ws)) for ws in widths]
