@@ -228,17 +228,26 @@ def _verification_inputs(job: Job, model: CompiledModel) -> list[list[Any]]:
     return inputs
 
 
+EARLY_CAUSAL_REFUSAL = 128  # past this max_seq_len a causal blocker stops a compile at once
+
+
 def _build(
     job: Job, evidence: list[list[Any]], fronts: Fronts | None = None
 ) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
     """Stages 1-5: the compiled model, the policy that chose what each aggregate does, and
     the layout and value sets the model was assembled from (stage 7's bounds read them).
     ``fronts`` keeps stages 1-3 for another build of the same program."""
-    # a program no causal mask can run is refused before its value sets, which take
-    # seconds to minutes at long lengths (the check itself reads the program alone)
+    # a program no causal mask can run is refused before its value sets where those take
+    # seconds to minutes (long lengths); shorter ones list every stage's blockers at once
     blockers = causal_blockers(job.program, job.max_seq_len) if job.causal else []
-    if blockers:
-        raise CompileError.from_blockers(blockers)
+    if blockers and job.max_seq_len > EARLY_CAUSAL_REFUSAL:
+        err = CompileError.from_blockers(blockers)
+        raise CompileError(
+            f"{err}\n  (the rest of the program is checked once these are fixed: at "
+            f"max_seq_len {job.max_seq_len} that takes long; compile for max_seq_len "
+            f"{EARLY_CAUSAL_REFUSAL} to see every blocker at once)",
+            blockers=err.blockers,
+        )
     key = tuple(tuple(xs) for xs in evidence)
     front = fronts.get(key) if fronts is not None else None
     if front is None:
@@ -251,8 +260,8 @@ def _build(
     # 4. layout (plan): what is stored, who writes it, in which layer (exact MLPs built here)
     too_many = too_many_blockers(lowered.program, values, lowered.origin, n)
     if too_many:
-        raise CompileError.from_blockers(too_many)
-    layout = _plan(lowered, values, job)
+        raise CompileError.from_blockers(blockers + too_many)
+    layout = _plan(lowered, values, job, blockers)
     check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
     info = _info(program, lowered.notes, layout, front.policy, job)
@@ -355,21 +364,30 @@ def _disagreement(result: Verification, policy: AggregatePolicy) -> str:
     )
 
 
-def _plan(lowered: Lowered, values: Any, job: Job) -> Layout:
+def _plan(lowered: Lowered, values: Any, job: Job, blockers: list[str]) -> Layout:
     """Plan the layers, each select of positions as numbers or one-hot as the cost model
-    chooses (or one-hot, for the reason ``job.one_hot``)."""
-    return choose_numbers(
-        lowered.program,
-        values,
-        job.max_seq_len,
-        len(job.vocab),
-        job.max_params,
-        lowered.count_scales,
-        job.one_hot,
-        job.causal,
-        job.decode_counts is not None,
-        job.input_errors,
-    )
+    chooses (or one-hot, for the reason ``job.one_hot``); merge the planner's blockers
+    with earlier ones into one error."""
+    try:
+        layout = choose_numbers(
+            lowered.program,
+            values,
+            job.max_seq_len,
+            len(job.vocab),
+            job.max_params,
+            lowered.count_scales,
+            job.one_hot,
+            job.causal,
+            job.decode_counts is not None,
+            job.input_errors,
+        )
+    except CompileError as err:
+        if not blockers:
+            raise
+        raise CompileError.from_blockers(blockers + list(err.blockers)) from None
+    if blockers:
+        raise CompileError.from_blockers(blockers)
+    return layout
 
 
 def _retry_notes(job: Job) -> list[str]:
