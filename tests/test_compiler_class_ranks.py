@@ -73,7 +73,7 @@ def test_dyck2_is_proved_by_its_class_ranks_and_not_without_them(monkeypatch):
     rows = every_input(model.vocab, model.max_seq_len)
     wide = compare(model, rows, reference_outputs(model, program, rows), np.float64)
     assert wide.n_inputs == 5460 and wide.exact
-    monkeypatch.setattr("rasplab.compiler.bounds.class_rank", lambda *args: None)
+    monkeypatch.setattr("rasplab.compiler.ranks.class_rank", lambda *args: None)
     unranked = certify(model, program, blueprint=blueprint, method="bounds")
     assert unranked.dtype is None
     assert "may select several keys" in " ".join(unranked.open)

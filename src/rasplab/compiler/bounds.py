@@ -65,7 +65,7 @@ from .bounds_space import (
 )
 from .features import Feature
 from .plans import HeadPlan, Layout
-from .ranks import Class, class_rank, distinct_ranks
+from .ranks import class_ranks_among, ranks_among
 from .schedule import merge_heads
 from .value_sets import ValueSets
 
@@ -210,17 +210,8 @@ def _propagate(
         )
     gap = min(log.gaps, default=None)
     return Propagation(
-        rounding.name, margin, tuple(log.unproved), gap, _epsilons(stream), _errors(stream)
+        rounding.name, margin, tuple(log.unproved), gap, _epsilons(stream), stream.bounds()
     )
-
-
-def _errors(stream: Stream) -> dict[str, tuple[float, float]]:
-    relative = stream.relative if stream.relative is not None else 0 * stream.delta
-    return {
-        d: (float(stream.delta[i]), float(relative[i]))
-        for d, i in stream.index.items()
-        if stream.delta[i] or relative[i]
-    }
 
 
 def _epsilons(stream: Stream) -> dict[str, float]:
@@ -272,7 +263,12 @@ def _start(model: CompiledModel, blueprint: Blueprint, rounding: Rounding) -> St
     embedded = tuple(f for f in layout.features if f.producer == "embed")
     known = node_values([*layout.features, *_plan_features(layout)])
     stream = Stream(index, embedded, known, err, bos, 0 * bos, rounding, *_positions(blueprint))
-    stream = replace(stream, distinct=_ranks(blueprint), within=_class_ranks(blueprint))
+    nodes, values, origin = blueprint.layout.nodes, blueprint.values, blueprint.origin
+    stream = replace(
+        stream,
+        distinct=ranks_among(nodes, values, origin),
+        within=class_ranks_among(nodes, values, origin),
+    )
     # a sum rounds only where both terms may be non-zero (x + 0 is exact)
     both = np.any(model.W_E != 0, axis=0) & np.any(model.W_pos != 0, axis=0)
     if rounding.u:  # the embedding's sum, rounded
@@ -288,29 +284,6 @@ def _positions(blueprint: Blueprint) -> tuple[int | None, dict[int, tuple]]:
     """The id of ``indices`` (the position) and the value sets per position."""
     found = [n for n, node in blueprint.layout.nodes.items() if isinstance(node, Indices)]
     return (found[0] if found else None), dict(blueprint.values.sets)
-
-
-def _ranks(blueprint: Blueprint) -> frozenset[int]:
-    """Nodes no two positions share on any input: counts that are ranks (:mod:`.ranks`)."""
-    found = set()
-    for nid, node in blueprint.layout.nodes.items():
-        user = blueprint.origin.get(nid, node)
-        if distinct_ranks(user, blueprint.values, blueprint.origin):
-            found.add(nid)
-    return frozenset(found)
-
-
-def _class_ranks(blueprint: Blueprint) -> dict[int, tuple[int, Class]]:
-    """Counts one per position within a class (:func:`.ranks.class_rank`): the count's id
-    -> the id of the node its class reads, and the class."""
-    nodes = blueprint.layout.nodes
-    ids = {id(blueprint.origin.get(nid, node)): nid for nid, node in nodes.items()}
-    found = {}
-    for nid, node in nodes.items():
-        c = class_rank(blueprint.origin.get(nid, node), blueprint.values, blueprint.origin)
-        if c is not None and id(c.node) in ids:
-            found[nid] = (ids[id(c.node)], c)
-    return found
 
 
 def _plan_features(layout: Layout) -> list[Feature]:

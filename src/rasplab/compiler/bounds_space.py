@@ -165,6 +165,16 @@ class Stream:
             return np.broadcast_to(delta, x.shape)
         return delta + (self.relative if cols is None else self.relative[cols]) * np.abs(x)
 
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Each direction's error bound, as (``delta``, ``relative``): off by at most
+        ``delta + relative * |x|`` (directions with neither left out)."""
+        relative = self.relative if self.relative is not None else 0 * self.delta
+        return {
+            d: (float(self.delta[i]), float(relative[i]))
+            for d, i in self.index.items()
+            if self.delta[i] or relative[i]
+        }
+
     def with_features(self, new: Iterable[Feature]) -> Stream:
         return replace(self, available=(*self.available, *new))
 

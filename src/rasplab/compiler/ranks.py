@@ -78,7 +78,14 @@ from ..lang.nodes import (
 from .selectors import All, Literal, formula, grid, variables
 from .value_sets import ValueSets
 
-__all__ = ["distinct_ranks", "class_rank", "Class", "TUPLES"]
+__all__ = [
+    "distinct_ranks",
+    "class_rank",
+    "Class",
+    "ranks_among",
+    "class_ranks_among",
+    "TUPLES",
+]
 
 TUPLES = 6_000  # most (value tuple) x (value tuple) relations checked: 36 M booleans
 
@@ -272,3 +279,28 @@ def _first_position_flag(sop: SOp, values: ValueSets, stand_in: dict[int, Node])
 
 def _union(sop: SOp, values: ValueSets, stand_in: dict[int, Node]) -> list:
     return values.union(stand_in.get(sop.id, sop))
+
+
+def ranks_among(
+    nodes: Mapping[int, Node], values: ValueSets, origin: Mapping[int, Node]
+) -> frozenset[int]:
+    """The ids of ``nodes`` (a plan's, standing for ``origin``'s user nodes) that are
+    counts no two positions share (:func:`distinct_ranks`)."""
+    return frozenset(
+        nid for nid, node in nodes.items() if distinct_ranks(origin.get(nid, node), values, origin)
+    )
+
+
+def class_ranks_among(
+    nodes: Mapping[int, Node], values: ValueSets, origin: Mapping[int, Node]
+) -> dict[int, tuple[int, Class]]:
+    """Counts among ``nodes`` that are one per position within a class
+    (:func:`class_rank`): the count's id -> the id of the node its class reads, and
+    the class."""
+    ids = {id(origin.get(nid, node)): nid for nid, node in nodes.items()}
+    found = {}
+    for nid, node in nodes.items():
+        c = class_rank(origin.get(nid, node), values, origin)
+        if c is not None and id(c.node) in ids:
+            found[nid] = (ids[id(c.node)], c)
+    return found
