@@ -41,19 +41,19 @@ def leaf_errors(leaf: Leaf, errors: Errors) -> np.ndarray:
     A scalar leaf reads its directions through its readout; a one-hot leaf read as
     a number (:mod:`.axis` weighs each value's indicator by its coordinate) reads
     every value's indicator, so all of them add their errors."""
-    sizes = np.zeros(leaf.size)
     if leaf.kind is Storage.SCALAR:
-        for d, w in leaf.readouts[0].items():
-            delta, relative = errors.get(d, (0.0, 0.0))
-            content = np.array([abs(write.get(d, 0.0)) for write in leaf.writes])
-            sizes += abs(w) * (delta + relative * content)
-        return sizes
-    coords = leaf.coords or (1.0,) * leaf.size
-    for coord, readout in zip(coords, leaf.readouts, strict=True):
+        reads = [(1.0, leaf.readouts[0])]
+    else:
+        reads = list(zip(leaf.coords or (1.0,) * leaf.size, leaf.readouts, strict=True))
+    sizes = np.zeros(leaf.size)
+    for coord, readout in reads:
         for d, w in readout.items():
             delta, relative = errors.get(d, (0.0, 0.0))
-            content = np.array([abs(write.get(d, 0.0)) for write in leaf.writes])
-            sizes += abs(coord * w) * (delta + relative * content)
+            if relative:  # in proportion to what each value holds there
+                content = np.array([abs(write.get(d, 0.0)) for write in leaf.writes])
+                sizes += abs(coord * w) * (delta + relative * content)
+            elif delta:
+                sizes += abs(coord * w) * delta
     return sizes
 
 
