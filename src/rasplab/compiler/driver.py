@@ -130,14 +130,16 @@ def compile_program(
             f"({err}); compile for a smaller max_seq_len"
         ) from None
     except (CompileError, ResourceLimitError) as err:
-        # a refusal for size (parameters, or one-hot directions) of a program that reads
-        # its prefix: say that a decoder needs no position for it (its value sets are the
-        # same, so a refusal for too many values stands either way)
-        sized = not isinstance(err, CompileError) or any(
-            "one-hot" in b or "too many distinct values" in b for b in err.blockers
-        )
+        # a refusal for size (parameters, one-hot directions, too many values): say why
+        # where a head compares positions by order (triangles.py), and, for a program that
+        # reads its prefix and was refused for parameters or one-hot width, that a decoder
+        # needs no position for it (a refusal for too many values stands either way, as a
+        # decoder has the same value sets: causal_hint says nothing new there)
+        blockers = err.blockers if isinstance(err, CompileError) else ()
+        sized = not isinstance(err, CompileError) or any("one-hot" in b for b in blockers)
+        many = any("too many distinct values" in b for b in blockers)
         hint = causal_hint(job.program, max_seq_len) if sized and not job.causal else None
-        why = triangle_note(job.program, max_seq_len, job.causal) if sized else None
+        why = triangle_note(job.program, max_seq_len, job.causal) if sized or many else None
         if hint is None and why is None:
             raise
         text = str(err) + "".join(f"\n  {k}: {v}" for k, v in (("why", why), ("hint", hint)) if v)
