@@ -41,3 +41,47 @@ def test_programs_that_look_ahead_are_refused(name):
     entry = PROGRAMS[name]
     with pytest.raises(CompileError, match="blocker"):
         compile_program(entry.build(), entry.vocab, 6, causal=True)
+
+
+# A rank within a class: the positions up to each position holding its token.
+SAME = select(tokens, tokens, "==")
+RANK = selector_width(SAME & PREFIX)
+
+
+def test_dyck2_compiles_causally_its_opener_found_by_a_rank_one_less():
+    entry = PROGRAMS["dyck2"]
+    model = compile_program(entry.build(), entry.vocab, 6, causal=True)
+    certificate = model.info.certificate
+    assert certificate.status == "proved" and certificate.n_enumerated == 5460
+
+
+@pytest.mark.parametrize("offset", [1, 2])
+def test_a_rank_of_the_class_compared_with_a_smaller_one_looks_back(offset):
+    earlier = aggregate(SAME & select(RANK, RANK - offset, "=="), indices, default=-1)
+    model = compile_program(earlier, "ab", 6, causal=True, prove_limit=200)
+    assert model.info.certificate.status == "proved"
+
+
+@pytest.mark.parametrize(
+    "selector",
+    [
+        SAME & select(RANK, RANK + 1, "=="),  # the next copy: after the query
+        select(RANK, RANK - 1, "=="),  # a rank of another token's class: anywhere
+        select(tokens, "a", "==") & select(RANK, RANK - 1, "=="),  # not the rank's class
+    ],
+)
+def test_rank_comparisons_that_may_look_ahead_are_refused(selector):
+    with pytest.raises(CompileError, match="may pick keys after the query"):
+        compile_program(aggregate(selector, indices, default=-1), "ab", 6, causal=True)
+
+
+def test_a_kept_class_needs_a_smaller_rank():
+    kept = select(tokens, "a", "==")
+    count = selector_width(kept & PREFIX)  # the a's up to each position
+    previous_a = aggregate(kept & select(count, count - 1, "=="), indices, default=-1)
+    model = compile_program(previous_a, "ab", 6, causal=True, prove_limit=200)
+    assert model.info.certificate.status == "proved"
+    with pytest.raises(CompileError, match="may pick keys after the query"):
+        compile_program(
+            aggregate(kept & select(count, count + 1, "=="), indices, -1), "ab", 6, causal=True
+        )

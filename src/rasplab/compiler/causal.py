@@ -5,7 +5,9 @@ Checked in stage 4 (layout): its blockers join the planner's in one CompileError
 With a causal mask, position ``i`` sees only positions ``<= i``. A program
 compiles causally when every selector provably picks only keys at or
 before its query (a ``select(indices, indices, "<=")``-like factor in every
-``&``, on both sides of every ``|``) and nothing reads ``length``: then
+``&``, on both sides of every ``|``, or in an ``&`` a rank within a class
+compared with a smaller rank of the query's class,
+:func:`~rasplab.compiler.ranks.looks_back_by_rank`) and nothing reads ``length``: then
 each value at position ``i`` depends on tokens ``0..i`` only, the mask
 changes nothing, and the program's output on ``xs`` agrees with its output
 on every prefix. Anything else is refused, with the reason.
@@ -18,7 +20,8 @@ on every prefix. Anything else is refused, with the reason.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,9 +40,10 @@ from ..lang.nodes import (
     SelectorWidth,
 )
 from .positional import length_free_nodes
+from .ranks import looks_back_by_rank
 from .reference import Rejection, evaluate_all
 from .selectors import All, Literal, Truth, formula, variables
-from .value_sets import positional_nodes
+from .value_sets import ValueSets, positional_nodes
 
 __all__ = ["causal_blockers", "under_mask", "causal_hint", "mask_note"]
 
@@ -60,21 +64,42 @@ def _looks_back(sel: Select, n_max: int, length_free: frozenset[int]) -> bool:
     return True
 
 
-def _bounded(sel: Selector, known: tuple[frozenset[int], frozenset[int]], n_max: int) -> bool:
-    """``known``: the positional nodes, and those of them nothing reading length is under."""
-    positional, length_free = known
+@dataclass(frozen=True)
+class _Known:
+    positional: frozenset[int]  # the positional nodes
+    length_free: frozenset[int]  # those of them nothing reading length is under
+    values: ValueSets | None  # None before the value sets: a rank comparison may look back
+    origin: Mapping[int, Node] | None  # the value sets' node id -> the user's node
+
+
+def _bounded(sel: Selector, known: _Known, n_max: int) -> bool:
     if isinstance(sel, Select):
-        return sel.id in positional and _looks_back(sel, n_max, length_free)
+        return sel.id in known.positional and _looks_back(sel, n_max, known.length_free)
     if isinstance(sel, SelectorAnd):
-        return _bounded(sel.fst, known, n_max) or _bounded(sel.snd, known, n_max)
+        return (
+            _bounded(sel.fst, known, n_max)
+            or _bounded(sel.snd, known, n_max)
+            or looks_back_by_rank(formula(sel), known.values, known.origin)
+        )
     if isinstance(sel, SelectorOr):
         return _bounded(sel.fst, known, n_max) and _bounded(sel.snd, known, n_max)
     return False
 
 
-def causal_blockers(program: Node, max_seq_len: int) -> list[str]:
-    """Reasons ``program`` cannot run under a causal mask (empty if it can)."""
-    known = (positional_nodes(program), frozenset(length_free_nodes(program)))
+def causal_blockers(
+    program: Node,
+    max_seq_len: int,
+    values: ValueSets | None = None,
+    origin: Mapping[int, Node] | None = None,
+) -> list[str]:
+    """Reasons ``program`` cannot run under a causal mask (empty if it can).
+
+    Without ``values`` (``program``'s value sets, or those of a rewritten program whose
+    node ids ``origin`` maps to ``program``'s nodes), a selector that compares a rank
+    within a class is taken to look back; the value sets decide that."""
+    known = _Known(
+        positional_nodes(program), frozenset(length_free_nodes(program)), values, origin
+    )
     found = []
     for node in topological_order(program):
         if isinstance(node, Length):

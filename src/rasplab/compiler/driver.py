@@ -258,6 +258,8 @@ def _build(
             fronts[key] = front
     program, vocab, n = job.program, job.vocab, job.max_seq_len
     lowered, values = front.lowered, front.values
+    if job.causal:  # now with the value sets, which decide the comparisons of ranks
+        blockers = causal_blockers(program, n, values, lowered.origin)
     check_params(early_estimate(lowered.program, values, lowered.origin), job.max_params, n)
     # 4. layout (plan): what is stored, who writes it, in which layer (exact MLPs built here)
     too_many = too_many_blockers(lowered.program, values, lowered.origin, n)

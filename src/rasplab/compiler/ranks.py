@@ -66,6 +66,7 @@ from ..lang.nodes import (
     Aggregate,
     Constant,
     Indices,
+    Map,
     Node,
     Select,
     Selector,
@@ -84,6 +85,7 @@ __all__ = [
     "Class",
     "ranks_among",
     "class_ranks_among",
+    "looks_back_by_rank",
     "TUPLES",
 ]
 
@@ -304,3 +306,87 @@ def class_ranks_among(
         if c is not None and id(c.node) in ids:
             found[nid] = (ids[id(c.node)], c)
     return found
+
+
+def looks_back_by_rank(
+    f: Any, values: ValueSets | None, origin: Mapping[int, Node] | None = None
+) -> bool:
+    """Whether conjunction ``f`` picks only keys at or before the query because one of its
+    literals compares a class rank ``R`` with a function of itself that is at most it.
+
+    A class rank grows by at least one from each position of its class to the next
+    (:func:`class_rank`), so a key of the query's class whose rank is at most the
+    query's is at or before it: dyck2's ``matched_opener`` selects, at the closer's own
+    level, the ``depth_index`` one less. With ``values`` None (before the value sets)
+    this only says whether such a literal is there; the value sets then decide.
+    """
+    if not isinstance(f, All):
+        return False
+    literals = [c for c in f.children if isinstance(c, Literal)]
+    for lit in literals:
+        rank = lit.key
+        if rank is None or not _of_itself(lit.query, rank):
+            continue
+        if values is None:
+            if isinstance(rank, SelectorWidth | ZipMap):
+                return True
+            continue
+        c = class_rank(rank, values, origin)
+        # a kept class may hold positions the query is not in: its rank must be smaller
+        strict = c is not None and c.keep is not None
+        if c and _tests_class(c, literals) and _at_most(lit, rank, values, origin, strict):
+            return True
+    return False
+
+
+def _of_itself(query: SOp | None, rank: SOp) -> bool:
+    """The query side is the rank itself or a map of it."""
+    return query is rank or (isinstance(query, Map) and query.inner is rank)
+
+
+def _tests_class(c: Class, literals: Sequence[Literal]) -> bool:
+    """The conjunction keeps only keys of the rank's class: the query's value of ``X``
+    (``select(X, X, "==")``), or the test the class is made of."""
+    if c.keep is None:
+        return any(
+            _plain(x) and x.key is c.node and x.query is c.node and x.predicate is Comparison.EQ
+            for x in literals
+        )
+    keep = c.keep
+    return any(
+        x.key is keep.key
+        and x.query is None
+        and x.merged is None
+        and x.constant == keep.constant
+        and x.predicate is keep.predicate
+        and x.negated == keep.negated
+        for x in literals
+    )
+
+
+def _at_most(
+    lit: Literal, rank: SOp, values: ValueSets, origin: Mapping[int, Node] | None, strict: bool
+) -> bool:
+    """Over every pair of the rank's values, the literal holds only where the key's rank is
+    at most (``strict``: below) the query's."""
+    try:
+        ranks = _union(rank, values, _stand_ins(values, origin or {}))
+        if len(ranks) ** 2 > TUPLES * TUPLES:
+            return False
+        queries = [lit.query.f(v) if isinstance(lit.query, Map) else v for v in ranks]
+    except (LookupError, ArithmeticError, TypeError, ValueError):
+        return False
+    known = set(ranks)
+    for v, q in zip(ranks, queries, strict=True):
+        for u in _matching(lit, ranks, known, q):
+            if u > v or (strict and u == v):
+                return False
+    return True
+
+
+def _matching(lit: Literal, ranks: list, known: set, q: Any) -> list:
+    """The key values among ``ranks`` (the set ``known``) the literal accepts for query
+    value ``q``."""
+    if lit.predicate is Comparison.EQ and _plain(lit):
+        return [q] if q in known else []
+    return [u for u in ranks if lit.holds(u, q)]
