@@ -97,9 +97,7 @@ def causal_blockers(
     Without ``values`` (``program``'s value sets, or those of a rewritten program whose
     node ids ``origin`` maps to ``program``'s nodes), a selector that compares a rank
     within a class is taken to look back; the value sets decide that."""
-    known = _Known(
-        positional_nodes(program), frozenset(length_free_nodes(program)), values, origin
-    )
+    known = _Known(positional_nodes(program), frozenset(length_free_nodes(program)), values, origin)
     found = []
     for node in topological_order(program):
         if isinstance(node, Length):

@@ -15,13 +15,14 @@ value sets are most of a compile.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .encodings import AggregatePolicy
 from .job import Job
 from .lower import Lowered, lower
 from .value_sets import ValueSets, infer
+from .widths import Widened, bos_free_widths
 
 __all__ = ["Front", "Fronts", "front_of"]
 
@@ -45,10 +46,25 @@ def front_of(job: Job, evidence: list[list[Any]]) -> Front:
     policy = AggregatePolicy(program, vocab, n, job.sample, seed=job.seed, evidence=evidence)
     # 1. value sets per position
     original = infer(program, vocab, n, policy)
-    # 3. lower: rewrites that keep every value but that later stages can build
-    lowered = lower(program, original, job.causal)
+    # 3. lower: rewrites that keep every value but that later stages can build; first
+    # the paper's BOS-free widths, as counts (a compiled model has BOS)
+    widened = bos_free_widths(program, original)
+    if widened is not None:
+        ask = policy.through(widened.origin)
+        original = infer(widened.program, vocab, n, ask, original, widened.origin)
+    start = widened.program if widened is not None else program
+    lowered = lower(start, original, job.causal)
+    rebuilt = lowered.origin  # of start's nodes; the user's are below
+    if widened is not None:
+        lowered = _through(lowered, widened)
     values = original
-    if lowered.program is not program:  # rebuilt nodes over unchanged inputs keep their sets
+    if lowered.program is not start:  # rebuilt nodes over unchanged inputs keep their sets
         ask = policy.through(lowered.origin)  # a rebuilt aggregate keeps its decision
-        values = infer(lowered.program, vocab, n, ask, original, lowered.origin)
+        values = infer(lowered.program, vocab, n, ask, original, rebuilt)
     return Front(policy, lowered, values)
+
+
+def _through(lowered: Lowered, widened: Widened) -> Lowered:
+    """``lowered``, a rewrite of ``widened``'s program, as a rewrite of the user's."""
+    origin = {nid: widened.origin.get(node.id, node) for nid, node in lowered.origin.items()}
+    return replace(lowered, origin=origin, notes=(*widened.notes, *lowered.notes))

@@ -86,6 +86,7 @@ __all__ = [
     "ranks_among",
     "class_ranks_among",
     "looks_back_by_rank",
+    "width_selector",
     "TUPLES",
 ]
 
@@ -180,7 +181,7 @@ def class_rank(
     position in its class, is one per position (module docstring); None where that is
     not shown. The class is one value of an s-op ``X`` (``select(X, X, "==")``) or the
     positions a test of one s-op keeps (``select(flag, True, "==")``)."""
-    sel = _width_of(node, values, _stand_ins(values, origin or {}))
+    sel = width_selector(node, values, origin)
     f = formula(sel) if sel is not None else None
     if not isinstance(f, All) or len(f.children) != 2:
         return None
@@ -228,7 +229,9 @@ def _keeps(c: object) -> bool:
     )
 
 
-def _width_of(node: Node, values: ValueSets, stand_in: dict[int, Node]) -> Selector | None:
+def width_selector(
+    node: Node, values: ValueSets, origin: Mapping[int, Node] | None = None
+) -> Selector | None:
     """The selector whose width ``node`` is: a ``selector_width``, or the paper's BOS-free
     construction (:func:`rasplab.library.helpers.selector_width_nobos`), checked on the
     value sets: ``f(mean of [j == 0] over sel | at0, mean of 1 over sel & at0)`` with
@@ -237,6 +240,7 @@ def _width_of(node: Node, values: ValueSets, stand_in: dict[int, Node]) -> Selec
         return node.selector
     if not isinstance(node, ZipMap) or len(node.inputs) != 2:
         return None
+    stand_in = _stand_ins(values, origin or {})
     inv, at_zero = node.inputs
     if not isinstance(inv, Aggregate) or not isinstance(at_zero, Aggregate):
         return None
@@ -245,6 +249,8 @@ def _width_of(node: Node, values: ValueSets, stand_in: dict[int, Node]) -> Selec
         return None
     if either.fst is not both.fst or not (_at0(either.snd) and _at0(both.snd)):
         return None
+    if isinstance(stand_in.get(node.id), SelectorWidth):
+        return either.fst  # checked already, and rebuilt as a width (widths.py)
     try:
         if not _first_position_flag(inv.sop, values, stand_in):
             return None

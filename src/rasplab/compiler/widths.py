@@ -1,0 +1,80 @@
+"""Before lowering: the paper's BOS-free selector width becomes a ``selector_width``.
+
+The RASP paper counts the keys a selector ``S`` picks without a beginning-of-
+sequence token: it averages ``[j == 0]`` over ``S | at0`` (``1 / (w + 1)``
+where position 0 is not in ``S``), averages 1 over ``S & at0`` (whether it
+is), and maps the pair to ``w`` (:func:`rasplab.library.helpers.
+selector_width_nobos`). A compiled model has a BOS token, so one count head
+computes ``selector_width(S)``: no second head, no ``1 / x`` over up to
+``max_seq_len`` values for an MLP to fit, and ``S`` is one pattern a head can
+compare as numbers. :func:`~rasplab.compiler.ranks.width_selector` checks the
+construction on the value sets (the map is ``1 / inv - 1 + z`` on every pair
+of values), so the rewrite keeps every value.
+
+>>> from rasplab import tokens, select
+>>> from rasplab.library.helpers import selector_width_nobos
+>>> from rasplab.compiler.value_sets import infer
+>>> width = selector_width_nobos(select(tokens, tokens, "=="))
+>>> found = bos_free_widths(width, infer(width, "ab", 5))
+>>> found.program.kind, found.notes[0].split(": ")[1].split(" (")[0]
+('selector_width', "the paper's BOS-free selector width, computed by one count head")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..lang.graph import topological_order
+from ..lang.nodes import Node, SelectorWidth, SOp, ZipMap
+from .ranks import width_selector
+from .value_sets import ValueSets
+
+__all__ = ["Widened", "bos_free_widths"]
+
+_CHILDREN = ("inner", "keys", "queries", "fst", "snd", "selector", "sop")
+
+
+@dataclass(frozen=True)
+class Widened:
+    program: SOp
+    origin: dict[int, Node]  # a rebuilt node's id -> the program's node it stands for
+    notes: tuple[str, ...]
+
+
+def bos_free_widths(program: SOp, values: ValueSets) -> Widened | None:
+    """``program`` with each BOS-free width rebuilt as a ``selector_width`` (None: none)."""
+    new: dict[int, Node] = {}
+    origin: dict[int, Node] = {}
+    notes = []
+    for node in topological_order(program):
+        sel = width_selector(node, values) if isinstance(node, ZipMap) else None
+        if sel is not None:
+            width = SelectorWidth(new[sel.id])
+            built: Node = width._copy(name=node.name, encoding=node.encoding)
+            notes.append(
+                f"{node.label}: the paper's BOS-free selector width, computed by one count "
+                "head (the model has a BOS token)"
+            )
+        else:
+            built = _copy(node, new)
+        new[node.id] = built
+        if built is not node:
+            origin[built.id] = node
+    if not notes:
+        return None
+    root = new[program.id]
+    assert isinstance(root, SOp)
+    return Widened(root, origin, tuple(notes))
+
+
+def _copy(node: Node, new: dict[int, Node]) -> Node:
+    """``node`` over its rebuilt children (itself where none changed)."""
+    changes: dict[str, Node | tuple[Node, ...]] = {}
+    declared = node.field_names()
+    for field in _CHILDREN:
+        child = getattr(node, field, None) if field in declared else None
+        if isinstance(child, Node) and new[child.id] is not child:
+            changes[field] = new[child.id]
+    if isinstance(node, ZipMap) and any(new[x.id] is not x for x in node.inputs):
+        changes["inputs"] = tuple(new[x.id] for x in node.inputs)
+    return node._copy(**changes) if changes else node
