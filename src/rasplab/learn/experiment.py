@@ -86,12 +86,12 @@ _QUICK_TASKS: dict[str, dict[str, Any]] = {
         restarts=30,
         time_limit=40.0,
     ),
-    # most_freq: counts of counts, then a move and a count, no tables; the search's
-    # compaction (first copies, in order) sets the counts and the move together
+    # most_freq: counts, counts, then a move and a mean, a table in each layer; the
+    # search's sort move (rasplab.learn.sorts) sets a key table, the counts ranking it,
+    # the rank table, the move and the mean together
     "most_freq": dict(
         layers=3,
-        plan=(("width", "width"), ("width", "width"), ("cat", "width")),
-        mlps=0,
+        plan=(("width", "width"), ("width", "width"), ("cat", "mean")),
         query_tables=False,
     ),
     # Dyck: prefix shares of brackets (mean heads) read by tables, which start near zero;

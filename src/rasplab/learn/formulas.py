@@ -50,7 +50,9 @@ def binary_formulas() -> list[Formula]:
         found += [(f"a + b - {c}", lambda a, b, c=c: a + b - c)]
         found += [(f"a - b + {c}", lambda a, b, c=c: a - b + c)]
         found += [(f"b - a + {c}", lambda a, b, c=c: b - a + c)]
-    return found
+    # masks: ``a`` where ``b`` is 0 (or is not), else 0 (RASP's numerical where)
+    found += [("a * (b == 0)", lambda a, b: a * (b == 0))]
+    return found + [("a * (b != 0)", lambda a, b: a * (b != 0))]
 
 
 def _numeric(values: tuple[Any, ...]) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,7 +159,8 @@ def _head(w: _Writer, head: Head) -> None:
 
 def _formula(w: _Writer, mlp: Mlp) -> str:
     names = {"a": w.name(mlp.inputs[0]), "b": w.name(mlp.inputs[-1])}
-    return " ".join(names.get(part, part) for part in str(mlp.formula).split(" "))
+    # whole words only: "(b == 0)" names b inside its bracket
+    return re.sub(r"\b[ab]\b", lambda m: names[m.group(0)], str(mlp.formula))
 
 
 def _mlp(w: _Writer, mlp: Mlp, labels: tuple[Any, ...] | None = None) -> None:

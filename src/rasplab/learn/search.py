@@ -25,7 +25,9 @@ coordinate descent over the heads, each in turn, with these moves
 
 Before each round, a head the output depends on swaps places with a free
 head of its kind in an earlier layer (:func:`~rasplab.learn.moves.relocations`)
-where the later place then finds a move that raises the accuracy; then every
+where the later place then finds a move that raises the accuracy; then a stable
+sort by a key (:mod:`rasplab.learn.sorts`: a key table set to a formula, two
+counts ranking it, a rank table, a move by rank and a flag, together); then every
 two-factor ``cat`` head tries a compaction (:func:`~rasplab.learn.moves.compactions`:
 RASP's stable filter, two earlier counts of the keys meeting a condition and
 the move between them; most_freq's first copies in order), which changes up to
@@ -86,6 +88,7 @@ from .scoring import (
     run,
     take_sample,
 )
+from .sorts import sort_move
 
 __all__ = ["Polished", "polish", "refit_output"]
 
@@ -270,8 +273,9 @@ def _round(data: Sample, state: _State, program: Program, deadline: float, histo
     if relocated is not state:
         state = relocated
         history.append(state.acc)
+    state = _kept(state, _sort(data, state, program, deadline), history)
     # a compaction changes several heads together and is cheap to try: before the heads
-    for index in range(len(state.nodes)):
+    for index in range(len(state.nodes) if state.acc < 1.0 else 0):
         moves = compactions(state.nodes, index, reading, data.variables)
         found = _try(data, state, moves, deadline)
         if found is not None:
@@ -311,6 +315,14 @@ def _recombine(data: Sample, state: _State, program: Program, deadline: float):
         if found.acc > (best or state).acc + 1e-12:
             best = found
     return best
+
+
+def _sort(data: Sample, state: _State, program: Program, deadline: float) -> _State | None:
+    """The state after the best :func:`~rasplab.learn.sorts.sort_move` if it beats it."""
+    base = (state.codes, state.conflicts)
+    found, _ = sort_move(data, program, state.nodes, base, state.output, deadline)
+    moved = None if found is None else _evaluate(data, state, found[0], [found[1]])
+    return moved if moved is not None and moved.acc > state.acc + 1e-12 else None
 
 
 def _bigram(data: Sample, state: _State, program: Program, deadline: float) -> _State | None:
