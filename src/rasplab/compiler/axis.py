@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .input_errors import leaf_errors, room
+from .input_errors import leaf_errors, room_at
 from .lines import Line, pwl_cost, robust, runs, steps_cost
 from .storage import Storage
 from .units import ONE, Problem, Unit, _Acc, _class_readout, _classes, _distinct
@@ -158,30 +158,34 @@ def _z_terms(p: Problem, axis: _Axis) -> list[tuple[str, float, float | None, fl
 
 def _steps_along(p: Problem, axis: _Axis, line: Line, classes) -> list[Unit] | None:
     known = line.error is not None and bool(line.error.any())  # else built as for exact inputs
-    return _steps(p, axis, line.as_dict(), classes, line.errors_dict() if known else None)
+    return _steps(p, axis, line, classes, known)
 
 
-def _steps(p: Problem, axis: _Axis, groups, classes, errors=None) -> list[Unit] | None:
+def _steps(p: Problem, axis: _Axis, line: Line, classes, known: bool) -> list[Unit] | None:
     """Piecewise-constant along z: shared clamped ramps, thresholds from the table leaf.
-    ``errors``: per group, how far each point's z may be off (:mod:`.input_errors`)."""
+    ``known``: ramps leave room for how far each point's z may be off (``line.error``,
+    :mod:`.input_errors`). Only the rows where the state changes are visited: a line
+    may hold a million points and a handful of steps."""
     families: dict[tuple, dict[int, tuple[float, float]]] = defaultdict(dict)
     base: dict[tuple, tuple] = {}
     span: dict[tuple, tuple[float, float]] = {}
-    for (g, t), pts in groups.items():
-        span[(g, t)] = (pts[0][0], pts[-1][0])
+    states = line.states
+    for (g, t), rows in line.keyed():
+        z = line.z[rows]
+        span[(g, t)] = (float(z[0]), float(z[-1]))
         count: dict[Any, int] = defaultdict(int)
-        z = np.array([z0 for z0, _ in pts])
-        between = room(z, (errors or {}).get((g, t), np.zeros(len(pts))))
-        for i, ((_, s0), (_, s1)) in enumerate(itertools.pairwise(pts)):
-            if s0 == s1:
-                continue
+        at = np.flatnonzero(line.state[rows[1:]] != line.state[rows[:-1]])
+        error = line.error[rows] if known and line.error is not None else np.zeros(len(z))
+        between = room_at(z, error, at)
+        for i, gap in zip(rows[at].tolist(), between, strict=True):
+            s0, s1 = states[i], states[i + 1]
             key = (s0, s1) if p.target.kind is Storage.ONE_HOT else round(s1 - s0, 12)
-            families[(g, key, count[key])][t] = between[i]
+            families[(g, key, count[key])][t] = gap
             count[key] += 1
-        base[(g, t)] = pts[0][1]
+        base[(g, t)] = states[rows[0]]
     pending: dict[tuple, list[_Acc]] = defaultdict(list)
     extra: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    ramp = RAMP if errors is None else ROOM_RAMP
+    ramp = ROOM_RAMP if known else RAMP
     for (g, key, _), where in families.items():
         delta = p.delta(*key) if p.target.kind is Storage.ONE_HOT else p.vector(key)
         pending[g] += _family(p, axis, g, delta, (where, ramp), span, extra)

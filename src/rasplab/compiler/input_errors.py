@@ -30,7 +30,7 @@ import numpy as np
 from .storage import Storage
 from .units import Leaf
 
-__all__ = ["Errors", "leaf_errors", "room"]
+__all__ = ["Errors", "leaf_errors", "room", "room_at"]
 
 Errors = Mapping[str, tuple[float, float]]  # direction -> (delta, relative): |error| bound
 
@@ -63,12 +63,16 @@ def room(z: np.ndarray, error: np.ndarray) -> list[tuple[float, float]]:
     the pair's lower one can reach and the lowest any point at or above its upper one
     can reach. Where errors leave no room, the plain midpoint and gap (the bounds will
     then say the ramp can be crossed)."""
+    return room_at(z, error, np.arange(max(len(z) - 1, 0)))
+
+
+def room_at(z: np.ndarray, error: np.ndarray, pairs: np.ndarray) -> list[tuple[float, float]]:
+    """:func:`room` for the pairs ``(i, i + 1)``, ``i`` in ``pairs`` only: an MLP's ramps
+    sit where its output changes, a few pairs among up to a million points."""
     lows = np.maximum.accumulate(z + error)  # the highest a point up to i can reach
     highs = np.minimum.accumulate((z - error)[::-1])[::-1]  # the lowest from i on
-    out = []
-    for i in range(len(z) - 1):
-        lo, hi = float(lows[i]), float(highs[i + 1])
-        if hi <= lo:
-            lo, hi = float(z[i]), float(z[i + 1])
-        out.append(((lo + hi) / 2, hi - lo))
-    return out
+    lo, hi = lows[pairs], highs[pairs + 1]
+    crossed = hi <= lo
+    lo = np.where(crossed, z[pairs], lo)
+    hi = np.where(crossed, z[pairs + 1], hi)
+    return list(zip(((lo + hi) / 2).tolist(), (hi - lo).tolist(), strict=True))

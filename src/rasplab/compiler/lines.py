@@ -85,24 +85,23 @@ class Line:
 
     def as_dict(self) -> dict[tuple, list[tuple[float, Any]]]:
         """(gate classes, table value) -> sorted distinct (z, state)."""
-        groups: dict[tuple, list] = {}
         z = self.z.tolist()
-        for rows in self.group_rows():
-            head = rows[0]
-            g = tuple(int(x) for x in self.gates[head])
-            groups[(g, int(self.table[head]))] = [(z[r], self.states[r]) for r in rows.tolist()]
-        return groups
+        return {k: [(z[r], self.states[r]) for r in rows.tolist()] for k, rows in self.keyed()}
 
     def errors_dict(self) -> dict[tuple, np.ndarray]:
         """(gate classes, table value) -> the error of each of its points, as in ``as_dict``
         (empty without errors)."""
         if self.error is None:
             return {}
-        out = {}
+        return {k: self.error[rows] for k, rows in self.keyed()}
+
+    def keyed(self) -> list[tuple[tuple, np.ndarray]]:
+        """((gate classes, table value), its rows) per group, in order."""
+        out = []
         for rows in self.group_rows():
             head = rows[0]
             g = tuple(int(x) for x in self.gates[head])
-            out[(g, int(self.table[head]))] = self.error[rows]
+            out.append(((g, int(self.table[head])), rows))
         return out
 
     def group_rows(self) -> list[np.ndarray]:
