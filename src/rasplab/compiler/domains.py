@@ -17,6 +17,7 @@ prefix mean). The fused function is run once per domain point.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -214,8 +215,29 @@ def domain(
     """Domain points ``[points, leaves]`` (value indices), the distinct outputs, and which of
     them each point has.
 
-    None if the domain has more than ``DOMAIN_LIMIT`` points.
+    None if the domain has more than ``DOMAIN_LIMIT`` points. Kept in ``vs.memo``: a
+    rebuild plans the same MLPs from the same value sets (a million points at 1,024
+    positions), and callers get copies.
     """
+    # the same nodes over leaves holding the same value objects at the same indices
+    key = (
+        "domain",
+        output.id,
+        tuple(n.id for n in nodes),
+        tuple((f.key[0], tuple(map(id, f.values)), tuple(f.index.items())) for f in leaves),
+    )
+    if key not in vs.memo:  # the leaves' values are kept with it: their ids stay theirs
+        vs.memo[key] = ([f.values for f in leaves], _domain(output, leaves, nodes, vs))
+    found = vs.memo[key][1]
+    if found is None:
+        return None
+    codes, table, which = found
+    return codes.copy(), list(table), which.copy()
+
+
+def _domain(
+    output: SOp, leaves: Sequence[Feature], nodes: Sequence[SOp], vs: ValueSets
+) -> tuple[np.ndarray, list[Any], np.ndarray] | None:
     per_leaf = [_position_codes(f, vs) for f in leaves]
     groups: dict[tuple, tuple] = {}
     for pos in range(vs.max_seq_len):
@@ -233,15 +255,41 @@ def _union_of_products(groups: list[tuple], sizes: list[int]) -> np.ndarray | No
     space = int(np.prod(sizes)) if sizes else 1
     if space <= MASK_LIMIT:
         mask = np.zeros(sizes, dtype=bool)
-        for sets in groups:
+        for sets in _undominated(groups, sizes):
             mask[np.ix_(*[np.asarray(s, dtype=np.int64) for s in sets])] = True
         if int(mask.sum()) > DOMAIN_LIMIT:
             return None
         return np.stack(np.nonzero(mask), axis=1).astype(np.int64).reshape(-1, len(sizes))
     if sum(int(np.prod([len(s) for s in sets])) for sets in groups) > DOMAIN_LIMIT:
         return None
-    parts = [_product(sets) for sets in groups]
+    parts = [_product(sets) for sets in _undominated(groups, sizes)]
     return np.unique(np.concatenate(parts), axis=0).astype(np.int64).reshape(-1, len(sizes))
+
+
+DOMINATORS = 4  # the biggest products each group is checked against
+
+
+def _undominated(groups: list[tuple], sizes: list[int]) -> list[tuple]:
+    """The groups, less some whose product lies inside another's (each of its sets inside
+    that group's set for the same leaf): the union stays the same. Positions' sets often
+    grow with the position (counts of a prefix: ``0..i``), and then the last position's
+    product holds every other; at 1,024 positions marking each would cost seconds."""
+    order = sorted(groups, key=lambda sets: -math.prod(len(s) for s in sets))
+    kept: list[tuple] = []
+    members: list[list[np.ndarray]] = []  # per biggest kept group, per leaf: its set as a mask
+    for sets in order:
+        if any(all(m[s].all() for m, s in zip(ms, sets, strict=True)) for ms in members):
+            continue
+        kept.append(sets)
+        if len(members) < DOMINATORS:
+            members.append([_member(s, size) for s, size in zip(sets, sizes, strict=True)])
+    return kept
+
+
+def _member(codes: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros(size, dtype=bool)
+    out[np.asarray(codes, dtype=np.int64)] = True
+    return out
 
 
 def _product(sets: tuple[np.ndarray, ...]) -> np.ndarray:

@@ -78,6 +78,9 @@ class ValueSets:
     bounds: Mapping[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     # node id -> union, computed once: the planner asks for the same unions many times
     unions: dict[int, list[Any]] = field(default_factory=dict, repr=False, compare=False)
+    # what later stages computed from these sets alone, by what it was computed from: a
+    # rebuild after the certificate plans from the same sets (see domains.domain)
+    memo: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def at(self, node: Node, i: int) -> list[Any]:
         """The values ``node`` can hold at position ``i``, ordered."""
