@@ -23,11 +23,12 @@ True
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 
-from ..lang.graph import topological_order, value_key
+from ..lang.graph import topological_order
 from ..lang.nodes import Aggregate, Constant, Map, Node, SOp, ZipMap
 from .combine import is_number
 from .domains import evaluate_fused
@@ -95,24 +96,33 @@ def _is_count(node: SOp, leaves: list[SOp], points: Points | None) -> bool:
     table, which, ok = evaluate_fused(node, leaves, tables, codes)
     if not ok.all():
         return False  # the map raises on a value the mean can take
-    pairs = set(zip(which.tolist(), counts.tolist(), strict=True))
-    return all(value_key(table[j]) == value_key(c) for j, c in pairs)
+    # value_key(table[j]) == value_key(c) for each point's (j, c): an int (not a bool)
+    # equal to the count; counts are below 2**62, so a larger value is never one
+    is_int = np.array([type(v) is int and abs(v) < 2**62 for v in table], dtype=bool)
+    ints = np.array([v if i else 0 for v, i in zip(table, is_int.tolist(), strict=True)])
+    return bool(is_int[which].all() and np.array_equal(ints.astype(np.int64)[which], counts))
 
 
-def _points(agg: Aggregate, others: list[SOp], vs: ValueSets, widths: list[int]) -> Points | None:
-    """Per position, each value ``v`` of the mean with the positional leaves' values, and
-    the count ``round(v * w)``; None if some ``v * w`` is not a count in ``0 .. w``."""
-    leaves = [agg, *others]
-    index: list[dict[tuple, int]] = [{} for _ in leaves]
-    rows, width = [], []
-    for i, w in enumerate(widths):
-        fixed = [_code(index[j], vs.sets[n.id][i]) for j, n in enumerate(others, start=1)]
-        for key in vs.sets[agg.id][i]:
-            rows.append([index[0].setdefault(key, len(index[0])), *fixed])
-            width.append(w)
-    codes = np.array(rows, dtype=np.int64).reshape(len(rows), len(leaves))
-    row_width = np.array(width, dtype=np.float64)
-    tables = [[vs.objects[k] for k in ix] for ix in index]  # dicts keep insertion order
+def _points(
+    agg: Aggregate, others: list[SOp], vs: ValueSets, widths: list[int], at: list[int]
+) -> Points | None:
+    """Per position in ``at``, each value ``v`` of the mean with the positional leaves'
+    values, and the count ``round(v * w)``; None if some ``v * w`` is not a count in
+    ``0 .. w``. Built with whole arrays: a prefix mean at 1,024 positions has 525,000."""
+    sets = [vs.sets[agg.id][i] for i in at]
+    widths = [widths[i] for i in at]
+    flat = list(itertools.chain.from_iterable(sets))  # position by position
+    first = {key: j for j, key in enumerate(dict.fromkeys(flat))}  # in order of appearance
+    sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    columns = [np.fromiter(map(first.__getitem__, flat), dtype=np.int64, count=len(flat))]
+    tables = [[vs.objects[k] for k in first]]
+    for n in others:  # one value per position: its code, repeated for each of the mean's
+        index: dict[tuple, int] = {}
+        per_position = [_code(index, vs.sets[n.id][i]) for i in at]
+        columns.append(np.repeat(np.array(per_position, dtype=np.int64), sizes))
+        tables.append([vs.objects[k] for k in index])
+    codes = np.stack(columns, axis=1).reshape(len(flat), len(columns))
+    row_width = np.repeat(np.array(widths, dtype=np.float64), sizes)
     mean = np.array([float(v) for v in tables[0]])[codes[:, 0]] * row_width
     counts = np.round(mean)  # half to even, as Python's round
     if np.any(np.abs(mean - counts) > 1e-9) or np.any((counts < 0) | (counts > row_width)):
@@ -130,7 +140,7 @@ def count_nodes(program: Node, vs: ValueSets) -> dict[int, Aggregate]:
     """Maps and zipmaps equal to a prefix count: node id -> the mean they undo."""
     positional = positional_nodes(program)
     found: dict[int, Aggregate] = {}
-    points: dict[tuple[int, ...], Points | None] = {}
+    points: dict[tuple[int, ...], Points | None] = {}  # by (mean, other leaves)
     for node in topological_order(program):
         if not isinstance(node, Map | ZipMap) or node.id in positional:
             continue
@@ -145,9 +155,31 @@ def count_nodes(program: Node, vs: ValueSets) -> dict[int, Aggregate]:
         widths = _widths(mean, vs, positional)
         if widths is None:
             continue
-        key = (mean.id, *(n.id for n in others))
-        if key not in points:  # maps over one mean share its points
-            points[key] = _points(mean, others, vs, widths)
-        if _is_count(node, [mean, *others], points[key]):
+        if _proved(node, [mean, *others], vs, widths, points):
             found[node.id] = mean
     return found
+
+
+TRIAL = 16  # positions a map is tried on first: a map that is no count fails there already
+
+
+def _proved(
+    node: SOp,
+    leaves: list[SOp],
+    vs: ValueSets,
+    widths: list[int],
+    points: dict[tuple[int, ...], Points | None],
+) -> bool:
+    """Whether ``node`` is the count at every position (``leaves``: the mean, then the
+    positional leaves; ``points`` keeps each mean's points for the maps that share it)."""
+    mean, others = leaves[0], leaves[1:]
+    assert isinstance(mean, Aggregate)
+    n = len(widths)
+    if n > TRIAL:  # a failure on some positions is a failure: no need to try them all
+        at = sorted(set(np.linspace(0, n - 1, TRIAL).round().astype(int).tolist()))
+        if not _is_count(node, leaves, _points(mean, others, vs, widths, at)):
+            return False
+    key = tuple(leaf.id for leaf in leaves)
+    if key not in points:  # maps over one mean share its points
+        points[key] = _points(mean, others, vs, widths, list(range(n)))
+    return _is_count(node, leaves, points[key])
