@@ -1,0 +1,109 @@
+"""The compiler's shortcuts at long lengths give what the plain computations give.
+
+Each shortcut (ramps placed only where an MLP's output changes, products that lie
+inside another left out of a domain's union, a count map tried on a few positions
+first, a domain kept for a rebuild) is compared here with the computation it
+stands for, on inputs small enough to run both.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rasplab import aggregate, indices, select, tokens
+from rasplab.compiler import compile_program
+from rasplab.compiler.counts import count_nodes
+from rasplab.compiler.domains import _union_of_products
+from rasplab.compiler.input_errors import room, room_at
+from rasplab.compiler.value_sets import infer
+from rasplab.lang.nodes import Map, SOp, ZipMap
+from rasplab.library import PROGRAMS
+from rasplab.library.helpers import indicator
+
+
+def _room_loop(z: np.ndarray, error: np.ndarray) -> list[tuple[float, float]]:
+    """``room`` as one Python step per pair of neighbours."""
+    lows = np.maximum.accumulate(z + error)
+    highs = np.minimum.accumulate((z - error)[::-1])[::-1]
+    out = []
+    for i in range(len(z) - 1):
+        lo, hi = float(lows[i]), float(highs[i + 1])
+        if hi <= lo:
+            lo, hi = float(z[i]), float(z[i + 1])
+        out.append(((lo + hi) / 2, hi - lo))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_room_at_some_pairs_is_room_there(seed):
+    rng = np.random.default_rng(seed)
+    z = np.sort(rng.choice(1000, 60, replace=False) / 7.0)
+    error = rng.random(60) * rng.choice([0.0, 0.1, 1.0])
+    assert room(z, error) == _room_loop(z, error)
+    pairs = np.sort(rng.choice(59, 11, replace=False))
+    full = _room_loop(z, error)
+    assert room_at(z, error, pairs) == [full[i] for i in pairs.tolist()]
+    assert room(z[:1], error[:1]) == [] and room(z[:0], error[:0]) == []
+
+
+def _union_plain(groups: list[tuple], sizes: list[int]) -> np.ndarray:
+    rows = {combo for sets in groups for combo in itertools.product(*map(list, sets))}
+    return np.array(sorted(rows), dtype=np.int64).reshape(-1, len(sizes))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_union_of_products_leaving_out_products_inside_others(seed):
+    rng = np.random.default_rng(seed)
+    sizes = [7, 5, 4][: 1 + seed % 3]
+    groups = []
+    for g in range(12):
+        if g % 3 == 0:  # growing prefixes: each inside the next
+            sets = tuple(np.arange(min(s, 1 + g // 3)) for s in sizes)
+        else:
+            sets = tuple(
+                np.sort(rng.choice(s, rng.integers(0, s + 1), replace=False)) for s in sizes
+            )
+        groups.append(tuple(np.asarray(x, dtype=np.int64) for x in sets))
+    found = _union_of_products(groups, sizes)
+    assert found is not None
+    assert np.array_equal(found, _union_plain(groups, sizes))
+
+
+def _count_maps() -> tuple[SOp, list[SOp]]:
+    """A program over maps of ``(i + 1) * mean(prefix, flag)``: the first one a count."""
+    mean = aggregate(select(indices, indices, "<="), indicator(tokens == "a"))
+    scaled = (indices + 1) * mean
+    maps = [
+        Map(round, scaled),  # the count
+        scaled,  # a float: no count
+        Map(lambda x: round(x / 2), scaled),  # an int, not the count
+        Map(lambda x: round(x) if x < 30 else -1, scaled),  # the count up to 30 only
+    ]
+    return ZipMap(lambda *xs: xs, *maps), maps
+
+
+@pytest.mark.parametrize("n", [5, 40])
+def test_count_maps_tried_on_a_few_positions_first(n):
+    program, (counted, scaled, halved, early) = _count_maps()
+    vs = infer(program, "ab", n, lambda *a: "mean")
+    found = count_nodes(program, vs)
+    assert counted.id in found
+    assert scaled.id not in found and halved.id not in found
+    assert (early.id in found) == (n <= 30)
+
+
+@pytest.mark.parametrize("n", [64, 130])
+def test_dyck1_causal_weights_and_certificate_as_before(n):
+    """Two builds (the float32 rebuild reads the first build's kept domains) give the
+    model the certificate proves, with the parameters and margin it had before."""
+    entry = PROGRAMS["dyck1"]
+    model = compile_program(entry.build(), entry.vocab, n, causal=True, sample=entry.sample)
+    proof = model.info.certificate
+    assert proof is not None and proof.status == "proved" and proof.dtype == "float32"
+    plain = compile_program(
+        entry.build(), entry.vocab, n, causal=True, sample=entry.sample, verify=0
+    )
+    assert plain.n_params == model.n_params
