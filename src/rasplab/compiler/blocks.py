@@ -39,7 +39,7 @@ from .combine import is_number
 from .domains import value_indices
 from .features import Feature
 from .plans import HeadPlan
-from .quadratic import QuadraticPlan, quadratic_weights
+from .quadratic import QuadraticFit, Term, quadratic_weights
 from .selectors import Literal, truth_table
 from .storage import Storage
 from .units import BOS, ONE
@@ -226,7 +226,7 @@ def build_head(
 ) -> HeadWeights:
     """One head computing every plan in ``group`` (one attention pattern, several values)."""
     if group[0].quadratic is not None:
-        return _quadratic_head(group, name, group[0].quadratic)
+        return _quadratic_head(group, name, group[0].quadratic, count_scale)
     b = _Builder()
     scales = [_scale(h, max_seq_len, count_scale) for h in group]
     c, level = max(scales)
@@ -244,15 +244,36 @@ def build_head(
     return HeadWeights(name, dict(b.q), dict(b.k), dict(b.v), dict(b.o), b.d_qk, b.d_v)
 
 
-def _quadratic_head(group: list[HeadPlan], name: str, plan: QuadraticPlan) -> HeadWeights:
-    """A select of keys equal to queries, both stored as numbers (see :mod:`.quadratic`)."""
+def _quadratic_head(
+    group: list[HeadPlan], name: str, fit: QuadraticFit, count_scale: float
+) -> HeadWeights:
+    """A head comparing equalities of integers as numbers (see :mod:`.quadratic`), its
+    other tests one-hot at the same scale."""
     b = _Builder()
-    sides = {side: f.readouts[0] for (side, _), f in group[0].inputs.items()}
-    big = 1000.0 + 4.0 * plan.scale * (plan.largest + 1.0)
-    q, k = quadratic_weights(plan, sides, big)
+    first, c = group[0], fit.plan.scale
+    sides = [_term_sides(first, term) for term in fit.terms]
+    top = first.score.top  # the one-hot tests' part of a match
+    if first.kind == "count":
+        level = c * top + math.log(first.count_scale or count_scale)
+    else:
+        level = c * top - c / 2
+    big = 1000.0 + 4.0 * c * (fit.plan.largest + 1.0)
+    q, k = quadratic_weights(fit, sides, big, level)
     b.q.update(q)
     b.k.update(k)
-    b.d_qk = 3
+    b.d_qk = 1 + 2 * len(fit.terms)
+    for lit, weight in first.score.terms:
+        _literal(b, lit, weight, first.inputs, c)
     for h in group:
         _values(b, h)
     return HeadWeights(name, dict(b.q), dict(b.k), dict(b.v), dict(b.o), b.d_qk, b.d_v)
+
+
+def _term_sides(h: HeadPlan, term: Term) -> dict[str, Mapping[str, float]]:
+    """The readouts of a term's numbers: ``q``, ``k``, ``kk`` and (where read) ``qq``."""
+    wanted = {"q": term.queries, "qq": term.queries, "k": term.keys, "kk": term.keys}
+    return {
+        side: h.inputs[(side, sop.id)].readouts[0]
+        for side, sop in wanted.items()
+        if (side, sop.id) in h.inputs
+    }

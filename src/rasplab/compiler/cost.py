@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 from ..errors import CompileError
 from ..lang.nodes import SOp
 from .layout import Layout, plan, planning_context
-from .quadratic import quadratic_blocker
+from .quadratic import QuadraticFit, quadratic_blocker
 from .size import layout_estimate, per_direction
 from .value_sets import ValueSets
 
@@ -100,9 +100,9 @@ def choose_numbers(
     job = _Job(program, values, n, vocab_size, scales, causal, decode_counts, input_errors)
     context = planning_context(program, values, float(n), job.count_scales, None, None, causal)
     names = {nid: context.names[nid] for nid in context.quadratic}
-    floors = {nid: one_hot_floor(values, fit[:2]) for nid, fit in context.quadratic.items()}
+    floors = {nid: _floor(values, fit) for nid, fit in context.quadratic.items()}
     blockers = {
-        nid: one_hot or quadratic_blocker(names[nid], fit[2], n)
+        nid: one_hot or quadratic_blocker(names[nid], fit.plan, n)
         for nid, fit in context.quadratic.items()
     }
     _refuse_past_float32(blockers, floors, max_params)
@@ -141,6 +141,12 @@ def _refuse_past_float32(
     ]
     if refused:
         raise CompileError.from_blockers(refused)
+
+
+def _floor(values: ValueSets, fit: QuadraticFit) -> tuple[int, int]:
+    """:func:`one_hot_floor` of every term of a head, added up."""
+    floors = [one_hot_floor(values, (t.keys, t.queries)) for t in fit.terms]
+    return sum(p for p, _ in floors), sum(d for _, d in floors)
 
 
 def one_hot_floor(values: ValueSets, sides: tuple[SOp, SOp]) -> tuple[int, int]:

@@ -284,10 +284,11 @@ def _float32_retries(
     ``ONE_HOT_GROWTH`` times the parameters: its MLPs' ramps placed to leave room for
     the float32 errors the first bounds found (:mod:`.input_errors`; the same size),
     its counts decoded to numbers before an MLP
-    combines them (each count's rounding then stays within its own gap), or its selects
+    combines them (each count's rounding then stays within its own gap), its selects
     of positions one-hot (their scores are exact in any float type; the numbers'
-    rounding can grow through the MLPs that compute them). Stages 1-3 are not run again,
-    and the rebuilds' bounds share what the first certificate left of ``seconds``."""
+    rounding can grow through the MLPs that compute them), or both of the last two.
+    Stages 1-3 are not run again, and the rebuilds' bounds share what the first
+    certificate left of ``seconds``."""
     model, blueprint = built
     proof = model.info.certificate
     if proof is None or proof.dtype != "float64":
@@ -304,7 +305,10 @@ def _float32_retries(
     if _combines_counts(layout) and job.decode_counts is None:
         retries.append(replace(capped, decode_counts=why))
     if any(h.quadratic is not None for h in layout.heads) and job.one_hot is None:
-        retries.append(replace(capped, one_hot=f"{why}; one-hot scores are exact in any type"))
+        one_hot = replace(capped, one_hot=f"{why}; one-hot scores are exact in any type")
+        retries.append(one_hot)
+        if any(r.decode_counts == why for r in retries):  # both: counts decoded, one-hot
+            retries.append(replace(one_hot, decode_counts=why))
     left = seconds - (proof.seconds or 0.0)  # the rebuilds' bounds share what is left
     for retry in retries:
         if left < 1.0:

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import CompileError
 from ..lang.graph import ATTENTION, topological_order
-from ..lang.nodes import Aggregate, Indices, Length, Node, Selector, SOp, Tokens
+from ..lang.nodes import Aggregate, Indices, Length, Node, Selector, SelectorWidth, SOp, Tokens
 from .causal import mask_note, under_mask
 from .domains import domain, value_indices
 from .features import Feature
@@ -56,7 +56,7 @@ from .plans import (
     Round,
 )
 from .positional import primitives_below
-from .quadratic import quadratic_note, quadratic_select
+from .quadratic import QuadraticFit, quadratic_heads, quadratic_note
 from .schedule import assign_blocks, compact
 from .selectors import Score, construct, exclusive, formula, variables
 from .storage import Storage, View
@@ -171,24 +171,9 @@ def planning_context(
         lexical=frozenset(n.id for n in order if below[n.id] <= {Tokens}),
         indices=indices,
         scalar_select=scalar_select,
-        quadratic=_quadratic(program, order, vs, positional, scalar_select, numbers),
+        quadratic=quadratic_heads(program, order, vs, (positional, scalar_select, numbers, causal)),
         causal=causal,
     )
-
-
-def _quadratic(program, order, vs, positional, scalar_select, numbers) -> dict:
-    """Selects of positions that compare them as numbers (see :mod:`.quadratic`)."""
-    found = {}
-    for node in order:
-        if numbers is not None and node.id not in numbers:
-            continue
-        moves_one = vs.semantics.get(node.id, "select") == "select"
-        if not moves_one or (scalar_select and node is program):
-            continue
-        fit = quadratic_select(node, positional, vs, vs.max_seq_len)
-        if fit is not None:
-            found[node.id] = fit
-    return found
 
 
 def _names(program: Node) -> dict[int, str]:
@@ -229,9 +214,9 @@ def initial_needs(context: PlanContext, out_view: View | None) -> tuple[Needs, O
     needs = Needs({nid: frozenset(vs) for nid, vs in views.items()})
     masked = mask_note(context.order) if context.causal else None
     needs = needs if masked is None else needs.with_note(masked)
-    for nid, (_, _, found) in context.quadratic.items():
+    for nid, fit in context.quadratic.items():
         longest = context.values.max_seq_len
-        needs = needs.with_note(quadratic_note(context.names[nid], found, longest))
+        needs = needs.with_note(quadratic_note(context.names[nid], fit, longest))
     output = choose_output(context, needs, out_view)  # it looks at the needs above
     needs = needs.with_view(context.program.id, output.view)
     return (needs if output.note is None else needs.with_note(output.note)), output
@@ -276,24 +261,29 @@ def _head(work: Pass, node: HeadNode) -> HeadPlan:
         coords = tuple(2.0 * i + 1.0 for i in averaged.values)
         return HeadPlan(node, kind, Score((), 0.0, True, True), {}, averaged, output, -1, coords)
     f = head_formula(context, node.selector)
-    score = construct(f, lambda a, b: exclusive(a, b, context.values.union))
-    if score is None or (kind != "select" and not score.exact_top):
-        work.blockers.append(f"{node.label}: no single head computes {node.selector.label}")
-        score = score or Score((), 0.0, True, True)
     fit = context.quadratic.get(node.id)
-    if fit is None:
-        inputs = {var: feature(work, n, View.ONE_HOT) for var, n in variables(f).items()}
-    else:
-        inputs = _quadratic_inputs(work, fit)
+    tested = f if fit is None else fit.rest  # what the head scores one-hot
+    score = _score(work, node, kind, tested)
+    read = variables(tested).items() if tested is not None else ()
+    inputs = {var: feature(work, n, View.ONE_HOT) for var, n in read}
+    if fit is not None:
+        inputs.update(_quadratic_inputs(work, fit))
     value: Feature | None = None  # a count head moves no value
     if isinstance(node, Aggregate):
         one_hot = kind != "mean" or View.ONE_HOT in work.needs.views.get(node.sop.id, ())
         value = feature(work, node.sop, View.ONE_HOT if one_hot else View.SCALAR)
     scale = context.count_scales.get(node.id, context.count_scale) if kind == "count" else None
-    quadratic = fit[2] if fit is not None else None
-    return HeadPlan(
-        node, kind, score, inputs, value, output, count_scale=scale, quadratic=quadratic
-    )
+    return HeadPlan(node, kind, score, inputs, value, output, count_scale=scale, quadratic=fit)
+
+
+def _score(work: Pass, node: Aggregate | SelectorWidth, kind: str, tested: Any) -> Score:
+    """The one-hot part of a head's score (a blocker where no head computes it)."""
+    if tested is None:  # every test is an equality compared as numbers
+        return Score((), 0.0, True, True)
+    score = construct(tested, lambda a, b: exclusive(a, b, work.context.values.union))
+    if score is None or (kind != "select" and not score.exact_top):
+        work.blockers.append(f"{node.label}: no single head computes {node.selector.label}")
+    return score or Score((), 0.0, True, True)
 
 
 def head_formula(context: PlanContext, selector: Selector) -> Any:
@@ -303,26 +293,28 @@ def head_formula(context: PlanContext, selector: Selector) -> Any:
 
 
 def _side_views(context: PlanContext, head: SOp, side: SOp) -> tuple[View, ...]:
-    """How a head reads a side of its selector: one-hot, or (a quadratic select) the
-    side's number and its square; a query that always matches needs no square."""
+    """How a head reads a side of its selector: one-hot, or (an equality compared as
+    numbers) the side's number and its square; a query that always matches needs no
+    square."""
     fit = context.quadratic.get(head.id)
-    if fit is None:
+    keys = {t.keys.id for t in fit.terms} if fit is not None else set()
+    queries = {t.queries.id for t in fit.terms} if fit is not None else set()
+    if fit is None or side.id not in keys | queries:
         return (View.ONE_HOT,)
-    keys, _, found = fit
-    needs_square = side is keys or not found.matched
+    needs_square = side.id in keys or not fit.plan.matched
     return (View.SCALAR, View.SQUARE) if needs_square else (View.SCALAR,)
 
 
-def _quadratic_inputs(work: Pass, fit: tuple) -> dict[tuple, Feature]:
-    """Each side as its number and its square (sides "q", "k"; squares "qq", "kk")."""
-    keys, queries, found = fit
-    inputs = {
-        ("q", queries.id): feature(work, queries, View.SCALAR),
-        ("k", keys.id): feature(work, keys, View.SCALAR),
-        ("kk", keys.id): feature(work, keys, View.SQUARE),
-    }
-    if not found.matched:
-        inputs[("qq", queries.id)] = feature(work, queries, View.SQUARE)
+def _quadratic_inputs(work: Pass, fit: QuadraticFit) -> dict[tuple, Feature]:
+    """Each term's sides as numbers and squares (sides "q", "k"; squares "qq", "kk")."""
+    inputs = {}
+    for term in fit.terms:
+        keys, queries = term.keys, term.queries
+        inputs[("q", queries.id)] = feature(work, queries, View.SCALAR)
+        inputs[("k", keys.id)] = feature(work, keys, View.SCALAR)
+        inputs[("kk", keys.id)] = feature(work, keys, View.SQUARE)
+        if not fit.plan.matched:
+            inputs[("qq", queries.id)] = feature(work, queries, View.SQUARE)
     return inputs
 
 

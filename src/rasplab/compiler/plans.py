@@ -22,7 +22,7 @@ from typing import Any
 
 from ..lang.nodes import Aggregate, Length, SelectorWidth, SOp
 from .features import Feature
-from .quadratic import QuadraticPlan
+from .quadratic import QuadraticFit
 from .selectors import Score
 from .storage import View
 from .units import MLPSpec
@@ -58,7 +58,7 @@ class HeadPlan:
     block: int = -1
     value_coords: tuple[float, ...] | None = None  # mean: the number each value stands for
     count_scale: float | None = None  # count: B, the head stores B / (B + width)
-    quadratic: QuadraticPlan | None = None  # select: keys == queries as numbers (quadratic.py)
+    quadratic: QuadraticFit | None = None  # equalities compared as numbers (quadratic.py)
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,9 +97,9 @@ class PlanContext:
     lexical: frozenset[int]  # s-ops of tokens only: the token embedding writes them
     indices: SOp | None  # the indices that length's head averages (None: no length)
     scalar_select: bool  # the output aggregate moves numbers, stored as one scalar
-    quadratic: dict[int, tuple[SOp, SOp, QuadraticPlan]] = field(
+    quadratic: dict[int, QuadraticFit] = field(
         default_factory=dict
-    )  # aggregate id -> (keys, queries, plan): selects positions as numbers
+    )  # head id -> how it compares equalities of integers as numbers
     causal: bool = False  # heads run under a causal mask, which tests k <= q by itself
     decode_counts: bool = False  # counts an MLP combines are decoded to numbers first
     input_errors: Mapping[str, tuple[float, float]] | None = None  # ramps leave room for these

@@ -32,17 +32,24 @@ cost model (:mod:`.cost`) keeps such a select one-hot, or refuses it, and says s
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
-from ..lang.nodes import Aggregate, Comparison, Constant, Select, SOp
+from ..lang.nodes import Aggregate, Comparison, Constant, Select, SelectorWidth, SOp
+from .causal import under_mask
 from .combine import is_number
+from .selectors import All, Literal, formula, variables
 from .units import BOS, ONE
 
 __all__ = [
     "QuadraticPlan",
+    "QuadraticFit",
+    "Term",
     "quadratic_plan",
+    "joint_plan",
     "quadratic_select",
+    "quadratic_heads",
     "quadratic_note",
     "quadratic_blocker",
     "DRIFT",
@@ -91,22 +98,49 @@ def quadratic_plan(
     most ``4 * u * C * largest``, and C must keep ``gap - 2 * rounding`` above
     ``LEAK + ln(n + 1)``; where no C does, the type is "none".
     """
-    ks, qs = [int(k) for k in keys], [int(q) for q in queries]
-    lo, hi = min(ks + qs), max(ks + qs)
-    m = (lo + hi) // 2
-    kmax = max(abs(k - m) for k in ks)
-    qmax = max(abs(q - m) for q in qs)
-    spread = 2 * kmax * qmax + kmax * kmax  # the score's terms, 2k'q' and k'^2, in all
-    # and each side's x^2 - 2mx + m^2, read from x^2, x and one
-    largest = max([spread, *((abs(v) + abs(m)) ** 2 + 1 for v in (lo, hi))])
+    return joint_plan([(keys, queries)], n, computed)[1]
+
+
+def joint_plan(
+    sides: Sequence[tuple[Iterable[int], Iterable[int]]],
+    n: int,
+    computed: bool,
+    count: bool = False,
+    top: float = 0.0,
+) -> tuple[list[int], QuadraticPlan]:
+    """The centres of several equalities scored as one sum, and their shared numerics.
+
+    Each ``(keys, queries)`` pair is one term ``C * (2k'q' - k'^2)``; ``top`` is what
+    the head's other (one-hot) tests add to a match, in units of C. The integers of
+    every term add up; so do their roundings. A ``count`` head weighs BOS against
+    ``w`` keys that must score alike: a rounding ``r`` moves its weight by ``e^2r``,
+    so ``r`` must stay below ``1 / (8 n)`` for ``w`` and ``w + 1`` to stay apart.
+    """
+    centres, spread, largest = [], 0, 0
+    for keys, queries in sides:
+        ks, qs = [int(k) for k in keys], [int(q) for q in queries]
+        lo, hi = min(ks + qs), max(ks + qs)
+        m = (lo + hi) // 2
+        kmax = max(abs(k - m) for k in ks)
+        qmax = max(abs(q - m) for q in qs)
+        term = 2 * kmax * qmax + kmax * kmax  # the score's terms, 2k'q' and k'^2, in all
+        # and each side's x^2 - 2mx + m^2, read from x^2, x and one
+        largest += max([term, *((abs(v) + abs(m)) ** 2 + 1 for v in (lo, hi))])
+        centres.append(m)
+        spread += term
+    largest += math.ceil(top)
     need = LEAK + math.log(n + 1)
     for dtype, u in _UNIT.items():
         per_scale = _gap_per_scale(computed) - (8.0 * u * spread if computed else 0.0)
         if per_scale > 0 and 2 * largest * u < 1:  # integers below 2**bits: exact
             scale = 2.0 ** math.ceil(math.log2(need / per_scale))
             rounding = 4.0 * u * scale * spread if computed else 0.0
-            return QuadraticPlan(m, scale, largest, dtype, computed=computed, rounding=rounding)
-    return QuadraticPlan(m, 0.0, largest, "none", computed=computed)
+            if count and rounding * 8 * n >= 1:
+                continue
+            return centres, QuadraticPlan(
+                centres[0], scale, largest, dtype, computed=computed, rounding=rounding
+            )
+    return centres, QuadraticPlan(centres[0], 0.0, largest, "none", computed=computed)
 
 
 def _integers(values: Iterable) -> list[int] | None:
@@ -118,43 +152,129 @@ def _integers(values: Iterable) -> list[int] | None:
     return out or None
 
 
-def quadratic_select(node: SOp, positional: frozenset[int], values, n: int):
-    """``(keys, queries, plan)`` where ``node`` may select by the quadratic score, else None.
+@dataclass(frozen=True, eq=False)
+class Term:
+    """One equality of a head compared as numbers."""
 
-    Both sides must be integers. A side the position embedding writes gets its
-    square from the embedding too; a computed side (a count, ``length - indices -
-    1``) gets it from the MLP that computes it, which writes the value and its
-    square from the same hidden units. Either way the plan treats the score as
-    computed (it rounds) unless both sides are embedded.
+    keys: SOp
+    queries: SOp
+    centre: int  # m: this term's values are centred on it
+
+
+@dataclass(frozen=True, eq=False)
+class QuadraticFit:
+    """A head whose equalities of integers are compared as numbers (one term each,
+    their scores added), its other tests one-hot (``rest``, a formula; None: none)."""
+
+    terms: tuple[Term, ...]
+    plan: QuadraticPlan  # the numerics all terms share (``plan.centre``: the first's)
+    rest: Any = None
+
+
+def quadratic_select(
+    node: SOp, positional: frozenset[int], values, n: int, f: Any = None
+) -> QuadraticFit | None:
+    """How ``node`` may compare its selector's equalities of integers as numbers, else None.
+
+    ``f``: the selector's formula as the head tests it (what a causal mask leaves),
+    by default all of it. A select of one value (an aggregate) or a count may do so:
+    every equality of two integer s-ops is a term, the rest is scored one-hot.
+    A side the position embedding writes gets its square from the embedding too; a
+    computed side (a count, ``length - indices - 1``) gets it from the MLP that
+    computes it, which writes the value and its square from the same hidden units.
+    Either way the plan treats the score as computed (it rounds) unless every side
+    is embedded.
     """
-    if not isinstance(node, Aggregate):
+    if not isinstance(node, Aggregate | SelectorWidth):
+        return None
+    f = formula(node.selector) if f is None else f
+    literals = list(f.children) if isinstance(f, All) else [f]
+    if not all(isinstance(c, Literal) for c in literals):
         return None
     sel = node.selector
-    if not isinstance(sel, Select) or sel.predicate is not Comparison.EQ:
-        return None
-    if isinstance(sel.keys, Constant):
-        return None
-    matched = all(0 not in w for w in values.widths.get(sel.id, (frozenset({0}),)))
-    ks, qs = _integers(values.union(sel.keys)), _integers(values.union(sel.queries))
-    if ks is None or qs is None:
-        return None
-    computed = sel.queries.id not in positional or sel.keys.id not in positional
-    plan = replace(quadratic_plan(ks, qs, n, computed), matched=matched)
-    return sel.keys, sel.queries, plan
+    if isinstance(sel, Select) and len(literals) == 1:  # its own sides, a constant's too
+        found = [(literals[0], _integer_sides(sel.keys, sel.queries, sel.predicate, values))]
+    else:
+        found = [(c, _literal_sides(c, values)) for c in literals]
+    terms = [p for _, p in found if p is not None]
+    rest = [c for c, p in found if p is None]
+    compared = {s.id for keys, queries, _, _ in terms for s in (keys, queries)}
+    tested = {x.id for x in variables(All(tuple(rest))).values()}
+    if not terms or compared & tested:
+        return None  # nothing to compare as numbers, or an s-op read both ways
+    computed = any(nid not in positional for nid in compared)
+    count = isinstance(node, SelectorWidth)
+    sides = [(ks, qs) for _, _, ks, qs in terms]
+    centres, plan = joint_plan(sides, n, computed, count, float(len(rest)))
+    if len(terms) == 1 and not rest and not count:
+        widths = values.widths.get(sel.id, (frozenset({0}),))
+        plan = replace(plan, matched=all(0 not in w for w in widths))
+    built = tuple(Term(k, q, m) for (k, q, _, _), m in zip(terms, centres, strict=True))
+    return QuadraticFit(built, plan, _conjunction(rest))
 
 
-def quadratic_note(name: str, plan: QuadraticPlan, n: int) -> str:
+def quadratic_heads(program: SOp, order, vs, choices: tuple) -> dict[int, QuadraticFit]:
+    """Heads that may compare equalities of integers as numbers: selects of one value
+    and counts. ``choices``: the positional s-ops, whether the output is a scalar
+    select, the heads allowed numbers (None: all), and whether heads run under a
+    causal mask (which tests ``select(indices, indices, "<=")`` by itself)."""
+    positional, scalar_select, numbers, causal = choices
+    found = {}
+    for node in order:
+        if numbers is not None and node.id not in numbers:
+            continue
+        moves_one = vs.semantics.get(node.id, "select") == "select"
+        if not moves_one or (scalar_select and node is program):
+            continue
+        if isinstance(node, Aggregate | SelectorWidth):
+            f = formula(node.selector)
+            tested = under_mask(f) if causal else f
+            fit = quadratic_select(node, positional, vs, vs.max_seq_len, tested)
+            if fit is not None:
+                found[node.id] = fit
+    return found
+
+
+def _literal_sides(c: Literal, values) -> tuple | None:
+    """:func:`_integer_sides` of a literal that is a select's own test of two s-ops."""
+    if c.negated or c.merged is not None or c.constant is not None:
+        return None
+    if c.key is None or c.query is None:
+        return None
+    return _integer_sides(c.key, c.query, c.predicate, values)
+
+
+def _integer_sides(keys: SOp, queries: SOp, predicate: Any, values) -> tuple | None:
+    """``(keys, queries, key values, query values)`` of ``keys == queries`` on two integer
+    s-ops (the queries may be a constant), else None."""
+    if predicate is not Comparison.EQ or isinstance(keys, Constant):
+        return None
+    ks, qs = _integers(values.union(keys)), _integers(values.union(queries))
+    return None if ks is None or qs is None else (keys, queries, ks, qs)
+
+
+def _conjunction(literals: list[Literal]) -> Any:
+    if not literals:
+        return None
+    return literals[0] if len(literals) == 1 else All(tuple(literals))
+
+
+def quadratic_note(name: str, fit: QuadraticFit, n: int) -> str:
     """The compile report's line: what was chosen, why, and the float type it needs."""
+    plan = fit.plan
     exact = (
         f"scores round by at most {plan.rounding:.2g} in {plan.dtype} (a computed query)"
         if plan.computed
         else f"scores are exact in {plan.dtype} (integers up to {plan.largest:,})"
     )
+    centres = ", ".join(str(t.centre) for t in fit.terms)
+    what = "keys == queries" if len(fit.terms) == 1 else f"{len(fit.terms)} equalities"
+    rest = "" if fit.rest is None else ", its other tests one-hot"
     return (
-        f"{name}: keys == queries compared as numbers (score C*(2kq - k^2), C = "
-        f"{plan.scale:g}, centred on {plan.centre}): at most 4 residual directions instead "
-        f"of one per value, so the width does not grow with max_seq_len {n}; the smallest "
-        f"score gap is {plan.gap:g} and {exact}, so wrong keys weigh at most "
+        f"{name}: {what} compared as numbers (score C*(2kq - k^2), C = "
+        f"{plan.scale:g}, centred on {centres}{rest}): at most 4 residual directions per "
+        f"side instead of one per value, so the width does not grow with max_seq_len {n}; "
+        f"the smallest score gap is {plan.gap:g} and {exact}, so wrong keys weigh at most "
         f"{plan.leakage(n):.1e}; needs {plan.dtype}"
     )
 
@@ -172,30 +292,37 @@ def quadratic_blocker(name: str, plan: QuadraticPlan, n: int) -> str | None:
     )
 
 
-def quadratic_weights(plan: QuadraticPlan, sides: dict, big: float) -> tuple[dict, dict]:
-    """Query and key weights ``(direction, dim) -> value`` of the score, dims 0 (BOS) to 2.
+def quadratic_weights(
+    fit: QuadraticFit, sides: Sequence[Mapping], big: float, level: float
+) -> tuple[dict, dict]:
+    """Query and key weights ``(direction, dim) -> value`` of the terms' scores: dim 0
+    (BOS), then two dims per term.
 
-    ``sides`` holds the readouts of ``q``, ``qq`` (q squared), ``k`` and ``kk``. Every
-    constant is read from ``one - bos``, so that it vanishes at BOS: the BOS query
-    scores only the BOS key (``big``), and the BOS key scores only through dim 0.
+    ``sides[i]`` holds the readouts of term ``i``'s ``q``, ``qq`` (q squared), ``k`` and
+    ``kk``; ``level`` is what BOS scores beyond the terms' ``C * q'^2`` (``-C/2`` for a
+    select). Every constant is read from ``one - bos``, so that it vanishes at BOS: the
+    BOS query scores only the BOS key (``big``), and the BOS key scores only through
+    dim 0.
     """
-    c, m = plan.scale, float(plan.centre)
+    c, plan = fit.plan.scale, fit.plan
     q: dict = {(BOS, 0): big}
     k: dict = {(BOS, 0): 1.0}
-    if plan.matched:  # dim 0, BOS: -c/2, below every match's c * q'^2
-        _add(q, 0, _ONE, -0.5 * c)
-    else:  # dim 0, BOS: c * (q'^2 - 1/2)
-        _add(q, 0, sides["qq"], c)
-        _add(q, 0, sides["q"], -2.0 * m * c)
-        _add(q, 0, _ONE, c * (m * m - 0.5))
-    _add(q, 1, sides["q"], c)  # dim 1: c*q' times 2*k'
-    _add(q, 1, _ONE, -c * m)
-    _add(k, 1, sides["k"], 2.0)
-    _add(k, 1, _ONE, -2.0 * m)
-    _add(q, 2, _ONE, c)  # dim 2: c times -k'^2
-    _add(k, 2, sides["kk"], -1.0)
-    _add(k, 2, sides["k"], 2.0 * m)
-    _add(k, 2, _ONE, -m * m)
+    constant = level  # of dim 0, BOS: level, or c * (q'^2 + level / c) per term
+    for i, (term, side) in enumerate(zip(fit.terms, sides, strict=True)):
+        m, dim = float(term.centre), 1 + 2 * i
+        if not plan.matched:  # dim 0, BOS: c * q'^2 below a match, above a miss
+            _add(q, 0, side["qq"], c)
+            _add(q, 0, side["q"], -2.0 * m * c)
+            constant += c * m * m
+        _add(q, dim, side["q"], c)  # c*q' times 2*k'
+        _add(q, dim, _ONE, -c * m)
+        _add(k, dim, side["k"], 2.0)
+        _add(k, dim, _ONE, -2.0 * m)
+        _add(q, dim + 1, _ONE, c)  # c times -k'^2
+        _add(k, dim + 1, side["kk"], -1.0)
+        _add(k, dim + 1, side["k"], 2.0 * m)
+        _add(k, dim + 1, _ONE, -m * m)
+    _add(q, 0, _ONE, constant)
     return q, k
 
 

@@ -90,7 +90,8 @@ def length_view(context: PlanContext) -> View:
     """How ``length``'s head reads the indices: one-hot where the program stores them
     anyway, else as one scalar the position embedding writes (one direction, not n).
     Where a quadratic select stores the indices as a number, the head reads that."""
-    sides = [s for keys, queries, _ in context.quadratic.values() for s in (keys, queries)]
+    terms = [t for fit in context.quadratic.values() for t in fit.terms]
+    sides = [s for t in terms for s in (t.keys, t.queries)]
     if any(isinstance(s, Indices) for s in sides):
         return View.SCALAR
     return View.ONE_HOT if any(isinstance(n, Indices) for n in context.order) else View.SCALAR

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..lang.graph import topological_order
-from ..lang.nodes import Node, SelectorWidth, SOp, ZipMap
+from ..lang.nodes import Node, Selector, SelectorWidth, SOp, ZipMap
 from .ranks import width_selector
 from .value_sets import ValueSets
 
@@ -49,7 +49,9 @@ def bos_free_widths(program: SOp, values: ValueSets) -> Widened | None:
     for node in topological_order(program):
         sel = width_selector(node, values) if isinstance(node, ZipMap) else None
         if sel is not None:
-            width = SelectorWidth(new[sel.id])
+            rebuilt = new[sel.id]
+            assert isinstance(rebuilt, Selector)  # a rebuilt selector stays one
+            width = SelectorWidth(rebuilt)
             built: Node = width._copy(name=node.name, encoding=node.encoding)
             notes.append(
                 f"{node.label}: the paper's BOS-free selector width, computed by one count "
