@@ -49,6 +49,7 @@ from ..lang.nodes import (
 )
 from .combine import Combiner, is_number, ordered, width_cover
 from .positional import exact_positional, positional_nodes, uniform_selection
+from .value_bulk import bulk_map
 from .value_maps import TOO_MANY, ValueTable, run_map
 
 __all__ = [
@@ -264,7 +265,9 @@ def _sop_sets(setting: _Setting, found: _Found, node: SOp) -> tuple[VSet, ...]:
         before = _as_before(setting, found, node)
         if before is not None:
             return before
-        return run_map(table, node.f, [found.sets[x.id] for x in node.children])
+        per_input = [found.sets[x.id] for x in node.children]
+        quick = bulk_map(table, node.f, per_input)  # the same sets, found faster
+        return quick if quick is not None else run_map(table, node.f, per_input)
     if isinstance(node, SelectorWidth):
         return tuple(table.intern(w) for w in found.widths[node.selector.id])
     if isinstance(node, Aggregate):

@@ -1,0 +1,250 @@
+"""Stage 1 for maps at long lengths: :func:`~.value_maps.run_map`'s sets, found in bulk.
+
+:func:`bulk_map` gives exactly the sets ``run_map`` gives (it takes the same
+branch, with the same values and keys), or None where it has no shortcut (the
+caller then runs ``run_map``). At 1,024 positions a prefix mean holds 525,000
+(position, value) pairs, and the per-position loops cost seconds; here:
+
+* a map of one input calls the function once per value (as ``run_map`` does)
+  and looks each position's values up in C;
+* ``+ - *`` over each position's own values (``(indices + 1) * mean``: a
+  product too big to table) runs on every position's rows in one array;
+* a tabled ``+ - *`` (``count - count``) grows each position's outputs from
+  the previous position's where its inputs' sets hold the previous ones (a
+  prefix: each position adds one value), instead of slicing the table anew.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..lang.graph import value_key
+from .value_maps import (
+    ARITHMETIC,
+    ARRAY_LIMIT,
+    CALL_LIMIT,
+    TOO_MANY,
+    ValueTable,
+    _variant_keys,
+    _vectorised,
+)
+
+__all__ = ["bulk_map"]
+
+VSet = frozenset  # of value keys
+_EXACT = 2**26  # |value| below which + - * agree in int64, float64 and Python
+ROWS = 20_000_000  # (position, combination) rows computed in one array at most
+
+
+def bulk_map(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...] | None:
+    """``run_map(seen, f, per_input)``, or None where no shortcut applies."""
+    if any(TOO_MANY in sets for sets in per_input):
+        return None
+    overall = [set().union(*sets) for sets in per_input]
+    size = math.prod(len(u) for u in overall)
+    arithmetic = f in ARITHMETIC
+    if arithmetic and size > ARRAY_LIMIT:
+        return _arithmetic_rows(seen, f, per_input)  # run_map's _arithmetic_per_position
+    if len(per_input) > 1 and size <= ARRAY_LIMIT:
+        if not arithmetic:
+            return None
+        unions = [sorted(u, key=repr) for u in overall]
+        grid = _vectorised(seen, f, unions)
+        return None if grid is None else _grown(seen, per_input, unions, *grid)
+    if len(per_input) == 1 and size <= CALL_LIMIT:
+        return _each_value_once(seen, f, per_input[0], overall[0])
+    return None
+
+
+def _each_value_once(seen: ValueTable, f: Callable, sets: list, union: set) -> tuple[VSet, ...]:
+    """``f`` once per value of the union (in ``run_map``'s order), then each position's set
+    looked up with ``map``: no Python step per (position, value) pair."""
+    image: dict[tuple, tuple | None] = {}  # value key -> output key (None: f raised)
+    objects = seen.objects
+    for k in frozenset(union):  # as run_map goes: the first object of a key stays
+        try:
+            value = f(objects[k])
+        except Exception:  # the evaluator would fail on such an input too
+            image[k] = None
+            continue
+        key = value_key(value)
+        objects.setdefault(key, value)
+        image[k] = key
+    results: dict[int, VSet] = {}
+    out = []
+    for s in sets:
+        if id(s) not in results:  # positions share interned sets
+            found = frozenset(map(image.__getitem__, s))
+            if None in found:  # f raised on some value: the evaluator rejects it
+                found = found - {None}
+            results[id(s)] = seen.intern_keys(found)
+        out.append(results[id(s)])
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- + - * per position
+
+
+def _numbers(seen: ValueTable, s: VSet) -> tuple[np.ndarray, int] | None:
+    """A set's values as float64 and its kinds (1: ints, 2: floats, 3: both); None unless
+    every value is an int or a float well inside the range where arithmetic is exact."""
+    values = list(map(seen.objects.__getitem__, s))
+    kinds = set(map(type, values))
+    if not kinds <= {int, float}:
+        return None
+    try:
+        array = np.array(values, dtype=np.float64)
+    except OverflowError:  # an int too large for a float
+        return None
+    if not np.all(np.abs(array) <= _EXACT):  # a larger int stays larger; NaN and inf fail
+        return None
+    return array, (1 if int in kinds else 0) | (2 if float in kinds else 0)
+
+
+def _arithmetic_rows(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...] | None:
+    """What ``_arithmetic_per_position`` finds, with every position's rows in one array.
+
+    Each position computes in float64 where its values mix ints and floats (an
+    integral result then stands for ``k`` and ``float(k)``), else in its one type;
+    with values below ``2**26`` float64 gives every such result exactly, and numpy's
+    result is Python's (the spot check there always passes)."""
+    if len(per_input) != 2:
+        return None
+    idents: dict[tuple[int, int], tuple[VSet, VSet]] = {}
+    for a, b in zip(*per_input, strict=True):
+        idents.setdefault((id(a), id(b)), (a, b))
+    numbers: dict[int, tuple[np.ndarray, int]] = {}
+    for pair in idents.values():
+        for s in pair:
+            if id(s) not in numbers:
+                known = _numbers(seen, s)
+                if known is None:
+                    return None
+                numbers[id(s)] = known
+    if sum(len(a) * len(b) for a, b in idents.values()) > ROWS:
+        return None
+    found = _rows(f, [(numbers[id(a)], numbers[id(b)]) for a, b in idents.values()])
+    if found is None:
+        return None
+    if not len(found[1]):  # no position holds a value
+        return tuple(seen.intern_keys(()) for _ in per_input[0])
+    group, value, kind = found
+    results = dict(zip(idents, _keys_by_group(seen, group, value, kind, len(idents)), strict=True))
+    return tuple(results[(id(a), id(b))] for a, b in zip(*per_input, strict=True))
+
+
+def _rows(f: Callable, pairs: list) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Per row of every group's product: its group, ``f``'s value, and the kind of its
+    group's arithmetic (0: ints, 1: floats, 2: mixed); None where numpy would raise
+    (float underflow, say: then the per-position pass gives up too) or gives a -0.0
+    (which np.unique may merge with 0.0 either way round)."""
+    groups, lefts, rights, kinds = [], [], [], []
+    for g, ((x, kx), (y, ky)) in enumerate(pairs):
+        left, right = np.meshgrid(x, y, indexing="ij")
+        lefts.append(left.reshape(-1))
+        rights.append(right.reshape(-1))
+        groups.append(np.full(left.size, g, dtype=np.int64))
+        both = kx | ky
+        kinds.append(0 if both == 1 else (1 if both == 2 else 2))
+    try:
+        with np.errstate(all="raise"):
+            value = f(np.concatenate(lefts), np.concatenate(rights))
+    except Exception:
+        return None
+    if not np.all(np.isfinite(value)) or np.any((value == 0) & np.signbit(value)):
+        return None
+    group = np.concatenate(groups)
+    return group, value, np.array(kinds, dtype=np.int64)[group]
+
+
+def _keys_by_group(
+    seen: ValueTable, group: np.ndarray, value: np.ndarray, kind: np.ndarray, n: int
+) -> list[VSet]:
+    """Each group's output keys: its distinct values, each with ``_variant_keys``."""
+    values, at = np.unique(value, return_inverse=True)
+    distinct, code = np.unique(at.reshape(-1) * 3 + kind, return_inverse=True)  # (value, kind)
+    keys = [
+        _value_keys(seen, int(k), v)
+        for k, v in zip((distinct % 3).tolist(), values[distinct // 3].tolist(), strict=True)
+    ]
+    pairs = np.unique(group * len(keys) + code.reshape(-1))  # (group, value) once each
+    cuts = np.searchsorted(pairs, np.arange(1, n) * len(keys))
+    chain = itertools.chain.from_iterable
+    return [
+        seen.intern_keys(chain(map(keys.__getitem__, (codes % len(keys)).tolist())))
+        for codes in np.split(pairs, cuts)
+    ]
+
+
+def _value_keys(seen: ValueTable, kind: int, v: float) -> list[tuple]:
+    if kind == 0:  # ints computed as ints
+        return _variant_keys(seen, int(v), False)
+    return _variant_keys(seen, v, kind == 2)
+
+
+# ---------------------------------------------------------------- tabled + - *
+
+
+def _grown(
+    seen: ValueTable, per_input: list, unions: list, table: np.ndarray, outs: list, mixed: bool
+) -> tuple[VSet, ...]:
+    """``_slice_table``'s sets: per position the outputs of the table over its values; where
+    each input's set holds the previous position's, only the new values' rows are read."""
+    where = [{k: j for j, k in enumerate(u)} for u in unions]
+    picks: dict[tuple[int, int], np.ndarray] = {}
+
+    def pick(arg: int, keys: Any) -> np.ndarray:
+        w = where[arg]
+        return np.fromiter(map(w.__getitem__, keys), dtype=np.int64, count=len(keys))
+
+    def pick_set(arg: int, a: VSet) -> np.ndarray:
+        if (arg, id(a)) not in picks:
+            picks[arg, id(a)] = pick(arg, a)
+        return picks[arg, id(a)]
+
+    found: dict[tuple[int, ...], np.ndarray] = {}
+    order, before, mark = [], None, None
+    for args in zip(*per_input, strict=True):
+        ident = tuple(id(a) for a in args)
+        order.append(ident)
+        if ident in found:
+            before, mark = args, found[ident]
+            continue
+        if mark is not None and before is not None and _holds(args, before):
+            mark = mark.copy()
+            blocks = _new_blocks(args, before, pick, pick_set)
+        else:
+            mark = np.zeros(len(outs) + 1, dtype=bool)
+            blocks = [[pick_set(j, a) for j, a in enumerate(args)]]
+        for block in blocks:
+            mark[table[np.ix_(*block)].ravel()] = True  # -1 marks the extra last slot
+        found[ident], before = mark, args
+    codes = {ident: set(np.flatnonzero(m[:-1]).tolist()) for ident, m in found.items()}
+    used = sorted(set().union(*codes.values()))
+    keys = {c: _variant_keys(seen, outs[c], mixed) for c in used}
+    chain = itertools.chain.from_iterable
+    results = {i: seen.intern_keys(chain(map(keys.__getitem__, cs))) for i, cs in codes.items()}
+    return tuple(results[ident] for ident in order)
+
+
+def _holds(args: tuple, before: tuple) -> bool:
+    """Each input's set holds its set at the previous position."""
+    return all(b <= a for a, b in zip(args, before, strict=True))
+
+
+def _new_blocks(args: tuple, before: tuple, pick, pick_set) -> list[list[np.ndarray]]:
+    """The product of ``args`` less that of ``before`` (each set inside the other's), as
+    products: input ``j``'s new values with every input's whole set."""
+    blocks = []
+    for j, (a, b) in enumerate(zip(args, before, strict=True)):
+        new = a - b
+        if new:
+            block = [pick_set(i, s) for i, s in enumerate(args)]
+            block[j] = pick(j, new)
+            blocks.append(block)
+    return blocks

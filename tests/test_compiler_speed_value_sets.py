@@ -1,0 +1,107 @@
+"""Value sets found in bulk (:mod:`rasplab.compiler.value_bulk`) are run_map's, exactly.
+
+Each case builds two identical value tables, runs ``run_map`` on one and
+``bulk_map`` on the other, and compares the sets per position, which positions
+share one set, and every value the tables keep.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from rasplab.compiler import value_bulk, value_maps
+from rasplab.compiler.value_bulk import bulk_map
+from rasplab.compiler.value_maps import ValueTable, run_map
+from rasplab.lang.operators import _BINARY
+
+
+def _tables(per_position: list[list[list]]) -> tuple[tuple[ValueTable, list], ...]:
+    """Two tables holding the same sets: ``per_position[k][i]`` input k's values at i."""
+    out = []
+    for _ in range(2):
+        table = ValueTable()
+        out.append((table, [tuple(table.intern(vs) for vs in sets) for sets in per_position]))
+    return tuple(out)
+
+
+def _same(a: tuple, b: tuple, ta: ValueTable, tb: ValueTable) -> None:
+    assert a == b
+    shares = lambda sets: [[j for j in range(len(sets)) if sets[j] is s] for s in sets]  # noqa: E731
+    assert shares(a) == shares(b)
+    assert {k: (type(v), repr(v)) for k, v in ta.objects.items()} == {
+        k: (type(v), repr(v)) for k, v in tb.objects.items()
+    }
+
+
+def _prefix(n: int, make) -> list[list]:
+    return [[make(j, i) for j in range(i + 2)] for i in range(n)]
+
+
+def _sets(rng: random.Random, n: int, kind: str) -> list[list]:
+    if kind == "prefix":
+        return _prefix(n, lambda j, i: j)
+    if kind == "means":
+        return _prefix(n, lambda j, i: j / (i + 1) if 0 < j < i + 1 else j // (i + 1))
+    if kind == "position":
+        return [[i + 1] for i in range(n)]
+    if kind == "floats":
+        return [[rng.choice([0.5, -1.25, 3.0, 2.0]) for _ in range(3)] for _ in range(n)]
+    if kind == "big":
+        return [[2**40, i] for i in range(n)]
+    if kind == "bools":
+        return [[True, 0] for _ in range(n)]
+    return [rng.sample(range(-5, 9), rng.randint(0, 4)) for _ in range(n)]
+
+
+KINDS = ["prefix", "means", "position", "floats", "big", "bools", "random"]
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*"])
+@pytest.mark.parametrize("limit", [10, 10**9])  # tabled, or per position (a small limit)
+@pytest.mark.parametrize("seed", range(4))
+def test_arithmetic_as_run_map(op, limit, seed, monkeypatch):
+    monkeypatch.setattr(value_maps, "ARRAY_LIMIT", limit)
+    monkeypatch.setattr(value_bulk, "ARRAY_LIMIT", limit)
+    rng = random.Random(seed)
+    for left in KINDS:
+        right = rng.choice(KINDS)
+        n = rng.randint(1, 12)
+        inputs = [_sets(rng, n, left), _sets(rng, n, right)]
+        (ta, a), (tb, b) = _tables(inputs)
+        want = run_map(ta, _BINARY[op], a)
+        got = bulk_map(tb, _BINARY[op], b)
+        if got is None:
+            got = run_map(tb, _BINARY[op], b)
+        _same(want, got, ta, tb)
+
+
+def test_arithmetic_shortcuts_are_taken():
+    (ta, a), (tb, b) = _tables([_prefix(30, lambda j, i: j), _prefix(30, lambda j, i: -j)])
+    got = bulk_map(tb, _BINARY["-"], b)
+    assert got is not None
+    _same(run_map(ta, _BINARY["-"], a), got, ta, tb)
+
+
+def _maybe(x):
+    if x == 3:
+        raise ValueError("no 3")
+    return -0.0 if x == 0 else x % 4 == 1
+
+
+@pytest.mark.parametrize("f", [round, lambda x: x > 0, _maybe, lambda x: (x, 1.0)])
+@pytest.mark.parametrize("kind", ["prefix", "means", "random", "floats"])
+def test_one_input_as_run_map(f, kind):
+    inputs = [_sets(random.Random(1), 20, kind)]
+    (ta, a), (tb, b) = _tables(inputs)
+    want = run_map(ta, f, a)
+    got = bulk_map(tb, f, b)
+    assert got is not None
+    _same(want, got, ta, tb)
+
+
+def test_too_many_and_other_maps_are_left_to_run_map():
+    (_, a) = _tables([[[1, 2]] * 3, [[3]] * 3])[0]
+    assert bulk_map(ValueTable(), lambda x, y: x, a) is None  # not + - *
+    assert bulk_map(ValueTable(), round, [(value_maps.TOO_MANY,) * 3]) is None
