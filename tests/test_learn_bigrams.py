@@ -14,7 +14,14 @@ from rasplab.learn.fit import score
 from rasplab.learn.readout import to_sop
 from rasplab.learn.run import _encoded
 from rasplab.learn.scoring import Sample, bad_rows, nodes_of, run, take_sample
-from rasplab.learn.search import _bigram, _rebuild, _recombine, _resized, _start, refit_output
+from rasplab.learn.search import (
+    _fitted_move,
+    _rebuild,
+    _recombine,
+    _resized,
+    _start,
+    refit_output,
+)
 from rasplab.learn.verify import equivalence
 
 
@@ -44,7 +51,7 @@ def test_bigram_move_flags_a_closer_of_the_wrong_kind_after_an_opener():
     train = _encoded(examples, examples)
     start = refit_output(_balance_program(examples.vocab, examples.labels), train)
     state = _start(take_sample(start, train, 0), start)
-    found = _bigram(take_sample(start, train, 0), state, start, float("inf"))
+    found = _fitted_move(take_sample(start, train, 0), state, start, float("inf"), bigram_move)
     assert found is not None and found.acc > state.acc + 0.05
     assert found.fitted == {found.output[0]}  # the combining table, refit with the output
     again = _recombine(take_sample(start, train, 0), found, start, float("inf"))

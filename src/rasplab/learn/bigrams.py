@@ -161,10 +161,21 @@ def combined_table(data: Sample, codes: dict, bad: dict, table: Mlp, other: str)
     flat = (inverse * width + codes[other][keep]) * labels + data.labels[keep]
     counts = np.bincount(flat, minlength=len(cells) * width * labels)
     counts = counts.reshape(len(cells), width, labels)
-    assign = _classes(counts, min(labels, len(cells), table.n_out))
-    full = np.zeros(sizes[a].size * sizes[b].size, dtype=np.int64)
-    full[cells] = assign[0]
+    assign = _classes(counts, min(labels, len(cells), table.n_out), cells // sizes[b].size)
+    full = _fill_unseen(cells, assign[0], sizes[a].size, sizes[b].size)
     return replace(table, table=tuple(full.tolist())), assign[1] / max(data.n_real, 1)
+
+
+def _fill_unseen(cells: np.ndarray, classes: np.ndarray, size_a: int, size_b: int) -> np.ndarray:
+    """Every entry's class: a seen cell's own; an unseen one, that of the nearest seen cell
+    (fewest steps between codes of the two inputs, the first input's first), since the
+    inputs' codes are in value order and a cell training never shows behaves as its
+    neighbours."""
+    grid = np.arange(size_a * size_b)
+    rows, cols = grid // size_b, grid % size_b
+    steps = np.abs(rows[:, None] - (cells // size_b)[None, :]) * (size_b + 1)
+    steps = steps + np.abs(cols[:, None] - (cells % size_b)[None, :])
+    return classes[steps.argmin(axis=1)]
 
 
 def _agreement(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -173,18 +184,28 @@ def _agreement(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.einsum("cwl,kwl->ck", counts, one_hot)
 
 
-def _classes(counts: np.ndarray, k: int) -> tuple[np.ndarray, int]:
-    """Each cell's class, by k-means from the farthest-first rows, and the examples right."""
+def _tie_break(firsts: np.ndarray, assign: np.ndarray, examples: np.ndarray, k: int):
+    """``[cells, classes]``, under one example: the share of the examples of the cells with
+    a cell's first input code in each class. A cell seen only where two classes' rows
+    agree (a rare input) then joins the class of the cells beside it."""
+    pairs = np.bincount(firsts * k + assign, weights=examples, minlength=(firsts.max() + 1) * k)
+    by_first = pairs.reshape(-1, k)[firsts]  # [cells, classes]
+    return 0.5 * by_first / (by_first.sum(axis=1, keepdims=True) + 1)
+
+
+def _classes(counts: np.ndarray, k: int, firsts: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each cell's class, by k-means from the farthest-first rows, and the examples right
+    (``firsts``: each cell's first input code, for ties)."""
     own = counts.argmax(axis=2)  # [cells, width]: each cell's own majority row
     best = counts.max(axis=2).sum(axis=1)  # what a cell's own row gets right
     rows = own[[int(counts.sum(axis=(1, 2)).argmax())]]
     while len(rows) < k:  # add the row of the cell the current rows serve worst
         rows = np.concatenate([rows, own[[int((best - _agreement(counts, rows).max(1)).argmax())]]])
     assign = _agreement(counts, rows).argmax(axis=1)
+    examples = counts.sum(axis=(1, 2))
     for _ in range(_ITERATIONS):
         rows = np.stack([counts[assign == j].sum(axis=0).argmax(axis=1) for j in range(k)])
-        score = _agreement(counts, rows)
-        again = score.argmax(axis=1)
+        again = (_agreement(counts, rows) + _tie_break(firsts, assign, examples, k)).argmax(1)
         if (again == assign).all():
             break
         assign = again

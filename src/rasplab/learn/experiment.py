@@ -97,13 +97,14 @@ _QUICK_TASKS: dict[str, dict[str, Any]] = {
     # Dyck: prefix shares of brackets (mean heads) read by tables, which start near zero;
     # steps are slow here (a mean has 81 values at length 16), so checks come more often
     "dyck1": dict(layers=2, kinds=("mean",), factors=1, **_DYCK, time_limit=110.0),
-    # dyck2: three quarters for the search, which finds the heads; training gets through
-    # about one restart either way (with half, seed 2 stopped at 82%, with 3/4 at 88%); a
-    # cat head (its query a table) for the search's bigram move (a closer of the wrong kind
-    # right after an opener)
+    # dyck2: 3 layers of mean heads (and a width head in layer 2), two tables each; the
+    # search's level move (rasplab.learn.levels) builds the depths, the parity of a set of
+    # tokens at or above each place's level and the marks so far; training gets a quarter
+    # of the time (it rarely finds more than the token and the place)
     "dyck2": dict(
-        layers=2,
-        plan=(("mean", "mean", "cat"), ("mean", "mean")),
+        layers=3,
+        plan=(("mean", "mean"), ("mean", "mean", "width"), ("mean",)),
+        mlps=2,
         factors=1,
         **{**_DYCK, "polish_share": 0.75},
         time_limit=100.0,

@@ -67,6 +67,7 @@ from .discrete import (
     Program,
     reads,
 )
+from .levels import level_move
 from .moves import (
     available,
     chain_moves,
@@ -281,8 +282,9 @@ def _round(data: Sample, state: _State, program: Program, deadline: float, histo
         if found is not None:
             state = found
             history.append(state.acc)
-    for step in (_bigram, _recombine):  # likewise several parts at once
-        state = _kept(state, step(data, state, program, deadline), history)
+    for make in (bigram_move, level_move):  # likewise several parts at once
+        state = _kept(state, _fitted_move(data, state, program, deadline, make), history)
+    state = _kept(state, _recombine(data, state, program, deadline), history)
     began = len(history)
     for families in (_CHEAP, _COSTLY):  # the costly moves where the cheap ones found none
         if families is _COSTLY and len(history) > began:
@@ -325,10 +327,12 @@ def _sort(data: Sample, state: _State, program: Program, deadline: float) -> _St
     return moved if moved is not None and moved.acc > state.acc + 1e-12 else None
 
 
-def _bigram(data: Sample, state: _State, program: Program, deadline: float) -> _State | None:
-    """The state after the best :func:`~rasplab.learn.bigrams.bigram_move` if it beats it."""
+def _fitted_move(data: Sample, state: _State, program: Program, deadline: float, make):
+    """The state after the best move ``make`` finds (:func:`~rasplab.learn.bigrams.bigram_move`,
+    :func:`~rasplab.learn.levels.level_move`: the nodes and the output's inputs, a table
+    of them fit with the output) if it beats ``state``, else ``None``."""
     base = (state.codes, state.conflicts)
-    found = bigram_move(data, program, state.nodes, base, state.output, deadline)
+    found = make(data, program, state.nodes, base, state.output, deadline)
     if found is None:
         return None
     fitted = replace(state, fitted=state.fitted | {found[1][0]})
