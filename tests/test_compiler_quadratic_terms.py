@@ -35,11 +35,13 @@ def test_a_count_of_positions_with_an_equal_number_is_exact_as_numbers():
 def test_causal_dyck2_compares_level_and_index_as_numbers_in_one_head():
     entry = PROGRAMS["dyck2"]
     model = compile_program(entry.build(), entry.vocab, 64, causal=True, verify=300)
-    (note,) = [n for n in model.info.notes if n.startswith("matched_opener: 2 equalities")]
+    # level's 129 values: two digits (digits.py), compared as numbers with depth_index
+    (note,) = [n for n in model.info.notes if n.startswith("matched_opener: 3 equalities")]
     assert "its other tests one-hot" in note and "needs float32" in note
-    assert {"depth_index", "depth_index^2"} <= set(model.directions)
+    assert any(n.startswith("level == level tested as two digits") for n in model.info.notes)
+    assert {"depth_index", "depth_index^2", "level.low", "level.high"} <= set(model.directions)
     assert verify(model, entry.build(), 300, sample=entry.sample).exact
-    assert model.n_params < 600_000  # one-hot level and index: 2,270,778
+    assert model.n_params < 200_000  # one-hot level and index: 2,270,778
 
 
 def test_a_flag_and_an_equality_select_one_key():

@@ -38,10 +38,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ..errors import CompileError
-from ..lang.nodes import SOp
+from ..lang.nodes import SelectorWidth, SOp
 from .layout import Layout, plan, planning_context
 from .quadratic import QuadraticFit, quadratic_blocker
 from .size import layout_estimate, per_direction
+from .storage import Storage
 from .value_sets import ValueSets
 
 __all__ = ["choose_numbers", "one_hot_floor", "SMALL_SIDES"]
@@ -95,7 +96,54 @@ def choose_numbers(
 ) -> Layout:
     """The plan of ``program`` with each select of positions as numbers or one-hot,
     whichever the cost model prefers (module docstring); CompileError where neither
-    can be built. ``one_hot``: every such select one-hot, for this reason."""
+    can be built. ``one_hot``: every such select one-hot, for this reason.
+
+    ``decode_counts``: counts an MLP combines are decoded to numbers first. Without
+    it, where the plan reads a count one-hot over more than ``SMALL_SIDES``
+    directions (to combine it with another), the plan that decodes is made too and
+    the one with fewer parameters kept."""
+    sizes = (n, vocab_size, max_params)
+    settings = (count_scales, one_hot, causal)
+    layout = _choose(program, values, sizes, settings, decode_counts, input_errors)
+    if decode_counts or not _reads_wide_count(layout):
+        return layout
+    try:
+        decoded = _choose(program, values, sizes, settings, True, input_errors)
+    except CompileError:
+        return layout
+    ours = layout_estimate(layout, vocab_size, n).total
+    theirs = layout_estimate(decoded, vocab_size, n).total
+    if theirs >= ours:
+        return layout
+    note = (
+        "counts decoded to numbers before they are combined: chosen by the cost model "
+        f"(about {theirs:,} parameters against {ours:,} reading a count one-hot)"
+    )
+    return replace(decoded, notes=(*decoded.notes, note))
+
+
+def _reads_wide_count(layout: Layout) -> bool:
+    """Whether an MLP writes a count one-hot over more than ``SMALL_SIDES`` directions."""
+    return any(
+        f.producer == "mlp"
+        and f.kind is Storage.ONE_HOT
+        and isinstance(layout.nodes.get(f.key[0]), SelectorWidth)
+        and len(f.directions) > SMALL_SIDES
+        for f in layout.features
+    )
+
+
+def _choose(
+    program: SOp,
+    values: ValueSets,
+    sizes: tuple[int, int, int | None],
+    settings: tuple[dict[int, float] | None, str | None, bool],
+    decode_counts: bool,
+    input_errors: Mapping[str, tuple[float, float]] | None,
+) -> Layout:
+    """:func:`choose_numbers` with or without decoding counts first."""
+    n, vocab_size, max_params = sizes
+    count_scales, one_hot, causal = settings
     scales = count_scales or {}
     job = _Job(program, values, n, vocab_size, scales, causal, decode_counts, input_errors)
     context = planning_context(program, values, float(n), job.count_scales, None, None, causal)

@@ -16,13 +16,16 @@ value sets are most of a compile.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
+from ..lang.nodes import Node
+from .digits import split_equalities
 from .encodings import AggregatePolicy
 from .job import Job
 from .lower import Lowered, lower
 from .value_sets import ValueSets, infer
-from .widths import Widened, bos_free_widths
+from .widths import bos_free_widths
 
 __all__ = ["Front", "Fronts", "front_of"]
 
@@ -47,16 +50,23 @@ def front_of(job: Job, evidence: list[list[Any]]) -> Front:
     # 1. value sets per position
     original = infer(program, vocab, n, policy)
     # 3. lower: rewrites that keep every value but that later stages can build; first
-    # the paper's BOS-free widths, as counts (a compiled model has BOS)
-    widened = bos_free_widths(program, original)
-    if widened is not None:
-        ask = policy.through(widened.origin)
-        original = infer(widened.program, vocab, n, ask, original, widened.origin)
-    start = widened.program if widened is not None else program
+    # those that change what the program computes with (widths.py, digits.py)
+    start, origin, notes = program, dict[int, Node](), list[str]()
+    for rewrite in (bos_free_widths, partial(split_equalities, causal=job.causal)):
+        found = rewrite(start, original)
+        if found is not None:
+            ask = policy.through(_composed(origin, found.origin))
+            original = infer(found.program, vocab, n, ask, original, found.origin)
+            start, origin, notes = (
+                found.program,
+                _composed(origin, found.origin),
+                [*notes, *found.notes],
+            )
     lowered = lower(start, original, job.causal)
     rebuilt = lowered.origin  # of start's nodes; the user's are below
-    if widened is not None:
-        lowered = _through(lowered, widened)
+    lowered = replace(
+        lowered, origin=_composed(origin, lowered.origin), notes=(*notes, *lowered.notes)
+    )
     values = original
     if lowered.program is not start:  # rebuilt nodes over unchanged inputs keep their sets
         ask = policy.through(lowered.origin)  # a rebuilt aggregate keeps its decision
@@ -64,7 +74,6 @@ def front_of(job: Job, evidence: list[list[Any]]) -> Front:
     return Front(policy, lowered, values)
 
 
-def _through(lowered: Lowered, widened: Widened) -> Lowered:
-    """``lowered``, a rewrite of ``widened``'s program, as a rewrite of the user's."""
-    origin = {nid: widened.origin.get(node.id, node) for nid, node in lowered.origin.items()}
-    return replace(lowered, origin=origin, notes=(*widened.notes, *lowered.notes))
+def _composed(first: dict[int, Node], then: dict[int, Node]) -> dict[int, Node]:
+    """Node id -> the user's node, after a rewrite ``then`` of a rewrite ``first``."""
+    return {**first, **{nid: first.get(node.id, node) for nid, node in then.items()}}

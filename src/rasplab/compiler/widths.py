@@ -22,6 +22,7 @@ of values), so the rewrite keeps every value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..lang.graph import topological_order
@@ -29,44 +30,59 @@ from ..lang.nodes import Node, Selector, SelectorWidth, SOp, ZipMap
 from .ranks import width_selector
 from .value_sets import ValueSets
 
-__all__ = ["Widened", "bos_free_widths"]
+__all__ = ["Rewritten", "rebuild", "bos_free_widths"]
 
 _CHILDREN = ("inner", "keys", "queries", "fst", "snd", "selector", "sop")
 
 
 @dataclass(frozen=True)
-class Widened:
+class Rewritten:
     program: SOp
     origin: dict[int, Node]  # a rebuilt node's id -> the program's node it stands for
     notes: tuple[str, ...]
 
 
-def bos_free_widths(program: SOp, values: ValueSets) -> Widened | None:
-    """``program`` with each BOS-free width rebuilt as a ``selector_width`` (None: none)."""
+Change = Callable[[Node, dict[int, Node]], tuple[Node, str] | None]
+
+
+def rebuild(program: SOp, change: Change) -> Rewritten | None:
+    """``program`` with every node ``change`` replaces (given the rebuilt nodes so far)
+    replaced, and everything above it rebuilt over it (None: nothing changed)."""
     new: dict[int, Node] = {}
     origin: dict[int, Node] = {}
-    notes = []
+    notes: list[str] = []
     for node in topological_order(program):
-        sel = width_selector(node, values) if isinstance(node, ZipMap) else None
-        if sel is not None:
-            rebuilt = new[sel.id]
-            assert isinstance(rebuilt, Selector)  # a rebuilt selector stays one
-            width = SelectorWidth(rebuilt)
-            built: Node = width._copy(name=node.name, encoding=node.encoding)
-            notes.append(
-                f"{node.label}: the paper's BOS-free selector width, computed by one count "
-                "head (the model has a BOS token)"
-            )
+        found = change(node, new)
+        if found is not None:
+            built, note = found
+            notes.append(note)
         else:
             built = _copy(node, new)
         new[node.id] = built
         if built is not node:
             origin[built.id] = node
-    if not notes:
-        return None
     root = new[program.id]
-    assert isinstance(root, SOp)
-    return Widened(root, origin, tuple(notes))
+    if not notes or not isinstance(root, SOp):
+        return None
+    return Rewritten(root, origin, tuple(notes))
+
+
+def bos_free_widths(program: SOp, values: ValueSets) -> Rewritten | None:
+    """``program`` with each BOS-free width rebuilt as a ``selector_width`` (None: none)."""
+
+    def change(node: Node, new: dict[int, Node]) -> tuple[Node, str] | None:
+        sel = width_selector(node, values) if isinstance(node, ZipMap) else None
+        if sel is None:
+            return None
+        rebuilt = new[sel.id]
+        assert isinstance(rebuilt, Selector)  # a rebuilt selector stays one
+        width = SelectorWidth(rebuilt)._copy(name=node.name, encoding=node.encoding)
+        return width, (
+            f"{node.label}: the paper's BOS-free selector width, computed by one count "
+            "head (the model has a BOS token)"
+        )
+
+    return rebuild(program, change)
 
 
 def _copy(node: Node, new: dict[int, Node]) -> Node:

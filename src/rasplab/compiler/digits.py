@@ -1,0 +1,125 @@
+"""Before lowering: an equality of two wide integers becomes equalities of their digits.
+
+``select(K, Q, "==")`` one-hot takes a residual direction per value of ``K``
+and of ``Q``: dyck2's ``level`` holds ``2 n + 1`` values, so its model grows
+as ``n^2``. Compared as numbers (:mod:`.quadratic`) it takes four, but where
+``K`` and ``Q`` are computed (an MLP writes them, a little off their integers)
+float32 keeps the score's gap only while ``3 n^2`` stays small, and a count
+over such a select needs its scores even closer (dyck2's ``depth_index``
+counts the positions at each level). Split into two digits in base
+``b = ceil(sqrt(span))``, ``K == Q`` exactly when ``(K - o) % b == (Q - o) % b``
+and ``(K - o) // b == (Q - o) // b``: two one-hot tests of about ``sqrt(span)``
+values each, exact in any float type.
+
+An equality is split where a side holds more than ``DIGITS_ABOVE`` values and
+float32 cannot compare it as numbers (as the cost model would find), so
+``reverse``'s positions, compared as numbers in float32, stay as they are.
+
+>>> from rasplab import tokens, select, selector_width
+>>> from rasplab.compiler.value_sets import infer
+>>> count = tokens.map(lambda t: 3 * t).named("three")
+>>> width = selector_width(select(count, count, "=="))
+>>> found = split_equalities(width, infer(width, range(100), 4), causal=False)
+>>> found.notes[0].split(": ", 1)[1]
+'three == three tested as two digits in base 18 (one-hot: 36 directions per side, not 100)'
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..lang.enums import Comparison
+from ..lang.graph import topological_order
+from ..lang.nodes import Constant, Map, Node, Select, SelectorAnd, SelectorWidth, SOp
+from .quadratic import joint_plan
+from .value_sets import ValueSets, positional_nodes
+from .widths import Rewritten, rebuild
+
+__all__ = ["split_equalities", "DIGITS_ABOVE"]
+
+DIGITS_ABOVE = 64  # a side with more values than this is split where numbers fail float32
+
+
+def split_equalities(program: SOp, values: ValueSets, causal: bool) -> Rewritten | None:
+    """``program`` with its wide equalities tested digit by digit (module docstring)."""
+    positional = positional_nodes(program)
+    counted = _counted(program)
+    digits: dict[tuple[int, int, int], SOp] = {}  # (node id, base, place) -> its digit
+
+    def change(node: Node, new: dict[int, Node]) -> tuple[Node, str] | None:
+        split = _split(node, values, positional, node.id in counted)
+        if split is None or not isinstance(node, Select):
+            return None
+        offset, base, wide = split
+        keys, queries = new[node.keys.id], new[node.queries.id]
+        assert isinstance(keys, SOp) and isinstance(queries, SOp)
+        low, high = (
+            Select(
+                _digit(keys, (offset, base, p), digits),
+                _digit(queries, (offset, base, p), digits),
+                "==",
+            )
+            for p in (0, 1)
+        )
+        note = (
+            f"{node.keys.label} == {node.queries.label} tested as two digits in base "
+            f"{base} (one-hot: {2 * base} directions per side, not {wide})"
+        )
+        return SelectorAnd(low, high), note
+
+    return rebuild(program, change)
+
+
+def _counted(program: SOp) -> frozenset[int]:
+    """Selectors some ``selector_width`` counts over (their parts too)."""
+    found: set[int] = set()
+    for node in topological_order(program):
+        if isinstance(node, SelectorWidth):
+            found.update(n.id for n in topological_order(node.selector))
+    return frozenset(found)
+
+
+def _split(
+    node: Node, values: ValueSets, positional: frozenset[int], counted: bool
+) -> tuple[int, int, int] | None:
+    """``(offset, base, values on the wider side)`` where ``node`` is an equality to split."""
+    if not isinstance(node, Select) or node.predicate is not Comparison.EQ:
+        return None
+    if isinstance(node.keys, Constant) or isinstance(node.queries, Constant):
+        return None
+    try:
+        ks, qs = _integers(values.union(node.keys)), _integers(values.union(node.queries))
+    except LookupError:
+        return None
+    if ks is None or qs is None or max(len(ks), len(qs)) <= DIGITS_ABOVE:
+        return None
+    computed = node.keys.id not in positional or node.queries.id not in positional
+    _, plan = joint_plan([(ks, qs)], values.max_seq_len, computed, counted)
+    if plan.dtype == "float32":
+        return None  # numbers will do
+    lo, hi = min(ks + qs), max(ks + qs)
+    return lo, math.isqrt(hi - lo) + 1, max(len(ks), len(qs))
+
+
+def _digit(sop: SOp, which: tuple[int, int, int], made: dict) -> SOp:
+    """``(sop - offset) % base`` (place 0) or ``// base`` (place 1), one node per s-op."""
+    offset, base, place = which
+    key = (sop.id, base, place)
+    if key not in made:
+        if place == 0:
+            f, desc, tag = (lambda x, o=offset, b=base: (x - o) % b), "%", "low"
+        else:
+            f, desc, tag = (lambda x, o=offset, b=base: (x - o) // b), "//", "high"
+        text = f"({{0}} - {offset}) {desc} {base}" if offset else f"{{0}} {desc} {base}"
+        made[key] = Map(f, sop, desc=text).named(f"{sop.label}.{tag}")
+    return made[key]
+
+
+def _integers(found: list[Any]) -> list[int] | None:
+    out = []
+    for v in found:
+        if isinstance(v, bool) or not isinstance(v, int | float) or v != int(v):
+            return None
+        out.append(int(v))
+    return out or None

@@ -1,0 +1,38 @@
+"""Equalities of wide computed integers tested digit by digit (digits.py)."""
+
+from __future__ import annotations
+
+from rasplab import aggregate, select, selector_width, tokens
+from rasplab.compiler import compile_program, verify
+from rasplab.compiler.digits import DIGITS_ABOVE, split_equalities
+from rasplab.compiler.value_sets import infer
+
+VOCAB = list(range(100))
+SHIFTED = tokens.map(lambda t: 3 * t - 150).named("shifted")  # -150 .. 147, 100 values
+
+
+def test_a_count_over_a_wide_equality_is_proved_on_every_input():
+    same = selector_width(select(SHIFTED, SHIFTED, "==")).named("same")
+    model = compile_program(same, VOCAB, 2, verify=50)  # 10,100 inputs: all compared
+    certificate = model.info.certificate
+    assert certificate.status == "proved" and certificate.n_enumerated == 10_100
+    assert any("tested as two digits in base 18" in n for n in model.info.notes)
+    assert not any(d.startswith("shifted:") for d in model.directions)
+    assert {"shifted.low", "shifted.high"} <= set(model.directions)  # the digits as numbers
+
+
+def test_keys_and_queries_of_different_s_ops_share_one_offset_and_base():
+    # float32 keeps the gap of a select of numbers up to about +-550 only: these split
+    wide = tokens.map(lambda t: 20 * t - 1000).named("wide")
+    later = tokens.map(lambda t: 20 * t - 980).named("later")  # wide + 20
+    moved = aggregate(select(wide, later, "=="), tokens, default=-1)
+    model = compile_program(moved, VOCAB, 3, verify=300)
+    assert any(n.startswith("wide == later tested as two digits") for n in model.info.notes)
+    assert verify(model, moved, 300).exact
+
+
+def test_narrow_or_positional_equalities_stay_as_they_are():
+    narrow = selector_width(select(tokens, tokens, "=="))
+    assert split_equalities(narrow, infer(narrow, list(range(DIGITS_ABOVE)), 4), False) is None
+    wide = selector_width(select(SHIFTED, SHIFTED, "=="))
+    assert split_equalities(wide, infer(wide, VOCAB, 4), False) is not None
