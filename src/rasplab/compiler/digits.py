@@ -20,7 +20,7 @@ float32 cannot compare it as numbers (as the cost model would find), so
 >>> count = tokens.map(lambda t: 3 * t).named("three")
 >>> width = selector_width(select(count, count, "=="))
 >>> found = split_equalities(width, infer(width, range(100), 4), causal=False)
->>> found.notes[0].split(": ", 1)[1]
+>>> found.notes[0]
 'three == three tested as two digits in base 18 (one-hot: 36 directions per side, not 100)'
 """
 
