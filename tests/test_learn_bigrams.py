@@ -84,3 +84,17 @@ def test_combined_table_recovers_a_function_of_a_table_and_a_third_input():
 
 def _rest(data: Sample) -> tuple:
     return data.mask, data.variables, 3, data.n_real
+
+
+def test_a_cell_seen_only_where_classes_agree_joins_its_nearest_clear_neighbour():
+    from rasplab.learn.bigrams import _fill_unseen, _settled
+
+    rows = np.asarray([[0, 1], [0, 0]])  # class 0: label = other input; class 1: always 0
+    counts = np.zeros((4, 2, 2), dtype=np.int64)  # [cells, other input, labels]
+    counts[0, 1, 1] = counts[1, 1, 0] = 3  # clear: class 0 at (0, 0), class 1 at (5, 5)
+    counts[2, 0, 0] = counts[3, 0, 0] = 1  # seen only where both rows say 0
+    places = np.asarray([[0, 0], [5, 5], [5, 4], [1, 0]])
+    settled = _settled(counts, rows, np.asarray([0, 1, 0, 0]), places)
+    assert settled.tolist() == [0, 1, 1, 0]
+    full = _fill_unseen(places, np.asarray([0, 1, 1, 0]), 6, 6)
+    assert full[5 * 6 + 3] == 1 and full[2 * 6 + 0] == 0 and full[0 * 6 + 5] == 0

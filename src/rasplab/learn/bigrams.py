@@ -161,20 +161,18 @@ def combined_table(data: Sample, codes: dict, bad: dict, table: Mlp, other: str)
     flat = (inverse * width + codes[other][keep]) * labels + data.labels[keep]
     counts = np.bincount(flat, minlength=len(cells) * width * labels)
     counts = counts.reshape(len(cells), width, labels)
-    assign = _classes(counts, min(labels, len(cells), table.n_out), cells // sizes[b].size)
-    full = _fill_unseen(cells, assign[0], sizes[a].size, sizes[b].size)
+    places = np.stack([cells // sizes[b].size, cells % sizes[b].size], axis=1)
+    assign = _classes(counts, min(labels, len(cells), table.n_out), places)
+    full = _fill_unseen(places, assign[0], sizes[a].size, sizes[b].size)
     return replace(table, table=tuple(full.tolist())), assign[1] / max(data.n_real, 1)
 
 
-def _fill_unseen(cells: np.ndarray, classes: np.ndarray, size_a: int, size_b: int) -> np.ndarray:
+def _fill_unseen(places: np.ndarray, classes: np.ndarray, size_a: int, size_b: int):
     """Every entry's class: a seen cell's own; an unseen one, that of the nearest seen cell
-    (fewest steps between codes of the two inputs, the first input's first), since the
-    inputs' codes are in value order and a cell training never shows behaves as its
-    neighbours."""
-    grid = np.arange(size_a * size_b)
-    rows, cols = grid // size_b, grid % size_b
-    steps = np.abs(rows[:, None] - (cells // size_b)[None, :]) * (size_b + 1)
-    steps = steps + np.abs(cols[:, None] - (cells % size_b)[None, :])
+    (fewest steps between the inputs' codes, ``places``: ``[cells, 2]``), since codes are
+    in value order and a cell training never shows behaves as its neighbours."""
+    grid = np.stack(np.divmod(np.arange(size_a * size_b), size_b), axis=1)
+    steps = np.abs(grid[:, None, :] - places[None, :, :]).sum(axis=2)
     return classes[steps.argmin(axis=1)]
 
 
@@ -184,32 +182,44 @@ def _agreement(counts: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.einsum("cwl,kwl->ck", counts, one_hot)
 
 
-def _tie_break(firsts: np.ndarray, assign: np.ndarray, examples: np.ndarray, k: int):
-    """``[cells, classes]``, under one example: the share of the examples of the cells with
-    a cell's first input code in each class. A cell seen only where two classes' rows
-    agree (a rare input) then joins the class of the cells beside it."""
-    pairs = np.bincount(firsts * k + assign, weights=examples, minlength=(firsts.max() + 1) * k)
-    by_first = pairs.reshape(-1, k)[firsts]  # [cells, classes]
-    return 0.5 * by_first / (by_first.sum(axis=1, keepdims=True) + 1)
+def _settled(counts: np.ndarray, rows: np.ndarray, assign: np.ndarray, places: np.ndarray):
+    """``assign`` with each cell that two classes' rows serve equally well (seen only where
+    the rows agree: a rare input) in the class of the nearest cell that is not so (fewest
+    steps between the inputs' codes, ``places``: ``[cells, 2]``), where that class is one
+    of its best; the examples right stay the same."""
+    score = _agreement(counts, rows)
+    top = score.max(axis=1)
+    # classes whose rows are the same are one class here
+    distinct = np.unique(rows, axis=0, return_inverse=True)[1].reshape(-1)
+    best = [set(distinct[np.flatnonzero(row == top[i])]) for i, row in enumerate(score)]
+    tied = np.asarray([len(b) > 1 for b in best], dtype=bool)
+    clear = np.flatnonzero(~tied)
+    if not tied.any() or not len(clear):
+        return assign
+    steps = np.abs(places[tied][:, None, :] - places[clear][None, :, :]).sum(axis=2)
+    nearest = assign[clear[steps.argmin(axis=1)]]
+    fits = score[np.flatnonzero(tied), nearest] == top[tied]
+    settled = assign.copy()
+    settled[tied] = np.where(fits, nearest, assign[tied])
+    return settled
 
 
-def _classes(counts: np.ndarray, k: int, firsts: np.ndarray) -> tuple[np.ndarray, int]:
+def _classes(counts: np.ndarray, k: int, places: np.ndarray) -> tuple[np.ndarray, int]:
     """Each cell's class, by k-means from the farthest-first rows, and the examples right
-    (``firsts``: each cell's first input code, for ties)."""
+    (``places``: each cell's input codes, for ties)."""
     own = counts.argmax(axis=2)  # [cells, width]: each cell's own majority row
     best = counts.max(axis=2).sum(axis=1)  # what a cell's own row gets right
     rows = own[[int(counts.sum(axis=(1, 2)).argmax())]]
     while len(rows) < k:  # add the row of the cell the current rows serve worst
         rows = np.concatenate([rows, own[[int((best - _agreement(counts, rows).max(1)).argmax())]]])
     assign = _agreement(counts, rows).argmax(axis=1)
-    examples = counts.sum(axis=(1, 2))
     for _ in range(_ITERATIONS):
         rows = np.stack([counts[assign == j].sum(axis=0).argmax(axis=1) for j in range(k)])
-        again = (_agreement(counts, rows) + _tie_break(firsts, assign, examples, k)).argmax(1)
+        again = _agreement(counts, rows).argmax(axis=1)
         if (again == assign).all():
             break
         assign = again
-    return assign, int(_agreement(counts, rows).max(axis=1).sum())
+    return _settled(counts, rows, assign, places), int(_agreement(counts, rows).max(axis=1).sum())
 
 
 def bigram_move(data: Sample, program: Program, nodes: list[Node], base, output, deadline: float):

@@ -61,12 +61,7 @@ import numpy as np
 
 from .bigrams import bigram_move, joins, recombinations, refit
 from .data import Encoded
-from .discrete import (
-    Head,
-    Mlp,
-    Program,
-    reads,
-)
+from .discrete import Head, Mlp, Program, reads
 from .levels import level_move
 from .moves import (
     available,
