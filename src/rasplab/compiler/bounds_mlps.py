@@ -93,7 +93,10 @@ def _group_error(
     memo = {} if memo is None else memo
     sp, (at, rows_out), valid, aimed = _exact(stream, mlp, group, nodes, limit, memo)
     out = np.flatnonzero(aimed | (np.abs(mlp.W_out[group.columns]).sum(axis=0) > 0))
-    target = np.where(valid[:, None], rows_out[:, out][at], 0.0)  # [combos, written]
+    target = rows_out[:, out][at]  # [combos, written]
+    every = bool(valid.all())  # then no row needs masking (at long lengths, a million rows)
+    if not every:
+        target = np.where(valid[:, None], target, 0.0)
     # only the directions the group reads (rows) and writes (columns) take part: at long
     # lengths there are hundreds of thousands of combinations, and few of each
     rows = np.flatnonzero(np.abs(mlp.W_in[:, group.columns]).sum(axis=1) > 0)
@@ -105,13 +108,16 @@ def _group_error(
     error = stream.error(x, rows)  # [combos, read]
     mag = (np.abs(x) + error).max(axis=0, initial=0.0)
     rounded = r.columns(w_in) * (mag @ np.abs(w_in) + np.abs(b_in))  # [units]
-    err = _moved(error, rounded, z, w_in, w_out)  # [combos, written]
+    spread = error @ np.abs(w_in)  # [combos, units]: how far the input errors move z
+    err = _moved(error, rounded, z, w_in, w_out, spread)  # [combos, written]
     if r.u:
-        hidden = np.maximum(z + error @ np.abs(w_in) + rounded, 0.0)
+        hidden = np.maximum(z + spread + rounded, 0.0)
         err = err + r.columns(mlp.W_out)[out] * (hidden @ np.abs(w_out))
     dev = np.abs(np.maximum(z, 0.0) @ w_out - target) + err
     found = np.zeros(mlp.W_out.shape[1])
-    found[out] = dev[valid].max(axis=0, initial=0.0)
+    dev = dev if every else dev[valid]
+    # column by column: a max over axis 0 of a million rows of a few numbers is slower
+    found[out] = [dev[:, j].max(initial=0.0) for j in range(dev.shape[1])]
     return found
 
 
@@ -136,24 +142,30 @@ def _exact(stream: Stream, mlp: MLP, group: _Group, nodes, limit: int, memo: dic
 
 
 def _moved(
-    delta: np.ndarray, rounded: np.ndarray, z: np.ndarray, w_in: np.ndarray, w_out: np.ndarray
+    delta: np.ndarray,
+    rounded: np.ndarray,
+    z: np.ndarray,
+    w_in: np.ndarray,
+    w_out: np.ndarray,
+    spread: np.ndarray | None = None,
 ) -> np.ndarray:
     """How far the output moves when the input moves by ``delta`` and the pre-activations
     round by ``rounded``: units on over the whole interval act linearly, so their input
     error goes through ``w_in @ w_out`` at once (a ramp's two units cancel); a unit that
-    may switch moves by at most ``min(r, max(0, z + r))``."""
+    may switch moves by at most ``min(r, max(0, z + r))``. ``spread``: ``delta @ |w_in|``,
+    where the caller has it."""
     delta = np.broadcast_to(delta, (len(z), w_in.shape[0]))  # per combination
-    radius = delta @ np.abs(w_in) + rounded
+    spread = delta @ np.abs(w_in) if spread is None else spread
+    radius = spread + rounded
     on = z - radius >= 0  # [combos, units]
     switching = np.where(on, 0.0, np.minimum(radius, np.maximum(z + radius, 0.0)))
     err = switching @ np.abs(w_out) + (on * rounded) @ np.abs(w_out)
-    unit_by_unit = err + (on * (delta @ np.abs(w_in))) @ np.abs(w_out)  # looser, always sound
-    if on.size > PATTERN_CELLS:
-        return unit_by_unit  # too many rows to sort into patterns within the time budget
+    if on.size > PATTERN_CELLS:  # too many rows to sort into patterns within the time budget
+        return err + (on * spread) @ np.abs(w_out)  # unit by unit: looser, always sound
     in_time("an MLP's activation patterns")
     patterns, which = _patterns(on)
     if len(patterns) * w_in.shape[0] * w_in.shape[1] * w_out.shape[1] > LINEAR_BUDGET:
-        return unit_by_unit
+        return err + (on * spread) @ np.abs(w_out)
     if len(patterns) == 1:  # one pattern (every unit on, say): no rows to sort
         return err + delta @ np.abs(w_in[:, patterns[0]] @ w_out[patterns[0]])
     linear = np.empty_like(err)
