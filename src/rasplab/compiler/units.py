@@ -178,12 +178,15 @@ def _ids(values: np.ndarray) -> np.ndarray:
         return np.unique(values, return_inverse=True)[1].reshape(-1)
     if values.shape[1] == 0 or len(values) == 0:
         return np.zeros(len(values), dtype=np.int64)
-    values = values - values.min(axis=0)
-    sizes = values.max(axis=0) + 1
-    if float(np.prod(sizes.astype(np.float64))) < 2.0**62:  # one mixed-radix int per row
+    # column by column: a min or max over axis 0 of a million rows of two or three ints
+    # is several times slower than one per column
+    cols = [values[:, j] for j in range(values.shape[1])]
+    lows = [int(col.min()) for col in cols]
+    sizes = [int(col.max()) - low + 1 for col, low in zip(cols, lows, strict=True)]
+    if float(np.prod(np.array(sizes, dtype=np.float64))) < 2.0**62:  # one mixed-radix int
         key = np.zeros(len(values), dtype=np.int64)
-        for col, size in zip(values.T, sizes, strict=True):
-            key = key * int(size) + col
+        for col, low, size in zip(cols, lows, sizes, strict=True):
+            key = key * size + (col - low)
         return _dense(key)
     return np.unique(values, axis=0, return_inverse=True)[1].reshape(-1)
 
