@@ -4,10 +4,14 @@
     git worktree add /tmp/before <commit>
     python benchmarks/compile_time.py --baseline /tmp/before/src       # with a ratio column
     python benchmarks/compile_time.py --programs reverse hist --length 512 --repeat 3
+    python benchmarks/compile_time.py --programs dyck1 --causal --length 256 512 1024
 
-Each (checkout, program) compiles in its own child process (``PYTHONPATH`` set
-to that checkout's ``src``), the default compile: the 64-input check and the
-certificate included. The best of ``--repeat`` compiles is shown. Run it with
+Each compile runs in its own child process (``PYTHONPATH`` set to that
+checkout's ``src``), the default compile: the 64-input check and the
+certificate included. The best of ``--repeat`` compiles is shown; the two
+checkouts take turns, so that both meet the same background load. The
+parameters, the float32 margin and the weights' hash are shown beside the
+times: a change for speed should leave them as they were. Run it with
 ``OMP_NUM_THREADS=1`` on a shared machine: numpy's threaded BLAS competing
 with other jobs makes small matrix products slower, not faster.
 """
@@ -27,24 +31,27 @@ CHILD = """
 import json, sys, time
 from rasplab.compiler import compile_program
 from rasplab.library import PROGRAMS
-name, n, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+name, n, causal = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "causal"
 entry = PROGRAMS[name]
-best = float("inf")
-for _ in range(repeat):
-    start = time.perf_counter()
-    model = compile_program(entry.build(), list(entry.vocab), n, sample=entry.sample)
-    best = min(best, time.perf_counter() - start)
-print(json.dumps({"seconds": best, "certificate": model.info.certificate.status}))
+start = time.perf_counter()
+model = compile_program(entry.build(), list(entry.vocab), n, causal=causal, sample=entry.sample)
+seconds = time.perf_counter() - start
+proof = model.info.certificate
+print(json.dumps({
+    "seconds": seconds, "certificate": proof.status, "params": model.n_params,
+    "margin": proof.worst_margin_float32, "weights": (proof.weights_sha256 or "")[:12],
+}))
 """
 
 HERE = Path(__file__).resolve().parents[1] / "src"
 
 
-def measure(src: Path, name: str, n: int, repeat: int, timeout: float) -> dict:
+def measure(src: Path, name: str, n: int, causal: bool, timeout: float) -> dict:
     env = {**os.environ, "PYTHONPATH": str(src)}
+    mode = "causal" if causal else "full"
     try:
         done = subprocess.run(
-            [sys.executable, "-c", CHILD, name, str(n), str(repeat)],
+            [sys.executable, "-c", CHILD, name, str(n), mode],
             env=env,
             capture_output=True,
             text=True,
@@ -57,10 +64,17 @@ def measure(src: Path, name: str, n: int, repeat: int, timeout: float) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def best(runs: list[dict]) -> dict:
+    """The fastest run (or the first error)."""
+    timed = [r for r in runs if "seconds" in r]
+    return min(timed, key=lambda r: r["seconds"]) if timed else runs[0]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--programs", nargs="+", default=["reverse", "shift", "hist", "index"])
-    parser.add_argument("--length", type=int, default=1024)
+    parser.add_argument("--length", type=int, nargs="+", default=[1024])
+    parser.add_argument("--causal", action="store_true", help="compile decoders")
     parser.add_argument("--repeat", type=int, default=2, help="compiles per program; the best")
     parser.add_argument("--baseline", type=Path, help="another checkout's src folder")
     parser.add_argument("--timeout", type=float, default=300.0)
@@ -70,29 +84,37 @@ def main() -> int:
     unknown = [p for p in args.programs if p not in PROGRAMS]
     if unknown:
         parser.error(f"not a library program: {unknown[0]!r}; see `rasplab list`")
-    if args.length < 1 or args.repeat < 1:
+    if min(args.length) < 1 or args.repeat < 1:
         parser.error("--length and --repeat must be at least 1")
-    print("| program | baseline s | this checkout s | ratio | certificate |")
-    print("|---|---:|---:|---:|---|")
+    print("| program | length | baseline s | this checkout s | ratio | params | margin | weights |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|")
     for name in args.programs:
-        now = measure(HERE, name, args.length, args.repeat, args.timeout)
-        base = (
-            measure(args.baseline, name, args.length, args.repeat, args.timeout)
-            if (args.baseline)
-            else {}
-        )
-        print(_row(name, base, now))
+        for n in args.length:
+            now: list[dict] = []
+            base: list[dict] = []
+            for _ in range(args.repeat):  # in turns: both meet the same load
+                now.append(measure(HERE, name, n, args.causal, args.timeout))
+                if args.baseline:
+                    base.append(measure(args.baseline, name, n, args.causal, args.timeout))
+            print(_row(name, n, best(base) if base else {}, best(now)), flush=True)
     return 0
 
 
-def _row(name: str, base: dict, now: dict) -> str:
+def _row(name: str, n: int, base: dict, now: dict) -> str:
     def cell(r: dict) -> str:
         return f"{r['seconds']:.2f}" if "seconds" in r else r.get("error", "-")
 
     ratio = "-"
     if "seconds" in base and "seconds" in now:
         ratio = f"{base['seconds'] / now['seconds']:.1f}x"
-    return f"| {name} | {cell(base)} | {cell(now)} | {ratio} | {now.get('certificate', '-')} |"
+    same = [now.get(k) == base.get(k) for k in ("params", "margin", "weights")] if base else []
+    marks = " (baseline differs)" if base and not all(same) else ""
+    margin = f"{now['margin']:.4f}" if isinstance(now.get("margin"), float) else "-"
+    params = f"{now['params']:,}" if "params" in now else "-"
+    return (
+        f"| {name} | {n:,} | {cell(base)} | {cell(now)} | {ratio} | {params} "
+        f"| {margin} | {now.get('weights', '-')}{marks} |"
+    )
 
 
 if __name__ == "__main__":
