@@ -23,11 +23,11 @@ coordinate descent over the heads, each in turn, with these moves
 * ``chain``: an earlier count set to any one comparison together with the
   head comparing it with any variable (its other factors ``true``).
 
-Before each round, a head the output depends on swaps places with a free
-head of its kind in an earlier layer (:func:`~rasplab.learn.moves.relocations`)
-where the later place then finds a move that raises the accuracy; then a stable
-sort by a key (:mod:`rasplab.learn.sorts`: a key table set to a formula, two
-counts ranking it, a rank table, a move by rank and a flag, together); then every
+Each round begins with two moves of many parts at once, a stable sort by a key
+(:mod:`rasplab.learn.sorts`) and nesting levels (:mod:`rasplab.learn.levels`); then
+a head the output depends on swaps places with a free head of its kind in an
+earlier layer (:func:`~rasplab.learn.moves.relocations`) where the later place
+then finds a move that raises the accuracy; then every
 two-factor ``cat`` head tries a compaction (:func:`~rasplab.learn.moves.compactions`:
 RASP's stable filter, two earlier counts of the keys meeting a condition and
 the move between them; most_freq's first copies in order), which changes up to
@@ -265,11 +265,14 @@ def _relocate(data: Sample, state: _State, reading: dict[str, list[str]], deadli
 def _round(data: Sample, state: _State, program: Program, deadline: float, history: list) -> _State:
     """One pass of coordinate descent over every head (after moving used heads earlier)."""
     reading = available(program)
-    relocated = _relocate(data, state, reading, deadline)
+    # the sort and level moves build whole programs from any parts in a few seconds, where
+    # the model has them: first, since the relocations' searches can take most of a round
+    state = _kept(state, _sort(data, state, program, deadline), history)
+    state = _kept(state, _fitted_move(data, state, program, deadline, level_move), history)
+    relocated = _relocate(data, state, reading, deadline) if state.acc < 1.0 else state
     if relocated is not state:
         state = relocated
         history.append(state.acc)
-    state = _kept(state, _sort(data, state, program, deadline), history)
     # a compaction changes several heads together and is cheap to try: before the heads
     for index in range(len(state.nodes) if state.acc < 1.0 else 0):
         moves = compactions(state.nodes, index, reading, data.variables)
@@ -277,8 +280,7 @@ def _round(data: Sample, state: _State, program: Program, deadline: float, histo
         if found is not None:
             state = found
             history.append(state.acc)
-    for make in (bigram_move, level_move):  # likewise several parts at once
-        state = _kept(state, _fitted_move(data, state, program, deadline, make), history)
+    state = _kept(state, _fitted_move(data, state, program, deadline, bigram_move), history)
     state = _kept(state, _recombine(data, state, program, deadline), history)
     began = len(history)
     for families in (_CHEAP, _COSTLY):  # the costly moves where the cheap ones found none
