@@ -111,17 +111,17 @@ def _points(
     ``0 .. w``. Built with whole arrays: a prefix mean at 1,024 positions has 525,000."""
     sets = [vs.sets[agg.id][i] for i in at]
     widths = [widths[i] for i in at]
-    flat = list(itertools.chain.from_iterable(sets))  # position by position
-    first = {key: j for j, key in enumerate(dict.fromkeys(flat))}  # in order of appearance
+    first: dict[tuple, int] = {}  # the mean's value keys, in order of appearance
+    code = [first.setdefault(k, len(first)) for k in itertools.chain.from_iterable(sets)]
     sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
-    columns = [np.fromiter(map(first.__getitem__, flat), dtype=np.int64, count=len(flat))]
-    tables = [[vs.objects[k] for k in first]]
+    columns = [np.array(code, dtype=np.int64)]
+    tables = [list(map(vs.objects.__getitem__, first))]
     for n in others:  # one value per position: its code, repeated for each of the mean's
         index: dict[tuple, int] = {}
         per_position = [_code(index, vs.sets[n.id][i]) for i in at]
         columns.append(np.repeat(np.array(per_position, dtype=np.int64), sizes))
         tables.append([vs.objects[k] for k in index])
-    codes = np.stack(columns, axis=1).reshape(len(flat), len(columns))
+    codes = np.stack(columns, axis=1).reshape(len(code), len(columns))
     row_width = np.repeat(np.array(widths, dtype=np.float64), sizes)
     mean = np.array([float(v) for v in tables[0]])[codes[:, 0]] * row_width
     counts = np.round(mean)  # half to even, as Python's round

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -162,10 +163,11 @@ def _run_column(node: Node, kids: list[_Column], ok: np.ndarray) -> _Column:
 def _numbers(table: list[Any]) -> tuple[np.ndarray, np.ndarray] | None:
     """A table of ints and floats as float64 values and int flags, if numpy computes with
     them exactly as Python does (finite floats; ints small enough that + - * stay exact)."""
-    if not all(type(v) in (int, float) for v in table):
+    types = list(map(type, table))  # in C: a prefix count's table holds 300,000 values
+    if not set(types) <= {int, float}:
         return None  # bools, strings, ...: Python semantics differ
     values = np.array(table, dtype=np.float64)
-    is_int = np.array([type(v) is int for v in table], dtype=bool)
+    is_int = np.fromiter(map(operator.is_, types, itertools.repeat(int)), bool, len(types))
     if not np.all(np.isfinite(values)) or np.any(np.abs(values[is_int]) > _EXACT_INT):
         return None
     return values, is_int
