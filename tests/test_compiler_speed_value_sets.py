@@ -7,13 +7,17 @@ share one set, and every value the tables keep.
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
 
 from rasplab.compiler import value_bulk, value_maps
+from rasplab.compiler.combine import ordered
 from rasplab.compiler.value_bulk import bulk_map
 from rasplab.compiler.value_maps import ValueTable, run_map
+from rasplab.compiler.value_sets import ordered_numbers
+from rasplab.lang.graph import value_key
 from rasplab.lang.operators import _BINARY
 
 
@@ -105,3 +109,18 @@ def test_too_many_and_other_maps_are_left_to_run_map():
     (_, a) = _tables([[[1, 2]] * 3, [[3]] * 3])[0]
     assert bulk_map(ValueTable(), lambda x, y: x, a) is None  # not + - *
     assert bulk_map(ValueTable(), round, [(value_maps.TOO_MANY,) * 3]) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ordered_numbers_as_ordered(seed):
+    rng = random.Random(seed)
+    n = rng.choice([10, 3000])
+    pool = [rng.randint(-60, 60) for _ in range(n)]
+    pool += [rng.randint(-60, 60) / rng.randint(1, 9) for _ in range(n)]
+    pool += [True, False, 2.0**60, -0.0, *(float(k) for k in range(-3, 4))]
+    if seed == 5:
+        pool += [float("nan"), 2**70]  # left to ordered
+    values = list({value_key(v): v for v in pool}.values())  # distinct, as a value set's
+    rng.shuffle(values)
+    signs = lambda vs: [(type(v), v if v == v else "nan", math.copysign(1, v)) for v in vs]  # noqa: E731
+    assert signs(ordered_numbers(values)) == signs(ordered(values))

@@ -93,11 +93,30 @@ class ValueSets:
             raise LookupError(f"{node.label} can take too many values")
         if node.id not in self.unions:
             keys: set = set().union(*self.sets[node.id])
-            self.unions[node.id] = ordered(self.objects[k] for k in keys)
+            self.unions[node.id] = ordered_numbers(list(map(self.objects.__getitem__, keys)))
         return list(self.unions[node.id])
 
     def too_many(self, node: Node) -> bool:
         return any(s is TOO_MANY for s in self.sets[node.id])
+
+
+_TIE = {bool: 0, float: 1, int: 2}  # equal numbers: by type name, as combine.ordered has it
+
+
+def ordered_numbers(values: list[Any]) -> list[Any]:
+    """``ordered(values)``, sorted by numpy where the values are many plain numbers (a
+    prefix mean at 1,024 positions: 320,000), each exact as a float64 (ints below
+    ``2**53``, no NaN): by value, equal ones by type name. Distinct values never tie."""
+    if len(values) < 1024 or not set(map(type, values)) <= _TIE.keys():
+        return ordered(values)
+    try:
+        array = np.array(values, dtype=np.float64)
+    except OverflowError:  # an int too large for a float
+        return ordered(values)
+    if np.any(np.isnan(array)) or np.any(np.abs(array) >= 2.0**53):
+        return ordered(values)
+    tie = np.fromiter(map(_TIE.__getitem__, map(type, values)), np.int8, len(values))
+    return list(map(values.__getitem__, np.lexsort((tie, array)).tolist()))
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,7 +268,8 @@ def _sop_sets(setting: _Setting, found: _Found, node: SOp) -> tuple[VSet, ...]:
     table, n = found.table, setting.n
     if node.id in setting.exact:
         if isinstance(node, Aggregate):  # exact values, but heads still need the mode
-            pool = ordered(table.objects[k] for k in set().union(*found.sets[node.sop.id]))
+            keys = set().union(*found.sets[node.sop.id])
+            pool = ordered_numbers(list(map(table.objects.__getitem__, keys)))
             widths = found.widths[node.selector.id]
             found.semantics[node.id] = _choose(setting, node, pool, widths)
         return table.intern_each(setting.exact[node.id])
@@ -279,7 +299,7 @@ def _aggregate_sets(setting: _Setting, found: _Found, node: Aggregate) -> tuple[
     table, sop_sets = found.table, found.sets[node.sop.id]
     if TOO_MANY in sop_sets:
         return (TOO_MANY,) * setting.n
-    pool = ordered(table.objects[k] for k in set().union(*sop_sets))
+    pool = ordered_numbers(list(map(table.objects.__getitem__, set().union(*sop_sets))))
     widths = found.widths[node.selector.id]
     mode = _choose(setting, node, pool, widths)
     found.semantics[node.id] = mode
