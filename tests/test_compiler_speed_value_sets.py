@@ -56,10 +56,12 @@ def _sets(rng: random.Random, n: int, kind: str) -> list[list]:
         return [[2**40, i] for i in range(n)]
     if kind == "bools":
         return [[True, 0] for _ in range(n)]
+    if kind == "zeros":  # -0.0, and a float too small to multiply without underflow
+        return [[-0.0, 1.5, i] if i % 2 else [1e-300, i] for i in range(n)]
     return [rng.sample(range(-5, 9), rng.randint(0, 4)) for _ in range(n)]
 
 
-KINDS = ["prefix", "means", "position", "floats", "big", "bools", "random"]
+KINDS = ["prefix", "means", "position", "floats", "big", "bools", "zeros", "random"]
 
 
 @pytest.mark.parametrize("op", ["+", "-", "*"])
@@ -71,7 +73,7 @@ def test_arithmetic_as_run_map(op, limit, seed, monkeypatch):
     rng = random.Random(seed)
     for left in KINDS:
         right = rng.choice(KINDS)
-        n = rng.randint(1, 12)
+        n = rng.randint(1, 30)
         inputs = [_sets(rng, n, left), _sets(rng, n, right)]
         (ta, a), (tb, b) = _tables(inputs)
         want = run_map(ta, _BINARY[op], a)
@@ -86,6 +88,17 @@ def test_arithmetic_shortcuts_are_taken():
     got = bulk_map(tb, _BINARY["-"], b)
     assert got is not None
     _same(run_map(ta, _BINARY["-"], a), got, ta, tb)
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*"])
+def test_a_few_rows_of_a_big_table_as_run_map(op):
+    """``(indices + 1) * mean``: each position's own rows, not the whole table."""
+    rng = random.Random(0)
+    inputs = [_sets(rng, 40, "position"), _sets(rng, 40, "means")]
+    (ta, a), (tb, b) = _tables(inputs)
+    got = bulk_map(tb, _BINARY[op], b)
+    assert got is not None
+    _same(run_map(ta, _BINARY[op], a), got, ta, tb)
 
 
 def _maybe(x):

@@ -53,6 +53,9 @@ def bulk_map(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]
     if len(per_input) > 1 and size <= ARRAY_LIMIT:
         if not arithmetic:
             return None
+        found = _arithmetic_rows(seen, f, per_input, table=size)
+        if found is not None:  # the table's slices, from each position's own rows
+            return found
         unions = [sorted(u, key=repr) for u in overall]
         grid = _vectorised(seen, f, unions)
         return None if grid is None else _grown(seen, per_input, unions, *grid)
@@ -106,13 +109,22 @@ def _numbers(seen: ValueTable, s: VSet) -> tuple[np.ndarray, int] | None:
     return array, (1 if int in kinds else 0) | (2 if float in kinds else 0)
 
 
-def _arithmetic_rows(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...] | None:
+def _arithmetic_rows(
+    seen: ValueTable, f: Callable, per_input: list, table: int = 0
+) -> tuple[VSet, ...] | None:
     """What ``_arithmetic_per_position`` finds, with every position's rows in one array.
 
     Each position computes in float64 where its values mix ints and floats (an
     integral result then stands for ``k`` and ``float(k)``), else in its one type;
     with values below ``2**26`` float64 gives every such result exactly, and numpy's
-    result is Python's (the spot check there always passes)."""
+    result is Python's (the spot check there always passes).
+
+    With ``table`` (the size of the product of the inputs' overall values), what
+    ``_tabulate`` finds from that table instead, where the positions' rows are far
+    fewer: each position's slice of it. The table computes in one type for all
+    positions (float64 where any values mix), and it holds every combination: here
+    no value is negative, -0.0 or below ``2**-500`` (but 0), so no combination of
+    them raises or gives -0.0, and the table computes as the rows do."""
     if len(per_input) != 2:
         return None
     idents: dict[tuple[int, int], tuple[VSet, VSet]] = {}
@@ -126,9 +138,15 @@ def _arithmetic_rows(seen: ValueTable, f: Callable, per_input: list) -> tuple[VS
                 if known is None:
                     return None
                 numbers[id(s)] = known
-    if sum(len(a) * len(b) for a, b in idents.values()) > ROWS:
+    if sum(len(a) * len(b) for a, b in idents.values()) > (table // 4 if table else ROWS):
         return None
-    found = _rows(f, [(numbers[id(a)], numbers[id(b)]) for a, b in idents.values()])
+    if table and not all(_tame(array) for array, _ in numbers.values()):
+        return None
+    pairs = [(numbers[id(a)], numbers[id(b)]) for a, b in idents.values()]
+    bits = 0
+    for _, kinds in numbers.values():
+        bits |= kinds
+    found = _rows(f, pairs, (0 if bits == 1 else 1 if bits == 2 else 2) if table else None)
     if found is None:
         return None
     if not len(found[1]):  # no position holds a value
@@ -138,11 +156,18 @@ def _arithmetic_rows(seen: ValueTable, f: Callable, per_input: list) -> tuple[VS
     return tuple(results[(id(a), id(b))] for a, b in zip(*per_input, strict=True))
 
 
-def _rows(f: Callable, pairs: list) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _tame(values: np.ndarray) -> bool:
+    """No value negative, -0.0 or tiny: no + - * of two of them is -0.0 or underflows."""
+    return not np.any((values < 0) | np.signbit(values) | ((values != 0) & (values < 2.0**-500)))
+
+
+def _rows(
+    f: Callable, pairs: list, every: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Per row of every group's product: its group, ``f``'s value, and the kind of its
-    group's arithmetic (0: ints, 1: floats, 2: mixed); None where numpy would raise
-    (float underflow, say: then the per-position pass gives up too) or gives a -0.0
-    (which np.unique may merge with 0.0 either way round)."""
+    group's arithmetic (0: ints, 1: floats, 2: mixed; ``every``: this one for all);
+    None where numpy would raise (float underflow, say: then the per-position pass
+    gives up too) or gives a -0.0 (which np.unique may merge with 0.0 either way)."""
     groups, lefts, rights, kinds = [], [], [], []
     for g, ((x, kx), (y, ky)) in enumerate(pairs):
         left, right = np.meshgrid(x, y, indexing="ij")
@@ -159,6 +184,8 @@ def _rows(f: Callable, pairs: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     if not np.all(np.isfinite(value)) or np.any((value == 0) & np.signbit(value)):
         return None
     group = np.concatenate(groups)
+    if every is not None:
+        return group, value, np.full(len(group), every, dtype=np.int64)
     return group, value, np.array(kinds, dtype=np.int64)[group]
 
 
@@ -207,24 +234,24 @@ def _grown(
             picks[arg, id(a)] = pick(arg, a)
         return picks[arg, id(a)]
 
-    found: dict[tuple[int, ...], np.ndarray] = {}
-    order, before, mark = [], None, None
+    codes: dict[tuple[int, ...], set[int]] = {}
+    order: list[tuple[int, ...]] = []
+    before, mark = None, None  # the previous position's sets, and its outputs marked
     for args in zip(*per_input, strict=True):
         ident = tuple(id(a) for a in args)
-        order.append(ident)
-        if ident in found:
-            before, mark = args, found[ident]
-            continue
-        if mark is not None and before is not None and _holds(args, before):
-            mark = mark.copy()
-            blocks = _new_blocks(args, before, pick, pick_set)
+        if ident in codes:  # its mark is gone unless it was the previous position's
+            mark = mark if order and order[-1] == ident else None
         else:
-            mark = np.zeros(len(outs) + 1, dtype=bool)
-            blocks = [[pick_set(j, a) for j, a in enumerate(args)]]
-        for block in blocks:
-            mark[table[np.ix_(*block)].ravel()] = True  # -1 marks the extra last slot
-        found[ident], before = mark, args
-    codes = {ident: set(np.flatnonzero(m[:-1]).tolist()) for ident, m in found.items()}
+            if mark is not None and before is not None and _holds(args, before):
+                blocks = _new_blocks(args, before, pick, pick_set)
+            else:
+                mark = np.zeros(len(outs) + 1, dtype=bool)
+                blocks = [[pick_set(j, a) for j, a in enumerate(args)]]
+            for block in blocks:  # -1 (the function raised) marks the extra last slot
+                mark[table[np.ix_(*block)].ravel()] = True
+            codes[ident] = set(np.flatnonzero(mark[:-1]).tolist())
+        order.append(ident)
+        before = args
     used = sorted(set().union(*codes.values()))
     keys = {c: _variant_keys(seen, outs[c], mixed) for c in used}
     chain = itertools.chain.from_iterable
