@@ -104,7 +104,18 @@ def choose_numbers(
     the one with fewer parameters kept."""
     sizes = (n, vocab_size, max_params)
     settings = (count_scales, one_hot, causal)
-    layout = _choose(program, values, sizes, settings, decode_counts, input_errors)
+    try:
+        layout = _choose(program, values, sizes, settings, decode_counts, input_errors)
+    except CompileError as refused:
+        if decode_counts:
+            raise
+        try:  # too big as first planned (a wide count read one-hot, say): decoded?
+            decoded = _choose(program, values, sizes, settings, True, input_errors)
+        except CompileError:
+            raise refused from None
+        why = "; ".join(refused.blockers) or str(refused)
+        note = f"counts decoded to numbers before they are combined: read one-hot, {why}"
+        return replace(decoded, notes=(*decoded.notes, note))
     if decode_counts or not _reads_wide_count(layout):
         return layout
     try:

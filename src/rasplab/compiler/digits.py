@@ -14,6 +14,9 @@ values each, exact in any float type.
 An equality is split where a side holds more than ``DIGITS_ABOVE`` values and
 float32 cannot compare it as numbers (as the cost model would find), so
 ``reverse``'s positions, compared as numbers in float32, stay as they are.
+Equalities under an ``|`` stay whole too: sort's tie-break, ``K < K'`` or
+``K == K'`` and an earlier position, counts two parts that never hold together,
+which lowering splits into two heads only while each part is one test of ``K``.
 
 >>> from rasplab import tokens, select, selector_width
 >>> from rasplab.compiler.value_sets import infer
@@ -31,7 +34,7 @@ from typing import Any
 
 from ..lang.enums import Comparison
 from ..lang.graph import topological_order
-from ..lang.nodes import Constant, Map, Node, Select, SelectorAnd, SelectorWidth, SOp
+from ..lang.nodes import Constant, Map, Node, Select, SelectorAnd, SelectorOr, SelectorWidth, SOp
 from .quadratic import joint_plan
 from .value_sets import ValueSets, positional_nodes
 from .widths import Rewritten, rebuild
@@ -44,10 +47,12 @@ DIGITS_ABOVE = 64  # a side with more values than this is split where numbers fa
 def split_equalities(program: SOp, values: ValueSets, causal: bool) -> Rewritten | None:
     """``program`` with its wide equalities tested digit by digit (module docstring)."""
     positional = positional_nodes(program)
-    counted = _counted(program)
+    counted, alternatives = _under(program, SelectorWidth), _under(program, SelectorOr)
     digits: dict[tuple[int, int, int], SOp] = {}  # (node id, base, place) -> its digit
 
     def change(node: Node, new: dict[int, Node]) -> tuple[Node, str] | None:
+        if node.id in alternatives:
+            return None
         split = _split(node, values, positional, node.id in counted)
         if split is None or not isinstance(node, Select):
             return None
@@ -71,12 +76,13 @@ def split_equalities(program: SOp, values: ValueSets, causal: bool) -> Rewritten
     return rebuild(program, change)
 
 
-def _counted(program: SOp) -> frozenset[int]:
-    """Selectors some ``selector_width`` counts over (their parts too)."""
+def _under(program: SOp, kind: type[SelectorWidth] | type[SelectorOr]) -> frozenset[int]:
+    """Selectors a ``selector_width`` counts over, or that are part of an ``|``."""
     found: set[int] = set()
     for node in topological_order(program):
-        if isinstance(node, SelectorWidth):
-            found.update(n.id for n in topological_order(node.selector))
+        if isinstance(node, kind):
+            below = node.selector if isinstance(node, SelectorWidth) else node
+            found.update(n.id for n in topological_order(below))
     return frozenset(found)
 
 
