@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rasplab import aggregate, select, selector_width, tokens
+from rasplab import aggregate, indices, select, selector_width, tokens
 from rasplab.compiler import compile_program, verify
 from rasplab.compiler.digits import DIGITS_ABOVE, split_equalities
 from rasplab.compiler.value_sets import infer
@@ -36,3 +36,10 @@ def test_narrow_or_positional_equalities_stay_as_they_are():
     assert split_equalities(narrow, infer(narrow, list(range(DIGITS_ABOVE)), 4), False) is None
     wide = selector_width(select(SHIFTED, SHIFTED, "=="))
     assert split_equalities(wide, infer(wide, VOCAB, 4), False) is not None
+
+
+def test_an_equality_under_an_or_stays_whole():
+    # sort's tie-break: lowering counts the two exclusive parts with two heads
+    ties = select(SHIFTED, SHIFTED, "==") & select(indices, indices, "<")
+    rank = selector_width(select(SHIFTED, SHIFTED, "<") | ties)
+    assert split_equalities(rank, infer(rank, VOCAB, 4), False) is None
