@@ -130,17 +130,10 @@ def _arithmetic_rows(
     idents: dict[tuple[int, int], tuple[VSet, VSet]] = {}
     for a, b in zip(*per_input, strict=True):
         idents.setdefault((id(a), id(b)), (a, b))
-    numbers: dict[int, tuple[np.ndarray, int]] = {}
-    for pair in idents.values():
-        for s in pair:
-            if id(s) not in numbers:
-                known = _numbers(seen, s)
-                if known is None:
-                    return None
-                numbers[id(s)] = known
     if sum(len(a) * len(b) for a, b in idents.values()) > (table // 4 if table else ROWS):
-        return None
-    if table and not all(_tame(array) for array, _ in numbers.values()):
+        return None  # (before reading any value: a table of count pairs has a million rows)
+    numbers = _each_set(seen, idents.values())
+    if numbers is None or (table and not all(_tame(array) for array, _ in numbers.values())):
         return None
     pairs = [(numbers[id(a)], numbers[id(b)]) for a, b in idents.values()]
     bits = 0
@@ -154,6 +147,19 @@ def _arithmetic_rows(
     group, value, kind = found
     results = dict(zip(idents, _keys_by_group(seen, group, value, kind, len(idents)), strict=True))
     return tuple(results[(id(a), id(b))] for a, b in zip(*per_input, strict=True))
+
+
+def _each_set(seen: ValueTable, pairs: Any) -> dict[int, tuple[np.ndarray, int]] | None:
+    """:func:`_numbers` of each distinct set, by its id; None if one has none."""
+    numbers: dict[int, tuple[np.ndarray, int]] = {}
+    for pair in pairs:
+        for s in pair:
+            if id(s) not in numbers:
+                known = _numbers(seen, s)
+                if known is None:
+                    return None
+                numbers[id(s)] = known
+    return numbers
 
 
 def _tame(values: np.ndarray) -> bool:
