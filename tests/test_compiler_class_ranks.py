@@ -3,10 +3,15 @@ proof they give: dyck2's opener is one key, so dyck2 is proved by bounds."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 from test_compiler_bounds import bounded, every_input
 
 from rasplab import indices, select, selector_width, tokens, zipmap
+from rasplab.compiler import compile_program
+from rasplab.compiler.bounds_space import Stream, _combinations
 from rasplab.compiler.certify import certify, compare, reference_outputs
 from rasplab.compiler.ranks import class_rank
 from rasplab.compiler.value_sets import infer
@@ -77,3 +82,26 @@ def test_dyck2_is_proved_by_its_class_ranks_and_not_without_them(monkeypatch):
     unranked = certify(model, program, blueprint=blueprint, method="bounds")
     assert unranked.dtype is None
     assert "may select several keys" in " ".join(unranked.open)
+
+
+def test_a_map_of_a_node_in_a_space_takes_its_value_from_it():
+    flag = tokens.map(lambda t: t in "ab").map(lambda b: int(b))  # through another map
+    stream = Stream({"one": 0}, (), {}, np.zeros(1), np.zeros(1), np.zeros(1), maps={flag.id: flag})
+    values = (("a", "b", "c"), (0, 1))
+    combos = _combinations(stream, (tokens.id, flag.id), values, 100, "test")
+    assert sorted(map(tuple, combos.tolist())) == [(0, 1), (1, 1), (2, 0)]  # 3, not 6
+    outside = {flag.id: tokens.map(lambda t: 2)}  # a value outside the set: left free
+    free = _combinations(replace(stream, maps=outside), (tokens.id, flag.id), values, 100, "x")
+    assert len(free) == 6
+
+
+@pytest.mark.slow
+def test_dyck2_at_32_is_proved_through_its_levels_digits():
+    # level's 65 values are two digits (digits.py): the opener's keys agree on both, on
+    # their level, and on depth_index, so it moves one value
+    entry = get("dyck2")
+    model = compile_program(entry.build(), entry.vocab, 32, causal=True, verify=50)
+    assert any(n.startswith("level == level tested as two digits") for n in model.info.notes)
+    certificate = model.info.certificate
+    assert certificate.dtype == "float64" and certificate.worst_margin is not None
+    assert not any("moves one value" in item for item in certificate.open)

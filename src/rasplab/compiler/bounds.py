@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from ..lang.nodes import Indices, Node, SOp
+from ..lang.nodes import Indices, Map, Node, SOp
 from ..model.filecheck import weights_digest as digest_of
 from ..model.info import Certificate
 from ..model.model import MLP, Attention, CompiledModel
@@ -266,6 +266,7 @@ def _start(model: CompiledModel, blueprint: Blueprint, rounding: Rounding) -> St
     nodes, values, origin = blueprint.layout.nodes, blueprint.values, blueprint.origin
     stream = replace(
         stream,
+        maps={nid: n for nid, n in nodes.items() if isinstance(n, Map)},
         distinct=ranks_among(nodes, values, origin),
         within=class_ranks_among(nodes, values, origin),
     )

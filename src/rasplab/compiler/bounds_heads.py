@@ -320,10 +320,11 @@ def _one_value(
     for n in ks.nodes:  # keys that agree on a node no two positions share are one key
         if many.any() and _one_per_position(stream, head, n):
             many &= _differ(sel, ks.column(n))
-    for count, (x, cls) in stream.within.items():  # so are keys of one class and count
-        if many.any() and count in ks.nodes and x in ks.nodes:
+    for count, (ways, cls) in stream.within.items():  # so are keys of one class and count
+        read = [xs for xs in ways if all(x in ks.nodes for x in xs)]
+        if many.any() and count in ks.nodes and read:
             c = ks.column(count)
-            classes = cls.ids(ks.column(x), ks.values[ks.nodes.index(x)])
+            classes = _class_ids(ks, read[0], cls)
             many &= _differ(sel, classes * (int(c.max(initial=0)) + 1) + c)
     if not many.any():
         return ()
@@ -332,6 +333,15 @@ def _one_value(
         f"aggregate {node.label} (head {head.name}): a query may select several keys with "
         f"different values, so the assumption that it moves one value is not proved",
     )
+
+
+def _class_ids(ks: Space, xs: tuple[int, ...], cls: Any) -> np.ndarray:
+    """Each key's class: its value of the class's node, or (several nodes, the maps that
+    tell that node's values apart) its tuple of their values, numbered."""
+    if len(xs) == 1:
+        return cls.ids(ks.column(xs[0]), ks.values[ks.nodes.index(xs[0])])
+    codes = np.stack([ks.column(x) for x in xs], axis=1)  # [keys, nodes]
+    return np.unique(codes, axis=0, return_inverse=True)[1].reshape(-1)
 
 
 def _one_per_position(stream: Stream, head: Head, node_id: int) -> bool:

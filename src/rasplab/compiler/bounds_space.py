@@ -154,8 +154,11 @@ class Stream:
     at: Mapping[int, tuple] = field(default_factory=dict)  # node id -> value keys per position
     relative: np.ndarray | None = None  # [d_model]: more error, in proportion to |x| there
     distinct: frozenset[int] = frozenset()  # nodes no two positions share (ranks.py)
-    within: Mapping[int, tuple[int, Any]] = field(default_factory=dict)  # count -> (node,
-    # ranks.Class): no two positions of one class share the count
+    within: Mapping[int, tuple[tuple[tuple[int, ...], ...], Any]] = field(default_factory=dict)
+    # count -> (ways to read its class: node ids, ranks.Class): no two positions of one
+    # class share the count
+    maps: Mapping[int, Any] = field(default_factory=dict)  # id -> map node: beside what it
+    # is a map of (through other maps), a combination takes the map's value
 
     def error(self, x: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Each row's error bound per direction, at exact residuals ``x`` (rows); with
@@ -267,17 +270,71 @@ def _combinations(
     if not nodes:  # nothing read: one combination, the residual of ``one`` alone
         return np.zeros((1, 0), dtype=np.int64)
     per = _per_position(stream, nodes, values)
+    derived = _derived(stream, nodes, values) if per is None else {}
     sizes = [len(v) for v in values]
-    total = math.prod(sizes) if per is None else sum(math.prod(len(c) for c in p) for p in per)
+    free = [j for j in range(len(nodes)) if j not in derived]
+    total = (
+        math.prod(sizes[j] for j in free)
+        if per is None
+        else sum(math.prod(len(c) for c in p) for p in per)
+    )
     width = max(len(stream.index), 1)
     if total > limit or total * width > WIDTH_LIMIT:
         raise Refused(
             f"{what}: {total:,} combinations of values (sizes {sizes}, residuals of "
             f"{width:,} directions) over the limit {min(limit, WIDTH_LIMIT // width):,}"
         )
-    if per is None:
-        return np.stack(np.unravel_index(np.arange(total), sizes), axis=1)
-    return _products_by_position(per, len(nodes))
+    if per is not None:
+        return _products_by_position(per, len(nodes))
+    combos = np.empty((total, len(nodes)), dtype=np.int64)
+    grid = np.unravel_index(np.arange(total), [sizes[j] for j in free])
+    for j, column in zip(free, grid, strict=True):
+        combos[:, j] = column
+    for j, (i, table) in derived.items():
+        combos[:, j] = table[combos[:, i]]
+    return combos
+
+
+def _derived(
+    stream: Stream, nodes: tuple[int, ...], values: tuple[tuple, ...]
+) -> dict[int, tuple[int, np.ndarray]]:
+    """Columns that are maps (through other maps) of a column that is not: column ->
+    (that column, the map's value index per its value index). A map whose value falls
+    outside its value set, or raises, is left free: the product covers it anyway."""
+    found = {}
+    for j, node in enumerate(nodes):
+        chain = _chain(stream.maps.get(node), nodes)
+        if chain is None:
+            continue
+        inner, steps = chain
+        i = nodes.index(inner)
+        lookup = {value_key(v): k for k, v in enumerate(values[j])}
+        try:
+            table = [lookup.get(value_key(_through(steps, v)), -1) for v in values[i]]
+        except Exception:  # a value the map rejects: the evaluator rejects such inputs
+            continue
+        if min(table, default=0) >= 0:
+            found[j] = (i, np.array(table, dtype=np.int64))
+    return found
+
+
+def _chain(node: Any, nodes: tuple[int, ...]) -> tuple[int, list[Any]] | None:
+    """``(id, functions)``: the column ``node`` is a map of (through maps not among
+    ``nodes``), itself no map of another column, and the functions outermost first."""
+    steps = []
+    while node is not None and hasattr(node, "inner"):
+        steps.append(node.f)
+        node = node.inner
+        if node.id in nodes:
+            below = _chain(node, nodes) if hasattr(node, "inner") else None
+            return None if below is not None else (node.id, steps)
+    return None
+
+
+def _through(steps: list[Any], value: Any) -> Any:
+    for f in reversed(steps):
+        value = f(value)
+    return value
 
 
 def _products_by_position(per: list[list[np.ndarray]], k: int) -> np.ndarray:

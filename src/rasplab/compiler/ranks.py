@@ -301,17 +301,42 @@ def ranks_among(
 
 def class_ranks_among(
     nodes: Mapping[int, Node], values: ValueSets, origin: Mapping[int, Node]
-) -> dict[int, tuple[int, Class]]:
+) -> dict[int, tuple[tuple[tuple[int, ...], ...], Class]]:
     """Counts among ``nodes`` that are one per position within a class
-    (:func:`class_rank`): the count's id -> the id of the node its class reads, and
-    the class."""
+    (:func:`class_rank`): the count's id -> the ways to read its class among ``nodes``
+    (each the ids of its ``X``, or of maps of ``X`` that together tell its values
+    apart: the digits of :mod:`.digits`), and the class."""
     ids = {id(origin.get(nid, node)): nid for nid, node in nodes.items()}
-    found = {}
+    found: dict[int, tuple[tuple[tuple[int, ...], ...], Class]] = {}
     for nid, node in nodes.items():
         c = class_rank(origin.get(nid, node), values, origin)
-        if c is not None and id(c.node) in ids:
-            found[nid] = (ids[id(c.node)], c)
+        if c is None:
+            continue
+        ways: list[tuple[int, ...]] = [(ids[id(c.node)],)] if id(c.node) in ids else []
+        if c.keep is None:
+            ways.append(_telling_apart(c.node, nodes, values, origin))
+        ways = [w for w in ways if w]
+        if ways:
+            found[nid] = (tuple(ways), c)
     return found
+
+
+def _telling_apart(
+    x: SOp, nodes: Mapping[int, Node], values: ValueSets, origin: Mapping[int, Node]
+) -> tuple[int, ...]:
+    """Maps of ``x`` among ``nodes`` whose values together differ for every two values of
+    ``x`` (empty where there are none)."""
+    maps = {
+        nid: n
+        for nid, n in nodes.items()
+        if isinstance(n, Map) and origin.get(n.inner.id, n.inner) is x
+    }
+    try:
+        xs = values.union(_stand_ins(values, origin).get(x.id, x))
+        tuples = {tuple(n.f(v) for n in maps.values()) for v in xs}
+    except (LookupError, ArithmeticError, TypeError, ValueError):
+        return ()
+    return tuple(sorted(maps)) if maps and len(tuples) == len(xs) else ()
 
 
 def looks_back_by_rank(
