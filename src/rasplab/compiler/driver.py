@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -300,7 +301,8 @@ def _float32_retries(
     layout = blueprint.layout
     retries = []
     errors = blueprint.memo.get(FLOAT32_ERRORS)
-    if errors and job.input_errors is None:  # the same model, its ramps placed for them
+    bounded = errors and all(math.isfinite(x) for pair in errors.values() for x in pair)
+    if bounded and job.input_errors is None:  # the same model, its ramps placed for them
         retries.append(replace(capped, input_errors=errors))
     if _combines_counts(layout) and job.decode_counts is None:
         retries.append(replace(capped, decode_counts=why))
