@@ -346,14 +346,14 @@ def test_singular_layer_and_input(capsys):
 
 
 def test_compile_report_names_the_domain_and_rejected_inputs(capsys):
-    # no enumeration: reverse is proved by bounds, dyck2 (a select the value sets cannot
+    # no enumeration: reverse is proved by bounds, ralign (a select the value sets cannot
     # show picks one key) rests on the random inputs alone
     argv = ["compile", "lib:reverse", "--max-len", "5", "--verify", "10", "--prove-limit", "0"]
     code, out, _ = cli(capsys, *argv)
     assert code == 0
     assert "verified: 10/10 random inputs exact (100%)" in out
     assert re.search(r"^exact on: .+ \(proved on every input by bounds\)$", out, re.M)
-    code, out, _ = cli(capsys, *argv[:1], "lib:dyck2", *argv[2:])
+    code, out, _ = cli(capsys, *argv[:1], "lib:ralign", *argv[2:])
     assert code == 0
     assert re.search(r"^exact on: .+ \(checked on 10 random inputs\)$", out, re.M)
 
