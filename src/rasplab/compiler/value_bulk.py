@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 
-from ..lang.graph import value_key
 from .value_maps import (
     ARITHMETIC,
     ARRAY_LIMIT,
@@ -32,6 +31,7 @@ from .value_maps import (
     ValueTable,
     _variant_keys,
     _vectorised,
+    output_key,
 )
 
 __all__ = ["bulk_map"]
@@ -68,16 +68,8 @@ def _each_value_once(seen: ValueTable, f: Callable, sets: list, union: set) -> t
     """``f`` once per value of the union (in ``run_map``'s order), then each position's set
     looked up with ``map``: no Python step per (position, value) pair."""
     image: dict[tuple, tuple | None] = {}  # value key -> output key (None: f raised)
-    objects = seen.objects
     for k in frozenset(union):  # as run_map goes: the first object of a key stays
-        try:
-            value = f(objects[k])
-        except Exception:  # the evaluator would fail on such an input too
-            image[k] = None
-            continue
-        key = value_key(value)
-        objects.setdefault(key, value)
-        image[k] = key
+        image[k] = output_key(seen, f, [seen.objects[k]])
     results: dict[int, VSet] = {}
     out = []
     for s in sets:

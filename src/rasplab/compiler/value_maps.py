@@ -26,7 +26,15 @@ from ..lang.graph import value_key
 from .arithmetic import ARITHMETIC
 from .combine import PLAIN
 
-__all__ = ["ValueTable", "run_map", "CALL_LIMIT", "ARRAY_LIMIT", "ARITHMETIC", "TOO_MANY"]
+__all__ = [
+    "ValueTable",
+    "run_map",
+    "output_key",
+    "CALL_LIMIT",
+    "ARRAY_LIMIT",
+    "ARITHMETIC",
+    "TOO_MANY",
+]
 
 # A zipmap whose per-position argument products exceed this many calls, or a
 # mean with more distinct values than this, is marked TOO_MANY.
@@ -144,19 +152,24 @@ def _per_position(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet,
     return tuple(out)
 
 
+def output_key(seen: ValueTable, f: Callable, args: list) -> tuple | None:
+    """The key of ``f(*args)``, its value kept in ``seen`` (the first object of a key
+    stays); None where ``f`` raises, as the evaluator would on such an input."""
+    try:
+        value = f(*args)
+    except Exception:  # the evaluator would fail on such an input too
+        return None
+    key = value_key(value)
+    seen.objects.setdefault(key, value)
+    return key
+
+
 def _output_keys(seen: ValueTable, f: Callable, args: tuple[VSet, ...], memo: dict) -> set[tuple]:
     found = set()
     objects = seen.objects
     for combo in itertools.product(*args):
         if combo not in memo:
-            try:
-                value = f(*(objects[k] for k in combo))
-            except Exception:  # the evaluator would fail on such an input too
-                memo[combo] = None
-                continue
-            key = value_key(value)
-            objects.setdefault(key, value)
-            memo[combo] = key
+            memo[combo] = output_key(seen, f, [objects[k] for k in combo])
         key = memo[combo]
         if key is not None:
             found.add(key)
