@@ -139,6 +139,14 @@ def non_negative_seconds(text: str) -> float:
     return value
 
 
+def positive_seconds(text: str) -> float:
+    """A time limit in seconds, more than 0."""
+    value = non_negative_seconds(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("a time limit must be more than 0 seconds")
+    return value
+
+
 def parse_size(text: str) -> int:
     """A byte count: ``1000``, ``512K``, ``64M``, ``4G`` (binary units; a trailing B is fine)."""
     cleaned = text.strip().upper().removesuffix("B").removesuffix("I")

@@ -26,6 +26,7 @@ from typing import Any
 from .. import progress
 from ..compiler.bounds import BOUNDS_SECONDS
 from ..compiler.certify import DEFAULT_PROVE_LIMIT
+from ..compiler.limits import DEFAULT_MAX_SECONDS
 from ..errors import InputError
 from ..model.info import Certificate
 from ..model.model import CompiledModel
@@ -41,6 +42,7 @@ from .common import (
     non_negative_seconds,
     parse_tokens,
     positive_int,
+    positive_seconds,
     subcommand,
     write_guard,
 )
@@ -104,6 +106,14 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         metavar="S",
         help=f"time the proof by bounds may take (default {BOUNDS_SECONDS:g}; 0 skips it); "
         "what is not bounded by then stays open in the certificate",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=positive_seconds,
+        default=DEFAULT_MAX_SECONDS,
+        metavar="S",
+        help=f"time the whole compile may take (default {DEFAULT_MAX_SECONDS:g}); past it "
+        "the compile stops and says in which stage",
     )
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="save to FILE.safetensors")
     p.add_argument(
@@ -307,6 +317,7 @@ def command(args: argparse.Namespace) -> int:
             sample=sample,
             prove_limit=args.prove_limit,
             bounds_seconds=args.bounds_seconds,
+            max_seconds=args.time_limit,
             **evaluator_limits(args),
             **({} if args.max_params is None else {"max_params": args.max_params}),
         )

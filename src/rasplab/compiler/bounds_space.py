@@ -72,7 +72,7 @@ def in_time(what: str) -> None:
         raise Refused(
             f"{what}: not bounded within the bounds' time budget of {seconds:g} s "
             "(--bounds-seconds S, or bounds_seconds=S in compile_program or certify, "
-            "allows more)"
+            "allows more, within the compile's --time-limit)"
         )
 
 

@@ -27,25 +27,24 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from ..analysis import analyse
 from ..errors import CompileError, ResourceLimitError
-from ..lang.graph import value_key
 from ..lang.nodes import SOp
 from ..model.info import InputDomain, ModelInfo, Verified
 from ..model.model import CompiledModel
 from .assemble import assemble
 from .bounds import BOUNDS_SECONDS, FLOAT32_ERRORS, Blueprint
-from .budget import DEFAULT_MAX_BYTES, check_bytes, compile_bytes, forward_bytes
+from .budget import DEFAULT_MAX_BYTES, check_bytes, compile_bytes
 from .causal import causal_blockers, causal_hint
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
 from .cost import choose_numbers
-from .encodings import AggregatePolicy, sample_inputs
+from .encodings import AggregatePolicy
 from .front import Fronts, front_of
 from .job import Job, Sampler, covered_domain, library_domain, make_job
 from .layout import Layout
+from .limits import DEFAULT_MAX_SECONDS, check_seconds, checkpoint, compile_limits, seconds_left
 from .lower import Lowered
+from .sampled import compare, disagreement, float32_only, sampled_inputs
 from .size import (
     DEFAULT_MAX_PARAMS,
     check_max_params,
@@ -56,8 +55,6 @@ from .size import (
 )
 from .storage import View
 from .triangles import triangle_note
-from .verify import Verification
-from .verify import verify as check_model
 
 __all__ = [
     "compile_program",
@@ -82,6 +79,7 @@ def compile_program(
     max_params: int | None = DEFAULT_MAX_PARAMS,
     prove_limit: int = DEFAULT_PROVE_LIMIT,
     bounds_seconds: float = BOUNDS_SECONDS,
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
 ) -> CompiledModel:
     """Compile ``program`` for inputs over ``vocab`` of length 1..``max_seq_len``.
 
@@ -110,11 +108,24 @@ def compile_program(
     larger one is proved by bounds propagated through the weights
     (:mod:`~rasplab.compiler.bounds`) where they suffice, and says what is open where not.
     The bounds stop after ``bounds_seconds`` (what is left stays open; 0 skips them).
+    ``max_seconds`` bounds the whole compile (None: no bound): past it, or past
+    ``max_bytes`` of memory grown since it started, it stops with a ResourceLimitError
+    naming the stage (:mod:`.limits`); the bounds end early to stay within it.
     """
     start = time.perf_counter()
     job = make_job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes)
     job = replace(job, max_params=check_max_params(max_params))
     check_bytes(compile_bytes(program, max_seq_len), job.max_bytes, program.label, max_seq_len)
+    seconds = check_seconds(max_seconds)
+    with compile_limits(program.label, max_seq_len, seconds, job.max_bytes):
+        model = _compiled(job, prove_limit, bounds_seconds)
+    seconds = round(time.perf_counter() - start, 4)
+    return replace(model, info=replace(model.info, compile_seconds=seconds))
+
+
+def _compiled(job: Job, prove_limit: int, bounds_seconds: float) -> CompiledModel:
+    """Stages 1-7 within the compile's limits; a refusal for size says why, with a hint."""
+    program, max_seq_len = job.program, job.max_seq_len
     fronts: Fronts = {}
     try:
         model, policy, blueprint = _build(job, [], fronts)
@@ -123,8 +134,10 @@ def compile_program(
             # 7. a certificate: every input of a domain of at most prove_limit inputs
             # compared, or bounds propagated through the weights for larger ones
             limit = check_prove_limit(prove_limit)
-            model = with_certificate(model, job.program, limit, blueprint, bounds_seconds)
-            model = _float32_retries(job, (model, blueprint), fronts, limit, bounds_seconds)
+            # the bounds end within the time limit (and run, if only to say they ran out)
+            seconds = max(seconds_left(bounds_seconds), min(bounds_seconds, 1e-3))
+            model = with_certificate(model, job.program, limit, blueprint, seconds)
+            model = _float32_retries(job, (model, blueprint), fronts, limit, seconds)
     except MemoryError as err:  # the bound above is a lower bound: the rest may still not fit
         raise ResourceLimitError(
             f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "
@@ -147,8 +160,7 @@ def compile_program(
         if isinstance(err, CompileError):
             raise CompileError(text, blockers=err.blockers) from None
         raise ResourceLimitError(text) from None
-    seconds = round(time.perf_counter() - start, 4)
-    return replace(model, info=replace(model.info, compile_seconds=seconds))
+    return model
 
 
 def compile_with_blueprint(
@@ -177,58 +189,16 @@ def _verified(
 ) -> tuple[CompiledModel, AggregatePolicy, Blueprint]:
     """Stage 6: the model with its check recorded; CompileError if it compared nothing or
     disagrees. Plans again at most once, with the inputs it failed on as evidence."""
-    inputs = _verification_inputs(job, model)
-    result = _check_against_evaluator(job, model, inputs)
+    inputs = sampled_inputs(job, model)
+    result = compare(job, model, inputs)
     if not result.exact and policy.assumptions:
         # an aggregate assumed to move one value may have averaged on these inputs
         model, policy, blueprint = _build(job, [m.input for m in result.mismatches], fronts)
-        result = _check_against_evaluator(job, model, inputs)
+        result = compare(job, model, inputs)
     if not result.exact:
-        raise CompileError(_float32_only(job, model, result) or _disagreement(result, policy))
+        raise CompileError(float32_only(job, model, result) or disagreement(result, policy))
     checked = Verified(result.n_inputs, result.n_exact, result.n_rejected, result.dtype)
     return replace(model, info=replace(model.info, verified=checked)), policy, blueprint
-
-
-def _check_against_evaluator(
-    job: Job, model: CompiledModel, inputs: list[list[Any]]
-) -> Verification:
-    # a causal compile refused any selector that may pick a later key (causal_blockers)
-    result = check_model(model, job.program, inputs=inputs, looks_back=job.causal)
-    if result.n_inputs == 0:
-        raise CompileError(
-            f"cannot verify {job.program.label}: the evaluator rejected all {len(inputs)} "
-            f"sampled inputs; the first: {result.first_rejection}. A check that compares "
-            "nothing proves nothing: fix the program, give a sampler (sample=) that draws "
-            "inputs it accepts, or skip the check with verify=0"
-        )
-    return result
-
-
-def _verification_inputs(job: Job, model: CompiledModel) -> list[list[Any]]:
-    """The random inputs of stage 6, inside the declared domain, within the memory limit."""
-    inputs = sample_inputs(job.vocab, job.max_seq_len, job.verify, job.seed, job.sample)
-    known = set(map(value_key, job.vocab))
-    stray = next((xs for xs in inputs if not set(map(value_key, xs)) <= known), None)
-    if stray is not None:
-        token = next(t for t in stray if value_key(t) not in known)
-        raise CompileError(
-            f"the sampler drew {stray!r}, whose token {token!r} is not in the vocabulary "
-            f"{list(job.vocab)!r}: compile with the vocabulary the sampler draws from, or "
-            "give a sampler (sample=) that draws from this one"
-        )
-    if job.domain is not None:
-        outside = next((xs for xs in inputs if job.domain.contains(xs) is False), None)
-        if outside is not None:
-            raise CompileError(
-                f"the sampler drew {outside!r}, outside the declared domain "
-                f"({job.domain.description}; pattern {job.domain.pattern!r}): the sampler "
-                "and the domain disagree"
-            )
-    longest = max(len(xs) for xs in inputs) + 1  # with BOS
-    heads = max(model.heads_per_layer, default=0)
-    need = forward_bytes(longest, model.d_model, heads, itemsize=4)
-    check_bytes(need, job.max_bytes, job.program.label, job.max_seq_len)
-    return inputs
 
 
 EARLY_CAUSAL_REFUSAL = 128  # past this max_seq_len a causal blocker stops a compile at once
@@ -257,6 +227,7 @@ def _build(
         front = front_of(job, evidence)
         if fronts is not None:
             fronts[key] = front
+    checkpoint("the plan (stage 4)")
     program, vocab, n = job.program, job.vocab, job.max_seq_len
     lowered, values = front.lowered, front.values
     if job.causal:  # now with the value sets, which decide the comparisons of ranks
@@ -269,6 +240,7 @@ def _build(
     layout = _plan(lowered, values, job, blockers)
     check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
+    checkpoint("assembling the weights (stage 5)")
     info = _info(program, lowered.notes, layout, front.policy, job)
     model = assemble(layout, lowered.program, vocab, n, job.causal, info)
     return model, front.policy, Blueprint(layout, values, lowered.origin)
@@ -311,7 +283,8 @@ def _float32_retries(
         retries.append(one_hot)
         if any(r.decode_counts == why for r in retries):  # both: counts decoded, one-hot
             retries.append(replace(one_hot, decode_counts=why))
-    left = seconds - (proof.seconds or 0.0)  # the rebuilds' bounds share what is left
+    # the rebuilds' bounds share what is left, within the compile's time limit
+    left = seconds_left(seconds - (proof.seconds or 0.0))
     for retry in retries:
         if left < 1.0:
             break
@@ -341,37 +314,6 @@ def _rebuilt(
     proof = other.info.certificate
     spent = (proof.seconds or 0.0) if proof is not None else 0.0
     return (other if proof is not None and proof.dtype == "float32" else None), spent
-
-
-def _float32_only(job: Job, model: CompiledModel, result: Verification) -> str | None:
-    """Where the model is exact in float64 on every input float32 got wrong, the message
-    says so: float32 rounding, not a wrong construction (None otherwise)."""
-    wrong = [m.input for m in result.mismatches]
-    if not wrong or result.dtype != "float32":
-        return None
-    wide = check_model(model, job.program, inputs=wrong, dtype=np.float64, looks_back=job.causal)
-    if not wide.exact:
-        return None
-    return (
-        f"{job.program.label}: the compiled model is exact in float64 but not in float32 at "
-        f"max_seq_len {job.max_seq_len} ({result.n_exact}/{result.n_inputs} sampled inputs "
-        "exact in float32; the first it got wrong are exact in float64): a number one "
-        "layer computes (a count, or a position made from one) drifts in float32 further "
-        "than the layer reading it allows. Compile for a smaller max_seq_len"
-    )
-
-
-def _disagreement(result: Verification, policy: AggregatePolicy) -> str:
-    if policy.assumptions:
-        lines = "\n".join(f"  - {a}" for a in policy.assumptions.values())
-        return (
-            "the compiled model disagrees with the evaluator, and it was compiled on these "
-            f"assumptions:\n{lines}\n{result}"
-        )
-    return (
-        "the compiled model disagrees with the evaluator (a compiler bug, please "
-        f"report it with this program):\n{result}"
-    )
 
 
 def _plan(lowered: Lowered, values: Any, job: Job, blockers: list[str]) -> Layout:

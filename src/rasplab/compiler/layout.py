@@ -41,6 +41,7 @@ from .causal import mask_note, under_mask
 from .domains import domain, value_indices
 from .features import Feature
 from .fusion import cannot, decode_first, fix, hoist, leaves
+from .limits import checkpoint
 from .mlp import synthesize
 from .outputs import choose_output, scalar_select_fit
 from .plans import (
@@ -96,6 +97,7 @@ def plan(
     context = replace(context, decode_counts=decode_counts, input_errors=input_errors)
     needs, output = initial_needs(context, out_view)
     for _ in range(ROUNDS):
+        checkpoint("the plan (stage 4)")
         built = build_round(context, needs)
         hoisted = hoist(context, needs, built)  # store sub-expressions that are ready early
         if hoisted is not None:
@@ -326,6 +328,7 @@ def build_mlps(
     for out, reads in jobs:
         key = (out.key, tuple(f.key for f in reads))
         if key not in context.synthesized:
+            checkpoint("building the MLPs (stage 4)", context.nodes[out.key[0]])
             context.synthesized[key] = _synthesize(context, out, reads)
         result = context.synthesized[key]
         if isinstance(result, MLPSpec):

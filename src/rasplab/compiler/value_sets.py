@@ -48,6 +48,7 @@ from ..lang.nodes import (
     ZipMap,
 )
 from .combine import Combiner, is_number, ordered, width_cover
+from .limits import checkpoint
 from .positional import exact_positional, positional_nodes, uniform_selection
 from .value_bulk import bulk_map
 from .value_maps import TOO_MANY, ValueTable, run_map
@@ -383,6 +384,7 @@ def infer(
     for node in topological_order(program):
         if node.id in found.sets or node.id in found.widths:
             continue  # taken over from an earlier pass
+        checkpoint("the value sets (stage 1)", node)
         if isinstance(node, Selector):
             found.widths[node.id] = _selector_widths(setting, found, node)
         elif isinstance(node, SOp):

@@ -163,7 +163,11 @@ def compile_job(request: dict[str, Any], limits: LabLimits) -> dict[str, Any]:
     vocab = program.read_input(_vocab(request.get("vocab", ""), limits))
     max_len = _max_len(request.get("max_len"), limits)
     inputs = _library_inputs(request["program"], request.get("name"), vocab)
-    model = compile_program(sop, vocab, max_len, max_bytes=limits.evaluator_bytes, **inputs)
+    # stopped by its own limit before the worker's, so the answer says in which stage
+    seconds = 0.8 * limits.check_seconds
+    model = compile_program(
+        sop, vocab, max_len, max_bytes=limits.evaluator_bytes, max_seconds=seconds, **inputs
+    )
     answer: dict[str, Any] = {"name": name, "size": _model_size(model)}
     answer["report"] = _report(model)
     answer.update(_residual(model, program, request.get("input", ""), limits, residual_svg))
