@@ -132,6 +132,8 @@ def test_sort_at_256_squares_its_stored_target_a_layer_later() -> None:
 
 @pytest.mark.slow
 def test_a_model_wrong_only_in_float32_is_refused_as_such() -> None:
+    import re
+
     from rasplab.errors import CompileError
 
     entry = PROGRAMS["ralign"]  # its count-made target drifts too far in float32 at 256
@@ -140,3 +142,15 @@ def test_a_model_wrong_only_in_float32_is_refused_as_such() -> None:
     message = str(err.value)
     assert "exact in float64 but not in float32 at max_seq_len 256" in message
     assert "compiler bug" not in message
+    # where: the head reading the target, and the number it reads drifted by the MLP
+    assert "the drift becomes an error at head ralign of layer 2" in message
+    assert "ralign_target^2 drifts most" in message and "made by the MLP of layer 1" in message
+    lengths = re.search(
+        r"got wrong has length (\d+); every sampled input up to length (\d+) \((\d+) of "
+        r"them\) was exact in float32 \(a sample, not a proof\): compile for max_seq_len at "
+        r"most (\d+)$",
+        message,
+    )
+    assert lengths, message
+    wrong_at, exact_up_to, n_exact, suggested = (int(g) for g in lengths.groups())
+    assert 1 <= exact_up_to == suggested < wrong_at < 256 and n_exact >= 1

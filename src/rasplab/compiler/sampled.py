@@ -25,6 +25,7 @@ from ..errors import CompileError
 from ..lang.graph import value_key
 from ..model.model import CompiledModel
 from .budget import check_bytes, forward_bytes
+from .drift import first_drift, float32_reach
 from .encodings import AggregatePolicy, sample_inputs
 from .job import Job
 from .limits import checkpoint
@@ -78,7 +79,8 @@ def sampled_inputs(job: Job, model: CompiledModel) -> list[list[Any]]:
 
 def float32_only(job: Job, model: CompiledModel, result: Verification) -> str | None:
     """Where the model is exact in float64 on every input float32 got wrong, the message
-    says so: float32 rounding, not a wrong construction (None otherwise)."""
+    says so: float32 rounding, not a wrong construction (None otherwise). It names the
+    part of the model where the drift becomes an error and the lengths float32 got right."""
     wrong = [m.input for m in result.mismatches]
     if not wrong or result.dtype != "float32":
         return None
@@ -86,12 +88,20 @@ def float32_only(job: Job, model: CompiledModel, result: Verification) -> str | 
     wide = check_model(model, job.program, inputs=wrong, dtype=np.float64, looks_back=job.causal)
     if not wide.exact:
         return None
+    checkpoint("the lengths float32 got right and where it drifts (stage 6)")
+    inputs = sampled_inputs(job, model)
+    reach = float32_reach(model, job.program, inputs, min(map(len, wrong)), job.causal)
+    drift = first_drift(model, [*map(list, reach.wrong), *wrong])
+    where = (
+        str(drift)
+        if drift is not None
+        else "a number one layer computes (a count, or a position made from one) drifts in "
+        "float32 further than the layer reading it allows"
+    )
     return (
         f"{job.program.label}: the compiled model is exact in float64 but not in float32 at "
         f"max_seq_len {job.max_seq_len} ({result.n_exact}/{result.n_inputs} sampled inputs "
-        "exact in float32; the first it got wrong are exact in float64): a number one "
-        "layer computes (a count, or a position made from one) drifts in float32 further "
-        "than the layer reading it allows. Compile for a smaller max_seq_len"
+        f"exact in float32; the first it got wrong are exact in float64): {where}. {reach}"
     )
 
 

@@ -1,0 +1,162 @@
+"""A model exact in float64 but not in float32: where the drift becomes an error, and
+up to which length float32 was exact on the sampled inputs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from rasplab import aggregate, indices, length, map, select, tokens, zipmap
+from rasplab.compiler import compile_program, drift
+from rasplab.compiler.drift import MAX_INPUTS, first_drift, float32_reach
+from rasplab.compiler.driver import compile_with_blueprint
+from rasplab.compiler.encodings import sample_inputs
+from rasplab.compiler.job import make_job
+from rasplab.compiler.sampled import float32_only
+from rasplab.compiler.verify import verify
+from rasplab.errors import CompileError
+from rasplab.library import PROGRAMS
+from rasplab.model.model import CompiledModel
+
+BIG = 2.0**25  # float32 holds BIG but not BIG + 2 (it rounds to BIG)
+
+
+def _lossy_units(model: CompiledModel, block: int, direction: str) -> CompiledModel:
+    """``model`` whose MLP in ``block`` also adds BIG + 2 and -2 to ``direction`` and takes
+    BIG off: nothing in float64; in float32, which loses the + 2, about -2."""
+    mlp, col = model.blocks[block].mlp, model.directions.index(direction)
+    write = np.eye(model.d_model)[col]
+    b_out = mlp.b_out.copy()
+    b_out[col] -= BIG
+    mlp = replace(
+        mlp,
+        W_in=np.hstack([mlp.W_in, np.zeros((model.d_model, 2))]),
+        b_in=np.append(mlp.b_in, [1.0, 1.0]),  # two units, always 1
+        W_out=np.vstack([mlp.W_out, write * (BIG + 2), write * -2.0]),
+        b_out=b_out,
+    )
+    blocks = list(model.blocks)
+    blocks[block] = replace(blocks[block], mlp=mlp)
+    return replace(model, blocks=tuple(blocks))
+
+
+def _first_is_a():
+    fst = aggregate(select(indices, 0, "=="), tokens).named("fst")
+    return map(lambda x: x == "a", fst).named("out")
+
+
+def test_the_mlp_that_decodes_wrong_in_float32_is_named() -> None:
+    model = _lossy_units(compile_program(_first_is_a(), "ab", 6, verify=0), 0, "out:True")
+    assert model("abab", np.float64) == [True] * 4
+    assert model("abab") != [True] * 4
+    found = first_drift(model, ["abab"])
+    assert found is not None
+    assert (found.component, found.sop, found.length) == ("the MLP of layer 1", "out", 4)
+    assert (found.position, found.float32, found.float64) == (0, "False", "True")
+    assert found.read is None  # nothing the MLP reads drifted: the MLP itself did
+    assert "at the MLP of layer 1" in str(found)
+
+
+def test_the_head_reading_a_drifted_number_is_named_with_the_number() -> None:
+    entry = PROGRAMS["ralign"]
+    model = compile_program(entry.build(), list(entry.vocab), 8, verify=0, prove_limit=0)
+    model = _lossy_units(model, 0, "ralign_target")
+    found = first_drift(model, [list("xyzxyz")])
+    assert found is not None
+    assert (found.component, found.sop) == ("head ralign of layer 2", "ralign")
+    assert (found.read, found.made_by) == ("ralign_target", "the MLP of layer 1")
+    assert found.drift <= -1  # float32 minus float64: the lost + 2, and what it hid
+    assert found.float32 != found.float64
+
+
+def test_ralign_at_160_names_the_head_and_the_lengths_it_got_right() -> None:
+    entry = PROGRAMS["ralign"]  # its count-made target drifts too far in float32 at 160
+    vocab, n = list(entry.vocab), 160
+    with pytest.raises(CompileError) as err:
+        compile_program(entry.build(), vocab, n, sample=entry.sample)
+    message = str(err.value)
+    assert "exact in float64 but not in float32 at max_seq_len 160" in message
+    assert "the drift becomes an error at head ralign of layer 2" in message
+    assert "ralign_target^2 drifts most" in message and "made by the MLP of layer 1" in message
+    lengths = re.search(
+        r"float32 got wrong has length (\d+); every sampled input up to length (\d+) "
+        r"\((\d+) of them\) was exact in float32 \(a sample, not a proof\): compile for "
+        r"max_seq_len at most (\d+)$",
+        message,
+    )
+    assert lengths, message
+    wrong_at, exact_up_to, n_exact, suggested = (int(g) for g in lengths.groups())
+    assert exact_up_to == suggested < wrong_at <= n
+    # the claim against the same model and the same sampled inputs, counted apart
+    model, _ = compile_with_blueprint(entry.build(), vocab, n)
+    inputs = sample_inputs(vocab, n, 64, 0, entry.sample)
+    program = entry.build()
+    wrong = [len(xs) for xs in inputs if model(xs) != program(xs)]
+    assert min(wrong) == wrong_at > exact_up_to
+    assert sum(len(xs) <= exact_up_to for xs in inputs) == n_exact
+    assert not any(len(xs) in range(exact_up_to + 1, wrong_at) for xs in inputs)
+
+
+def test_a_model_exact_in_both_types_gives_nothing() -> None:
+    model = compile_program(_first_is_a(), "ab", 6, verify=0)
+    assert first_drift(model, ["abab", "b", "aaaaaa"]) is None
+
+
+def test_it_looks_at_the_shortest_few_inputs_once_per_type(monkeypatch) -> None:
+    model = _lossy_units(compile_program(_first_is_a(), "ab", 6, verify=0), 0, "out:True")
+    runs: list[tuple[int, str]] = []
+    real = drift.activations
+
+    def counted(m, ids, dtype):
+        runs.append((ids.shape[1] - 1, np.dtype(dtype).name))
+        return real(m, ids, dtype)
+
+    monkeypatch.setattr(drift, "activations", counted)
+    inputs = ["a" * n for n in (6, 5, 4, 3, 2, 1)] + ["ab"] * 10
+    found = first_drift(model, inputs)
+    assert found is not None and found.length == 1
+    assert sorted(runs) == sorted((n, t) for n in (1, 2, 2) for t in ("float32", "float64"))
+    assert len(runs) == 2 * MAX_INPUTS
+
+
+def _differs_from_four_on():
+    """``tokens``, except that an input of length 5 or more reads as all 'a'."""
+    return zipmap(lambda n, t: "a" if n >= 5 else t, length, tokens).named("four")
+
+
+def test_the_reach_is_the_longest_length_below_the_shortest_wrong_one(monkeypatch) -> None:
+    model = compile_program(map(lambda t: t, tokens).named("same"), "ab", 8, verify=0)
+    program = _differs_from_four_on()  # the model is right on it below length 5
+    seen: list[int] = []
+    real = drift.verify
+
+    def counted(m, p, **kwargs):
+        seen.extend(len(xs) for xs in kwargs["inputs"])
+        return real(m, p, **kwargs)
+
+    monkeypatch.setattr(drift, "verify", counted)
+    inputs = [list(x) for x in ("ab", "b", "bab", "aaaaa", "ab", "abbbb", "babbbb", "abbbbbbb")]
+    reach = float32_reach(model, program, inputs, shortest_known=8)
+    assert (reach.shortest_wrong, reach.exact_up_to, reach.n_exact) == (5, 3, 4)
+    assert reach.wrong == (tuple("abbbb"),)
+    assert max(seen) == 5  # it stops at the first length with a wrong input
+    assert "up to length 3 (4 of them)" in str(reach) and "at most 3" in str(reach)
+
+
+def test_the_reach_with_nothing_shorter_exact_suggests_no_length() -> None:
+    model = compile_program(map(lambda t: t, tokens).named("same"), "ab", 8, verify=0)
+    reach = float32_reach(model, _differs_from_four_on(), [list("abbbb")], shortest_known=6)
+    assert (reach.shortest_wrong, reach.exact_up_to) == (5, 0)
+    assert "at most" not in str(reach) and "smaller max_seq_len" in str(reach)
+
+
+def test_a_model_wrong_in_float64_too_is_not_reported_as_float32() -> None:
+    model = compile_program(map(lambda t: t, tokens).named("same"), "ab", 8, verify=0)
+    program = _differs_from_four_on()
+    job = make_job(program, "ab", 8, False, 20, None, 0, None, None)
+    result = verify(model, program, inputs=[list("abbbbb"), list("ab")])
+    assert not result.exact and result.dtype == "float32"
+    assert float32_only(job, model, result) is None
