@@ -83,8 +83,8 @@ def test_ralign_at_160_names_the_head_and_the_lengths_it_got_right() -> None:
     assert "ralign_target^2 drifts most" in message and "made by the MLP of layer 1" in message
     lengths = re.search(
         r"float32 got wrong has length (\d+); every sampled input up to length (\d+) "
-        r"\((\d+) of them\) was exact in float32 \(a sample, not a proof\): compile for "
-        r"max_seq_len at most (\d+)$",
+        r"\((\d+) of them\) was exact in float32 \(a sample, not a proof\)\. Compile for "
+        r"a smaller max_seq_len: this model holds to about (\d+),",
         message,
     )
     assert lengths, message
@@ -143,14 +143,14 @@ def test_the_reach_is_the_longest_length_below_the_shortest_wrong_one(monkeypatc
     assert (reach.shortest_wrong, reach.exact_up_to, reach.n_exact) == (5, 3, 4)
     assert reach.wrong == (tuple("abbbb"),)
     assert max(seen) == 5  # it stops at the first length with a wrong input
-    assert "up to length 3 (4 of them)" in str(reach) and "at most 3" in str(reach)
+    assert "up to length 3 (4 of them)" in str(reach) and "holds to about 3" in str(reach)
 
 
 def test_the_reach_with_nothing_shorter_exact_suggests_no_length() -> None:
     model = compile_program(map(lambda t: t, tokens).named("same"), "ab", 8, verify=0)
     reach = float32_reach(model, _differs_from_four_on(), [list("abbbb")], shortest_known=6)
     assert (reach.shortest_wrong, reach.exact_up_to) == (5, 0)
-    assert "at most" not in str(reach) and "smaller max_seq_len" in str(reach)
+    assert "holds to" not in str(reach) and "smaller max_seq_len" in str(reach)
 
 
 def test_a_model_wrong_in_float64_too_is_not_reported_as_float32() -> None:

@@ -93,8 +93,9 @@ class Reach:
             return text + ", and no shorter one was sampled: compile for a smaller max_seq_len"
         return (
             f"{text}; every sampled input up to length {self.exact_up_to} ({self.n_exact} of "
-            "them) was exact in float32 (a sample, not a proof): compile for max_seq_len at "
-            f"most {self.exact_up_to}"
+            "them) was exact in float32 (a sample, not a proof). Compile for a smaller "
+            f"max_seq_len: this model holds to about {self.exact_up_to}, and one built for a "
+            "shorter max_seq_len computes smaller numbers, which drift less"
         )
 
 
