@@ -24,7 +24,7 @@ import numpy as np
 from .storage import Storage
 from .units import Problem, _distinct, _first, _ids, _out_ids
 
-__all__ = ["Line", "robust", "steps_cost", "pwl_cost", "runs"]
+__all__ = ["Line", "robust", "steps_cost", "pwl_cost", "runs", "run_count", "python_round"]
 
 SAMPLE = 4096  # points tried first: most axes already fail on them
 
@@ -63,8 +63,9 @@ class Line:
             states = p.out[first].tolist()
             state = outs[first]
         else:  # rounded as Python rounds, so that equal states are the ones the builders see
-            states = [round(v, 12) for v in p.out[first].tolist()]
-            state = _ids(np.asarray(states, dtype=np.float64))
+            rounded = python_round(p.out[first], 12)
+            states = rounded.tolist()
+            state = _ids(rounded)
         most = None
         if error is not None:
             most = np.zeros(len(first))
@@ -125,9 +126,19 @@ def _step_keys(line: Line, kind: Storage, i: np.ndarray) -> np.ndarray:
     """An id per step of the function: (from, to) for one-hot outputs, the jump for numbers."""
     if kind is Storage.ONE_HOT:
         return _ids(np.stack([line.state[i], line.state[i + 1]], axis=1))
-    s = line.states
-    jumps = [round(s[j + 1] - s[j], 12) for j in i.tolist()]
-    return _ids(np.asarray(jumps, dtype=np.float64))
+    s = np.asarray(line.states, dtype=np.float64)
+    return _ids(python_round(s[i + 1] - s[i], 12))
+
+
+def python_round(x: np.ndarray, digits: int) -> np.ndarray:
+    """``round(v, digits)`` of every float in ``x``, as Python rounds (correctly rounded,
+    which ``np.round`` is not), once per distinct value.
+
+    >>> python_round(np.array([2.675, 0.1 + 0.2, 2.675]), 2).tolist()
+    [2.67, 0.3, 2.67]
+    """
+    distinct, where = np.unique(x, return_inverse=True)
+    return np.array([round(v, digits) for v in distinct.tolist()], dtype=np.float64)[where]
 
 
 def _occurrence(pair: np.ndarray) -> np.ndarray:
@@ -159,11 +170,84 @@ def steps_cost(line: Line, kind: Storage) -> int:
 
 
 def pwl_cost(line: Line) -> int:
-    """Units the piecewise-affine construction builds: 2 per group, 2 per extra run."""
-    total = 0
-    for pts in line.as_dict().values():
-        total += 2 + 2 * (len(runs(pts)) - 1)
-    return total
+    """Units the piecewise-affine construction builds: 2 per group, 2 per extra run; so
+    2 per run of :func:`runs` in every group, counted on whole arrays.
+
+    >>> pts = [(0.0, 0.0), (1.0, 1.0), (2.0, 2.0), (3.0, 0.0), (4.0, 5.0)]
+    >>> z, y = np.array([x for x, _ in pts]), np.array([v for _, v in pts])
+    >>> run_count(z, y, np.zeros(5, dtype=np.int64)), len(runs(pts))
+    (3, 3)
+    """
+    y = np.asarray(line.states, dtype=np.float64)
+    return 2 * run_count(line.z, y, line.group)
+
+
+RUN_WINDOW = 32  # points past each row tested for every row at once (most runs are shorter)
+
+
+def run_count(z: np.ndarray, y: np.ndarray, group: np.ndarray) -> int:
+    """How many runs :func:`runs` finds, summed over the groups (rows sorted by group,
+    then z): the same greedy walk, with every on-the-line test done in numpy."""
+    n = len(z)
+    if n == 0:
+        return 0
+    end = np.r_[np.flatnonzero(np.diff(group)) + 1, n]
+    group_end = np.repeat(end, np.diff(np.r_[0, end]))  # [rows] where each row's group ends
+    span = group_end - np.arange(n)  # rows from each row to its group's end
+    slope = np.zeros(n)
+    inner = np.flatnonzero(span > 1)
+    slope[inner] = (y[inner + 1] - y[inner]) / (z[inner + 1] - z[inner])
+    # a run starts at j where rows j + 1 and j + 2 lie on the line through j and j + 1;
+    # it ends at its first row off that line (first_miss[j] rows on; -1: past the window)
+    first_miss, alive = np.full(n, -1), np.ones(n, dtype=bool)
+    starts = np.zeros(n, dtype=bool)
+    for d in range(1, RUN_WINDOW + 1):
+        on = np.zeros(n, dtype=bool)
+        if d < n:
+            on[: n - d] = _on_line_arrays(z[: n - d], y[: n - d], slope[: n - d], z[d:], y[d:])
+        on &= span > d
+        first_miss[alive & ~on] = d
+        alive &= on
+        if d == 2:
+            starts = alive.copy()
+        if not alive.any():
+            break
+    next_start = np.minimum.accumulate(np.where(starts, np.arange(n), n)[::-1])[::-1]
+    return _walk(z, y, slope, group_end, first_miss.tolist(), next_start.tolist())
+
+
+def _walk(z, y, slope, group_end, first_miss: list[int], next_start: list[int]) -> int:
+    """The greedy walk over the starts: every row outside a run is a run of its own."""
+    n, j, runs_found, covered = len(z), 0, 0, 0
+    while j < n and (c := next_start[j]) < n:
+        k = c + first_miss[c] if first_miss[c] >= 0 else _run_end(z, y, slope, group_end, c)
+        runs_found, covered, j = runs_found + 1, covered + (k - c), k
+    return runs_found + (n - covered)
+
+
+def _run_end(z, y, slope, group_end, c: int) -> int:
+    """The first row past ``c + RUN_WINDOW`` off the line through rows ``c``, ``c + 1``
+    (or the group's end), checked in chunks that double."""
+    k, stop, width = c + RUN_WINDOW + 1, int(group_end[c]), 4 * RUN_WINDOW
+    while k < stop:
+        rows = np.arange(k, min(stop, k + width))
+        off = ~_on_lines(z, y, slope, np.full(len(rows), c), rows)
+        if off.any():
+            return int(rows[off.argmax()])
+        k, width = rows[-1] + 1, 2 * width
+    return stop
+
+
+def _on_lines(z, y, slope, base: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """:func:`_on_line` for many (base, row) pairs."""
+    return _on_line_arrays(z[base], y[base], slope[base], z[rows], y[rows])
+
+
+def _on_line_arrays(z0, y0, slope, z, y) -> np.ndarray:
+    """:func:`_on_line` on arrays: the same float operations, so the same answers."""
+    step = slope * (z - z0)
+    size = np.maximum(np.maximum(1.0, np.abs(y)), np.abs(step))
+    return np.abs(y0 + step - y) <= 1e-7 * size
 
 
 def runs(pts: list[tuple[float, float]]) -> list[list[tuple[float, float]]]:
