@@ -339,3 +339,45 @@ def test_per_position_unions_built_on_the_previous_position_are_the_plain_unions
     for widths in (grow, jumble, grow[::-1], [shared, shared, frozenset({3}), shared]):
         got = _unions(ValueTable(), tuple(widths), per_width)
         assert [set(s) for s in got] == [set().union(*(per_width[w] for w in ws)) for ws in widths]
+
+
+# ---------------------------------------------------------------- runs along a line
+
+
+def _runs_per_group(z: np.ndarray, y: np.ndarray, group: np.ndarray) -> int:
+    """The reference: the greedy walk of ``runs`` on each group's points, in Python."""
+    from rasplab.compiler.lines import runs
+
+    rows_of = np.split(np.arange(len(z)), np.flatnonzero(np.diff(group)) + 1)
+    return sum(len(runs(list(zip(z[r].tolist(), y[r].tolist(), strict=True)))) for r in rows_of)
+
+
+def _random_line(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Groups of points sorted by z: steps, lines with kinks, noise and long straight runs."""
+    sizes = rng.integers(1, 90, size=rng.integers(1, 6))
+    zs, ys = [], []
+    for size in sizes:
+        z = np.sort(rng.choice(400, size, replace=False)) * rng.choice([1.0, 0.5, 1e-3, 7.3])
+        shape = rng.integers(0, 4)
+        if shape == 0:
+            y = rng.integers(0, 3, size).astype(float)
+        elif shape == 1:
+            y = np.floor(z / rng.integers(1, 9))
+        elif shape == 2:
+            y = 2 * z + (rng.random(size) < 0.1)
+        else:  # off a line by about its tolerance (1e-7 of the size), either side of it
+            y = np.abs(z - 50)
+            y += rng.uniform(0.5, 2.0, size) * 1e-7 * np.maximum(1.0, y) * (rng.random(size) < 0.3)
+        zs.append(z)
+        ys.append(y)
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    return np.concatenate(zs), np.concatenate(ys), group
+
+
+def test_run_count_is_the_greedy_walk_of_runs():
+    from rasplab.compiler.lines import run_count
+
+    rng = np.random.default_rng(7)
+    for _ in range(400):
+        z, y, group = _random_line(rng)
+        assert run_count(z, y, group) == _runs_per_group(z, y, group)
