@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from rasplab import aggregate, indices, select, tokens, zipmap
+import random
+
+from rasplab import aggregate, indices, numerical, select, tokens, zipmap
 from rasplab.compiler import compile_program, verify
+from rasplab.compiler.value_sets import infer
+from rasplab.evaluate import evaluate
 from rasplab.library import PROGRAMS
 from rasplab.library.helpers import indicator, selector_width_nobos
 
@@ -40,3 +44,17 @@ def test_causal_dyck2_is_proved_in_float32():
     certificate = model.info.certificate
     assert certificate.status == "proved" and certificate.method == "bounds"
     assert certificate.worst_margin_float32 is not None and certificate.worst_margin_float32 > 0.5
+
+
+def test_the_mean_of_a_first_position_flag_holds_one_over_the_width_only():
+    sel = select(tokens, tokens, "==")
+    inverted = numerical(aggregate(sel | select(indices, 0, "=="), indicator(indices == 0)))
+    n = 40
+    values = infer(inverted, "ab", n)
+    for i in range(n):  # 1 / w for the widths w of sel | at0, not every j / w
+        assert set(values.at(inverted, i)) <= {1 / w for w in range(1, n + 1)} | {0.0}
+    rng = random.Random(0)
+    for _ in range(200):  # what the evaluator computes lies in the sets
+        xs = [rng.choice("ab") for _ in range(rng.randint(1, n))]
+        got = evaluate(inverted, xs)
+        assert all(v in values.at(inverted, i) for i, v in enumerate(got))

@@ -10,13 +10,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..lang.nodes import Aggregate
 
-__all__ = ["Combiner", "is_number", "ordered", "width_cover", "distinct", "MEAN_LIMIT", "PLAIN"]
+__all__ = [
+    "Combiner",
+    "lone_values",
+    "is_number",
+    "ordered",
+    "width_cover",
+    "distinct",
+    "MEAN_LIMIT",
+    "PLAIN",
+]
 
 MEAN_LIMIT = 60_000  # most distinct sums a mean's value set is built from
 # ...and for a 0/1 flag, whose m keys sum to 0..m: every share j / m up to 1,024 positions
@@ -74,14 +84,47 @@ def width_cover(lo: np.ndarray, hi: np.ndarray, valid: np.ndarray) -> np.ndarray
     return np.cumsum(diff, axis=1)[:, : size - 1] > 0
 
 
-class Combiner:
-    """The values an aggregate yields when it selects ``m`` keys, memoised per ``m``."""
+def lone_values(per_position: Sequence[frozenset], objects: Mapping[Any, Any]) -> list | None:
+    """The values of the one position that may hold anything but the int 0, where every
+    other position holds that 0 only (``[indices == 0]``); None otherwise. ``per_position``:
+    the value keys of each position's set; ``objects``: key -> value. Any ``m`` keys of
+    such an s-op sum to 0 or to one of these values.
 
-    def __init__(self, pool: list[Any], mode: str, node: Aggregate | None, uniform: bool = False):
+    >>> objects = {(int, 0): 0, (int, 1): 1, (float, 0.0): 0.0}
+    >>> zero, one = frozenset({(int, 0)}), frozenset({(int, 1)})
+    >>> lone_values([one, zero, zero], objects), lone_values([one, one, zero], objects)
+    ([1], None)
+    >>> lone_values([one, frozenset({(float, 0.0)})], objects) is None  # 0.0 + 1 is 1.0
+    True
+    """
+    zero = frozenset({(int, 0)})
+    others = [keys for keys in per_position if keys != zero]
+    if len(others) > 1:
+        return None
+    values = [objects[k] for keys in others for k in keys]
+    return values if all(is_number(v) for v in values) else None
+
+
+class Combiner:
+    """The values an aggregate yields when it selects ``m`` keys, memoised per ``m``.
+    ``lone``: the values of the one position that may be non-zero (:func:`lone_values`),
+    where that holds: ``m`` keys then sum to 0 or one of them, not to any ``m`` of the pool
+    (the paper's BOS-free width averages ``[indices == 0]``: ``1 / m`` and 0, not ``j / m``).
+    """
+
+    def __init__(
+        self,
+        pool: list[Any],
+        mode: str,
+        node: Aggregate | None,
+        uniform: bool = False,
+        lone: list[Any] | None = None,
+    ):
         self.pool, self.mode, self.uniform = pool, mode, uniform
         bools = node is None or "numerical" in (node.encoding.value, node.sop.encoding.value)
         self.numbers = [v for v in pool if is_number(v, bools=bools)]
         self.all_int = all(isinstance(v, int) for v in self.numbers)
+        self.lone = None if lone is None else {0, *lone}
         self.sums: dict[int, set] = {}
         self.size = 0
 
@@ -106,6 +149,8 @@ class Combiner:
         return out
 
     def sum_set(self, m: int) -> set | None:
+        if self.lone is not None:  # one key at most holds a non-zero value
+            return self.lone if self.all_int else {float(v) for v in self.lone}
         if m not in self.sums and self.all_int and set(self.numbers) == {0, 1}:
             self.sums[m] = set(range(m + 1))  # a flag: m keys hold 0..m ones
             self.size += m + 1

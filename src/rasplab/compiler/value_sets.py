@@ -47,7 +47,7 @@ from ..lang.nodes import (
     Tokens,
     ZipMap,
 )
-from .combine import Combiner, is_number, ordered, width_cover
+from .combine import Combiner, is_number, lone_values, ordered, width_cover
 from .limits import checkpoint
 from .positional import exact_positional, positional_nodes, uniform_selection
 from .value_bulk import bulk_map
@@ -304,7 +304,8 @@ def _aggregate_sets(setting: _Setting, found: _Found, node: Aggregate) -> tuple[
     widths = found.widths[node.selector.id]
     mode = _choose(setting, node, pool, widths)
     found.semantics[node.id] = mode
-    combos = Combiner(pool, mode, node, uniform_selection(node))
+    lone = lone_values(sop_sets, table.objects)
+    combos = Combiner(pool, mode, node, uniform_selection(node), lone)
     per_width: dict[int, VSet] = {0: table.intern([node.default])}
     for w in sorted(set().union(*widths) - {0}):  # each width's values, interned once
         values = combos.values(frozenset({w}))
