@@ -43,3 +43,18 @@ def test_an_equality_under_an_or_stays_whole():
     ties = select(SHIFTED, SHIFTED, "==") & select(indices, indices, "<")
     rank = selector_width(select(SHIFTED, SHIFTED, "<") | ties)
     assert split_equalities(rank, infer(rank, VOCAB, 4), False) is None
+
+
+def test_after_a_float32_failure_numbers_that_would_compare_are_split_too():
+    # 70 values: float32 compares them as numbers, so only `always` splits them
+    moderate = tokens.map(lambda t: t + 1).named("moderate")
+    program = aggregate(select(moderate, moderate, "=="), tokens, default=-1)
+    vocab = list(range(70))
+    values = infer(program, vocab, 4)
+    assert split_equalities(program, values, False) is None
+    found = split_equalities(program, values, False, always="as a test asks")
+    assert found is not None and found.notes[0].endswith(": as a test asks")
+    # positions compare exactly in any float type: they stay whole even then
+    positions = aggregate(select(indices, indices, "=="), tokens, default=-1)
+    at_100 = infer(positions, [0, 1], 100)
+    assert split_equalities(positions, at_100, False, always="as a test asks") is None

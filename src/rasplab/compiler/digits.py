@@ -44,8 +44,11 @@ __all__ = ["split_equalities", "DIGITS_ABOVE"]
 DIGITS_ABOVE = 64  # a side with more values than this is split where numbers fail float32
 
 
-def split_equalities(program: SOp, values: ValueSets, causal: bool) -> Rewritten | None:
-    """``program`` with its wide equalities tested digit by digit (module docstring)."""
+def split_equalities(
+    program: SOp, values: ValueSets, causal: bool, always: str | None = None
+) -> Rewritten | None:
+    """``program`` with its wide equalities tested digit by digit (module docstring);
+    ``always``: also those float32 could compare as numbers, for this reason."""
     positional = positional_nodes(program)
     counted, alternatives = _under(program, SelectorWidth), _under(program, SelectorOr)
     digits: dict[tuple[int, int, int], SOp] = {}  # (node id, base, place) -> its digit
@@ -53,10 +56,10 @@ def split_equalities(program: SOp, values: ValueSets, causal: bool) -> Rewritten
     def change(node: Node, new: dict[int, Node]) -> tuple[Node, str] | None:
         if node.id in alternatives:
             return None
-        split = _split(node, values, positional, node.id in counted)
+        split = _split(node, values, positional, node.id in counted, always is not None)
         if split is None or not isinstance(node, Select):
             return None
-        offset, base, wide = split
+        offset, base, wide, numbers = split
         keys, queries = new[node.keys.id], new[node.queries.id]
         assert isinstance(keys, SOp) and isinstance(queries, SOp)
         low, high = (
@@ -70,6 +73,7 @@ def split_equalities(program: SOp, values: ValueSets, causal: bool) -> Rewritten
         note = (
             f"{node.keys.label} == {node.queries.label} tested as two digits in base "
             f"{base} (one-hot: {2 * base} directions per side, not {wide})"
+            + (f": {always}" if numbers else "")
         )
         return SelectorAnd(low, high), note
 
@@ -87,9 +91,10 @@ def _under(program: SOp, kind: type[SelectorWidth] | type[SelectorOr]) -> frozen
 
 
 def _split(
-    node: Node, values: ValueSets, positional: frozenset[int], counted: bool
-) -> tuple[int, int, int] | None:
-    """``(offset, base, values on the wider side)`` where ``node`` is an equality to split."""
+    node: Node, values: ValueSets, positional: frozenset[int], counted: bool, always: bool
+) -> tuple[int, int, int, bool] | None:
+    """``(offset, base, values on the wider side, whether numbers would have done)`` where
+    ``node`` is an equality to split (``always``: also where float32 could compare it)."""
     if not isinstance(node, Select) or node.predicate is not Comparison.EQ:
         return None
     if isinstance(node.keys, Constant) or isinstance(node.queries, Constant):
@@ -102,10 +107,11 @@ def _split(
         return None
     computed = node.keys.id not in positional or node.queries.id not in positional
     _, plan = joint_plan([(ks, qs)], values.max_seq_len, computed, counted)
-    if plan.dtype == "float32":
+    numbers = plan.dtype == "float32"
+    if numbers and not (always and computed):  # positions compare exactly in any type
         return None  # numbers will do
     lo, hi = min(ks + qs), max(ks + qs)
-    return lo, math.isqrt(hi - lo) + 1, max(len(ks), len(qs))
+    return lo, math.isqrt(hi - lo) + 1, max(len(ks), len(qs)), numbers
 
 
 def _digit(sop: SOp, which: tuple[int, int, int], made: dict) -> SOp:

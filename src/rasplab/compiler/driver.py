@@ -27,23 +27,21 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ..analysis import analyse
 from ..errors import CompileError, ResourceLimitError
 from ..lang.nodes import SOp
-from ..model.info import InputDomain, ModelInfo, Verified
+from ..model.info import InputDomain, Verified
 from ..model.model import CompiledModel
 from .assemble import assemble
 from .bounds import BOUNDS_SECONDS, FLOAT32_ERRORS, Blueprint
 from .budget import DEFAULT_MAX_BYTES, check_bytes, compile_bytes
 from .causal import causal_blockers, causal_hint
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
-from .cost import choose_numbers
 from .encodings import AggregatePolicy
 from .front import Fronts, front_of
-from .job import Job, Sampler, covered_domain, library_domain, make_job
+from .job import Job, Sampler, library_domain, make_job
 from .layout import Layout
 from .limits import DEFAULT_MAX_SECONDS, check_seconds, checkpoint, compile_limits, seconds_left
-from .lower import Lowered
+from .planned import model_info, plan_layout
 from .sampled import compare, disagreement, float32_only, sampled_inputs
 from .size import (
     DEFAULT_MAX_PARAMS,
@@ -130,7 +128,7 @@ def _compiled(job: Job, prove_limit: int, bounds_seconds: float) -> CompiledMode
     try:
         model, policy, blueprint = _build(job, [], fronts)
         if job.verify:
-            model, policy, blueprint = _verified(job, model, policy, blueprint, fronts)
+            job, (model, policy, blueprint) = _checked(job, (model, policy, blueprint), fronts)
             # 7. a certificate: every input of a domain of at most prove_limit inputs
             # compared, or bounds propagated through the weights for larger ones
             limit = check_prove_limit(prove_limit)
@@ -180,6 +178,42 @@ def compile_with_blueprint(
     return model, blueprint
 
 
+class _Float32Only(CompileError):
+    """Stage 6 found the model exact in float64 only (its message says where it drifts)."""
+
+
+Built = tuple[CompiledModel, AggregatePolicy, Blueprint]
+DIGITS_AFTER_CHECK = (
+    "chosen after the check: as first built, the model was exact in float64 only (a "
+    "computed number drifted in float32 further than the head comparing it allows)"
+)
+
+
+def _checked(job: Job, built: Built, fronts: Fronts) -> tuple[Job, Built]:
+    """Stage 6 (:func:`_verified`); where the model is exact in float64 only, the program
+    built again with every wide equality of computed numbers tested as digits, one-hot
+    tests exact in any float type (:mod:`.digits`), if that changes the model and is
+    exact in float32. The job the model was built for comes back with it."""
+    try:
+        return job, _verified(job, *built, fronts)
+    except _Float32Only as first:
+        refusal = CompileError(str(first))
+        if job.all_digits is not None:
+            raise refusal from None
+    retry = replace(job, all_digits=DIGITS_AFTER_CHECK)
+    try:
+        other = _build(retry, [], fronts)
+        if _digit_tests(other[0]) > _digit_tests(built[0]):  # else the same model again
+            return retry, _verified(retry, *other, fronts)
+    except (CompileError, ResourceLimitError):
+        pass  # not buildable so, or still not exact in float32: the first refusal stands
+    raise refusal from None
+
+
+def _digit_tests(model: CompiledModel) -> int:
+    return sum("tested as two digits" in note for note in model.info.notes)
+
+
 def _verified(
     job: Job,
     model: CompiledModel,
@@ -196,7 +230,10 @@ def _verified(
         model, policy, blueprint = _build(job, [m.input for m in result.mismatches], fronts)
         result = compare(job, model, inputs)
     if not result.exact:
-        raise CompileError(float32_only(job, model, result) or disagreement(result, policy))
+        rounding = float32_only(job, model, result)
+        if rounding is not None:
+            raise _Float32Only(rounding)
+        raise CompileError(disagreement(result, policy))
     checked = Verified(result.n_inputs, result.n_exact, result.n_rejected, result.dtype)
     return replace(model, info=replace(model.info, verified=checked)), policy, blueprint
 
@@ -221,7 +258,7 @@ def _build(
             f"{EARLY_CAUSAL_REFUSAL} to see every blocker at once)",
             blockers=err.blockers,
         )
-    key = tuple(tuple(xs) for xs in evidence)
+    key = (job.all_digits is not None, tuple(tuple(xs) for xs in evidence))
     front = fronts.get(key) if fronts is not None else None
     if front is None:
         front = front_of(job, evidence)
@@ -237,11 +274,11 @@ def _build(
     too_many = too_many_blockers(lowered.program, values, lowered.origin, n)
     if too_many:
         raise CompileError.from_blockers(blockers + too_many)
-    layout = _plan(lowered, values, job, blockers)
+    layout = plan_layout(lowered, values, job, blockers)
     check_params(layout_estimate(layout, len(vocab), n), job.max_params, n)
     # 5. blocks + assemble: dense weights
     checkpoint("assembling the weights (stage 5)")
-    info = _info(program, lowered.notes, layout, front.policy, job)
+    info = model_info(program, lowered.notes, layout, front.policy, job)
     model = assemble(layout, lowered.program, vocab, n, job.causal, info)
     return model, front.policy, Blueprint(layout, values, lowered.origin)
 
@@ -314,57 +351,3 @@ def _rebuilt(
     proof = other.info.certificate
     spent = (proof.seconds or 0.0) if proof is not None else 0.0
     return (other if proof is not None and proof.dtype == "float32" else None), spent
-
-
-def _plan(lowered: Lowered, values: Any, job: Job, blockers: list[str]) -> Layout:
-    """Plan the layers, each select of positions as numbers or one-hot as the cost model
-    chooses (or one-hot, for the reason ``job.one_hot``); merge the planner's blockers
-    with earlier ones into one error."""
-    try:
-        layout = choose_numbers(
-            lowered.program,
-            values,
-            job.max_seq_len,
-            len(job.vocab),
-            job.max_params,
-            lowered.count_scales,
-            job.one_hot,
-            job.causal,
-            job.decode_counts is not None,
-            job.input_errors,
-        )
-    except CompileError as err:
-        if not blockers:
-            raise
-        raise CompileError.from_blockers(blockers + list(err.blockers)) from None
-    if blockers:
-        raise CompileError.from_blockers(blockers)
-    return layout
-
-
-def _retry_notes(job: Job) -> list[str]:
-    notes = []
-    if job.input_errors is not None:
-        notes.append(
-            "MLP ramps placed to leave room for the float32 errors that the bounds found "
-            "in their inputs as first built (there the model was proved in float64 only)"
-        )
-    if job.decode_counts is not None:
-        notes.append(f"counts decoded to numbers before they are combined: {job.decode_counts}")
-    return notes
-
-
-def _info(
-    program: SOp, notes: Sequence[str], layout: Layout, policy: AggregatePolicy, job: Job
-) -> ModelInfo:
-    paper = analyse(program)
-    return ModelInfo(
-        program=program.label,
-        causal=job.causal,
-        analysis_layers=paper.n_layers,
-        analysis_heads=tuple(paper.heads_per_layer),
-        attention_layers=len({h.block for h in layout.heads}),
-        notes=tuple(dict.fromkeys([*notes, *layout.notes, *_retry_notes(job)])),
-        assumptions=tuple(policy.assumptions.values()),
-        domain=covered_domain(job, policy),
-    )

@@ -39,7 +39,7 @@ class Front:
     values: ValueSets  # of the lowered program (its rebuilt nodes keep their sets)
 
 
-Fronts = dict[tuple, Front]  # the evidence a build was given -> the front built from it
+Fronts = dict[tuple, Front]  # (digits asked for, the evidence a build was given) -> front
 
 
 def front_of(job: Job, evidence: list[list[Any]]) -> Front:
@@ -52,7 +52,8 @@ def front_of(job: Job, evidence: list[list[Any]]) -> Front:
     # 3. lower: rewrites that keep every value but that later stages can build; first
     # those that change what the program computes with (widths.py, digits.py)
     start, origin, notes = program, dict[int, Node](), list[str]()
-    for rewrite in (bos_free_widths, partial(split_equalities, causal=job.causal)):
+    digits = partial(split_equalities, causal=job.causal, always=job.all_digits)
+    for rewrite in (bos_free_widths, digits):
         found = rewrite(start, original)
         if found is not None:
             ask = policy.through(_composed(origin, found.origin))

@@ -43,6 +43,7 @@ class Job:
     one_hot: str | None = None  # every select of positions one-hot, for this reason
     decode_counts: str | None = None  # counts decoded before MLPs combine them, for this
     input_errors: Mapping[str, tuple[float, float]] | None = None  # float32 errors to allow
+    all_digits: str | None = None  # every wide equality tested as digits, for this reason
 
 
 def make_job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes) -> Job:
