@@ -61,23 +61,17 @@ from typing import Any
 import numpy as np
 
 from ..lang.enums import Comparison
-from ..lang.graph import topological_order
 from ..lang.nodes import (
-    Aggregate,
-    Constant,
     Indices,
     Map,
     Node,
-    Select,
-    Selector,
-    SelectorAnd,
-    SelectorOr,
     SelectorWidth,
     SOp,
     ZipMap,
 )
 from .selectors import All, Literal, formula, grid, variables
 from .value_sets import ValueSets
+from .width_selectors import stand_ins, width_selector
 
 __all__ = [
     "distinct_ranks",
@@ -108,7 +102,7 @@ def distinct_ranks(node: Node, values: ValueSets, origin: Mapping[int, Node] | N
     order = sorted(keys)
     if not any(isinstance(found[("k", nid)], Indices) for nid in order):
         return False
-    stand_in = _stand_ins(values, origin or {})
+    stand_in = stand_ins(values, origin or {})
     try:
         lists = {var: values.union(stand_in.get(sop.id, sop)) for var, sop in found.items()}
     except (LookupError, KeyError):
@@ -119,16 +113,6 @@ def distinct_ranks(node: Node, values: ValueSets, origin: Mapping[int, Node] | N
         return False
     relation = _relation(f, order, lists, tuples)
     return _strict_total(relation)
-
-
-def _stand_ins(values: ValueSets, origin: Mapping[int, Node]) -> dict[int, Node]:
-    """The user's node id -> the rewritten node standing for it (same values everywhere)."""
-    found = {}
-    for new in topological_order(values.program):
-        user = origin.get(new.id)
-        if user is not None:
-            found[user.id] = new
-    return found
 
 
 def _relation(f, order: list[int], lists: dict, tuples: int) -> np.ndarray:
@@ -229,66 +213,6 @@ def _keeps(c: object) -> bool:
     )
 
 
-def width_selector(
-    node: Node, values: ValueSets, origin: Mapping[int, Node] | None = None
-) -> Selector | None:
-    """The selector whose width ``node`` is: a ``selector_width``, or the paper's BOS-free
-    construction (:func:`rasplab.library.helpers.selector_width_nobos`), checked on the
-    value sets: ``f(mean of [j == 0] over sel | at0, mean of 1 over sel & at0)`` with
-    ``f(inv, z) = 1 / inv - 1 + z`` on every pair of their values."""
-    if isinstance(node, SelectorWidth):
-        return node.selector
-    if not isinstance(node, ZipMap) or len(node.inputs) != 2:
-        return None
-    stand_in = _stand_ins(values, origin or {})
-    inv, at_zero = node.inputs
-    if not isinstance(inv, Aggregate) or not isinstance(at_zero, Aggregate):
-        return None
-    either, both = inv.selector, at_zero.selector
-    if not isinstance(either, SelectorOr) or not isinstance(both, SelectorAnd):
-        return None
-    if either.fst is not both.fst or not (_at0(either.snd) and _at0(both.snd)):
-        return None
-    if isinstance(stand_in.get(node.id), SelectorWidth):
-        return either.fst  # checked already, and rebuilt as a width (widths.py)
-    try:
-        if not _first_position_flag(inv.sop, values, stand_in):
-            return None
-        if not (isinstance(at_zero.sop, Constant) and at_zero.sop.value == 1):
-            return None
-        if at_zero.default != 0:
-            return None
-        # position 0 is always among the keys it averages, and its flag is 1: inv > 0
-        pairs = [(a, b) for a in _union(inv, values, stand_in) if a > 0 for b in (0, 1)]
-        if not all(node.f(a, b) == round(1 / a - 1 + b) for a, b in pairs):
-            return None
-    except (ArithmeticError, TypeError, ValueError, LookupError):
-        return None
-    return either.fst
-
-
-def _at0(sel: Selector) -> bool:
-    """``select(indices, 0, "==")``: every query picks the key at position 0."""
-    return (
-        isinstance(sel, Select)
-        and isinstance(sel.keys, Indices)
-        and isinstance(sel.queries, Constant)
-        and sel.queries.value == 0
-        and sel.predicate is Comparison.EQ
-    )
-
-
-def _first_position_flag(sop: SOp, values: ValueSets, stand_in: dict[int, Node]) -> bool:
-    """Whether ``sop`` is 1 at position 0 and 0 everywhere else (``[indices == 0]``)."""
-    node = stand_in.get(sop.id, sop)
-    sets = [values.at(node, i) for i in range(values.max_seq_len)]
-    return sets[0] == [1] and all(s == [0] for s in sets[1:])
-
-
-def _union(sop: SOp, values: ValueSets, stand_in: dict[int, Node]) -> list:
-    return values.union(stand_in.get(sop.id, sop))
-
-
 def ranks_among(
     nodes: Mapping[int, Node], values: ValueSets, origin: Mapping[int, Node]
 ) -> frozenset[int]:
@@ -332,7 +256,7 @@ def _telling_apart(
         if isinstance(n, Map) and origin.get(n.inner.id, n.inner) is x
     }
     try:
-        xs = values.union(_stand_ins(values, origin).get(x.id, x))
+        xs = values.union(stand_ins(values, origin).get(x.id, x))
         tuples = {tuple(n.f(v) for n in maps.values()) for v in xs}
     except (LookupError, ArithmeticError, TypeError, ValueError):
         return ()
@@ -401,7 +325,7 @@ def _at_most(
     """Over every pair of the rank's values, the literal holds only where the key's rank is
     at most (``strict``: below) the query's."""
     try:
-        ranks = _union(rank, values, _stand_ins(values, origin or {}))
+        ranks = values.union(stand_ins(values, origin or {}).get(rank.id, rank))
         if len(ranks) ** 2 > TUPLES * TUPLES:
             return False
         queries = [lit.query.f(v) if isinstance(lit.query, Map) else v for v in ranks]
