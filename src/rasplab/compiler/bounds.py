@@ -53,19 +53,11 @@ from .assemble import _embedding
 from .bounds_heads import Head, head_bound
 from .bounds_mlps import mlp_bound
 from .bounds_output import output_margin
-from .bounds_space import (
-    UNIT_ROUNDOFF_FLOAT32,
-    UNIT_ROUNDOFF_FLOAT64,
-    Refused,
-    Rounding,
-    Stream,
-    in_time,
-    node_values,
-    time_budget,
-)
+from .bounds_space import Refused, Stream, in_time, node_values, time_budget
 from .features import Feature
 from .plans import HeadPlan, Layout
 from .ranks import class_ranks_among, ranks_among
+from .rounding import UNIT_ROUNDOFF_FLOAT32, UNIT_ROUNDOFF_FLOAT64, Rounding
 from .schedule import merge_heads
 from .value_sets import ValueSets
 
