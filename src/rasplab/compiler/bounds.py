@@ -5,7 +5,8 @@ is run: the model's own weights are evaluated at the exact encoding of every
 value (or combination of values) the value sets allow, and an error bound
 ``delta`` per residual direction is carried through the layers:
 
-* the embedding's error is how far its rows are from the exact encodings;
+* the embedding's error (:mod:`.bounds_embedding`) is how far its rows are from the
+  exact encodings;
 * each head (:mod:`.bounds_heads`) adds how far its output can be from the
   exact encoding, whatever the input's length and values: a bound of the
   softmax weight on keys the program does not select, given the smallest
@@ -45,18 +46,17 @@ from typing import Any
 
 import numpy as np
 
-from ..lang.nodes import Indices, Map, Node, SOp
+from ..lang.nodes import Node
 from ..model.filecheck import weights_digest as digest_of
 from ..model.info import Certificate
 from ..model.model import MLP, Attention, CompiledModel
-from .assemble import _embedding
+from .bounds_embedding import embedding_stream
 from .bounds_heads import Head, head_bound
 from .bounds_mlps import mlp_bound
 from .bounds_output import output_margin
-from .bounds_space import Refused, Stream, in_time, node_values, time_budget
+from .bounds_space import Refused, Stream, in_time, time_budget
 from .features import Feature
 from .plans import HeadPlan, Layout
-from .ranks import class_ranks_among, ranks_among
 from .rounding import UNIT_ROUNDOFF_FLOAT32, UNIT_ROUNDOFF_FLOAT64, Rounding
 from .schedule import merge_heads
 from .value_sets import ValueSets
@@ -186,7 +186,7 @@ def _propagate(
     if float32:
         model = _rounded(model)
     log = _Log()
-    stream = _start(model, blueprint, rounding)
+    stream = embedding_stream(model, layout, blueprint.values, blueprint.origin, rounding)
     for b, block in enumerate(model.blocks):
         stream = _attention(stream, model, blueprint, b, block.attn, log, limit)
         stream = _mlp(stream, blueprint, b, block.mlp, log, limit)
@@ -239,56 +239,6 @@ def _rounded(model: CompiledModel) -> CompiledModel:
         b_U=cast(model.b_U),
         blocks=blocks,
     )
-
-
-def _start(model: CompiledModel, blueprint: Blueprint, rounding: Rounding) -> Stream:
-    """The stream before the first block: the embedding's rows against the exact ones."""
-    layout = blueprint.layout
-    index = {d: i for i, d in enumerate(model.directions)}
-    output = layout.nodes.get(layout.output.key[0])
-    exact_e, exact_pos = _embedding(
-        layout, _program(output), list(model.vocab), model.max_seq_len, index
-    )
-    err = np.abs(model.W_E[1:] - exact_e[1:]).max(axis=0, initial=0.0)
-    err = err + np.abs(model.W_pos[1:] - exact_pos[1:]).max(axis=0, initial=0.0)
-    bos = model.W_E[0] + model.W_pos[0]
-    embedded = tuple(f for f in layout.features if f.producer == "embed")
-    known = node_values([*layout.features, *_plan_features(layout)])
-    stream = Stream(index, embedded, known, err, bos, 0 * bos, rounding, *_positions(blueprint))
-    nodes, values, origin = blueprint.layout.nodes, blueprint.values, blueprint.origin
-    stream = replace(
-        stream,
-        maps={nid: n for nid, n in nodes.items() if isinstance(n, Map)},
-        distinct=ranks_among(nodes, values, origin),
-        within=class_ranks_among(nodes, values, origin),
-    )
-    # a sum rounds only where both terms may be non-zero (x + 0 is exact)
-    both = np.any(model.W_E != 0, axis=0) & np.any(model.W_pos != 0, axis=0)
-    if rounding.u:  # the embedding's sum, rounded
-        stream = replace(
-            stream,
-            delta=stream.delta + rounding.u * stream.magnitude() * both,
-            bos_delta=rounding.u * np.abs(bos) * ((model.W_E[0] != 0) & (model.W_pos[0] != 0)),
-        )
-    return stream
-
-
-def _positions(blueprint: Blueprint) -> tuple[int | None, dict[int, tuple]]:
-    """The id of ``indices`` (the position) and the value sets per position."""
-    found = [n for n, node in blueprint.layout.nodes.items() if isinstance(node, Indices)]
-    return (found[0] if found else None), dict(blueprint.values.sets)
-
-
-def _plan_features(layout: Layout) -> list[Feature]:
-    """Features the plan reads besides the stored ones (constants own no direction)."""
-    found = [f for h in layout.heads for f in (*h.inputs.values(), h.value) if f is not None]
-    return found + [f for m in layout.mlps for f in m.leaves]
-
-
-def _program(output: SOp | None) -> SOp:
-    if output is None:
-        raise Refused("the plan's output s-op is unknown")
-    return output
 
 
 def _attention(
