@@ -8,7 +8,8 @@ same output on every input) and is recorded as a note for the report:
   selected - exactly 0 or 1, which a later MLP can combine with anything;
 * **split**: the width of ``a | b`` where ``a`` and ``b`` never hold
   together, and one head cannot count both exactly (``sort``'s tie-break),
-  becomes ``width(a) + width(b)``: two heads, counts added by the MLP;
+  becomes ``width(a) + width(b)``: two heads, counts added by the MLP (see
+  :mod:`.split_widths`);
 * **joint**: a selector no head computes exactly compares tuples of the
   s-ops it reads, built by an MLP first (one more layer when those s-ops
   come from the same layer);
@@ -42,7 +43,6 @@ from ..lang.nodes import (
     Select,
     Selector,
     SelectorAnd,
-    SelectorOr,
     SelectorWidth,
     SOp,
     ZipMap,
@@ -52,40 +52,17 @@ from .causal import under_mask
 from .counts import count_nodes
 from .selectors import (
     AnyOf,
-    Literal,
-    LiteralTest,
     Score,
-    Truth,
     construct,
     exclusive,
     formula,
     holds,
     variables,
 )
+from .split_widths import near_linear_scale, split_parts, split_width
 from .sums import sum_as_counts
 from .value_sets import ValueSets
 from .wildcards import WILD, wildcard_selector
-
-FLOAT32_UNIT = 2.0**-24  # float32's unit roundoff
-ROUNDING_STEPS = 8.0  # roundoffs a head's output may carry per key it sums over
-
-
-_FAR = "at this length float32 cannot keep B / (B + w) near linear, so the MLP"
-
-
-def near_linear_scale(k: int, n: int) -> float | None:
-    """``B = k n^2``, where float32 still tells ``B / (B + w)`` from its neighbours, else None.
-
-    Neighbouring widths differ by about ``1 / (k n^2)`` there, and a head summing
-    ``n + 1`` keys in float32 rounds by up to about ``ROUNDING_STEPS (n + 1) 2^-24``.
-
-    >>> near_linear_scale(2, 64), near_linear_scale(2, 256)
-    (8192.0, None)
-    """
-    scale = float(k * n * n)
-    spacing = scale / (scale + n) ** 2
-    return scale if spacing > ROUNDING_STEPS * (n + 1) * FLOAT32_UNIT else None
-
 
 __all__ = ["Lowered", "lower", "needs_exact_top", "WILD"]
 
@@ -214,9 +191,9 @@ class _Lowering:
             return self.sum_as_mean(node)
         f = formula(node.selector)
         if isinstance(node, SelectorWidth) and self.score(f, exact=True) is None:
-            parts = self.split_parts(f) if isinstance(f, AnyOf) else None
+            parts = split_parts(self, f) if isinstance(f, AnyOf) else None
             if parts is not None:
-                return self.split(node, parts)
+                return split_width(self, node, parts)
         sel = self.selector_for(node, needs_exact_top(node, dict(self.vs.semantics)))
         return (
             self.copy(node)
@@ -293,53 +270,6 @@ class _Lowering:
             "max_seq_len ** 3"
         )
 
-    # ------------------------------------------------------------ split
-
-    def split_parts(self, f: AnyOf) -> list[Any] | None:
-        kids = list(f.children)
-        for a in range(len(kids)):
-            for b in range(a + 1, len(kids)):
-                if not self.exclusive(kids[a], kids[b]):
-                    return None
-        for kid in kids:
-            if self.score(kid, exact=True) is None:
-                return None
-        return kids
-
-    def split(self, node: SelectorWidth, parts: list[Any]) -> Node:
-        widths = [
-            SelectorWidth(self.to_selector(p)).named(f"{node.label}.part{i}")
-            for i, p in enumerate(parts)
-        ]
-        # With B = k N^2 the heads' outputs B / (B + w) sum to 2 - (sum of w) / B plus a term
-        # too small to blur neighbouring sums, so one MLP reads the total off the sum.
-        scale = near_linear_scale(len(parts), self.vs.max_seq_len)
-        for w in widths:  # past float32's reach, each part keeps B = n and the MLP adds them
-            if scale is not None:
-                self.count_scales[w.id] = scale
-        self.notes.append(
-            f"{node.label}: one head cannot count {node.selector.label} exactly (it is an 'or' "
-            f"of {len(parts)} parts over different s-ops), so {len(parts)} heads count the "
-            "parts (in one layer) and the MLP adds them"
-            + ("" if scale is not None else f" ({_FAR} reads each count apart)")
-        )
-        total = ZipMap(_bounded_sum(self.vs.max_seq_len), *widths)
-        return total.named(node.label) if node.name else total
-
-    def to_selector(self, f: Any) -> Selector:
-        if isinstance(f, Literal):
-            key = self.kid(f.key) if f.key is not None else Constant(0)
-            query = self.kid(f.query) if f.query is not None else Constant(0)
-            return Select(key, query, LiteralTest(f)).named(f.label)
-        if isinstance(f, Truth):
-            return Select(Constant(0), Constant(0), "true" if f.value else "false")
-        parts = [self.to_selector(c) for c in f.children]
-        combine = SelectorOr if isinstance(f, AnyOf) else SelectorAnd
-        out = parts[0]
-        for p in parts[1:]:
-            out = combine(out, p)
-        return out
-
     # ------------------------------------------------------------ joint
 
     def joint(self, node: SelectorWidth | Aggregate, f: Any) -> Selector:
@@ -390,18 +320,6 @@ class _Lowering:
         mean, count = mean.named(f"{node.label}.mean"), count.named(f"{node.label}.count")
         product = ZipMap(total, mean, count)
         return product.named(node.label) if node.name else product
-
-
-def _bounded_sum(limit: int) -> Callable[..., int]:
-    """Counts of disjoint key sets never add up beyond the length: larger sums cannot occur."""
-
-    def total(*widths: int) -> int:
-        s = sum(widths)
-        if s > limit:
-            raise ValueError("disjoint counts cannot add up beyond the input length")
-        return s
-
-    return total
 
 
 def _env(pairs: list, value: Any) -> dict:
