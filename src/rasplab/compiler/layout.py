@@ -16,7 +16,7 @@ again a layer later; each such step is recorded in ``Layout.notes``.
 :func:`plan` is the whole stage, one round loop over plain data (see
 :mod:`.plans`): the needs of the heads and the output, then rounds that build
 heads and MLP jobs for the needs (:mod:`.views`), widen the needs where
-fusing fails (:mod:`.fusion`) and build each MLP (:mod:`.mlp`).
+fusing fails (:mod:`.fusion`) and build each MLP (:mod:`.mlp_jobs`).
 
 >>> from rasplab import tokens, indices, length, select, aggregate
 >>> from rasplab.compiler.value_sets import infer
@@ -32,20 +32,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from ..errors import CompileError
 from ..lang.graph import ATTENTION, topological_order
 from ..lang.nodes import Aggregate, Indices, Length, Node, Selector, SelectorWidth, SOp, Tokens
 from .causal import mask_note, under_mask
-from .domains import domain, value_indices
 from .features import Feature
 from .fusion import cannot, decode_first, fix, hoist, leaves
 from .limits import checkpoint
-from .mlp import synthesize
+from .mlp_jobs import build_mlps, slack_notes
 from .outputs import choose_output, scalar_select_fit
 from .plans import (
-    Failure,
     HeadNode,
     HeadPlan,
     Layout,
@@ -60,15 +56,14 @@ from .positional import primitives_below
 from .quadratic import QuadraticFit, quadratic_heads, quadratic_note
 from .schedule import assign_blocks, compact
 from .selectors import Score, construct, exclusive, formula, variables
-from .storage import Storage, View
-from .units import MLPSpec, Target
+from .storage import View
+from .units import MLPSpec
 from .value_sets import ValueSets
 from .views import Pass, aggregate_kind, feature, length_view, native_view
 
 __all__ = ["plan", "planning_context", "Layout"]
 
 ROUNDS = 16  # most rounds of widening the needs before the planner gives up
-OUTPUT_SLACK = 0.1  # an MLP writing the output as a number may miss by this much of a gap
 
 
 def plan(
@@ -320,67 +315,6 @@ def _quadratic_inputs(work: Pass, fit: QuadraticFit) -> dict[tuple, Feature]:
     return inputs
 
 
-def build_mlps(
-    context: PlanContext, jobs: tuple[MlpJob, ...]
-) -> tuple[dict[tuple, MLPSpec], list[Failure]]:
-    """An exact MLP for every job, by output key; the jobs none computes."""
-    specs, failures = {}, []
-    for out, reads in jobs:
-        key = (out.key, tuple(f.key for f in reads))
-        if key not in context.synthesized:
-            checkpoint("building the MLPs (stage 4)", context.nodes[out.key[0]])
-            context.synthesized[key] = _synthesize(context, out, reads)
-        result = context.synthesized[key]
-        if isinstance(result, MLPSpec):
-            specs[out.key] = result
-        else:
-            failures.append(Failure(out, reads, too_many=result == "too-many"))
-    return specs, failures
-
-
-def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...]):
-    """The MLP writing ``output`` from ``reads``; None, or "too-many" inputs to build it."""
-    node = context.nodes[output.key[0]]
-    dom = domain(node, reads, [context.nodes[f.key[0]] for f in reads], context.values)
-    if dom is None:
-        return "too-many"
-    codes, table, which = dom
-    # The domain joins each leaf's values per position, so it may hold combinations no
-    # input makes. Those that give a value outside the s-op's (complete) value set are
-    # such combinations: the MLP need not compute them.
-    index = value_indices(output, table)
-    codes, which = codes[index[which] >= 0], which[index[which] >= 0]
-    used = np.flatnonzero(np.bincount(which, minlength=len(table)))
-    if output.kind is Storage.ONE_HOT:
-        target = Target.categorical(output.directions)
-        lookup = index
-    else:
-        target = Target.numerical(output.directions[0], _slack(context, output))
-        lookup = np.zeros(len(table))  # each value's coordinate (a square's is its square)
-        lookup[used] = [output.coords[index[c]] for c in used.tolist()]
-    leaves = [f.leaf() for f in reads]
-    return synthesize(leaves, codes, target, lookup[which], context.input_errors)
-
-
-def _slack(context: PlanContext, output: Feature) -> float:
-    """How far the MLP writing ``output`` may miss: the program's output stored as one
-    number is decoded to the nearest value, so it may be off by ``OUTPUT_SLACK`` of the
-    gap between neighbouring values; anything another layer reads must be exact."""
-    if output.key[0] != context.program.id or len(output.coords) < 2:
-        return 0.0
-    return OUTPUT_SLACK * float(np.diff(np.sort(np.asarray(output.coords))).min())
-
-
-def _slack_notes(mlps: list[MlpPlan]) -> list[str]:
-    return [
-        f"{m.output.name}: the MLP writing the output as one number is within "
-        f"{m.spec.slack:g} of every value, which the unembedding rounds to the nearest "
-        f"({len(m.spec.units)} units, not one per value)"
-        for m in mlps
-        if m.spec.slack
-    ]
-
-
 # ---------------------------------------------------------------- the plan
 
 
@@ -409,7 +343,7 @@ def finish(
         n_blocks,
         out,
         context.count_scale,
-        tuple(dict.fromkeys([*needs.notes, *_slack_notes(mlps)])),
+        tuple(dict.fromkeys([*needs.notes, *slack_notes(mlps)])),
         dict(context.nodes),
         output.scalar_logits,
     )

@@ -1,0 +1,105 @@
+"""Stage 4's MLPs: an exact MLP for each job of a planning round, or why there is none.
+
+A round of :func:`.layout.plan` asks for MLP jobs: an output feature and the
+features it may read (its leaves). :func:`build_mlps` synthesizes each one
+(:mod:`.mlp`) over the combinations of its leaves' values that give a value
+in the output's value set, and keeps it in the planning context, so a later
+round asking the same again costs nothing. A job no MLP computes comes back
+as a :class:`~.plans.Failure` (too many inputs, or no exact fit), which the
+planner answers by storing an intermediate (:mod:`.fusion`). The program's
+output stored as one number may miss by ``OUTPUT_SLACK`` of the gap between
+its values, since the unembedding rounds it to the nearest.
+
+>>> from rasplab import tokens, indices, select, selector_width, zipmap
+>>> from rasplab.compiler.layout import planning_context, initial_needs, build_round
+>>> from rasplab.compiler.value_sets import infer
+>>> same = selector_width(select(tokens, tokens, "=="))
+>>> def round_of(program):
+...     context = planning_context(program, infer(program, "ab", 6), 6.0, {}, None)
+...     needs, _ = initial_needs(context, None)
+...     return build_mlps(context, build_round(context, needs).mlps)
+>>> specs, failures = round_of(same.map(lambda w: w * w))
+>>> [len(spec.units) for spec in specs.values()], failures
+([6], [])
+>>> product = zipmap(lambda a, b: a * b, same, selector_width(select(indices, indices, "<")))
+>>> specs, failures = round_of(product)  # two fresh counts multiplied: not in one MLP
+>>> specs, [f.output.key[0] == product.id for f in failures]
+({}, [True])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .domains import domain, value_indices
+from .features import Feature
+from .limits import checkpoint
+from .mlp import synthesize
+from .plans import Failure, MlpJob, MlpPlan, PlanContext
+from .storage import Storage
+from .units import MLPSpec, Target
+
+__all__ = ["build_mlps", "slack_notes", "OUTPUT_SLACK"]
+
+OUTPUT_SLACK = 0.1  # an MLP writing the output as a number may miss by this much of a gap
+
+
+def build_mlps(
+    context: PlanContext, jobs: tuple[MlpJob, ...]
+) -> tuple[dict[tuple, MLPSpec], list[Failure]]:
+    """An exact MLP for every job, by output key; the jobs none computes."""
+    specs, failures = {}, []
+    for out, reads in jobs:
+        key = (out.key, tuple(f.key for f in reads))
+        if key not in context.synthesized:
+            checkpoint("building the MLPs (stage 4)", context.nodes[out.key[0]])
+            context.synthesized[key] = _synthesize(context, out, reads)
+        result = context.synthesized[key]
+        if isinstance(result, MLPSpec):
+            specs[out.key] = result
+        else:
+            failures.append(Failure(out, reads, too_many=result == "too-many"))
+    return specs, failures
+
+
+def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...]):
+    """The MLP writing ``output`` from ``reads``; None, or "too-many" inputs to build it."""
+    node = context.nodes[output.key[0]]
+    dom = domain(node, reads, [context.nodes[f.key[0]] for f in reads], context.values)
+    if dom is None:
+        return "too-many"
+    codes, table, which = dom
+    # The domain joins each leaf's values per position, so it may hold combinations no
+    # input makes. Those that give a value outside the s-op's (complete) value set are
+    # such combinations: the MLP need not compute them.
+    index = value_indices(output, table)
+    codes, which = codes[index[which] >= 0], which[index[which] >= 0]
+    used = np.flatnonzero(np.bincount(which, minlength=len(table)))
+    if output.kind is Storage.ONE_HOT:
+        target = Target.categorical(output.directions)
+        lookup = index
+    else:
+        target = Target.numerical(output.directions[0], _slack(context, output))
+        lookup = np.zeros(len(table))  # each value's coordinate (a square's is its square)
+        lookup[used] = [output.coords[index[c]] for c in used.tolist()]
+    leaves = [f.leaf() for f in reads]
+    return synthesize(leaves, codes, target, lookup[which], context.input_errors)
+
+
+def _slack(context: PlanContext, output: Feature) -> float:
+    """How far the MLP writing ``output`` may miss: the program's output stored as one
+    number is decoded to the nearest value, so it may be off by ``OUTPUT_SLACK`` of the
+    gap between neighbouring values; anything another layer reads must be exact."""
+    if output.key[0] != context.program.id or len(output.coords) < 2:
+        return 0.0
+    return OUTPUT_SLACK * float(np.diff(np.sort(np.asarray(output.coords))).min())
+
+
+def slack_notes(mlps: list[MlpPlan]) -> list[str]:
+    return [
+        f"{m.output.name}: the MLP writing the output as one number is within "
+        f"{m.spec.slack:g} of every value, which the unembedding rounds to the nearest "
+        f"({len(m.spec.units)} units, not one per value)"
+        for m in mlps
+        if m.spec.slack
+    ]
