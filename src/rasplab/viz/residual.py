@@ -20,6 +20,9 @@ or changed cell (zero cells show the white panel beneath). Each line of
 panels starts with a ``<g class="labels">``: one ``<g class="group"
 data-sop=...>`` per s-op and one ``<text class="direction">`` per row.
 
+The numbers come from :mod:`.residual_data`, the panels' geometry from
+:mod:`.residual_grid`.
+
 >>> from rasplab.compiler import compile_program
 >>> from rasplab.library import reverse
 >>> model = compile_program(reverse(), vocab="abc", max_seq_len=4, verify=0)
@@ -33,16 +36,14 @@ data-sop=...>`` per s-op and one ``<text class="direction">`` per row.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..errors import RaspError
 from ..model.model import CompiledModel
-from .labels import cell, plural, sequence_text
+from .labels import plural, sequence_text
 from .limits import MAX_POSITIONS, check_positions
 from .residual_data import (
     TOLERANCE,
@@ -54,6 +55,18 @@ from .residual_data import (
     residual_stages,
     value_fill,
     value_text,
+)
+from .residual_grid import (
+    GAP,
+    ROW,
+    SMALL,
+    TINY,
+    Grid,
+    grid_of,
+    labelled,
+    line_width,
+    panel_lines,
+    panel_width,
 )
 from .svg import FONT_SIZE, MUTED, Canvas, escape, num, text_width
 
@@ -68,98 +81,10 @@ __all__ = [
     "ZERO",
 ]
 
-MAX_WIDTH = 1400  # panels wrap onto a new line past this width...
-MAX_HEIGHT = 16000  # ...unless the picture would get taller than this
 MARGIN = 12
-GAP = 18  # between panels, and between the labels and the first panel
-ROW = 14  # height of one direction's row
-SMALL = FONT_SIZE - 1  # labels and column headers
-TINY = FONT_SIZE - 2  # values in cells
-MIN_CELL, MAX_CELL = 22, 34
-PANEL_HEAD = 34  # a panel's title and subtitle, above its column headers
 HEADER = 78  # the picture's title, info line and legend
 CHANGED = "#222222"
 SEPARATOR = "#bbbbbb"
-
-
-@dataclass
-class Grid:
-    """The shared geometry of every panel: rows, columns, cell size, header height."""
-
-    groups: list[tuple[str, list[int]]]
-    headers: list[str]
-    cell_w: int
-    turned: bool  # column headers read upwards
-    header_h: float
-    group_w: float
-    label_w: float
-
-    @property
-    def rows(self) -> list[int]:
-        return [i for _, members in self.groups for i in members]
-
-    @property
-    def grid_w(self) -> float:
-        return len(self.headers) * self.cell_w
-
-    @property
-    def grid_h(self) -> float:
-        return len(self.rows) * ROW
-
-    @property
-    def labels_w(self) -> float:
-        return self.group_w + self.label_w
-
-    @property
-    def top(self) -> float:
-        """The grid's top edge, below the panel title and the column headers."""
-        return PANEL_HEAD + self.header_h
-
-
-def _grid(
-    model: CompiledModel, input: Any, stages: list[Stage], keep: list[int], tol: float
-) -> Grid:
-    groups = direction_groups(model.directions, keep)
-    tokens = list(input)
-    headers = ["bos"] + [cell(t, 6) for t in tokens]
-    shown = np.concatenate([s.values[:, keep].ravel() for s in stages])
-    texts = {value_text(v) for v in shown[np.abs(shown) >= tol].tolist()}
-    widest_value = max((text_width(t, TINY) for t in texts), default=0)
-    cell_w = min(MAX_CELL, max(MIN_CELL, math.ceil(widest_value + 4)))
-    widest_header = max(text_width(h, SMALL) for h in headers)
-    turned = widest_header > cell_w - 2
-    header_h = math.ceil(widest_header + 6) if turned else ROW + 2
-    names = [g for g, members in groups if _labelled(g, members, model.directions)]
-    group_w = max((text_width(g, SMALL) for g in names), default=0) + 10
-    label_w = max((text_width(model.directions[i], SMALL) for i in keep), default=0) + 6
-    return Grid(groups, headers, cell_w, turned, header_h, group_w, label_w)
-
-
-def _labelled(name: str, members: list[int], directions: tuple[str, ...]) -> bool:
-    """Whether a group shows its name: not when its one row already has that name.
-
-    >>> _labelled("length", [3], ("bos", "one", "x:1", "length"))
-    False
-    """
-    return not (len(members) == 1 and directions[members[0]] == name)
-
-
-def _panel_width(grid: Grid, stage: Stage) -> float:
-    return max(grid.grid_w, text_width(stage.title, FONT_SIZE) + 2)
-
-
-def _lines(grid: Grid, stages: list[Stage]) -> list[list[Stage]]:
-    """Stages in lines of panels: as many as fit in ``MAX_WIDTH`` (at least one), or
-    more where that would make the picture taller than ``MAX_HEIGHT``."""
-    widest = GAP + max(_panel_width(grid, s) for s in stages)
-    fits = max(1, int((MAX_WIDTH - grid.labels_w) // widest))
-    max_lines = max(1, int(MAX_HEIGHT // (grid.top + grid.grid_h + GAP)))
-    per_line = max(fits, math.ceil(len(stages) / max_lines))
-    return [stages[i : i + per_line] for i in range(0, len(stages), per_line)]
-
-
-def _line_width(grid: Grid, line: list[Stage]) -> float:
-    return grid.labels_w + sum(GAP + _panel_width(grid, s) for s in line)
 
 
 # ------------------------------------------------------------------ drawing
@@ -210,7 +135,7 @@ def _draw_group(
     y: float,
 ) -> None:
     with c.group(class_="group", **{"data-sop": name, "data-rows": len(members)}):
-        if _labelled(name, members, model.directions):
+        if labelled(name, members, model.directions):
             c.text(0, y + ROW - 4, name, bold=True)
             bracket = grid.group_w - 5
             c.line(bracket, y + 2, bracket, y + len(members) * ROW - 2, stroke=SEPARATOR)
@@ -303,7 +228,7 @@ def _draw_panel(
     stage, before = stages
     layer = 0 if stage.kind == "embed" else stage.block + 1
     attrs = {"data-stage": stage.kind, "data-layer": layer, "data-block": stage.block}
-    width = _panel_width(grid, stage)
+    width = panel_width(grid, stage)
     with c.translated(x, 0, class_="stage", **attrs):
         c.title(f"{stage.title}: the residual stream after it")
         c.text(0, 13, stage.title, bold=True)
@@ -382,13 +307,13 @@ def residual_svg(
     )
     stages, output = residual_stages(model, input)
     keep = _kept(stages, which, tol)
-    grid = _grid(model, input, stages, keep, tol)
+    grid = grid_of(model, input, stages, keep, tol)
     scale = _scale(np.stack([s.values[:, keep] for s in stages]), tol)
-    lines = _lines(grid, stages)
+    lines = panel_lines(grid, stages)
     title, info = _header(model, input, output, keep)
     legend_w = _draw_legend(Canvas(), 0, 0, scale, tol)
     widths = [text_width(title, FONT_SIZE + 3), text_width(info), legend_w]
-    width = max(widths + [_line_width(grid, line) for line in lines]) + 2 * MARGIN
+    width = max(widths + [line_width(grid, line) for line in lines]) + 2 * MARGIN
     height = MARGIN + HEADER + len(lines) * (grid.top + grid.grid_h + GAP) + MARGIN
     c = Canvas()
     c.rect(0, 0, width, height, fill="#ffffff", stroke="none")
@@ -421,6 +346,6 @@ def _draw_lines(
             x = grid.labels_w + GAP
             for stage in line:
                 _draw_panel(c, model, grid, (stage, before), x, scale, tol)
-                x += _panel_width(grid, stage) + GAP
+                x += panel_width(grid, stage) + GAP
                 before = stage
         y += grid.top + grid.grid_h + GAP
