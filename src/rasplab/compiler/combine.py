@@ -20,6 +20,7 @@ from ..lang.nodes import Aggregate
 __all__ = [
     "Combiner",
     "lone_values",
+    "sum_moves_one_value",
     "is_number",
     "ordered",
     "width_cover",
@@ -165,3 +166,20 @@ class Combiner:
             if self.size > MEAN_LIMIT:
                 return None
         return self.sums[m]
+
+
+def sum_moves_one_value(pool: list[Any], widths: tuple[frozenset[int], ...]) -> bool:
+    """Whether a sum aggregate (raspy's rule) is exactly a categorical select: it never
+    selects two keys, or it sums no numbers (several non-numbers are an evaluation error,
+    so on every input the evaluator accepts at most one key is selected).
+
+    >>> sum_moves_one_value(["a", "b"], (frozenset({0, 3}),))
+    True
+    >>> sum_moves_one_value([1, "a"], (frozenset({0, 3}),))
+    False
+    >>> sum_moves_one_value([1, 2], (frozenset({0, 1}),))
+    True
+    """
+    if max((max(w, default=0) for w in widths), default=0) <= 1:
+        return True
+    return not any(is_number(v, bools=True) for v in pool)

@@ -47,7 +47,7 @@ from ..lang.nodes import (
     Tokens,
     ZipMap,
 )
-from .combine import Combiner, is_number, lone_values, ordered, width_cover
+from .combine import Combiner, is_number, lone_values, ordered, sum_moves_one_value, width_cover
 from .limits import checkpoint
 from .positional import exact_positional, positional_nodes, uniform_selection
 from .value_bulk import bulk_map
@@ -341,23 +341,6 @@ def _choose(setting: _Setting, node: Aggregate, pool: list[Any], widths) -> str:
     if setting.decide is not None:
         return setting.decide(node, pool, widths)
     return "mean" if node.encoding.value == "numerical" else "select"
-
-
-def sum_moves_one_value(pool: list[Any], widths: tuple[frozenset[int], ...]) -> bool:
-    """Whether a sum aggregate (raspy's rule) is exactly a categorical select: it never
-    selects two keys, or it sums no numbers (several non-numbers are an evaluation error,
-    so on every input the evaluator accepts at most one key is selected).
-
-    >>> sum_moves_one_value(["a", "b"], (frozenset({0, 3}),))
-    True
-    >>> sum_moves_one_value([1, "a"], (frozenset({0, 3}),))
-    False
-    >>> sum_moves_one_value([1, 2], (frozenset({0, 1}),))
-    True
-    """
-    if max((max(w, default=0) for w in widths), default=0) <= 1:
-        return True
-    return not any(is_number(v, bools=True) for v in pool)
 
 
 def infer(
