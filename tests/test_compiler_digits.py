@@ -58,3 +58,15 @@ def test_after_a_float32_failure_numbers_that_would_compare_are_split_too():
     positions = aggregate(select(indices, indices, "=="), tokens, default=-1)
     at_100 = infer(positions, [0, 1], 100)
     assert split_equalities(positions, at_100, False, always="as a test asks") is None
+
+
+def test_keys_agreeing_on_both_digits_of_the_position_are_one_key():
+    from rasplab.library import PROGRAMS
+
+    entry = PROGRAMS["add"]  # indices == a_source is tested as two digits at 64
+    model = compile_program(entry.build(), list(entry.vocab), 64, sample=entry.sample)
+    assert any(n.startswith("indices == a_source tested as two digits") for n in model.info.notes)
+    still_open = model.info.certificate.open
+    assert not any("a_digits" in item for item in still_open), still_open
+    # one '+' per input is the declared domain's, which no value set shows: that stays open
+    assert any("aggregate plus_at" in item for item in still_open)

@@ -320,6 +320,9 @@ def _one_value(
     for n in ks.nodes:  # keys that agree on a node no two positions share are one key
         if many.any() and _one_per_position(stream, head, n):
             many &= _differ(sel, ks.column(n))
+    for way in stream.tellers.values():  # so are keys that agree on all its digits
+        if many.any() and all(x in ks.nodes for x in way):
+            many &= _differ(sel, _tuple_ids(ks, way))
     for count, (ways, cls) in stream.within.items():  # so are keys of one class and count
         read = [xs for xs in ways if all(x in ks.nodes for x in xs)]
         if many.any() and count in ks.nodes and read:
@@ -340,6 +343,11 @@ def _class_ids(ks: Space, xs: tuple[int, ...], cls: Any) -> np.ndarray:
     tell that node's values apart) its tuple of their values, numbered."""
     if len(xs) == 1:
         return cls.ids(ks.column(xs[0]), ks.values[ks.nodes.index(xs[0])])
+    return _tuple_ids(ks, xs)
+
+
+def _tuple_ids(ks: Space, xs: tuple[int, ...]) -> np.ndarray:
+    """Each key's tuple of values of the nodes ``xs``, numbered."""
     codes = np.stack([ks.column(x) for x in xs], axis=1)  # [keys, nodes]
     return np.unique(codes, axis=0, return_inverse=True)[1].reshape(-1)
 

@@ -74,6 +74,7 @@ from .value_sets import ValueSets
 from .width_selectors import stand_ins, width_selector
 
 __all__ = [
+    "tellers_among",
     "distinct_ranks",
     "class_rank",
     "Class",
@@ -242,6 +243,25 @@ def class_ranks_among(
         ways = [w for w in ways if w]
         if ways:
             found[nid] = (tuple(ways), c)
+    return found
+
+
+def tellers_among(
+    nodes: Mapping[int, Node],
+    values: ValueSets,
+    origin: Mapping[int, Node],
+    distinct: frozenset[int],
+) -> dict[int, tuple[int, ...]]:
+    """For each node among ``nodes`` that no two positions share (the position, or one of
+    ``distinct``: :func:`ranks_among`), the maps of it among ``nodes`` that together tell
+    its values apart (the digits of :mod:`.digits`): keys agreeing on all are one key."""
+    found = {}
+    for nid, node in nodes.items():
+        user = origin.get(nid, node)
+        if isinstance(user, SOp) and (isinstance(user, Indices) or nid in distinct):
+            way = _telling_apart(user, nodes, values, origin)
+            if way:
+                found[nid] = way
     return found
 
 
