@@ -4,7 +4,8 @@
 
 * 0 -- the command did its job;
 * 1 -- the job ran and failed: a check failed, the program raised while it
-  ran, the compiler refused, a memory limit was reached (``--max-memory``);
+  ran, the compiler refused, a memory or time limit was reached (``--max-memory``,
+  ``--time-limit``);
 * 2 -- the job could not start: a bad flag, an unknown program or one that
   cannot be loaded, a malformed input, an unreadable or too large inputs
   file, an output path that cannot be written.
