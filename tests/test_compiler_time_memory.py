@@ -40,7 +40,7 @@ def test_memory_grown_past_max_bytes_stops_the_compile(monkeypatch):
     with pytest.raises(ResourceLimitError) as err:
         compile_program(get("hist").build(), "abc", 8, max_bytes=3 * 2**30)
     text = str(err.value)
-    assert "compiling hist at max_seq_len 8 used 4.0 GiB, over the memory limit of 3.0" in text
+    assert "compiling hist at max_seq_len 8 used 4.00 GiB, over the memory limit of 3 GiB" in text
     assert "(stopped in the plan (stage 4))" in text and "--max-memory" in text
 
 

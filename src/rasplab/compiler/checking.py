@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .limits import checkpoint
 from .storage import Storage
 from .units import ONE, Problem, Unit, _distinct, _first, _ids
 
@@ -77,6 +78,7 @@ def _check_points(codes, out, numeric: bool, parts, bias, w_out, tol: float) -> 
     sparse = len(units) * 16 < n_units * n_out
     chunk = max(256, CELLS // max(1, n_units, n_out))
     for start in range(0, len(codes), chunk):
+        checkpoint("checking an MLP on every input (stage 4)")
         block = codes[start : start + chunk]
         pre = bias + sum(part[block[:, k]] for k, part in enumerate(parts))  # [points, units]
         act = np.maximum(pre, 0.0)

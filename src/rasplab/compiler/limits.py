@@ -110,8 +110,8 @@ def checkpoint(stage: str, node: Any = None) -> None:
     if grown > limits.max_bytes:
         raise ResourceLimitError(
             f"compiling {limits.label} at max_seq_len {limits.max_seq_len} used "
-            f"{grown / 2**30:.1f} GiB, over the memory limit of "
-            f"{limits.max_bytes / 2**30:.1f} GiB (stopped in {_where(stage, node)}); raise it "
+            f"{grown / 2**30:.2f} GiB, over the memory limit of "
+            f"{limits.max_bytes / 2**30:.3g} GiB (stopped in {_where(stage, node)}); raise it "
             "with max_bytes= (command line: --max-memory), or compile for a smaller max_seq_len"
         )
 

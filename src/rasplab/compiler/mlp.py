@@ -43,6 +43,7 @@ import numpy as np
 from .axis import axis, axis_candidates
 from .checking import check
 from .fitting import Design, exact_fit, targets
+from .limits import checkpoint
 from .storage import Storage
 from .units import (
     ONE,
@@ -273,6 +274,9 @@ def _lookup_cost(p: Problem) -> int | None:
     return int(_ids(combos).max(initial=-1)) + 1
 
 
+STAGE = "building the MLPs (stage 4)"  # where a compile past its limits stops, here
+
+
 def synthesize(
     leaves: Sequence[Leaf],
     codes: np.ndarray,
@@ -289,6 +293,7 @@ def synthesize(
     ``errors`` (direction -> (delta, relative)) makes ramps leave room for inputs
     that far off (:mod:`.input_errors`).
     """
+    checkpoint(STAGE)
     p = Problem(list(leaves), codes, target, out, errors=errors)
     if len(p.codes) == 0:
         return MLPSpec((), "empty")  # no input reaches this s-op: nothing to compute
@@ -308,6 +313,7 @@ def synthesize(
     if p.target.kind is Storage.SCALAR and len(p.leaves) > 1 and (best is None or best > 2 * size):
         candidates.append((size, "separable", lambda: _separable(p)))
     for _, name, build in sorted(candidates, key=lambda c: c[0]):
+        checkpoint(STAGE)  # each construction may take long at long lengths
         units = build()
         if units is not None and check(p, units):
             slack = p.target.slack if name == "interpolate" else 0.0
