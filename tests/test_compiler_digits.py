@@ -70,3 +70,61 @@ def test_keys_agreeing_on_both_digits_of_the_position_are_one_key():
     assert not any("a_digits" in item for item in still_open), still_open
     # one '+' per input is the declared domain's, which no value set shows: that stays open
     assert any("aggregate plus_at" in item for item in still_open)
+
+
+def _wide_enough_for_float32():
+    """A computed equality over 70 values: float32 compares it as numbers at length 4."""
+    moderate = tokens.map(lambda t: t + 1).named("moderate")
+    return aggregate(select(moderate, moderate, "=="), tokens, default=-1)
+
+
+def test_a_model_exact_in_float64_only_is_built_again_in_digits(monkeypatch):
+    from rasplab.compiler import driver
+
+    real = driver._verified
+
+    def first_drifts(job, *built):  # the first build drifts in float32; digits do not
+        if job.all_digits is None:
+            raise driver._Float32Only("moderate drifts", "3/64")
+        return real(job, *built)
+
+    monkeypatch.setattr(driver, "_verified", first_drifts)
+    model = compile_program(_wide_enough_for_float32(), list(range(70)), 4)
+    chosen = [n for n in model.info.notes if "chosen after the check" in n]
+    assert len(chosen) == 1 and chosen[0].startswith("moderate == moderate tested as two")
+
+
+def test_when_digits_drift_too_the_refusal_says_what_was_tried(monkeypatch):
+    import pytest
+
+    from rasplab.compiler import driver
+    from rasplab.errors import CompileError
+
+    def drifts(job, *built):
+        raise driver._Float32Only("moderate drifts", "3/64")
+
+    monkeypatch.setattr(driver, "_verified", drifts)
+    with pytest.raises(CompileError) as err:
+        compile_program(_wide_enough_for_float32(), list(range(70)), 4)
+    text = str(err.value)
+    assert text.startswith("moderate drifts\n")
+    assert text.endswith(
+        "(built again with its equalities of computed integers over 64 values tested as "
+        "digits: exact in float64 only again (3/64 sampled inputs in float32))"
+    )
+    assert type(err.value) is CompileError  # not the private class
+
+
+def test_with_nothing_to_split_the_first_refusal_stands_alone(monkeypatch):
+    import pytest
+
+    from rasplab.compiler import driver
+    from rasplab.errors import CompileError
+
+    def drifts(job, *built):
+        raise driver._Float32Only("tokens drift", "0/64")
+
+    monkeypatch.setattr(driver, "_verified", drifts)
+    narrow = aggregate(select(tokens, tokens, "=="), tokens, default=-1)
+    with pytest.raises(CompileError, match=r"^tokens drift$"):
+        compile_program(narrow, [0, 1, 2], 4)

@@ -36,6 +36,7 @@ from .bounds import BOUNDS_SECONDS, FLOAT32_ERRORS, Blueprint
 from .budget import DEFAULT_MAX_BYTES, check_bytes, compile_bytes
 from .causal import causal_blockers, causal_hint
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
+from .digits import DIGITS_ABOVE
 from .encodings import AggregatePolicy
 from .front import Fronts, front_of
 from .job import Job, Sampler, library_domain, make_job
@@ -181,6 +182,10 @@ def compile_with_blueprint(
 class _Float32Only(CompileError):
     """Stage 6 found the model exact in float64 only (its message says where it drifts)."""
 
+    def __init__(self, message: str, exact: str) -> None:
+        super().__init__(message)
+        self.exact = exact  # "k/n": sampled inputs exact in float32
+
 
 Built = tuple[CompiledModel, AggregatePolicy, Blueprint]
 DIGITS_AFTER_CHECK = (
@@ -203,11 +208,21 @@ def _checked(job: Job, built: Built, fronts: Fronts) -> tuple[Job, Built]:
     retry = replace(job, all_digits=DIGITS_AFTER_CHECK)
     try:
         other = _build(retry, [], fronts)
-        if _digit_tests(other[0]) > _digit_tests(built[0]):  # else the same model again
+    except (CompileError, ResourceLimitError) as err:
+        tried = f"not built: {str(err).splitlines()[0]}"
+    else:
+        if _digit_tests(other[0]) <= _digit_tests(built[0]):
+            raise refusal from None  # nothing more to test as digits: the same model again
+        try:
             return retry, _verified(retry, *other, fronts)
-    except (CompileError, ResourceLimitError):
-        pass  # not buildable so, or still not exact in float32: the first refusal stands
-    raise refusal from None
+        except _Float32Only as again:
+            tried = f"exact in float64 only again ({again.exact} sampled inputs in float32)"
+        except (CompileError, ResourceLimitError) as err:
+            tried = f"refused: {str(err).splitlines()[0]}"
+    raise CompileError(  # the first refusal stands, with what was tried
+        f"{refusal}\n  (built again with its equalities of computed integers over "
+        f"{DIGITS_ABOVE} values tested as digits: {tried})"
+    ) from None
 
 
 def _digit_tests(model: CompiledModel) -> int:
@@ -232,7 +247,7 @@ def _verified(
     if not result.exact:
         rounding = float32_only(job, model, result)
         if rounding is not None:
-            raise _Float32Only(rounding)
+            raise _Float32Only(rounding, f"{result.n_exact}/{result.n_inputs}")
         raise CompileError(disagreement(result, policy))
     checked = Verified(result.n_inputs, result.n_exact, result.n_rejected, result.dtype)
     return replace(model, info=replace(model.info, verified=checked)), policy, blueprint
