@@ -75,6 +75,17 @@ def test_exact_simplifications_keep_every_output(seed):
         assert equivalence(program, to_sop(program), inputs).equal
 
 
+def test_a_chain_of_one_input_tables_folds_into_the_output():
+    first = Mlp("first", ("length",), (1, 0, 3, 1, 1, 0), 4)
+    second = Mlp("second", ("first",), (2, 3, 2, 3), 4)  # folded into first, then the output
+    out = Mlp("output", ("second",), (0, 1, 2, 0), 3)
+    program = Program(("a", "b"), 5, (Layer((), (first,)), Layer((), (second,))), out, (0, 1, 2))
+    inputs = [list("ab"), list("abba"), list("b"), list("aaaba")]
+    folded = fold_tables(program)
+    assert folded.layers == () and folded.output.inputs == ("length",)
+    assert run_discrete(folded, inputs) == run_discrete(program, inputs)
+
+
 def _reverse_program() -> Program:
     """length, then opp = a table equal to length - indices - 1 where reachable."""
     n = 4

@@ -132,7 +132,11 @@ def _fold(outer: Mlp, inner: Mlp, sizes: dict[str, int]) -> Mlp:
 
 def fold_tables(program: Program) -> Program:
     """Merge each one-input MLP into the tables that read it, when only tables do."""
-    for mlp in [m for layer in program.layers for m in layer.mlps if len(m.inputs) == 1]:
+    for name in [m.name for layer in program.layers for m in layer.mlps if len(m.inputs) == 1]:
+        # as it is now: folding an earlier table into it may have changed what it reads
+        mlp = next((m for m in _mlps(program) if m.name == name), None)
+        if mlp is None:
+            continue
         readers = _readers(program, mlp.name)
         if not readers or not all(isinstance(r, Mlp) and r.formula is None for r in readers):
             continue
@@ -248,7 +252,7 @@ _WORDS = {"width": "width", "cat": "moved", "mean": "share"}
 def _word(node: Head | Mlp) -> str:
     if isinstance(node, Mlp):
         return "f"
-    if node.kind == "width" and all(f.predicate == "true" for f in node.factors):
+    if node.kind == "width" and any(all(f.predicate == "true" for f in c) for c in node.clauses):
         return "n_tokens"
     return _WORDS[node.kind]
 
