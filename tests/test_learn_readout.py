@@ -57,6 +57,26 @@ def test_a_hand_made_program_is_hist():
     assert _rasp_output(source)(list("abca")) == [2, 1, 1, 2]
 
 
+def test_a_head_of_two_clauses_is_rasp_sort():
+    ahead = (Factor("tokens", "tokens", "<"),)
+    ties = (Factor("tokens", "tokens", "=="), Factor("indices", "indices", "<"))
+    rank = Head("rank", ahead, "width", either=(ties,))
+    moved = Head("moved", (Factor("rank", "indices", "=="),), "cat", "tokens")
+    out = Mlp("output", ("moved",), (0, 1, 2), 3)
+    layers = (Layer((rank,), ()), Layer((moved,), ()))
+    program = Program(("a", "b", "c"), 5, layers, out, ("a", "b", "c"))
+    assert run_discrete(program, [list("cabca")]) == [list("aabcc")]
+    source = rasp_source(program)
+    want = (
+        "select(tokens, tokens, <) or (select(tokens, tokens, ==) and select(indices, indices, <))"
+    )
+    assert want in source
+    assert _rasp_output(source)(list("cabca")) == list("aabcc")
+    assert " | (select(" in python_source(program)
+    inputs = _inputs(random.Random(0), ("a", "b", "c"), 5)
+    assert equivalence(program, to_sop(program), inputs).equal
+
+
 def test_a_conflicting_categorical_head_is_undefined_in_both():
     head = Head("moved", (Factor("tokens", "tokens", "true"),), "cat", "tokens")
     out = Mlp("output", ("moved",), (0, 1), 2)

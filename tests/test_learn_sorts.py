@@ -1,6 +1,6 @@
-"""The search's sort move: a key table set to a formula, two counts that rank it, a rank
-table, a move by rank and a flag, made together; on most_freq, from counts that read
-nothing useful."""
+"""The search's sort move: a key table set to a formula, one head that ranks it (RASP's
+sort: the keys ahead or equal and before), a move by rank and a flag, made together; on
+most_freq, from counts that read nothing useful."""
 
 from __future__ import annotations
 
@@ -57,8 +57,12 @@ def test_sort_move_finds_most_freq_from_junk(most_freq):
     move, output = found
     assert output == ("moved", "flag")
     by_name = {node.name: node for node in move.values()}
-    assert by_name["moved"].factors[0] == Factor("t1", "indices", "==")
-    assert set(by_name["t1"].inputs) == {"b0", "b1"}  # the rank reads the two counts
+    assert by_name["moved"].factors[0] == Factor("b0", "indices", "==")
+    rank = by_name["b0"]  # one head: the keys ahead, or equal and before
+    key = rank.factors[0].key
+    assert rank.factors[0] == Factor(key, key, ">") and key == "t0"
+    assert rank.either == ((Factor(key, key, "=="), Factor("indices", "indices", "<")),)
+    assert not any(isinstance(node, Mlp) and node.name == "t1" for node in move.values())
 
 
 def test_polish_with_the_sort_move_reads_out_and_simplifies(most_freq):
@@ -70,8 +74,10 @@ def test_polish_with_the_sort_move_reads_out_and_simplifies(most_freq):
     simple = simplify(found.program, train)
     assert equivalence(simple.program, to_sop(simple.program), test.inputs).equal
     text = rasp_source(simple.program)
-    # the key table is a mask and the rank a sum, printed as formulas
-    assert " * (" in text and "== 0)" in text and " + " in text
+    # the key table is a mask, printed as a formula; the rank is one head of two clauses
+    assert " * (" in text and "== 0)" in text
+    assert " or (select(" in text and "indices, indices, <)" in text
+    assert simple.after.heads < simple.before.heads and simple.after.layers == 3
 
 
 def test_keys_are_tried_once_per_order_of_the_places(most_freq):
@@ -88,13 +94,15 @@ def test_keys_are_tried_once_per_order_of_the_places(most_freq):
     assert count == len(orders)
 
 
-def test_places_need_counts_a_rank_table_and_a_later_move(most_freq):
+def test_places_need_a_width_head_and_a_later_move(most_freq):
     examples, train, val, test, start = most_freq
     nodes = nodes_of(start)
     found = places(start, nodes, start.output.inputs)
-    assert [(p.key, p.rank, p.moved, p.flag) for p in found] == [(-1, 2, 6, 7), (2, 5, 6, 7)]
+    assert [(p.key, p.rank, p.moved, p.flag) for p in found] == [(-1, 0, 6, 7), (2, 3, 6, 7)]
     no_tables = replace(start, layers=tuple(replace(la, mlps=()) for la in start.layers))
-    assert places(no_tables, nodes_of(no_tables), start.output.inputs) == []
+    assert [p.key for p in places(no_tables, nodes_of(no_tables), start.output.inputs)] == [-1, -1]
+    no_moves = replace(start, layers=start.layers[:2])
+    assert places(no_moves, nodes_of(no_moves), start.output.inputs) == []
 
 
 def test_a_mask_formula_reads_out_with_its_bracket():

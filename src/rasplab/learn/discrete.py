@@ -8,7 +8,9 @@ every head and every MLP adds one variable.
 
 * A head selects with one or two factors, ANDed: each compares a key
   variable with a query variable by a named comparison of their codes
-  (``predicate(key, query)``, keys first as in RASP). A ``cat`` head then
+  (``predicate(key, query)``, keys first as in RASP); ``either`` may add more
+  such clauses, ORed with the first (RASP's ``|`` of selectors, as in its
+  stable sort). A ``cat`` head then
   moves a token-valued variable (RASP's categorical aggregate: the selected
   value, the variable's first value when nothing is selected, and a
   *conflict* when the selected values differ); a ``width`` head counts the
@@ -110,6 +112,12 @@ class Head:
     kind: str  # "cat" | "width" | "mean"
     value: str | None = None  # the moved (cat) or averaged (mean) variable
     ones: tuple[int, ...] = ()  # mean: the codes of ``value`` that count as 1
+    either: tuple[tuple[Factor, ...], ...] = ()  # more clauses (each ANDed), ORed with factors
+
+    @property
+    def clauses(self) -> tuple[tuple[Factor, ...], ...]:
+        """The selector as clauses ORed, each its factors ANDed (``factors`` first)."""
+        return (self.factors, *self.either)
 
 
 @dataclass(frozen=True)
@@ -179,7 +187,13 @@ def reads(node: Head | Mlp) -> set[str]:
     """The variables a head or an MLP reads."""
     if isinstance(node, Mlp):
         return set(node.inputs)
-    found = {name for f in node.factors if f.predicate != "true" for name in (f.key, f.query)}
+    found = {
+        name
+        for clause in node.clauses
+        for f in clause
+        if f.predicate != "true"
+        for name in (f.key, f.query)
+    }
     return found | ({node.value} if node.value is not None else set())
 
 
@@ -209,12 +223,21 @@ class Forward:
 
 
 def selection(head: Head, codes: dict[str, np.ndarray], mask: np.ndarray) -> np.ndarray:
-    """``sel[b, q, k]`` for a head: its factors ANDed, keys past the length off.
+    """``sel[b, q, k]`` for a head: its clauses ORed, each its factors ANDed; keys past
+    the length off.
 
     ``codes`` here hold what is compared: values for numbers, codes for tokens.
     """
-    sel = mask[:, None, :] & mask[:, :, None]  # [batch, n_query, n_key]
-    for factor in head.factors:
+    inside = mask[:, None, :] & mask[:, :, None]  # [batch, n_query, n_key]
+    sel = _clause(head.factors, codes, inside)
+    for clause in head.either:
+        sel = sel | _clause(clause, codes, inside)
+    return sel
+
+
+def _clause(factors: tuple[Factor, ...], codes: dict[str, np.ndarray], sel: np.ndarray):
+    """``sel`` and every factor of one clause."""
+    for factor in factors:
         if factor.predicate == "true":
             continue
         keys = codes[factor.key][:, None, :]

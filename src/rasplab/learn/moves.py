@@ -145,12 +145,16 @@ def _renamed(node: Head | Mlp, names: dict[str, str]) -> Head | Mlp:
     """``node`` reading ``names[x]`` wherever it read a variable ``x`` named there."""
     if isinstance(node, Mlp):
         return replace(node, inputs=tuple(names.get(i, i) for i in node.inputs))
-    factors = tuple(
-        Factor(names.get(f.key, f.key), names.get(f.query, f.query), f.predicate)
-        for f in node.factors
-    )
+
+    def clause(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
+        return tuple(
+            Factor(names.get(f.key, f.key), names.get(f.query, f.query), f.predicate)
+            for f in factors
+        )
+
     value = names.get(node.value, node.value) if node.value is not None else None
-    return replace(node, factors=factors, value=value)
+    either = tuple(clause(c) for c in node.either)
+    return replace(node, factors=clause(node.factors), either=either, value=value)
 
 
 def relocations(

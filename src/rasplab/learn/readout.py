@@ -120,15 +120,25 @@ def _sorted(values: tuple[Any, ...]) -> bool:
 
 
 def _selector(w: _Writer, head: Head) -> tuple[str, str]:
-    factors = [f for f in head.factors if f.predicate != "true"]  # "and everything" adds nothing
-    if not factors:
+    """The head's selector in Python and in RASP: its clauses ORed, each ANDed."""
+    clauses = [[f for f in c if f.predicate != "true"] for c in head.clauses]
+    if any(not c for c in clauses):  # "and everything" adds nothing; "or everything" is all
         return 'select(indices, indices, "true")', "full_s"
+    py, rasp = zip(*(_clause(w, c, len(clauses) > 1) for c in clauses), strict=True)
+    return " | ".join(py), " or ".join(rasp)
+
+
+def _clause(w: _Writer, factors: list[Factor], grouped: bool) -> tuple[str, str]:
+    """One clause's factors ANDed (in parentheses where ``grouped`` and several)."""
     parts_py, parts_rasp = [], []
     for factor in factors:
         key, query = _operands(w, factor)
         parts_py.append(f'select({key}, {query}, "{factor.predicate}")')
         parts_rasp.append(f"select({key}, {query}, {factor.predicate})")
-    return " & ".join(parts_py), " and ".join(parts_rasp)
+    py, rasp = " & ".join(parts_py), " and ".join(parts_rasp)
+    if grouped and len(factors) > 1:
+        return f"({py})", f"({rasp})"
+    return py, rasp
 
 
 def _head(w: _Writer, head: Head) -> None:

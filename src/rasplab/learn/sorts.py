@@ -2,20 +2,20 @@
 sort of the tokens by a key, built from parts of a program in one move::
 
     key   = T(x, y)                      # a table of an earlier layer, a named formula
-    A     = selector_width(select(key, key, >))                          # (or <)
-    E     = selector_width(select(key, key, ==) and select(indices, indices, <))
-    rank  = A + E                        # a table of A's layer: the place in sorted order
+    rank  = selector_width(select(key, key, >)                           # (or <)
+                           | (select(key, key, ==) & select(indices, indices, <)))
     moved = aggregate(select(rank, indices, ==), tokens)
     flag  = aggregate(select(rank, indices, ==), key == least, 0)   # (or greatest)
 
-and the output reads ``moved`` and ``flag``. ``rank`` numbers the places by key, ties
-in order of place, so every place receives exactly one token and nothing conflicts;
-``flag`` says whether the key that arrived had the key's least (or greatest) value,
-which a key table gives the places to be left out (``a * (b == 0)``: ``a`` where
-``b`` is 0, else 0).
+and the output reads ``moved`` and ``flag``. ``rank`` counts the keys ahead and the
+equal keys before, in one head, as RASP's own sort does (the two selections never share
+a key, so the width is their sum): it numbers the places by key, ties in order of place,
+so every place receives exactly one token and nothing conflicts. ``flag`` says whether
+the key that arrived had the key's least (or greatest) value, which a key table gives
+the places to be left out (``a * (b == 0)``: ``a`` where ``b`` is 0, else 0).
 
-The key is a variable the counts may read, or a free table of an earlier layer set to
-a formula of two variables (:func:`key_formulas`), each an existing variable or a
+The key is a variable the rank head may read, or a free table of an earlier layer set
+to a formula of two variables (:func:`key_formulas`), each an existing variable or a
 head of the table's layer set to a count idiom (:func:`idioms`: the keys with the
 same value of a variable, and the earlier ones). Keys that order the sample's places
 alike are tried once. No single-head move reaches this: none of the parts raises the
@@ -47,10 +47,8 @@ Move = dict[int, Node]
 class Parts:
     """Where a sort goes: the places of its nodes (``key`` a table's, or -1)."""
 
-    key: int  # a table of an earlier layer than ``above``, or -1 (existing keys only)
-    above: int  # the count of keys ahead (``A``)
-    equal: int  # the count of equal keys before (``E``): a head of two factors
-    rank: int  # a table of the counts' layer
+    key: int  # a table of an earlier layer than ``rank``, or -1 (existing keys only)
+    rank: int  # a width head: the keys ahead and the equal keys before
     moved: int  # a cat head of a later layer
     flag: int  # a mean head of the cat head's layer, or -1
 
@@ -78,9 +76,8 @@ def _prefer_free(candidates: list[int], free: set[int]) -> list[int]:
 
 
 def places(program: Program, nodes: list[Node], output: tuple[str, ...]) -> list[Parts]:
-    """Every layer whose first two width heads (the second of two factors) and a table
-    can count and rank, with a cat head and a mean head of a later layer; free parts
-    (that the output does not depend on) are preferred."""
+    """Every layer with a width head to rank, a cat head and a mean head of a later layer;
+    free parts (that the output does not depend on) are preferred."""
     layer, free = _layers(program), unused(nodes, output)
 
     def of(kind: str, depth: int) -> list[int]:
@@ -95,24 +92,12 @@ def places(program: Program, nodes: list[Node], output: tuple[str, ...]) -> list
 
     found = []
     for depth in sorted(set(layer.values())):
-        counts = [
-            (a, e) for a, e in itertools.permutations(of("width", depth), 2) if _two(nodes[e])
-        ]
-        ranks = [t for t in of("table", depth) if _values(nodes[t]) > program.max_len]
         keys = [t for d in reversed(range(depth)) for t in of("table", d)]  # the latest first
         later = [(c, d) for d in range(depth + 1, len(program.layers)) for c in of("cat", d)]
-        if counts and ranks and later:
+        if of("width", depth) and later:
             flag = (of("mean", later[0][1]) or [-1])[0]
-            found.append(Parts((keys or [-1])[0], *counts[0], ranks[0], later[0][0], flag))
+            found.append(Parts((keys or [-1])[0], of("width", depth)[0], later[0][0], flag))
     return found
-
-
-def _two(node: Node) -> bool:
-    return isinstance(node, Head) and len(node.factors) == 2
-
-
-def _values(node: Node) -> int:
-    return node.n_out if isinstance(node, Mlp) else 0
 
 
 Source = tuple[str, np.ndarray, Move]  # a variable, its codes on the sample, the move making it
@@ -187,7 +172,7 @@ def _keys(
 ) -> Iterator[tuple[Move, str, np.ndarray]]:
     """``(move, key name, key codes)``, one per distinct order of the sample's places."""
     options: list[tuple[Move, str, np.ndarray]] = []
-    readable = _readable(program)[nodes[parts.above].name]
+    readable = _readable(program)[nodes[parts.rank].name]
     for name in sorted(readable):
         if data.variables[name].kind != "frac":
             options.append(({}, name, codes[name]))
@@ -203,32 +188,22 @@ def _keys(
             yield move, name, key
 
 
-def _sorted_by(nodes: list[Node], parts: Parts, key: str, side: str, counts: int) -> Move:
-    """The counts, the rank table and the move of a sort by ``key`` (``side``: ``>``,
-    the greatest key first, or ``<``) and the flag of its least key."""
-    above, equal, rank, moved = (
-        nodes[parts.above],
-        nodes[parts.equal],
-        nodes[parts.rank],
-        nodes[parts.moved],
-    )
-    assert isinstance(above, Head) and isinstance(equal, Head) and isinstance(moved, Head)
-    assert isinstance(rank, Mlp)
-    ahead = (Factor(key, key, side),) + (TRUE,) * (len(above.factors) - 1)
+def _sorted_by(nodes: list[Node], parts: Parts, key: str, side: str) -> Move:
+    """The rank head and the move of a sort by ``key`` (``side``: ``>``, the greatest key
+    first, or ``<``), and the flag of its least key."""
+    rank, moved = nodes[parts.rank], nodes[parts.moved]
+    assert isinstance(rank, Head) and isinstance(moved, Head)
+    ahead = (Factor(key, key, side),) + (TRUE,) * (len(rank.factors) - 1)
     ties = (Factor(key, key, "=="), Factor("indices", "indices", "<"))
-    # rank = A + E over the counts' values (0 .. counts - 1), kept among the table's values
-    places = tuple(min(a + e, rank.n_out - 1) for a in range(counts) for e in range(counts))
     select = (Factor(rank.name, "indices", "=="),) + (TRUE,) * (len(moved.factors) - 1)
     move: Move = {
-        parts.above: replace(above, factors=ahead),
-        parts.equal: replace(equal, factors=ties),
-        parts.rank: replace(rank, inputs=(above.name, equal.name), table=places, formula=None),
-        parts.moved: replace(moved, factors=select, value="tokens"),
+        parts.rank: replace(rank, factors=ahead, either=(ties,)),
+        parts.moved: replace(moved, factors=select, either=(), value="tokens"),
     }
     if parts.flag >= 0:
         flag = nodes[parts.flag]
         assert isinstance(flag, Head)
-        move[parts.flag] = replace(flag, factors=select, value=key, ones=(0,))
+        move[parts.flag] = replace(flag, factors=select, either=(), value=key, ones=(0,))
     return move
 
 
@@ -238,13 +213,12 @@ def sort_move(data: Sample, program: Program, nodes: list[Node], base, output, d
     codes and conflicts of ``nodes``."""
     best: tuple[Move, tuple[str, ...]] | None = None
     best_acc = -1.0
-    counts = program.max_len + 1  # the values of a width head
     for parts in places(program, nodes, output):
         for key_move, key, _ in _keys(data, program, nodes, base[0], parts):
             for side in (">", "<"):
                 if time.monotonic() > deadline:
                     return best, best_acc
-                move = {**key_move, **_sorted_by(nodes, parts, key, side, counts)}
+                move = {**key_move, **_sorted_by(nodes, parts, key, side)}
                 acc, inputs = _score(data, nodes, base, move, parts)
                 if acc > best_acc:
                     best, best_acc = (move, inputs), acc

@@ -100,14 +100,17 @@ def _random_factor(rng: random.Random, readable: list[str]) -> Factor:
 def _random_head(rng: random.Random, program_vars: dict, name: str, kind: str) -> Head:
     readable = [n for n, v in program_vars.items() if v.kind != "frac"]
     factors = tuple(_random_factor(rng, readable) for _ in range(rng.choice((1, 2))))
+    # a third of the heads OR a second clause (RASP's `|`, as in its sort)
+    clause = tuple(_random_factor(rng, readable) for _ in range(rng.choice((1, 2))))
+    either = (clause,) if rng.random() < 1 / 3 else ()
     if kind == "width":
-        return Head(name, factors, "width")
+        return Head(name, factors, "width", either=either)
     if kind == "cat":
         movable = [n for n, v in program_vars.items() if v.kind == "token"]
-        return Head(name, factors, "cat", rng.choice(movable))
+        return Head(name, factors, "cat", rng.choice(movable), either=either)
     value = rng.choice(list(program_vars))
     ones = tuple(i for i in range(program_vars[value].size) if rng.random() < 0.5)
-    return Head(name, factors, "mean", value, ones)
+    return Head(name, factors, "mean", value, ones, either=either)
 
 
 def _random_mlp(rng: random.Random, program_vars: dict, name: str, n_out: int) -> Mlp:
