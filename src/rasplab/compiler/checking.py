@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .limits import checkpoint
+from .line_check import along_line
 from .storage import Storage
 from .units import ONE, Problem, Unit, _distinct, _first, _ids
 
@@ -61,7 +62,11 @@ def check(p: Problem, units: Sequence[Unit]) -> bool:
     scale = max(1.0, float(np.abs(out).max(initial=0))) if numeric else 1.0
     tol = max(TOLERANCE * scale, p.target.slack if numeric else 0.0)
     args = (numeric, parts, bias, w_out)
-    found = _representatives(p, parts, bias, out, w_out) if len(p.codes) >= MIN_POINTS else None
+    line = _shared_line(parts) if len(p.codes) >= MIN_POINTS else None
+    verdict = along_line(p.codes, out, *args, line, tol) if line is not None else None
+    if verdict is not None:  # every point, by sorted breakpoints along the line
+        return verdict
+    found = _representatives(p, parts, bias, out, w_out, line) if line is not None else None
     if found is not None and found[1] <= tol / 2:
         rows, slack = found
         if _check_points(p.codes[rows], out[rows], *args, tol - slack):
@@ -107,14 +112,11 @@ def _sparse(w_out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     return units, w_out[units, outs], cols, starts
 
 
-def _representatives(p: Problem, parts, bias, out: np.ndarray, w_out: np.ndarray):
+def _representatives(p: Problem, parts, bias, out: np.ndarray, w_out: np.ndarray, line):
     """Domain rows that stand for every point, and the slack to subtract from the tolerance.
 
-    None when the units do not read a line through the leaves (check every point then).
+    ``line``: the leaves the units read along one line (:func:`_shared_line`).
     """
-    line = _shared_line(parts)
-    if line is None:
-        return None
     members, coefs, residual, r = line
     z = np.zeros(len(p.codes))
     for k in members:
