@@ -229,18 +229,14 @@ def _run_end(z, y, slope, group_end, c: int) -> int:
     """The first row past ``c + RUN_WINDOW`` off the line through rows ``c``, ``c + 1``
     (or the group's end), checked in chunks that double."""
     k, stop, width = c + RUN_WINDOW + 1, int(group_end[c]), 4 * RUN_WINDOW
+    z0, y0, s0 = z[c], y[c], slope[c]  # scalars against slices: the same float operations
     while k < stop:
-        rows = np.arange(k, min(stop, k + width))
-        off = ~_on_lines(z, y, slope, np.full(len(rows), c), rows)
+        end = min(stop, k + width)
+        off = ~_on_line_arrays(z0, y0, s0, z[k:end], y[k:end])
         if off.any():
-            return int(rows[off.argmax()])
-        k, width = rows[-1] + 1, 2 * width
+            return k + int(off.argmax())
+        k, width = end, 2 * width
     return stop
-
-
-def _on_lines(z, y, slope, base: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """:func:`_on_line` for many (base, row) pairs."""
-    return _on_line_arrays(z[base], y[base], slope[base], z[rows], y[rows])
 
 
 def _on_line_arrays(z0, y0, slope, z, y) -> np.ndarray:
