@@ -168,3 +168,24 @@ def test_ralign_at_160_compiles_with_its_equality_in_digits_after_the_check() ->
     assert model.info.verified.n_exact == model.info.verified.n_inputs == 64
     chosen = [note for note in model.info.notes if "chosen after the check" in note]
     assert len(chosen) == 1 and "tested as two digits" in chosen[0], model.info.notes
+
+
+def test_a_rebuild_checks_against_the_answers_the_evaluator_gave_once(monkeypatch):
+    from rasplab.compiler import sampled
+
+    calls = []
+    real = sampled.answers
+    monkeypatch.setattr(sampled, "answers", lambda *a, **k: calls.append(1) or real(*a, **k))
+    entry = PROGRAMS["hist"]
+    job = make_job(entry.build(), entry.vocab, 6, False, 20, None, 0, None, None)
+    model, _ = compile_with_blueprint(job.program, job.vocab, 6)
+    inputs = sampled_inputs(job, model)
+    first = compare(job, model, inputs)
+    again = compare(replace(job, one_hot="a rebuild"), model, inputs)  # shares the answers
+    assert first.exact and again.exact and first.n_inputs == again.n_inputs == 20
+    assert len(calls) == 1
+    compare(job, model, inputs[:5])  # other inputs: asked again
+    assert len(calls) == 2
+    other, _ = compile_with_blueprint(PROGRAMS["length"].build(), job.vocab, 6)
+    wrong = compare(job, other, inputs)  # the saved answers still catch a wrong model
+    assert len(calls) == 2 and wrong.n_exact < wrong.n_inputs

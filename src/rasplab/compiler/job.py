@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import CompileError
@@ -44,6 +44,9 @@ class Job:
     decode_counts: str | None = None  # counts decoded before MLPs combine them, for this
     input_errors: Mapping[str, tuple[float, float]] | None = None  # float32 errors to allow
     all_digits: str | None = None  # every wide equality tested as digits, for this reason
+    # the evaluator's answers on the check's inputs, shared by this job's rebuilds (a
+    # replaced job holds the same dict): the program and the inputs are theirs too
+    answers: dict[tuple, list[Any]] = field(default_factory=dict, compare=False, repr=False)
 
 
 def make_job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes) -> Job:

@@ -29,7 +29,7 @@ from .drift import first_drift, float32_reach
 from .encodings import AggregatePolicy, sample_inputs
 from .job import Job
 from .limits import checkpoint
-from .verify import Verification
+from .verify import Verification, answers
 from .verify import verify as check_model
 
 __all__ = ["sampled_inputs", "compare", "float32_only", "disagreement"]
@@ -38,8 +38,14 @@ __all__ = ["sampled_inputs", "compare", "float32_only", "disagreement"]
 def compare(job: Job, model: CompiledModel, inputs: list[list[Any]]) -> Verification:
     """The model against the evaluator on ``inputs``; CompileError if it compared nothing."""
     checkpoint("the check against the evaluator (stage 6)")
-    # a causal compile refused any selector that may pick a later key (causal_blockers)
-    result = check_model(model, job.program, inputs=inputs, looks_back=job.causal)
+    # the evaluator's answers, once per job and its rebuilds (a rebuild checks the same
+    # inputs); a causal compile refused any selector that may pick a later key
+    # (causal_blockers), so each input is evaluated once, not per prefix
+    key = tuple(tuple(map(value_key, xs)) for xs in inputs)
+    if key not in job.answers:
+        job.answers[key] = answers(job.program, inputs, model.causal, looks_back=job.causal)
+    want = job.answers[key]
+    result = check_model(model, job.program, inputs=inputs, looks_back=job.causal, expected=want)
     if result.n_inputs == 0:
         raise CompileError(
             f"cannot verify {job.program.label}: the evaluator rejected all {len(inputs)} "

@@ -37,7 +37,7 @@ from ..model.model import CompiledModel
 from .encodings import sample_inputs
 from .reference import Rejection, evaluate_each
 
-__all__ = ["Verification", "Mismatch", "verify", "causal_reference", "same_values"]
+__all__ = ["Verification", "Mismatch", "verify", "answers", "causal_reference", "same_values"]
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,16 @@ def causal_reference(program: SOp, inputs: list[list[Any]]) -> list[Any]:
     return out
 
 
+def answers(program: SOp, rows: list[list[Any]], causal: bool, looks_back: bool) -> list[Any]:
+    """The evaluator's answers on ``rows`` (a :class:`Rejection` where it refuses one): for
+    a causal model, position ``i`` of each on its prefix ``xs[: i + 1]``; where every
+    selector of the program looks back only (``looks_back``: the compiler checked it),
+    each prefix's answer is the whole input's, so one evaluation per input gives them all.
+    """
+    reference = causal_reference if causal and not looks_back else evaluate_each
+    return reference(program, rows)
+
+
 def verify(
     model: CompiledModel,
     program: SOp,
@@ -129,6 +139,7 @@ def verify(
     exhaustive: bool = False,
     limit: int = 1_000_000,
     looks_back: bool = False,
+    expected: Sequence[Any] | None = None,
 ) -> Verification:
     """Run ``model`` and the evaluator on the same random inputs (or ``inputs``) and compare.
 
@@ -139,7 +150,8 @@ def verify(
     there are more than ``limit``), and records the worst decoding margin. A causal
     model is compared with the program run on every prefix, or, with ``looks_back``
     (every selector picks only keys at or before the query, as a causal compile
-    checks), on the whole input once: the two agree then.
+    checks), on the whole input once: the two agree then. ``expected``: the evaluator's
+    answers on ``inputs`` (:func:`answers`), where already known.
     """
     if exhaustive:
         if inputs is not None:
@@ -150,11 +162,9 @@ def verify(
     if inputs is None:
         inputs = sample_inputs(model.vocab, model.max_seq_len, n_samples, seed, sample)
     rows = [list(xs) for xs in inputs]
-    # a causal model answers for each prefix; where every selector of the program looks
-    # back only (``looks_back``: the compiler checked it), each prefix's answer is the
-    # whole input's, so one evaluation per input gives them all
-    reference = causal_reference if model.causal and not looks_back else evaluate_each
-    want = reference(program, rows)
+    if expected is None:
+        expected = answers(program, rows, model.causal, looks_back)
+    want = list(expected)
     rejected = [w for w in want if isinstance(w, Rejection)]
     kept = [i for i, w in enumerate(want) if not isinstance(w, Rejection)]
     got = model.run([rows[i] for i in kept], dtype, check_domain=check_domain) if kept else []
