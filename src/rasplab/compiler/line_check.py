@@ -14,7 +14,8 @@ So every point is checked, as :func:`.checking.check` checks it row by row, at t
 of ``log(units)`` per point instead of a row of units: causal dyck2's largest MLPs at
 1,024 have about 4,000 units over 2 million points. The prefix sums cancel large
 terms, so their rounding is bounded and taken off the tolerance; where that bound
-leaves the answer open, the caller checks row by row.
+leaves the answer open, the caller checks row by row. The sums are taken in long
+double where the platform has one, which keeps that bound far below the tolerance.
 
 >>> import numpy as np
 >>> from rasplab.compiler.checking import _shared_line
@@ -36,32 +37,40 @@ from .units import _first, _ids
 __all__ = ["MAX_CELLS", "along_line", "outputs"]
 
 EPS = float(np.finfo(np.float64).eps)
-MAX_CELLS = 1 << 23  # classes x units x outputs per array (64 MiB of float64; 4 arrays)
+EPS_SUM = float(np.finfo(np.longdouble).eps)  # the prefix sums' (EPS where no wider type)
+MAX_CELLS = 1 << 22  # classes x units x outputs held at once, per array (a chunk of classes)
 MAX_OUTPUTS = 8  # more outputs (a wide one-hot target): row by row is as cheap
 
 
 @dataclass(frozen=True)
 class _Side:
-    """The units that move with ``z`` in one direction, per class: sorted breakpoints and
-    prefix sums of ``w r`` and ``w r t`` (a leading zero row)."""
+    """The units that move with ``z`` one way, for a chunk of classes: the breakpoints as
+    keys (``sign * t``: a unit is on where its key is below ``sign * z``), ascending,
+    and prefix sums of ``w r`` and ``w r t`` in that order (a leading zero row)."""
 
-    t: np.ndarray  # [classes, units] breakpoints, ascending per class
-    a: np.ndarray  # [classes, units + 1, outputs] prefix sums of w r
-    b: np.ndarray  # [classes, units + 1, outputs] prefix sums of w r t
-    scale: np.ndarray  # [classes, outputs]: sums of |w r| and |w r t| for the rounding bound
-    scale_t: np.ndarray
+    key: np.ndarray  # [classes, units]
+    a: np.ndarray  # [classes, units + 1, outputs], long double
+    b: np.ndarray  # [classes, units + 1, outputs], long double
+    size: np.ndarray  # [classes, 2, outputs]: sums of |w r| and of |w r t|
+    sign: float
+
+    def at(self, c: int, z: np.ndarray) -> np.ndarray:
+        """The units' sum ``[points, outputs]`` at ``z`` for class ``c`` of the chunk."""
+        k = np.searchsorted(self.key[c], self.sign * z, side="left")
+        return (z[:, None] * self.a[c, k] - self.b[c, k]).astype(np.float64)
 
 
-def _side(base: np.ndarray, r: np.ndarray, w_out: np.ndarray) -> _Side:
-    t = -base / r  # [classes, units]
-    order = np.argsort(t, axis=1, kind="stable")
+def _side(base: np.ndarray, r: np.ndarray, w_out: np.ndarray, sign: float) -> _Side:
+    t = -base / r  # [classes, units]: the breakpoints
+    order = np.argsort(sign * t, axis=1, kind="stable")
     t = np.take_along_axis(t, order, axis=1)
     wr = (w_out * r[:, None])[order]  # [classes, units, outputs]
     wrt = wr * t[:, :, None]
-    zero = np.zeros((len(base), 1, w_out.shape[1]))
-    a = np.concatenate([zero, np.cumsum(wr, axis=1)], axis=1)
-    b = np.concatenate([zero, np.cumsum(wrt, axis=1)], axis=1)
-    return _Side(t, a, b, np.abs(wr).sum(axis=1), np.abs(wrt).sum(axis=1))
+    zero = np.zeros((len(base), 1, w_out.shape[1]), dtype=np.longdouble)
+    a = np.concatenate([zero, np.cumsum(wr, axis=1, dtype=np.longdouble)], axis=1)
+    b = np.concatenate([zero, np.cumsum(wrt, axis=1, dtype=np.longdouble)], axis=1)
+    size = np.stack([np.abs(wr).sum(axis=1), np.abs(wrt).sum(axis=1)], axis=1)
+    return _Side(sign * t, a, b, size, sign)
 
 
 def _classes(codes: np.ndarray, members: list[int], n_leaves: int):
@@ -72,8 +81,8 @@ def _classes(codes: np.ndarray, members: list[int], n_leaves: int):
 
 
 def _evaluate(codes, parts, bias, w_out, line):
-    """Per point: the outputs by prefix sums, and a bound on their rounding and on the
-    line's own error (the caller's ``line`` fits the leaves to rounding only)."""
+    """Per point: the outputs by prefix sums, and a bound on how far they and the line
+    (which fits the leaves to rounding only) may be from the units' exact outputs."""
     members, coefs, residual, r = line
     z = np.zeros(len(codes))
     for k in members:
@@ -82,26 +91,31 @@ def _evaluate(codes, parts, bias, w_out, line):
     base = bias + sum(parts[k][codes[first, k]] for k in others) + sum(parts[k][0] for k in members)
     base = np.broadcast_to(base, (len(first), len(r)))  # [classes, units]
     up, down, flat = r > 0, r < 0, r == 0
-    rising = _side(base[:, up], r[up], w_out[up])  # on above their breakpoints
-    falling = _side(base[:, down], r[down], w_out[down])  # on below them
-    still = np.maximum(base[:, flat], 0.0) @ w_out[flat]  # [classes, outputs]
-    got = still[cls].copy()  # [points, outputs]
-    bound = np.zeros(len(codes))
+    on = np.maximum(base[:, flat], 0.0)
+    got = (on @ w_out[flat])[cls]  # [points, outputs]: the units that do not move with z
+    bound = (int(flat.sum()) + 2) * EPS * (on @ np.abs(w_out[flat])).max(axis=1)[cls]
     order = np.argsort(cls, kind="stable")
-    for idx in np.split(order, np.flatnonzero(np.diff(cls[order])) + 1):
-        c, zc = cls[idx[0]], z[idx][:, None]
-        k = np.searchsorted(rising.t[c], z[idx], side="left")  # rising units on: t < z
-        got[idx] += zc * rising.a[c, k] - rising.b[c, k]
-        k = np.searchsorted(falling.t[c], z[idx], side="right")  # falling units on: t > z
-        got[idx] += zc * (falling.a[c, -1] - falling.a[c, k]) - (falling.b[c, -1] - falling.b[c, k])
-        size = np.abs(zc) * (rising.scale[c] + falling.scale[c])
-        size += rising.scale_t[c] + falling.scale_t[c] + np.abs(still[c])
-        bound[idx] = size.max(axis=1)
-    # prefix sums of up to `units` terms, a product and two differences: (units + 4) eps
-    bound *= (len(r) + 4) * EPS
+    groups = np.split(order, np.flatnonzero(np.diff(cls[order])) + 1)  # class c: groups[c]
+    chunk = max(1, MAX_CELLS // (len(r) * w_out.shape[1] + 1))
+    # each product and the float64 result: 3 EPS; the long-double sums: units x EPS_SUM
+    rate = 3 * EPS + (len(r) + 4) * EPS_SUM
+    for lo in range(0, len(first), chunk):
+        part = base[lo : lo + chunk]
+        sides = (
+            _side(part[:, up], r[up], w_out[up], 1.0),
+            _side(part[:, down], r[down], w_out[down], -1.0),
+        )
+        for c in range(len(part)):
+            idx = groups[lo + c]
+            zc = z[idx]
+            for side in sides:
+                got[idx] += side.at(c, zc)
+                size = np.abs(zc)[:, None] * side.size[c, 0] + side.size[c, 1]
+                bound[idx] += rate * size.max(axis=1)
     # the line: each unit's input is off by its residual and by z's own rounding
     dz = len(members) * EPS * sum(float(np.abs(coefs[k]).max()) for k in members)
-    per_unit = residual + dz * np.abs(r) + 4 * EPS * (np.abs(base).max(axis=0) + np.abs(r))
+    reach = np.abs(base).max(axis=0) + float(np.abs(z).max(initial=0.0)) * np.abs(r)
+    per_unit = residual + dz * np.abs(r) + 4 * EPS * reach
     bound += float((np.abs(w_out).T @ per_unit).max(initial=0.0))
     return got, bound
 
@@ -113,12 +127,9 @@ def outputs(codes, parts, bias, w_out, line) -> np.ndarray:
 
 def along_line(codes, out, numeric: bool, parts, bias, w_out, line, tol: float) -> bool | None:
     """Whether the units are within ``tol`` of ``out`` on every point (``True``) or off
-    somewhere (``False``); ``None`` where this cannot tell: no line, too many classes or
-    outputs to hold, or an error within the rounding bound of ``tol``."""
+    somewhere (``False``); ``None`` where this cannot tell: no line, too many outputs, or
+    an error within the rounding bound of ``tol``."""
     if line is None or not line[0] or w_out.shape[1] > MAX_OUTPUTS:
-        return None
-    _, _, first = _classes(codes, line[0], len(parts))
-    if len(first) * (len(line[3]) + 1) * w_out.shape[1] > MAX_CELLS:
         return None
     got, bound = _evaluate(codes, parts, bias, w_out, line)
     if numeric:
