@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .limits import checkpoint
-from .line_check import along_line
+from .line_check import along_line, cheaper
 from .storage import Storage
 from .units import ONE, Problem, Unit, _distinct, _first, _ids
 
@@ -63,7 +63,8 @@ def check(p: Problem, units: Sequence[Unit]) -> bool:
     tol = max(TOLERANCE * scale, p.target.slack if numeric else 0.0)
     args = (numeric, parts, bias, w_out)
     line = _shared_line(parts) if len(p.codes) >= MIN_POINTS else None
-    verdict = along_line(p.codes, out, *args, line, tol) if line is not None else None
+    by_line = line is not None and cheaper(p.codes, line, w_out)
+    verdict = along_line(p.codes, out, *args, line, tol) if by_line else None
     if verdict is not None:  # every point, by sorted breakpoints along the line
         return verdict
     found = _representatives(p, parts, bias, out, w_out, line) if line is not None else None

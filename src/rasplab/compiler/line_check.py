@@ -34,7 +34,7 @@ import numpy as np
 
 from .units import _first, _ids
 
-__all__ = ["MAX_CELLS", "along_line", "outputs"]
+__all__ = ["MAX_CELLS", "along_line", "cheaper", "outputs"]
 
 EPS = float(np.finfo(np.float64).eps)
 EPS_SUM = float(np.finfo(np.longdouble).eps)  # the prefix sums' (EPS where no wider type)
@@ -118,6 +118,19 @@ def _evaluate(codes, parts, bias, w_out, line):
     per_unit = residual + dz * np.abs(r) + 4 * EPS * reach
     bound += float((np.abs(w_out).T @ per_unit).max(initial=0.0))
     return got, bound
+
+
+PER_CLASS = 2000  # a class's Python overhead, in numpy element operations (about 30 us)
+PER_POINT = 20  # a point's binary searches and sums
+
+
+def cheaper(codes: np.ndarray, line, w_out: np.ndarray) -> bool:
+    """Whether sorted breakpoints cost less than a row of units per point: they do for
+    many units (an axis construction's steps), not for a handful over many classes."""
+    units = len(line[3])
+    classes = len(_classes(codes, line[0], codes.shape[1])[2])
+    by_line = classes * (units * max(1.0, np.log2(units)) + PER_CLASS) + PER_POINT * len(codes)
+    return by_line < len(codes) * units * w_out.shape[1]
 
 
 def outputs(codes, parts, bias, w_out, line) -> np.ndarray:
