@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .limits import checkpoint
 from .units import _first, _ids
 
 __all__ = ["MAX_CELLS", "along_line", "cheaper", "outputs"]
@@ -90,16 +91,30 @@ def _evaluate(codes, parts, bias, w_out, line):
     others, cls, first = _classes(codes, members, len(parts))
     base = bias + sum(parts[k][codes[first, k]] for k in others) + sum(parts[k][0] for k in members)
     base = np.broadcast_to(base, (len(first), len(r)))  # [classes, units]
-    up, down, flat = r > 0, r < 0, r == 0
+    flat = r == 0
     on = np.maximum(base[:, flat], 0.0)
     got = (on @ w_out[flat])[cls]  # [points, outputs]: the units that do not move with z
     bound = (int(flat.sum()) + 2) * EPS * (on @ np.abs(w_out[flat])).max(axis=1)[cls]
     order = np.argsort(cls, kind="stable")
     groups = np.split(order, np.flatnonzero(np.diff(cls[order])) + 1)  # class c: groups[c]
+    _add_moving(got, bound, z, groups, base, r, w_out)
+    # the line: each unit's input is off by its residual and by z's own rounding
+    dz = len(members) * EPS * sum(float(np.abs(coefs[k]).max()) for k in members)
+    reach = np.abs(base).max(axis=0) + float(np.abs(z).max(initial=0.0)) * np.abs(r)
+    per_unit = residual + dz * np.abs(r) + 4 * EPS * reach
+    bound += float((np.abs(w_out).T @ per_unit).max(initial=0.0))
+    return got, bound
+
+
+def _add_moving(got, bound, z, groups, base, r, w_out) -> None:
+    """Add to ``got`` the units that move with ``z``, class by class, a chunk of classes'
+    prefix sums at a time, and to ``bound`` their rounding."""
     chunk = max(1, MAX_CELLS // (len(r) * w_out.shape[1] + 1))
     # each product and the float64 result: 3 EPS; the long-double sums: units x EPS_SUM
     rate = 3 * EPS + (len(r) + 4) * EPS_SUM
-    for lo in range(0, len(first), chunk):
+    up, down = r > 0, r < 0
+    for lo in range(0, len(base), chunk):
+        checkpoint("checking an MLP on every input (stage 4)")
         part = base[lo : lo + chunk]
         sides = (
             _side(part[:, up], r[up], w_out[up], 1.0),
@@ -112,12 +127,6 @@ def _evaluate(codes, parts, bias, w_out, line):
                 got[idx] += side.at(c, zc)
                 size = np.abs(zc)[:, None] * side.size[c, 0] + side.size[c, 1]
                 bound[idx] += rate * size.max(axis=1)
-    # the line: each unit's input is off by its residual and by z's own rounding
-    dz = len(members) * EPS * sum(float(np.abs(coefs[k]).max()) for k in members)
-    reach = np.abs(base).max(axis=0) + float(np.abs(z).max(initial=0.0)) * np.abs(r)
-    per_unit = residual + dz * np.abs(r) + 4 * EPS * reach
-    bound += float((np.abs(w_out).T @ per_unit).max(initial=0.0))
-    return got, bound
 
 
 PER_CLASS = 2000  # a class's Python overhead, in numpy element operations (about 30 us)
