@@ -224,9 +224,11 @@ def _thresholds(acc: _Acc, p: Problem, axis: _Axis, thresholds: dict, scale: flo
     if axis.table is None:
         acc.bias(scale * thresholds[-1])
         return
-    leaf = p.leaves[axis.table]
-    for t, tau in thresholds.items():
-        acc.read(leaf.readouts[t], scale * tau)
+    readouts, w_in = p.leaves[axis.table].readouts, acc.w_in
+    for t, tau in thresholds.items():  # acc.read of each, inlined: a family reads them all
+        factor = scale * tau
+        for d, w in readouts[t].items():
+            w_in[d] += factor * w
 
 
 def _gated(p: Problem, gates: list[Mapping[str, float]], accs: list[_Acc]) -> list[Unit]:
