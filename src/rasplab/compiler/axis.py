@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .input_errors import leaf_errors, room_at
+from .limits import MLP_STAGE, checkpoint
 from .lines import Line, pwl_cost, robust, runs, steps_cost
 from .storage import Storage
 from .units import ONE, Problem, Unit, _Acc, _class_readout, _classes, _distinct
@@ -58,7 +59,7 @@ def _axes(p: Problem) -> list[_Axis]:
     if not pool:
         return []
     out = []
-    for c in itertools.product((1.0, -1.0, 0.0), repeat=len(pool)):
+    for c in _signs(len(pool)):
         if not any(c) or next(x for x in c if x) < 0:  # z and -z are the same axis
             continue
         if (
@@ -73,6 +74,28 @@ def _axes(p: Problem) -> list[_Axis]:
         tables = [None, *sorted(cats, key=lambda k: -p.leaves[k].size)]
         out += [_Axis(coef, t, [k for k in cats if k != t]) for t in tables]
     return out
+
+
+MAX_SIGNS = 3**7  # sign patterns tried at most (every one for up to 7 numbers)
+
+
+def _signs(n: int) -> list[tuple[float, ...]]:
+    """The coefficients (+1, -1 or 0) of ``n`` numbers on an axis: every pattern for up to
+    7 numbers, else the patterns of fewest terms first, ``MAX_SIGNS`` of them (an MLP
+    reading 14 numbers has 3**14 patterns: the search would never end)."""
+    if 3**n <= MAX_SIGNS:
+        return list(itertools.product((1.0, -1.0, 0.0), repeat=n))
+    found: list[tuple[float, ...]] = []
+    for terms in range(1, n + 1):
+        for where in itertools.combinations(range(n), terms):
+            for signs in itertools.product((1.0, -1.0), repeat=terms):
+                if len(found) >= MAX_SIGNS:
+                    return found
+                c = [0.0] * n
+                for k, x in zip(where, signs, strict=True):
+                    c[k] = x
+                found.append(tuple(c))
+    return found
 
 
 def _z(p: Problem, axis: _Axis) -> np.ndarray:
@@ -289,6 +312,7 @@ def axis_candidates(p: Problem) -> list[tuple[int, str, Any]]:
     good_enough = 2 * outputs + 4
     out: list[tuple[int, str, Any]] = []
     for axis in _axes(p):
+        checkpoint(MLP_STAGE)  # many leaves make many axes: the compile's time limit holds
         line = _axis_groups(p, axis, classes)
         if line is None or not robust(line):
             continue

@@ -40,9 +40,11 @@ __all__ = [
     "checkpoint",
     "seconds_left",
     "check_seconds",
+    "MLP_STAGE",
 ]
 
 DEFAULT_MAX_SECONDS = 600.0  # ten minutes: longer than any library compile takes at 1,024
+MLP_STAGE = "building the MLPs (stage 4)"  # where a compile past its limits stops, there
 MEMORY_EVERY = 0.05  # seconds between two reads of the process's memory (a file read each)
 
 

@@ -43,7 +43,7 @@ import numpy as np
 from .axis import axis, axis_candidates
 from .checking import check
 from .fitting import Design, exact_fit, targets
-from .limits import checkpoint
+from .limits import MLP_STAGE, checkpoint
 from .storage import Storage
 from .units import (
     ONE,
@@ -274,7 +274,7 @@ def _lookup_cost(p: Problem) -> int | None:
     return int(_ids(combos).max(initial=-1)) + 1
 
 
-STAGE = "building the MLPs (stage 4)"  # where a compile past its limits stops, here
+STAGE = MLP_STAGE  # where a compile past its limits stops, here
 
 
 def synthesize(
