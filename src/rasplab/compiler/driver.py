@@ -42,6 +42,7 @@ from .front import Fronts, front_of
 from .job import Job, Sampler, library_domain, make_job
 from .layout import Layout
 from .limits import DEFAULT_MAX_SECONDS, check_seconds, checkpoint, compile_limits, seconds_left
+from .listable import listable_hint
 from .planned import model_info, plan_layout
 from .sampled import compare, disagreement, float32_only, sampled_inputs
 from .size import (
@@ -143,23 +144,30 @@ def _compiled(job: Job, prove_limit: int, bounds_seconds: float) -> CompiledMode
             f"({err}); compile for a smaller max_seq_len"
         ) from None
     except (CompileError, ResourceLimitError) as err:
-        # a refusal for size (parameters, one-hot directions, too many values): say why
-        # where a head compares positions by order (triangles.py), and, for a program that
-        # reads its prefix and was refused for parameters or one-hot width, that a decoder
-        # needs no position for it (a refusal for too many values stands either way, as a
-        # decoder has the same value sets: causal_hint says nothing new there)
-        blockers = err.blockers if isinstance(err, CompileError) else ()
-        sized = not isinstance(err, CompileError) or any("one-hot" in b for b in blockers)
-        many = any("too many distinct values" in b for b in blockers)
-        hint = causal_hint(job.program, max_seq_len) if sized and not job.causal else None
-        why = triangle_note(job.program, max_seq_len, job.causal) if sized or many else None
-        if hint is None and why is None:
-            raise
-        text = str(err) + "".join(f"\n  {k}: {v}" for k, v in (("why", why), ("hint", hint)) if v)
-        if isinstance(err, CompileError):
-            raise CompileError(text, blockers=err.blockers) from None
-        raise ResourceLimitError(text) from None
+        raise _explained(err, job) from None
     return model
+
+
+def _explained(err: CompileError | ResourceLimitError, job: Job) -> Exception:
+    """A refusal for size (parameters, one-hot directions, too many values) with why:
+    where a head compares positions by order (triangles.py); for a program that reads
+    its prefix and was refused for parameters or one-hot width, that a decoder needs no
+    position for it (a refusal for too many values stands either way, as a decoder has
+    the same value sets: causal_hint says nothing new there); for too many values, the
+    longest max_seq_len found at which they can be listed (listable.py)."""
+    blockers = err.blockers if isinstance(err, CompileError) else ()
+    sized = not isinstance(err, CompileError) or any("one-hot" in b for b in blockers)
+    many = any("too many distinct values" in b for b in blockers)
+    hint = causal_hint(job.program, job.max_seq_len) if sized and not job.causal else None
+    why = triangle_note(job.program, job.max_seq_len, job.causal) if sized or many else None
+    length = listable_hint(job) if many else None
+    notes = (("why", why), ("hint", hint), ("length", length))
+    if all(v is None for _, v in notes):
+        return err
+    text = str(err) + "".join(f"\n  {k}: {v}" for k, v in notes if v)
+    if isinstance(err, CompileError):
+        return CompileError(text, blockers=err.blockers)
+    return ResourceLimitError(text)
 
 
 def compile_with_blueprint(

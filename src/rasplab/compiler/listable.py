@@ -1,0 +1,114 @@
+"""The longest ``max_seq_len`` at which a refused program's values can be listed.
+
+A compile refused because an s-op "can take too many distinct values" is no use
+to its user without a length that would do: the value sets grow with
+``max_seq_len`` (a count of ``n`` positions averaged over ``n`` keys has about
+``n^2 / 2`` values), so some shorter length lists them all. This searches for
+the longest one by running stages 1-3 only (value sets and lowering, the
+stages that found the blocker) at shorter lengths: halving until one lists,
+then bisecting between the last that lists and the first that does not. It
+assumes that a shorter length never has more values, which holds for value
+sets (every input of a shorter length is one of a longer model's) but is
+checked only at the lengths tried: the answer is the longest *found*, with the
+one above it that was refused. A length counts where every value lists and the
+parameters estimated from the value sets (:func:`.size.early_estimate`) are
+within ``max_params``; the plan at that length may still be refused for its
+size, which the message says.
+
+The search stops at ``seconds`` (or the compile's own time limit), reporting
+what it found by then, so a refusal never takes much longer than it did.
+
+>>> from rasplab import tokens, indices, select, aggregate, numerical
+>>> from rasplab.compiler.job import make_job
+>>> mean = numerical(aggregate(select(indices, indices, "<="), tokens * indices))
+>>> found = longest_listable(make_job(mean.named("m"), [0, 1, 2, 3], 128, False, 0,
+...                                   None, 0, None, None), seconds=30)
+>>> found.fits, found.refused, found.complete
+(34, 35, True)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+from ..errors import ResourceLimitError
+from .front import front_of
+from .job import Job
+from .limits import checkpoint
+from .size import early_estimate, too_many_blockers
+
+__all__ = ["Listable", "longest_listable", "listable_hint"]
+
+SEARCH_SECONDS = 20.0  # at most this long spent looking for a length that lists
+
+
+@dataclass(frozen=True)
+class Listable:
+    """What the search found: ``fits`` lists every value (0: none found), ``refused``
+    is the shortest length tried that does not; ``complete``: the two are adjacent."""
+
+    fits: int
+    refused: int
+    seconds: float
+
+    @property
+    def complete(self) -> bool:
+        return self.fits + 1 == self.refused
+
+
+def lists(job: Job, n: int) -> bool:
+    """Whether every s-op of ``job``'s program has a listable value set at length ``n``,
+    and the parameters estimated from those sets are within ``job.max_params``."""
+    checkpoint("looking for a max_seq_len that compiles")
+    front = front_of(replace(job, max_seq_len=n), [])
+    program, origin = front.lowered.program, front.lowered.origin
+    if too_many_blockers(program, front.values, origin, n):
+        return False
+    estimate = early_estimate(program, front.values, origin)
+    return estimate is None or job.max_params is None or estimate.total <= job.max_params
+
+
+def longest_listable(job: Job, seconds: float = SEARCH_SECONDS) -> Listable:
+    """The longest length below ``job.max_seq_len`` whose value sets list (halving,
+    then bisecting), as far as ``seconds`` allow."""
+    start = time.perf_counter()
+    fits, refused = 0, job.max_seq_len  # refused at the length asked for
+    try:
+        while refused > 1 and time.perf_counter() - start < seconds:
+            n = refused // 2 if fits == 0 else (fits + refused) // 2
+            if n <= fits:
+                break
+            if lists(job, n):
+                fits = n
+            else:
+                refused = n
+    except ResourceLimitError:  # the compile's own time or memory ran out: say what was found
+        pass
+    return Listable(fits, refused, round(time.perf_counter() - start, 2))
+
+
+def listable_hint(job: Job, seconds: float = SEARCH_SECONDS) -> str:
+    """The search's answer in words, for a refusal for too many values."""
+    found = longest_listable(job, seconds)
+    if found.refused == 1:
+        return (
+            "its values cannot be listed even at max_seq_len 1: use a smaller vocabulary "
+            "(or give the s-op fewer distinct values)"
+        )
+    if found.fits == 0:
+        return (
+            f"no max_seq_len at which every value can be listed was found down to "
+            f"{found.refused:,} (the search stopped after {found.seconds} s)"
+        )
+    if found.complete:
+        return (
+            f"every value can be listed at max_seq_len {found.fits:,} but not at "
+            f"{found.refused:,}: compile for max_seq_len {found.fits:,} or less (found in "
+            f"{found.seconds} s from the value sets alone: the plan there may still be "
+            "refused for its parameters)"
+        )
+    return (
+        f"every value can be listed at max_seq_len {found.fits:,} (not at {found.refused:,}; "
+        f"the search between them stopped after {found.seconds} s)"
+    )
