@@ -29,6 +29,7 @@ __all__ = ["MlpBound", "mlp_bound"]
 
 LINEAR_BUDGET = 200_000_000  # multiply-adds for the linear parts, one per activation pattern
 PATTERN_CELLS = 50_000_000  # (combination, unit) cells sorted into activation patterns at most
+CHUNK_CELLS = 8_000_000  # (combination, unit) cells of one block of combinations (64 MB each)
 
 
 @dataclass(frozen=True)
@@ -93,32 +94,67 @@ def _group_error(
     memo = {} if memo is None else memo
     sp, (at, rows_out), valid, aimed = _exact(stream, mlp, group, nodes, limit, memo)
     out = np.flatnonzero(aimed | (np.abs(mlp.W_out[group.columns]).sum(axis=0) > 0))
-    target = rows_out[:, out][at]  # [combos, written]
-    every = bool(valid.all())  # then no row needs masking (at long lengths, a million rows)
-    if not every:
-        target = np.where(valid[:, None], target, 0.0)
     # only the directions the group reads (rows) and writes (columns) take part: at long
     # lengths there are hundreds of thousands of combinations, and few of each
     rows = np.flatnonzero(np.abs(mlp.W_in[:, group.columns]).sum(axis=1) > 0)
     w_in, b_in = mlp.W_in[np.ix_(rows, group.columns)], mlp.b_in[group.columns]
     w_out = mlp.W_out[np.ix_(group.columns, out)]
     x = sp.x[:, rows]  # [combos, read]
-    z = x @ w_in + b_in  # [combos, units]
     r = stream.rounding
-    error = stream.error(x, rows)  # [combos, read]
-    mag = (np.abs(x) + error).max(axis=0, initial=0.0)
+    mag = (np.abs(x) + stream.error(x, rows)).max(axis=0, initial=0.0)
     rounded = r.columns(w_in) * (mag @ np.abs(w_in) + np.abs(b_in))  # [units]
-    spread = error @ np.abs(w_in)  # [combos, units]: how far the input errors move z
-    err = _moved(error, rounded, z, w_in, w_out, spread)  # [combos, written]
-    if r.u:
-        hidden = np.maximum(z + spread + rounded, 0.0)
-        err = err + r.columns(mlp.W_out)[out] * (hidden @ np.abs(w_out))
-    dev = np.abs(np.maximum(z, 0.0) @ w_out - target) + err
     found = np.zeros(mlp.W_out.shape[1])
-    dev = dev if every else dev[valid]
-    # column by column: a max over axis 0 of a million rows of a few numbers is slower
-    found[out] = [dev[:, j].max(initial=0.0) for j in range(dev.shape[1])]
+    weights = _Weights(w_in, b_in, w_out, rounded, r.columns(mlp.W_out)[out] if r.u else None)
+    # up to PATTERN_CELLS (combination, unit) cells, every combination at once (units
+    # sorted into activation patterns); past that, a block at a time, each unit by itself
+    # (_moved's looser bound, which it takes there anyway): a large group's [combos, units]
+    # arrays over half a million combinations would take gigabytes, and each row's bound
+    # is its own
+    units = max(len(group.columns), 1)
+    whole = len(x) * units <= PATTERN_CELLS
+    step = max(len(x), 1) if whole else max(1, CHUNK_CELLS // units)
+    for begin in range(0, len(x), step):
+        part = slice(begin, begin + step)
+        if begin:
+            in_time("an MLP's combinations")
+        dev = _deviation(stream, x[part], rows, rows_out[:, out][at[part]], weights, whole)
+        dev = dev[valid[part]]
+        # column by column: a max over axis 0 of a million rows of a few numbers is slower
+        found[out] = np.maximum(
+            found[out], [dev[:, j].max(initial=0.0) for j in range(dev.shape[1])]
+        )
     return found
+
+
+@dataclass(frozen=True)
+class _Weights:
+    """A group's weights on the directions it reads and writes, and its rounding."""
+
+    w_in: np.ndarray  # [read, units]
+    b_in: np.ndarray  # [units]
+    w_out: np.ndarray  # [units, written]
+    rounded: np.ndarray  # [units]: how far float rounding can move each pre-activation
+    out_rounding: np.ndarray | None  # [written]: W_out's columns' unit roundoff (float32)
+
+
+def _deviation(
+    stream: Stream,
+    x: np.ndarray,
+    rows: np.ndarray,
+    target: np.ndarray,
+    w: _Weights,
+    patterns: bool,
+) -> np.ndarray:
+    """[combos, written]: how far the group's output can be from ``target`` at exact
+    residuals ``x`` (the directions ``rows`` alone) with the stream's input errors."""
+    z = x @ w.w_in + w.b_in  # [combos, units]
+    error = stream.error(x, rows)  # [combos, read]
+    spread = error @ np.abs(w.w_in)  # [combos, units]: how far the input errors move z
+    err = _moved(error, w.rounded, z, w.w_in, w.w_out, spread, patterns)  # [combos, written]
+    if w.out_rounding is not None:
+        hidden = np.maximum(z + spread + w.rounded, 0.0)
+        err = err + w.out_rounding * (hidden @ np.abs(w.w_out))
+    return np.abs(np.maximum(z, 0.0) @ w.w_out - target) + err
 
 
 def _exact(stream: Stream, mlp: MLP, group: _Group, nodes, limit: int, memo: dict) -> tuple:
@@ -148,19 +184,21 @@ def _moved(
     w_in: np.ndarray,
     w_out: np.ndarray,
     spread: np.ndarray | None = None,
+    patterns: bool = True,
 ) -> np.ndarray:
     """How far the output moves when the input moves by ``delta`` and the pre-activations
     round by ``rounded``: units on over the whole interval act linearly, so their input
     error goes through ``w_in @ w_out`` at once (a ramp's two units cancel); a unit that
     may switch moves by at most ``min(r, max(0, z + r))``. ``spread``: ``delta @ |w_in|``,
-    where the caller has it."""
+    where the caller has it. ``patterns=False``: each unit by itself (looser), as for more
+    than PATTERN_CELLS cells."""
     delta = np.broadcast_to(delta, (len(z), w_in.shape[0]))  # per combination
     spread = delta @ np.abs(w_in) if spread is None else spread
     radius = spread + rounded
     on = z - radius >= 0  # [combos, units]
     switching = np.where(on, 0.0, np.minimum(radius, np.maximum(z + radius, 0.0)))
     err = switching @ np.abs(w_out) + (on * rounded) @ np.abs(w_out)
-    if on.size > PATTERN_CELLS:  # too many rows to sort into patterns within the time budget
+    if not patterns or on.size > PATTERN_CELLS:  # too many rows to sort into patterns in time
         return err + (on * spread) @ np.abs(w_out)  # unit by unit: looser, always sound
     in_time("an MLP's activation patterns")
     patterns, which = _patterns(on)
