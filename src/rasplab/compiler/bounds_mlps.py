@@ -143,14 +143,14 @@ def _deviation(
     rows: np.ndarray,
     target: np.ndarray,
     w: _Weights,
-    patterns: bool,
+    by_pattern: bool,
 ) -> np.ndarray:
     """[combos, written]: how far the group's output can be from ``target`` at exact
     residuals ``x`` (the directions ``rows`` alone) with the stream's input errors."""
     z = x @ w.w_in + w.b_in  # [combos, units]
     error = stream.error(x, rows)  # [combos, read]
     spread = error @ np.abs(w.w_in)  # [combos, units]: how far the input errors move z
-    err = _moved(error, w.rounded, z, w.w_in, w.w_out, spread, patterns)  # [combos, written]
+    err = _moved(error, w.rounded, z, w.w_in, w.w_out, spread, by_pattern)  # [combos, written]
     if w.out_rounding is not None:
         hidden = np.maximum(z + spread + w.rounded, 0.0)
         err = err + w.out_rounding * (hidden @ np.abs(w.w_out))
@@ -184,13 +184,13 @@ def _moved(
     w_in: np.ndarray,
     w_out: np.ndarray,
     spread: np.ndarray | None = None,
-    patterns: bool = True,
+    by_pattern: bool = True,
 ) -> np.ndarray:
     """How far the output moves when the input moves by ``delta`` and the pre-activations
     round by ``rounded``: units on over the whole interval act linearly, so their input
     error goes through ``w_in @ w_out`` at once (a ramp's two units cancel); a unit that
     may switch moves by at most ``min(r, max(0, z + r))``. ``spread``: ``delta @ |w_in|``,
-    where the caller has it. ``patterns=False``: each unit by itself (looser), as for more
+    where the caller has it. ``by_pattern=False``: each unit by itself (looser), as for more
     than PATTERN_CELLS cells."""
     delta = np.broadcast_to(delta, (len(z), w_in.shape[0]))  # per combination
     spread = delta @ np.abs(w_in) if spread is None else spread
@@ -198,7 +198,7 @@ def _moved(
     on = z - radius >= 0  # [combos, units]
     switching = np.where(on, 0.0, np.minimum(radius, np.maximum(z + radius, 0.0)))
     err = switching @ np.abs(w_out) + (on * rounded) @ np.abs(w_out)
-    if not patterns or on.size > PATTERN_CELLS:  # too many rows to sort into patterns in time
+    if not by_pattern or on.size > PATTERN_CELLS:  # too many rows to sort into patterns in time
         return err + (on * spread) @ np.abs(w_out)  # unit by unit: looser, always sound
     in_time("an MLP's activation patterns")
     patterns, which = _patterns(on)
