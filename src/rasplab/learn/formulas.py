@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -35,9 +36,17 @@ def unary_formulas(values: tuple[Any, ...]) -> list[Formula]:
     for c in range(1, span + 1) if ints else ():
         found += [(f"a + {c}", lambda a, c=c: a + c), (f"a - {c}", lambda a, c=c: a - c)]
         found += [(f"{c} - a", lambda a, c=c: c - a)]
-    for name, op in _COMPARE.items():
-        found += [(f"a {name} {v!r}", lambda a, v=v, op=op: op(a, v)) for v in numbers]
+    # comparisons with the simplest constants first (1/2 before 7/15), so that where the
+    # data leave a boundary open it falls on the simplest number (integers keep their order)
+    for v in sorted(numbers, key=_denominator):
+        found += [
+            (f"a {name} {v!r}", lambda a, v=v, op=op: op(a, v)) for name, op in _COMPARE.items()
+        ]
     return found
+
+
+def _denominator(v: float) -> int:
+    return Fraction(v).limit_denominator(10**6).denominator
 
 
 def binary_formulas() -> list[Formula]:

@@ -11,6 +11,11 @@ checked; test accuracy is measured again afterwards):
 
 * ablation: drop a head's second comparison, or one input of a table, where
   the training accuracy does not fall; heads nothing reads then go;
+* a mean head over numbers counts the values below (or at and above) a threshold,
+  the simplest one that keeps the training accuracy (:mod:`.thresholds`): the
+  values the data never made matter then follow it instead of their start;
+* a table's entries the data never reach follow their row or column where every
+  reached entry there has one output (:mod:`.unseen`);
 * a table that equals a named comparison or arithmetic (``a - b - 1``,
   ``a == b``) on every entry the training data reaches is printed as that
   expression; its other entries are set to the expression's values.
@@ -280,11 +285,14 @@ class Simplified:
 def simplify(program: Program, train: Encoded, *, ablation: bool = True) -> Simplified:
     """The smaller program (see the module docstring) and the sizes before and after."""
     from .formulas import find_formulas
+    from .thresholds import threshold_ones
+    from .unseen import fill_unseen
 
     before, acc = size(program), _accuracy(program, train)
     small = remove_unused(program)
     if ablation:
         small = ablate(small, train)
+    small = fill_unseen(threshold_ones(small, train, _accuracy), train)
     small = fold_tables(small)
     small = relayer(remove_unused(find_formulas(small, train)))
     small = rename(small)
