@@ -12,8 +12,8 @@ sets (every input of a shorter length is one of a longer model's) but is
 checked only at the lengths tried: the answer is the longest *found*, with the
 one above it that was refused. A length counts where every value lists and the
 parameters estimated from the value sets (:func:`.size.early_estimate`) are
-within ``max_params``; the plan at that length may still be refused for its
-size, which the message says.
+within ``max_params``; no plan is tried there, and one may still be refused
+(for its size, or for a blocker of its own), which the message says.
 
 The search stops at ``seconds`` (or the compile's own time limit), reporting
 what it found by then, so a refusal never takes much longer than it did.
@@ -105,8 +105,8 @@ def listable_hint(job: Job, seconds: float = SEARCH_SECONDS) -> str:
         return (
             f"every value can be listed at max_seq_len {found.fits:,} but not at "
             f"{found.refused:,}: compile for max_seq_len {found.fits:,} or less (found in "
-            f"{found.seconds} s from the value sets alone: the plan there may still be "
-            "refused for its parameters)"
+            f"{found.seconds} s from the value sets alone: no plan was tried there, and one "
+            "may still be refused, for its size or another blocker)"
         )
     return (
         f"every value can be listed at max_seq_len {found.fits:,} (not at {found.refused:,}; "
