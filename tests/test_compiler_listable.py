@@ -8,7 +8,7 @@ from rasplab import aggregate, indices, numerical, select, selector_width, token
 from rasplab.compiler import compile_program
 from rasplab.compiler.job import make_job
 from rasplab.compiler.limits import compile_limits
-from rasplab.compiler.listable import listable_hint, longest_listable
+from rasplab.compiler.listable import Listable, listable_hint, longest_listable
 from rasplab.errors import CompileError
 
 VOCAB = [0, 1, 2, 3]
@@ -51,7 +51,21 @@ def test_the_search_stops_at_its_own_limit_and_says_so():
     found = longest_listable(_job(_weighted_mean(), VOCAB, 128), seconds=0.0)
     assert (found.fits, found.refused, found.complete) == (0, 128, False)
     hint = listable_hint(_job(_weighted_mean(), VOCAB, 128), seconds=0.0)
-    assert "was found down to 128 (the search stopped after" in hint
+    assert "no time was left to look for a max_seq_len" in hint
+
+
+@pytest.mark.parametrize(
+    ("found", "words"),
+    [
+        (Listable(0, 64, 0.5), "was found down to 64 (the search stopped after 0.5 s)"),
+        (Listable(16, 64, 0.5), "listed at max_seq_len 16 (not at 64; the search between"),
+    ],
+)
+def test_a_search_cut_short_says_how_far_it_got(found, words, monkeypatch):
+    from rasplab.compiler import listable
+
+    monkeypatch.setattr(listable, "longest_listable", lambda job, seconds: found)
+    assert words in listable_hint(_job(_weighted_mean(), VOCAB, 128))
 
 
 def test_the_search_stops_at_the_compiles_time_limit():

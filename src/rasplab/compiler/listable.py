@@ -96,6 +96,12 @@ def listable_hint(job: Job, seconds: float = SEARCH_SECONDS) -> str:
             "its values cannot be listed even at max_seq_len 1: use a smaller vocabulary "
             "(or give the s-op fewer distinct values)"
         )
+    if found.refused == job.max_seq_len:  # not one shorter length tried
+        return (
+            "no time was left to look for a max_seq_len at which every value can be listed "
+            "(the search runs within --time-limit, for at most "
+            f"{seconds:g} s): compile for a smaller max_seq_len"
+        )
     if found.fits == 0:
         return (
             f"no max_seq_len at which every value can be listed was found down to "
