@@ -99,8 +99,9 @@ def listable_hint(job: Job, seconds: float = SEARCH_SECONDS) -> str:
     if found.refused == job.max_seq_len:  # not one shorter length tried
         return (
             "no time was left to look for a max_seq_len at which every value can be listed "
-            "(the search runs within --time-limit, for at most "
-            f"{seconds:g} s): compile for a smaller max_seq_len"
+            f"(the search runs for at most {seconds:g} s, within the compile's time limit: "
+            "max_seconds=, on the command line --time-limit): compile for a smaller "
+            "max_seq_len"
         )
     if found.fits == 0:
         return (
