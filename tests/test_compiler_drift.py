@@ -3,10 +3,12 @@ up to which length float32 was exact on the sampled inputs."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from rasplab import aggregate, indices, length, map, select, tokens, zipmap
 from rasplab.compiler import compile_program, drift
@@ -70,12 +72,34 @@ def test_the_head_reading_a_drifted_number_is_named_with_the_number() -> None:
     assert found.float32 != found.float64
 
 
-def test_ralign_at_160_names_the_head_and_the_lengths_it_got_right() -> None:
-    entry = PROGRAMS["ralign"]  # as first built, its count-made target drifts in float32
+@functools.cache
+def _ralign_160_first_build() -> tuple:
+    """ralign at 160 as first built (before any retry), its job, and what stage 6 says of
+    it: as first built, its count-made target drifts in float32 on the CPUs this was
+    written on. Float32 matrix products round by the CPU's kernels (their order of
+    summation differs between instruction sets: numpy's OpenBLAS with its SkylakeX
+    kernels keeps every sampled input exact, with its Haswell or Zen kernels five of 64
+    drift), so on some CPUs there is no drift to name: the tests below then skip."""
+    entry = PROGRAMS["ralign"]
     vocab, n = list(entry.vocab), 160
     job = make_job(entry.build(), vocab, n, False, 64, entry.sample, 0, None, None)
-    first, _ = compile_with_blueprint(entry.build(), vocab, n)  # before any retry
-    message = float32_only(job, first, compare(job, first, sampled_inputs(job, first)))
+    first, _ = compile_with_blueprint(entry.build(), vocab, n)
+    return job, first, float32_only(job, first, compare(job, first, sampled_inputs(job, first)))
+
+
+def _skip_unless_ralign_drifts_here() -> None:
+    if _ralign_160_first_build()[2] is None:
+        pytest.skip(
+            "this CPU's float32 matrix products keep ralign at 160 exact on every "
+            "sampled input: no drift to name or to retry (it drifts on others)"
+        )
+
+
+def test_ralign_at_160_names_the_head_and_the_lengths_it_got_right() -> None:
+    _skip_unless_ralign_drifts_here()
+    entry = PROGRAMS["ralign"]
+    vocab, n = list(entry.vocab), 160
+    message = _ralign_160_first_build()[2]
     assert message is not None
     assert "exact in float64 but not in float32 at max_seq_len 160" in message
     assert "the drift becomes an error at head ralign of layer 2" in message
@@ -162,6 +186,7 @@ def test_a_model_wrong_in_float64_too_is_not_reported_as_float32() -> None:
 
 
 def test_ralign_at_160_compiles_with_its_equality_in_digits_after_the_check() -> None:
+    _skip_unless_ralign_drifts_here()
     entry = PROGRAMS["ralign"]  # the refusal above is the first build; digits then hold
     model = compile_program(entry.build(), list(entry.vocab), 160, sample=entry.sample)
     assert model.info.verified is not None and model.info.verified.dtype == "float32"
