@@ -10,13 +10,14 @@ then bisecting between the last that lists and the first that does not. It
 assumes that a shorter length never has more values, which holds for value
 sets (every input of a shorter length is one of a longer model's) but is
 checked only at the lengths tried: the answer is the longest *found*, with the
-one above it that was refused. A length counts where every value lists and the
+one above it that was refused, as close as 1/64 of that one (the lengths
+between are not tried). A length counts where every value lists and the
 parameters estimated from the value sets (:func:`.size.early_estimate`) are
 within ``max_params``; no plan is tried there, and one may still be refused
 (for its size, or for a blocker of its own), which the message says.
 
 The search stops at ``seconds`` (or the compile's own time limit), reporting
-what it found by then, so a refusal never takes much longer than it did.
+what it found by then.
 
 >>> from rasplab import tokens, indices, select, aggregate, numerical
 >>> from rasplab.compiler.job import make_job
@@ -41,6 +42,7 @@ from .size import early_estimate, too_many_blockers
 __all__ = ["Listable", "longest_listable", "listable_hint"]
 
 SEARCH_SECONDS = 20.0  # at most this long spent looking for a length that lists
+CLOSE = 64  # the search stops once the two lengths are within 1/CLOSE of the refused one
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,9 @@ class Listable:
 
     @property
     def complete(self) -> bool:
-        return self.fits + 1 == self.refused
+        """The two are as close as the search goes: adjacent, or within CLOSE of each other
+        (at 1,024 a few lengths more cost a second or two each and change little)."""
+        return 0 < self.refused - self.fits <= max(1, self.refused // CLOSE)
 
 
 def lists(job: Job, n: int) -> bool:
@@ -76,9 +80,9 @@ def longest_listable(job: Job, seconds: float = SEARCH_SECONDS) -> Listable:
     fits, refused = 0, job.max_seq_len  # refused at the length asked for
     try:
         while refused > 1 and time.perf_counter() - start < seconds:
-            n = refused // 2 if fits == 0 else (fits + refused) // 2
-            if n <= fits:
+            if fits and Listable(fits, refused, 0.0).complete:
                 break
+            n = refused // 2 if fits == 0 else (fits + refused) // 2
             if lists(job, n):
                 fits = n
             else:
@@ -109,11 +113,12 @@ def listable_hint(job: Job, seconds: float = SEARCH_SECONDS) -> str:
             f"{found.refused:,} (the search stopped after {found.seconds} s)"
         )
     if found.complete:
+        between = "" if found.fits + 1 == found.refused else ", the lengths between untried"
         return (
             f"every value can be listed at max_seq_len {found.fits:,} but not at "
-            f"{found.refused:,}: compile for max_seq_len {found.fits:,} or less (found in "
-            f"{found.seconds} s from the value sets alone: no plan was tried there, and one "
-            "may still be refused, for its size or another blocker)"
+            f"{found.refused:,}{between}: compile for max_seq_len {found.fits:,} or less "
+            f"(found in {found.seconds} s from the value sets alone: no plan was tried "
+            "there, and one may still be refused, for its size or another blocker)"
         )
     return (
         f"every value can be listed at max_seq_len {found.fits:,} (not at {found.refused:,}; "
