@@ -91,7 +91,7 @@ def _skip_unless_ralign_drifts_here() -> None:
     if _ralign_160_first_build()[2] is None:
         pytest.skip(
             "this CPU's float32 matrix products keep ralign at 160 exact on every "
-            "sampled input: no drift to name or to retry (it drifts on others)"
+            "sampled input: no drift to name (it drifts on others)"
         )
 
 
@@ -186,13 +186,16 @@ def test_a_model_wrong_in_float64_too_is_not_reported_as_float32() -> None:
 
 
 def test_ralign_at_160_compiles_with_its_equality_in_digits_after_the_check() -> None:
-    _skip_unless_ralign_drifts_here()
-    entry = PROGRAMS["ralign"]  # the refusal above is the first build; digits then hold
+    """Where the first build drifted (the refusal above), digits then hold; where this
+    CPU kept it exact, the first build stands. Exact in float32 either way."""
+    entry = PROGRAMS["ralign"]
     model = compile_program(entry.build(), list(entry.vocab), 160, sample=entry.sample)
     assert model.info.verified is not None and model.info.verified.dtype == "float32"
     assert model.info.verified.n_exact == model.info.verified.n_inputs == 64
     chosen = [note for note in model.info.notes if "chosen after the check" in note]
-    assert len(chosen) == 1 and "tested as two digits" in chosen[0], model.info.notes
+    drifted = _ralign_160_first_build()[2] is not None
+    assert len(chosen) == int(drifted), model.info.notes
+    assert all("tested as two digits" in note for note in chosen)
 
 
 def test_a_rebuild_checks_against_the_answers_the_evaluator_gave_once(monkeypatch):
