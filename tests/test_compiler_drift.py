@@ -79,7 +79,7 @@ def _ralign_160_first_build() -> tuple:
     written on. Float32 matrix products round by the CPU's kernels (their order of
     summation differs between instruction sets: numpy's OpenBLAS with its SkylakeX
     kernels keeps every sampled input exact, with its Haswell or Zen kernels five of 64
-    drift), so on some CPUs there is no drift to name: the tests below then skip."""
+    drift), so on some CPUs there is no drift to name: the naming test below skips."""
     entry = PROGRAMS["ralign"]
     vocab, n = list(entry.vocab), 160
     job = make_job(entry.build(), vocab, n, False, 64, entry.sample, 0, None, None)
