@@ -154,21 +154,52 @@ def fit(
     train_e, val_e = encode(_like(train, examples)), encode(_like(val, examples))
     history: list[dict[str, Any]] = []
     polished: list[dict[str, Any]] = []
-    best: FitResult | None = None
+    found: list[FitResult] = []  # each restart's best, in the order run
     for restart in range(config.restarts):
         run_seed = seed * 1000 + restart
         run = _restart(train_e, val_e, examples, config, run_seed, gradient, tick, history, restart)
-        if run.best is not None and (best is None or run.val.token_acc > best.val.token_acc):
-            best = FitResult(run.best, run.val, seed, restart, run.steps, 0.0)
+        if run.best is not None:
+            found.append(FitResult(run.best, run.val, seed, restart, run.steps, 0.0))
+        best = max(found, key=lambda r: r.val.token_acc, default=None)  # the first of ties
         if (best is not None and _solved(best, train_e)) or time.monotonic() > gradient:
             tick(config.steps * (config.restarts - restart - 1))
             break
-    assert best is not None  # every restart checks at least once, at its last step
-    if config.polish and not _solved(best, train_e):
-        run = _Run(best.program, best.val, best.steps)
-        _polish(run, train_e, val_e, config, deadline, polished, best.restart)
-        best.program, best.val = run.best or best.program, run.val
+    assert found  # every restart checks at least once, at its last step
+    best = _polished(found, train_e, val_e, config, deadline, polished) if config.polish else None
+    best = best or max(found, key=lambda r: r.val.token_acc)
     best.seconds, best.history, best.polished = time.monotonic() - start, history, polished
+    return best
+
+
+def _polished(
+    found: list[FitResult],
+    train: Encoded,
+    val: Encoded,
+    config: LearnConfig,
+    deadline: float,
+    log: list[dict[str, Any]],
+) -> FitResult | None:
+    """The best restart after the discrete search, by validation accuracy. The search
+    starts from the restart best on validation; while it leaves the training examples
+    unsolved and time is left, from the next best too: a longer training can settle
+    in a structure the search cannot leave (full-setting dyck1: 95% trained, stuck),
+    where a restart that trained worse is a few moves from the answer."""
+    ranked = sorted(found, key=lambda r: -r.val.token_acc)  # stable: the first of ties
+    best: FitResult | None = None
+    for i, result in enumerate(ranked):
+        if _solved(result, train):
+            run = _Run(result.program, result.val, result.steps)
+        elif i == 0 or time.monotonic() < deadline:
+            run = _Run(result.program, result.val, result.steps)
+            _polish(run, train, val, config, deadline, log, result.restart)
+        else:
+            break
+        assert run.best is not None
+        result.program, result.val = run.best, run.val
+        if best is None or result.val.token_acc > best.val.token_acc:
+            best = result
+        if _solved(best, train):
+            break
     return best
 
 
