@@ -17,6 +17,7 @@ denominator between the two values it falls between (``a < 1/2`` before
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .data import Encoded
-from .discrete import Head, Program
+from .discrete import Program
 
 __all__ = ["simplest_denominator", "threshold_ones"]
 
@@ -63,7 +64,9 @@ def _thresholds(values: tuple[Any, ...], ones: tuple[int, ...]) -> list[tuple[in
     return [codes for _, codes in found]
 
 
-def threshold_ones(program: Program, data: Encoded, accuracy) -> Program:
+def threshold_ones(
+    program: Program, data: Encoded, accuracy: Callable[[Program, Encoded], float]
+) -> Program:
     """Each mean head over numbers with its ``ones`` made the simplest threshold that keeps
     ``accuracy(program, data)`` (the head is left as it is where none does)."""
     from .simplify import _swap
@@ -77,12 +80,8 @@ def threshold_ones(program: Program, data: Encoded, accuracy) -> Program:
         for ones in _thresholds(values, head.ones)[:MAX_TRIES]:
             if ones == tuple(sorted(head.ones)):
                 break  # the head is already the simplest threshold that fits
-            changed = _swap(program, {head.name: _with_ones(head, ones)})
+            changed = _swap(program, {head.name: replace(head, ones=ones)})
             if accuracy(changed, data) >= base:
                 program = changed
                 break
     return program
-
-
-def _with_ones(head: Head, ones: tuple[int, ...]) -> Head:
-    return replace(head, ones=ones)
