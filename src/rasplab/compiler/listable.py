@@ -33,7 +33,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
-from ..errors import ResourceLimitError
+from ..errors import CompileError, ResourceLimitError
 from .front import front_of
 from .job import Job
 from .limits import checkpoint
@@ -48,7 +48,8 @@ CLOSE = 64  # the search stops once the two lengths are within 1/CLOSE of the re
 @dataclass(frozen=True)
 class Listable:
     """What the search found: ``fits`` lists every value (0: none found), ``refused``
-    is the shortest length tried that does not; ``complete``: the two are adjacent."""
+    is the shortest length tried that does not; ``complete``: the two are as close as
+    the search goes."""
 
     fits: int
     refused: int
@@ -56,8 +57,8 @@ class Listable:
 
     @property
     def complete(self) -> bool:
-        """The two are as close as the search goes: adjacent, or within CLOSE of each other
-        (at 1,024 a few lengths more cost a second or two each and change little)."""
+        """The two are adjacent, or within 1/CLOSE of the refused length (at 1,024 a few
+        lengths more cost a second or two each and change little)."""
         return 0 < self.refused - self.fits <= max(1, self.refused // CLOSE)
 
 
@@ -65,7 +66,10 @@ def lists(job: Job, n: int) -> bool:
     """Whether every s-op of ``job``'s program has a listable value set at length ``n``,
     and the parameters estimated from those sets are within ``job.max_params``."""
     checkpoint("looking for a max_seq_len that compiles")
-    front = front_of(replace(job, max_seq_len=n), [])
+    try:
+        front = front_of(replace(job, max_seq_len=n), [])
+    except CompileError:  # refused there for another reason: not a length to name
+        return False
     program, origin = front.lowered.program, front.lowered.origin
     if too_many_blockers(program, front.values, origin, n):
         return False
@@ -87,7 +91,7 @@ def longest_listable(job: Job, seconds: float = SEARCH_SECONDS) -> Listable:
                 fits = n
             else:
                 refused = n
-    except ResourceLimitError:  # the compile's own time or memory ran out: say what was found
+    except (ResourceLimitError, MemoryError):  # the compile's limits: say what was found
         pass
     return Listable(fits, refused, round(time.perf_counter() - start, 2))
 
