@@ -38,10 +38,9 @@ def unary_formulas(values: tuple[Any, ...]) -> list[Formula]:
         found += [(f"{c} - a", lambda a, c=c: c - a)]
     # comparisons with the simplest constants first (1/2 before 7/15), so that where the
     # data leave a boundary open it falls on the simplest number (integers keep their order)
-    for v in sorted(numbers, key=_denominator):
-        found += [
-            (f"a {name} {v!r}", lambda a, v=v, op=op: op(a, v)) for name, op in _COMPARE.items()
-        ]
+    simple = sorted(numbers, key=_denominator)
+    for name, op in _COMPARE.items():
+        found += [(f"a {name} {v!r}", lambda a, v=v, op=op: op(a, v)) for v in simple]
     return found
 
 
