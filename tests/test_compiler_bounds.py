@@ -23,6 +23,7 @@ from rasplab.compiler.bounds import propagate
 from rasplab.compiler.certify import certify, compare, reference_outputs
 from rasplab.compiler.driver import compile_with_blueprint
 from rasplab.errors import CompileError
+from rasplab.lang.graph import topological_order
 from rasplab.library import get
 from rasplab.model import load, save
 from rasplab.model.io import ModelFileError, read_file, write_file
@@ -108,8 +109,15 @@ def test_sort_is_proved_by_its_ranks_and_not_without_them(monkeypatch):
     assert proof.proved
     compared, wrong = mismatches(model, program)
     assert compared == 1092 and wrong == 0
-    monkeypatch.setattr("rasplab.compiler.ranks.distinct_ranks", lambda *args: False)
-    unranked = certify(model, program, blueprint=blueprint, method="bounds")
+
+    def widths(values):  # of sel_new: target_pos numbers the positions, one key per query
+        (sel,) = [n for n in topological_order(values.program) if n.label == "sel_new"]
+        return set().union(*values.widths[sel.id])
+
+    assert widths(blueprint.values) == {1}
+    monkeypatch.setattr("rasplab.compiler.ranks._order_of", lambda *args: None)
+    _, blind, unranked = bounded(program, "abc", 6)  # the ranks unknown to the compiler too
+    assert widths(blind.values) == set(range(7))
     assert not unranked.proved
     assert "may select several keys" in " ".join(unranked.open)
 

@@ -88,10 +88,10 @@ def test_a_map_of_a_node_in_a_space_takes_its_value_from_it():
     flag = tokens.map(lambda t: t in "ab").map(lambda b: int(b))  # through another map
     stream = Stream({"one": 0}, (), {}, np.zeros(1), np.zeros(1), np.zeros(1), maps={flag.id: flag})
     values = (("a", "b", "c"), (0, 1))
-    combos = _combinations(stream, (tokens.id, flag.id), values, 100, "test")
+    combos = _combinations(stream, (tokens.id, flag.id), values, 100, ("test", 4))
     assert sorted(map(tuple, combos.tolist())) == [(0, 1), (1, 1), (2, 0)]  # 3, not 6
     outside = {flag.id: tokens.map(lambda t: 2)}  # a value outside the set: left free
-    free = _combinations(replace(stream, maps=outside), (tokens.id, flag.id), values, 100, "x")
+    free = _combinations(replace(stream, maps=outside), (tokens.id, flag.id), values, 100, ("x", 4))
     assert len(free) == 6
 
 

@@ -113,9 +113,16 @@ def test_a_sum_of_two_long_counts_is_read_part_by_part() -> None:
     )
     pairs = np.array([(i, j) for i in values for j in values if i + j <= n])  # disjoint counts
     total = mlp.Problem([a.leaf(), b.leaf()], pairs, Target.numerical("t"), pairs.sum(axis=1))
-    units = mlp._separable(total)
-    assert units is not None and checking.check(total, units)
-    assert len(units) <= 4 * (n + 1) < len(pairs) // 10  # a few units per step of each part
+    found = mlp._separable(total)
+    assert found is not None and checking.check(total, found.units)
+    assert len(found.units) <= 2 * (n + 1) < len(pairs) // 20  # a unit per step of each part
+    # the parts, for the bounds: a constant, then each count on its own, adding up to the sum
+    assert [part.leaf for part in found.parts] == [-1, 0, 1]
+    assert sum(part.units for part in found.parts) == len(found.units)
+    parts = [np.asarray(part.values) for part in found.parts[1:]]
+    assert np.allclose(
+        found.parts[0].values[0] + parts[0][pairs[:, 0]] + parts[1][pairs[:, 1]], pairs.sum(axis=1)
+    )
     product = mlp.Problem([a.leaf(), b.leaf()], pairs, Target.numerical("t"), pairs.prod(axis=1))
     assert mlp._separable(product) is None  # not a sum of parts: refused, not approximated
 

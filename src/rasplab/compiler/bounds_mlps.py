@@ -44,6 +44,7 @@ class MlpBound:
 class _Group:
     columns: np.ndarray  # hidden units
     plan: MlpPlan | None  # None: units no plan owns (the cleanup), whose target is 0
+    part: int | None = None  # a separable plan's part (its index in plan.spec.parts)
 
 
 def mlp_bound(
@@ -62,18 +63,33 @@ def mlp_bound(
         part = _group_error(stream, mlp, group, nodes, limit, memo)
         parts.append((_name(group), part))
         error = error + part
+    for plan in plans:  # a separable plan's parts add up to its output within this
+        for d in plan.output.directions if plan.spec.residual else ():
+            error[stream.index[d]] += plan.spec.residual
     out, bos_error = _at_bos(stream, mlp)
     return MlpBound(error, out, bos_error, tuple(parts))
 
 
 def _name(group: _Group) -> str:
-    return f"MLP writing {group.plan.output.name}" if group.plan else "MLP cleanup units"
+    if group.plan is None:
+        return "MLP cleanup units"
+    if group.part is None:
+        return f"MLP writing {group.plan.output.name}"
+    leaf = group.plan.spec.parts[group.part].leaf
+    read = "its constant" if leaf < 0 else group.plan.leaves[leaf].name
+    return f"MLP writing {group.plan.output.name} (the part reading {read})"
 
 
 def _groups(mlp: MLP, plans: Sequence[MlpPlan]) -> list[_Group]:
+    """A plan's units; a separable plan's by the leaf each part reads."""
     groups, start = [], 0
     for p in plans:
         n = len(p.spec.units)
+        if p.spec.parts and sum(part.units for part in p.spec.parts) == n:
+            for i, part in enumerate(p.spec.parts):
+                groups.append(_Group(np.arange(start, start + part.units), p, i))
+                start += part.units
+            continue
         groups.append(_Group(np.arange(start, start + n), p))
         start += n
     if start > mlp.d_mlp:
@@ -99,7 +115,7 @@ def _group_error(
     rows = np.flatnonzero(np.abs(mlp.W_in[:, group.columns]).sum(axis=1) > 0)
     w_in, b_in = mlp.W_in[np.ix_(rows, group.columns)], mlp.b_in[group.columns]
     w_out = mlp.W_out[np.ix_(group.columns, out)]
-    x = sp.x[:, rows]  # [combos, read]
+    x = sp.columns(rows)  # [combos, read]
     r = stream.rounding
     mag = (np.abs(x) + stream.error(x, rows)).max(axis=0, initial=0.0)
     rounded = r.columns(w_in) * (mag @ np.abs(w_in) + np.abs(b_in))  # [units]
@@ -162,12 +178,18 @@ def _exact(stream: Stream, mlp: MLP, group: _Group, nodes, limit: int, memo: dic
     encodings: the rows repeat), which occur, and the directions those outputs fill; kept
     in ``memo`` for the float32 pass (and edited weights), which need the same."""
     leaves = [leaf.key[0] for leaf in group.plan.leaves] if group.plan else []
+    if group.plan is not None and group.part is not None:
+        k = group.plan.spec.parts[group.part].leaf
+        leaves = [leaves[k]] if k >= 0 else []
     read = (*sorted(read_nodes(stream, mlp.W_in[:, group.columns])), *leaves)
-    key = (id(group.plan), read, tuple(stream.index), limit)
+    key = (id(group.plan), group.part, read, tuple(stream.index), limit)
     if key not in memo:
         what = _name(group)
         sp = shared_space(memo, stream, read, limit, what)
-        at, rows = _target(stream, group, sp, nodes, leaves, what)
+        if group.part is None:
+            at, rows = _target(stream, group, sp, nodes, leaves, what)
+        else:
+            at, rows = _part_target(stream, group, sp)
         valid = at >= 0
         used = np.unique(at[valid])
         aimed = np.abs(rows[used]).max(axis=0, initial=0.0) > 0  # [d_model]
@@ -258,6 +280,25 @@ def _target(
     # the leaves' combination never occurs (the product of their sets over-approximates)
     at = np.where(codes >= 0, found[np.maximum(codes, 0)] if len(found) else -1, -1)
     return at, _writes(out, stream.index)
+
+
+def _part_target(stream: Stream, group: _Group, sp: Space) -> tuple[np.ndarray, np.ndarray]:
+    """What one part of a separable plan adds at every combination (:func:`_target`'s
+    codes and rows): its value at the leaf's value, in the output's direction; -1 where
+    the leaf's value is outside the MLP's domain."""
+    assert group.plan is not None and group.part is not None
+    plan, part = group.plan, group.plan.spec.parts[group.part]
+    direction = np.zeros(len(stream.index))
+    direction[stream.index[plan.output.directions[0]]] = 1.0
+    if part.leaf < 0:
+        return np.zeros(len(sp), dtype=np.int64), part.values[0] * direction[None]
+    leaf = plan.leaves[part.leaf]
+    node = leaf.key[0]
+    codes = value_indices(leaf, list(sp.values[sp.nodes.index(node)]))[sp.column(node)]
+    values = np.asarray(part.values)
+    known = np.isfinite(values)
+    at = np.where(codes >= 0, np.where(known[np.maximum(codes, 0)], codes, -1), -1)
+    return at, np.nan_to_num(values)[:, None] * direction[None]
 
 
 def _writes(out: Feature, index: Mapping[str, int]) -> np.ndarray:

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -133,12 +134,38 @@ class Stream:
 
 @dataclass(frozen=True)
 class Space:
-    """Every combination of the values of ``nodes``, with each one's exact residual."""
+    """Every combination of the values of ``nodes``, with each one's exact residual, kept
+    in the few directions the nodes fill: an MLP reading two counts at 1,024 positions
+    has a million combinations, whose whole residuals would take gigabytes."""
 
     nodes: tuple[int, ...]
     values: tuple[tuple, ...]  # per node: its values
     combos: np.ndarray  # [n, len(nodes)]: value index per node
-    x: np.ndarray  # [n, d_model]
+    held: np.ndarray  # [k]: the directions any combination's residual fills
+    filled: np.ndarray  # [n, k]: the residuals in those directions
+    width: int  # d_model
+    what: str = "the bounds"  # what the space is for (in a refusal)
+
+    @cached_property
+    def x(self) -> np.ndarray:
+        """[n, d_model]: the whole residuals (Refused where they would be too large)."""
+        if len(self) * self.width > WIDTH_LIMIT:
+            raise Refused(
+                f"{self.what}: {len(self):,} combinations of values with residuals of "
+                f"{self.width:,} directions, over the limit {WIDTH_LIMIT // self.width:,}"
+            )
+        x = np.zeros((len(self), self.width))
+        x[:, self.held] = self.filled
+        return x
+
+    def columns(self, cols: np.ndarray) -> np.ndarray:
+        """[n, len(cols)]: the residuals in directions ``cols`` alone."""
+        out = np.zeros((len(self), len(cols)))
+        at = {int(c): j for j, c in enumerate(self.held)}
+        for i, c in enumerate(cols.tolist()):
+            if c in at:
+                out[:, i] = self.filled[:, at[c]]
+        return out
 
     def column(self, node_id: int) -> np.ndarray:
         """The value index of ``node_id`` in every combination."""
@@ -151,10 +178,13 @@ class Space:
 
     def rows(self, part: slice) -> Space:
         """The combinations in ``part`` alone."""
-        return Space(self.nodes, self.values, self.combos[part], self.x[part])
+        filled = self.filled[part]
+        return Space(
+            self.nodes, self.values, self.combos[part], self.held, filled, self.width, self.what
+        )
 
     def __len__(self) -> int:
-        return len(self.x)
+        return len(self.combos)
 
 
 def read_nodes(stream: Stream, weights: np.ndarray) -> set[int]:
@@ -170,17 +200,22 @@ def space(stream: Stream, nodes: Sequence[int], limit: int, what: str) -> Space:
     if missing:
         raise Refused(f"{what}: no value set known for s-op #{missing[0]}")
     values = tuple(stream.values[n] for n in nodes)
-    combos = _combinations(stream, nodes, values, limit, what)
-    total = len(combos)
-    x = np.zeros((total, len(stream.index)))
-    x[:, stream.index[ONE]] = 1.0
-    for j, node in enumerate(nodes):
-        for f in stream.available:
-            if f.key[0] == node and f.directions:
-                table = _write_table(f, values[j], stream.index)  # [values, d_model]
-                cols = np.flatnonzero(np.abs(table).sum(axis=0))  # the few it writes
-                x[:, cols] += table[:, cols][combos[:, j]]
-    return Space(nodes, values, combos, x)
+    tables = [
+        (j, _write_table(f, values[j], stream.index))  # [values, d_model]
+        for j, node in enumerate(nodes)
+        for f in stream.available
+        if f.key[0] == node and f.directions
+    ]
+    held = {stream.index[ONE]}
+    for _, table in tables:
+        held.update(np.flatnonzero(np.abs(table).sum(axis=0)).tolist())  # the few it writes
+    cols = np.array(sorted(held), dtype=np.int64)
+    combos = _combinations(stream, nodes, values, limit, (what, len(cols)))
+    filled = np.zeros((len(combos), len(cols)))  # [combos, held]
+    filled[:, np.searchsorted(cols, stream.index[ONE])] = 1.0
+    for j, table in tables:
+        filled += table[:, cols][combos[:, j]]
+    return Space(nodes, values, combos, cols, filled, len(stream.index), what)
 
 
 def shared_space(
@@ -200,12 +235,18 @@ def shared_space(
 
 
 def _combinations(
-    stream: Stream, nodes: tuple[int, ...], values: tuple[tuple, ...], limit: int, what: str
+    stream: Stream,
+    nodes: tuple[int, ...],
+    values: tuple[tuple, ...],
+    limit: int,
+    held: tuple[str, int],
 ) -> np.ndarray:
     """``[n, len(nodes)]`` value indices: the product of the value sets or, where the
     position is among the nodes, position by position the product of what each node can
     hold there (the value sets per position: fewer combinations, all of them reachable
-    by the same argument)."""
+    by the same argument). ``held``: what the space is for, and the directions its
+    residuals fill."""
+    what, width = held
     if not nodes:  # nothing read: one combination, the residual of ``one`` alone
         return np.zeros((1, 0), dtype=np.int64)
     per = _per_position(stream, nodes, values)
@@ -217,10 +258,10 @@ def _combinations(
         if per is None
         else sum(math.prod(len(c) for c in p) for p in per)
     )
-    width = max(len(stream.index), 1)
+    width = max(width, 1)
     if total > limit or total * width > WIDTH_LIMIT:
         raise Refused(
-            f"{what}: {total:,} combinations of values (sizes {sizes}, residuals of "
+            f"{what}: {total:,} combinations of values (sizes {sizes}, residuals filling "
             f"{width:,} directions) over the limit {min(limit, WIDTH_LIMIT // width):,}"
         )
     if per is not None:

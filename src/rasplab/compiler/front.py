@@ -24,6 +24,7 @@ from .digits import split_equalities
 from .encodings import AggregatePolicy
 from .job import Job
 from .lower import Lowered, lower
+from .ranks import rank_matches
 from .value_sets import ValueSets, infer
 from .widths import bos_free_widths
 
@@ -72,7 +73,8 @@ def front_of(job: Job, evidence: list[list[Any]]) -> Front:
     if lowered.program is not start:  # rebuilt nodes over unchanged inputs keep their sets
         ask = policy.through(lowered.origin)  # a rebuilt aggregate keeps its decision
         values = infer(lowered.program, vocab, n, ask, original, rebuilt)
-    return Front(policy, lowered, values)
+    # what the sets alone cannot show: a rank that numbers the positions matches each one
+    return Front(policy, lowered, rank_matches(values))
 
 
 def _composed(first: dict[int, Node], then: dict[int, Node]) -> dict[int, Node]:

@@ -36,6 +36,7 @@ Every construction is checked on the whole domain before it is used.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,7 @@ from .units import (
     ONE,
     Leaf,
     MLPSpec,
+    Part,
     Problem,
     Target,
     Unit,
@@ -133,7 +135,16 @@ def _lookup(p: Problem) -> list[Unit] | None:
 # ---------------------------------------------------------------- separable
 
 
-def _separable(p: Problem) -> list[Unit] | None:
+@dataclass(frozen=True)
+class _Separated:
+    """A separable MLP's units, by the leaf each part reads (:class:`~.units.Part`)."""
+
+    units: list[Unit]
+    parts: tuple[Part, ...]
+    residual: float  # the most the parts' sum misses the output by, over the domain
+
+
+def _separable(p: Problem) -> _Separated | None:
     """A numerical output that is a sum of one-leaf functions."""
     if p.target.kind is not Storage.SCALAR or len(p.leaves) < 2:
         return None
@@ -146,19 +157,14 @@ def _separable(p: Problem) -> list[Unit] | None:
     if fitted is None:
         return None
     coef = fitted[0][:, 0]
-    units = [_Acc().bias(1.0).write(p.vector(float(coef[0]))).done()] if coef[0] else []
-    for k, leaf in enumerate(p.leaves):
-        h = [0.0] + [float(coef[column[(k, v)]]) for v in range(1, leaf.size)]
-        present = _distinct(p.codes[:, k])
-        sub = Problem([leaf], present[:, None], p.target, [h[v] for v in present], errors=p.errors)
-        part = _single(sub)
-        if part is None:
-            return None
-        units += part
-    return units
+    parts = [
+        np.array([0.0] + [float(coef[column[(k, v)]]) for v in range(1, leaf.size)])
+        for k, leaf in enumerate(p.leaves)
+    ]
+    return _from_parts(p, float(coef[0]), parts, single=_single)
 
 
-def _separable_from_axes(p: Problem) -> list[Unit] | None:
+def _separable_from_axes(p: Problem) -> _Separated | None:
     """A sum of one-leaf functions read off the points where every other leaf holds its
     value at the first point (two counts: their pairs ``(i, 0)`` and ``(0, j)``), then
     checked on every point; None where such points are missing or the sum misses."""
@@ -170,19 +176,38 @@ def _separable_from_axes(p: Problem) -> list[Unit] | None:
         h = np.full(leaf.size, np.nan)
         h[p.codes[axis_rows, k]] = p.out[axis_rows] - p.out[0]
         parts.append(h)
-    total = p.out[0] + sum(h[p.codes[:, k]] for k, h in enumerate(parts))  # [points]
+    return _from_parts(p, float(p.out[0]), parts, single=_fewer_units)
+
+
+def _from_parts(p: Problem, constant: float, parts: list[np.ndarray], single) -> _Separated | None:
+    """Units for ``constant + sum_k parts[k][leaf k's value]``, each part built by
+    ``single`` from its own leaf; None where that sum misses the output at some point."""
+    total = constant + sum(h[p.codes[:, k]] for k, h in enumerate(parts))  # [points]
     scale = max(1.0, float(np.abs(p.out).max()))
-    if not np.all(np.abs(total - p.out) <= 1e-9 * scale):  # NaN (a missing value) fails too
+    residual = float(np.abs(total - p.out).max(initial=0.0))
+    if not residual <= 1e-9 * scale:  # NaN (a missing value) fails too
         return None
-    units = [_Acc().bias(1.0).write(p.vector(float(p.out[0]))).done()] if p.out[0] else []
+    units = [_Acc().bias(1.0).write(p.vector(constant)).done()] if constant else []
+    found = [Part(-1, len(units), (constant,))]
     for k, leaf in enumerate(p.leaves):
         present = _distinct(p.codes[:, k])
         sub = Problem([leaf], present[:, None], p.target, parts[k][present], errors=p.errors)
-        part = _single(sub) or _interpolate(sub)
+        part = single(sub)
         if part is None:
             return None
         units += part
-    return units
+        values = np.full(leaf.size, np.nan)
+        values[present] = parts[k][present]
+        found.append(Part(k, len(part), tuple(values.tolist())))
+    return _Separated(units, tuple(found), residual)
+
+
+def _fewer_units(p: Problem) -> list[Unit] | None:
+    """The smaller of the exact one-leaf constructions and the line through the points.
+    A count decoded to its width by a line has half the units of a staircase, and its
+    terms do not cancel: a float32 sum of them rounds far less."""
+    built = [u for u in (_single(p), _interpolate(p)) if u is not None]
+    return min(built, key=len) if built else None
 
 
 # ---------------------------------------------------------------- interpolate
@@ -314,8 +339,11 @@ def synthesize(
         candidates.append((size, "separable", lambda: _separable(p)))
     for _, name, build in sorted(candidates, key=lambda c: c[0]):
         checkpoint(STAGE)  # each construction may take long at long lengths
-        units = build()
+        built = build()
+        units = built.units if isinstance(built, _Separated) else built
         if units is not None and check(p, units):
             slack = p.target.slack if name == "interpolate" else 0.0
+            if isinstance(built, _Separated):
+                return MLPSpec(tuple(units), name, slack, built.parts, built.residual)
             return MLPSpec(tuple(units), name, slack)
     return None

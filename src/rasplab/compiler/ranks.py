@@ -55,16 +55,18 @@ positions, so ``next_where`` selects one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ..lang.enums import Comparison
+from ..lang.graph import topological_order
 from ..lang.nodes import (
     Indices,
     Map,
     Node,
+    Select,
     SelectorWidth,
     SOp,
     ZipMap,
@@ -76,6 +78,8 @@ from .width_selectors import stand_ins, width_selector
 __all__ = [
     "tellers_among",
     "distinct_ranks",
+    "permutation_ranks",
+    "rank_matches",
     "class_rank",
     "Class",
     "ranks_among",
@@ -93,27 +97,92 @@ def distinct_ranks(node: Node, values: ValueSets, origin: Mapping[int, Node] | N
 
     ``values`` may be of a rewritten program whose nodes stand for the user's
     (``origin``: rewritten node id -> the user's node): those give their values."""
-    if not isinstance(node, SelectorWidth):
-        return False
-    f = formula(node.selector)
+    return _order_of(node, values, origin) is not None
+
+
+def permutation_ranks(
+    node: Node, values: ValueSets, origin: Mapping[int, Node] | None = None
+) -> bool:
+    """Whether ``node`` counts the positions before each position in a strict total order
+    (:func:`distinct_ranks`, never the position itself): at every input its values are
+    ``0 .. length - 1``, each at one position, so ``select(node, indices, "==")`` finds
+    exactly one key for every query (sort's ``target_pos``).
+
+    >>> from rasplab import tokens, indices, select, selector_width
+    >>> from rasplab.compiler.value_sets import infer
+    >>> tie = select(tokens, tokens, "==") & select(indices, indices, "<")
+    >>> rank = selector_width(select(tokens, tokens, "<") | tie)
+    >>> permutation_ranks(rank, infer(rank, "abc", 6))
+    True
+    >>> upto = selector_width(select(tokens, tokens, "<") | (tie | select(indices, indices, "==")))
+    >>> permutation_ranks(upto, infer(upto, "abc", 6))  # 1 .. length: each counts itself
+    False
+    """
+    relation = _order_of(node, values, origin)
+    return relation is not None and not np.diagonal(relation).any()
+
+
+def rank_matches(values: ValueSets, origin: Mapping[int, Node] | None = None) -> ValueSets:
+    """``values`` with the width of every ``select(rank, indices, "==")`` (either way
+    round) set to exactly one key, where the ranks are ``0 .. length - 1`` at every input
+    (:func:`permutation_ranks`): sort's ``target_pos`` numbers the positions, so each
+    query finds one key. The value sets, position by position, cannot show it (every
+    position may hold every rank), and without it a head must let BOS win where nothing
+    matches and the bounds must allow for that.
+
+    >>> from rasplab.library import sort
+    >>> from rasplab.compiler.value_sets import infer
+    >>> program = sort()
+    >>> before = infer(program, "abc", 6)
+    >>> sel = program.selector
+    >>> sorted(before.widths[sel.id][5]), sorted(rank_matches(before).widths[sel.id][5])
+    ([0, 1, 2, 3, 4, 5, 6], [1])
+    """
+    widths, bounds = dict(values.widths), dict(values.bounds)
+    for node in topological_order(values.program):
+        if not (isinstance(node, Select) and node.predicate is Comparison.EQ):
+            continue
+        sides = (node.keys, node.queries)
+        other = [s for s in sides if not isinstance(s, Indices)]
+        if len(other) != 1 or not permutation_ranks(other[0], values, origin):
+            continue
+        n = values.max_seq_len
+        widths[node.id] = (frozenset({1}),) * n
+        if node.id in bounds:
+            one = np.ones_like(bounds[node.id][0])
+            bounds[node.id] = (one, one)
+    if widths == values.widths:
+        return values
+    return replace(values, widths=widths, bounds=bounds, unions={}, memo={})
+
+
+def _order_of(
+    node: Node, values: ValueSets, origin: Mapping[int, Node] | None
+) -> np.ndarray | None:
+    """The relation over value tuples that ``node`` counts, where it is a strict total order
+    (or its reflexive closure) over tuples that include ``indices``; else None."""
+    sel = width_selector(node, values, origin)
+    if sel is None or not isinstance(node, SelectorWidth | ZipMap):
+        return None
+    f = formula(sel)
     found = variables(f)
     keys = {nid for side, nid in found if side == "k"}
     if keys != {nid for side, nid in found if side == "q"}:
-        return False
+        return None
     order = sorted(keys)
     if not any(isinstance(found[("k", nid)], Indices) for nid in order):
-        return False
+        return None
     stand_in = stand_ins(values, origin or {})
     try:
         lists = {var: values.union(stand_in.get(sop.id, sop)) for var, sop in found.items()}
     except (LookupError, KeyError):
-        return False
+        return None
     sizes = [len(lists[("q", nid)]) for nid in order]
     tuples = int(np.prod(sizes))
     if tuples > TUPLES:
-        return False
+        return None
     relation = _relation(f, order, lists, tuples)
-    return _strict_total(relation)
+    return relation if _strict_total(relation) else None
 
 
 def _relation(f, order: list[int], lists: dict, tuples: int) -> np.ndarray:

@@ -52,7 +52,9 @@ class Rounding:
     def columns(self, w: np.ndarray) -> np.ndarray:
         """``gamma`` per column of ``x @ w + b``: products with a zero weight are exactly 0
         and add no rounding, so each column counts its non-zero weights (and the bias)."""
-        nonzero = np.count_nonzero(w.reshape(w.shape[0], -1), axis=0) + 1
+        if w.shape[0] == 0:  # a unit reading nothing (a separable MLP's constant)
+            return np.full(w.shape[1:], self.gamma(1))
+        nonzero = np.count_nonzero(w.reshape(w.shape[0], -1), axis=0) + 1  # [columns]
         return np.array([self.gamma(int(n)) for n in nonzero]).reshape(w.shape[1:])
 
     def exact(self, x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -22,7 +22,6 @@ count apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..lang.nodes import (
@@ -38,7 +37,7 @@ from ..lang.nodes import (
 from .selectors import AnyOf, Literal, LiteralTest, Score, Truth
 from .value_sets import ValueSets
 
-__all__ = ["near_linear_scale", "split_parts", "split_width", "to_selector"]
+__all__ = ["WidthSum", "near_linear_scale", "split_parts", "split_width", "to_selector"]
 
 FLOAT32_UNIT = 2.0**-24  # float32's unit roundoff
 ROUNDING_STEPS = 8.0  # roundoffs a head's output may carry per key it sums over
@@ -104,7 +103,7 @@ def split_width(lowering: _Lowering, node: SelectorWidth, parts: list[Any]) -> N
         "parts (in one layer) and the MLP adds them"
         + ("" if scale is not None else f" ({_FAR} reads each count apart)")
     )
-    total = ZipMap(_bounded_sum(lowering.vs.max_seq_len), *widths)
+    total = ZipMap(WidthSum(lowering.vs.max_seq_len), *widths)
     return total.named(node.label) if node.name else total
 
 
@@ -124,13 +123,23 @@ def to_selector(lowering: _Lowering, f: Any) -> Selector:
     return out
 
 
-def _bounded_sum(limit: int) -> Callable[..., int]:
-    """Counts of disjoint key sets never add up beyond the length: larger sums cannot occur."""
+class WidthSum:
+    """The sum of the widths of disjoint parts: the width of their 'or'. Its value sets are
+    the width's own (stage 1 takes them over instead of listing every pair of counts: at
+    1,024 positions over a million). Counts of disjoint key sets never add up beyond the
+    length: larger sums cannot occur.
 
-    def total(*widths: int) -> int:
+    >>> WidthSum(4)(1, 2)
+    3
+    """
+
+    stands_for_width = True
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, *widths: int) -> int:
         s = sum(widths)
-        if s > limit:
+        if s > self.limit:
             raise ValueError("disjoint counts cannot add up beyond the input length")
         return s
-
-    return total

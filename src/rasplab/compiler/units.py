@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 from .combine import distinct as _distinct
 from .storage import Storage
 
-__all__ = ["Leaf", "Target", "Unit", "MLPSpec", "Problem", "ONE", "BOS"]
+__all__ = ["Leaf", "Target", "Unit", "Part", "MLPSpec", "Problem", "ONE", "BOS"]
 
 ONE, BOS = "one", "bos"
 
@@ -78,10 +78,23 @@ class Unit:
 
 
 @dataclass(frozen=True)
+class Part:
+    """Consecutive units of a separable MLP that read one leaf, and what they add: the
+    bounds take each part over its own leaf's values (two counts of 1,025 values each),
+    not over every pair (a million)."""
+
+    leaf: int  # index among the MLP's leaves; -1: the constant (bias) unit
+    units: int  # how many units, following the previous part's in the spec
+    values: tuple[float, ...]  # per value index of the leaf: what it adds (constant: (c,))
+
+
+@dataclass(frozen=True)
 class MLPSpec:
     units: tuple[Unit, ...]
     strategy: str
     slack: float = 0.0  # how far from exact its output may be (Target.slack it used)
+    parts: tuple[Part, ...] = ()  # separable: the units by the leaf they read, in order
+    residual: float = 0.0  # separable: how far the parts' sum may be from the output
 
 
 class _Acc:

@@ -210,6 +210,18 @@ def _as_before(setting: _Setting, found: _Found, node: Map | ZipMap) -> tuple[VS
     return previous.sets[old.id]
 
 
+def _width_it_sums(setting: _Setting, node: Map | ZipMap) -> tuple[VSet, ...] | None:
+    """The earlier pass's sets of the width that a sum of its disjoint parts' widths stands
+    for (:class:`.split_widths.WidthSum`): the same values, and listing the sum's pairs of
+    counts position by position would take a million calls at 1,024 positions."""
+    old, previous = setting.origin.get(node.id), setting.previous
+    if not getattr(node.f, "stands_for_width", False) or previous is None or old is None:
+        return None
+    if not isinstance(old, SelectorWidth) or old.id not in previous.sets:
+        return None
+    return previous.sets[old.id]
+
+
 # ---------------------------------------------------------------- selectors
 
 
@@ -283,7 +295,7 @@ def _sop_sets(setting: _Setting, found: _Found, node: SOp) -> tuple[VSet, ...]:
     if isinstance(node, Constant):
         return (table.intern([node.value]),) * n
     if isinstance(node, Map | ZipMap):
-        before = _as_before(setting, found, node)
+        before = _as_before(setting, found, node) or _width_it_sums(setting, node)
         if before is not None:
             return before
         per_input = [found.sets[x.id] for x in node.children]

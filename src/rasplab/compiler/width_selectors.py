@@ -65,6 +65,8 @@ def width_selector(
     ``f(inv, z) = 1 / inv - 1 + z`` on every pair of their values."""
     if isinstance(node, SelectorWidth):
         return node.selector
+    if isinstance(node, ZipMap) and getattr(node.f, "stands_for_width", False):
+        return _parts_union(node)
     if not isinstance(node, ZipMap) or len(node.inputs) != 2:
         return None
     stand_in = stand_ins(values, origin or {})
@@ -92,6 +94,18 @@ def width_selector(
     except (ArithmeticError, TypeError, ValueError, LookupError):
         return None
     return either.fst
+
+
+def _parts_union(node: ZipMap) -> Selector | None:
+    """The 'or' of the selectors whose disjoint widths ``node`` adds (the lowering's split
+    of a width that one head cannot count, :mod:`.split_widths`)."""
+    if not all(isinstance(part, SelectorWidth) for part in node.inputs):
+        return None
+    selectors = [part.selector for part in node.inputs if isinstance(part, SelectorWidth)]
+    union = selectors[0]
+    for sel in selectors[1:]:
+        union = SelectorOr(union, sel)
+    return union
 
 
 def _at0(sel: Selector) -> bool:
