@@ -39,7 +39,9 @@ PROGRAMS_SHOWN = ("reverse", "sort", "hist", "most_freq", "dyck1", "dyck2", "shi
 LENGTHS = (64, 256, 512, 1024)
 
 
-def measure(name: str, n: int, samples: int, causal: bool = False) -> dict:
+def measure(
+    name: str, n: int, samples: int, causal: bool = False, bounds_seconds: float = 20.0
+) -> dict:
     entry = PROGRAMS[name]
     try:
         entry.sample(random.Random(0), n)
@@ -48,7 +50,12 @@ def measure(name: str, n: int, samples: int, causal: bool = False) -> dict:
     start = time.perf_counter()
     try:
         model = compile_program(
-            entry.build(), list(entry.vocab), n, sample=entry.sample, causal=causal
+            entry.build(),
+            list(entry.vocab),
+            n,
+            sample=entry.sample,
+            causal=causal,
+            bounds_seconds=bounds_seconds,
         )
     except (CompileError, ResourceLimitError) as err:
         # the blocker (the line under "cannot compile exactly"), not the why/hint lines
@@ -131,6 +138,9 @@ def main() -> None:
     parser.add_argument("--tracr", action="store_true", help="tracr beside it (extra `bench`)")
     parser.add_argument("--tracr-timeout", type=float, default=120.0)
     parser.add_argument("--causal", action="store_true", help="compile with causal masks")
+    parser.add_argument(
+        "--bounds-seconds", type=float, default=20.0, help="time the certificate's bounds may take"
+    )
     args = parser.parse_args()
     head = "| program | max len | params | x64 | d_model | compile s | exact (f32) | certificate |"
     rule = "|---|---|---|---|---|---|---|---|"
@@ -144,7 +154,7 @@ def main() -> None:
     for name in names:
         base, tracr_failed = None, None
         for n in args.lengths:
-            job = functools.partial(measure, causal=args.causal)
+            job = functools.partial(measure, causal=args.causal, bounds_seconds=args.bounds_seconds)
             r = with_limit(job, name, n, args.samples, args.timeout)
             if n == 64 and "params" in r:
                 base = r["params"]

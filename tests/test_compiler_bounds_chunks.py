@@ -1,10 +1,10 @@
 """An MLP's bound over many combinations is taken a block of combinations at a time.
 
-Past ``PATTERN_CELLS`` (combination, unit) cells, each combination's bound is its
-own (each unit by itself), so splitting the combinations into blocks must give
-the same certificate, to the bit, whatever the block size: here the threshold is
-lowered so that small models take that path, and blocks of one combination are
-compared with one block of all.
+Each combination's bound is its own (its activation pattern's, or with the
+pattern threshold ``PATTERN_CELLS`` at 0 each unit by itself), so splitting the
+combinations into blocks must give the same certificate, to the bit, whatever the
+block size: here the threshold is lowered so that small models take that path,
+and blocks of one combination are compared with one block of all.
 """
 
 from __future__ import annotations

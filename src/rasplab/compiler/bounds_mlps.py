@@ -121,11 +121,11 @@ def _group_error(
     rounded = r.columns(w_in) * (mag @ np.abs(w_in) + np.abs(b_in))  # [units]
     found = np.zeros(mlp.W_out.shape[1])
     weights = _Weights(w_in, b_in, w_out, rounded, r.columns(mlp.W_out)[out] if r.u else None)
-    # up to PATTERN_CELLS (combination, unit) cells, every combination at once (units
-    # sorted into activation patterns); past that, a block at a time, each unit by itself
-    # (_moved's looser bound, which it takes there anyway): a large group's [combos, units]
-    # arrays over half a million combinations would take gigabytes, and each row's bound
-    # is its own
+    # up to PATTERN_CELLS (combination, unit) cells, every combination at once; past
+    # that, a block of CHUNK_CELLS at a time (a large group's [combos, units] arrays over
+    # half a million combinations would take gigabytes). Each row's bound is its own: its
+    # activation pattern's linear part (a ramp's two units cancel), where the block's
+    # patterns are few enough, else each unit by itself
     units = max(len(group.columns), 1)
     whole = len(x) * units <= PATTERN_CELLS
     step = max(len(x), 1) if whole else max(1, CHUNK_CELLS // units)
@@ -133,7 +133,7 @@ def _group_error(
         part = slice(begin, begin + step)
         if begin:
             in_time("an MLP's combinations")
-        dev = _deviation(stream, x[part], rows, rows_out[:, out][at[part]], weights, whole)
+        dev = _deviation(stream, x[part], rows, rows_out[:, out][at[part]], weights)
         dev = dev[valid[part]]
         # column by column: a max over axis 0 of a million rows of a few numbers is slower
         found[out] = np.maximum(
@@ -159,14 +159,13 @@ def _deviation(
     rows: np.ndarray,
     target: np.ndarray,
     w: _Weights,
-    by_pattern: bool,
 ) -> np.ndarray:
     """[combos, written]: how far the group's output can be from ``target`` at exact
     residuals ``x`` (the directions ``rows`` alone) with the stream's input errors."""
     z = x @ w.w_in + w.b_in  # [combos, units]
     error = stream.error(x, rows)  # [combos, read]
     spread = error @ np.abs(w.w_in)  # [combos, units]: how far the input errors move z
-    err = _moved(error, w.rounded, z, w.w_in, w.w_out, spread, by_pattern)  # [combos, written]
+    err = _moved(error, w.rounded, z, w.w_in, w.w_out, spread)  # [combos, written]
     if w.out_rounding is not None:
         hidden = np.maximum(z + spread + w.rounded, 0.0)
         err = err + w.out_rounding * (hidden @ np.abs(w.w_out))
@@ -206,21 +205,20 @@ def _moved(
     w_in: np.ndarray,
     w_out: np.ndarray,
     spread: np.ndarray | None = None,
-    by_pattern: bool = True,
 ) -> np.ndarray:
     """How far the output moves when the input moves by ``delta`` and the pre-activations
     round by ``rounded``: units on over the whole interval act linearly, so their input
     error goes through ``w_in @ w_out`` at once (a ramp's two units cancel); a unit that
     may switch moves by at most ``min(r, max(0, z + r))``. ``spread``: ``delta @ |w_in|``,
-    where the caller has it. ``by_pattern=False``: each unit by itself (looser), as for more
-    than PATTERN_CELLS cells."""
+    where the caller has it. Past PATTERN_CELLS cells, or too many patterns for
+    LINEAR_BUDGET, each unit by itself (looser)."""
     delta = np.broadcast_to(delta, (len(z), w_in.shape[0]))  # per combination
     spread = delta @ np.abs(w_in) if spread is None else spread
     radius = spread + rounded
     on = z - radius >= 0  # [combos, units]
     switching = np.where(on, 0.0, np.minimum(radius, np.maximum(z + radius, 0.0)))
     err = switching @ np.abs(w_out) + (on * rounded) @ np.abs(w_out)
-    if not by_pattern or on.size > PATTERN_CELLS:  # too many rows to sort into patterns in time
+    if on.size > PATTERN_CELLS:  # too many rows to sort into patterns in time
         return err + (on * spread) @ np.abs(w_out)  # unit by unit: looser, always sound
     in_time("an MLP's activation patterns")
     patterns, which = _patterns(on)
