@@ -24,7 +24,7 @@ from .digits import split_equalities
 from .encodings import AggregatePolicy
 from .job import Job
 from .lower import Lowered, lower
-from .ranks import rank_matches
+from .matches import rank_matches
 from .value_sets import ValueSets, infer
 from .widths import bos_free_widths
 

@@ -55,18 +55,16 @@ positions, so ``next_where`` selects one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..lang.enums import Comparison
-from ..lang.graph import topological_order
 from ..lang.nodes import (
     Indices,
     Map,
     Node,
-    Select,
     SelectorWidth,
     SOp,
     ZipMap,
@@ -79,7 +77,6 @@ __all__ = [
     "tellers_among",
     "distinct_ranks",
     "permutation_ranks",
-    "rank_matches",
     "class_rank",
     "Class",
     "ranks_among",
@@ -120,40 +117,6 @@ def permutation_ranks(
     """
     relation = _order_of(node, values, origin)
     return relation is not None and not np.diagonal(relation).any()
-
-
-def rank_matches(values: ValueSets, origin: Mapping[int, Node] | None = None) -> ValueSets:
-    """``values`` with the width of every ``select(rank, indices, "==")`` (either way
-    round) set to exactly one key, where the ranks are ``0 .. length - 1`` at every input
-    (:func:`permutation_ranks`): sort's ``target_pos`` numbers the positions, so each
-    query finds one key. The value sets, position by position, cannot show it (every
-    position may hold every rank), and without it a head must let BOS win where nothing
-    matches and the bounds must allow for that.
-
-    >>> from rasplab.library import sort
-    >>> from rasplab.compiler.value_sets import infer
-    >>> program = sort()
-    >>> before = infer(program, "abc", 6)
-    >>> sel = program.selector
-    >>> sorted(before.widths[sel.id][5]), sorted(rank_matches(before).widths[sel.id][5])
-    ([0, 1, 2, 3, 4, 5, 6], [1])
-    """
-    widths, bounds = dict(values.widths), dict(values.bounds)
-    for node in topological_order(values.program):
-        if not (isinstance(node, Select) and node.predicate is Comparison.EQ):
-            continue
-        sides = (node.keys, node.queries)
-        other = [s for s in sides if not isinstance(s, Indices)]
-        if len(other) != 1 or not permutation_ranks(other[0], values, origin):
-            continue
-        n = values.max_seq_len
-        widths[node.id] = (frozenset({1}),) * n
-        if node.id in bounds:
-            one = np.ones_like(bounds[node.id][0])
-            bounds[node.id] = (one, one)
-    if widths == values.widths:
-        return values
-    return replace(values, widths=widths, bounds=bounds, unions={}, memo={})
 
 
 def _order_of(
