@@ -22,6 +22,7 @@ import pytest
 from test_compiler_bounds import mismatches
 
 from rasplab.compiler import bounds_mlps, split_widths, value_bulk, value_maps
+from rasplab.compiler.arithmetic import by_arithmetic
 from rasplab.compiler.bounds_space import Stream, space
 from rasplab.compiler.certify import certify
 from rasplab.compiler.driver import compile_with_blueprint
@@ -117,3 +118,17 @@ def test_blocks_of_combinations_keep_their_activation_patterns(counts_apart, mon
     blocks = certify(model, program, blueprint=blueprint, method="bounds")
     assert blocks.proved and blocks.worst_margin == whole.worst_margin
     assert blocks.worst_margin_float32 == whole.worst_margin_float32
+
+
+def test_two_counts_are_added_on_whole_columns_as_one_call_each_would():
+    rng = np.random.default_rng(0)
+    total = split_widths.WidthSum(10)
+    tables = [list(range(8)), list(range(0, 12, 2))]
+    codes = [rng.integers(-1, len(t), 200) for t in tables]  # -1: no value there
+    found, table = by_arithmetic(total, [(c, t) for c, t in zip(codes, tables, strict=True)])
+    for row in range(200):
+        a, b = (int(c[row]) for c in codes)
+        if a < 0 or b < 0 or tables[0][a] + tables[1][b] > 10:  # WidthSum raises past 10
+            assert found[row] == -1
+        else:
+            assert table[found[row]] == total(tables[0][a], tables[1][b])

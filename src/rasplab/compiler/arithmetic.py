@@ -31,7 +31,7 @@ import numpy as np
 
 from ..lang.operators import _BINARY
 
-__all__ = ["ARITHMETIC", "by_arithmetic"]
+__all__ = ["ARITHMETIC", "by_arithmetic", "width_sum_limit"]
 
 # The functions the language builds for ``+ - *`` of two s-ops: pure arithmetic, no
 # branches, so an array result is the per-value result.
@@ -42,12 +42,19 @@ _LARGEST = 2**26  # |value| bound: products stay exact in int64 and in float64's
 Coded = tuple[np.ndarray, list[Any]]  # a code per row (-1: no value), the distinct values
 
 
+def width_sum_limit(f: Callable[..., Any]) -> int | None:
+    """The length a sum of disjoint widths cannot pass (:class:`.split_widths.WidthSum`:
+    ``a + b``, raising above it), or None for any other function."""
+    return getattr(f, "limit", None) if getattr(f, "stands_for_width", False) else None
+
+
 def by_arithmetic(f: Callable[..., Any], args: list[Coded]) -> Coded | None:
     """``f`` of two coded columns, row by row, as codes into its distinct results; None
-    where ``f`` is not the language's ``+ - *`` or a table is not plain ints or plain
-    floats of moderate size (the caller then calls ``f`` per distinct tuple). Rows where
-    an argument's code is -1 get -1."""
-    if f not in ARITHMETIC or len(args) != 2:
+    where ``f`` is not the language's ``+ - *`` (or a sum of two widths) or a table is
+    not plain ints or plain floats of moderate size (the caller then calls ``f`` per
+    distinct tuple). Rows where an argument's code is -1, or where ``f`` raises, get -1."""
+    limit = width_sum_limit(f)
+    if (f not in ARITHMETIC and limit is None) or len(args) != 2:
         return None
     arrays = [_numbers(table) for _, table in args]
     if arrays[0] is None or arrays[1] is None:
@@ -56,7 +63,13 @@ def by_arithmetic(f: Callable[..., Any], args: list[Coded]) -> Coded | None:
     missing = (a_codes < 0) | (b_codes < 0)
     a = arrays[0][np.where(missing, 0, a_codes)]
     b = arrays[1][np.where(missing, 0, b_codes)]
-    result = f(a, b)  # [rows]: int64 where both are ints, as Python gives an int
+    if limit is not None:
+        if a.dtype.kind != "i" or b.dtype.kind != "i":
+            return None  # widths are ints
+        result = a + b  # the sum of two counts
+        missing = missing | (result > limit)  # where WidthSum raises
+    else:
+        result = f(a, b)  # [rows]: int64 where both are ints, as Python gives an int
     distinct, inverse = np.unique(result[~missing], return_inverse=True)
     codes = np.full(len(result), -1, dtype=np.int64)
     codes[~missing] = inverse.reshape(-1)

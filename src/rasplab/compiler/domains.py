@@ -26,6 +26,7 @@ import numpy as np
 
 from ..lang.graph import value_key
 from ..lang.nodes import Constant, Map, Node, SOp, ZipMap
+from .arithmetic import by_arithmetic, width_sum_limit
 from .combine import PLAIN, is_number
 from .features import Feature
 from .units import _first, _ids
@@ -145,6 +146,13 @@ def _run_column(node: Node, kids: list[_Column], ok: np.ndarray) -> _Column:
     if fast is not None:
         codes, table = fast
         return _Column(codes[inverse], table)
+    if isinstance(node, ZipMap) and width_sum_limit(node.f) is not None and len(kids) == 2:
+        # two counts added (sort's target_pos): a million pairs at 1,024 positions
+        summed = by_arithmetic(node.f, [(combos[:, k], kids[k].table) for k in range(2)])
+        if summed is not None:
+            codes, table = summed
+            ok &= codes[inverse] >= 0  # past the length: no input makes it
+            return _Column(np.maximum(codes, 0)[inverse], table or [0])
     f, tables = (lambda *args: _call(node, list(args))), [k.table for k in kids]
     if isinstance(node, Map | ZipMap):
         f = node.f  # what _call would call, without its check per combination
