@@ -142,6 +142,8 @@ def main() -> None:
         "--bounds-seconds", type=float, default=20.0, help="time the certificate's bounds may take"
     )
     args = parser.parse_args()
+    if not 0 <= args.bounds_seconds < float("inf"):
+        parser.error(f"--bounds-seconds must be 0 or more and finite, got {args.bounds_seconds}")
     head = "| program | max len | params | x64 | d_model | compile s | exact (f32) | certificate |"
     rule = "|---|---|---|---|---|---|---|---|"
     if args.tracr:
