@@ -47,6 +47,7 @@ from ..lang.nodes import (
     Tokens,
     ZipMap,
 )
+from .arithmetic import width_sum_limit
 from .combine import Combiner, is_number, lone_values, ordered, sum_moves_one_value, width_cover
 from .limits import checkpoint
 from .positional import exact_positional, positional_nodes, uniform_selection
@@ -215,7 +216,7 @@ def _width_it_sums(setting: _Setting, node: Map | ZipMap) -> tuple[VSet, ...] | 
     for (:class:`.split_widths.WidthSum`): the same values, and listing the sum's pairs of
     counts position by position would take a million calls at 1,024 positions."""
     old, previous = setting.origin.get(node.id), setting.previous
-    if not getattr(node.f, "stands_for_width", False) or previous is None or old is None:
+    if width_sum_limit(node.f) is None or previous is None or old is None:
         return None
     if not isinstance(old, SelectorWidth) or old.id not in previous.sets:
         return None

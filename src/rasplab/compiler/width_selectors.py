@@ -41,6 +41,7 @@ from ..lang.nodes import (
     SOp,
     ZipMap,
 )
+from .arithmetic import width_sum_limit
 from .value_sets import ValueSets
 
 __all__ = ["width_selector", "stand_ins"]
@@ -65,7 +66,7 @@ def width_selector(
     ``f(inv, z) = 1 / inv - 1 + z`` on every pair of their values."""
     if isinstance(node, SelectorWidth):
         return node.selector
-    if isinstance(node, ZipMap) and getattr(node.f, "stands_for_width", False):
+    if isinstance(node, ZipMap) and width_sum_limit(node.f) is not None:
         return _parts_union(node)
     if not isinstance(node, ZipMap) or len(node.inputs) != 2:
         return None
