@@ -43,7 +43,15 @@ from ..lang.graph import value_key
 from ..lang.nodes import Aggregate, Indices
 from ..model.model import Attention
 from .bounds_scores import Head, Keys, Scores, bos_leak, key_ranks, mixing, project
-from .bounds_space import Refused, Space, Stream, read_nodes, shared_space
+from .bounds_space import (
+    Refused,
+    Space,
+    Stream,
+    budget_left,
+    in_time,
+    read_nodes,
+    shared_space,
+)
 from .causal import under_mask
 from .combine import is_number
 from .domains import value_indices
@@ -114,15 +122,28 @@ def head_bound(stream: Stream, head: Head, limit: int, memo: dict | None = None)
         # the scores and the selection ignore what the head moves (reverse's tokens): the
         # softmax is bounded over the keys' positions alone, not every token at each
         scored = shared_space(memo, stream, [*sorted(read_nodes(stream, wk)), *kvars], limit, what)
-    if len(qs) * len(scored) > 16 * limit:
-        raise Refused(
-            f"head {head.name}: {len(qs):,} query by {len(scored):,} key combinations over "
-            f"the limit {16 * limit:,}"
-        )
+    _in_budget(head, len(qs), len(scored), 16 * limit)
     return _bound(stream, head, qs, (ks, scored), f)
 
 
 PAIRS = 2_000_000  # (query, key) combinations scored at once
+PAIRS_PER_SECOND = 10_000_000  # about what a pass scores (dyck2 at 64, causal: 17 M a second)
+
+
+def _in_budget(head: Head, nq: int, nk: int, pairs: int) -> None:
+    """Refused where the head has more than ``pairs`` (query, key) combinations and would
+    take longer than the bounds' time left: a larger budget scores more (a block at a
+    time, within it), a small one says at once how long it would need."""
+    if nq * nk <= pairs:
+        return
+    left, budget = budget_left()
+    need = nq * nk / PAIRS_PER_SECOND
+    if need > left:
+        raise Refused(
+            f"head {head.name}: {nq:,} query by {nk:,} key combinations, more than {pairs:,} "
+            f"pairs, would take about {need:,.0f} s of bounds, more than the "
+            f"{max(left, 0.0):,.0f} s left of {budget:g} s (--bounds-seconds S allows more)"
+        )
 
 
 def _scores_alone(head: Head) -> bool:
@@ -170,15 +191,17 @@ def _queries(
     coeff, gap, bos_intended = 0.0, np.inf, False
     unproved: tuple[str, ...] = ()
     selects = any(p.kind == "select" for p in head.plans)
+    agree = _agreements(stream, head, ks, target) if selects and target is not None else []
     step = max(1, PAIRS // max(len(ks), 1))
     for start in range(0, len(qs), step):
+        in_time(f"head {head.name}")
         part = qs.rows(slice(start, start + step))
         sel = selection(f, part, ks)
         scores = Scores.of(stream, head, part, vectors, sel)
         c, g, b = mixing(head, scores, sel, stream.rounding.u, ranks, mixes)
         coeff, gap, bos_intended = max(coeff, c), min(gap, g), bos_intended or b
-        if selects and not unproved and target is not None:
-            unproved = _one_value(stream, head, ks, sel, target)
+        if agree and not unproved:
+            unproved = _one_value(head, sel, agree)
     return coeff, gap, bos_intended, unproved
 
 
@@ -309,26 +332,35 @@ def _number(default: Any) -> float:
     return float(default) if default is not None and is_number(default, bools=True) else 0.0
 
 
-def _one_value(
-    stream: Stream, head: Head, ks: Space, sel: np.ndarray, target: np.ndarray
-) -> tuple[str, ...]:
-    """Open items where a query may select keys with different values at different positions."""
+def _agreements(stream: Stream, head: Head, ks: Space, target: np.ndarray) -> list[np.ndarray]:
+    """Ways to number the keys such that keys of one number move one value, made once per
+    head (every block of queries reads them): the encodings of the moved value, then a
+    node no two positions share, all the digits of one, or a class and a count no two
+    positions of the class share. None where the value sets prove at most one key."""
     if head.widths is not None and max(head.widths, default=0) <= 1:
-        return ()  # the value sets prove at most one key is selected
-    _, ids = np.unique(target, axis=0, return_inverse=True)  # one encoding: equal floats
-    many = _differ(sel, ids.reshape(-1))
-    for n in ks.nodes:  # keys that agree on a node no two positions share are one key
-        if many.any() and _one_per_position(stream, head, n):
-            many &= _differ(sel, ks.column(n))
-    for way in stream.tellers.values():  # so are keys that agree on all its digits
-        if many.any() and all(x in ks.nodes for x in way):
-            many &= _differ(sel, _tuple_ids(ks, way))
-    for count, (ways, cls) in stream.within.items():  # so are keys of one class and count
-        read = [xs for xs in ways if all(x in ks.nodes for x in xs)]
-        if many.any() and count in ks.nodes and read:
+        return []
+    ways = [np.unique(target, axis=0, return_inverse=True)[1].reshape(-1)]  # equal floats
+    ways += [ks.column(n) for n in ks.nodes if _one_per_position(stream, head, n)]
+    ways += [
+        _tuple_ids(ks, way) for way in stream.tellers.values() if all(x in ks.nodes for x in way)
+    ]
+    for count, (reads, cls) in stream.within.items():
+        read = [xs for xs in reads if all(x in ks.nodes for x in xs)]
+        if count in ks.nodes and read:
             c = ks.column(count)
             classes = _class_ids(ks, read[0], cls)
-            many &= _differ(sel, classes * (int(c.max(initial=0)) + 1) + c)
+            ways.append(classes * (int(c.max(initial=0)) + 1) + c)
+    return ways
+
+
+def _one_value(head: Head, sel: np.ndarray, agree: list[np.ndarray]) -> tuple[str, ...]:
+    """Open items where a query may select keys with different values at different
+    positions: keys agreeing in any one of the ways of :func:`_agreements` move one."""
+    many = _differ(sel, agree[0])
+    for ids in agree[1:]:
+        if not many.any():
+            return ()
+        many &= _differ(sel, ids)
     if not many.any():
         return ()
     node = head.plans[0].node

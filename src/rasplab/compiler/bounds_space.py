@@ -42,6 +42,7 @@ __all__ = [
     "node_values",
     "time_budget",
     "in_time",
+    "budget_left",
 ]
 
 WIDTH_LIMIT = 40_000_000  # residual entries one list of combinations may hold (320 MB)
@@ -63,6 +64,13 @@ def time_budget(seconds: float) -> Iterator[None]:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+def budget_left() -> tuple[float, float]:
+    """Seconds left of the bound argument's time budget, and the whole budget (``inf``
+    outside :func:`time_budget`)."""
+    deadline, seconds = _DEADLINE.get()
+    return deadline - time.perf_counter(), seconds
 
 
 def in_time(what: str) -> None:
