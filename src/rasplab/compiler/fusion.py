@@ -27,6 +27,7 @@ import numpy as np
 from ..lang.graph import ATTENTION
 from ..lang.nodes import Constant, Indices, Map, SOp, Tokens, ZipMap
 from .combine import is_number
+from .domains import DOMAIN_LIMIT
 from .features import Feature
 from .plans import Failure, Needs, PlanContext, Round
 from .schedule import assign_blocks, mlp_ready
@@ -291,7 +292,8 @@ def cannot(failure: Failure) -> str:
     if failure.too_many:
         return (
             f"{out.name}: the MLP computing it would have to be exact on too many input "
-            f"combinations of {names}; compile for a smaller max_seq_len or vocabulary"
+            f"combinations of {names} (more than the {DOMAIN_LIMIT:,} an MLP is built and "
+            "checked on); compile for a smaller max_seq_len or vocabulary"
         )
     if len(reads) == 1 and reads[0].key[0] == out.key[0] and len(reads[0].coords) > 1:
         return _too_close(out, reads[0])
