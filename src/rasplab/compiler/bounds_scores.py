@@ -143,14 +143,10 @@ def products(stream: Stream, query: tuple, key: tuple, centre: np.ndarray) -> tu
     (q, aq), (k, ak) = query, key
     # exact sides (an embedding's positions in float64) leave no error to carry: at 1,024
     # positions a head of 5,120 queries by 5,120 keys spares each [nq, nk, e] product
-    err = np.zeros((len(q), len(k)))
-    if ak.any():
-        err += np.abs(q) @ ak.T + aq @ ak.T
-    rows = max(1, CHUNK // max(1, k.size))
-    for start in range(0, len(q), rows) if aq.any() else ():
-        part = slice(start, start + rows)
-        apart = np.abs(k[None, :, :] - centre[part, None, :])  # [rows, nk, e]
-        err[part] += np.einsum("ie,ike->ik", aq[part], apart)
+    # |q dk| + |dq dk| <= (|q| + aq) ak: one product of [nq, nk], not two and their sum
+    err = (np.abs(q) + aq) @ ak.T if ak.any() else np.zeros((len(q), len(k)))
+    if aq.any():
+        _centred(err, aq, k, centre)
     r = stream.rounding
     if r.u:
         rounds = (np.abs(q) + aq) @ (np.abs(k) + ak).T
@@ -162,6 +158,18 @@ def products(stream: Stream, query: tuple, key: tuple, centre: np.ndarray) -> tu
         gamma = np.where(nu < 1.0, nu / np.maximum(1.0 - nu, 1e-300), np.inf)
         err = err + np.where(exact & (rounds < unit / r.u), 0.0, gamma * rounds)
     return q @ k.T, err
+
+
+def _centred(err: np.ndarray, aq: np.ndarray, k: np.ndarray, centre: np.ndarray) -> None:
+    """Add ``aq . |k - centre|`` to ``err`` [nq, nk], over the dimensions where some query
+    has an error (dyck2's opener head at 64: 4 of 8)."""
+    dims = np.flatnonzero(aq.any(axis=0))
+    aq, k, centre = aq[:, dims], k[:, dims], centre[:, dims]
+    rows = max(1, CHUNK // max(1, k.size))
+    for start in range(0, len(aq), rows):
+        part = slice(start, start + rows)
+        apart = np.abs(k[None, :, :] - centre[part, None, :])  # [rows, nk, dims]
+        err[part] += np.einsum("ie,ike->ik", aq[part], apart)
 
 
 def mixing(
@@ -202,14 +210,17 @@ def cases(
     BOS alone may be intended (some query may select nothing)."""
     inf = np.inf
     lo_sel = np.where(sel, s.lo, inf).min(axis=1, initial=inf)
-    hi_sel = np.where(sel, s.hi, -inf).max(axis=1, initial=-inf)
     hi_uns = np.where(sel, -inf, s.hi).max(axis=1, initial=-inf)
     flat = np.zeros(len(sel))
     kind = head.plans[0].kind
     cases: list[Case] = []
+
+    def hi_sel() -> np.ndarray:  # only a count or an averaging select reads it
+        return np.where(sel, s.hi, -inf).max(axis=1, initial=-inf)
+
     if kind == "count":
         ln_b = math.log(head.plans[0].count_scale or head.count_scale)
-        spread = np.maximum(hi_sel, s.bos_hi - ln_b) - np.minimum(lo_sel, s.bos_lo - ln_b)
+        spread = np.maximum(hi_sel(), s.bos_hi - ln_b) - np.minimum(lo_sel, s.bos_lo - ln_b)
         cases.append((sel.any(axis=1), np.maximum(s.bos_lo, lo_sel), hi_uns, spread))
     elif ranks is not None:  # max / min: the best value present wins over the worse ones
         for r in np.unique(ranks).tolist():
@@ -221,7 +232,7 @@ def cases(
     else:
         # a select shares its head with means (one pattern): their averaging needs the spread
         averages = any(p.kind == "mean" for p in head.plans)
-        spread = hi_sel - lo_sel if averages else flat
+        spread = hi_sel() - lo_sel if averages else flat
         cases.append((sel.any(axis=1), lo_sel, np.maximum(hi_uns, s.bos_hi), spread))
     none = (~sel).any(axis=1)
     if head.widths is not None and 0 not in head.widths:  # the value sets say none can't be
