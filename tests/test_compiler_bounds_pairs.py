@@ -49,3 +49,14 @@ def test_blocks_of_few_queries_prove_the_same(built, monkeypatch):
     blocks = _pass(built, limit=2_000_000)
     assert blocks.open == whole.open == ()
     assert blocks.margin == whole.margin
+
+
+def test_parts_past_the_time_budget_are_one_open_item(built):
+    from rasplab.compiler.bounds import certificate_by_bounds
+
+    model, blueprint = built
+    proof = certificate_by_bounds(model, blueprint, None, 0, seconds=0.0)
+    late = [o for o in proof.open if "time budget" in o]
+    assert len(late) == 1  # the first part, and how many follow it
+    assert " parts after it: not bounded within the bounds' time budget of 0 s" in late[0]
+    assert proof.status == "sampled"
