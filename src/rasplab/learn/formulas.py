@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .data import Encoded
+from .decisions import decision_list
 from .discrete import Head, Mlp, Program
 
 __all__ = ["find_formulas", "unary_formulas", "binary_formulas"]
@@ -94,7 +95,11 @@ def _match(program: Program, mlp: Mlp, seen: np.ndarray, outputs: tuple[Any, ...
         new = [fn(*args) for args in grid]
         if all(same(n, o) for n, o, hit in zip(new, old, seen, strict=True) if hit):
             return text, new
-    return None
+    # else a few comparisons with constants, where the inputs are numbers (decisions.py)
+    found = decision_list(grid, old, seen) if numeric else None
+    if found is None:
+        return None
+    return found[0], [found[1](*args) for args in grid]
 
 
 def _reindex(program: Program, name: str, old_of_new: np.ndarray) -> Program:

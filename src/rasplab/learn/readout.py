@@ -22,6 +22,7 @@ from ..errors import DefinitionError
 from ..lang import dsl
 from ..lang.nodes import SOp
 from ..syntax import LIBRARY_NAMES
+from .decisions import ones_test
 from .discrete import Factor, Head, Mlp, Program, Variable
 
 __all__ = ["Readout", "read_out", "to_sop", "python_source", "rasp_source"]
@@ -159,6 +160,14 @@ def _head(w: _Writer, head: Head) -> None:
         )
         return
     values = w.variables[str(head.value)].values
+    test = ones_test(values, head.ones)
+    if test is not None:  # the counted values are those passing one comparison
+        w.add(
+            head.name,
+            f"aggregate({sel_py}, map(lambda x: 1 if {test} else 0, {value}), 0)",
+            f"aggregate({sel_rasp}, 1 if {test.replace('x', value, 1)} else 0, 0)",
+        )
+        return
     ones = {v: int(i in head.ones) for i, v in enumerate(values)}
     w.add(
         head.name,
@@ -169,11 +178,26 @@ def _head(w: _Writer, head: Head) -> None:
 
 def _formula(w: _Writer, mlp: Mlp) -> str:
     names = {"a": w.name(mlp.inputs[0]), "b": w.name(mlp.inputs[-1])}
-    # whole words only: "(b == 0)" names b inside its bracket
-    return re.sub(r"\b[ab]\b", lambda m: names[m.group(0)], str(mlp.formula))
+    # whole words only ("(b == 0)" names b inside its bracket), and not inside a string
+    return re.sub(
+        r'"(?:[^"\\]|\\.)*"|\b[ab]\b',
+        lambda m: names.get(m.group(0), m.group(0)),
+        str(mlp.formula),
+    )
+
+
+def _decided(w: _Writer, mlp: Mlp) -> str:
+    """A chain of comparisons (decisions.py) in Python: a map or zipmap of its lambda."""
+    args = ", ".join(w.name(i) for i in mlp.inputs)
+    if len(mlp.inputs) == 1:
+        return f"map(lambda a: {mlp.formula}, {args})"
+    return f"zipmap(lambda a, b: {mlp.formula}, {args})"
 
 
 def _mlp(w: _Writer, mlp: Mlp, labels: tuple[Any, ...] | None = None) -> None:
+    if mlp.formula is not None and " if " in mlp.formula:
+        w.add(mlp.name, _decided(w, mlp), _formula(w, mlp))
+        return
     if mlp.formula is not None:
         w.add(mlp.name, _formula(w, mlp), _formula(w, mlp))
         return

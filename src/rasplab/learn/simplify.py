@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .data import Encoded
+from .decisions import ones_test
 from .discrete import Head, Layer, Mlp, Program, forward, reads, used
 from .fit import score
 
@@ -55,12 +56,13 @@ def size(program: Program) -> Size:
     layers = [layer for layer in program.layers if layer.heads or layer.mlps]
     mlps = [m for layer in program.layers for m in layer.mlps] + [program.output]
     entries = sum(len(m.table) for m in mlps if m.formula is None)
+    variables = program.variables()
     entries += sum(
-        len(program.variables()[str(h.value)].values)
+        len(variables[str(h.value)].values)
         for layer in program.layers
         for h in layer.heads
-        if h.kind == "mean"
-    )
+        if h.kind == "mean" and ones_test(variables[str(h.value)].values, h.ones) is None
+    )  # a head counting the values that pass one comparison prints that comparison
     lines = [x for x in rasp_source(program).splitlines() if x.strip() and not x.startswith("#")]
     return Size(len(layers), sum(len(la.heads) for la in layers), entries, len(lines))
 
