@@ -40,6 +40,7 @@ import numpy as np
 __all__ = ["decision_list", "ones_test", "MAX_TESTS"]
 
 MAX_TESTS = 3  # comparisons in a chain: four outcomes at most
+MAX_CELLS = 20_000_000  # (test, entry) pairs the search may hold (bools)
 BRANCHES = 6  # tests tried at each step of the search (simplest first)
 MAX_DENOMINATOR = 1000  # a constant needing a larger one is not printed as a fraction
 
@@ -65,6 +66,8 @@ def decision_list(
     codes = np.asarray([first.setdefault(_key(v), i) for i, v in enumerate(old)])
     rows = np.flatnonzero(np.asarray(seen, dtype=bool))
     tests = [t for t in _tests(x) if t is not None]
+    if len(tests) * len(x) > MAX_CELLS:
+        return None  # a table this large stays a table
     masks = np.stack([_holds(x, t) for t in tests]) if tests else np.zeros((0, len(x)), bool)
     found = None
     for depth in range(1, MAX_TESTS + 1):  # the shortest chain there is
