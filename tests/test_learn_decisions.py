@@ -86,3 +86,24 @@ def test_a_counted_set_is_a_comparison_only_where_it_is_exactly_one():
     assert ones_test(shares, (2, 3)) == "x > 1/3"  # the simplest boundary above 1/4
     assert ones_test(shares, (0, 2)) is None
     assert ones_test(("a", "b", "c"), (0,)) is None
+
+
+def test_a_chain_with_fewer_values_re_indexes_the_tables_reading_it():
+    from rasplab.learn.data import Examples, encode
+    from rasplab.learn.formulas import find_formulas
+    from rasplab.learn.verify import run_discrete
+
+    # `big` (a count's 9 codes, 0 .. 8) is 2 or 5: a chain with two values, read by the
+    # output beside the count, whose 9 x 9 table must be re-laid over 2 x 9
+    count = Head("count", (Factor("tokens", "tokens", "=="),), "width")
+    big = Mlp("big", ("count",), tuple(2 if c < 4 else 5 for c in range(9)), 9)
+    table = tuple(int(b == 5) + 2 * (c % 2) for b in range(9) for c in range(9))
+    out = Mlp("output", ("big", "count"), table, 4)
+    program = Program(("a", "b"), 8, (Layer((count,), (big,)),), out, ("w", "x", "y", "z"))
+    inputs = [list(x) for n in range(1, 9) for x in itertools.product("ab", repeat=n)]
+    outputs = run_discrete(program, inputs)
+    data = encode(Examples(inputs, outputs, ("a", "b"), program.labels, 8))
+    found = find_formulas(program, data)
+    (chain,) = [m for layer in found.layers for m in layer.mlps]
+    assert chain.formula == "2 if a < 4 else 5"
+    assert run_discrete(found, inputs) == outputs

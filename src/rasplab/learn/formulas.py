@@ -102,11 +102,13 @@ def _match(program: Program, mlp: Mlp, seen: np.ndarray, outputs: tuple[Any, ...
     return found[0], [found[1](*args) for args in grid]
 
 
-def _reindex(program: Program, name: str, old_of_new: np.ndarray) -> Program:
-    """Readers of ``name`` re-indexed: new code ``i`` behaves as old code ``old_of_new[i]``."""
+def _reindex(program: Program, name: str, old_of_new: np.ndarray, old_size: int) -> Program:
+    """Readers of ``name`` re-indexed: new code ``i`` behaves as old code ``old_of_new[i]``
+    (their tables are still laid out over ``name``'s ``old_size`` old values)."""
     from .simplify import _nodes, _swap
 
     sizes = {n: v.size for n, v in program.variables().items()}
+    sizes[name] = old_size
     new: dict[str, Any] = {}
     for node in [*_nodes(program), program.output]:
         if isinstance(node, Mlp) and name in node.inputs:
@@ -134,7 +136,8 @@ def _rewrite(program: Program, mlp: Mlp, text: str, new: list[Any]) -> Program:
     if mlp.name == "output":
         return replace(_swap(program, {"output": rewritten}), labels=tuple(values))
     old_of_new = np.asarray([_old_code(v, old_values) for v in values], dtype=np.int64)
-    return _reindex(_swap(program, {mlp.name: rewritten}), mlp.name, old_of_new)
+    swapped = _swap(program, {mlp.name: rewritten})
+    return _reindex(swapped, mlp.name, old_of_new, len(old_values))
 
 
 def _key(v: Any) -> tuple[str, Any]:
