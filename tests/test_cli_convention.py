@@ -355,7 +355,9 @@ def test_compile_report_names_the_domain_and_rejected_inputs(capsys):
     assert re.search(r"^exact on: .+ \(proved on every input by bounds\)$", out, re.M)
     code, out, _ = cli(capsys, *argv[:1], "lib:ralign", *argv[2:])
     assert code == 0
-    assert re.search(r"^exact on: .+ \(checked on 10 random inputs\)$", out, re.M)
+    # 10 first, then more where the certificate leaves float32 open (compiler/wider.py)
+    checked = re.search(r"^exact on: .+ \(checked on (\d+) random inputs\)$", out, re.M)
+    assert checked and int(checked.group(1)) > 10
 
 
 def test_compile_report_says_when_every_input_was_enumerated(capsys):

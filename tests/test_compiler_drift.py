@@ -187,14 +187,17 @@ def test_a_model_wrong_in_float64_too_is_not_reported_as_float32() -> None:
 
 def test_ralign_at_160_compiles_with_its_equality_in_digits_after_the_check() -> None:
     """Where the first build drifted (the refusal above), digits then hold; where this
-    CPU kept it exact, the first build stands. Exact in float32 either way."""
+    CPU kept it exact on the first inputs, the more inputs after the certificate may
+    still find a drift. Exact in float32 either way."""
     entry = PROGRAMS["ralign"]
     model = compile_program(entry.build(), list(entry.vocab), 160, sample=entry.sample)
     assert model.info.verified is not None and model.info.verified.dtype == "float32"
-    assert model.info.verified.n_exact == model.info.verified.n_inputs == 64
+    assert model.info.verified.n_exact == model.info.verified.n_inputs >= 64
     chosen = [note for note in model.info.notes if "chosen after the check" in note]
     drifted = _ralign_160_first_build()[2] is not None
-    assert len(chosen) == int(drifted), model.info.notes
+    # drifted on the first 64 inputs: rebuilt; if not, the inputs after the certificate
+    # (compiler/wider.py) may still find the drift and rebuild it
+    assert len(chosen) >= int(drifted), model.info.notes
     assert all("tested as two digits" in note for note in chosen)
 
 

@@ -311,7 +311,7 @@ def test_library_programs_compile_quickly_at_length_128(name):
     start = time.perf_counter()
     model = compile_program(entry.build(), vocab, 128, verify=20, sample=entry.sample)
     assert time.perf_counter() - start < 60.0  # a minute for add alone before
-    assert model.info.verified.n_exact == 20
+    assert model.info.verified.n_exact == model.info.verified.n_inputs >= 20
 
 
 def test_dyck1_says_why_it_has_a_head_more_than_the_analysis():

@@ -30,7 +30,7 @@ def test_the_length_named_compiles_and_the_next_is_refused():
     assert "m can take too many distinct values at max_seq_len 128" in text
     assert "length: every value can be listed at max_seq_len 34 but not at 35" in text
     model = compile_program(_weighted_mean(), VOCAB, 34, verify=50)
-    assert model.info.verified.exact and model.info.verified.n_inputs == 50
+    assert model.info.verified.exact and model.info.verified.n_inputs >= 50
     with pytest.raises(CompileError, match="too many distinct values at max_seq_len 35"):
         compile_program(_weighted_mean(), VOCAB, 35, verify=0)
 

@@ -142,7 +142,8 @@ def test_a_model_exact_in_float64_only_is_built_again_with_digits() -> None:
     """As first built, ralign's count-made target drifts at 256 in float32 on some CPUs
     (numpy's OpenBLAS on Haswell or Zen kernels), not on others (SkylakeX kernels sum
     in another order): the model is rebuilt with digits exactly where the first build
-    drifted on the sampled inputs, and is exact in float32 either way."""
+    drifted on the sampled inputs (or on the more inputs after the certificate), and is
+    exact in float32 either way."""
     from rasplab.compiler.driver import compile_with_blueprint
     from rasplab.compiler.job import make_job
     from rasplab.compiler.sampled import compare, float32_only, sampled_inputs
@@ -153,11 +154,13 @@ def test_a_model_exact_in_float64_only_is_built_again_with_digits() -> None:
         entry.build(), vocab, n, verify=200, sample=entry.sample, bounds_seconds=0
     )
     assert model.info.verified is not None and model.info.verified.dtype == "float32"
-    assert model.info.verified.n_exact == 200
+    assert model.info.verified.n_exact == model.info.verified.n_inputs >= 200
     digits = any(
         "tested as two digits" in n and "chosen after the check" in n for n in model.info.notes
     )
     job = make_job(entry.build(), vocab, n, False, 200, entry.sample, 0, None, None)
     first, _ = compile_with_blueprint(entry.build(), vocab, n)
     drifted = float32_only(job, first, compare(job, first, sampled_inputs(job, first)))
-    assert digits == (drifted is not None), drifted
+    # the sampled inputs saw it drift: rebuilt; they did not: the inputs after the
+    # certificate (compiler/wider.py) may still find a drift and rebuild it
+    assert digits or drifted is None, drifted

@@ -55,6 +55,7 @@ from .size import (
 )
 from .storage import View
 from .triangles import triangle_note
+from .wider import wider_check
 
 __all__ = [
     "compile_program",
@@ -128,16 +129,7 @@ def _compiled(job: Job, prove_limit: int, bounds_seconds: float) -> CompiledMode
     program, max_seq_len = job.program, job.max_seq_len
     fronts: Fronts = {}
     try:
-        model, policy, blueprint = _build(job, [], fronts)
-        if job.verify:
-            job, (model, policy, blueprint) = _checked(job, (model, policy, blueprint), fronts)
-            # 7. a certificate: every input of a domain of at most prove_limit inputs
-            # compared, or bounds propagated through the weights for larger ones
-            limit = check_prove_limit(prove_limit)
-            # the bounds end within the time limit (and run, if only to say they ran out)
-            seconds = max(seconds_left(bounds_seconds), min(bounds_seconds, 1e-3))
-            model = with_certificate(model, job.program, limit, blueprint, seconds)
-            model = _float32_retries(job, (model, blueprint), fronts, limit, seconds)
+        model = _stages(job, fronts, (prove_limit, bounds_seconds), time.perf_counter())
     except MemoryError as err:  # the bound above is a lower bound: the rest may still not fit
         raise ResourceLimitError(
             f"compiling {program.label} at max_seq_len {max_seq_len} ran out of memory "
@@ -146,6 +138,32 @@ def _compiled(job: Job, prove_limit: int, bounds_seconds: float) -> CompiledMode
     except (CompileError, ResourceLimitError) as err:
         raise _explained(err, job) from None
     return model
+
+
+def _stages(job: Job, fronts: Fronts, proving: tuple[int, float], started: float) -> CompiledModel:
+    """Stages 1-7, then more inputs where the certificate leaves float32 open
+    (:mod:`.wider`). Where those find float32 drift, the program is built again with
+    its wide equalities as digits, as after a failed first check, or refused."""
+    model, policy, blueprint = _build(job, [], fronts)
+    if not job.verify:
+        return model
+    job, (model, policy, blueprint) = _checked(job, (model, policy, blueprint), fronts)
+    # 7. a certificate: every input of a domain of at most prove_limit inputs
+    # compared, or bounds propagated through the weights for larger ones
+    limit = check_prove_limit(proving[0])
+    # the bounds end within the time limit (and run, if only to say they ran out)
+    seconds = max(seconds_left(proving[1]), min(proving[1], 1e-3))
+    model = with_certificate(model, job.program, limit, blueprint, seconds)
+    model = _float32_retries(job, (model, blueprint), fronts, limit, seconds)
+    checked = wider_check(job, model, started)
+    if checked.failed is None:
+        return checked.model
+    drift = float32_only(job, checked.model, checked.failed)
+    if drift is None:
+        raise CompileError(disagreement(checked.failed, policy))
+    if job.all_digits is None:
+        return _stages(replace(job, all_digits=DIGITS_AFTER_CHECK), fronts, proving, started)
+    raise CompileError(f"{drift} (found by the check after the certificate)")
 
 
 def _explained(err: CompileError | ResourceLimitError, job: Job) -> Exception:
