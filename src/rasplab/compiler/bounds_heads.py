@@ -43,15 +43,7 @@ from ..lang.graph import value_key
 from ..lang.nodes import Aggregate, Indices
 from ..model.model import Attention
 from .bounds_scores import Head, Keys, Scores, bos_leak, key_ranks, mixing, project
-from .bounds_space import (
-    Refused,
-    Space,
-    Stream,
-    budget_left,
-    in_time,
-    read_nodes,
-    shared_space,
-)
+from .bounds_space import Refused, Space, Stream, budget_left, in_time, read_nodes, shared_space
 from .causal import under_mask
 from .combine import is_number
 from .domains import value_indices
@@ -336,7 +328,8 @@ def _agreements(stream: Stream, head: Head, ks: Space, target: np.ndarray) -> li
     """Ways to number the keys such that keys of one number move one value, made once per
     head (every block of queries reads them): the encodings of the moved value, then a
     node no two positions share, all the digits of one, or a class and a count no two
-    positions of the class share. None where the value sets prove at most one key."""
+    positions of the class share. None (an empty list) where the value sets prove at
+    most one key."""
     if head.widths is not None and max(head.widths, default=0) <= 1:
         return []
     ways = [np.unique(target, axis=0, return_inverse=True)[1].reshape(-1)]  # equal floats
