@@ -80,11 +80,18 @@ def _certificate(proof) -> str:
         return "none"
     method = getattr(proof, "method", "enumeration")
     if proof.status != "proved" and getattr(proof, "dtype", None) == "float64":
-        return f"float64 only (float32: {proof.open[-1].removeprefix('float32: ')[:50]})"
+        return f"float64 only (float32: {_cut(proof.open[-1].removeprefix('float32: '), 50)})"
     if proof.status != "proved":
-        return f"{proof.status}: {proof.open[-1][:60]}" if proof.open else proof.status
+        return f"{proof.status}: {_cut(proof.open[-1], 60)}" if proof.open else proof.status
     margin = proof.worst_margin_float32
     return f"proved ({method}, margin {margin:.2g})" if margin is not None else "proved"
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` cut at a word before ``width`` characters, marked where it was cut."""
+    if len(text) <= width:
+        return text
+    return text[:width].rsplit(" ", 1)[0].rstrip(",;:(") + " ..."
 
 
 def measure_tracr(name: str, n: int, samples: int) -> dict:
