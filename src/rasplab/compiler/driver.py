@@ -161,6 +161,7 @@ def _stages(job: Job, fronts: Fronts, proving: tuple[int, float], started: float
     drift = float32_only(job, checked.model, checked.failed)
     if drift is None:
         raise CompileError(disagreement(checked.failed, policy))
+    del model, blueprint, checked  # the rebuild need not hold the first model's memory
     if job.all_digits is None:
         return _stages(replace(job, all_digits=DIGITS_AFTER_CHECK), fronts, proving, started)
     raise CompileError(f"{drift} (found by the check after the certificate)")

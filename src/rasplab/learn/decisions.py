@@ -65,7 +65,7 @@ def decision_list(
     first: dict[tuple[str, Any], int] = {}
     codes = np.asarray([first.setdefault(_key(v), i) for i, v in enumerate(old)])
     rows = np.flatnonzero(np.asarray(seen, dtype=bool))
-    tests = [t for t in _tests(x) if t is not None]
+    tests = _tests(x)
     if len(tests) * len(x) > MAX_CELLS:
         return None  # a table this large stays a table
     masks = np.stack([_holds(x, t) for t in tests]) if tests else np.zeros((0, len(x)), bool)
@@ -89,12 +89,15 @@ def ones_test(values: Sequence[Any], ones: Sequence[int]) -> str | None:
     x = np.asarray(values, dtype=np.float64)[:, None]
     want = np.isin(np.arange(len(values)), list(ones))
     for test in _tests(x):
-        if test is not None and (_holds(x, test) == want).all():
+        if (_holds(x, test) == want).all():
             return _test_text(test, "x")
     return None
 
 
-def _chain(masks: np.ndarray, codes: np.ndarray, rows: np.ndarray, depth: int):
+Chain = tuple[list[tuple[int, int]], int]  # (test index, label code) per step, last label
+
+
+def _chain(masks: np.ndarray, codes: np.ndarray, rows: np.ndarray, depth: int) -> Chain | None:
     """((test, label code) per step, last label code) on ``rows`` in at most ``depth``
     tests, or None. At each step the first BRANCHES tests (simplest first) that send
     some rows, all of one label, out of the chain are tried."""
@@ -116,7 +119,7 @@ def _chain(masks: np.ndarray, codes: np.ndarray, rows: np.ndarray, depth: int):
     return None
 
 
-def _tests(x: np.ndarray) -> list[Test | None]:
+def _tests(x: np.ndarray) -> list[Test]:
     """Every test of one input against a constant, simplest constant first: below or
     above a boundary between neighbouring values, or equal to a value."""
     found: list[tuple[tuple[int, int], Test]] = []
