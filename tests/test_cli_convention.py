@@ -310,6 +310,18 @@ def test_ctrl_c_while_loading_a_program_file_is_not_swallowed(tmp_path):
         resolve(f"{path}:x")
 
 
+def test_a_folder_the_system_refuses_is_a_message_not_a_traceback(capsys, monkeypatch, tmp_path):
+    import rasplab.learn.experiment as experiment
+
+    def refused(out, **_):  # as mkdir under /proc answers
+        raise FileNotFoundError(2, "No such file or directory", str(out / "dyck1"))
+
+    monkeypatch.setattr(experiment, "run_experiment", refused)
+    code, out, err = cli(capsys, "experiment", "learn", "--quick", "-o", str(tmp_path / "out"))
+    assert code == 1 and out == ""
+    assert err.strip() == f"error: No such file or directory: {tmp_path / 'out' / 'dyck1'}"
+
+
 # ---------------------------------------------------------------- help and words
 
 

@@ -109,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()  # output cut short by a closed pipe (e.g. `| head`)
         return EXIT_FAILURE
+    except OSError as err:  # a folder or file the system refused, wherever it was met
+        where = f": {err.filename}" if err.filename else ""
+        return _error(f"{err.strerror or err}{where}", EXIT_FAILURE)
     except KeyboardInterrupt:
         return _error("interrupted", EXIT_INTERRUPTED)
 
