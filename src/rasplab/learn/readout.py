@@ -195,11 +195,9 @@ def _decided(w: _Writer, mlp: Mlp) -> str:
 
 
 def _mlp(w: _Writer, mlp: Mlp, labels: tuple[Any, ...] | None = None) -> None:
-    if mlp.formula is not None and " if " in mlp.formula:
-        w.add(mlp.name, _decided(w, mlp), _formula(w, mlp))
-        return
-    if mlp.formula is not None:
-        w.add(mlp.name, _formula(w, mlp), _formula(w, mlp))
+    if mlp.formula is not None:  # a chain of comparisons is a lambda in Python
+        python = _decided(w, mlp) if " if " in mlp.formula else _formula(w, mlp)
+        w.add(mlp.name, python, _formula(w, mlp))
         return
     outs = [(labels or mlp.out_values)[c] for c in mlp.table]
     first = w.variables[mlp.inputs[0]]
