@@ -114,7 +114,7 @@ def _look_through(work: Pass, found: list[Feature], through: set[int]) -> set[in
         if ready(f) < latest:
             continue
         node = work.context.nodes[f.key[0]]
-        if f.producer != "mlp" or isinstance(node, ATTENTION):
+        if f.producer != "mlp" or isinstance(node, ATTENTION) or node.id in work.needs.read_whole:
             return set()  # the latest input is attention or embedding: no gain
         inner = _walk(work, node, through)
         if not inner or max(ready(g) for g in inner) >= latest:
@@ -141,10 +141,28 @@ def _coarse(context: PlanContext, node: SOp) -> bool:
 def fix(context: PlanContext, needs: Needs, failures: list[Failure]) -> Needs | None:
     """Needs under which the first fixable failure becomes computable a layer later."""
     for failure in failures:
-        fixed = _fix(context, needs, failure)
+        fixed = _store_part(context, needs, failure) if failure.too_many else None
+        fixed = fixed or _fix(context, needs, failure)
         if fixed is not None:
             return fixed
     return None
+
+
+def _store_part(context: PlanContext, needs: Needs, failure: Failure) -> Needs | None:
+    """Needs that store a map or zipmap the failed MLP fused, to be read whole. Three
+    counts added (a sort whose positions are compared in digits): two of them summed by
+    an MLP first, so that no MLP is checked on every triple of counts."""
+    node = context.nodes[failure.output.key[0]]
+    part = _unstored_part(needs, node)
+    if part is None:
+        return None
+    needs = replace(needs, read_whole=needs.read_whole | {part.id})
+    numbers = all(is_number(v, bools=True) for v in context.values.union(part))
+    view = View.SCALAR if numbers else _hoist_view(context, part)  # not one per count
+    return needs.with_view(part.id, view).with_note(
+        f"{context.names[node.id]}: one MLP would read too many combinations of its "
+        f"inputs, so {context.names[part.id]} is stored first (one more MLP step)"
+    )
 
 
 def _fix(context: PlanContext, needs: Needs, failure: Failure) -> Needs | None:
@@ -270,6 +288,15 @@ def _hoistable(needs: Needs, node: SOp, late: set[int]) -> list[SOp]:
         if len(ls) >= 2 and any(leafsets[p.id] & late for p in parents.get(nid, [])):
             found.append(n)
     return found
+
+
+def _unstored_part(needs: Needs, node: SOp) -> SOp | None:
+    """A map or zipmap among ``node``'s inputs that it does not read whole (fused into
+    it, or looked through)."""
+    for kid in node.children if isinstance(node, Map | ZipMap) else ():
+        if isinstance(kid, Map | ZipMap) and kid.id not in needs.read_whole:
+            return kid
+    return None
 
 
 def _hoist_view(context: PlanContext, node: SOp) -> View:

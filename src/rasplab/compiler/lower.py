@@ -10,6 +10,10 @@ same output on every input) and is recorded as a note for the report:
   together, and one head cannot count both exactly (``sort``'s tie-break),
   becomes ``width(a) + width(b)``: two heads, counts added by the MLP (see
   :mod:`.split_widths`);
+* **digits**: a count (or an 'any') whose selector orders more than 256
+  positions (sort's tie-break) is a sum (an 'or') over the positions' two
+  digits, one head per part, and stores no position one-hot (see
+  :mod:`.order_digits`);
 * **joint**: a selector no head computes exactly compares tuples of the
   s-ops it reads, built by an MLP first (one more layer when those s-ops
   come from the same layer);
@@ -50,6 +54,7 @@ from ..lang.nodes import (
 from .anys import any_mean_user, any_means
 from .causal import under_mask
 from .counts import count_nodes
+from .order_digits import digit_parts, embedded_nodes, order_literal
 from .selectors import (
     AnyOf,
     Score,
@@ -59,7 +64,7 @@ from .selectors import (
     holds,
     variables,
 )
-from .split_widths import near_linear_scale, split_parts, split_width
+from .split_widths import near_linear_scale, split_parts, split_width, to_selector
 from .sums import sum_as_counts
 from .value_sets import ValueSets
 from .wildcards import WILD, wildcard_selector
@@ -101,9 +106,13 @@ class _Lowering:
         self.counts = count_nodes(program, vs)
         self.noted_patterns: set[tuple] = set()
         self.analysis: Any = None  # computed when a count note needs it
+        self.embedded = embedded_nodes(self.order)
+        self.digit_nodes: dict[tuple[int, int, int, int], SOp] = {}
+        self.extra_values: dict[int, list[Any]] = {}  # of the digit s-ops made here
 
     def values_of(self, node: SOp) -> list[Any]:
-        return self.vs.union(node)
+        found = self.extra_values.get(node.id)
+        return found if found is not None else self.vs.union(node)
 
     def exclusive(self, a: Any, b: Any) -> bool:
         return exclusive(a, b, self.values_of)
@@ -177,6 +186,9 @@ class _Lowering:
 
     def any_user(self, node: Map, width: SelectorWidth) -> Node:
         """``node`` reads ``width`` (its inner) only as 'any key selected?'."""
+        digits = digit_parts(self, formula(width.selector))
+        if digits is not None:
+            return self.any_of_parts(node, width, digits)
         sel = self.selector_for(width, exact=False)
         flag = Aggregate(sel, Constant(1), default=0).annotated(encoding=Encoding.NUMERICAL)
         flag = flag.named(f"{width.label}>0")
@@ -186,10 +198,30 @@ class _Lowering:
         f = node.f
         return node._copy(f=lambda a, f=f: f(1 if a else 0), inner=flag)
 
+    def any_of_parts(self, node: Map, width: SelectorWidth, digits: tuple[list, list]) -> Node:
+        """'Any key selected?' of a selector ordering positions in digits: any per part."""
+        flags = [
+            Aggregate(to_selector(self, part), Constant(1), default=0)
+            .annotated(encoding=Encoding.NUMERICAL)
+            .named(f"{width.label}>0.part{i}")
+            for i, part in enumerate(digits[0])
+        ]
+        self.notes.append(
+            f"{width.label}: only read as 'any key selected?'; "
+            f"{self.digits_note(digits[1])}, so {len(flags)} heads answer exactly 0 or 1 "
+            "for the parts and the MLP reading them takes their 'or'"
+        )
+        f = node.f
+        found = ZipMap(lambda *a, f=f: f(1 if any(a) else 0), *flags)
+        return found.named(node.label) if node.name else found
+
     def attention(self, node: SelectorWidth | Aggregate) -> Node:
         if isinstance(node, Aggregate) and self.vs.semantics.get(node.id) == "sum":
             return self.sum_as_mean(node)
         f = formula(node.selector)
+        digits = digit_parts(self, f) if isinstance(node, SelectorWidth) else None
+        if isinstance(node, SelectorWidth) and digits is not None:
+            return split_width(self, node, digits[0], self.digits_note(digits[1]))
         if isinstance(node, SelectorWidth) and self.score(f, exact=True) is None:
             parts = split_parts(self, f) if isinstance(f, AnyOf) else None
             if parts is not None:
@@ -249,6 +281,15 @@ class _Lowering:
         )
         self.note_split_pattern(mean)
         return width.named(node.label) if node.name else width
+
+    def digits_note(self, split: list[tuple[Any, int]]) -> str:
+        """Why a count takes several heads: the orders of positions it split in digits."""
+        said = ", ".join(
+            f"{lit.key.label} {getattr(order_literal(lit), 'value', '?')} {lit.query.label} "
+            f"({len(self.values_of(lit.key))} values) in base {base}"
+            for lit, base in split
+        )
+        return f"its positions are compared as two digits each, one-hot ({said})"
 
     def note_split_pattern(self, mean: Aggregate) -> None:
         """Say so when a count takes its mean out of a head it shared with other aggregates."""

@@ -116,6 +116,7 @@ class Needs:
     views: dict[int, frozenset[View]]  # node id -> the views stored
     one_hot_reads: frozenset[int] = frozenset()  # attention outputs MLPs read one-hot
     via: dict[FeatureKey, FeatureKey] = field(default_factory=dict)  # one-hot <- stored scalar
+    read_whole: frozenset[int] = frozenset()  # stored s-ops MLPs never look through
     notes: tuple[str, ...] = ()
 
     def with_view(self, node_id: int, view: View) -> Needs:

@@ -85,8 +85,11 @@ def split_parts(lowering: _Lowering, f: AnyOf) -> list[Any] | None:
     return kids
 
 
-def split_width(lowering: _Lowering, node: SelectorWidth, parts: list[Any]) -> Node:
-    """``node``, the width of an 'or' of ``parts``, as the sum of the parts' widths."""
+def split_width(
+    lowering: _Lowering, node: SelectorWidth, parts: list[Any], why: str | None = None
+) -> Node:
+    """``node``, the width of an 'or' of ``parts``, as the sum of the parts' widths;
+    ``why``: the note's reason, where it is not an 'or' in the user's program."""
     widths = [
         SelectorWidth(to_selector(lowering, p)).named(f"{node.label}.part{i}")
         for i, p in enumerate(parts)
@@ -97,13 +100,21 @@ def split_width(lowering: _Lowering, node: SelectorWidth, parts: list[Any]) -> N
     for w in widths:  # past float32's reach, each part keeps B = n and the MLP adds them
         if scale is not None:
             lowering.count_scales[w.id] = scale
+    why = why or (
+        f"one head cannot count {node.selector.label} exactly (it is an 'or' "
+        f"of {len(parts)} parts over different s-ops)"
+    )
     lowering.notes.append(
-        f"{node.label}: one head cannot count {node.selector.label} exactly (it is an 'or' "
-        f"of {len(parts)} parts over different s-ops), so {len(parts)} heads count the "
+        f"{node.label}: {why}, so {len(parts)} heads count the "
         "parts (in one layer) and the MLP adds them"
         + ("" if scale is not None else f" ({_FAR} reads each count apart)")
     )
-    total = ZipMap(WidthSum(lowering.vs.max_seq_len), *widths)
+    # Two at a time: one MLP adding three counts would be checked on every triple of them
+    total: Node = widths[0]
+    for i, w in enumerate(widths[1:], start=1):
+        total = ZipMap(WidthSum(lowering.vs.max_seq_len), total, w)
+        if i < len(widths) - 1:
+            total = total.named(f"{node.label}.sum{i}")
     return total.named(node.label) if node.name else total
 
 

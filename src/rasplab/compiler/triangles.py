@@ -8,15 +8,18 @@ equal tokens, say), scores keys ``0 .. i-1`` equally from query ``i`` and key
 the query/key width, and the residual those vectors are read from, are at
 least ``max_seq_len - 1``, and the position embedding alone has about
 ``max_seq_len ** 2`` parameters, whatever encodes the positions. A causal
-mask does the comparison ``<=`` by itself (:mod:`.causal`); nothing does it
-for a select that also looks ahead.
+mask does the comparison ``<=`` by itself (:mod:`.causal`). A count needs no
+such head: it is split into heads over the positions' digits, whose counts
+add up (:mod:`.order_digits`). An average over such a select keeps one head.
 
 A refusal for size names such a select, so that it says why.
 
->>> from rasplab import tokens, indices, select, selector_width
->>> count = selector_width(select(tokens, tokens, "==") & select(indices, indices, "<"))
->>> print(triangle_note(count, 1024, causal=False))  # doctest: +ELLIPSIS
-selector_width_...: its selector compares positions (select(indices, indices, '<'))...
+>>> from rasplab import tokens, indices, select, selector_width, aggregate
+>>> earlier = select(tokens, tokens, "==") & select(indices, indices, "<")
+>>> print(triangle_note(aggregate(earlier, indices), 1024, causal=False))  # doctest: +ELLIPSIS
+aggregate_...: its selector compares positions (select(indices, indices, '<'))...
+>>> print(triangle_note(selector_width(earlier), 1024, causal=False))
+None
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 from ..lang.enums import Comparison
 from ..lang.graph import topological_order
-from ..lang.nodes import Aggregate, Indices, Node, SelectorWidth
+from ..lang.nodes import Aggregate, Indices, Node
 from .causal import under_mask
 from .selectors import Literal, formula
 
@@ -38,8 +41,8 @@ def triangle_note(program: Node, max_seq_len: int, causal: bool) -> str | None:
     """A line for a refusal where a head of ``program`` compares positions by their order
     (module docstring); None where none does (what is left of it under a causal mask)."""
     for node in topological_order(program):
-        if not isinstance(node, Aggregate | SelectorWidth):
-            continue
+        if not isinstance(node, Aggregate):
+            continue  # a count is split over the positions' digits instead
         f = formula(node.selector)
         found = _order_literal(under_mask(f) if causal else f)
         if found is not None:

@@ -211,16 +211,35 @@ def _as_before(setting: _Setting, found: _Found, node: Map | ZipMap) -> tuple[VS
     return previous.sets[old.id]
 
 
-def _width_it_sums(setting: _Setting, node: Map | ZipMap) -> tuple[VSet, ...] | None:
+def _width_it_sums(setting: _Setting, found: _Found, node: Map | ZipMap) -> tuple[VSet, ...] | None:
     """The earlier pass's sets of the width that a sum of its disjoint parts' widths stands
     for (:class:`.split_widths.WidthSum`): the same values, and listing the sum's pairs of
     counts position by position would take a million calls at 1,024 positions."""
     old, previous = setting.origin.get(node.id), setting.previous
+    if width_sum_limit(node.f) is not None and old is None:
+        return _sum_ranges(found, node)
     if width_sum_limit(node.f) is None or previous is None or old is None:
         return None
     if not isinstance(old, SelectorWidth) or old.id not in previous.sets:
         return None
     return previous.sets[old.id]
+
+
+def _sum_ranges(found: _Found, node: Map | ZipMap) -> tuple[VSet, ...] | None:
+    """A partial sum of disjoint widths (three parts are added two at a time): at each
+    position every count from the least sum to the greatest, up to the length. A superset
+    of what it takes, as every value set is, found without listing pairs."""
+    limit, objects = width_sum_limit(node.f), found.table.objects
+    sides = [found.sets[x.id] for x in node.children]
+    if limit is None or len(sides) != 2 or any(TOO_MANY in side for side in sides):
+        return None
+    values = [[[objects[k] for k in at] for at in side] for side in sides]
+    if not all(at and all(type(v) is int for v in at) for side in values for at in side):
+        return None
+    return tuple(
+        found.table.intern(range(min(a) + min(b), min(max(a) + max(b), limit) + 1))
+        for a, b in zip(*values, strict=True)
+    )
 
 
 # ---------------------------------------------------------------- selectors
@@ -296,7 +315,7 @@ def _sop_sets(setting: _Setting, found: _Found, node: SOp) -> tuple[VSet, ...]:
     if isinstance(node, Constant):
         return (table.intern([node.value]),) * n
     if isinstance(node, Map | ZipMap):
-        before = _as_before(setting, found, node) or _width_it_sums(setting, node)
+        before = _as_before(setting, found, node) or _width_it_sums(setting, found, node)
         if before is not None:
             return before
         per_input = [found.sets[x.id] for x in node.children]

@@ -1,0 +1,240 @@
+"""Stage 3: a count over a wide order of positions, as counts over their two digits.
+
+A head that counts ``select(indices, indices, "<")`` (sort's tie-break, or a
+prefix where no causal mask keeps it) needs every selected key to score the
+same, which a comparison of two numbers cannot give: it tests positions
+one-hot, ``n`` residual directions for ``n`` positions, and the MLPs reading
+the residual grow as ``n^2``. Written in base ``b = isqrt(span) + 1``, with
+``h = (i - o) // b`` and ``l = (i - o) % b``,
+
+    ``k < q``  exactly when  ``h_k < h_q``, or ``h_k == h_q`` and ``l_k < l_q``:
+
+two parts that never hold together, each a test of one-hot digits of about
+``sqrt(n)`` values. The count becomes the sum of the parts' counts (one head
+each, :mod:`.split_widths`), and the digits, computed from positions alone,
+are read from the position embedding: ``2 b`` directions instead of ``n``.
+
+Only comparisons of s-ops computed from positions alone (no head below them)
+are split, and only where a side holds more than ``ORDER_DIGITS_ABOVE`` values:
+a count in parts adds heads and a sum, and the sum's float32 error is larger,
+which a later select comparing it as a number may not allow (``ralign`` at
+160 positions so split drifted on 62 of 64 sampled inputs, against 5 whole).
+Past 256 positions one-hot is the larger cost.
+
+>>> from rasplab import indices, select
+>>> from rasplab.compiler.selectors import formula
+>>> made = {}
+>>> def digit(sop, offset, base, place):
+...     return made.setdefault(place, digit_node(sop, offset, base, place))
+>>> digits = digit_formula(formula(select(indices, indices, "<")), (0, 4), digit)
+>>> [type(p).__name__ for p in disjunctive_parts(digits, 8)]
+['Literal', 'All']
+>>> def env(k, q):  # each digit s-op's value at the key and at the query
+...     return {(s, d.id): d.f(v) for d in made.values() for s, v in (("k", k), ("q", q))}
+>>> [holds(digits, env(k, q)) for k, q in [(3, 5), (5, 3), (4, 4), (1, 12), (13, 12)]]
+[True, False, False, True, False]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from itertools import product
+from typing import Any, Protocol
+
+from ..lang.enums import Comparison
+from ..lang.graph import ATTENTION
+from ..lang.nodes import Constant, Indices, Map, Node, SOp
+from .causal import under_mask
+from .formulas import All, AnyOf, Literal, Truth, holds  # noqa: F401 (the doctest)
+from .selectors import Score
+from .split_widths import split_parts
+from .value_sets import ValueSets
+
+__all__ = [
+    "digit_formula",
+    "disjunctive_parts",
+    "order_literal",
+    "digit_node",
+    "digit_parts",
+    "embedded_nodes",
+    "split_orders",
+    "ORDER_DIGITS_ABOVE",
+]
+
+ORDERS = (Comparison.LT, Comparison.LEQ, Comparison.GT, Comparison.GEQ)
+_NEGATION = {
+    Comparison.LT: Comparison.GEQ,
+    Comparison.LEQ: Comparison.GT,
+    Comparison.GT: Comparison.LEQ,
+    Comparison.GEQ: Comparison.LT,
+}
+_STRICT = {  # the high digits decide where they differ: the strict form of the order
+    Comparison.LT: Comparison.LT,
+    Comparison.LEQ: Comparison.LT,
+    Comparison.GT: Comparison.GT,
+    Comparison.GEQ: Comparison.GT,
+}
+
+MAX_PARTS = 8  # heads one count may take once its orders are in digits
+ORDER_DIGITS_ABOVE = 256  # positions compared one-hot up to this many values a side
+
+Digit = Callable[[SOp, int, int, int], SOp]  # (s-op, offset, base, place) -> its digit
+
+
+def order_literal(lit: Literal) -> Comparison | None:
+    """The order ``lit`` tests of its key against its query (its negation undone), if any."""
+    if lit.constant is not None or lit.merged is not None or lit.key is None or lit.query is None:
+        return None
+    if lit.predicate not in ORDERS:
+        return None
+    return _NEGATION[lit.predicate] if lit.negated else lit.predicate
+
+
+def digit_formula(f: Any, split: tuple[int, int], digit: Digit) -> Any:
+    """``f``, an order literal, as the 'or' of its two digit parts (module docstring);
+    ``split``: ``(offset, base)``; ``digit`` makes (or finds) the digit s-ops."""
+    order = order_literal(f)
+    assert order is not None, f"{f.label} is not an order of two s-ops"
+    offset, base = split
+    high = [digit(s, offset, base, 1) for s in (f.key, f.query)]
+    low = [digit(s, offset, base, 0) for s in (f.key, f.query)]
+    strict = _digit_literal(high, _STRICT[order], f.label, "high")
+    same = _digit_literal(high, Comparison.EQ, f.label, "high")
+    last = _digit_literal(low, order, f.label, "low")
+    return AnyOf((strict, All((same, last))))
+
+
+def _digit_literal(sides: list[SOp], order: Comparison, label: str, tag: str) -> Literal:
+    key, query = sides
+    return Literal(query, key, order, f"{label}.{tag}{order.value}", order)
+
+
+def disjunctive_parts(f: Any, limit: int) -> list[Any] | None:
+    """``f`` as an 'or' of conjunctions ('and' distributed over 'or'); None past ``limit``
+    parts. Parts that can never hold are dropped; ``True`` conjuncts are left out."""
+    found: list[Any] = []
+    for conjuncts in _dnf(f, limit):
+        if any(isinstance(c, Truth) and not c.value for c in conjuncts):
+            continue
+        kept = tuple(c for c in conjuncts if not isinstance(c, Truth))
+        found.append(kept[0] if len(kept) == 1 else All(kept) if kept else Truth(True))
+    return found if 0 < len(found) <= limit else None
+
+
+def _dnf(f: Any, limit: int) -> list[list[Any]]:
+    if isinstance(f, AnyOf):
+        return [c for kid in f.children for c in _dnf(kid, limit)][: limit + 1]
+    if isinstance(f, All):
+        out: list[list[Any]] = [[]]
+        for kid in f.children:
+            out = [a + b for a, b in product(out, _dnf(kid, limit))][: limit + 1]
+        return out
+    return [[f]]
+
+
+def digit_node(sop: SOp, offset: int, base: int, place: int) -> Map:
+    if place == 0:
+        f, desc, tag = (lambda x, o=offset, b=base: (x - o) % b), "%", "low"
+    else:
+        f, desc, tag = (lambda x, o=offset, b=base: (x - o) // b), "//", "high"
+    text = f"({{0}} - {offset}) {desc} {base}" if offset else f"{{0}} {desc} {base}"
+    return Map(f, sop, desc=text).named(f"{sop.label}.{tag}{base}")
+
+
+def split_orders(
+    f: Any, split: Callable[[Literal], tuple[int, int] | None], digit: Digit
+) -> tuple[Any, list[tuple[Literal, int]]] | None:
+    """``f`` with every order literal that ``split`` gives ``(offset, base)`` for written in
+    digits, and those literals with their bases; None where there is none."""
+    found: list[tuple[Literal, int]] = []
+
+    def walk(g: Any) -> Any:
+        if isinstance(g, Literal):
+            where = split(g) if order_literal(g) is not None else None
+            if where is None:
+                return g
+            found.append((g, where[1]))
+            return digit_formula(g, where, digit)
+        if isinstance(g, All | AnyOf):
+            return type(g)(tuple(walk(c) for c in g.children))
+        return g
+
+    out = walk(f)
+    return (out, found) if found else None
+
+
+class _Lowering(Protocol):
+    vs: ValueSets
+    notes: list[str]
+    count_scales: dict[int, float]
+    causal: bool
+    embedded: frozenset[int]  # s-ops computed from positions alone (no head below)
+    new: dict[int, Node]
+    digit_nodes: dict[tuple[int, int, int, int], SOp]
+    extra_values: dict[int, list[Any]]  # value sets of the digit s-ops
+
+    def values_of(self, node: SOp) -> list[Any]: ...
+
+    def kid(self, node: Any) -> Any: ...
+
+    def score(self, f: Any, exact: bool) -> Score | None: ...
+
+    def exclusive(self, a: Any, b: Any) -> bool: ...
+
+
+def digit_parts(lowering: _Lowering, f: Any) -> tuple[list[Any], list[tuple[Literal, int]]] | None:
+    """The parts of count formula ``f`` once its wide orders of positions are in digits
+    (each part one exact head, no two holding together), and the orders split; None
+    where ``f`` has no such order or its parts do not make exact heads."""
+
+    def digit(sop: SOp, offset: int, base: int, place: int) -> SOp:
+        key = (sop.id, offset, base, place)
+        if key not in lowering.digit_nodes:
+            node = digit_node(sop, offset, base, place)
+            rebuilt = lowering.kid(sop)
+            lowering.new[node.id] = node if rebuilt is sop else node._copy(inner=rebuilt)
+            lowering.digit_nodes[key] = node
+            values = {node.f(v) for v in lowering.values_of(sop)}
+            lowering.extra_values[node.id] = sorted(values)
+        return lowering.digit_nodes[key]
+
+    found = split_orders(f, lambda lit: _split(lowering, lit), digit)
+    if found is None:
+        return None
+    parts = disjunctive_parts(found[0], MAX_PARTS)
+    if parts is None or len(parts) < 2:
+        return None
+    kept = split_parts(lowering, AnyOf(tuple(parts)))
+    return (kept, found[1]) if kept is not None else None
+
+
+def _split(lowering: _Lowering, lit: Literal) -> tuple[int, int] | None:
+    """``(offset, base)`` for an order of two wide s-ops of positions, else None."""
+    assert lit.key is not None and lit.query is not None
+    if lowering.causal and under_mask(lit) is not lit:
+        return None  # the causal mask tests it, at no cost
+    if not {lit.key.id, lit.query.id} <= lowering.embedded:
+        return None
+    try:
+        sides = [lowering.values_of(s) for s in (lit.key, lit.query)]
+    except LookupError:
+        return None
+    if max(len(v) for v in sides) <= ORDER_DIGITS_ABOVE:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for vs in sides for v in vs):
+        return None
+    lo, hi = min(min(v) for v in sides), max(max(v) for v in sides)
+    return lo, math.isqrt(hi - lo) + 1
+
+
+def embedded_nodes(order: list[Node]) -> frozenset[int]:
+    """Ids of the s-ops computed from positions alone, with no head below them: the
+    position embedding stores any function of them."""
+    found: set[int] = set()
+    for n in order:
+        if isinstance(n, Indices | Constant) or (
+            not isinstance(n, ATTENTION) and n.children and all(c.id in found for c in n.children)
+        ):
+            found.add(n.id)
+    return frozenset(found)
