@@ -322,6 +322,26 @@ def test_a_folder_the_system_refuses_is_a_message_not_a_traceback(capsys, monkey
     assert err.strip() == f"error: No such file or directory: {tmp_path / 'out' / 'dyck1'}"
 
 
+def test_a_folder_no_file_can_be_made_in_is_refused_before_any_training(
+    capsys, monkeypatch, tmp_path
+):
+    import tempfile
+
+    import rasplab.learn.run as run
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained before finding out the output cannot be written")
+
+    def refused(*args, **kwargs):  # what creating anything under /proc answers as root
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(run, "learn", never)
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", refused)
+    code, out, err = cli(capsys, "learn", "lib:reverse", "-o", str(tmp_path / "x"))
+    assert code == 2 and out == ""
+    assert err.strip() == f"error: cannot write '{tmp_path / 'x'}': No such file or directory"
+
+
 # ---------------------------------------------------------------- help and words
 
 

@@ -16,6 +16,7 @@ from rasplab.evaluate import evaluate
 from rasplab.library import get
 
 ORDERS = ["<", "<=", ">", ">="]
+SPLIT = "tested on two digits of each side"
 
 
 def _digits_hold(f, made, k, q):
@@ -56,7 +57,7 @@ def test_every_input_of_a_sort_whose_tie_break_is_in_digits(monkeypatch):
     certificate = model.info.certificate
     assert certificate.status == "proved" and certificate.method == "enumeration"
     assert certificate.n_enumerated == 2 + 4 + 8 + 16 + 32
-    assert any("compared as two digits each" in n for n in model.info.notes)
+    assert any(SPLIT in n for n in model.info.notes)
     assert model.heads_per_layer[0] == 3  # tokens <, and the tie-break's two digit parts
     assert not any(d.startswith("indices:") for d in model.directions)
 
@@ -82,13 +83,17 @@ def test_at_80_positions_sort_stores_digits_not_positions(monkeypatch):
     assert model.run(edge) == [evaluate(program, x) for x in edge]  # ties everywhere
 
 
-def test_orders_of_positions_split_only_past_the_threshold_and_tokens_never(monkeypatch):
+def test_orders_split_only_past_the_threshold_and_never_of_computed_numbers(monkeypatch):
     monkeypatch.setattr("rasplab.compiler.order_digits.ORDER_DIGITS_ABOVE", 40)
     earlier = select(tokens, tokens, "==") & select(indices, indices, "<")
     count = selector_width(earlier)
     notes = [compile_program(count, list("ab"), n, verify=20).info.notes for n in (40, 41)]
-    assert [any("two digits each" in x for x in found) for found in notes] == [False, True]
-    by_tokens = selector_width(select(tokens, tokens, "<"))
+    assert [any(SPLIT in x for x in found) for found in notes] == [False, True]
+    by_tokens = selector_width(select(tokens, tokens, "<"))  # 80 tokens: split, and exact
     model = compile_program(by_tokens, list(range(80)), 3, verify=0)
-    assert not any("two digits each" in x for x in model.info.notes)
-    assert verify(model, by_tokens, 50).exact
+    assert any(SPLIT in x for x in model.info.notes)
+    assert verify(model, by_tokens, 200).exact
+    hist = selector_width(select(tokens, tokens, "==")).named("hist")
+    by_count = selector_width(select(hist, hist, "<"))  # 50 counts, from a head: whole
+    model = compile_program(by_count, list("ab"), 49, verify=50)
+    assert not any(SPLIT in x for x in model.info.notes)

@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,10 @@ def check_directory(directory: Path, target: Path) -> None:
         raise InputError(f"cannot write {str(target)!r}: no directory {str(folder)!r}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(f"cannot write {str(target)!r}: directory {str(folder)!r} is read-only")
+    try:  # what permissions do not show (/proc, a full disk): tried before any work is done
+        tempfile.TemporaryDirectory(dir=folder).cleanup()
+    except OSError as err:
+        raise InputError(f"cannot write {str(target)!r}: {err.strerror or err}") from None
 
 
 def _either(items: Sequence[str]) -> str:

@@ -11,8 +11,8 @@ same output on every input) and is recorded as a note for the report:
   becomes ``width(a) + width(b)``: two heads, counts added by the MLP (see
   :mod:`.split_widths`);
 * **digits**: a count (or an 'any') whose selector orders more than 256
-  positions (sort's tie-break) is a sum (an 'or') over the positions' two
-  digits, one head per part, and stores no position one-hot (see
+  positions (sort's tie-break) or tokens is a sum (an 'or') over their
+  two digits, one head per part, and stores none of them one-hot (see
   :mod:`.order_digits`);
 * **joint**: a selector no head computes exactly compares tuples of the
   s-ops it reads, built by an MLP first (one more layer when those s-ops
@@ -106,7 +106,7 @@ class _Lowering:
         self.counts = count_nodes(program, vs)
         self.noted_patterns: set[tuple] = set()
         self.analysis: Any = None  # computed when a count note needs it
-        self.embedded = embedded_nodes(self.order)
+        self.embedded = embedded_nodes(program)
         self.digit_nodes: dict[tuple[int, int, int, int], SOp] = {}
         self.extra_values: dict[int, list[Any]] = {}  # of the digit s-ops made here
 
@@ -289,7 +289,7 @@ class _Lowering:
             f"({len(self.values_of(lit.key))} values) in base {base}"
             for lit, base in split
         )
-        return f"its positions are compared as two digits each, one-hot ({said})"
+        return f"its orders are tested on two digits of each side, one-hot ({said})"
 
     def note_split_pattern(self, mean: Aggregate) -> None:
         """Say so when a count takes its mean out of a head it shared with other aggregates."""

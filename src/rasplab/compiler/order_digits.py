@@ -1,8 +1,8 @@
-"""Stage 3: a count over a wide order of positions, as counts over their two digits.
+"""Stage 3: a count over a wide order of integers, as counts over their two digits.
 
 A head that counts ``select(indices, indices, "<")`` (sort's tie-break, or a
 prefix where no causal mask keeps it) needs every selected key to score the
-same, which a comparison of two numbers cannot give: it tests positions
+same, which a comparison of two numbers cannot give: it tests the values
 one-hot, ``n`` residual directions for ``n`` positions, and the MLPs reading
 the residual grow as ``n^2``. Written in base ``b = isqrt(span) + 1``, with
 ``h = (i - o) // b`` and ``l = (i - o) % b``,
@@ -11,15 +11,20 @@ the residual grow as ``n^2``. Written in base ``b = isqrt(span) + 1``, with
 
 two parts that never hold together, each a test of one-hot digits of about
 ``sqrt(n)`` values. The count becomes the sum of the parts' counts (one head
-each, :mod:`.split_widths`), and the digits, computed from positions alone,
-are read from the position embedding: ``2 b`` directions instead of ``n``.
+each, :mod:`.split_widths`), and the digits are read from the position (or
+token) embedding: ``2 b`` directions instead of ``n``. An equality of the
+same two s-ops in the selector is tested on the same digits, so that its
+parts are seen never to hold together.
 
-Only comparisons of s-ops computed from positions alone (no head below them)
-are split, and only where a side holds more than ``ORDER_DIGITS_ABOVE`` values:
-a count in parts adds heads and a sum, and the sum's float32 error is larger,
-which a later select comparing it as a number may not allow (``ralign`` at
-160 positions so split drifted on 62 of 64 sampled inputs, against 5 whole).
-Past 256 positions one-hot is the larger cost.
+An order is split only where a side holds more than ``ORDER_DIGITS_ABOVE``
+integers: a count in parts adds heads and a sum, and the sum's float32 error
+is larger, which a later select comparing it as a number may not allow
+(``ralign`` at 160 positions so split drifted on 62 of 64 sampled inputs,
+against 5 whole). Past 256 values one-hot is the larger cost. Only s-ops of
+positions alone or of tokens alone are split: their digits are read from the
+embeddings. The digits of a computed number would be written by an MLP, and
+its counts in parts drift: most_freq's key so split at 512 positions got 43
+of 64 sampled inputs wrong in float32.
 
 >>> from rasplab import indices, select
 >>> from rasplab.compiler.selectors import formula
@@ -44,9 +49,10 @@ from typing import Any, Protocol
 
 from ..lang.enums import Comparison
 from ..lang.graph import ATTENTION
-from ..lang.nodes import Constant, Indices, Map, Node, SOp
+from ..lang.nodes import Indices, Map, Node, SOp, Tokens
 from .causal import under_mask
 from .formulas import All, AnyOf, Literal, Truth, holds  # noqa: F401 (the doctest)
+from .positional import primitives_below
 from .selectors import Score
 from .split_widths import split_parts
 from .value_sets import ValueSets
@@ -57,8 +63,8 @@ __all__ = [
     "order_literal",
     "digit_node",
     "digit_parts",
-    "embedded_nodes",
     "split_orders",
+    "embedded_nodes",
     "ORDER_DIGITS_ABOVE",
 ]
 
@@ -146,22 +152,51 @@ def split_orders(
     f: Any, split: Callable[[Literal], tuple[int, int] | None], digit: Digit
 ) -> tuple[Any, list[tuple[Literal, int]]] | None:
     """``f`` with every order literal that ``split`` gives ``(offset, base)`` for written in
-    digits, and those literals with their bases; None where there is none."""
+    digits, and those literals with their bases; None where there is none. Equalities of
+    the same pair of s-ops are written in the same digits, so that the parts' tests of
+    one pair can be seen never to hold together (``k == q`` and ``h_k < h_q``)."""
     found: list[tuple[Literal, int]] = []
+    pairs: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def find(g: Any) -> None:
+        if isinstance(g, Literal) and order_literal(g) is not None:
+            where = split(g)
+            if where is not None:
+                found.append((g, where[1]))
+                pairs[_pair(g)] = where
+        for kid in getattr(g, "children", ()):
+            find(kid)
 
     def walk(g: Any) -> Any:
-        if isinstance(g, Literal):
-            where = split(g) if order_literal(g) is not None else None
-            if where is None:
-                return g
-            found.append((g, where[1]))
-            return digit_formula(g, where, digit)
         if isinstance(g, All | AnyOf):
             return type(g)(tuple(walk(c) for c in g.children))
-        return g
+        if not isinstance(g, Literal) or _pair(g) not in pairs:
+            return g
+        if order_literal(g) is not None:
+            return digit_formula(g, pairs[_pair(g)], digit)
+        return _digit_equality(g, pairs[_pair(g)], digit) if _plain_equality(g) else g
 
-    out = walk(f)
-    return (out, found) if found else None
+    find(f)
+    return (walk(f), found) if found else None
+
+
+def _pair(lit: Literal) -> tuple[int, int]:
+    return (getattr(lit.key, "id", -1), getattr(lit.query, "id", -1))
+
+
+def _plain_equality(lit: Literal) -> bool:
+    plain = lit.constant is None and lit.merged is None and not lit.negated
+    return plain and lit.predicate is Comparison.EQ
+
+
+def _digit_equality(lit: Literal, split: tuple[int, int], digit: Digit) -> All:
+    """``k == q`` as ``h_k == h_q`` and ``l_k == l_q``."""
+    offset, base = split
+    assert lit.key is not None and lit.query is not None  # an equality of two s-ops
+    sides = [[digit(s, offset, base, place) for s in (lit.key, lit.query)] for place in (1, 0)]
+    tags = ("high", "low")
+    pairs = zip(sides, tags, strict=True)
+    return All(tuple(_digit_literal(d, Comparison.EQ, lit.label, t) for d, t in pairs))
 
 
 class _Lowering(Protocol):
@@ -169,7 +204,7 @@ class _Lowering(Protocol):
     notes: list[str]
     count_scales: dict[int, float]
     causal: bool
-    embedded: frozenset[int]  # s-ops computed from positions alone (no head below)
+    embedded: frozenset[int]  # s-ops of positions alone or of tokens alone, no head below
     new: dict[int, Node]
     digit_nodes: dict[tuple[int, int, int, int], SOp]
     extra_values: dict[int, list[Any]]  # value sets of the digit s-ops
@@ -215,7 +250,7 @@ def _split(lowering: _Lowering, lit: Literal) -> tuple[int, int] | None:
     if lowering.causal and under_mask(lit) is not lit:
         return None  # the causal mask tests it, at no cost
     if not {lit.key.id, lit.query.id} <= lowering.embedded:
-        return None
+        return None  # a computed number's digits would drift with it (module docstring)
     try:
         sides = [lowering.values_of(s) for s in (lit.key, lit.query)]
     except LookupError:
@@ -228,13 +263,8 @@ def _split(lowering: _Lowering, lit: Literal) -> tuple[int, int] | None:
     return lo, math.isqrt(hi - lo) + 1
 
 
-def embedded_nodes(order: list[Node]) -> frozenset[int]:
-    """Ids of the s-ops computed from positions alone, with no head below them: the
-    position embedding stores any function of them."""
-    found: set[int] = set()
-    for n in order:
-        if isinstance(n, Indices | Constant) or (
-            not isinstance(n, ATTENTION) and n.children and all(c.id in found for c in n.children)
-        ):
-            found.add(n.id)
-    return frozenset(found)
+def embedded_nodes(program: Node) -> frozenset[int]:
+    """Ids of the s-ops computed from positions alone or from tokens alone, with no head
+    below them: the position or token embedding writes any function of them exactly."""
+    below = primitives_below(program, ATTENTION)
+    return frozenset(i for i, kinds in below.items() if kinds <= {Indices} or kinds <= {Tokens})
