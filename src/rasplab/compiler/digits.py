@@ -39,7 +39,7 @@ from .quadratic import joint_plan
 from .value_sets import ValueSets, positional_nodes
 from .widths import Rewritten, rebuild
 
-__all__ = ["split_equalities", "DIGITS_ABOVE"]
+__all__ = ["split_equalities", "digit_map", "DIGITS_ABOVE"]
 
 DIGITS_ABOVE = 64  # a side with more values than this is split where numbers fail float32
 
@@ -119,13 +119,22 @@ def _digit(sop: SOp, which: tuple[int, int, int], made: dict) -> SOp:
     offset, base, place = which
     key = (sop.id, base, place)
     if key not in made:
-        if place == 0:
-            f, desc, tag = (lambda x, o=offset, b=base: (x - o) % b), "%", "low"
-        else:
-            f, desc, tag = (lambda x, o=offset, b=base: (x - o) // b), "//", "high"
-        text = f"({{0}} - {offset}) {desc} {base}" if offset else f"{{0}} {desc} {base}"
-        made[key] = Map(f, sop, desc=text).named(f"{sop.label}.{tag}")
+        made[key] = digit_map(sop, offset, base, place, f"{sop.label}.{_TAGS[place]}")
     return made[key]
+
+
+_TAGS = ("low", "high")
+
+
+def digit_map(sop: SOp, offset: int, base: int, place: int, name: str) -> Map:
+    """A map of ``sop`` to its digit: ``(x - offset) % base`` (place 0, the low one) or
+    ``(x - offset) // base`` (place 1)."""
+    if place == 0:
+        f, desc = (lambda x, o=offset, b=base: (x - o) % b), "%"
+    else:
+        f, desc = (lambda x, o=offset, b=base: (x - o) // b), "//"
+    text = f"({{0}} - {offset}) {desc} {base}" if offset else f"{{0}} {desc} {base}"
+    return Map(f, sop, desc=text).named(name)
 
 
 def _integers(found: list[Any]) -> list[int] | None:

@@ -142,7 +142,8 @@ def fix(context: PlanContext, needs: Needs, failures: list[Failure]) -> Needs | 
     """Needs under which the first fixable failure becomes computable a layer later."""
     for failure in failures:
         fixed = _store_part(context, needs, failure) if failure.too_many else None
-        fixed = fixed or _fix(context, needs, failure)
+        if fixed is None:
+            fixed = _fix(context, needs, failure)
         if fixed is not None:
             return fixed
     return None

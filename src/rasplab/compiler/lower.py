@@ -284,12 +284,15 @@ class _Lowering:
 
     def digits_note(self, split: list[tuple[Any, int]]) -> str:
         """Why a count takes several heads: the orders of positions it split in digits."""
-        said = ", ".join(
-            f"{lit.key.label} {getattr(order_literal(lit), 'value', '?')} {lit.query.label} "
-            f"({len(self.values_of(lit.key))} values) in base {base}"
-            for lit, base in split
-        )
-        return f"its orders are tested on two digits of each side, one-hot ({said})"
+        said = []
+        for lit, base in split:
+            order = order_literal(lit)
+            assert order is not None, f"{lit.label} was split as an order"
+            count = len(self.values_of(lit.key))
+            said.append(
+                f"{lit.key.label} {order.value} {lit.query.label} ({count} values) in base {base}"
+            )
+        return f"its orders are tested on two digits of each side, one-hot ({', '.join(said)})"
 
     def note_split_pattern(self, mean: Aggregate) -> None:
         """Say so when a count takes its mean out of a head it shared with other aggregates."""

@@ -51,6 +51,7 @@ from ..lang.enums import Comparison
 from ..lang.graph import ATTENTION
 from ..lang.nodes import Indices, Map, Node, SOp, Tokens
 from .causal import under_mask
+from .digits import digit_map
 from .formulas import All, AnyOf, Literal, Truth, holds  # noqa: F401 (the doctest)
 from .positional import primitives_below
 from .selectors import Score
@@ -140,12 +141,8 @@ def _dnf(f: Any, limit: int) -> list[list[Any]]:
 
 
 def digit_node(sop: SOp, offset: int, base: int, place: int) -> Map:
-    if place == 0:
-        f, desc, tag = (lambda x, o=offset, b=base: (x - o) % b), "%", "low"
-    else:
-        f, desc, tag = (lambda x, o=offset, b=base: (x - o) // b), "//", "high"
-    text = f"({{0}} - {offset}) {desc} {base}" if offset else f"{{0}} {desc} {base}"
-    return Map(f, sop, desc=text).named(f"{sop.label}.{tag}{base}")
+    """The digit map of ``sop`` (:func:`.digits.digit_map`), named for its base."""
+    return digit_map(sop, offset, base, place, f"{sop.label}.{('low', 'high')[place]}{base}")
 
 
 def split_orders(
