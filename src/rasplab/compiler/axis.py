@@ -209,9 +209,12 @@ def _steps(p: Problem, axis: _Axis, line: Line, classes, known: bool) -> list[Un
     pending: dict[tuple, list[_Acc]] = defaultdict(list)
     extra: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     ramp = ROOM_RAMP if known else RAMP
+    # a table value without the family's step puts its threshold past every point,
+    # and past how far they may be off
+    far = float(line.error.max(initial=0.0)) if known and line.error is not None else 0.0
     for (g, key, _), where in families.items():
         delta = p.delta(*key) if p.target.kind is Storage.ONE_HOT else p.vector(key)
-        pending[g] += _family(p, axis, g, delta, (where, ramp), span, extra)
+        pending[g] += _family(p, axis, g, delta, (where, ramp, far), span, extra)
     units: list[Unit] = []
     for g, accs in pending.items():
         units += _gated(p, _gate_readouts(p, axis, classes, g), accs)
@@ -219,7 +222,7 @@ def _steps(p: Problem, axis: _Axis, line: Line, classes, known: bool) -> list[Un
 
 
 def _family(p, axis, g, delta, thresholds_and_ramp, span, extra) -> list[_Acc]:
-    where, ramp = thresholds_and_ramp
+    where, ramp, far = thresholds_and_ramp
     slope = ramp / min(gap for _, gap in where.values())
     members = [gt for gt in span if gt[0] == g]
     up = max(slope * (span[gt][1] - where[gt[1]][0]) for gt in members if gt[1] in where)
@@ -227,7 +230,7 @@ def _family(p, axis, g, delta, thresholds_and_ramp, span, extra) -> list[_Acc]:
     sign = 1.0 if up <= down else -1.0
     lo = min(span[gt][0] for gt in members)
     hi = max(span[gt][1] for gt in members)
-    never = hi + 2.0 / slope if sign > 0 else lo - 2.0 / slope
+    never = hi + far + 2.0 / slope if sign > 0 else lo - far - 2.0 / slope
     thresholds = {gt[1]: where[gt[1]][0] if gt[1] in where else never for gt in members}
     if sign < 0:
         for gt in members:

@@ -344,6 +344,9 @@ def _mlp(stream: Stream, blueprint: Blueprint, b: int, mlp: MLP, log: _Log, limi
         return replace(stream, delta=stream.delta + np.inf)
     log.errors.extend((f"{who} (layer {b})", err) for who, err in found.parts)
     written = stream.with_features(m.output for m in plans)
+    if found.relative is not None and found.relative.any():
+        before = stream.relative if stream.relative is not None else 0 * stream.delta
+        written = replace(written, relative=before + found.relative)
     return _added(
         written,
         stream.delta + found.error,

@@ -24,6 +24,7 @@ from .bounds_space import Refused, Space, Stream, in_time, read_nodes, shared_sp
 from .domains import value_indices
 from .features import Feature
 from .plans import MlpPlan
+from .storage import Storage
 
 __all__ = ["MlpBound", "mlp_bound"]
 
@@ -38,6 +39,7 @@ class MlpBound:
     bos_out: np.ndarray  # [d_model]: what the MLP adds at BOS
     bos_error: np.ndarray  # [d_model]
     parts: tuple[tuple[str, np.ndarray], ...] = ()  # each group of units and its error
+    relative: np.ndarray | None = None  # [d_model]: more error, times the exact value
 
 
 @dataclass(frozen=True)
@@ -58,16 +60,35 @@ def mlp_bound(
     """The bound of :mod:`this module <.bounds_mlps>`; Refused where it cannot be made.
     ``memo`` keeps the exact targets for another pass over the same plan."""
     error = np.abs(mlp.b_out).astype(np.float64)  # the plan writes no bias
-    parts = []
+    parts, found = [], []
     for group in _groups(mlp, plans):
-        part = _group_error(stream, mlp, group, nodes, limit, memo)
-        parts.append((_name(group), part))
-        error = error + part
+        delta, relative, biggest, whole = _group_error(stream, mlp, group, nodes, limit, memo)
+        parts.append((_name(group), whole))
+        found.append((delta, relative, biggest, whole))
+    # where one group alone writes non-zero values to a direction, its error may stay
+    # in proportion to them (a copied one-hot's zeros are exact); elsewhere it is made
+    # absolute, since the groups' values may cancel
+    alone = sum((b > 0).astype(int) for _, _, b, _ in found) <= 1
+    alone &= _one_hot_directions(stream, plans)  # a number's error stays absolute
+    relative = np.zeros_like(error)
+    for delta, rel, _, whole in found:
+        error = error + np.where(alone, delta, whole)
+        relative = relative + np.where(alone, rel, 0.0)
     for plan in plans:  # a separable plan's parts add up to its output within this
         for d in plan.output.directions if plan.spec.residual else ():
             error[stream.index[d]] += plan.spec.residual
     out, bos_error = _at_bos(stream, mlp)
-    return MlpBound(error, out, bos_error, tuple(parts))
+    return MlpBound(error, out, bos_error, tuple(parts), relative)
+
+
+def _one_hot_directions(stream: Stream, plans: Sequence[MlpPlan]) -> np.ndarray:
+    """[d_model]: the directions of the one-hot outputs the plans write. Their values are
+    0 or 1, where the error's part in proportion to the value is its part at 1."""
+    found = np.zeros(len(stream.index), dtype=bool)
+    for plan in plans:
+        if plan.output.kind is Storage.ONE_HOT:
+            found[[stream.index[d] for d in plan.output.directions]] = True
+    return found
 
 
 def _name(group: _Group) -> str:
@@ -106,7 +127,9 @@ def _group_error(
     nodes: Mapping[int, SOp],
     limit: int,
     memo: dict | None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The group's output error bound per direction as ``delta + relative * |value|``
+    (the exact value it writes there), the largest ``|value|``, and the bound at all."""
     memo = {} if memo is None else memo
     sp, (at, rows_out), valid, aimed = _exact(stream, mlp, group, nodes, limit, memo)
     out = np.flatnonzero(aimed | (np.abs(mlp.W_out[group.columns]).sum(axis=0) > 0))
@@ -117,10 +140,11 @@ def _group_error(
     w_out = mlp.W_out[np.ix_(group.columns, out)]
     x = sp.columns(rows)  # [combos, read]
     r = stream.rounding
-    mag = (np.abs(x) + stream.error(x, rows)).max(axis=0, initial=0.0)
-    rounded = r.columns(w_in) * (mag @ np.abs(w_in) + np.abs(b_in))  # [units]
-    found = np.zeros(mlp.W_out.shape[1])
-    weights = _Weights(w_in, b_in, w_out, rounded, r.columns(mlp.W_out)[out] if r.u else None)
+    found, relative, biggest, overall = (np.zeros(mlp.W_out.shape[1]) for _ in range(4))
+    valued: dict[int, list] = {d: [] for d in out.tolist()}  # (error, |value|) where not 0
+    weights = _Weights(
+        w_in, b_in, w_out, r.columns(w_in), r.columns(mlp.W_out)[out] if r.u else None
+    )
     # up to PATTERN_CELLS (combination, unit) cells, every combination at once; past
     # that, a block of CHUNK_CELLS at a time (a large group's [combos, units] arrays over
     # half a million combinations would take gigabytes). Each row's bound is its own: its
@@ -133,13 +157,21 @@ def _group_error(
         part = slice(begin, begin + step)
         if begin:
             in_time("an MLP's combinations")
-        dev = _deviation(stream, x[part], rows, rows_out[:, out][at[part]], weights)
-        dev = dev[valid[part]]
+        target = rows_out[:, out][at[part]]
+        dev = _deviation(stream, x[part], rows, target, weights)[valid[part]]
+        size = np.abs(target[valid[part]])
+        zero = size == 0
         # column by column: a max over axis 0 of a million rows of a few numbers is slower
-        found[out] = np.maximum(
-            found[out], [dev[:, j].max(initial=0.0) for j in range(dev.shape[1])]
-        )
-    return found
+        for j, d in enumerate(out.tolist()):
+            found[d] = max(found[d], dev[zero[:, j], j].max(initial=0.0))
+            valued[d].append((dev[~zero[:, j], j], size[~zero[:, j], j]))
+            biggest[d] = max(biggest[d], size[:, j].max(initial=0.0))
+            overall[d] = max(overall[d], dev[:, j].max(initial=0.0))
+    for d, pairs in valued.items():  # what the zeros' bound leaves, per unit of value
+        for dev_at, size_at in pairs:
+            over = np.maximum(dev_at - found[d], 0.0) / size_at
+            relative[d] = max(relative[d], over.max(initial=0.0))
+    return found, relative, biggest, overall
 
 
 @dataclass(frozen=True)
@@ -149,7 +181,7 @@ class _Weights:
     w_in: np.ndarray  # [read, units]
     b_in: np.ndarray  # [units]
     w_out: np.ndarray  # [units, written]
-    rounded: np.ndarray  # [units]: how far float rounding can move each pre-activation
+    gammas: np.ndarray  # [units]: each pre-activation's rounding, per unit of its terms' size
     out_rounding: np.ndarray | None  # [written]: W_out's columns' unit roundoff (float32)
 
 
@@ -165,9 +197,11 @@ def _deviation(
     z = x @ w.w_in + w.b_in  # [combos, units]
     error = stream.error(x, rows)  # [combos, read]
     spread = error @ np.abs(w.w_in)  # [combos, units]: how far the input errors move z
-    err = _moved(error, w.rounded, z, w.w_in, w.w_out, spread)  # [combos, written]
+    # each combination's own terms: a one-hot read as a table holds one 1, not all of them
+    rounded = w.gammas * ((np.abs(x) + error) @ np.abs(w.w_in) + np.abs(w.b_in))
+    err = _moved(error, rounded, z, w.w_in, w.w_out, spread)  # [combos, written]
     if w.out_rounding is not None:
-        hidden = np.maximum(z + spread + w.rounded, 0.0)
+        hidden = np.maximum(z + spread + rounded, 0.0)
         err = err + w.out_rounding * (hidden @ np.abs(w.w_out))
     return np.abs(np.maximum(z, 0.0) @ w.w_out - target) + err
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..lang.graph import value_key
 from .features import Feature
+from .maps_of import map_chain, through
 from .rounding import Rounding, grid
 from .units import ONE
 
@@ -291,38 +292,19 @@ def _derived(
     outside its value set, or raises, is left free: the product covers it anyway."""
     found = {}
     for j, node in enumerate(nodes):
-        chain = _chain(stream.maps.get(node), nodes)
+        chain = map_chain(stream.maps.get(node), nodes)
         if chain is None:
             continue
         inner, steps = chain
         i = nodes.index(inner)
         lookup = {value_key(v): k for k, v in enumerate(values[j])}
         try:
-            table = [lookup.get(value_key(_through(steps, v)), -1) for v in values[i]]
+            table = [lookup.get(value_key(through(steps, v)), -1) for v in values[i]]
         except Exception:  # a value the map rejects: the evaluator rejects such inputs
             continue
         if min(table, default=0) >= 0:
             found[j] = (i, np.array(table, dtype=np.int64))
     return found
-
-
-def _chain(node: Any, nodes: tuple[int, ...]) -> tuple[int, list[Any]] | None:
-    """``(id, functions)``: the column ``node`` is a map of (through maps not among
-    ``nodes``), itself no map of another column, and the functions outermost first."""
-    steps = []
-    while node is not None and hasattr(node, "inner"):
-        steps.append(node.f)
-        node = node.inner
-        if node.id in nodes:
-            below = _chain(node, nodes) if hasattr(node, "inner") else None
-            return None if below is not None else (node.id, steps)
-    return None
-
-
-def _through(steps: list[Any], value: Any) -> Any:
-    for f in reversed(steps):
-        value = f(value)
-    return value
 
 
 def _products_by_position(per: list[list[np.ndarray]], k: int) -> np.ndarray:

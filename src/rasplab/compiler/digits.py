@@ -34,8 +34,19 @@ from typing import Any
 
 from ..lang.enums import Comparison
 from ..lang.graph import topological_order
-from ..lang.nodes import Constant, Map, Node, Select, SelectorAnd, SelectorOr, SelectorWidth, SOp
+from ..lang.nodes import (
+    Constant,
+    Map,
+    Node,
+    Select,
+    SelectorAnd,
+    SelectorOr,
+    SelectorWidth,
+    SOp,
+    ZipMap,
+)
 from .quadratic import joint_plan
+from .units import exact_copy
 from .value_sets import ValueSets, positional_nodes
 from .widths import Rewritten, rebuild
 
@@ -64,8 +75,8 @@ def split_equalities(
         assert isinstance(keys, SOp) and isinstance(queries, SOp)
         low, high = (
             Select(
-                _digit(keys, (offset, base, p), digits),
-                _digit(queries, (offset, base, p), digits),
+                _digit(keys, (offset, base, p), digits, positional),
+                _digit(queries, (offset, base, p), digits, positional),
                 "==",
             )
             for p in (0, 1)
@@ -114,12 +125,35 @@ def _split(
     return lo, math.isqrt(hi - lo) + 1, max(len(ks), len(qs)), numbers
 
 
-def _digit(sop: SOp, which: tuple[int, int, int], made: dict) -> SOp:
-    """``(sop - offset) % base`` (place 0) or ``// base`` (place 1), one node per s-op."""
+def _digit(sop: SOp, which: tuple[int, int, int], made: dict, positional: frozenset[int]) -> SOp:
+    """``(sop - offset) % base`` (place 0) or ``// base`` (place 1), one node per s-op.
+
+    The embedding writes the digits of positions exactly. A computed number's high
+    digit is copied once more (:func:`~.units.exact_copy`): the MLP that cuts ``x``
+    into ranges leaves errors in every direction, and the copy rounds them to 0 or 1.
+    Its low digit then reads ``x`` beside that copy: alone, an MLP telling ``x % base``
+    from ``x`` needs a ramp at every step of ``x``, most of them saturated at once,
+    whose cancelling terms round in float32 by more than a digit's gap; beside the
+    high digit (only the pairs it makes occur) it is ``x - base * high``, one ramp per
+    digit value, its thresholds moved by the high digit."""
     offset, base, place = which
     key = (sop.id, base, place)
-    if key not in made:
-        made[key] = digit_map(sop, offset, base, place, f"{sop.label}.{_TAGS[place]}")
+    if key in made:
+        return made[key]
+    name = f"{sop.label}.{_TAGS[place]}"
+    if sop.id in positional:
+        made[key] = digit_map(sop, offset, base, place, name)
+    elif place == 1:
+        cut = digit_map(sop, offset, base, place, f"{name}.cut")
+        made[key] = Map(exact_copy, cut, desc="{0}").named(name)
+    else:
+        high = _digit(sop, (offset, base, 1), made, positional)
+        made[key] = ZipMap(
+            lambda x, _high, o=offset, b=base: (x - o) % b,
+            sop,
+            high,
+            desc=f"({{0}} - {offset}) % {base}" if offset else f"{{0}} % {base}",
+        ).named(name)
     return made[key]
 
 

@@ -29,11 +29,12 @@ from ..lang.nodes import Constant, Map, Node, SOp, ZipMap
 from .arithmetic import by_arithmetic, width_sum_limit
 from .combine import PLAIN, is_number
 from .features import Feature
+from .maps_of import map_chain, through
 from .units import _first, _ids
 from .value_maps import ARITHMETIC
 from .value_sets import ValueSets
 
-__all__ = ["Fused", "domain", "value_indices", "DOMAIN_LIMIT"]
+__all__ = ["Fused", "domain", "derived_leaves", "value_indices", "DOMAIN_LIMIT"]
 
 DOMAIN_LIMIT = 2_500_000  # most points an MLP is built and checked on
 MASK_LIMIT = 50_000_000  # index spaces small enough to deduplicate with a bitmask
@@ -248,16 +249,57 @@ def domain(
 def _domain(
     output: SOp, leaves: Sequence[Feature], nodes: Sequence[SOp], vs: ValueSets
 ) -> tuple[np.ndarray, list[Any], np.ndarray] | None:
-    per_leaf = [_position_codes(f, vs) for f in leaves]
+    derived = derived_leaves(leaves, nodes)
+    free = [k for k in range(len(leaves)) if k not in derived]
+    per_leaf = [_position_codes(leaves[k], vs) for k in free]
     groups: dict[tuple, tuple] = {}
     for pos in range(vs.max_seq_len):
         sets = tuple(codes[pos] for codes in per_leaf)
         groups.setdefault(tuple(id(s) for s in sets), sets)
-    codes = _union_of_products(list(groups.values()), [len(f.values) for f in leaves])
-    if codes is None:
+    found = _union_of_products(list(groups.values()), [len(leaves[k].values) for k in free])
+    if found is None:
         return None
+    codes = np.zeros((len(found), len(leaves)), dtype=np.int64)  # [points, leaves]
+    codes[:, free] = found
+    for j, (i, lookup) in derived.items():  # a map of another leaf: its value there
+        codes[:, j] = lookup[codes[:, i]]
     table, which, ok = evaluate_fused(output, nodes, [f.values for f in leaves], codes)
     return codes[ok], table, which[ok]
+
+
+def derived_leaves(
+    leaves: Sequence[Feature], nodes: Sequence[SOp]
+) -> dict[int, tuple[int, np.ndarray]]:
+    """Leaves that are maps (through maps no leaf holds) of another leaf that is no such
+    map: leaf -> (that leaf, its value index per that leaf's value index). Both hold
+    what one value at a position makes, so only the pairs the map makes occur (a digit
+    and the number it is a digit of). A map whose value falls outside its leaf's
+    values, or raises, leaves its leaf free: the product covers it anyway.
+
+    >>> from rasplab import tokens
+    >>> low = tokens.map(lambda x: x % 3)
+    >>> xs = Feature.numerical((tokens.id, "s"), "x", [0, 4, 5], "embed")
+    >>> ds = Feature.numerical((low.id, "s"), "d", [0, 1, 2], "mlp")
+    >>> found = derived_leaves([xs, ds], [tokens, low])
+    >>> found[1][0], found[1][1].tolist()
+    (0, [0, 1, 2])
+    """
+    ids = [n.id for n in nodes]
+    found = {}
+    for j, node in enumerate(nodes):
+        chain = map_chain(node, ids)
+        if chain is None:
+            continue
+        inner, steps = chain
+        i = ids.index(inner)
+        try:
+            mapped = [through(steps, v) for v in leaves[i].values]
+        except Exception:  # a value the map rejects: the evaluator rejects such inputs
+            continue
+        table = value_indices(leaves[j], mapped)
+        if min(table.tolist(), default=0) >= 0:
+            found[j] = (i, table)
+    return found
 
 
 def _union_of_products(groups: list[tuple], sizes: list[int]) -> np.ndarray | None:

@@ -39,6 +39,7 @@ from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
 from .digits import DIGITS_ABOVE
 from .encodings import AggregatePolicy
 from .front import Fronts, front_of
+from .input_errors import Errors
 from .job import Job, Sampler, library_domain, make_job
 from .layout import Layout
 from .limits import DEFAULT_MAX_SECONDS, check_seconds, checkpoint, compile_limits, seconds_left
@@ -351,9 +352,8 @@ def _float32_retries(
     capped = replace(job, max_params=min(job.max_params or cap, cap))
     layout = blueprint.layout
     retries = []
-    errors = blueprint.memo.get(FLOAT32_ERRORS)
-    bounded = errors and all(math.isfinite(x) for pair in errors.values() for x in pair)
-    if bounded and job.input_errors is None:  # the same model, its ramps placed for them
+    errors = _bounded(blueprint.memo.get(FLOAT32_ERRORS))
+    if errors is not None and job.input_errors is None:  # the same model, its ramps placed for them
         retries.append(replace(capped, input_errors=errors))
     if _combines_counts(layout) and job.decode_counts is None:
         retries.append(replace(capped, decode_counts=why))
@@ -367,10 +367,14 @@ def _float32_retries(
     for retry in retries:
         if left < 1.0:
             break
-        other, spent = _rebuilt(retry, fronts, limit, left)
+        other, spent, errors = _rebuilt(retry, fronts, limit, left)
+        left -= spent
+        if other is None and errors is not None and retry.input_errors is None and left >= 1.0:
+            # the rebuild is nearer: its own errors may leave its ramps room enough
+            other, spent, _ = _rebuilt(replace(retry, input_errors=errors), fronts, limit, left)
+            left -= spent
         if other is not None:
             return other
-        left -= spent
     return model
 
 
@@ -381,15 +385,24 @@ def _combines_counts(layout: Layout) -> bool:
 
 def _rebuilt(
     retry: Job, fronts: Fronts, limit: int, seconds: float
-) -> tuple[CompiledModel | None, float]:
+) -> tuple[CompiledModel | None, float, Errors | None]:
     """The program compiled and certified as ``retry`` asks, if proved in float32 (else
-    None), and the seconds its bounds took."""
+    None), the seconds its bounds took, and the float32 errors they found (where finite)."""
     try:
         other, policy, found = _build(retry, [], fronts)
         other, _, found = _verified(retry, other, policy, found, fronts)
         other = with_certificate(other, retry.program, limit, found, seconds)
     except (CompileError, ResourceLimitError, MemoryError):
-        return None, 0.0  # too big, or not buildable so: the float64 proof stands
+        return None, 0.0, None  # too big, or not buildable so: the float64 proof stands
     proof = other.info.certificate
     spent = (proof.seconds or 0.0) if proof is not None else 0.0
-    return (other if proof is not None and proof.dtype == "float32" else None), spent
+    if proof is not None and proof.dtype == "float32":
+        return other, spent, None
+    return None, spent, _bounded(found.memo.get(FLOAT32_ERRORS))
+
+
+def _bounded(errors: Errors | None) -> Errors | None:
+    """``errors`` where every bound is finite (a rebuild can place its ramps for them)."""
+    if errors and all(math.isfinite(x) for pair in errors.values() for x in pair):
+        return errors
+    return None

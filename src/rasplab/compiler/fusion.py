@@ -344,3 +344,28 @@ def _too_close(out: Feature, number: Feature) -> str:
         f"{float(gaps[k]):.1e} apart; round its values (for example round(x, 6)) so that values "
         "meant to be equal are equal"
     )
+
+
+def read_beside_maps(context: PlanContext, needs: Needs) -> Needs:
+    """Needs in which a zipmap of a number ``x`` and a map of it (through maps: a low
+    digit beside its high one, :mod:`.digits`) reads both stored and whole, and every
+    map between them is stored too. The zipmap's MLP is then exact on the map's graph
+    alone (:func:`~.domains.derived_leaves`), not on every pair of values."""
+    for node in context.order:
+        if not isinstance(node, ZipMap) or len(node.inputs) != 2:
+            continue
+        x, m = node.inputs
+        chain = []
+        while isinstance(m, Map) and m is not x:
+            chain.append(m)
+            m = m.inner
+        if m is not x or not chain or isinstance(x, (*ATTENTION, Constant)):
+            continue
+        if not stored(needs, x):
+            needs = needs.with_view(x.id, View.SCALAR)
+        for step in chain:
+            if not stored(needs, step):
+                needs = needs.with_view(step.id, View.ONE_HOT)
+        whole = {x.id, *(step.id for step in chain)}
+        needs = replace(needs, read_whole=needs.read_whole | whole)
+    return needs

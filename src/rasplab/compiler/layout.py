@@ -37,7 +37,7 @@ from ..lang.graph import ATTENTION, topological_order
 from ..lang.nodes import Aggregate, Indices, Length, Node, Selector, SelectorWidth, SOp, Tokens
 from .causal import mask_note, under_mask
 from .features import Feature
-from .fusion import cannot, decode_first, fix, hoist, leaves
+from .fusion import cannot, decode_first, fix, hoist, leaves, read_beside_maps
 from .limits import checkpoint
 from .mlp_jobs import build_mlps, slack_notes
 from .outputs import choose_output, scalar_select_fit
@@ -208,7 +208,7 @@ def initial_needs(context: PlanContext, out_view: View | None) -> tuple[Needs, O
     for sop in averaged:
         if View.ONE_HOT not in views.get(sop.id, ()):
             views.setdefault(sop.id, set()).add(View.SCALAR)
-    needs = Needs({nid: frozenset(vs) for nid, vs in views.items()})
+    needs = read_beside_maps(context, Needs({nid: frozenset(vs) for nid, vs in views.items()}))
     masked = mask_note(context.order) if context.causal else None
     needs = needs if masked is None else needs.with_note(masked)
     for nid, fit in context.quadratic.items():
@@ -269,7 +269,7 @@ def _head(work: Pass, node: HeadNode) -> HeadPlan:
     if isinstance(node, Aggregate):
         one_hot = kind != "mean" or View.ONE_HOT in work.needs.views.get(node.sop.id, ())
         value = feature(work, node.sop, View.ONE_HOT if one_hot else View.SCALAR)
-    scale = context.count_scales.get(node.id, context.count_scale) if kind == "count" else None
+    scale = context.scale_of(node) if kind == "count" else None
     return HeadPlan(node, kind, score, inputs, value, output, count_scale=scale, quadratic=fit)
 
 

@@ -62,7 +62,7 @@ from .units import (
     _ids,
 )
 
-__all__ = ["synthesize"]
+__all__ = ["synthesize", "threshold_copy"]
 
 TOL = 1e-9
 
@@ -292,6 +292,38 @@ def _single(p: Problem) -> list[Unit] | None:
     return best
 
 
+COPY_RAMP = 3.0  # a copied direction below 1/3 reads as 0, above 2/3 as 1
+
+
+def threshold_copy(p: Problem) -> list[Unit] | None:
+    """A one-hot copied direction by direction through a clamped ramp at 1/2: exact
+    where each direction is within 1/6 of 0 or 1, so small errors in the leaf are gone
+    from its copy (a linear copy passes them on). None unless ``p`` maps each value of
+    its one one-hot leaf to an output value of its own.
+
+    >>> leaf = Leaf.categorical("h", [0, 1])
+    >>> p = Problem([leaf], [[0], [1]], Target.categorical(["c:0", "c:1"]), [0, 1])
+    >>> units = threshold_copy(p)
+    >>> len(units), check(p, units)
+    (4, True)
+    """
+    if len(p.leaves) != 1 or p.leaves[0].kind is not Storage.ONE_HOT:
+        return None
+    if p.target.kind is not Storage.ONE_HOT:
+        return None
+    pairs = {(int(v), int(o)) for v, o in zip(p.codes[:, 0].tolist(), p.out.tolist(), strict=True)}
+    outs = [o for _, o in pairs]
+    if len({v for v, _ in pairs}) != len(pairs) or len(set(outs)) != len(outs):
+        return None  # not one output per value, each its own
+    units = []
+    for v, o in sorted(pairs):
+        readout, out = p.leaves[0].readouts[v], p.vector(o)
+        for shift, sign in ((0.5, 1.0), (-0.5, -1.0)):
+            unit = _Acc().read(readout, COPY_RAMP).bias(shift - COPY_RAMP / 2)
+            units.append(unit.write(out, sign).done())
+    return units
+
+
 def _lookup_cost(p: Problem) -> int | None:
     if any(leaf.kind is not Storage.ONE_HOT for leaf in p.leaves):
         return None
@@ -308,8 +340,9 @@ def synthesize(
     target: Target,
     out: Sequence[Any],
     errors: Mapping[str, tuple[float, float]] | None = None,
+    copy: bool = False,
 ) -> MLPSpec | None:
-    """The smallest exact construction found, or None.
+    """The smallest exact construction found, or None (``copy``: :func:`threshold_copy`).
 
     ``codes[n, k]`` is the value index of leaf ``k`` at domain point ``n``;
     ``out[n]`` is the output there (an index into ``target.directions`` for a
@@ -322,6 +355,9 @@ def synthesize(
     p = Problem(list(leaves), codes, target, out, errors=errors)
     if len(p.codes) == 0:
         return MLPSpec((), "empty")  # no input reaches this s-op: nothing to compute
+    copied = threshold_copy(p) if copy else None
+    if copied and check(p, copied):  # else (a number, say) built as any other map
+        return MLPSpec(tuple(copied), "threshold copy")
     candidates: list[tuple[int, str, Any]] = []
     linear = _linear(p)
     if linear is not None:

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..lang.nodes import Map
 from .domains import domain, value_indices
 from .features import Feature
 from .limits import checkpoint
 from .mlp import synthesize
 from .plans import Failure, MlpJob, MlpPlan, PlanContext
 from .storage import Storage
-from .units import MLPSpec, Target
+from .units import MLPSpec, Target, exact_copy
 
 __all__ = ["build_mlps", "slack_notes", "OUTPUT_SLACK"]
 
@@ -83,7 +84,8 @@ def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...
         lookup = np.zeros(len(table))  # each value's coordinate (a square's is its square)
         lookup[used] = [output.coords[index[c]] for c in used.tolist()]
     leaves = [f.leaf() for f in reads]
-    return synthesize(leaves, codes, target, lookup[which], context.input_errors)
+    copy = isinstance(node, Map) and node.f is exact_copy
+    return synthesize(leaves, codes, target, lookup[which], context.input_errors, copy)
 
 
 def _slack(context: PlanContext, output: Feature) -> float:

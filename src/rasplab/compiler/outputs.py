@@ -64,7 +64,7 @@ def choose_output(context: PlanContext, needs: Needs, out_view: View | None) -> 
         # a numerical output: the scalar itself, decoded to the nearest value
         return OutputChoice(View.SCALAR, False)
     if isinstance(node, SelectorWidth):  # the head's B / (B + width), no decoding MLP
-        b = context.count_scales.get(node.id, context.count_scale)
+        b = context.scale_of(node)
         if _scalar_logits_fit(needs, node, values, [b / (b + w) for w in values]):
             return _scalar(context, View.COUNT_WEIGHT)
     if _scalar_logits_fit(needs, node, values):

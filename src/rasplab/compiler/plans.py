@@ -108,6 +108,34 @@ class PlanContext:
     )  # memo: a feature per view, with the blockers its making reported
     synthesized: dict[tuple, Any] = field(default_factory=dict, repr=False)  # memo: MLP per job
 
+    def scale_of(self, node: SOp) -> float:
+        """B of a count head: its own where lowering chose one, else :func:`count_scale`
+        of its widest width."""
+        if node.id in self.count_scales:
+            return self.count_scales[node.id]
+        widths = [w for w in self.values.union(node) if isinstance(w, int)]
+        return count_scale(max(widths, default=0), self.count_scale)
+
+
+def count_scale(widest: int, default: float) -> float:
+    """B for a count of at most ``widest`` keys: the default (``max_seq_len``), or a
+    quarter of ``widest`` where that is at most a sixteenth of the default.
+
+    A count head's weight ``B / (B + w)`` carries float32 rounding in proportion to
+    itself, which moves the decoded count by ``(B + w)`` times that share. A count of
+    a few keys among many positions (a low digit's part, say) with ``B = max_seq_len``
+    would carry the rounding of a count of them all.
+
+    >>> count_scale(1024, 1024.0), count_scale(32, 1024.0), count_scale(0, 1024.0)
+    (1024.0, 8.0, 1.0)
+    """
+    if widest * SCALE_SHARE * SCALE_SHARE > default:
+        return default
+    return max(1.0, widest / SCALE_SHARE)
+
+
+SCALE_SHARE = 4  # a small count's B is its widest width over this
+
 
 @dataclass(frozen=True)
 class Needs:

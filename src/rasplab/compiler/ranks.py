@@ -69,6 +69,7 @@ from ..lang.nodes import (
     SOp,
     ZipMap,
 )
+from .maps_of import only_of, value_of
 from .selectors import All, Literal, formula, grid, variables
 from .value_sets import ValueSets
 from .width_selectors import stand_ins, width_selector
@@ -305,14 +306,21 @@ def _telling_apart(
     maps = {
         nid: n
         for nid, n in nodes.items()
-        if isinstance(n, Map) and origin.get(n.inner.id, n.inner) is x
+        if isinstance(n, Map | ZipMap) and origin.get(nid, n) is not x and only_of(n, x, origin)
     }
+    # a map another map reads (a digit's copy reads the digit) may be left out: heads
+    # read the outer one
+    read = {n.inner.id for n in maps.values() if isinstance(n, Map)}
+    outer = {nid: n for nid, n in maps.items() if nid not in read}
     try:
         xs = values.union(stand_ins(values, origin).get(x.id, x))
-        tuples = {tuple(n.f(v) for n in maps.values()) for v in xs}
+        for way in (outer, maps):
+            told = {tuple(value_of(n, x, origin, v) for n in way.values()) for v in xs}
+            if way and len(told) == len(xs):
+                return tuple(sorted(way))
     except (LookupError, ArithmeticError, TypeError, ValueError):
         return ()
-    return tuple(sorted(maps)) if maps and len(tuples) == len(xs) else ()
+    return ()
 
 
 def looks_back_by_rank(

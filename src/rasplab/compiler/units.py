@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 from .combine import distinct as _distinct
 from .storage import Storage
 
-__all__ = ["Leaf", "Target", "Unit", "Part", "MLPSpec", "Problem", "ONE", "BOS"]
+__all__ = ["Leaf", "Target", "Unit", "Part", "MLPSpec", "Problem", "ONE", "BOS", "exact_copy"]
 
 ONE, BOS = "one", "bos"
 
@@ -123,6 +123,13 @@ class _Acc:
             {d: w for d, w in self.w_in.items() if w != 0.0},
             {d: w for d, w in self.w_out.items() if w != 0.0},
         )
+
+
+def exact_copy(value: Any) -> Any:
+    """The identity, as a map's function: an MLP writing ``x.map(exact_copy)`` from ``x``
+    one-hot rounds each direction to 0 or 1 (:func:`~.mlp.threshold_copy`), so that the
+    errors an MLP left in ``x`` stop there."""
+    return value
 
 
 @dataclass(init=False)

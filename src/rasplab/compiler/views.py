@@ -132,7 +132,7 @@ def _make(context: PlanContext, node: SOp, view: View) -> tuple[Feature, tuple[s
         return Feature.numerical(key, name, [0], "head"), (blocker,)
     made_by = producer(context, node, view)
     if view is View.COUNT_WEIGHT:
-        b = context.count_scales.get(node.id, context.count_scale)
+        b = context.scale_of(node)
         coords = [b / (b + w) for w in values]
         f = Feature.numerical(key, f"{name}.attn", values, made_by, coords, exact=False)
         return replace(f, coords=tuple(coords)), ()
