@@ -363,9 +363,8 @@ def read_beside_maps(context: PlanContext, needs: Needs) -> Needs:
             continue
         if not stored(needs, x):
             needs = needs.with_view(x.id, View.SCALAR)
-        for step in chain:
-            if not stored(needs, step):
-                needs = needs.with_view(step.id, View.ONE_HOT)
+        for step in chain:  # one-hot: the zipmap's thresholds move by its values
+            needs = needs.with_view(step.id, View.ONE_HOT)
         whole = {x.id, *(step.id for step in chain)}
         needs = replace(needs, read_whole=needs.read_whole | whole)
     return needs

@@ -296,10 +296,11 @@ COPY_RAMP = 3.0  # a copied direction below 1/3 reads as 0, above 2/3 as 1
 
 
 def threshold_copy(p: Problem) -> list[Unit] | None:
-    """A one-hot copied direction by direction through a clamped ramp at 1/2: exact
-    where each direction is within 1/6 of 0 or 1, so small errors in the leaf are gone
-    from its copy (a linear copy passes them on). None unless ``p`` maps each value of
-    its one one-hot leaf to an output value of its own.
+    """A one-hot copied direction by direction through a clamped ramp at 1/2 (to a
+    one-hot, or to a number: each direction's ramp writes its value): exact where each
+    direction is within 1/6 of 0 or 1, so small errors in the leaf are gone from its
+    copy (a linear copy passes them on). None unless ``p`` maps each value of its one
+    one-hot leaf to an output value of its own.
 
     >>> leaf = Leaf.categorical("h", [0, 1])
     >>> p = Problem([leaf], [[0], [1]], Target.categorical(["c:0", "c:1"]), [0, 1])
@@ -309,9 +310,7 @@ def threshold_copy(p: Problem) -> list[Unit] | None:
     """
     if len(p.leaves) != 1 or p.leaves[0].kind is not Storage.ONE_HOT:
         return None
-    if p.target.kind is not Storage.ONE_HOT:
-        return None
-    pairs = {(int(v), int(o)) for v, o in zip(p.codes[:, 0].tolist(), p.out.tolist(), strict=True)}
+    pairs = set(zip(p.codes[:, 0].tolist(), p.out.tolist(), strict=True))
     outs = [o for _, o in pairs]
     if len({v for v, _ in pairs}) != len(pairs) or len(set(outs)) != len(outs):
         return None  # not one output per value, each its own

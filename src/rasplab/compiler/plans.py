@@ -109,10 +109,14 @@ class PlanContext:
     synthesized: dict[tuple, Any] = field(default_factory=dict, repr=False)  # memo: MLP per job
 
     def scale_of(self, node: SOp) -> float:
-        """B of a count head: its own where lowering chose one, else :func:`count_scale`
-        of its widest width."""
+        """B of a count head: its own where lowering chose one, else the default, or where
+        each count is decoded on its own, :func:`count_scale` of its widest width (an
+        MLP reading two counts' weights at once finds one line through both only while
+        they share ``B``)."""
         if node.id in self.count_scales:
             return self.count_scales[node.id]
+        if not self.decode_counts:
+            return self.count_scale
         widths = [w for w in self.values.union(node) if isinstance(w, int)]
         return count_scale(max(widths, default=0), self.count_scale)
 
