@@ -35,6 +35,14 @@ def test_a_string_is_one_input_everywhere(model):
     assert model.encode("cab").tolist() == model.encode(list("cab")).tolist() == [0, 3, 1, 2]
 
 
+def test_numpy_scalars_are_the_tokens_they_hold(model):
+    drawn = list(np.random.default_rng(0).choice(list("abc"), size=5))  # np.str_ each
+    assert model(drawn) == model("".join(str(t) for t in drawn))
+    assert model.run([drawn]) == [model(drawn)]
+    with pytest.raises(InputError, match="'d' at position 0"):
+        model([np.str_("d")])
+
+
 def test_a_batch_mixes_strings_and_lists(model):
     assert model.run(("ab", ["c"], "cab")) == [["b", "a"], ["c"], ["b", "a", "c"]]
     assert model.run(x for x in ["ab", "c"]) == [["b", "a"], ["c"]]

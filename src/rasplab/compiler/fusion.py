@@ -32,6 +32,7 @@ from .features import Feature
 from .plans import Failure, Needs, PlanContext, Round
 from .schedule import assign_blocks, mlp_ready
 from .storage import Storage, View
+from .units import exact_copy
 from .views import ONE_HOT_LIMIT, Pass, feature, native_view
 
 __all__ = ["leaves", "stored", "hoist", "fix", "cannot", "decode_first"]
@@ -347,9 +348,9 @@ def _too_close(out: Feature, number: Feature) -> str:
 
 
 def read_beside_maps(context: PlanContext, needs: Needs) -> Needs:
-    """Needs in which a zipmap of a number ``x`` and a map of it (through maps: a low
-    digit beside its high one, :mod:`.digits`) reads both stored and whole, and every
-    map between them is stored too. The zipmap's MLP is then exact on the map's graph
+    """Needs in which a zipmap of a number ``x`` and a copy of a map of it (a low digit
+    beside its high one, :mod:`.digits`) reads both stored and whole, and every map
+    between them is stored too. The zipmap's MLP is then exact on the map's graph
     alone (:func:`~.domains.derived_leaves`), not on every pair of values."""
     for node in context.order:
         if not isinstance(node, ZipMap) or len(node.inputs) != 2:
@@ -359,8 +360,8 @@ def read_beside_maps(context: PlanContext, needs: Needs) -> Needs:
         while isinstance(m, Map) and m is not x:
             chain.append(m)
             m = m.inner
-        if m is not x or not chain or isinstance(x, (*ATTENTION, Constant)):
-            continue
+        if m is not x or not any(step.f is exact_copy for step in chain):
+            continue  # only the digits' chain (digits.py): a number, its cut and copy
         if not stored(needs, x):
             needs = needs.with_view(x.id, View.SCALAR)
         for step in chain:  # one-hot: the zipmap's thresholds move by its values

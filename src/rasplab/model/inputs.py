@@ -21,13 +21,19 @@ __all__ = ["as_batch", "one_input", "show"]
 
 
 def one_input(xs: Any) -> list[Any]:
-    """One input's tokens: a string (one token per character) or a sequence of tokens."""
+    """One input's tokens: a string (one token per character) or a sequence of tokens.
+    numpy scalars become the Python values they hold, as a numpy array's do: a list
+    drawn with ``np.random.choice`` holds ``np.str_('a')``, which is the token ``'a'``.
+
+    >>> one_input([np.str_("a"), np.int64(2)])
+    ['a', 2]
+    """
     if isinstance(xs, str):
         return list(xs)
     if isinstance(xs, np.ndarray) and xs.ndim == 1:
         return xs.tolist()
     if isinstance(xs, Sequence) and not isinstance(xs, bytes):
-        return list(xs)
+        return [t.item() if isinstance(t, np.generic) else t for t in xs]
     raise InputError(
         f"an input is a string or a list of tokens, got {show(xs)} ({type(xs).__name__})"
     )
