@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 
 from rasplab.compiler import compile_program, verify
+from rasplab.compiler.bounds import BOUNDS_SECONDS
 from rasplab.errors import CompileError, ResourceLimitError
 from rasplab.library import PROGRAMS
 
@@ -40,7 +41,7 @@ LENGTHS = (64, 256, 512, 1024)
 
 
 def measure(
-    name: str, n: int, samples: int, causal: bool = False, bounds_seconds: float = 20.0
+    name: str, n: int, samples: int, causal: bool = False, bounds_seconds: float = BOUNDS_SECONDS
 ) -> dict:
     entry = PROGRAMS[name]
     try:
@@ -146,7 +147,10 @@ def main() -> None:
     parser.add_argument("--tracr-timeout", type=float, default=120.0)
     parser.add_argument("--causal", action="store_true", help="compile with causal masks")
     parser.add_argument(
-        "--bounds-seconds", type=float, default=20.0, help="time the certificate's bounds may take"
+        "--bounds-seconds",
+        type=float,
+        default=BOUNDS_SECONDS,
+        help="time the certificate's bounds may take",
     )
     args = parser.parse_args()
     if not 0 <= args.bounds_seconds < float("inf"):

@@ -77,7 +77,7 @@ __all__ = [
 # keys each make 1,050,625
 DEFAULT_COMBINATIONS = 2_000_000
 FLOAT32_ERRORS = "float32 errors"  # the memo's key for what a float32 pass left open
-BOUNDS_SECONDS = 20.0  # the bound argument's time budget: past it, what is left stays open
+BOUNDS_SECONDS = 30.0  # the bound argument's time budget: past it, what is left stays open
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,6 +89,8 @@ class Blueprint:
     values: ValueSets
     origin: Mapping[int, Node] = field(default_factory=dict)  # rewritten node -> the user's
     memo: dict = field(default_factory=dict, repr=False)  # MLP targets, the same every pass
+    # a rebuild, kept only if proved in float32: that pass first, float64 only after it
+    float32_first: bool = False
 
 
 @dataclass
@@ -139,14 +141,18 @@ def certificate_by_bounds(
     Both passes together stop after ``seconds``; what they had not bounded stays open."""
     start = time.perf_counter()
     with time_budget(seconds):
-        exact = propagate(model, blueprint, float32=False)
-        # float32 only rounds more in the same argument: where float64 leaves something
-        # open, so does float32, and the pass would only take time
-        narrow = propagate(model, blueprint, float32=True) if not exact.open else exact
+        if blueprint.float32_first:  # where float32 fails, float64 is not needed
+            narrow = propagate(model, blueprint, float32=True)
+            exact = propagate(model, blueprint, float32=False) if not narrow.open else narrow
+        else:
+            exact = propagate(model, blueprint, float32=False)
+            # float32 only rounds more in the same argument: where float64 leaves something
+            # open, so does float32, and the pass would only take time
+            narrow = propagate(model, blueprint, float32=True) if not exact.open else exact
     wide = _past_time(exact.open)
     unproved = wide + tuple(f"float32: {o}" for o in _past_time(narrow.open) if o not in wide)
-    if narrow.open and not exact.open:  # a rebuild may leave room for these (driver.py)
-        blueprint.memo[FLOAT32_ERRORS] = narrow.errors
+    if narrow.open and (blueprint.float32_first or not exact.open):
+        blueprint.memo[FLOAT32_ERRORS] = narrow.errors  # a rebuild may leave room for these
     dtype = "float32" if not unproved else None if exact.open else "float64"
     return Certificate(
         "sampled" if unproved else "proved",

@@ -391,6 +391,7 @@ def _rebuilt(
     try:
         other, policy, found = _build(retry, [], fronts)
         other, _, found = _verified(retry, other, policy, found, fronts)
+        found = replace(found, float32_first=True)  # the memo is shared: errors land in it
         other = with_certificate(other, retry.program, limit, found, seconds)
     except (CompileError, ResourceLimitError, MemoryError):
         return None, 0.0, None  # too big, or not buildable so: the float64 proof stands
