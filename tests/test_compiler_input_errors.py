@@ -98,3 +98,34 @@ def test_causal_dyck1_at_1024_is_proved_in_float32_by_the_rebuild():
     assert proof is not None and proof.status == "proved" and proof.dtype == "float32"
     assert model.n_params < 20_000
     assert any("leave room for the float32 errors" in n for n in model.info.notes)
+
+
+def test_errors_that_close_a_ramps_room_are_counted():
+    from rasplab.compiler.mlp import synthesize
+
+    plain = _more_closers()
+    near = {"opens": (0.0, RELATIVE), "closes": (0.0, RELATIVE)}
+    far = {"opens": (0.05, 0.0), "closes": (0.05, 0.0)}  # past the gap between weights
+    spec = synthesize(plain.leaves, plain.codes, plain.target, plain.out, near)
+    assert spec is not None and spec.crossed == 0
+    spec = synthesize(plain.leaves, plain.codes, plain.target, plain.out, far)
+    assert spec is not None and spec.crossed > 0
+
+
+def test_a_rebuild_whose_ramps_have_no_room_is_not_certified(monkeypatch):
+    from dataclasses import replace
+
+    import rasplab.compiler.driver as driver
+    from rasplab.compiler.job import make_job
+
+    job = make_job(dyck1(), "()", 16, True, 8, None, 0, None, None)
+    fronts: dict = {}  # the rebuild starts from the same front: the same direction names
+    model, _, _ = driver._build(job, [], fronts)
+    errors = {d: (0.45, 0.0) for d in model.directions if ".attn" in d}  # counts' weights
+
+    def certified(*args, **kwargs):
+        raise AssertionError("a rebuild that cannot be proved in float32 was certified")
+
+    monkeypatch.setattr(driver, "with_certificate", certified)
+    found = driver._rebuilt(replace(job, input_errors=errors), fronts, 0, 10.0)
+    assert found == (None, 0.0, None)

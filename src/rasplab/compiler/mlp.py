@@ -193,6 +193,7 @@ def _from_parts(p: Problem, constant: float, parts: list[np.ndarray], single) ->
         present = _distinct(p.codes[:, k])
         sub = Problem([leaf], present[:, None], p.target, parts[k][present], errors=p.errors)
         part = single(sub)
+        p.crossed += sub.crossed
         if part is None:
             return None
         units += part
@@ -374,11 +375,13 @@ def synthesize(
         candidates.append((size, "separable", lambda: _separable(p)))
     for _, name, build in sorted(candidates, key=lambda c: c[0]):
         checkpoint(STAGE)  # each construction may take long at long lengths
+        before = p.crossed
         built = build()
         units = built.units if isinstance(built, _Separated) else built
         if units is not None and check(p, units):
             slack = p.target.slack if name == "interpolate" else 0.0
+            crossed = p.crossed - before
             if isinstance(built, _Separated):
-                return MLPSpec(tuple(units), name, slack, built.parts, built.residual)
-            return MLPSpec(tuple(units), name, slack)
+                return MLPSpec(tuple(units), name, slack, built.parts, built.residual, crossed)
+            return MLPSpec(tuple(units), name, slack, crossed=crossed)
     return None

@@ -95,6 +95,9 @@ class MLPSpec:
     slack: float = 0.0  # how far from exact its output may be (Target.slack it used)
     parts: tuple[Part, ...] = ()  # separable: the units by the leaf they read, in order
     residual: float = 0.0  # separable: how far the parts' sum may be from the output
+    # ramps placed for input errors that leave them no room (:mod:`.input_errors`): the
+    # bounds cannot keep such a ramp's side, so a model holding one is not proved in float32
+    crossed: int = 0
 
 
 class _Acc:
@@ -140,6 +143,7 @@ class Problem:
     out: np.ndarray  # one-hot: output index per point (int); scalar: float per point
     cache: dict[Any, Any]  # results worked out once per problem, by a key of their own
     errors: Mapping[str, tuple[float, float]] | None  # direction -> (delta, relative)
+    crossed: int  # ramps whose room the errors close, over every construction tried
 
     def __init__(
         self,
@@ -160,6 +164,7 @@ class Problem:
         self.out = np.asarray(out, dtype=kind).reshape(-1)
         self.cache = {} if cache is None else cache
         self.errors = errors
+        self.crossed = 0
 
     def vector(self, state: Any) -> dict[str, float]:
         if self.target.kind is Storage.ONE_HOT:
