@@ -83,7 +83,7 @@ def test_at_80_positions_sort_stores_digits_not_positions(monkeypatch):
     assert model.run(edge) == [evaluate(program, x) for x in edge]  # ties everywhere
 
 
-def test_orders_split_only_past_the_threshold_and_never_of_computed_numbers(monkeypatch):
+def test_orders_split_only_past_the_threshold_computed_numbers_by_a_chain(monkeypatch):
     monkeypatch.setattr("rasplab.compiler.order_digits.ORDER_DIGITS_ABOVE", 40)
     earlier = select(tokens, tokens, "==") & select(indices, indices, "<")
     count = selector_width(earlier)
@@ -94,6 +94,11 @@ def test_orders_split_only_past_the_threshold_and_never_of_computed_numbers(monk
     assert any(SPLIT in x for x in model.info.notes)
     assert verify(model, by_tokens, 200).exact
     hist = selector_width(select(tokens, tokens, "==")).named("hist")
-    by_count = selector_width(select(hist, hist, "<"))  # 50 counts, from a head: whole
+    by_count = selector_width(select(hist, hist, "<"))  # 49 counts, from a head
     model = compile_program(by_count, list("ab"), 49, verify=50)
-    assert not any(SPLIT in x for x in model.info.notes)
+    assert any(SPLIT in x for x in model.info.notes)
+    # the count's digits are written by MLPs: the high one cut, then copied exactly
+    stored = {d.split(":")[0] for d in model.directions}
+    assert {"hist.high.cut", "hist.high", "hist.low"} <= stored
+    checked = verify(model, by_count, 300)  # float32
+    assert checked.exact and checked.n_inputs >= 300

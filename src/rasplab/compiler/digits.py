@@ -50,7 +50,7 @@ from .units import exact_copy
 from .value_sets import ValueSets, positional_nodes
 from .widths import Rewritten, rebuild
 
-__all__ = ["split_equalities", "digit_map", "DIGITS_ABOVE"]
+__all__ = ["split_equalities", "number_digit", "digit_map", "DIGITS_ABOVE"]
 
 DIGITS_ABOVE = 64  # a side with more values than this is split where numbers fail float32
 
@@ -75,8 +75,8 @@ def split_equalities(
         assert isinstance(keys, SOp) and isinstance(queries, SOp)
         low, high = (
             Select(
-                _digit(keys, (offset, base, p), digits, positional),
-                _digit(queries, (offset, base, p), digits, positional),
+                number_digit(keys, (offset, base, p), digits, positional),
+                number_digit(queries, (offset, base, p), digits, positional),
                 "==",
             )
             for p in (0, 1)
@@ -125,8 +125,11 @@ def _split(
     return lo, math.isqrt(hi - lo) + 1, max(len(ks), len(qs)), numbers
 
 
-def _digit(sop: SOp, which: tuple[int, int, int], made: dict, positional: frozenset[int]) -> SOp:
-    """``(sop - offset) % base`` (place 0) or ``// base`` (place 1), one node per s-op.
+def number_digit(
+    sop: SOp, which: tuple[int, int, int], made: dict, positional: frozenset[int]
+) -> SOp:
+    """``(sop - offset) % base`` (place 0) or ``// base`` (place 1), one node per s-op
+    and digit in ``made``; ``positional``: ids of s-ops the embedding writes.
 
     The embedding writes the digits of positions exactly. A computed number's high
     digit is copied once more (:func:`~.units.exact_copy`): the MLP that cuts ``x``
@@ -147,7 +150,7 @@ def _digit(sop: SOp, which: tuple[int, int, int], made: dict, positional: frozen
         cut = digit_map(sop, offset, base, place, f"{name}.cut")
         made[key] = Map(exact_copy, cut, desc="{0}").named(name)
     else:
-        high = _digit(sop, (offset, base, 1), made, positional)
+        high = number_digit(sop, (offset, base, 1), made, positional)
         made[key] = ZipMap(
             lambda x, _high, o=offset, b=base: (x - o) % b,
             sop,

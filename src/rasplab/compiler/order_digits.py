@@ -20,11 +20,14 @@ An order is split only where a side holds more than ``ORDER_DIGITS_ABOVE``
 integers: a count in parts adds heads and a sum, and the sum's float32 error
 is larger, which a later select comparing it as a number may not allow
 (``ralign`` at 160 positions so split drifted on 62 of 64 sampled inputs,
-against 5 whole). Past 256 values one-hot is the larger cost. Only s-ops of
-positions alone or of tokens alone are split: their digits are read from the
-embeddings. The digits of a computed number would be written by an MLP, and
-its counts in parts drift: most_freq's key so split at 512 positions got 43
-of 64 sampled inputs wrong in float32.
+against 5 whole). Past 256 values one-hot is the larger cost. The digits of
+s-ops of positions alone or of tokens alone are read from the embeddings.
+Those of a computed number (most_freq's key, minus a count) are written by
+the chain of :func:`.digits.number_digit`: its high digit cut and copied
+through thresholds, its low one read beside it: exact in float32 while the
+number's own error stays well under half a unit. Written by one MLP each, they
+drifted: most_freq's key so split at 512 positions got 43 of 64 sampled
+inputs wrong in float32.
 
 >>> from rasplab import indices, select
 >>> from rasplab.compiler.selectors import formula
@@ -51,7 +54,7 @@ from ..lang.enums import Comparison
 from ..lang.graph import ATTENTION
 from ..lang.nodes import Indices, Map, Node, SOp, Tokens
 from .causal import under_mask
-from .digits import digit_map
+from .digits import digit_map, number_digit
 from .formulas import All, AnyOf, Literal, Truth, holds  # noqa: F401 (the doctest)
 from .positional import primitives_below
 from .selectors import Score
@@ -204,6 +207,7 @@ class _Lowering(Protocol):
     embedded: frozenset[int]  # s-ops of positions alone or of tokens alone, no head below
     new: dict[int, Node]
     digit_nodes: dict[tuple[int, int, int, int], SOp]
+    number_digits: dict[tuple[int, int, int], SOp]  # the digit chains of computed numbers
     extra_values: dict[int, list[Any]]  # value sets of the digit s-ops
 
     def values_of(self, node: SOp) -> list[Any]: ...
@@ -223,12 +227,18 @@ def digit_parts(lowering: _Lowering, f: Any) -> tuple[list[Any], list[tuple[Lite
     def digit(sop: SOp, offset: int, base: int, place: int) -> SOp:
         key = (sop.id, offset, base, place)
         if key not in lowering.digit_nodes:
-            node = digit_node(sop, offset, base, place)
+            plain = digit_node(sop, offset, base, place)
+            values = sorted({plain.f(v) for v in lowering.values_of(sop)})
+            node: SOp = plain
             rebuilt = lowering.kid(sop)
-            lowering.new[node.id] = node if rebuilt is sop else node._copy(inner=rebuilt)
+            if sop.id not in lowering.embedded:  # an MLP writes it: exactly, by a chain
+                chains = lowering.number_digits
+                node = number_digit(rebuilt, (offset, base, place), chains, frozenset())
+                lowering.new[node.id] = node
+            else:
+                lowering.new[node.id] = node if rebuilt is sop else node._copy(inner=rebuilt)
             lowering.digit_nodes[key] = node
-            values = {node.f(v) for v in lowering.values_of(sop)}
-            lowering.extra_values[node.id] = sorted(values)
+            lowering.extra_values[node.id] = values
         return lowering.digit_nodes[key]
 
     found = split_orders(f, lambda lit: _split(lowering, lit), digit)
@@ -242,12 +252,10 @@ def digit_parts(lowering: _Lowering, f: Any) -> tuple[list[Any], list[tuple[Lite
 
 
 def _split(lowering: _Lowering, lit: Literal) -> tuple[int, int] | None:
-    """``(offset, base)`` for an order of two wide s-ops of positions, else None."""
+    """``(offset, base)`` for an order of two wide s-ops of integers, else None."""
     assert lit.key is not None and lit.query is not None
     if lowering.causal and under_mask(lit) is not lit:
         return None  # the causal mask tests it, at no cost
-    if not {lit.key.id, lit.query.id} <= lowering.embedded:
-        return None  # a computed number's digits would drift with it (module docstring)
     try:
         sides = [lowering.values_of(s) for s in (lit.key, lit.query)]
     except LookupError:

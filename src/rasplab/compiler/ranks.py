@@ -22,7 +22,8 @@ value sets allow, the selector as a relation ``R(key, query)`` must be
 
 Then at any input the positions' tuples are distinct tuples of a strict total
 order and each count is a position's rank (plus one if reflexive): no two
-positions share it.
+positions share it. Where the tuples are too many for that table, a
+lexicographic form shows the same (:mod:`.total_orders`).
 
 >>> from rasplab import tokens, indices, select, selector_width
 >>> from rasplab.compiler.value_sets import infer
@@ -70,7 +71,8 @@ from ..lang.nodes import (
     ZipMap,
 )
 from .maps_of import only_of, value_of
-from .selectors import All, Literal, formula, grid, variables
+from .selectors import All, Literal, formula, variables
+from .total_orders import STRICT, TUPLES, by_form, by_table
 from .value_sets import ValueSets
 from .width_selectors import stand_ins, width_selector
 
@@ -86,8 +88,6 @@ __all__ = [
     "width_selector",
     "TUPLES",
 ]
-
-TUPLES = 6_000  # most (value tuple) x (value tuple) relations checked: 36 M booleans
 
 
 def distinct_ranks(node: Node, values: ValueSets, origin: Mapping[int, Node] | None = None) -> bool:
@@ -116,15 +116,13 @@ def permutation_ranks(
     >>> permutation_ranks(upto, infer(upto, "abc", 6))  # 1 .. length: each counts itself
     False
     """
-    relation = _order_of(node, values, origin)
-    return relation is not None and not np.diagonal(relation).any()
+    return _order_of(node, values, origin) == STRICT
 
 
-def _order_of(
-    node: Node, values: ValueSets, origin: Mapping[int, Node] | None
-) -> np.ndarray | None:
-    """The relation over value tuples that ``node`` counts, where it is a strict total order
-    (or its reflexive closure) over tuples that include ``indices``; else None."""
+def _order_of(node: Node, values: ValueSets, origin: Mapping[int, Node] | None) -> str | None:
+    """``STRICT`` or ``REFLEXIVE`` where the relation over value tuples that ``node`` counts
+    is a strict total order (or its reflexive closure) over tuples that include
+    ``indices`` (:mod:`.total_orders`: by form, else by table); else None."""
     sel = width_selector(node, values, origin)
     if sel is None or not isinstance(node, SelectorWidth | ZipMap):
         return None
@@ -141,38 +139,7 @@ def _order_of(
         lists = {var: values.union(stand_in.get(sop.id, sop)) for var, sop in found.items()}
     except (LookupError, KeyError):
         return None
-    sizes = [len(lists[("q", nid)]) for nid in order]
-    tuples = int(np.prod(sizes))
-    if tuples > TUPLES:
-        return None
-    relation = _relation(f, order, lists, tuples)
-    return relation if _strict_total(relation) else None
-
-
-def _relation(f, order: list[int], lists: dict, tuples: int) -> np.ndarray:
-    """``R[query tuple, key tuple]``: the selector over every pair of value tuples."""
-    variables_in = list(lists)
-    axes = {var: i for i, var in enumerate(variables_in)}
-    table = np.broadcast_to(
-        grid(f, axes, lists), tuple(len(lists[v]) for v in variables_in)
-    )  # [one axis per variable]
-    wanted = [axes[("q", nid)] for nid in order] + [axes[("k", nid)] for nid in order]
-    return np.ascontiguousarray(table.transpose(wanted)).reshape(tuples, tuples)
-
-
-def _strict_total(relation: np.ndarray) -> bool:
-    """Irreflexive or reflexive, a tournament off the diagonal, and transitive."""
-    diagonal = np.diagonal(relation)
-    if diagonal.any() and not diagonal.all():
-        return False
-    both = relation & relation.T  # [query, key]: both orders hold
-    either = relation | relation.T
-    np.fill_diagonal(both, False)
-    np.fill_diagonal(either, True)
-    if both.any() or not either.all():
-        return False
-    below = relation.sum(axis=1) - diagonal  # keys before each query tuple
-    return len(np.unique(below)) == len(below)
+    return by_form(f, lists) or by_table(f, order, lists)
 
 
 @dataclass(frozen=True, eq=False)
