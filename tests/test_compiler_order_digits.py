@@ -9,6 +9,8 @@ import pytest
 
 from rasplab import indices, select, selector_width, tokens
 from rasplab.compiler import compile_program, verify
+from rasplab.compiler.certify import certify
+from rasplab.compiler.driver import compile_with_blueprint
 from rasplab.compiler.formulas import All, AnyOf, Truth, holds
 from rasplab.compiler.order_digits import digit_formula, digit_node, disjunctive_parts
 from rasplab.compiler.selectors import formula
@@ -102,3 +104,20 @@ def test_orders_split_only_past_the_threshold_computed_numbers_by_a_chain(monkey
     assert {"hist.high.cut", "hist.high", "hist.low"} <= stored
     checked = verify(model, by_count, 300)  # float32
     assert checked.exact and checked.n_inputs >= 300
+
+
+@pytest.mark.slow
+def test_most_freqs_key_is_ordered_by_its_digits_and_proved(monkeypatch):
+    # past the threshold the key (minus a count) is counted over its two digits, which
+    # MLPs write through the digit chain; the bounds prove the model (float64 at least),
+    # the one-key select of its rank included (total_orders.py)
+    monkeypatch.setattr("rasplab.compiler.order_digits.ORDER_DIGITS_ABOVE", 40)
+    entry = get("most_freq")
+    model, blueprint = compile_with_blueprint(entry.build(), list(entry.vocab), 48)
+    assert any("freq_key < freq_key (49 values) in base 7" in n for n in model.info.notes)
+    stored = {d.split(":")[0] for d in model.directions}
+    assert {"freq_key.high.cut", "freq_key.high", "freq_key.low"} <= stored
+    proof = certify(model, entry.build(), blueprint=blueprint, method="bounds", bounds_seconds=120)
+    assert proof.worst_margin is not None and proof.worst_margin > 0  # float64 at least
+    checked = verify(model, entry.build(), 200, sample=entry.sample, seed=3)  # float32
+    assert checked.exact and checked.n_inputs == 200
