@@ -260,6 +260,11 @@ def exactness_line(s: dict[str, Any]) -> str:
         checked = "not checked against the evaluator"
     else:
         checked = f"checked on {render.plural(v['n_inputs'], 'random input')}"
+        # the bounds may still prove it run in float64; else the sample is all there is
+        if c is not None and c.get("dtype") == "float64":
+            checked += "; proved on every input by bounds in float64 only"
+        elif c is not None:
+            checked += ", not proved"
     return f"exact on: {where} ({checked})"
 
 
