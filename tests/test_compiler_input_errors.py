@@ -116,6 +116,7 @@ def test_a_rebuild_whose_ramps_have_no_room_is_not_certified(monkeypatch):
     from dataclasses import replace
 
     import rasplab.compiler.driver as driver
+    import rasplab.compiler.float32_rebuilds as rebuilds
     from rasplab.compiler.job import make_job
 
     job = make_job(dyck1(), "()", 16, True, 8, None, 0, None, None)
@@ -126,6 +127,7 @@ def test_a_rebuild_whose_ramps_have_no_room_is_not_certified(monkeypatch):
     def certified(*args, **kwargs):
         raise AssertionError("a rebuild that cannot be proved in float32 was certified")
 
-    monkeypatch.setattr(driver, "with_certificate", certified)
-    found = driver._rebuilt(replace(job, input_errors=errors), fronts, 0, 10.0)
+    monkeypatch.setattr(rebuilds, "with_certificate", certified)
+    stages = rebuilds.Stages(driver._build, driver._verified)
+    found = rebuilds.rebuilt(stages, replace(job, input_errors=errors), fronts, (0, 10.0))
     assert found == (None, 0.0, None)

@@ -21,7 +21,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -32,16 +31,15 @@ from ..lang.nodes import SOp
 from ..model.info import InputDomain, Verified
 from ..model.model import CompiledModel
 from .assemble import assemble
-from .bounds import BOUNDS_SECONDS, FLOAT32_ERRORS, Blueprint
+from .bounds import BOUNDS_SECONDS, Blueprint
 from .budget import DEFAULT_MAX_BYTES, check_bytes, compile_bytes
 from .causal import causal_blockers, causal_hint
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
 from .digits import DIGITS_ABOVE
 from .encodings import AggregatePolicy
+from .float32_rebuilds import ONE_HOT_GROWTH, Stages, float32_rebuilt
 from .front import Fronts, front_of
-from .input_errors import Errors
 from .job import Job, Sampler, library_domain, make_job
-from .layout import Layout
 from .limits import DEFAULT_MAX_SECONDS, check_seconds, checkpoint, compile_limits, seconds_left
 from .listable import listable_hint
 from .planned import model_info, plan_layout
@@ -54,7 +52,6 @@ from .size import (
     layout_estimate,
     too_many_blockers,
 )
-from .storage import View
 from .triangles import triangle_note
 from .wider import wider_check
 
@@ -155,17 +152,29 @@ def _stages(job: Job, fronts: Fronts, proving: tuple[int, float], started: float
     # the bounds end within the time limit (and run, if only to say they ran out)
     seconds = max(seconds_left(proving[1]), min(proving[1], 1e-3))
     model = with_certificate(model, job.program, limit, blueprint, seconds)
-    model = _float32_retries(job, (model, blueprint), fronts, limit, seconds)
+    # proved in float64 only: built another way (float32_rebuilds.py)
+    stages = Stages(_build, _verified)  # looked up now: a test may replace either
+    model = float32_rebuilt(stages, job, (model, blueprint), fronts, (limit, seconds))
     checked = wider_check(job, model, started)
     if checked.failed is None:
         return checked.model
     drift = float32_only(job, checked.model, checked.failed)
     if drift is None:
         raise CompileError(disagreement(checked.failed, policy))
+    numbers, params = _compares_numbers(blueprint), model.n_params
     del model, blueprint, checked  # the rebuild need not hold the first model's memory
-    if job.all_digits is None:
+    if job.all_digits is None:  # its wide equalities as digits, as after a failed check
         return _stages(replace(job, all_digits=DIGITS_AFTER_CHECK), fronts, proving, started)
+    if job.one_hot is None and numbers:  # then its selects of numbers one-hot
+        cap = _capped(job, ONE_HOT_GROWTH * params)
+        retry = replace(job, one_hot=ONE_HOT_AFTER_CHECK, max_params=cap)
+        return _stages(retry, fronts, proving, started)
     raise CompileError(f"{drift} (found by the check after the certificate)")
+
+
+def _compares_numbers(blueprint: Blueprint) -> bool:
+    """Whether some head compares numbers (a quadratic score), which one-hot would not."""
+    return any(h.quadratic is not None for h in blueprint.layout.heads)
 
 
 def _explained(err: CompileError | ResourceLimitError, job: Job) -> Exception:
@@ -234,23 +243,59 @@ def _checked(job: Job, built: Built, fronts: Fronts) -> tuple[Job, Built]:
         if job.all_digits is not None:
             raise refusal from None
     retry = replace(job, all_digits=DIGITS_AFTER_CHECK)
+    tries: list[str] = []
     try:
         other = _build(retry, [], fronts)
     except (CompileError, ResourceLimitError) as err:
-        tried = f"not built: {str(err).splitlines()[0]}"
+        tries.append(_as_digits(f"not built: {str(err).splitlines()[0]}"))
     else:
-        if _digit_tests(other[0]) <= _digit_tests(built[0]):
-            raise refusal from None  # nothing more to test as digits: the same model again
+        if _digit_tests(other[0]) > _digit_tests(built[0]):  # else the same model again
+            found = _tried(retry, other, fronts)
+            if not isinstance(found, str):
+                return retry, found
+            tries.append(_as_digits(found))
+    if job.one_hot is None and _compares_numbers(built[2]):
+        cap = _capped(job, ONE_HOT_GROWTH * built[0].n_params)
+        one_hot = replace(job, one_hot=ONE_HOT_AFTER_CHECK, max_params=cap)
         try:
-            return retry, _verified(retry, *other, fronts)
-        except _Float32Only as again:
-            tried = f"exact in float64 only again ({again.exact} sampled inputs in float32)"
+            found = _tried(one_hot, _build(one_hot, [], fronts), fronts)
         except (CompileError, ResourceLimitError) as err:
-            tried = f"refused: {str(err).splitlines()[0]}"
-    raise CompileError(  # the first refusal stands, with what was tried
-        f"{refusal}\n  (built again with its equalities of computed integers over "
-        f"{DIGITS_ABOVE} values tested as digits: {tried})"
-    ) from None
+            found = f"not built: {str(err).splitlines()[0]}"
+        if not isinstance(found, str):
+            return one_hot, found
+        tries.append(f"built again with its selects of numbers one-hot: {found}")
+    if not tries:
+        raise refusal from None
+    # the first refusal stands, with what was tried
+    raise CompileError(f"{refusal}\n  ({'; '.join(tries)})") from None
+
+
+ONE_HOT_AFTER_CHECK = (
+    "chosen after the check: as first built, the model was exact in float64 only (a "
+    "computed number compared as a number drifted in float32); one-hot tests are exact "
+    "in any float type"
+)
+
+
+def _as_digits(tried: str) -> str:
+    return (
+        f"built again with its equalities of computed integers over {DIGITS_ABOVE} values "
+        f"tested as digits: {tried}"
+    )
+
+
+def _capped(job: Job, cap: int) -> int:
+    return min(job.max_params or cap, cap)
+
+
+def _tried(job: Job, built: Built, fronts: Fronts) -> Built | str:
+    """``built`` with its check recorded, or what the check found instead."""
+    try:
+        return _verified(job, *built, fronts)
+    except _Float32Only as again:
+        return f"exact in float64 only again ({again.exact} sampled inputs in float32)"
+    except (CompileError, ResourceLimitError) as err:
+        return f"refused: {str(err).splitlines()[0]}"
 
 
 def _digit_tests(model: CompiledModel) -> int:
@@ -324,88 +369,3 @@ def _build(
     info = model_info(program, lowered.notes, layout, front.policy, job)
     model = assemble(layout, lowered.program, vocab, n, job.causal, info)
     return model, front.policy, Blueprint(layout, values, lowered.origin)
-
-
-ONE_HOT_GROWTH = 4  # a model rebuilt to be proved in float32 may have this many times the params
-
-
-def _float32_retries(
-    job: Job, built: tuple[CompiledModel, Blueprint], fronts: Fronts, limit: int, seconds: float
-) -> CompiledModel:
-    """The model, or, where the bounds prove it in float64 only, the same program built
-    another way if the bounds prove that one in float32 and it has at most
-    ``ONE_HOT_GROWTH`` times the parameters: its MLPs' ramps placed to leave room for
-    the float32 errors the first bounds found (:mod:`.input_errors`; the same size),
-    its counts decoded to numbers before an MLP
-    combines them (each count's rounding then stays within its own gap), its selects
-    of positions one-hot (their scores are exact in any float type; the numbers'
-    rounding can grow through the MLPs that compute them), or both of the last two.
-    Stages 1-3 are not run again, and the rebuilds' bounds share what the first
-    certificate left of ``seconds``."""
-    model, blueprint = built
-    proof = model.info.certificate
-    if proof is None or proof.dtype != "float64":
-        return model
-    why = "chosen after the certificate: as first built the bounds prove the model in "
-    why += f"float64 only ({model.n_params:,} parameters)"
-    cap = ONE_HOT_GROWTH * model.n_params
-    capped = replace(job, max_params=min(job.max_params or cap, cap))
-    layout = blueprint.layout
-    retries = []
-    errors = _bounded(blueprint.memo.get(FLOAT32_ERRORS))
-    if errors is not None and job.input_errors is None:  # the same model, its ramps placed for them
-        retries.append(replace(capped, input_errors=errors))
-    if _combines_counts(layout) and job.decode_counts is None:
-        retries.append(replace(capped, decode_counts=why))
-    if any(h.quadratic is not None for h in layout.heads) and job.one_hot is None:
-        one_hot = replace(capped, one_hot=f"{why}; one-hot scores are exact in any type")
-        retries.append(one_hot)
-        if any(r.decode_counts == why for r in retries):  # both: counts decoded, one-hot
-            retries.append(replace(one_hot, decode_counts=why))
-    # the rebuilds' bounds share what is left, within the compile's time limit
-    left = seconds_left(seconds - (proof.seconds or 0.0))
-    for retry in retries:
-        if left < 1.0:
-            break
-        other, spent, errors = _rebuilt(retry, fronts, limit, left)
-        left -= spent
-        if other is None and errors is not None and retry.input_errors is None and left >= 1.0:
-            # the rebuild is nearer: its own errors may leave its ramps room enough
-            other, spent, _ = _rebuilt(replace(retry, input_errors=errors), fronts, limit, left)
-            left -= spent
-        if other is not None:
-            return other
-    return model
-
-
-def _combines_counts(layout: Layout) -> bool:
-    """Whether some MLP reads two counts' attention weights at once."""
-    return any(sum(f.key[1] is View.COUNT_WEIGHT for f in m.leaves) >= 2 for m in layout.mlps)
-
-
-def _rebuilt(
-    retry: Job, fronts: Fronts, limit: int, seconds: float
-) -> tuple[CompiledModel | None, float, Errors | None]:
-    """The program compiled and certified as ``retry`` asks, if proved in float32 (else
-    None), the seconds its bounds took, and the float32 errors they found (where finite)."""
-    try:
-        other, policy, found = _build(retry, [], fronts)
-        if any(m.spec.crossed for m in found.layout.mlps):
-            return None, 0.0, None  # ramps the errors leave no room: not proved in float32
-        other, _, found = _verified(retry, other, policy, found, fronts)
-        found = replace(found, float32_first=True)  # the memo is shared: errors land in it
-        other = with_certificate(other, retry.program, limit, found, seconds)
-    except (CompileError, ResourceLimitError, MemoryError):
-        return None, 0.0, None  # too big, or not buildable so: the float64 proof stands
-    proof = other.info.certificate
-    spent = (proof.seconds or 0.0) if proof is not None else 0.0
-    if proof is not None and proof.dtype == "float32":
-        return other, spent, None
-    return None, spent, _bounded(found.memo.get(FLOAT32_ERRORS))
-
-
-def _bounded(errors: Errors | None) -> Errors | None:
-    """``errors`` where every bound is finite (a rebuild can place its ramps for them)."""
-    if errors and all(math.isfinite(x) for pair in errors.values() for x in pair):
-        return errors
-    return None

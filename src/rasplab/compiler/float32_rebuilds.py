@@ -1,0 +1,134 @@
+"""After the certificate: a model proved in float64 only, built again another way.
+
+Where the bounds prove a model in float64 but not in float32, the same program
+(stages 1-3 kept) is built again, and the first rebuild the bounds prove in
+float32 with at most ``ONE_HOT_GROWTH`` times the parameters is kept:
+
+1. the same model with its MLPs' ramps placed to leave room for the float32
+   errors the first bounds found in their inputs (:mod:`.input_errors`);
+2. its counts decoded to numbers before an MLP combines two of them (each
+   count's rounding then stays within its own gap);
+3. its selects of numbers one-hot (their scores are exact in any float type,
+   while numbers' rounding can grow through the MLPs that compute them);
+4. both of the last two.
+
+A rebuild of 2 to 4 that is not proved but whose bounds are finite is built
+once more with its ramps placed for its own errors. A rebuild whose ramps
+have no room for the errors they are placed for is dropped before its bounds
+(they would fail there). The rebuilds' bounds share what the first
+certificate left of the bounds' budget, and run the float32 pass first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from ..errors import CompileError, ResourceLimitError
+from ..model.model import CompiledModel
+from .bounds import FLOAT32_ERRORS, Blueprint
+from .certify import with_certificate
+from .front import Fronts
+from .input_errors import Errors
+from .job import Job
+from .layout import Layout
+from .limits import seconds_left
+from .storage import View
+
+__all__ = ["Stages", "float32_rebuilt", "rebuilt", "ONE_HOT_GROWTH"]
+
+ONE_HOT_GROWTH = 4  # a model rebuilt to be proved in float32 may have this many times the params
+
+
+class Stages(NamedTuple):
+    """The driver's stages a rebuild runs: stages 1-5, and stage 6's check."""
+
+    build: Callable[..., tuple[CompiledModel, Any, Blueprint]]  # (job, evidence, fronts)
+    verified: Callable[..., tuple[CompiledModel, Any, Blueprint]]  # (job, *built, fronts)
+
+
+def float32_rebuilt(
+    stages: Stages,
+    job: Job,
+    built: tuple[CompiledModel, Blueprint],
+    fronts: Fronts,
+    proving: tuple[int, float],
+) -> CompiledModel:
+    """The model, or the first rebuild (module docstring) proved in float32;
+    ``proving``: the enumeration limit and the bounds' seconds of the first certificate."""
+    model, blueprint = built
+    proof = model.info.certificate
+    if proof is None or proof.dtype != "float64":
+        return model
+    limit, seconds = proving
+    left = seconds_left(seconds - (proof.seconds or 0.0))  # within the compile's time limit
+    for retry in _retries(job, model, blueprint):
+        if left < 1.0:
+            break
+        other, spent, errors = rebuilt(stages, retry, fronts, (limit, left))
+        left -= spent
+        if other is None and errors is not None and retry.input_errors is None and left >= 1.0:
+            # the rebuild is nearer: its own errors may leave its ramps room enough
+            retry = replace(retry, input_errors=errors)
+            other, spent, _ = rebuilt(stages, retry, fronts, (limit, left))
+            left -= spent
+        if other is not None:
+            return other
+    return model
+
+
+def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
+    """The jobs of rebuilds 1 to 4 that can change the model, in that order."""
+    why = "chosen after the certificate: as first built the bounds prove the model in "
+    why += f"float64 only ({model.n_params:,} parameters)"
+    cap = ONE_HOT_GROWTH * model.n_params
+    capped = replace(job, max_params=min(job.max_params or cap, cap))
+    layout = blueprint.layout
+    retries = []
+    errors = _bounded(blueprint.memo.get(FLOAT32_ERRORS))
+    if errors is not None and job.input_errors is None:  # the same model, its ramps placed for them
+        retries.append(replace(capped, input_errors=errors))
+    if _combines_counts(layout) and job.decode_counts is None:
+        retries.append(replace(capped, decode_counts=why))
+    if any(h.quadratic is not None for h in layout.heads) and job.one_hot is None:
+        one_hot = replace(capped, one_hot=f"{why}; one-hot scores are exact in any type")
+        retries.append(one_hot)
+        if any(r.decode_counts == why for r in retries):  # both: counts decoded, one-hot
+            retries.append(replace(one_hot, decode_counts=why))
+    return retries
+
+
+def _combines_counts(layout: Layout) -> bool:
+    """Whether some MLP reads two counts' attention weights at once."""
+    return any(sum(f.key[1] is View.COUNT_WEIGHT for f in m.leaves) >= 2 for m in layout.mlps)
+
+
+def rebuilt(
+    stages: Stages, retry: Job, fronts: Fronts, proving: tuple[int, float]
+) -> tuple[CompiledModel | None, float, Errors | None]:
+    """The program compiled and certified as ``retry`` asks, if proved in float32 (else
+    None), the seconds its bounds took, and the float32 errors they found (where finite)."""
+    limit, seconds = proving
+    try:
+        other, policy, found = stages.build(retry, [], fronts)
+        if any(m.spec.crossed for m in found.layout.mlps):
+            return None, 0.0, None  # ramps the errors leave no room: not proved in float32
+        other, _, found = stages.verified(retry, other, policy, found, fronts)
+        found = replace(found, float32_first=True)  # the memo is shared: errors land in it
+        other = with_certificate(other, retry.program, limit, found, seconds)
+    except (CompileError, ResourceLimitError, MemoryError):
+        return None, 0.0, None  # too big, or not buildable so: the float64 proof stands
+    proof = other.info.certificate
+    spent = (proof.seconds or 0.0) if proof is not None else 0.0
+    if proof is not None and proof.dtype == "float32":
+        return other, spent, None
+    return None, spent, _bounded(found.memo.get(FLOAT32_ERRORS))
+
+
+def _bounded(errors: Errors | None) -> Errors | None:
+    """``errors`` where every bound is finite (a rebuild can place its ramps for them)."""
+    if errors and all(math.isfinite(x) for pair in errors.values() for x in pair):
+        return errors
+    return None
