@@ -271,3 +271,37 @@ def test_causal_dyck2_at_40_compiles_exact_in_float32():
     )
     checked = verify(model, entry.build(), 300, sample=entry.sample, looks_back=True)
     assert checked.exact and checked.n_inputs == 300 and checked.dtype == "float32"
+
+
+def test_a_drift_found_after_the_certificate_leads_to_digits_then_one_hot(monkeypatch):
+    from types import SimpleNamespace
+
+    from rasplab.compiler import driver
+
+    seen = []
+
+    def wider(job, model, started):  # drift after the certificate, unless one-hot
+        seen.append(job)
+        return SimpleNamespace(model=model, failed=None if job.one_hot else "drift")
+
+    monkeypatch.setattr(driver, "wider_check", wider)
+    monkeypatch.setattr(driver, "float32_only", lambda job, model, failed: "drifts in float32")
+    entry = PROGRAMS["dyck2"]
+    program, vocab = entry.build(), list(entry.vocab)
+    model = compile_program(program, vocab, 12, causal=True, bounds_seconds=2)
+    assert [(j.all_digits is not None, j.one_hot is not None) for j in seen] == [
+        (False, False),
+        (True, False),
+        (True, True),
+    ]
+    assert any("one-hot: chosen after the check" in n for n in model.info.notes)
+    monkeypatch.setattr(
+        driver,
+        "wider_check",
+        lambda job, model, started: SimpleNamespace(model=model, failed="drift"),
+    )
+    with pytest.raises(Exception) as caught:
+        compile_program(program, vocab, 12, causal=True, bounds_seconds=2)
+    text = str(caught.value)
+    assert text.startswith("drifts in float32 (found by the check after the certificate")
+    assert "; built again with its selects of numbers one-hot: drifts in float32" in text

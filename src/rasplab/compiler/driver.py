@@ -165,11 +165,16 @@ def _stages(job: Job, fronts: Fronts, proving: tuple[int, float], started: float
     del model, blueprint, checked  # the rebuild need not hold the first model's memory
     if job.all_digits is None:  # its wide equalities as digits, as after a failed check
         return _stages(replace(job, all_digits=DIGITS_AFTER_CHECK), fronts, proving, started)
+    found = f"{drift} (found by the check after the certificate"
     if job.one_hot is None and numbers:  # then its selects of numbers one-hot
         cap = _capped(job, ONE_HOT_GROWTH * params)
         retry = replace(job, one_hot=ONE_HOT_AFTER_CHECK, max_params=cap)
-        return _stages(retry, fronts, proving, started)
-    raise CompileError(f"{drift} (found by the check after the certificate)")
+        try:
+            return _stages(retry, fronts, proving, started)
+        except (CompileError, ResourceLimitError) as err:
+            tried = str(err).splitlines()[0]
+            found += f"; built again with its selects of numbers one-hot: {tried}"
+    raise CompileError(found + ")")
 
 
 def _compares_numbers(blueprint: Blueprint) -> bool:
