@@ -16,7 +16,8 @@ A rebuild of 2 to 4 that is not proved but whose bounds are finite is built
 once more with its ramps placed for its own errors. A rebuild whose ramps
 have no room for the errors they are placed for is dropped before its bounds
 (they would fail there). The rebuilds' bounds share what the first
-certificate left of the bounds' budget, and run the float32 pass first.
+certificate left of the bounds' budget, and run the float32 pass first; a
+rebuild's random check (stage 6) runs once its bounds prove it.
 """
 
 from __future__ import annotations
@@ -115,16 +116,19 @@ def rebuilt(
         other, policy, found = stages.build(retry, [], fronts)
         if any(m.spec.crossed for m in found.layout.mlps):
             return None, 0.0, None  # ramps the errors leave no room: not proved in float32
-        other, _, found = stages.verified(retry, other, policy, found, fronts)
         found = replace(found, float32_first=True)  # the memo is shared: errors land in it
-        other = with_certificate(other, retry.program, limit, found, seconds)
+        proof = with_certificate(other, retry.program, limit, found, seconds).info.certificate
+        spent = (proof.seconds or 0.0) if proof is not None else 0.0
+        if proof is None or proof.dtype != "float32":
+            return None, spent, _bounded(found.memo.get(FLOAT32_ERRORS))
+        # proved: the random check then records its sample (a failed rebuild skips it;
+        # at 1,024 positions it runs the model on dozens of long inputs)
+        checked, _, again = stages.verified(retry, other, policy, found, fronts)
     except (CompileError, ResourceLimitError, MemoryError):
         return None, 0.0, None  # too big, or not buildable so: the float64 proof stands
-    proof = other.info.certificate
-    spent = (proof.seconds or 0.0) if proof is not None else 0.0
-    if proof is not None and proof.dtype == "float32":
-        return other, spent, None
-    return None, spent, _bounded(found.memo.get(FLOAT32_ERRORS))
+    if again is not found:  # the check built it again: the proof is of another model
+        return None, spent, None
+    return replace(checked, info=replace(checked.info, certificate=proof)), spent, None
 
 
 def _bounded(errors: Errors | None) -> Errors | None:
