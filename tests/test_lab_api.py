@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -177,6 +178,9 @@ def test_compile_gives_size_report_residual_view_and_a_model_file(client, tmp_pa
     assert answer["ok"], answer
     assert answer["size"]["heads_per_layer"] == [2, 1] and answer["size"]["n_params"] > 0
     assert "verified against the evaluator" in answer["report"]
+    # sort over abc up to 4: 120 inputs, every one compared
+    assert "exact on: every input" in answer["report"]
+    assert "(proved on all 120 inputs by enumeration)" in answer["report"]
     assert answer["residual_svg"].startswith("<svg")
     path = tmp_path / "sort.safetensors"
     path.write_bytes(base64.b64decode(answer["model_b64"]))
@@ -191,6 +195,8 @@ def test_a_library_program_compiles_for_the_inputs_its_sampler_draws(client):
     answer = client.post("/api/compile", json=request).json()
     assert answer["ok"], answer
     assert "exact on: inputs drawn by lib:add's sampler" in answer["report"]
+    # a sampler's domain is not listed: the report says the model was only sampled
+    assert re.search(r"checked on \d+ random inputs(, not proved|; proved)", answer["report"])
     edited = dict(request, program=request["program"] + "\n# edited")
     answer = client.post("/api/compile", json=edited).json()  # not the library's text
     assert "inputs drawn by" not in (answer.get("report") or "")

@@ -209,13 +209,21 @@ def _report(model: Any) -> str:
             f"verified against the evaluator on {verified.n_inputs} inputs: "
             f"{verified.n_exact} exact ({verified.dtype})"
         )
-    lines.append(f"exact on: {model.info.domain.description}")
-    certificate = model.info.certificate
-    if certificate is not None and certificate.proved:
-        lines.append(f"proved on all {certificate.n_enumerated:,} inputs by enumeration")
-    elif certificate is not None:
-        lines.append(f"certificate: {certificate.status}")
+    lines.append(f"exact on: {model.info.domain.description} ({_how_exact(model)})")
     return "\n".join(lines)
+
+
+def _how_exact(model: Any) -> str:
+    """How the model was found exact on its domain: proved, or only sampled."""
+    proof, verified = model.info.certificate, model.info.verified
+    if proof is not None and proof.proved:
+        if proof.method == "bounds":
+            return "proved on every input by bounds"
+        return f"proved on all {proof.n_enumerated:,} inputs by enumeration"
+    sampled = f"checked on {verified.n_inputs} random inputs" if verified else "not checked"
+    if proof is not None and proof.dtype == "float64":
+        return f"{sampled}; proved on every input by bounds in float64 only"
+    return f"{sampled}, not proved"
 
 
 def _residual(model, program, text, limits, draw) -> dict[str, Any]:
