@@ -80,3 +80,14 @@ def test_a_proof_in_float64_only_is_reported_as_such(capsys):
     certificate = json.loads(capsys.readouterr().out)["certificate"]
     assert certificate["status"] == "sampled" and certificate["dtype"] == "float64"
     assert certificate["worst_margin"] > 0 and certificate["worst_margin_float32"] is None
+
+
+def test_a_length_the_sampler_cannot_draw_is_a_message(capsys):
+    # sort_unique's inputs are distinct numbers below 100: none has 128 tokens
+    assert main(["compile", "lib:sort_unique", "--max-len", "128", "--verify", "8"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: the input sampler could not draw an input of length 128")
+    assert "no input is longer than 100 tokens" in err and "Traceback" not in err
+    # the demo checks it up to the longest input its sampler draws
+    assert main(["demo", "lib:sort_unique", "--max-len", "128", "--samples", "5"]) == 0
+    assert "1 program, all checks passed" in capsys.readouterr().out

@@ -165,3 +165,9 @@ def test_entry_summary_comes_from_the_docstring_unless_given():
     plain = _entry("r", library.reverse, list, "ab", ["ab", "ba"])
     assert plain.summary.startswith("The input backwards")
     assert _entry("r", library.reverse, list, "ab", ["a"], summary="s").summary == "s"
+
+
+def test_a_program_is_found_by_its_command_line_name_too():
+    from rasplab.library.catalog import get
+
+    assert get("lib:sort") is get("sort")

@@ -137,7 +137,7 @@ def _random_check(
     """Compare program and reference on ``args.samples`` random inputs; return both."""
     rng = random.Random(f"{args.seed}:{entry.name}")
     low = max(1, entry.min_len)
-    high = max(low, args.max_len)
+    high = max(low, _longest(entry, args.max_len))
     inputs = [entry.sample(rng, rng.randint(low, high)) for _ in range(args.samples)]
     outputs = evaluate_batch(sop, inputs, **evaluator_limits(args))
     check.random_total = len(inputs)
@@ -150,12 +150,17 @@ def _random_check(
     return inputs, outputs
 
 
+def _longest(entry: LibraryProgram, max_len: int) -> int:
+    """``--max-len``, or less where the program's sampler draws no longer input."""
+    return max_len if entry.max_len is None else min(max_len, entry.max_len)
+
+
 def _compile_check(check: ProgramCheck, entry: LibraryProgram, sop: SOp, inputs, outputs, args):
     """Compile at ``--max-len`` and count the random inputs the model gets exactly right."""
     from ..compiler import compile_program
 
     start = time.perf_counter()
-    n = max(args.max_len, entry.min_len)
+    n = max(_longest(entry, args.max_len), entry.min_len)
     model = compile_program(sop, entry.vocab, n, verify=0, sample=entry.sample)
     check.compile_ms = (time.perf_counter() - start) * 1000
     check.compiled_n_layers = model.n_layers

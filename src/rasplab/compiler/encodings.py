@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import CompileError
 from ..lang.graph import topological_order, value_key
 from ..lang.nodes import Aggregate, AggregationMode, Node, SelectorWidth, Tokens, ZipMap
 from .reference import Rejection, evaluate_each
@@ -63,7 +64,20 @@ def sample_inputs(
     vocab = list(vocab)
     draw = sample or (lambda r, n: [r.choice(vocab) for _ in range(n)])
     lengths = [max_seq_len, 1] + [rng.randint(1, max_seq_len) for _ in range(count - 2)]
-    return [list(draw(rng, n)) for n in lengths[:count]]
+    return [_drawn(draw, rng, n) for n in lengths[:count]]
+
+
+def _drawn(draw: Sampler, rng: random.Random, n: int) -> list[Any]:
+    """One input of length ``n``; CompileError where a sampler cannot draw one (a
+    sampler of distinct values from 100 has no input of 128)."""
+    try:
+        return list(draw(rng, n))
+    except Exception as err:  # the user's sampler: any failure is theirs to read
+        raise CompileError(
+            f"the input sampler could not draw an input of length {n} ({type(err).__name__}: "
+            f"{err}): compile for a max_seq_len its inputs reach, or give a sampler (sample=) "
+            "that draws every length up to it"
+        ) from None
 
 
 SHORT_INPUTS = 256  # every input this many or fewer short inputs cover is observed too

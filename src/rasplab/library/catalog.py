@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from ..errors import ProgramNotFoundError
+from ..errors import InputError, ProgramNotFoundError
 from ..lang.graph import value_key
 from ..lang.nodes import SOp
 from . import arith, counting, dyck, references, search, sequences, sorting, text
@@ -57,6 +57,7 @@ class LibraryProgram:
     domain: str | None = None
     domain_pattern: str | None = None
     any_token: bool = False  # defined on any tokens: ``vocab`` only seeds random inputs
+    max_len: int | None = None  # the longest input ``sampler`` can draw (None: any length)
 
     def accepts(self, token: Any) -> bool:
         """Whether the program is defined on ``token``.
@@ -72,6 +73,18 @@ class LibraryProgram:
             return False
 
     def sample(self, rng: random.Random, n: int) -> list[Any]:
+        """A random input of length ``n``; InputError past the longest the sampler draws.
+
+        >>> get("sort_unique").sample(random.Random(0), 101)
+        Traceback (most recent call last):
+        rasplab.errors.InputError: lib:sort_unique draws distinct numbers ... at most 100
+        """
+        if self.max_len is not None and n > self.max_len:
+            raise InputError(
+                f"lib:{self.name} draws {self.domain or 'its inputs'}: no input is longer "
+                f"than {self.max_len} tokens, and {n} were asked for; use a max length of at "
+                f"most {self.max_len}"
+            )
         return (self.sampler or uniform_sampler(self.vocab))(rng, n)
 
     @property
@@ -135,6 +148,7 @@ _PAPER = [
         [[3, 1, 2], [10, 4, 7, 0]],
         sampler=lambda rng, n: rng.sample(range(100), n),
         domain="distinct numbers from 0 to 99 (no number twice)",
+        max_len=100,
     ),
     _entry(
         "most_freq",
@@ -269,9 +283,10 @@ PROGRAMS: dict[str, LibraryProgram] = {e.name: e for e in _PAPER + _TRACR + _RAS
 
 
 def get(name: str) -> LibraryProgram:
-    """Look a program up by name, with the list of names on a miss."""
+    """Look a program up by name (``sort`` or, as the commands write it, ``lib:sort``),
+    with the list of names on a miss."""
     try:
-        return PROGRAMS[name]
+        return PROGRAMS[name.removeprefix("lib:")]
     except KeyError:
         known = ", ".join(sorted(PROGRAMS))
         raise ProgramNotFoundError(f"no library program {name!r}; known: {known}") from None
