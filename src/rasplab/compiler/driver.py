@@ -141,7 +141,8 @@ def _compiled(job: Job, prove_limit: int, bounds_seconds: float) -> CompiledMode
 def _stages(job: Job, fronts: Fronts, proving: tuple[int, float], started: float) -> CompiledModel:
     """Stages 1-7, then more inputs where the certificate leaves float32 open
     (:mod:`.wider`). Where those find float32 drift, the program is built again with
-    its wide equalities as digits, as after a failed first check, or refused."""
+    its wide equalities as digits, as after a failed first check, then with its selects
+    of numbers one-hot, or refused."""
     model, policy, blueprint = _build(job, [], fronts)
     if not job.verify:
         return model
@@ -240,7 +241,8 @@ def _checked(job: Job, built: Built, fronts: Fronts) -> tuple[Job, Built]:
     """Stage 6 (:func:`_verified`); where the model is exact in float64 only, the program
     built again with every wide equality of computed numbers tested as digits, one-hot
     tests exact in any float type (:mod:`.digits`), if that changes the model and is
-    exact in float32. The job the model was built for comes back with it."""
+    exact in float32; else with its selects of numbers one-hot, if that is. The job the
+    model was built for comes back with it."""
     try:
         return job, _verified(job, *built, fronts)
     except _Float32Only as first:
