@@ -68,11 +68,11 @@ def sample_inputs(
 
 
 def _drawn(draw: Sampler, rng: random.Random, n: int) -> list[Any]:
-    """One input of length ``n``; CompileError where a sampler cannot draw one (a
-    sampler of distinct values from 100 has no input of 128)."""
+    """One input of length ``n``; CompileError where a sampler says it cannot draw one
+    (a ValueError: ``random.sample`` of distinct values from 100 has no input of 128)."""
     try:
         return list(draw(rng, n))
-    except Exception as err:  # the user's sampler: any failure is theirs to read
+    except ValueError as err:  # the library's samplers raise InputError, a ValueError
         raise CompileError(
             f"the input sampler could not draw an input of length {n} ({type(err).__name__}: "
             f"{err}): compile for a max_seq_len its inputs reach, or give a sampler (sample=) "
