@@ -21,6 +21,7 @@ from rasplab.compiler import bounds_heads, compile_program, verify
 from rasplab.compiler.causal import under_mask
 from rasplab.compiler.certify import certify
 from rasplab.compiler.combine import Combiner
+from rasplab.compiler.driver import compile_with_blueprint
 from rasplab.compiler.selectors import All, Literal, Truth, formula
 from rasplab.compiler.triangles import triangle_note
 from rasplab.errors import CompileError, ResourceLimitError
@@ -77,13 +78,15 @@ def test_at_64_the_keys_one_value_keeps_float32(monkeypatch):
     """The 'above 0?' head averages the constant 1: how its weight falls among the keys
     changes nothing, only BOS's share does. Counting that spread too loses float32."""
     entry = get("dyck1")
-    model = compile_program(entry.build(), entry.vocab, 64, causal=True, sample=entry.sample)
-    proof = model.info.certificate
+    program = entry.build()
+    model, blueprint = compile_with_blueprint(program, entry.vocab, 64, causal=True)
+    proof = certify(model, program, blueprint=blueprint, method="bounds")
     assert proof.proved and proof.dtype == "float32" and proof.method == "bounds"
     assert model.n_params < 3000
+    # the same model (a compile would build others until one is proved in float32)
     monkeypatch.setattr(bounds_heads, "_one_vector", lambda head, ks: False)
-    looser = compile_program(entry.build(), entry.vocab, 64, causal=True, sample=entry.sample)
-    assert looser.info.certificate.dtype == "float64"
+    looser = certify(model, program, blueprint=blueprint, method="bounds")
+    assert looser.dtype == "float64"
 
 
 def test_an_average_read_as_above_zero_is_one_head_without_a_mask():

@@ -353,7 +353,7 @@ def _build(
             f"{EARLY_CAUSAL_REFUSAL} to see every blocker at once)",
             blockers=err.blockers,
         )
-    key = (job.all_digits is not None, tuple(tuple(xs) for xs in evidence))
+    key = (job.all_digits is not None, job.far_counts is not None, *map(tuple, evidence))
     front = fronts.get(key) if fronts is not None else None
     if front is None:
         front = front_of(job, evidence)

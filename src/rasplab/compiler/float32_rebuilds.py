@@ -10,7 +10,11 @@ float32 with at most ``ONE_HOT_GROWTH`` times the parameters is kept:
    count's rounding then stays within its own gap);
 3. its selects of numbers one-hot (their scores are exact in any float type,
    while numbers' rounding can grow through the MLPs that compute them);
-4. both of the last two.
+4. both of the last two;
+5. where none of those is proved, its counts that are added or subtracted with
+   ``B = k n^2`` (read near-linearly, :func:`.split_widths.near_linear_scale`)
+   each with ``B = n``, read on its own (near float32's reach, sort at 96, the
+   sum's rounding blurs neighbours), and that model's own rebuilds 1 to 4.
 
 A rebuild of 2 to 4 that is not proved but whose bounds are finite is built
 once more with its ramps placed for its own errors. A rebuild whose ramps
@@ -65,7 +69,26 @@ def float32_rebuilt(
         return model
     limit, seconds = proving
     left = seconds_left(seconds - (proof.seconds or 0.0))  # within the compile's time limit
-    for retry in _retries(job, model, blueprint):
+    found, left = _first_proved(stages, _retries(job, model, blueprint), fronts, (limit, left))
+    if found is None and left >= 1.0 and _near_linear(job, blueprint):
+        found = _far(stages, _capped(job, model, "its counts"), fronts, (limit, left))
+    return model if found is None else found
+
+
+def _near_linear(job: Job, blueprint: Blueprint) -> bool:
+    """Whether some count head has ``B = k n^2`` (read near-linearly), not ``B = n``."""
+    if job.far_counts is not None:
+        return False
+    return any((h.count_scale or 0) > job.max_seq_len for h in blueprint.layout.heads)
+
+
+def _first_proved(
+    stages: Stages, retries: list[Job], fronts: Fronts, proving: tuple[int, float]
+) -> tuple[CompiledModel | None, float]:
+    """The first of ``retries`` proved in float32 (each not proved but with finite bounds
+    tried once more, its ramps placed for its own errors), and the seconds left."""
+    limit, left = proving
+    for retry in retries:
         if left < 1.0:
             break
         other, spent, errors = rebuilt(stages, retry, fronts, (limit, left))
@@ -76,16 +99,48 @@ def float32_rebuilt(
             other, spent, _ = rebuilt(stages, retry, fronts, (limit, left))
             left -= spent
         if other is not None:
-            return other
-    return model
+            return other, left
+    return None, left
+
+
+def _far(
+    stages: Stages, job: Job, fronts: Fronts, proving: tuple[int, float]
+) -> CompiledModel | None:
+    """Rebuild 5 (module docstring) and, where the bounds prove it in float64 only, its own
+    rebuilds 1 to 4: the first proved in float32, or None."""
+    limit, left = proving
+    try:
+        other, policy, found = stages.build(job, [], fronts)
+        other, _, found = stages.verified(job, other, policy, found, fronts)
+        other = with_certificate(other, job.program, limit, found, left)
+    except (CompileError, ResourceLimitError, MemoryError):
+        return None
+    again = float32_rebuilt(stages, job, (other, found), fronts, (limit, left))
+    proof = again.info.certificate
+    return again if proof is not None and proof.dtype == "float32" else None
+
+
+def _capped(job: Job, model: CompiledModel, far: str | None = None) -> Job:
+    """``job`` within ``ONE_HOT_GROWTH`` times the model's parameters (``far``: with its
+    counts kept apart, for this reason)."""
+    cap = ONE_HOT_GROWTH * model.n_params
+    capped = replace(job, max_params=min(job.max_params or cap, cap))
+    if far is None:
+        return capped
+    return replace(capped, far_counts=f"{_why(model)}; {far} are read each with B = n")
+
+
+def _why(model: CompiledModel) -> str:
+    return (
+        "chosen after the certificate: as first built the bounds prove the model in "
+        f"float64 only ({model.n_params:,} parameters)"
+    )
 
 
 def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
     """The jobs of rebuilds 1 to 4 that can change the model, in that order."""
-    why = "chosen after the certificate: as first built the bounds prove the model in "
-    why += f"float64 only ({model.n_params:,} parameters)"
-    cap = ONE_HOT_GROWTH * model.n_params
-    capped = replace(job, max_params=min(job.max_params or cap, cap))
+    why = _why(model)
+    capped = _capped(job, model)
     layout = blueprint.layout
     retries = []
     errors = _bounded(blueprint.memo.get(FLOAT32_ERRORS))

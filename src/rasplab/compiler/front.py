@@ -64,7 +64,7 @@ def front_of(job: Job, evidence: list[list[Any]]) -> Front:
                 _composed(origin, found.origin),
                 [*notes, *found.notes],
             )
-    lowered = lower(start, original, job.causal)
+    lowered = lower(start, original, job.causal, job.far_counts)
     rebuilt = lowered.origin  # of start's nodes; the user's are below
     lowered = replace(
         lowered, origin=_composed(origin, lowered.origin), notes=(*notes, *lowered.notes)

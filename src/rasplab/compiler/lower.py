@@ -90,8 +90,9 @@ def needs_exact_top(node: SelectorWidth | Aggregate, semantics: dict[int, str]) 
 
 
 class _Lowering:
-    def __init__(self, program: SOp, vs: ValueSets, causal: bool = False):
+    def __init__(self, program: SOp, vs: ValueSets, causal: bool = False, far: str | None = None):
         self.program, self.vs, self.causal = program, vs, causal
+        self.far_counts = far  # why every count keeps B = n, where it does
         self.order = topological_order(program)
         self.parents: dict[int, list[Node]] = {n.id: [] for n in self.order}
         for n in self.order:
@@ -273,7 +274,7 @@ class _Lowering:
         # Two such counts are often subtracted (brackets opened minus closed); B = 4 N^2
         # keeps B / (B + w) close enough to linear in w that one line through both
         # separates every difference (as for split counts).
-        scale = near_linear_scale(4, self.vs.max_seq_len)
+        scale = None if self.far_counts else near_linear_scale(4, self.vs.max_seq_len)
         if scale is not None:  # past float32's reach the count keeps B = n, read on its own
             self.count_scales[width.id] = scale
         self.notes.append(
@@ -383,8 +384,11 @@ def _same_from_one(f: Callable[[Any], Any], widths: list[int]) -> bool:
         return False
 
 
-def lower(program: SOp, vs: ValueSets, causal: bool = False) -> Lowered:
+def lower(
+    program: SOp, vs: ValueSets, causal: bool = False, far_counts: str | None = None
+) -> Lowered:
     """Rewrite ``program`` (its value sets in ``vs``) into a form every head can compute
     (``causal``: heads under a causal mask, which tests ``select(indices, indices, "<=")``
-    by itself)."""
-    return _Lowering(program, vs, causal).run()
+    by itself; ``far_counts``: why every count keeps ``B = n``, read on its own, where
+    one that is added to others or subtracted would take ``B = k n^2``)."""
+    return _Lowering(program, vs, causal, far_counts).run()

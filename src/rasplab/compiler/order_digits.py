@@ -203,6 +203,7 @@ class _Lowering(Protocol):
     vs: ValueSets
     notes: list[str]
     count_scales: dict[int, float]
+    far_counts: str | None  # why every count keeps B = n, where it does
     causal: bool
     embedded: frozenset[int]  # s-ops of positions alone or of tokens alone, no head below
     new: dict[int, Node]

@@ -43,13 +43,14 @@ FLOAT32_UNIT = 2.0**-24  # float32's unit roundoff
 ROUNDING_STEPS = 8.0  # roundoffs a head's output may carry per key it sums over
 
 
-_FAR = "at this length float32 cannot keep B / (B + w) near linear, so the MLP"
+_FAR = "at this length float32 cannot keep B / (B + w) near linear"
 
 
 class _Lowering(Protocol):
     vs: ValueSets
     notes: list[str]
     count_scales: dict[int, float]
+    far_counts: str | None  # why every count keeps B = n, where it does
 
     def kid(self, node: Any) -> Any: ...
 
@@ -96,7 +97,8 @@ def split_width(
     ]
     # With B = k N^2 the heads' outputs B / (B + w) sum to 2 - (sum of w) / B plus a term
     # too small to blur neighbouring sums, so one MLP reads the total off the sum.
-    scale = near_linear_scale(len(parts), lowering.vs.max_seq_len)
+    n = lowering.vs.max_seq_len
+    scale = None if lowering.far_counts else near_linear_scale(len(parts), n)
     for w in widths:  # past float32's reach, each part keeps B = n and the MLP adds them
         if scale is not None:
             lowering.count_scales[w.id] = scale
@@ -107,7 +109,7 @@ def split_width(
     lowering.notes.append(
         f"{node.label}: {why}, so {len(parts)} heads count the "
         "parts (in one layer) and the MLP adds them"
-        + ("" if scale is not None else f" ({_FAR} reads each count apart)")
+        + ("" if scale else f" ({lowering.far_counts or _FAR}, so the MLP reads each apart)")
     )
     # Two at a time: one MLP adding three counts would be checked on every triple of them
     total: Node = widths[0]
