@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .input_errors import crossed_at, leaf_errors, room_at
+from .input_errors import leaf_errors, room_and_crossed
 from .limits import MLP_STAGE, checkpoint
 from .lines import Line, pwl_cost, robust, runs, steps_cost
 from .storage import Storage
@@ -199,9 +199,8 @@ def _steps(p: Problem, axis: _Axis, line: Line, classes, known: bool) -> list[Un
         count: dict[Any, int] = defaultdict(int)
         at = np.flatnonzero(line.state[rows[1:]] != line.state[rows[:-1]])
         error = line.error[rows] if known and line.error is not None else np.zeros(len(z))
-        between = room_at(z, error, at)
-        if known:
-            p.crossed += crossed_at(z, error, at)
+        between, crossed = room_and_crossed(z, error, at)
+        p.crossed += crossed if known else 0
         for i, gap in zip(rows[at].tolist(), between, strict=True):
             s0, s1 = states[i], states[i + 1]
             key = (s0, s1) if p.target.kind is Storage.ONE_HOT else round(s1 - s0, 12)

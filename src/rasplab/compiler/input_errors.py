@@ -30,7 +30,7 @@ import numpy as np
 from .storage import Storage
 from .units import Leaf
 
-__all__ = ["Errors", "leaf_errors", "room", "room_at", "crossed_at"]
+__all__ = ["Errors", "leaf_errors", "room", "room_at", "room_and_crossed"]
 
 Errors = Mapping[str, tuple[float, float]]  # direction -> (delta, relative): |error| bound
 
@@ -69,24 +69,26 @@ def room(z: np.ndarray, error: np.ndarray) -> list[tuple[float, float]]:
 def room_at(z: np.ndarray, error: np.ndarray, pairs: np.ndarray) -> list[tuple[float, float]]:
     """:func:`room` for the pairs ``(i, i + 1)``, ``i`` in ``pairs`` only: an MLP's ramps
     sit where its output changes, a few pairs among up to a million points."""
+    return room_and_crossed(z, error, pairs)[0]
+
+
+def room_and_crossed(
+    z: np.ndarray, error: np.ndarray, pairs: np.ndarray
+) -> tuple[list[tuple[float, float]], int]:
+    """:func:`room_at`, and how many of its pairs have no room: a point on one side may
+    reach as far as a point on the other (the bounds cannot keep such a ramp).
+
+    >>> room_and_crossed(np.array([0.0, 1.0, 2.0]), np.array([0.6, 0.0, 0.0]), np.arange(2))[1]
+    0
+    >>> room_and_crossed(np.array([0.0, 1.0, 2.0]), np.array([0.6, 0.5, 0.0]), np.arange(2))[1]
+    1
+    """
     lo, hi = _reach(z, error, pairs)
     crossed = hi <= lo
     lo = np.where(crossed, z[pairs], lo)
     hi = np.where(crossed, z[pairs + 1], hi)
-    return list(zip(((lo + hi) / 2).tolist(), (hi - lo).tolist(), strict=True))
-
-
-def crossed_at(z: np.ndarray, error: np.ndarray, pairs: np.ndarray) -> int:
-    """How many of the pairs :func:`room_at` places have no room: a point on one side
-    may reach as far as a point on the other.
-
-    >>> crossed_at(np.array([0.0, 1.0, 2.0]), np.array([0.6, 0.0, 0.0]), np.arange(2))
-    0
-    >>> crossed_at(np.array([0.0, 1.0, 2.0]), np.array([0.6, 0.5, 0.0]), np.arange(2))
-    1
-    """
-    lo, hi = _reach(z, error, pairs)
-    return int(np.count_nonzero(hi <= lo))
+    found = list(zip(((lo + hi) / 2).tolist(), (hi - lo).tolist(), strict=True))
+    return found, int(np.count_nonzero(crossed))
 
 
 def _reach(z: np.ndarray, error: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
