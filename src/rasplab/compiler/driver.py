@@ -37,7 +37,7 @@ from .causal import causal_blockers, causal_hint
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
 from .digits import DIGITS_ABOVE
 from .encodings import AggregatePolicy
-from .float32_rebuilds import ONE_HOT_GROWTH, Stages, float32_rebuilt
+from .float32_rebuilds import Stages, float32_rebuilt, within_growth
 from .front import Fronts, front_of
 from .job import Job, Sampler, library_domain, make_job
 from .limits import DEFAULT_MAX_SECONDS, check_seconds, checkpoint, compile_limits, seconds_left
@@ -168,8 +168,7 @@ def _stages(job: Job, fronts: Fronts, proving: tuple[int, float], started: float
         return _stages(replace(job, all_digits=DIGITS_AFTER_CHECK), fronts, proving, started)
     found = f"{drift} (found by the check after the certificate"
     if job.one_hot is None and numbers:  # then its selects of numbers one-hot
-        cap = _capped(job, ONE_HOT_GROWTH * params)
-        retry = replace(job, one_hot=ONE_HOT_AFTER_CHECK, max_params=cap)
+        retry = replace(within_growth(job, params), one_hot=ONE_HOT_AFTER_CHECK)
         try:
             return _stages(retry, fronts, proving, started)
         except (CompileError, ResourceLimitError) as err:
@@ -262,8 +261,7 @@ def _checked(job: Job, built: Built, fronts: Fronts) -> tuple[Job, Built]:
                 return retry, found
             tries.append(_as_digits(found))
     if job.one_hot is None and _compares_numbers(built[2]):
-        cap = _capped(job, ONE_HOT_GROWTH * built[0].n_params)
-        one_hot = replace(job, one_hot=ONE_HOT_AFTER_CHECK, max_params=cap)
+        one_hot = replace(within_growth(job, built[0].n_params), one_hot=ONE_HOT_AFTER_CHECK)
         try:
             found = _tried(one_hot, _build(one_hot, [], fronts), fronts)
         except (CompileError, ResourceLimitError) as err:
@@ -289,10 +287,6 @@ def _as_digits(tried: str) -> str:
         f"built again with its equalities of computed integers over {DIGITS_ABOVE} values "
         f"tested as digits: {tried}"
     )
-
-
-def _capped(job: Job, cap: int) -> int:
-    return min(job.max_params or cap, cap)
 
 
 def _tried(job: Job, built: Built, fronts: Fronts) -> Built | str:

@@ -42,7 +42,7 @@ from .layout import Layout
 from .limits import seconds_left
 from .storage import View
 
-__all__ = ["Stages", "float32_rebuilt", "rebuilt", "ONE_HOT_GROWTH"]
+__all__ = ["Stages", "float32_rebuilt", "rebuilt", "within_growth", "ONE_HOT_GROWTH"]
 
 ONE_HOT_GROWTH = 4  # a model rebuilt to be proved in float32 may have this many times the params
 
@@ -120,11 +120,17 @@ def _far(
     return again if proof is not None and proof.dtype == "float32" else None
 
 
+def within_growth(job: Job, n_params: int) -> Job:
+    """``job`` allowed at most ``ONE_HOT_GROWTH`` times ``n_params`` parameters (and no
+    more than it allowed already): what any rebuild of a model of that size may take."""
+    cap = ONE_HOT_GROWTH * n_params
+    return replace(job, max_params=min(job.max_params or cap, cap))
+
+
 def _capped(job: Job, model: CompiledModel, far: str | None = None) -> Job:
-    """``job`` within ``ONE_HOT_GROWTH`` times the model's parameters (``far``: with its
-    counts kept apart, for this reason)."""
-    cap = ONE_HOT_GROWTH * model.n_params
-    capped = replace(job, max_params=min(job.max_params or cap, cap))
+    """:func:`within_growth` of the model (``far``: with its counts kept apart, for this
+    reason)."""
+    capped = within_growth(job, model.n_params)
     if far is None:
         return capped
     return replace(capped, far_counts=f"{_why(model)}; {far} are read each with B = n")
