@@ -31,8 +31,9 @@ from .assemble import _embedding
 from .bounds_space import Refused, Stream, node_values
 from .features import Feature
 from .plans import Layout
-from .ranks import class_ranks_among, ranks_among, tellers_among
+from .ranks import class_ranks_among, ranks_among
 from .rounding import Rounding
+from .tellers import tellers_among
 from .value_sets import ValueSets
 
 __all__ = ["embedding_stream"]
@@ -61,12 +62,13 @@ def embedding_stream(
     stream = Stream(index, embedded, known, err, bos, 0 * bos, rounding, *positions)
     nodes = layout.nodes
     distinct = ranks_among(nodes, values, origin)
+    within = class_ranks_among(nodes, values, origin)
     stream = replace(
         stream,
         maps={nid: n for nid, n in nodes.items() if isinstance(n, Map)},
         distinct=distinct,
-        within=class_ranks_among(nodes, values, origin),
-        tellers=tellers_among(nodes, values, origin, distinct),
+        within=within,
+        tellers=tellers_among(nodes, values, origin, distinct | frozenset(within)),
     )
     # a sum rounds only where both terms may be non-zero (x + 0 is exact)
     both = np.any(model.W_E != 0, axis=0) & np.any(model.W_pos != 0, axis=0)

@@ -22,14 +22,11 @@ output's error in each direction is then at most
 ``dev + (2 L + mix) R / 2 + value error``: ``dev`` how far any key's value
 vector is from its exact encoding, ``R`` the range of the value vectors.
 
-A select head moves one value only if the value sets say its selector picks
-at most one key, or, for every query, the keys it may select carry one
-encoding, or agree on a node no two positions share (``indices``, a count
-that is a rank by :mod:`.ranks`, or one whose value sets per position are
-disjoint), or agree on a node ``X`` and on a count no two positions with one
-value of ``X`` share (:func:`.ranks.class_rank`):
+A select head moves one value only where :mod:`.bounds_one_value` shows it:
 otherwise the aggregate may average and the bound says so (the compiler's
-"moves one value" assumption stays open).
+"moves one value" assumption stays open). Where a head's table of every
+(query, key) pair would be too large and its scores add up over groups of
+s-ops read apart, each group is bounded on its own (:mod:`.bounds_factored`).
 """
 
 from __future__ import annotations
@@ -42,13 +39,16 @@ import numpy as np
 from ..lang.graph import value_key
 from ..lang.nodes import Aggregate, Indices
 from ..model.model import Attention
-from .bounds_scores import Head, Keys, Scores, bos_leak, key_ranks, mixing, project
+from .bounds_factored import factored_scores
+from .bounds_groups import groups
+from .bounds_one_value import agreements, one_value, several_values, ways
+from .bounds_scores import Head, Keys, Scores, bos_leak, key_ranks, mixing, project, selection
 from .bounds_space import Refused, Space, Stream, budget_left, in_time, read_nodes, shared_space
 from .causal import under_mask
 from .combine import is_number
 from .domains import value_indices
 from .plans import HeadPlan
-from .selectors import All, Literal, Truth, formula, truth_table, variables
+from .selectors import Truth, formula, variables
 
 __all__ = ["Head", "HeadBound", "head_bound", "selection"]
 
@@ -73,25 +73,6 @@ def _formula(head: Head) -> Any:
     return under_mask(formula(selector)) if head.causal else formula(selector)
 
 
-def selection(f: Any, qs: Space, ks: Space) -> np.ndarray:
-    """``[query combo, key combo]``: whether the program's selector picks the key."""
-    if isinstance(f, Truth):
-        return np.full((len(qs), len(ks)), f.value)
-    if isinstance(f, Literal):
-        qv, qi = _side(f.query, qs)
-        kv, ki = _side(f.key, ks)
-        return truth_table(f, kv, qv)[np.ix_(qi, ki)]
-    tables = [selection(c, qs, ks) for c in f.children]
-    combine = np.logical_and if isinstance(f, All) else np.logical_or
-    return combine.reduce(tables)
-
-
-def _side(node: Any, s: Space) -> tuple[list[Any], np.ndarray]:
-    if node is None:
-        return [None], np.zeros(len(s), dtype=np.int64)
-    return list(s.values[s.nodes.index(node.id)]), s.column(node.id)
-
-
 def head_bound(stream: Stream, head: Head, limit: int, memo: dict | None = None) -> HeadBound:
     """The bound of :mod:`this module <.bounds_heads>` for one head; Refused if not modelled.
     ``memo`` keeps the combinations for another pass (:func:`.shared_space`)."""
@@ -106,19 +87,38 @@ def head_bound(stream: Stream, head: Head, limit: int, memo: dict | None = None)
     a = head.attn
     wq, wk, wv = a.W_Q[head.j], a.W_K[head.j], a.W_V[head.j]
     what = f"head {head.name}"
-    qs = shared_space(memo, stream, [*sorted(read_nodes(stream, wq)), *qvars], limit, what)
-    key_nodes = sorted(read_nodes(stream, wk) | read_nodes(stream, wv))
-    ks = shared_space(memo, stream, [*key_nodes, *kvars, *values], limit, what)
-    scored = ks
-    if _scores_alone(head) and set(values) - set(kvars) - read_nodes(stream, wk):
-        # the scores and the selection ignore what the head moves (reverse's tokens): the
-        # softmax is bounded over the keys' positions alone, not every token at each
-        scored = shared_space(memo, stream, [*sorted(read_nodes(stream, wk)), *kvars], limit, what)
-    _in_budget(head, len(qs), len(scored), 16 * limit)
-    return _bound(stream, head, qs, (ks, scored), f)
+    parts = groups(stream, head, f) if first.kind not in ("max", "min") else None
+    try:
+        qs = shared_space(memo, stream, [*sorted(read_nodes(stream, wq)), *qvars], limit, what)
+        key_nodes = sorted(read_nodes(stream, wk) | read_nodes(stream, wv))
+        ks = shared_space(memo, stream, [*key_nodes, *kvars, *values], limit, what)
+        scored = ks
+        if _scores_alone(head) and set(values) - set(kvars) - read_nodes(stream, wk):
+            # the scores and the selection ignore what the head moves (reverse's tokens):
+            # the softmax is bounded over the keys' positions alone, not every token at each
+            scored_nodes = [*sorted(read_nodes(stream, wk)), *kvars]
+            scored = shared_space(memo, stream, scored_nodes, limit, what)
+    except Refused:
+        if parts is None:
+            raise
+    else:
+        if parts is None or len(qs) * len(scored) <= FACTORED_ABOVE:
+            _in_budget(head, len(qs), len(scored), 16 * limit)
+            return _bound(stream, head, qs, (ks, scored), f)
+    # the scores add up over groups read apart: bounded per group (:mod:`.bounds_factored`)
+    moved = shared_space(memo, stream, [*sorted(read_nodes(stream, wv)), *values], limit, what)
+    agree_by = None
+    if not _scores_alone(head):  # a select whose moving one value is proved key by key
+        agree_by = [w.nodes for w in ways(stream, head, [n for g in parts for n in g.keys])]
+    asked = (not _one_vector(head, moved), agree_by)
+    split = factored_scores(stream, head, parts, limit, memo, asked)
+    unproved = several_values(head) if split.many else ()
+    worst = (split.coeff, split.gap, split.bos_intended, unproved)
+    return _finished(stream, head, moved, (worst, split.leaked))
 
 
 PAIRS = 2_000_000  # (query, key) combinations scored at once
+FACTORED_ABOVE = 2_000_000  # pairs past which a head whose scores split is bounded per group
 PAIRS_PER_SECOND = 20_000_000  # about what a pass scores (causal dyck2 at 64: 21 M a second)
 
 
@@ -158,7 +158,19 @@ def _bound(stream: Stream, head: Head, qs: Space, sides: tuple, f: Any) -> HeadB
     probe = target if scored is ks else None
     mixes = not _one_vector(head, ks)  # every key combination: the moved value included
     found = _queries(stream, head, qs, scored, f, (keys, ranks, probe, mixes))
-    coeff, gap, bos_intended, unproved = found
+    leaked = 0.0 if head.causal else bos_leak(stream, head, keys)
+    return _finished(stream, head, ks, (found, leaked), (target, target_bos))
+
+
+def _finished(
+    stream: Stream, head: Head, ks: Space, scored: tuple, targets: tuple | None = None
+) -> HeadBound:
+    """The head's bound from its scores' worst case (``scored``: the largest ``2 L +
+    mix``, the smallest gap, whether BOS is ever intended, what is open; and BOS's
+    query's leak), over the keys ``ks``, which hold every value the head moves
+    (``targets``: what they should move, where known)."""
+    (coeff, gap, bos_intended, unproved), leaked = scored
+    target, target_bos = targets or _targets(head, ks, stream.index)
     out, out_bos, value_error, relative = _values(stream, head, ks, coeff, bos_intended)
     dev = np.abs(out - target).max(axis=0, initial=0.0)
     if bos_intended:  # else BOS only leaks, and its value counts in the spread alone
@@ -166,7 +178,6 @@ def _bound(stream: Stream, head: Head, qs: Space, sides: tuple, f: Any) -> HeadB
     every = np.vstack([out, target, out_bos[None], target_bos[None]])
     spread = every.max(axis=0) - every.min(axis=0)
     error = dev + _scaled(coeff, spread / 2.0) + value_error
-    leaked = 0.0 if head.causal else bos_leak(stream, head, keys)
     bos_error = leaked * np.abs(out - out_bos).max(axis=0, initial=0.0) + value_error
     bos_error = bos_error + relative * np.abs(out_bos)
     return HeadBound(error, out_bos, bos_error, gap, unproved, relative)
@@ -183,7 +194,7 @@ def _queries(
     coeff, gap, bos_intended = 0.0, np.inf, False
     unproved: tuple[str, ...] = ()
     selects = any(p.kind == "select" for p in head.plans)
-    agree = _agreements(stream, head, ks, target) if selects and target is not None else []
+    agree = agreements(stream, head, ks, target) if selects and target is not None else []
     step = max(1, PAIRS // max(len(ks), 1))
     for start in range(0, len(qs), step):
         in_time(f"head {head.name}")
@@ -193,7 +204,7 @@ def _queries(
         c, g, b = mixing(head, scores, sel, stream.rounding.u, ranks, mixes)
         coeff, gap, bos_intended = max(coeff, c), min(gap, g), bos_intended or b
         if agree and not unproved:
-            unproved = _one_value(head, sel, agree)
+            unproved = one_value(head, sel, agree)
     return coeff, gap, bos_intended, unproved
 
 
@@ -322,80 +333,3 @@ def _coords(p: HeadPlan) -> list[float]:
 
 def _number(default: Any) -> float:
     return float(default) if default is not None and is_number(default, bools=True) else 0.0
-
-
-def _agreements(stream: Stream, head: Head, ks: Space, target: np.ndarray) -> list[np.ndarray]:
-    """Ways to number the keys such that keys of one number move one value, made once per
-    head (every block of queries reads them): the encodings of the moved value, then a
-    node no two positions share, all the digits of one, or a class and a count no two
-    positions of the class share. None (an empty list) where the value sets prove at
-    most one key."""
-    if head.widths is not None and max(head.widths, default=0) <= 1:
-        return []
-    ways = [np.unique(target, axis=0, return_inverse=True)[1].reshape(-1)]  # equal floats
-    ways += [ks.column(n) for n in ks.nodes if _one_per_position(stream, head, n)]
-    ways += [
-        _tuple_ids(ks, way) for way in stream.tellers.values() if all(x in ks.nodes for x in way)
-    ]
-    for count, (reads, cls) in stream.within.items():
-        read = [xs for xs in reads if all(x in ks.nodes for x in xs)]
-        if count in ks.nodes and read:
-            c = ks.column(count)
-            classes = _class_ids(ks, read[0], cls)
-            ways.append(classes * (int(c.max(initial=0)) + 1) + c)
-    return ways
-
-
-def _one_value(head: Head, sel: np.ndarray, agree: list[np.ndarray]) -> tuple[str, ...]:
-    """Open items where a query may select keys with different values at different
-    positions: keys agreeing in any one of the ways of :func:`_agreements` move one."""
-    many = _differ(sel, agree[0])
-    for ids in agree[1:]:
-        if not many.any():
-            return ()
-        many &= _differ(sel, ids)
-    if not many.any():
-        return ()
-    node = head.plans[0].node
-    return (
-        f"aggregate {node.label} (head {head.name}): a query may select several keys with "
-        f"different values, so the assumption that it moves one value is not proved",
-    )
-
-
-def _class_ids(ks: Space, xs: tuple[int, ...], cls: Any) -> np.ndarray:
-    """Each key's class: its value of the class's node, or (several nodes, the maps that
-    tell that node's values apart) its tuple of their values, numbered."""
-    if len(xs) == 1:
-        return cls.ids(ks.column(xs[0]), ks.values[ks.nodes.index(xs[0])])
-    return _tuple_ids(ks, xs)
-
-
-def _tuple_ids(ks: Space, xs: tuple[int, ...]) -> np.ndarray:
-    """Each key's tuple of values of the nodes ``xs``, numbered."""
-    codes = np.stack([ks.column(x) for x in xs], axis=1)  # [keys, nodes]
-    return np.unique(codes, axis=0, return_inverse=True)[1].reshape(-1)
-
-
-def _one_per_position(stream: Stream, head: Head, node_id: int) -> bool:
-    """Whether no two positions can hold the same value of the node: the position itself,
-    a count that is a rank (:mod:`.ranks`), or a node whose value sets per position are
-    pairwise disjoint."""
-    if isinstance(_node(head, node_id), Indices) or node_id in stream.distinct:
-        return True
-    sets = stream.at.get(node_id)
-    if not sets or not all(isinstance(v, frozenset) for v in sets):
-        return False
-    return sum(len(v) for v in sets) == len(frozenset().union(*sets))
-
-
-def _differ(sel: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Rows where the selected keys' ``ids`` are not all equal."""
-    big = np.iinfo(np.int64).max
-    low = np.where(sel, ids[None, :], big).min(axis=1)
-    high = np.where(sel, ids[None, :], -1).max(axis=1)
-    return sel.any(axis=1) & (low != high)
-
-
-def _node(head: Head, node_id: int) -> Any:
-    return head.nodes.get(node_id)

@@ -21,6 +21,7 @@ from ..lang.nodes import SOp
 from ..model.model import Attention
 from .bounds_space import Refused, Space, Stream, grid
 from .plans import HeadPlan
+from .selectors import All, Literal, Truth, truth_table
 
 __all__ = [
     "Head",
@@ -30,10 +31,15 @@ __all__ = [
     "project",
     "products",
     "mixing",
+    "worst_case",
+    "Reduced",
+    "highest_selected",
     "cases",
     "key_ranks",
     "bos_leak",
     "CHUNK",
+    "selection",
+    "centred",
 ]
 
 
@@ -53,6 +59,25 @@ class Head:
     @property
     def name(self) -> str:
         return self.attn.names[self.j]
+
+
+def selection(f: Any, qs: Space, ks: Space) -> np.ndarray:
+    """``[query combo, key combo]``: whether the program's selector picks the key."""
+    if isinstance(f, Truth):
+        return np.full((len(qs), len(ks)), f.value)
+    if isinstance(f, Literal):
+        qv, qi = _side(f.query, qs)
+        kv, ki = _side(f.key, ks)
+        return truth_table(f, kv, qv)[np.ix_(qi, ki)]
+    tables = [selection(c, qs, ks) for c in f.children]
+    combine = np.logical_and if isinstance(f, All) else np.logical_or
+    return combine.reduce(tables)
+
+
+def _side(node: Any, s: Space) -> tuple[list[Any], np.ndarray]:
+    if node is None:
+        return [None], np.zeros(len(s), dtype=np.int64)
+    return list(s.values[s.nodes.index(node.id)]), s.column(node.id)
 
 
 def leak(gap: np.ndarray, m: int) -> np.ndarray:
@@ -146,7 +171,7 @@ def products(stream: Stream, query: tuple, key: tuple, centre: np.ndarray) -> tu
     # |q dk| + |dq dk| <= (|q| + aq) ak: one product of [nq, nk], not two and their sum
     err = (np.abs(q) + aq) @ ak.T if ak.any() else np.zeros((len(q), len(k)))
     if aq.any():
-        _centred(err, aq, k, centre)
+        centred(err, aq, k, centre)
     r = stream.rounding
     if r.u:
         rounds = (np.abs(q) + aq) @ (np.abs(k) + ak).T
@@ -160,7 +185,7 @@ def products(stream: Stream, query: tuple, key: tuple, centre: np.ndarray) -> tu
     return q @ k.T, err
 
 
-def _centred(err: np.ndarray, aq: np.ndarray, k: np.ndarray, centre: np.ndarray) -> None:
+def centred(err: np.ndarray, aq: np.ndarray, k: np.ndarray, centre: np.ndarray) -> None:
     """Add ``aq . |k - centre|`` to ``err`` [nq, nk], over the dimensions where some query
     has an error (dyck2's opener head at 64: 4 of 8)."""
     dims = np.flatnonzero(aq.any(axis=0))
@@ -183,7 +208,13 @@ def mixing(
     """The largest ``2 L + mix`` over queries and cases, the smallest gap, and whether
     BOS is ever an intended key (``mixes`` False: how the weight falls among the keys
     changes nothing, so ``mix`` is left out)."""
-    found, bos_alone = cases(head, s, sel, ranks)
+    return worst_case(head, *cases(head, s, sel, ranks), u, mixes)
+
+
+def worst_case(
+    head: Head, found: list[Case], bos_alone: bool, u: float, mixes: bool
+) -> tuple[float, float, bool]:
+    """:func:`mixing` from the cases of :func:`cases` (or of :class:`Reduced`)."""
     worst, gap = 0.0, np.inf
     bos_intended = head.plans[0].kind == "count" or bos_alone
     for rows, lowest, highest, sigma in found:
@@ -202,43 +233,83 @@ def mixing(
 Case = tuple[Any, Any, Any, Any]  # arrays over queries
 
 
+@dataclass(frozen=True)
+class Reduced:
+    """Per query, what the cases of a head without ranks read of its scores: the lowest
+    and highest selected scores, the highest unselected one, BOS's score interval, and
+    whether some key is selected and some is not (a key space may leave either out)."""
+
+    lo_sel: np.ndarray  # [nq] (inf where none is selected)
+    hi_sel: np.ndarray  # [nq] (-inf where none is)
+    hi_uns: np.ndarray  # [nq] (-inf where every key is selected)
+    bos_lo: np.ndarray  # [nq]
+    bos_hi: np.ndarray  # [nq]
+    some: np.ndarray  # [nq] bool: some key is selected
+    none: np.ndarray  # [nq] bool: some key is not
+
+    @staticmethod
+    def of(s: Scores, sel: np.ndarray, highest_selected: bool) -> Reduced:
+        """From every (query, key) score (``highest_selected`` False: ``hi_sel`` is not
+        read, and left at -inf to spare a pass)."""
+        inf = np.inf
+        lo_sel = np.where(sel, s.lo, inf).min(axis=1, initial=inf)
+        hi_uns = np.where(sel, -inf, s.hi).max(axis=1, initial=-inf)
+        hi_sel = np.full(len(sel), -inf)
+        if highest_selected:
+            hi_sel = np.where(sel, s.hi, -inf).max(axis=1, initial=-inf)
+        some, none = np.asarray(sel.any(axis=1)), np.asarray((~sel).any(axis=1))
+        return Reduced(lo_sel, hi_sel, hi_uns, s.bos_lo, s.bos_hi, some, none)
+
+    def cases(self, head: Head) -> tuple[list[Case], bool]:
+        """:func:`cases` for a head whose keys have no ranks."""
+        kind = head.plans[0].kind
+        flat = np.zeros(len(self.lo_sel))
+        if kind == "count":
+            ln_b = math.log(head.plans[0].count_scale or head.count_scale)
+            spread = np.maximum(self.hi_sel, self.bos_hi - ln_b) - np.minimum(
+                self.lo_sel, self.bos_lo - ln_b
+            )
+            lowest = np.maximum(self.bos_lo, self.lo_sel)
+            found: list[Case] = [(self.some, lowest, self.hi_uns, spread)]
+        else:
+            # a select shares its head with means (one pattern): their averaging needs the
+            # spread
+            averages = any(p.kind == "mean" for p in head.plans)
+            spread = self.hi_sel - self.lo_sel if averages else flat
+            found = [(self.some, self.lo_sel, np.maximum(self.hi_uns, self.bos_hi), spread)]
+        if head.widths is not None and 0 not in head.widths:  # the value sets say none can't be
+            return found, False
+        found.append((self.none, self.bos_lo, self.hi_uns, flat))
+        return found, bool(self.none.any())
+
+
+def highest_selected(head: Head) -> bool:
+    """Whether the cases read the highest selected score: a count, or means beside it."""
+    return any(p.kind in ("count", "mean") for p in head.plans)
+
+
 def cases(
     head: Head, s: Scores, sel: np.ndarray, ranks: np.ndarray | None
 ) -> tuple[list[Case], bool]:
     """(rows where the case can happen, lowest intended score, highest unintended score,
     spread of the intended scores) for each way the keys present may fall; and whether
     BOS alone may be intended (some query may select nothing)."""
+    if ranks is None:
+        return Reduced.of(s, sel, highest_selected(head)).cases(head)
     inf = np.inf
-    lo_sel = np.where(sel, s.lo, inf).min(axis=1, initial=inf)
     hi_uns = np.where(sel, -inf, s.hi).max(axis=1, initial=-inf)
-    flat = np.zeros(len(sel))
-    kind = head.plans[0].kind
-    cases: list[Case] = []
-
-    def hi_sel() -> np.ndarray:  # only a count or an averaging select reads it
-        return np.where(sel, s.hi, -inf).max(axis=1, initial=-inf)
-
-    if kind == "count":
-        ln_b = math.log(head.plans[0].count_scale or head.count_scale)
-        spread = np.maximum(hi_sel(), s.bos_hi - ln_b) - np.minimum(lo_sel, s.bos_lo - ln_b)
-        cases.append((sel.any(axis=1), np.maximum(s.bos_lo, lo_sel), hi_uns, spread))
-    elif ranks is not None:  # max / min: the best value present wins over the worse ones
-        for r in np.unique(ranks).tolist():
-            best = sel & (ranks == r)[None, :]
-            worse = np.where(sel & (ranks < r)[None, :], s.hi, -inf).max(axis=1, initial=-inf)
-            lowest = np.where(best, s.lo, inf).min(axis=1, initial=inf)
-            highest = np.maximum.reduce([hi_uns, worse, s.bos_hi])
-            cases.append((best.any(axis=1), lowest, highest, flat))
-    else:
-        # a select shares its head with means (one pattern): their averaging needs the spread
-        averages = any(p.kind == "mean" for p in head.plans)
-        spread = hi_sel() - lo_sel if averages else flat
-        cases.append((sel.any(axis=1), lo_sel, np.maximum(hi_uns, s.bos_hi), spread))
+    found: list[Case] = []
+    for r in np.unique(ranks).tolist():  # max / min: the best value present wins
+        best = sel & (ranks == r)[None, :]
+        worse = np.where(sel & (ranks < r)[None, :], s.hi, -inf).max(axis=1, initial=-inf)
+        lowest = np.where(best, s.lo, inf).min(axis=1, initial=inf)
+        highest = np.maximum.reduce([hi_uns, worse, s.bos_hi])
+        found.append((best.any(axis=1), lowest, highest, np.zeros(len(sel))))
     none = (~sel).any(axis=1)
     if head.widths is not None and 0 not in head.widths:  # the value sets say none can't be
-        return cases, False
-    cases.append((none, s.bos_lo, hi_uns, flat))
-    return cases, bool(none.any())
+        return found, False
+    found.append((none, s.bos_lo, hi_uns, np.zeros(len(sel))))
+    return found, bool(none.any())
 
 
 def key_ranks(head: Head, ks: Space) -> np.ndarray | None:

@@ -106,8 +106,9 @@ class Stream:
     # class share the count
     maps: Mapping[int, Any] = field(default_factory=dict)  # id -> map node: beside what it
     # is a map of (through other maps), a combination takes the map's value
-    tellers: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # a node no two
-    # positions share -> maps of it that together tell its values apart (its digits)
+    tellers: Mapping[int, tuple[tuple[int, ...], ...]] = field(default_factory=dict)  # a
+    # node no two positions (of a class, for a count of ``within``) share -> the sets of
+    # maps of it that together tell its values apart (its digits)
 
     def error(self, x: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Each row's error bound per direction, at exact residuals ``x`` (rows); with

@@ -70,14 +70,13 @@ from ..lang.nodes import (
     SOp,
     ZipMap,
 )
-from .maps_of import only_of, value_of
 from .selectors import All, Literal, formula, variables
+from .tellers import telling_apart
 from .total_orders import STRICT, TUPLES, by_form, by_table
 from .value_sets import ValueSets
 from .width_selectors import stand_ins, width_selector
 
 __all__ = [
-    "tellers_among",
     "distinct_ranks",
     "permutation_ranks",
     "class_rank",
@@ -239,55 +238,11 @@ def class_ranks_among(
             continue
         ways: list[tuple[int, ...]] = [(ids[id(c.node)],)] if id(c.node) in ids else []
         if c.keep is None:
-            ways.append(_telling_apart(c.node, nodes, values, origin))
+            ways.append(telling_apart(c.node, nodes, values, origin))
         ways = [w for w in ways if w]
         if ways:
             found[nid] = (tuple(ways), c)
     return found
-
-
-def tellers_among(
-    nodes: Mapping[int, Node],
-    values: ValueSets,
-    origin: Mapping[int, Node],
-    distinct: frozenset[int],
-) -> dict[int, tuple[int, ...]]:
-    """For each node among ``nodes`` that no two positions share (the position, or one of
-    ``distinct``: :func:`ranks_among`), the maps of it among ``nodes`` that together tell
-    its values apart (the digits of :mod:`.digits`): keys agreeing on all are one key."""
-    found = {}
-    for nid, node in nodes.items():
-        user = origin.get(nid, node)
-        if isinstance(user, SOp) and (isinstance(user, Indices) or nid in distinct):
-            way = _telling_apart(user, nodes, values, origin)
-            if way:
-                found[nid] = way
-    return found
-
-
-def _telling_apart(
-    x: SOp, nodes: Mapping[int, Node], values: ValueSets, origin: Mapping[int, Node]
-) -> tuple[int, ...]:
-    """Maps of ``x`` among ``nodes`` whose values together differ for every two values of
-    ``x`` (empty where there are none)."""
-    maps = {
-        nid: n
-        for nid, n in nodes.items()
-        if isinstance(n, Map | ZipMap) and origin.get(nid, n) is not x and only_of(n, x, origin)
-    }
-    # a map another map reads (a digit's copy reads the digit) may be left out: heads
-    # read the outer one
-    read = {n.inner.id for n in maps.values() if isinstance(n, Map)}
-    outer = {nid: n for nid, n in maps.items() if nid not in read}
-    try:
-        xs = values.union(stand_ins(values, origin).get(x.id, x))
-        for way in (outer, maps):
-            told = {tuple(value_of(n, x, origin, v) for n in way.values()) for v in xs}
-            if way and len(told) == len(xs):
-                return tuple(sorted(way))
-    except (LookupError, ArithmeticError, TypeError, ValueError):
-        return ()
-    return ()
 
 
 def looks_back_by_rank(
