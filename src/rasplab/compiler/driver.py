@@ -42,6 +42,7 @@ from .front import Fronts, front_of
 from .job import Job, Sampler, library_domain, make_job
 from .limits import DEFAULT_MAX_SECONDS, check_seconds, checkpoint, compile_limits, seconds_left
 from .listable import listable_hint
+from .margin_rebuilds import Kept, digit_tests, margin_rebuilt
 from .planned import model_info, plan_layout
 from .sampled import compare, disagreement, float32_only, sampled_inputs
 from .size import (
@@ -153,8 +154,12 @@ def _stages(job: Job, fronts: Fronts, proving: tuple[int, float], started: float
     # the bounds end within the time limit (and run, if only to say they ran out)
     seconds = max(seconds_left(proving[1]), min(proving[1], 1e-3))
     model = with_certificate(model, job.program, limit, blueprint, seconds)
-    # proved in float64 only: built another way (float32_rebuilds.py)
     stages = Stages(_build, _verified)  # looked up now: a test may replace either
+    # not proved even in float64 for a comparison of numbers: with digits (margin_rebuilds)
+    kept = Kept(job, model, policy, blueprint, seconds)
+    kept = margin_rebuilt(stages, kept, fronts, limit, _compares_numbers(blueprint))
+    job, model, policy, blueprint, seconds = kept
+    # proved in float64 only: built another way (float32_rebuilds.py)
     model = float32_rebuilt(stages, job, (model, blueprint), fronts, (limit, seconds))
     checked = wider_check(job, model, started)
     if checked.failed is None:
@@ -255,7 +260,7 @@ def _checked(job: Job, built: Built, fronts: Fronts) -> tuple[Job, Built]:
     except (CompileError, ResourceLimitError) as err:
         tries.append(_as_digits(f"not built: {str(err).splitlines()[0]}"))
     else:
-        if _digit_tests(other[0]) > _digit_tests(built[0]):  # else the same model again
+        if digit_tests(other[0]) > digit_tests(built[0]):  # else the same model again
             found = _tried(retry, other, fronts)
             if not isinstance(found, str):
                 return retry, found
@@ -297,10 +302,6 @@ def _tried(job: Job, built: Built, fronts: Fronts) -> Built | str:
         return f"exact in float64 only again ({again.exact} sampled inputs in float32)"
     except (CompileError, ResourceLimitError) as err:
         return f"refused: {str(err).splitlines()[0]}"
-
-
-def _digit_tests(model: CompiledModel) -> int:
-    return sum("tested as two digits" in note for note in model.info.notes)
 
 
 def _verified(
