@@ -157,3 +157,15 @@ def test_a_dimension_of_query_terms_beside_bos_is_shared_by_their_groups(spied, 
     whole, split = passes
     assert whole.open == split.open == ()  # proved in float64 both ways
     assert 0 < split.margin <= whole.margin
+
+
+def test_groups_too_many_pairs_for_the_time_left_are_refused_at_once(spied, monkeypatch):
+    import rasplab.compiler.bounds_space as space
+
+    monkeypatch.setattr(heads, "FACTORED_ABOVE", 0)
+    monkeypatch.setattr(space, "PAIRS_PER_SECOND", 1)  # as if each pair took a second
+    model, blueprint = compile_with_blueprint(get("sort").build(), list("abc"), 20)
+    with time_budget(60):
+        found = propagate(model, blueprint, False, limit=20)  # over 320 pairs: timed
+    refused = [o for o in found.open if "pairs in its groups" in o]
+    assert refused and "--bounds-seconds" in refused[0], found.open

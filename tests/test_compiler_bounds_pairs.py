@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import rasplab.compiler.bounds_heads as heads
+import rasplab.compiler.bounds_space as space
 from rasplab.compiler.bounds import propagate
 from rasplab.compiler.bounds_space import time_budget
 from rasplab.compiler.driver import compile_with_blueprint
@@ -27,7 +28,7 @@ def _pass(built, limit: int, seconds: float = 60.0):
 
 
 def test_a_budget_that_cannot_hold_the_pairs_refuses_at_once(built, monkeypatch):
-    monkeypatch.setattr(heads, "PAIRS_PER_SECOND", 1)  # as if each pair took a second
+    monkeypatch.setattr(space, "PAIRS_PER_SECOND", 1)  # as if each pair took a second
     found = _pass(built, limit=1000)
     assert found.margin != found.margin  # NaN: nothing kept
     (item,) = [o for o in found.open if o.startswith("head matched_opener")]

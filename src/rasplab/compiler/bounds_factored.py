@@ -37,7 +37,7 @@ import numpy as np
 
 from .bounds_groups import Group, side_vectors
 from .bounds_scores import Head, Reduced, Scores, centred, leak, selection, worst_case
-from .bounds_space import Refused, Space, Stream, grid, in_time, shared_space
+from .bounds_space import Refused, Space, Stream, grid, in_time, pairs_in_budget, shared_space
 
 __all__ = ["Factored", "factored_scores", "QUERIES"]
 
@@ -207,6 +207,8 @@ def factored_scores(
     total = int(np.prod([len(qs) for qs, _ in sides], dtype=np.float64))
     if total > QUERIES:
         raise Refused(f"{what}: {total:,} combined queries of its groups, over {QUERIES:,}")
+    pairs = sum(len(qs) * len(ks) for qs, ks in sides)
+    pairs_in_budget(f"{what}: {pairs:,} (query, key) pairs in its groups", pairs, 16 * limit)
     projected = [_Projected.of(stream, head, g, side) for g, side in zip(parts, sides, strict=True)]
     gamma = _gamma(stream, projected)
     watch = {n for way in ways or [] for n in way}

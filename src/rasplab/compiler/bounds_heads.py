@@ -43,7 +43,7 @@ from .bounds_factored import factored_scores
 from .bounds_groups import groups
 from .bounds_one_value import agreements, one_value, several_values, ways
 from .bounds_scores import Head, Keys, Scores, bos_leak, key_ranks, mixing, project, selection
-from .bounds_space import Refused, Space, Stream, budget_left, in_time, read_nodes, shared_space
+from .bounds_space import Refused, Space, Stream, in_time, pairs_in_budget, read_nodes, shared_space
 from .causal import under_mask
 from .combine import is_number
 from .domains import value_indices
@@ -119,23 +119,13 @@ def head_bound(stream: Stream, head: Head, limit: int, memo: dict | None = None)
 
 PAIRS = 2_000_000  # (query, key) combinations scored at once
 FACTORED_ABOVE = 2_000_000  # pairs past which a head whose scores split is bounded per group
-PAIRS_PER_SECOND = 20_000_000  # about what a pass scores (causal dyck2 at 64: 21 M a second)
 
 
 def _in_budget(head: Head, nq: int, nk: int, pairs: int) -> None:
     """Refused where the head has more than ``pairs`` (query, key) combinations and would
-    take longer than the bounds' time left: a larger budget scores more (a block at a
-    time, within it), a small one says at once how long it would need."""
-    if nq * nk <= pairs:
-        return
-    left, budget = budget_left()
-    need = nq * nk / PAIRS_PER_SECOND
-    if need > left:
-        raise Refused(
-            f"head {head.name}: {nq:,} query by {nk:,} key combinations, more than {pairs:,} "
-            f"pairs, would take about {need:,.0f} s of bounds, more than the "
-            f"{max(left, 0.0):,.0f} s left of {budget:g} s (--bounds-seconds S allows more)"
-        )
+    take longer than the bounds' time left (:func:`.pairs_in_budget`)."""
+    what = f"head {head.name}: {nq:,} query by {nk:,} key combinations"
+    pairs_in_budget(what, nq * nk, pairs)
 
 
 def _scores_alone(head: Head) -> bool:

@@ -44,6 +44,7 @@ __all__ = [
     "time_budget",
     "in_time",
     "budget_left",
+    "pairs_in_budget",
 ]
 
 WIDTH_LIMIT = 40_000_000  # residual entries one list of combinations may hold (320 MB)
@@ -72,6 +73,25 @@ def budget_left() -> tuple[float, float]:
     outside :func:`time_budget`)."""
     deadline, seconds = _DEADLINE.get()
     return deadline - time.perf_counter(), seconds
+
+
+PAIRS_PER_SECOND = 20_000_000  # about what a pass scores (causal dyck2 at 64: 21 M a second)
+
+
+def pairs_in_budget(what: str, n: int, pairs: int) -> None:
+    """Refused where ``n`` (query, key) pairs are more than ``pairs`` and would take longer
+    than the bounds' time left: a larger budget scores more (a block at a time, within
+    it), a small one says at once how long it would need (``what``: whose pairs)."""
+    if n <= pairs:
+        return
+    left, budget = budget_left()
+    need = n / PAIRS_PER_SECOND
+    if need > left:
+        raise Refused(
+            f"{what}, more than {pairs:,} pairs, would take about {need:,.0f} s of bounds, "
+            f"more than the {max(left, 0.0):,.0f} s left of {budget:g} s "
+            "(--bounds-seconds S allows more)"
+        )
 
 
 def in_time(what: str) -> None:
