@@ -169,3 +169,26 @@ def test_groups_too_many_pairs_for_the_time_left_are_refused_at_once(spied, monk
         found = propagate(model, blueprint, False, limit=20)  # over 320 pairs: timed
     refused = [o for o in found.open if "pairs in its groups" in o]
     assert refused and "--bounds-seconds" in refused[0], found.open
+
+
+def test_random_programs_proved_in_groups_are_exact_on_every_input(spied, monkeypatch):
+    from test_compiler_fuzz import random_letter_program, random_program
+
+    from rasplab.errors import CompileError
+
+    monkeypatch.setattr(heads, "FACTORED_ABOVE", 0)
+    proved = in_groups = 0
+    cases = [(random_program(s), (0, 1, 2), False) for s in range(80)]
+    cases += [(random_letter_program(s), tuple("abc"), s % 5 == 0) for s in range(80)]
+    for program, vocab, causal in cases:
+        spied["groups"].clear()
+        try:
+            model, _, proof = bounded(program, vocab, 4, causal)
+        except CompileError:
+            continue
+        if proof.proved and spied["groups"]:
+            compared, wrong = mismatches(model, program)
+            assert wrong == 0, (program.label, wrong)
+            proved += compared > 0  # every input rejected: proved, but nothing compared
+        in_groups += bool(spied["groups"])
+    assert proved >= 5 and in_groups >= 10, (proved, in_groups)
