@@ -128,3 +128,26 @@ def test_with_nothing_to_split_the_first_refusal_stands_alone(monkeypatch):
     narrow = aggregate(select(tokens, tokens, "=="), tokens, default=-1)
     with pytest.raises(CompileError, match=r"^tokens drift$"):
         compile_program(narrow, [0, 1, 2], 4)
+
+
+def test_a_side_that_is_the_other_plus_a_constant_is_read_as_its_digits_moved():
+    # dyck2's opener compares depth_index with depth_index - 1: the query's digits are
+    # depth_index's own, offset by one, never a decoded depth_index - 1
+    plus3 = SHIFTED.map(lambda v: v + 3).named("plus3")
+    program = aggregate(select(SHIFTED, plus3, "=="), tokens, default=-1)
+    found = split_equalities(program, infer(program, VOCAB, 3), False, always="as asked")
+    assert found is not None
+    reads = {n.label: n for n in _nodes(found.program)}
+    assert "plus3.high.cut" in reads and "plus3" not in reads
+    assert reads["plus3.high.cut"].inner.label == "shifted"  # read from shifted itself
+    assert reads["plus3.low"].inputs[0].label == "shifted"
+    assert split_equalities(program, infer(program, VOCAB, 3), False) is None  # numbers do
+    model = compile_program(found.program, VOCAB, 3, verify=300)
+    assert "plus3" not in model.directions
+    assert verify(model, program, 300).exact  # against the program as written
+
+
+def _nodes(program):
+    from rasplab.lang.graph import topological_order
+
+    return topological_order(program)

@@ -50,7 +50,7 @@ from .units import exact_copy
 from .value_sets import ValueSets, positional_nodes
 from .widths import Rewritten, rebuild
 
-__all__ = ["split_equalities", "number_digit", "digit_map", "DIGITS_ABOVE"]
+__all__ = ["split_equalities", "number_digit", "digit_map", "shifted", "DIGITS_ABOVE"]
 
 DIGITS_ABOVE = 64  # a side with more values than this is split where numbers fail float32
 
@@ -71,16 +71,15 @@ def split_equalities(
         if split is None or not isinstance(node, Select):
             return None
         offset, base, wide, numbers = split
-        keys, queries = new[node.keys.id], new[node.queries.id]
-        assert isinstance(keys, SOp) and isinstance(queries, SOp)
-        low, high = (
-            Select(
-                number_digit(keys, (offset, base, p), digits, positional),
-                number_digit(queries, (offset, base, p), digits, positional),
-                "==",
-            )
-            for p in (0, 1)
-        )
+
+        def digit(side: SOp, place: int) -> SOp:
+            inner, shift = shifted(side, values)  # x + c: the digits of x, offset by c
+            built = new[inner.id]
+            assert isinstance(built, SOp)
+            which = (offset - shift, base, place)
+            return number_digit(built, which, digits, positional, side.label)
+
+        low, high = (Select(digit(node.keys, p), digit(node.queries, p), "==") for p in (0, 1))
         note = (
             f"{node.keys.label} == {node.queries.label} tested as two digits in base "
             f"{base} (one-hot: {2 * base} directions per side, not {wide})"
@@ -89,6 +88,23 @@ def split_equalities(
         return SelectorAnd(low, high), note
 
     return rebuild(program, change)
+
+
+def shifted(sop: SOp, values: ValueSets) -> tuple[SOp, int]:
+    """``(x, c)`` where ``sop`` is ``x + c`` on every value of ``x``, a computed integer
+    (dyck2's ``depth_index - 1``): its digits are those of ``x`` with the offset moved
+    by ``c``, read from ``x`` as the MLP that writes it left it (``sop`` itself would
+    be decoded to a number once more first). Else ``(sop, 0)``."""
+    if not isinstance(sop, Map) or isinstance(sop.inner, Constant):
+        return sop, 0
+    try:
+        xs = _integers(values.union(sop.inner))
+        shifts = {sop.f(x) - x for x in xs} if xs else set()
+    except (ArithmeticError, LookupError, TypeError, ValueError):  # the map rejects one
+        return sop, 0
+    if len(shifts) != 1 or not all(type(c) is int for c in shifts):
+        return sop, 0
+    return sop.inner, shifts.pop()
 
 
 def _under(program: SOp, kind: type[SelectorWidth] | type[SelectorOr]) -> frozenset[int]:
@@ -126,10 +142,15 @@ def _split(
 
 
 def number_digit(
-    sop: SOp, which: tuple[int, int, int], made: dict, positional: frozenset[int]
+    sop: SOp,
+    which: tuple[int, int, int],
+    made: dict,
+    positional: frozenset[int],
+    label: str | None = None,
 ) -> SOp:
-    """``(sop - offset) % base`` (place 0) or ``// base`` (place 1), one node per s-op
-    and digit in ``made``; ``positional``: ids of s-ops the embedding writes.
+    """``(sop - offset) % base`` (place 0) or ``// base`` (place 1), one node per s-op,
+    offset and digit in ``made``; ``positional``: ids of s-ops the embedding writes;
+    ``label``: what the digits are named after (``sop``'s label unless given).
 
     The embedding writes the digits of positions exactly. A computed number's high
     digit is copied once more (:func:`~.units.exact_copy`): the MLP that cuts ``x``
@@ -140,17 +161,17 @@ def number_digit(
     high digit (only the pairs it makes occur) it is ``x - base * high``, one ramp per
     digit value, its thresholds moved by the high digit."""
     offset, base, place = which
-    key = (sop.id, base, place)
+    key = (sop.id, offset, base, place)
     if key in made:
         return made[key]
-    name = f"{sop.label}.{_TAGS[place]}"
+    name = f"{label or sop.label}.{_TAGS[place]}"
     if sop.id in positional:
         made[key] = digit_map(sop, offset, base, place, name)
     elif place == 1:
         cut = digit_map(sop, offset, base, place, f"{name}.cut")
         made[key] = Map(exact_copy, cut, desc="{0}").named(name)
     else:
-        high = number_digit(sop, (offset, base, 1), made, positional)
+        high = number_digit(sop, (offset, base, 1), made, positional, label)
         made[key] = ZipMap(
             lambda x, _high, o=offset, b=base: (x - o) % b,
             sop,

@@ -109,7 +109,7 @@ class _Lowering:
         self.analysis: Any = None  # computed when a count note needs it
         self.embedded = embedded_nodes(program)
         self.digit_nodes: dict[tuple[int, int, int, int], SOp] = {}
-        self.number_digits: dict[tuple[int, int, int], SOp] = {}  # of computed numbers
+        self.number_digits: dict[tuple[int, int, int, int], SOp] = {}  # of computed numbers
         self.extra_values: dict[int, list[Any]] = {}  # of the digit s-ops made here
 
     def values_of(self, node: SOp) -> list[Any]:

@@ -208,7 +208,7 @@ class _Lowering(Protocol):
     embedded: frozenset[int]  # s-ops of positions alone or of tokens alone, no head below
     new: dict[int, Node]
     digit_nodes: dict[tuple[int, int, int, int], SOp]
-    number_digits: dict[tuple[int, int, int], SOp]  # the digit chains of computed numbers
+    number_digits: dict[tuple[int, int, int, int], SOp]  # the digit chains of computed numbers
     extra_values: dict[int, list[Any]]  # value sets of the digit s-ops
 
     def values_of(self, node: SOp) -> list[Any]: ...
