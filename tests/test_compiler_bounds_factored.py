@@ -192,3 +192,17 @@ def test_random_programs_proved_in_groups_are_exact_on_every_input(spied, monkey
             proved += compared > 0  # every input rejected: proved, but nothing compared
         in_groups += bool(spied["groups"])
     assert proved >= 5 and in_groups >= 10, (proved, in_groups)
+
+
+@pytest.mark.slow
+def test_causal_dyck2_at_256_is_proved_in_float64():
+    # its opener's table had 135,953 query by 543,812 key combinations (about an hour);
+    # per group, its level's digits and its depth index, a second
+    from rasplab.compiler import compile_program, verify
+
+    entry = get("dyck2")
+    model = compile_program(entry.build(), list(entry.vocab), 256, causal=True, sample=entry.sample)
+    proof = model.info.certificate
+    assert proof.dtype == "float64" and proof.worst_margin > 0.99, proof.open
+    checked = verify(model, entry.build(), 100, sample=entry.sample, looks_back=True)
+    assert checked.exact and checked.n_inputs == 100
