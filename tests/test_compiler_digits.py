@@ -140,7 +140,7 @@ def test_a_side_that_is_the_other_plus_a_constant_is_read_as_its_digits_moved():
     reads = {n.label: n for n in _nodes(found.program)}
     assert "plus3.high.cut" in reads and "plus3" not in reads
     assert reads["plus3.high.cut"].inner.label == "shifted"  # read from shifted itself
-    assert reads["plus3.low"].inputs[0].label == "shifted"
+    assert reads["plus3.low.cut"].inputs[0].label == "shifted"
     assert split_equalities(program, infer(program, VOCAB, 3), False) is None  # numbers do
     model = compile_program(found.program, VOCAB, 3, verify=300)
     assert "plus3" not in model.directions

@@ -6,6 +6,8 @@ float32 with at most ``ONE_HOT_GROWTH`` times the parameters is kept:
 
 1. the same model with its MLPs' ramps placed to leave room for the float32
    errors the first bounds found in their inputs (:mod:`.input_errors`);
+   then, where it compares computed numbers, its wide equalities of them
+   tested as digits (:mod:`.digits`: causal dyck2 at 256);
 2. its counts decoded to numbers before an MLP combines two of them (each
    count's rounding then stays within its own gap);
 3. its selects of numbers one-hot (their scores are exact in any float type,
@@ -152,6 +154,8 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
     errors = _bounded(blueprint.memo.get(FLOAT32_ERRORS))
     if errors is not None and job.input_errors is None:  # the same model, its ramps placed for them
         retries.append(replace(capped, input_errors=errors))
+    if any(h.quadratic is not None for h in layout.heads) and job.all_digits is None:
+        retries.append(replace(capped, all_digits=f"{why}; {DIGITS_EXACT}"))
     if _combines_counts(layout) and job.decode_counts is None:
         retries.append(replace(capped, decode_counts=why))
     if any(h.quadratic is not None for h in layout.heads) and job.one_hot is None:
@@ -160,6 +164,9 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
         if any(r.decode_counts == why for r in retries):  # both: counts decoded, one-hot
             retries.append(replace(one_hot, decode_counts=why))
     return retries
+
+
+DIGITS_EXACT = "one-hot tests of digits are exact in any float type"
 
 
 def _combines_counts(layout: Layout) -> bool:

@@ -368,4 +368,9 @@ def read_beside_maps(context: PlanContext, needs: Needs) -> Needs:
             needs = needs.with_view(step.id, View.ONE_HOT)
         whole = {x.id, *(step.id for step in chain)}
         needs = replace(needs, read_whole=needs.read_whole | whole)
+    for node in context.order:  # a copy reads what it copies, one-hot (a low digit's cut)
+        if isinstance(node, Map) and node.f is exact_copy:
+            if not stored(needs, node.inner):
+                needs = needs.with_view(node.inner.id, View.ONE_HOT)
+            needs = replace(needs, read_whole=needs.read_whole | {node.inner.id})
     return needs
