@@ -103,5 +103,5 @@ def test_dyck2_at_32_is_proved_through_its_levels_digits():
     model = compile_program(entry.build(), entry.vocab, 32, causal=True, verify=50)
     assert any(n.startswith("level == level tested as two digits") for n in model.info.notes)
     certificate = model.info.certificate
-    assert certificate.dtype == "float64" and certificate.worst_margin is not None
+    assert certificate.dtype in ("float64", "float32") and certificate.worst_margin is not None
     assert not any("moves one value" in item for item in certificate.open)

@@ -41,11 +41,13 @@ def test_a_computed_number_is_cut_copied_and_read_beside_its_high_digit():
     nodes = {n.label: n for n in _walk(found.program)}
     high, low, cut = nodes["w.high"], nodes["w.low"], nodes["w.high.cut"]
     assert isinstance(high, Map) and high.f is exact_copy and high.inner is cut
-    assert isinstance(low, ZipMap) and low.inputs[1] is high
+    low_cut = nodes["w.low.cut"]  # read beside the high digit, then copied too
+    assert isinstance(low, Map) and low.f is exact_copy and low.inner is low_cut
+    assert isinstance(low_cut, ZipMap) and low_cut.inputs[1] is high
     base = int(found.notes[0].split("base ")[1].split(" ")[0])
     for x in range(81):  # the digits still tell every value apart, low read beside high
         h = high.f(cut.f(x))
-        assert low.f(x, h) + base * h == x
+        assert low.f(low_cut.f(x, h)) + base * h == x
 
 
 def _walk(node):
@@ -103,7 +105,8 @@ def test_sort_in_digits_is_proved_by_bounds_and_exact_on_random_inputs():
     model, _, blueprint = _build(replace(job, all_digits="a test"), evidence=[])
     written = {m.output.name: [f.name for f in m.leaves] for m in blueprint.layout.mlps}
     assert written["target_pos.high"] == ["target_pos.high.cut"]
-    assert written["target_pos.low"] == ["target_pos", "target_pos.high"]
+    assert written["target_pos.low.cut"] == ["target_pos", "target_pos.high"]
+    assert written["target_pos.low"] == ["target_pos.low.cut"]
     proof = certify(model, program, blueprint=blueprint, method="bounds")
     assert proof.worst_margin is not None and proof.worst_margin > 0  # float64 at least
     rng = np.random.default_rng(0)
