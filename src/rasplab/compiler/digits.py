@@ -175,13 +175,13 @@ def number_digit(
         made[key] = Map(exact_copy, cut, desc="{0}").named(name)
     else:
         high = number_digit(sop, (offset, base, 1), made, positional, label)
-        cut = ZipMap(
+        low_cut = ZipMap(
             lambda x, _high, o=offset, b=base: (x - o) % b,
             sop,
             high,
             desc=f"({{0}} - {offset}) % {base}" if offset else f"{{0}} % {base}",
         ).named(f"{name}.cut")
-        made[key] = Map(exact_copy, cut, desc="{0}").named(name)
+        made[key] = Map(exact_copy, low_cut, desc="{0}").named(name)
     return made[key]
 
 
