@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .bounds_groups import Group, side_vectors
+from .bounds_one_value import differ
 from .bounds_scores import Head, Reduced, Scores, centred, leak, selection, worst_case
 from .bounds_space import Refused, Space, Stream, grid, in_time, pairs_in_budget, shared_space
 
@@ -151,21 +152,13 @@ def _tables(
         scores = Scores(lo, hi, blo[:, 0], bhi[:, 0])
         parts.append((Reduced.of(scores, sel, True), hi.max(axis=1)))
         for n, found in agree.items():
-            found.append(_one_value_of(sel, ks.column(n)))
+            found.append(~differ(sel, ks.column(n)))  # one value, or none selected
     reduced = Reduced(*(np.concatenate([getattr(r, f) for r, _ in parts]) for f in _FIELDS))
     hi_all = np.concatenate([h for _, h in parts])
     lo_b, _ = _score((p.qb, p.aqb), (p.kb, p.akb), p.kb, gamma)
     _, hi_b = _score((p.qb, p.aqb), (p.k, p.ak), p.kb, gamma)
     bos_query = (float(lo_b[0, 0]), float(hi_b.max()))
     return _Tables(reduced, hi_all, bos_query, {n: np.concatenate(a) for n, a in agree.items()})
-
-
-def _one_value_of(sel: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """[nq]: whether the keys a query selects hold one value of ``ids`` (or none is)."""
-    big = np.iinfo(np.int64).max
-    low = np.where(sel, ids[None, :], big).min(axis=1)
-    high = np.where(sel, ids[None, :], -1).max(axis=1)
-    return ~sel.any(axis=1) | (low == high)
 
 
 _FIELDS = ("lo_sel", "hi_sel", "hi_uns", "bos_lo", "bos_hi", "some", "none")

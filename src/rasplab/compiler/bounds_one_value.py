@@ -19,7 +19,7 @@ from ..lang.nodes import Indices
 from .bounds_scores import Head
 from .bounds_space import Space, Stream
 
-__all__ = ["Way", "agreements", "ways", "one_value", "several_values"]
+__all__ = ["Way", "agreements", "ways", "one_value", "several_values", "differ"]
 
 
 def agreements(stream: Stream, head: Head, ks: Space, target: np.ndarray) -> list[np.ndarray]:
@@ -76,11 +76,11 @@ def ways(stream: Stream, head: Head, nodes: list[int]) -> list[Way]:
 def one_value(head: Head, sel: np.ndarray, agree: list[np.ndarray]) -> tuple[str, ...]:
     """Open items where a query may select keys with different values at different
     positions: keys agreeing in any one of the ways of :func:`agreements` move one."""
-    many = _differ(sel, agree[0])
+    many = differ(sel, agree[0])
     for ids in agree[1:]:
         if not many.any():
             return ()
-        many &= _differ(sel, ids)
+        many &= differ(sel, ids)
     return several_values(head) if many.any() else ()
 
 
@@ -120,7 +120,7 @@ def _one_per_position(stream: Stream, head: Head, node_id: int) -> bool:
     return sum(len(v) for v in sets) == len(frozenset().union(*sets))
 
 
-def _differ(sel: np.ndarray, ids: np.ndarray) -> np.ndarray:
+def differ(sel: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Rows where the selected keys' ``ids`` are not all equal."""
     big = np.iinfo(np.int64).max
     low = np.where(sel, ids[None, :], big).min(axis=1)

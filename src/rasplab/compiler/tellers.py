@@ -52,13 +52,7 @@ def telling_apart(
     """One set of maps of ``x`` among ``nodes`` that tells its values apart (empty where
     there is none): those no other map reads, else all of them."""
     maps = _maps_of(x, nodes, origin)
-    read = {n.inner.id for n in maps.values() if isinstance(n, Map)}
-    outer = tuple(sorted(nid for nid in maps if nid not in read))
-    columns = _columns(x, maps, values, origin)
-    for way in (outer, tuple(sorted(maps))):
-        if way and columns is not None and _tells(columns, way):
-            return way
-    return ()
+    return _outer_or_all(maps, _columns(x, maps, values, origin))
 
 
 def tellings(
@@ -69,7 +63,7 @@ def tellings(
     maps = _maps_of(x, nodes, origin)
     columns = _columns(x, maps, values, origin)
     if columns is None or len(maps) > MAPS_TRIED:
-        one = telling_apart(x, nodes, values, origin)
+        one = _outer_or_all(maps, columns)
         return (one,) if one else ()
     found: list[tuple[int, ...]] = []
     for size in range(1, LARGEST_WAY + 1):
@@ -77,6 +71,17 @@ def tellings(
             if not any(set(smaller) <= set(way) for smaller in found) and _tells(columns, way):
                 found.append(way)
     return tuple(found)
+
+
+def _outer_or_all(maps: Mapping[int, Node], columns: Mapping[int, list] | None) -> tuple[int, ...]:
+    """The maps no other map reads if they tell the values apart, else all of them if
+    they do, else none (``columns``: each map's values, None where not known)."""
+    read = {n.inner.id for n in maps.values() if isinstance(n, Map)}
+    outer = tuple(sorted(nid for nid in maps if nid not in read))
+    for way in (outer, tuple(sorted(maps))):
+        if way and columns is not None and _tells(columns, way):
+            return way
+    return ()
 
 
 def _maps_of(x: SOp, nodes: Mapping[int, Node], origin: Mapping[int, Node]) -> dict[int, Node]:
