@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from types import SimpleNamespace
+from typing import Any
+
 from rasplab.compiler import compile_program, verify
+from rasplab.compiler import float32_rebuilds as rebuilds
+from rasplab.compiler.bounds import certificate_by_bounds
 from rasplab.compiler.driver import compile_with_blueprint
 from rasplab.library import get
+from rasplab.model.info import ModelInfo
 
 
 def test_sort_at_96_is_proved_in_float32_with_its_counts_read_apart():
@@ -29,3 +36,65 @@ def test_a_model_proved_in_float32_as_first_built_is_not_rebuilt():
     model = compile_program(entry.build(), list(entry.vocab), 64, sample=entry.sample)
     assert model.info.certificate.dtype == "float32"
     assert not any("chosen after the certificate" in note for note in model.info.notes)
+
+
+@dataclass(frozen=True)
+class _StandIn:
+    """What the rebuilds read of a model: its size and its info."""
+
+    n_params: int
+    info: ModelInfo = ModelInfo()
+
+
+def _stand_in(n_params: int) -> Any:
+    return _StandIn(n_params)
+
+
+def test_the_smallest_rebuild_proved_in_float64_is_kept_when_none_is_in_float32(monkeypatch):
+    # four rebuilds, none proved in float32: the second (900) and the fourth (700) are
+    # proved in float64 and smaller than the first model (1,000); each try is asked to
+    # beat the smallest kept so far, and the smallest stands in for the first model
+    outcomes = [
+        rebuilds.Rebuilt(None, 1.0, None),
+        rebuilds.Rebuilt(None, 1.0, None, _stand_in(900)),
+        rebuilds.Rebuilt(None, 1.0, None),
+        rebuilds.Rebuilt(None, 1.0, None, _stand_in(700)),
+    ]
+    caps = []
+
+    def scripted(stages, retry, fronts, proving, smaller_than=None):
+        caps.append(smaller_than)
+        return outcomes[len(caps) - 1]
+
+    monkeypatch.setattr(rebuilds, "rebuilt", scripted)
+    jobs = [SimpleNamespace(input_errors=None) for _ in outcomes]
+    found, left, smaller = rebuilds._first_proved(None, jobs, {}, (0, 10.0), 1000)
+    assert found is None and left == 6.0 and smaller is outcomes[3].smaller
+    assert caps == [1000, 1000, 900, 900]
+    kept = rebuilds._smaller_kept(smaller, _stand_in(1000))
+    assert kept.n_params == 700
+    assert "kept over the first build (1,000 parameters)" in kept.info.notes[-1]
+
+
+def test_a_rebuild_proved_in_float32_wins_over_a_smaller_one_in_float64(monkeypatch):
+    small, proved = _stand_in(500), _stand_in(2000)
+    outcomes = [rebuilds.Rebuilt(None, 1.0, None, small), rebuilds.Rebuilt(proved, 1.0, None)]
+    calls = iter(outcomes)
+    monkeypatch.setattr(rebuilds, "rebuilt", lambda *a, **k: next(calls))
+    jobs = [SimpleNamespace(input_errors=None) for _ in outcomes]
+    found, _, smaller = rebuilds._first_proved(None, jobs, {}, (0, 10.0), 1000)
+    assert found is proved and smaller is small
+
+
+def test_a_rebuild_asked_to_be_smaller_is_also_bounded_in_float64():
+    # most_freq at 8 is proved in float64 only: a rebuild's float32-first pass stops at
+    # float32's failure, unless it may be kept for its size
+    entry = get("most_freq")
+    model, blueprint = compile_with_blueprint(entry.build(), list(entry.vocab), 8)
+    first = replace(blueprint, float32_first=True, memo={})
+    too = replace(blueprint, float32_first=True, float64_too=True, memo={})
+    stopped = certificate_by_bounds(model, first, None, 0)
+    assert stopped.dtype is None and stopped.worst_margin is None
+    both = certificate_by_bounds(model, too, None, 0)
+    assert both.dtype == "float64" and both.worst_margin is not None and both.worst_margin > 0
+    assert all(item.startswith("float32: ") for item in both.open)

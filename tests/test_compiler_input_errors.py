@@ -130,4 +130,4 @@ def test_a_rebuild_whose_ramps_have_no_room_is_not_certified(monkeypatch):
     monkeypatch.setattr(rebuilds, "with_certificate", certified)
     stages = rebuilds.Stages(driver._build, driver._verified)
     found = rebuilds.rebuilt(stages, replace(job, input_errors=errors), fronts, (0, 10.0))
-    assert found == (None, 0.0, None)
+    assert found == rebuilds.Rebuilt(None, 0.0, None)

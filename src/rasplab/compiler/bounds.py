@@ -91,6 +91,9 @@ class Blueprint:
     memo: dict = field(default_factory=dict, repr=False)  # MLP targets, the same every pass
     # a rebuild, kept only if proved in float32: that pass first, float64 only after it
     float32_first: bool = False
+    # with float32_first: the float64 pass runs even where float32 leaves something open (a
+    # rebuild smaller than the first model is kept where proved in float64)
+    float64_too: bool = False
 
 
 @dataclass
@@ -143,7 +146,8 @@ def certificate_by_bounds(
     with time_budget(seconds):
         if blueprint.float32_first:  # where float32 fails, float64 is not needed
             narrow = propagate(model, blueprint, float32=True)
-            exact = propagate(model, blueprint, float32=False) if not narrow.open else narrow
+            wanted = not narrow.open or blueprint.float64_too
+            exact = propagate(model, blueprint, float32=False) if wanted else narrow
         else:
             exact = propagate(model, blueprint, float32=False)
             # float32 only rounds more in the same argument: where float64 leaves something

@@ -24,6 +24,12 @@ have no room for the errors they are placed for is dropped before its bounds
 (they would fail there). The rebuilds' bounds share what the first
 certificate left of the bounds' budget, and run the float32 pass first; a
 rebuild's random check (stage 6) runs once its bounds prove it.
+
+Where none is proved in float32, the smallest rebuild with fewer parameters
+than the first model that the bounds prove in float64 (and the check passes)
+is kept instead: the same guarantee in a smaller model (causal dyck2 at 1,024
+tested as digits). Only such a rebuild runs the float64 pass after a failed
+float32 one.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from .layout import Layout
 from .limits import seconds_left
 from .storage import View
 
-__all__ = ["Stages", "float32_rebuilt", "rebuilt", "within_growth", "ONE_HOT_GROWTH"]
+__all__ = ["Stages", "Rebuilt", "float32_rebuilt", "rebuilt", "within_growth", "ONE_HOT_GROWTH"]
 
 ONE_HOT_GROWTH = 4  # a model rebuilt to be proved in float32 may have this many times the params
 
@@ -71,10 +77,22 @@ def float32_rebuilt(
         return model
     limit, seconds = proving
     left = seconds_left(seconds - (proof.seconds or 0.0))  # within the compile's time limit
-    found, left = _first_proved(stages, _retries(job, model, blueprint), fronts, (limit, left))
+    retries = _retries(job, model, blueprint)
+    found, left, smaller = _first_proved(stages, retries, fronts, (limit, left), model.n_params)
     if found is None and left >= 1.0 and _near_linear(job, blueprint):
         found = _far(stages, _capped(job, model, "its counts"), fronts, (limit, left))
-    return model if found is None else found
+    if found is not None:
+        return found
+    return model if smaller is None else _smaller_kept(smaller, model)
+
+
+def _smaller_kept(smaller: CompiledModel, first: CompiledModel) -> CompiledModel:
+    """``smaller`` with a note saying why it stands in for ``first``."""
+    note = (
+        f"kept over the first build ({first.n_params:,} parameters): neither is proved in "
+        f"float32, both are proved in float64, and this one is smaller"
+    )
+    return replace(smaller, info=replace(smaller.info, notes=(*smaller.info.notes, note)))
 
 
 def _near_linear(job: Job, blueprint: Blueprint) -> bool:
@@ -85,24 +103,31 @@ def _near_linear(job: Job, blueprint: Blueprint) -> bool:
 
 
 def _first_proved(
-    stages: Stages, retries: list[Job], fronts: Fronts, proving: tuple[int, float]
-) -> tuple[CompiledModel | None, float]:
+    stages: Stages,
+    retries: list[Job],
+    fronts: Fronts,
+    proving: tuple[int, float],
+    n_params: int,
+) -> tuple[CompiledModel | None, float, CompiledModel | None]:
     """The first of ``retries`` proved in float32 (each not proved but with finite bounds
-    tried once more, its ramps placed for its own errors), and the seconds left."""
+    tried once more, its ramps placed for its own errors), the seconds left, and the
+    smallest rebuild with fewer than ``n_params`` parameters proved in float64."""
     limit, left = proving
+    smaller: CompiledModel | None = None
     for retry in retries:
-        if left < 1.0:
-            break
-        other, spent, errors = rebuilt(stages, retry, fronts, (limit, left))
-        left -= spent
-        if other is None and errors is not None and retry.input_errors is None and left >= 1.0:
-            # the rebuild is nearer: its own errors may leave its ramps room enough
-            retry = replace(retry, input_errors=errors)
-            other, spent, _ = rebuilt(stages, retry, fronts, (limit, left))
-            left -= spent
-        if other is not None:
-            return other, left
-    return None, left
+        for _ in range(2):  # once more where the rebuild's own errors may leave room
+            if left < 1.0:
+                return None, left, smaller
+            cap = n_params if smaller is None else smaller.n_params
+            tried = rebuilt(stages, retry, fronts, (limit, left), cap)
+            left -= tried.spent
+            smaller = tried.smaller or smaller
+            if tried.proved is not None:
+                return tried.proved, left, smaller
+            if tried.errors is None or retry.input_errors is not None:
+                break
+            retry = replace(retry, input_errors=tried.errors)
+    return None, left, smaller
 
 
 def _far(
@@ -174,29 +199,52 @@ def _combines_counts(layout: Layout) -> bool:
     return any(sum(f.key[1] is View.COUNT_WEIGHT for f in m.leaves) >= 2 for m in layout.mlps)
 
 
+class Rebuilt(NamedTuple):
+    """What one rebuild gave: the model if proved in float32, the seconds its bounds took,
+    the float32 errors they found (where finite), and the model if it is smaller than
+    asked and proved in float64 only."""
+
+    proved: CompiledModel | None
+    spent: float
+    errors: Errors | None
+    smaller: CompiledModel | None = None
+
+
 def rebuilt(
-    stages: Stages, retry: Job, fronts: Fronts, proving: tuple[int, float]
-) -> tuple[CompiledModel | None, float, Errors | None]:
-    """The program compiled and certified as ``retry`` asks, if proved in float32 (else
-    None), the seconds its bounds took, and the float32 errors they found (where finite)."""
+    stages: Stages,
+    retry: Job,
+    fronts: Fronts,
+    proving: tuple[int, float],
+    smaller_than: int | None = None,
+) -> Rebuilt:
+    """The program compiled and certified as ``retry`` asks (:class:`Rebuilt`); a model with
+    fewer than ``smaller_than`` parameters is also bounded in float64 where float32 fails."""
     limit, seconds = proving
+    errors = None
     try:
         other, policy, found = stages.build(retry, [], fronts)
         if any(m.spec.crossed for m in found.layout.mlps):
-            return None, 0.0, None  # ramps the errors leave no room: not proved in float32
-        found = replace(found, float32_first=True)  # the memo is shared: errors land in it
+            return Rebuilt(None, 0.0, None)  # ramps the errors leave no room: not in float32
+        smaller = smaller_than is not None and other.n_params < smaller_than
+        # the memo is shared: errors land in it
+        found = replace(found, float32_first=True, float64_too=smaller)
         proof = with_certificate(other, retry.program, limit, found, seconds).info.certificate
         spent = (proof.seconds or 0.0) if proof is not None else 0.0
         if proof is None or proof.dtype != "float32":
-            return None, spent, _bounded(found.memo.get(FLOAT32_ERRORS))
+            errors = _bounded(found.memo.get(FLOAT32_ERRORS))
+        if proof is None or proof.dtype is None or (proof.dtype == "float64" and not smaller):
+            return Rebuilt(None, spent, errors)
         # proved: the random check then records its sample (a failed rebuild skips it;
         # at 1,024 positions it runs the model on dozens of long inputs)
         checked, _, again = stages.verified(retry, other, policy, found, fronts)
     except (CompileError, ResourceLimitError, MemoryError):
-        return None, 0.0, None  # too big, or not buildable so: the float64 proof stands
+        return Rebuilt(None, 0.0, None)  # too big, or not buildable so: the first model stands
     if again is not found:  # the check built it again: the proof is of another model
-        return None, spent, None
-    return replace(checked, info=replace(checked.info, certificate=proof)), spent, None
+        return Rebuilt(None, spent, None)
+    kept = replace(checked, info=replace(checked.info, certificate=proof))
+    if proof.dtype == "float32":
+        return Rebuilt(kept, spent, None)
+    return Rebuilt(None, spent, errors, kept)
 
 
 def _bounded(errors: Errors | None) -> Errors | None:
