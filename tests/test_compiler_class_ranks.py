@@ -105,3 +105,19 @@ def test_dyck2_at_32_is_proved_through_its_levels_digits():
     certificate = model.info.certificate
     assert certificate.dtype in ("float64", "float32") and certificate.worst_margin is not None
     assert not any("moves one value" in item for item in certificate.open)
+
+
+def test_a_class_rank_split_into_parts_by_its_order_digits_is_still_one(monkeypatch):
+    # past ORDER_DIGITS_ABOVE positions (dyck2 at 512) depth_index's "indices <= indices"
+    # is tested on digits and its count is a sum of two parts; that sum is still the
+    # user's BOS-free width, a rank within each level, so the opener moves one value
+    monkeypatch.setattr("rasplab.compiler.order_digits.ORDER_DIGITS_ABOVE", 4)
+    program = get("dyck2").build()
+    model, blueprint, proof = bounded(program, "(){}", 6)
+    parts = [h.output.name for h in blueprint.layout.heads if h.output.name.startswith("depth")]
+    assert parts == ["depth_index.part0.attn", "depth_index.part1.attn"]
+    assert proof.dtype in ("float64", "float32") and proof.worst_margin is not None
+    assert not any("moves one value" in item for item in proof.open)
+    rows = every_input(model.vocab, model.max_seq_len)
+    wide = compare(model, rows, reference_outputs(model, program, rows), np.float64)
+    assert wide.n_inputs == 5460 and wide.exact

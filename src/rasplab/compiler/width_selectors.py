@@ -67,7 +67,10 @@ def width_selector(
     if isinstance(node, SelectorWidth):
         return node.selector
     if isinstance(node, ZipMap) and width_sum_limit(node.f) is not None:
-        return _parts_union(node)
+        # the lowering's split of a width: the user's own selector where it stands for one
+        user = (origin or {}).get(node.id)
+        found = width_selector(user, values, origin) if user not in (None, node) else None
+        return found or _parts_union(node)
     if not isinstance(node, ZipMap) or len(node.inputs) != 2:
         return None
     stand_in = stand_ins(values, origin or {})
@@ -79,7 +82,7 @@ def width_selector(
         return None
     if either.fst is not both.fst or not (_at0(either.snd) and _at0(both.snd)):
         return None
-    if isinstance(stand_in.get(node.id), SelectorWidth):
+    if _rebuilt_as_width(stand_in.get(node.id)):
         return either.fst  # checked already, and rebuilt as a width (widths.py)
     try:
         if not _first_position_flag(inv.sop, values, stand_in):
@@ -95,6 +98,13 @@ def width_selector(
     except (ArithmeticError, TypeError, ValueError, LookupError):
         return None
     return either.fst
+
+
+def _rebuilt_as_width(node: Node | None) -> bool:
+    """A width, or the sum of a width's parts that the lowering split it into."""
+    if isinstance(node, ZipMap) and width_sum_limit(node.f) is not None:
+        return _parts_union(node) is not None
+    return isinstance(node, SelectorWidth)
 
 
 def _parts_union(node: ZipMap) -> Selector | None:
