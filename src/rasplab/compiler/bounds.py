@@ -214,6 +214,8 @@ def _propagate(
         model = _rounded(model)
     log = _Log()
     stream = embedding_stream(model, layout, blueprint.values, blueprint.origin, rounding)
+    embedded = np.any(model.W_E != 0, axis=0) | np.any(model.W_pos != 0, axis=0)
+    stream = replace(stream, filled=embedded)
     for b, block in enumerate(model.blocks):
         stream = _attention(stream, model, blueprint, b, block.attn, log, limit)
         stream = _mlp(stream, blueprint, b, block.mlp, log, limit)
@@ -370,16 +372,21 @@ def _added(
     stream: Stream, delta: np.ndarray, bos: np.ndarray, bos_delta: np.ndarray, writes: np.ndarray
 ) -> Stream:
     """The stream after a sublayer's output is added, and that sum rounded in the
-    directions the sublayer ``writes`` (adding an exact 0 rounds nothing)."""
+    directions the sublayer ``writes`` (adding an exact 0 rounds nothing: neither does
+    adding to a direction nothing wrote before)."""
     # an unbounded error (inf times 0 somewhere) is no bound at all
     delta, bos_delta = np.nan_to_num(delta, nan=np.inf), np.nan_to_num(bos_delta, nan=np.inf)
     relative = None if stream.relative is None else np.nan_to_num(stream.relative, nan=np.inf)
-    out = replace(stream, delta=delta, bos=bos, bos_delta=bos_delta, relative=relative)
+    filled = None if stream.filled is None else stream.filled | writes
+    out = replace(
+        stream, delta=delta, bos=bos, bos_delta=bos_delta, relative=relative, filled=filled
+    )
     u = stream.rounding.u
     if u:
+        sums = writes if stream.filled is None else writes & stream.filled
         out = replace(
             out,
-            delta=out.delta + u * out.magnitude() * writes,
-            bos_delta=out.bos_delta + u * (np.abs(bos) + bos_delta) * writes,
+            delta=out.delta + u * out.magnitude() * sums,
+            bos_delta=out.bos_delta + u * (np.abs(bos) + bos_delta) * sums,
         )
     return out

@@ -22,6 +22,7 @@ from ..model.model import MLP
 from .bounds_fused import evaluate
 from .bounds_space import Refused, Space, Stream, in_time, read_nodes, shared_space
 from .domains import value_indices
+from .exact_sums import exact_outputs, exact_units
 from .features import Feature
 from .plans import MlpPlan
 from .storage import Storage
@@ -142,8 +143,15 @@ def _group_error(
     r = stream.rounding
     found, relative, biggest, overall = (np.zeros(mlp.W_out.shape[1]) for _ in range(4))
     valued: dict[int, list] = {d: [] for d in out.tolist()}  # (error, |value|) where not 0
+    # an output only this group writes is summed from its units alone (exact, at times)
+    alone = np.count_nonzero(mlp.W_out[:, out], axis=0) == np.count_nonzero(w_out, axis=0)
     weights = _Weights(
-        w_in, b_in, w_out, r.columns(w_in), r.columns(mlp.W_out)[out] if r.u else None
+        w_in,
+        b_in,
+        w_out,
+        r.columns(w_in),
+        r.columns(mlp.W_out)[out] if r.u else None,
+        alone & (mlp.b_out[out] == 0),
     )
     # up to PATTERN_CELLS (combination, unit) cells, every combination at once; past
     # that, a block of CHUNK_CELLS at a time (a large group's [combos, units] arrays over
@@ -183,6 +191,7 @@ class _Weights:
     w_out: np.ndarray  # [units, written]
     gammas: np.ndarray  # [units]: each pre-activation's rounding, per unit of its terms' size
     out_rounding: np.ndarray | None  # [written]: W_out's columns' unit roundoff (float32)
+    alone: np.ndarray | None = None  # [written]: outputs no other unit or bias writes
 
 
 def _deviation(
@@ -199,10 +208,19 @@ def _deviation(
     spread = error @ np.abs(w.w_in)  # [combos, units]: how far the input errors move z
     # each combination's own terms: a one-hot read as a table holds one 1, not all of them
     rounded = w.gammas * ((np.abs(x) + error) @ np.abs(w.w_in) + np.abs(w.b_in))
+    u = stream.rounding.u
+    exact = exact_units(x, error, w.w_in, w.b_in, u) if u else None
+    if exact is not None and len(exact[0]):  # (a copy of a one-hot: its ones as well)
+        rounded[:, exact[0]] = np.where(exact[1], 0.0, rounded[:, exact[0]])
     err = _moved(error, rounded, z, w.w_in, w.w_out, spread)  # [combos, written]
     if w.out_rounding is not None:
         hidden = np.maximum(z + spread + rounded, 0.0)
-        err = err + w.out_rounding * (hidden @ np.abs(w.w_out))
+        out_err = w.out_rounding * (hidden @ np.abs(w.w_out))
+        if exact is not None and len(exact[0]) and w.alone is not None and w.alone.any():
+            off = z + spread + rounded < 0  # off over the whole interval: an exact 0
+            summed = exact_outputs(exact, off, hidden, w.w_out, u) & w.alone[None]
+            out_err = np.where(summed, 0.0, out_err)
+        err = err + out_err
     return np.abs(np.maximum(z, 0.0) @ w.w_out - target) + err
 
 

@@ -129,6 +129,8 @@ class Stream:
     tellers: Mapping[int, tuple[tuple[int, ...], ...]] = field(default_factory=dict)  # a
     # node no two positions (of a class, for a count of ``within``) share -> the sets of
     # maps of it that together tell its values apart (its digits)
+    filled: np.ndarray | None = None  # [d_model]: directions some earlier sublayer or the
+    # embedding may have written (None: any); adding to one nobody wrote adds to an exact 0
 
     def error(self, x: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Each row's error bound per direction, at exact residuals ``x`` (rows); with

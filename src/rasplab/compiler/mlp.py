@@ -293,13 +293,14 @@ def _single(p: Problem) -> list[Unit] | None:
     return best
 
 
-COPY_RAMP = 3.0  # a copied direction below 1/3 reads as 0, above 2/3 as 1
+COPY_RAMP = 4.0  # a copied direction below 3/8 reads as 0, above 5/8 as 1; a power of two,
+# so that float arithmetic copies a direction near 1 exactly (:mod:`.exact_sums`)
 
 
 def threshold_copy(p: Problem) -> list[Unit] | None:
     """A one-hot copied direction by direction through a clamped ramp at 1/2 (to a
     one-hot, or to a number: each direction's ramp writes its value): exact where each
-    direction is within 1/6 of 0 or 1, so small errors in the leaf are gone from its
+    direction is within 3/8 of 0 or 1, so small errors in the leaf are gone from its
     copy (a linear copy passes them on). None unless ``p`` maps each value of its one
     one-hot leaf to an output value of its own.
 
