@@ -74,6 +74,15 @@ class _Projected:
         k = np.vstack([np.abs(self.k) + self.ak, np.abs(self.kb) + self.akb]).max(axis=0)
         return q, k
 
+    def most_products(self) -> int:
+        """The most non-zero products a pair of a query and a key may sum: no more than
+        either side's non-zero entries (a one-hot digit's key holds one), nor than the
+        dimensions some query and some key both fill."""
+        q = np.vstack([np.abs(self.q) + self.aq, np.abs(self.qb) + self.aqb]) > 0
+        k = np.vstack([np.abs(self.k) + self.ak, np.abs(self.kb) + self.akb]) > 0
+        both = int((q.any(axis=0) & k.any(axis=0)).sum())
+        return min(both, int(q.sum(axis=1).max(initial=0)), int(k.sum(axis=1).max(initial=0)))
+
     def exact(self) -> bool:
         """Whether neither side has an error (an embedding's positions, say)."""
         return not (self.aq.any() or self.ak.any() or self.aqb.any() or self.akb.any())
@@ -87,11 +96,11 @@ class _Projected:
 
 def _gamma(stream: Stream, projected: list[_Projected]) -> float:
     """The rounding of any pair's score, in proportion to the sum of its products' sizes:
-    ``gamma`` of the most non-zero products it sums, over every group; none where every
+    ``gamma`` of the most non-zero products it may sum, over every group; none where every
     side is exact and every sum stays below ``2^24`` (float32) of the products' unit."""
     r = stream.rounding
     sizes = [p.sizes() for p in projected]
-    terms = sum(int(((q > 0) & (k > 0)).sum()) for q, k in sizes)
+    terms = sum(p.most_products() for p in projected)
     largest = sum(float(q @ k) for q, k in sizes)
     unit = min(p.unit() for p in projected)
     if r.u and all(p.exact() for p in projected) and largest < unit / r.u:

@@ -348,7 +348,8 @@ def _build(
             f"{EARLY_CAUSAL_REFUSAL} to see every blocker at once)",
             blockers=err.blockers,
         )
-    key = (job.all_digits is not None, job.far_counts is not None, *map(tuple, evidence))
+    asked = (job.all_digits, job.far_counts, job.copies)
+    key = (*(a is not None for a in asked), *map(tuple, evidence))
     front = fronts.get(key) if fronts is not None else None
     if front is None:
         front = front_of(job, evidence)

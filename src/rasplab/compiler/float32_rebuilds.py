@@ -7,7 +7,9 @@ float32 with at most ``ONE_HOT_GROWTH`` times the parameters is kept:
 1. the same model with its MLPs' ramps placed to leave room for the float32
    errors the first bounds found in their inputs (:mod:`.input_errors`);
    then, where it compares computed numbers, its wide equalities of them
-   tested as digits (:mod:`.digits`: causal dyck2 at 256);
+   tested as digits (:mod:`.digits`: causal dyck2 at 256); then, where a
+   count compares an s-op an MLP computed, that s-op read through an exact
+   copy (:mod:`.copies`: most_freq at 64), with the digits where they apply;
 2. its counts decoded to numbers before an MLP combines two of them (each
    count's rounding then stays within its own gap);
 3. its selects of numbers one-hot (their scores are exact in any float type,
@@ -43,6 +45,7 @@ from ..errors import CompileError, ResourceLimitError
 from ..model.model import CompiledModel
 from .bounds import FLOAT32_ERRORS, Blueprint
 from .certify import with_certificate
+from .copies import copies_help
 from .front import Fronts
 from .input_errors import Errors
 from .job import Job
@@ -179,8 +182,16 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
     errors = _bounded(blueprint.memo.get(FLOAT32_ERRORS))
     if errors is not None and job.input_errors is None:  # the same model, its ramps placed for them
         retries.append(replace(capped, input_errors=errors))
-    if any(h.quadratic is not None for h in layout.heads) and job.all_digits is None:
-        retries.append(replace(capped, all_digits=f"{why}; {DIGITS_EXACT}"))
+    digits = f"{why}; {DIGITS_EXACT}"
+    quadratic = any(h.quadratic is not None for h in layout.heads)
+    if quadratic and job.all_digits is None:
+        retries.append(replace(capped, all_digits=digits))
+    # the program as lowered: dyck2's BOS-free width is a count there
+    if job.copies is None and copies_help(blueprint.values.program):  # digits, as both exact
+        copied = replace(capped, copies=f"{why}; {COPIES_EXACT}")
+        retries.append(
+            replace(copied, all_digits=job.all_digits or digits) if quadratic else copied
+        )
     if _combines_counts(layout) and job.decode_counts is None:
         retries.append(replace(capped, decode_counts=why))
     if any(h.quadratic is not None for h in layout.heads) and job.one_hot is None:
@@ -192,6 +203,7 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
 
 
 DIGITS_EXACT = "one-hot tests of digits are exact in any float type"
+COPIES_EXACT = "a one-hot copied through ramps of slope 4 is exact in any float type"
 
 
 def _combines_counts(layout: Layout) -> bool:

@@ -19,14 +19,15 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from ..lang.nodes import Node
+from ..lang.nodes import Node, SOp
+from .copies import copied_counts
 from .digits import split_equalities
 from .encodings import AggregatePolicy
 from .job import Job
 from .lower import Lowered, lower
 from .matches import rank_matches
 from .value_sets import ValueSets, infer
-from .widths import bos_free_widths
+from .widths import Rewritten, bos_free_widths
 
 __all__ = ["Front", "Fronts", "front_of"]
 
@@ -54,7 +55,7 @@ def front_of(job: Job, evidence: list[list[Any]]) -> Front:
     # those that change what the program computes with (widths.py, digits.py)
     start, origin, notes = program, dict[int, Node](), list[str]()
     digits = partial(split_equalities, causal=job.causal, always=job.all_digits)
-    for rewrite in (bos_free_widths, digits):
+    for rewrite in (bos_free_widths, digits, partial(_copies, why=job.copies)):
         found = rewrite(start, original)
         if found is not None:
             ask = policy.through(_composed(origin, found.origin))
@@ -75,6 +76,11 @@ def front_of(job: Job, evidence: list[list[Any]]) -> Front:
         values = infer(lowered.program, vocab, n, ask, original, rebuilt)
     # what the sets alone cannot show: a rank that numbers the positions matches each one
     return Front(policy, lowered, rank_matches(values))
+
+
+def _copies(program: SOp, values: ValueSets, why: str | None) -> Rewritten | None:
+    """What a count compares read through an exact copy, where asked (:mod:`.copies`)."""
+    return None if why is None else copied_counts(program, why)
 
 
 def _composed(first: dict[int, Node], then: dict[int, Node]) -> dict[int, Node]:

@@ -45,6 +45,7 @@ class Job:
     input_errors: Mapping[str, tuple[float, float]] | None = None  # float32 errors to allow
     all_digits: str | None = None  # every wide equality tested as digits, for this reason
     far_counts: str | None = None  # every count keeps B = n, read on its own, for this
+    copies: str | None = None  # what a count compares read through an exact copy, for this
     # the evaluator's answers on the check's inputs, shared by this job's rebuilds (a
     # replaced job holds the same dict): the program and the inputs are theirs too
     answers: dict[tuple, list[Any]] = field(default_factory=dict, compare=False, repr=False)
