@@ -35,6 +35,16 @@ def _power_of_two(w: np.ndarray) -> np.ndarray:
     return np.asarray((w == 0) | (np.abs(mantissa) == 0.5), dtype=bool)
 
 
+SHORT_BITS = 12  # significant bits of a weight worth trying (a copy's: 1 to 3)
+
+
+def _short(w: np.ndarray) -> np.ndarray:
+    """Where ``w`` has at most ``SHORT_BITS`` significant bits."""
+    mantissa, _ = np.frexp(w)
+    scaled = mantissa * 2.0**SHORT_BITS
+    return np.asarray(scaled == np.round(scaled), dtype=bool)
+
+
 def exact_units(
     x: np.ndarray, error: np.ndarray, w_in: np.ndarray, b_in: np.ndarray, u: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -43,8 +53,11 @@ def exact_units(
     two); for those, ``[rows, those]``: whether it is, and a grid its value is a multiple
     of there. Units past the first test take no memory (a count's decoding has 1,025)."""
     noisy = np.asarray(error > 0)  # [rows, dims]
-    # a noisy input is known only on its grid: a product with it is exact times 2^k alone
+    # a noisy input is known only on its grid: a product with it is exact times 2^k alone;
+    # a weight of many significant bits (a fitted ramp's) makes a sum exact too seldom to try
+    live = np.asarray((np.abs(x) + error).max(axis=0, initial=0.0) > 0)
     risky = np.asarray(noisy.any(axis=0))[:, None] & ~_power_of_two(w_in)
+    risky |= live[:, None] & ~_short(w_in)
     cols = np.flatnonzero(~risky.any(axis=0))
     w_in, b_in = w_in[:, cols], b_in[cols]
     rows = len(x)
@@ -53,13 +66,16 @@ def exact_units(
     low, high = np.zeros((rows, len(cols))), np.zeros((rows, len(cols)))
     positive = np.zeros((rows, len(cols)), dtype=bool)
     for i in range(w_in.shape[0]):
-        at = np.flatnonzero(w_in[i])
-        if not len(at):
+        at = _columns(np.flatnonzero(w_in[i]))
+        if at is None:
             continue
         term = x[:, i : i + 1] * w_in[i, at][None]  # [rows, at]
         still = ~noisy[:, i : i + 1]
-        g = grid(x[:, i], axis=None, keep=True)[:, None] * grid(w_in[i, at], None, True)[None]
-        sums.add(at, np.where(still, term, 0.0), np.where(still, g, np.inf))
+        if still.any():  # exact inputs: exact products, each on its own grid
+            g = grid(x[:, i], axis=None, keep=True)[:, None] * grid(w_in[i, at], None, True)
+            sums.add(at, np.where(still, term, 0.0), np.where(still, g, np.inf))
+        if still.all():
+            continue
         reach = np.abs(w_in[i, at])[None] * error[:, i : i + 1]
         count[:, at] += ~still
         low[:, at] = np.where(still, low[:, at], np.abs(term) - reach)
@@ -79,6 +95,14 @@ def exact_units(
     return cols, exact, unit
 
 
+def _columns(at: np.ndarray) -> slice | np.ndarray | None:
+    """Column indices as a slice where they run without gaps (no copies), None if none."""
+    if not len(at):
+        return None
+    first, last = int(at[0]), int(at[-1])
+    return slice(first, last + 1) if last - first + 1 == len(at) else at
+
+
 class _Terms:
     """The exact terms of sums, row by unit: their positive and negative totals, and a
     grid they are all multiples of."""
@@ -93,7 +117,7 @@ class _Terms:
         neg = np.broadcast_to(np.maximum(-bias, 0.0), shape).copy()
         return _Terms(pos, neg, np.broadcast_to(grid(bias, None, True), shape).copy())
 
-    def add(self, cols: np.ndarray, term: np.ndarray, g: np.ndarray) -> None:
+    def add(self, cols: slice | np.ndarray, term: np.ndarray, g: np.ndarray) -> None:
         self.pos[:, cols] += np.maximum(term, 0.0)
         self.neg[:, cols] += np.maximum(-term, 0.0)
         self.unit[:, cols] = np.minimum(self.unit[:, cols], g)
