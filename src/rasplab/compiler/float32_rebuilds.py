@@ -42,16 +42,19 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from ..errors import CompileError, ResourceLimitError
+from ..lang.nodes import Map
 from ..model.model import CompiledModel
 from .bounds import FLOAT32_ERRORS, Blueprint
 from .certify import with_certificate
 from .copies import copies_help
+from .features import Feature
 from .front import Fronts
 from .input_errors import Errors
 from .job import Job
 from .layout import Layout
 from .limits import seconds_left
-from .storage import View
+from .storage import Storage, View
+from .units import exact_copy
 
 __all__ = ["Stages", "Rebuilt", "float32_rebuilt", "rebuilt", "within_growth", "ONE_HOT_GROWTH"]
 
@@ -187,7 +190,8 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
     if quadratic and job.all_digits is None:
         retries.append(replace(capped, all_digits=digits))
     # the program as lowered: dyck2's BOS-free width is a count there
-    if job.copies is None and copies_help(blueprint.values.program):  # digits, as both exact
+    helps = _counts_read_computed(layout) and copies_help(blueprint.values.program)
+    if job.copies is None and helps:  # with digits, as both are exact
         copied = replace(capped, copies=f"{why}; {COPIES_EXACT}")
         retries.append(
             replace(copied, all_digits=job.all_digits or digits) if quadratic else copied
@@ -204,6 +208,23 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
 
 DIGITS_EXACT = "one-hot tests of digits are exact in any float type"
 COPIES_EXACT = "a one-hot copied through ramps of slope 4 is exact in any float type"
+
+
+def _counts_read_computed(layout: Layout) -> bool:
+    """Whether some count head compares a one-hot an MLP computed (not a copy): a number
+    would be copied as a number, with the errors of the MLP that copies it."""
+    written = {m.output.key for m in layout.mlps if not _is_copy(layout, m.output)}
+    return any(
+        f.kind is Storage.ONE_HOT and f.key in written
+        for h in layout.heads
+        if h.kind == "count"
+        for f in h.inputs.values()
+    )
+
+
+def _is_copy(layout: Layout, f: Feature) -> bool:
+    node = layout.nodes.get(f.key[0])
+    return isinstance(node, Map) and node.f is exact_copy
 
 
 def _combines_counts(layout: Layout) -> bool:
