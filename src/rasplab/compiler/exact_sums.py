@@ -61,21 +61,29 @@ def exact_units(
     cols = np.flatnonzero(~risky.any(axis=0))
     w_in, b_in = w_in[:, cols], b_in[cols]
     rows = len(x)
+    if not noisy.any():
+        return cols, *_exact_rows(x, w_in, b_in, u)
     sums = _Terms.of(b_in, rows)
+    for i in range(w_in.shape[0]):  # exact inputs: exact products, each on its own grid
+        at = _columns(np.flatnonzero(w_in[i]))
+        still = ~noisy[:, i : i + 1]
+        if at is None or not still.any():
+            continue
+        term = x[:, i : i + 1] * w_in[i, at][None]  # [rows, at]
+        g = grid(x[:, i], axis=None, keep=True)[:, None] * grid(w_in[i, at], None, True)
+        if still.all():
+            sums.add(at, term, g)
+        else:
+            sums.add(at, np.where(still, term, 0.0), np.where(still, g, np.inf))
     count = np.zeros((rows, len(cols)), dtype=np.int64)
     low, high = np.zeros((rows, len(cols))), np.zeros((rows, len(cols)))
     positive = np.zeros((rows, len(cols)), dtype=bool)
-    for i in range(w_in.shape[0]):
+    for i in np.flatnonzero(noisy.any(axis=0)).tolist():  # at most one per unit is exact
         at = _columns(np.flatnonzero(w_in[i]))
         if at is None:
             continue
-        term = x[:, i : i + 1] * w_in[i, at][None]  # [rows, at]
         still = ~noisy[:, i : i + 1]
-        if still.any():  # exact inputs: exact products, each on its own grid
-            g = grid(x[:, i], axis=None, keep=True)[:, None] * grid(w_in[i, at], None, True)
-            sums.add(at, np.where(still, term, 0.0), np.where(still, g, np.inf))
-        if still.all():
-            continue
+        term = x[:, i : i + 1] * w_in[i, at][None]
         reach = np.abs(w_in[i, at])[None] * error[:, i : i + 1]
         count[:, at] += ~still
         low[:, at] = np.where(still, low[:, at], np.abs(term) - reach)
@@ -93,6 +101,27 @@ def exact_units(
         exact = exact | both
         unit = np.where(both, np.minimum(at_first, np.where(crosses, at_second, np.inf)), unit)
     return cols, exact, unit
+
+
+def _exact_rows(
+    x: np.ndarray, w_in: np.ndarray, b_in: np.ndarray, u: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`exact_units` where no input carries an error, a unit at a time over every row
+    (a grid common to the rows, the largest partial sums of any): an MLP reading positions
+    has thousands of rows and units."""
+    gx = grid(x, axis=0)  # [dims]: inf where every row holds 0
+    gw = grid(w_in, axis=None, keep=True)  # [dims, units]: inf where the weight is 0
+    unit = np.minimum((gx[:, None] * gw).min(axis=0, initial=np.inf), grid(b_in, None, True))
+    # each dimension at its largest over the rows: a bound of every row's partial sums
+    up, down = (
+        np.maximum(x, 0.0).max(axis=0, initial=0.0),
+        np.maximum(-x, 0.0).max(axis=0, initial=0.0),
+    )
+    pos = up @ np.maximum(w_in, 0.0) + down @ np.maximum(-w_in, 0.0) + np.maximum(b_in, 0.0)
+    neg = up @ np.maximum(-w_in, 0.0) + down @ np.maximum(w_in, 0.0) + np.maximum(-b_in, 0.0)
+    largest = np.maximum(pos, neg)  # [units]
+    exact = np.broadcast_to(largest <= unit / u, (len(x), len(unit)))
+    return exact, np.broadcast_to(unit, exact.shape)
 
 
 def _columns(at: np.ndarray) -> slice | np.ndarray | None:
