@@ -198,7 +198,7 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
         )
     if _combines_counts(layout) and job.decode_counts is None:
         retries.append(replace(capped, decode_counts=why))
-    if any(h.quadratic is not None for h in layout.heads) and job.one_hot is None:
+    if quadratic and job.one_hot is None:
         one_hot = replace(capped, one_hot=f"{why}; one-hot scores are exact in any type")
         retries.append(one_hot)
         if any(r.decode_counts == why for r in retries):  # both: counts decoded, one-hot
