@@ -224,6 +224,18 @@ def test_every_stored_feature_gets_an_error_bound():
     assert wide.smallest_gap > 10 and not wide.open and not narrow.open
 
 
+def test_a_sublayer_the_bounds_refuse_leaves_the_rest_of_the_stream_bounded():
+    # with a limit of one combination the first head is refused: what it writes (and
+    # what is computed from it) has no bound, but the embedding's directions stay exact
+    model, blueprint = compile_with_blueprint(get("sort").build(), list("abcde"), 6)
+    found = propagate(model, blueprint, float32=True, limit=1)
+    assert found.open and "over the limit 1" in found.open[0]
+    assert found.feature_errors["tokens"] == found.feature_errors["indices"] == 0.0
+    errors = [sum(pair) for pair in found.errors.values()]
+    assert errors and all(not np.isnan(e) and e > 1e300 for e in errors)  # none NaN
+    assert "target_pos.part0.attn" in found.errors
+
+
 # ------------------------------------------------------------ edited weights
 
 

@@ -285,10 +285,12 @@ def _attention(
     if names != attn.names:
         log.unproved.append(f"layer {b}: the heads {attn.names} are not those planned {names}")
         groups = []
+    writes = np.any(attn.W_O != 0, axis=(0, 1)) | (attn.b_O != 0)
     sums = [stream.delta + np.abs(attn.b_O), stream.bos + attn.b_O, stream.bos_delta.copy()]
     sums.append(np.zeros_like(stream.delta) if stream.relative is None else stream.relative)
+    sums.append(writes)  # a head's refusal leaves these unbounded, and no other direction
     if names != attn.names:
-        sums[0] = sums[0] + np.inf
+        sums[0] = sums[0] + _unbounded(writes)
     for j, group in enumerate(groups):
         head = Head(
             attn,
@@ -301,9 +303,8 @@ def _attention(
             _widths(blueprint.values, group[0]),
         )
         _add_head(stream, head, b, limit, log, sums, blueprint.memo)
-    delta, bos, bos_delta, relative = sums
+    delta, bos, bos_delta, relative, _ = sums
     written = [h.output for h in layout.heads if h.block == b]
-    writes = np.any(attn.W_O != 0, axis=(0, 1)) | (attn.b_O != 0)
     written_stream = replace(stream.with_features(written), relative=relative)
     return _added(written_stream, delta, bos, bos_delta, writes)
 
@@ -324,16 +325,16 @@ def _add_head(
         found = head_bound(stream, head, limit, memo)
     except Refused as err:
         log.unproved.append(str(err))
-        sums[0] = sums[0] + np.inf
+        sums[0] = sums[0] + _unbounded(sums[4])
         return
     log.unproved.extend(found.open)
     log.gaps.append(found.gap)
     log.errors.append((f"head {head.name} (layer {b})", found.error))
-    sums[0] = sums[0] + found.error
+    sums[0] = sums[0] + np.where(sums[4], found.error, 0.0)
     sums[1] = sums[1] + found.bos_out
     sums[2] = sums[2] + found.bos_error
     if found.relative is not None:
-        sums[3] = sums[3] + found.relative
+        sums[3] = sums[3] + np.where(sums[4], found.relative, 0.0)
 
 
 def _widths(values: ValueSets, plan: HeadPlan) -> frozenset[int] | None:
@@ -348,24 +349,30 @@ def _mlp(stream: Stream, blueprint: Blueprint, b: int, mlp: MLP, log: _Log, limi
     plans = [m for m in layout.mlps if m.block == b]
     if not mlp.d_mlp:
         return stream
+    writes = np.any(mlp.W_out != 0, axis=0) | (mlp.b_out != 0)
     try:
         in_time(f"the MLP of layer {b + 1}")
         found = mlp_bound(stream, mlp, plans, layout.nodes, limit, blueprint.memo)
     except Refused as err:
         log.unproved.append(str(err))
-        return replace(stream, delta=stream.delta + np.inf)
+        return replace(stream, delta=stream.delta + _unbounded(writes))
     log.errors.extend((f"{who} (layer {b})", err) for who, err in found.parts)
     written = stream.with_features(m.output for m in plans)
     if found.relative is not None and found.relative.any():
         before = stream.relative if stream.relative is not None else 0 * stream.delta
-        written = replace(written, relative=before + found.relative)
+        written = replace(written, relative=before + np.where(writes, found.relative, 0.0))
     return _added(
         written,
-        stream.delta + found.error,
+        stream.delta + np.where(writes, found.error, 0.0),
         stream.bos + found.bos_out,
         stream.bos_delta + found.bos_error,
-        np.any(mlp.W_out != 0, axis=0) | (mlp.b_out != 0),
+        writes,
     )
+
+
+def _unbounded(writes: np.ndarray) -> np.ndarray:
+    """An error with no bound in the directions a sublayer ``writes``, 0 elsewhere."""
+    return np.where(writes, np.inf, 0.0)
 
 
 def _added(
@@ -374,8 +381,10 @@ def _added(
     """The stream after a sublayer's output is added, and that sum rounded in the
     directions the sublayer ``writes`` (adding an exact 0 rounds nothing: neither does
     adding to a direction nothing wrote before)."""
-    # an unbounded error (inf times 0 somewhere) is no bound at all
-    delta, bos_delta = np.nan_to_num(delta, nan=np.inf), np.nan_to_num(bos_delta, nan=np.inf)
+    # an unbounded error (inf times 0 somewhere) is no bound at all where the sublayer
+    # writes; elsewhere it adds an exact 0 (a finite activation times a zero weight)
+    delta = np.where(writes, np.nan_to_num(delta, nan=np.inf), stream.delta)
+    bos_delta = np.where(writes, np.nan_to_num(bos_delta, nan=np.inf), stream.bos_delta)
     relative = None if stream.relative is None else np.nan_to_num(stream.relative, nan=np.inf)
     filled = None if stream.filled is None else stream.filled | writes
     out = replace(
@@ -384,9 +393,9 @@ def _added(
     u = stream.rounding.u
     if u:
         sums = writes if stream.filled is None else writes & stream.filled
-        out = replace(
+        out = replace(  # (where, not a product: inf times a 0 would be NaN)
             out,
-            delta=out.delta + u * out.magnitude() * sums,
-            bos_delta=out.bos_delta + u * (np.abs(bos) + bos_delta) * sums,
+            delta=out.delta + np.where(sums, u * out.magnitude(), 0.0),
+            bos_delta=out.bos_delta + np.where(sums, u * (np.abs(bos) + bos_delta), 0.0),
         )
     return out
