@@ -166,6 +166,6 @@ def test_a_program_no_mask_can_run_is_refused_before_its_value_sets(monkeypatch)
     def no_value_sets(*args):
         raise AssertionError("value sets built for a program refused anyway")
 
-    monkeypatch.setattr("rasplab.compiler.driver.front_of", no_value_sets)
+    monkeypatch.setattr("rasplab.compiler.front.front_of", no_value_sets)
     with pytest.raises(CompileError, match="hist: its selector"):
         compile_program(get("hist").build(), list("abc"), 1024, causal=True)

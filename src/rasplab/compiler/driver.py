@@ -38,7 +38,7 @@ from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
 from .digits import DIGITS_ABOVE
 from .encodings import AggregatePolicy
 from .float32_rebuilds import Stages, float32_rebuilt, within_growth
-from .front import Fronts, front_of
+from .front import Fronts, front_for
 from .job import Job, Sampler, library_domain, make_job
 from .limits import DEFAULT_MAX_SECONDS, check_seconds, checkpoint, compile_limits, seconds_left
 from .listable import listable_hint
@@ -348,13 +348,7 @@ def _build(
             f"{EARLY_CAUSAL_REFUSAL} to see every blocker at once)",
             blockers=err.blockers,
         )
-    asked = (job.all_digits, job.far_counts, job.copies)
-    key = (*(a is not None for a in asked), *map(tuple, evidence))
-    front = fronts.get(key) if fronts is not None else None
-    if front is None:
-        front = front_of(job, evidence)
-        if fronts is not None:
-            fronts[key] = front
+    front = front_for(job, evidence, fronts)
     checkpoint("the plan (stage 4)")
     program, vocab, n = job.program, job.vocab, job.max_seq_len
     lowered, values = front.lowered, front.values

@@ -29,7 +29,7 @@ from .matches import rank_matches
 from .value_sets import ValueSets, infer
 from .widths import Rewritten, bos_free_widths
 
-__all__ = ["Front", "Fronts", "front_of"]
+__all__ = ["Base", "Front", "Fronts", "base_of", "front_for", "front_of"]
 
 
 @dataclass(frozen=True)
@@ -39,23 +39,69 @@ class Front:
     policy: AggregatePolicy
     lowered: Lowered
     values: ValueSets  # of the lowered program (its rebuilt nodes keep their sets)
+    base: Base  # what it started from, which another front for the same evidence shares
 
 
-Fronts = dict[tuple, Front]  # (digits asked for, the evidence a build was given) -> front
+@dataclass(frozen=True)
+class Base:
+    """Stages 1-2 and the first rewrite (BOS-free widths), which no rebuild's options
+    change: every front built for the same evidence starts from it."""
+
+    policy: AggregatePolicy
+    program: SOp  # the user's program, its BOS-free widths rebuilt
+    values: ValueSets
+    origin: dict[int, Node]
+    notes: tuple[str, ...]
 
 
-def front_of(job: Job, evidence: list[list[Any]]) -> Front:
-    """Stages 1-3 for ``job``; ``evidence``: inputs on which an aggregate averaged."""
+# (the options a build asked for, its evidence) -> its front; ("base", evidence) -> Base
+Fronts = dict[tuple, Front | Base]
+
+
+def front_for(job: Job, evidence: list[list[Any]], fronts: Fronts | None) -> Front:
+    """:func:`front_of`, kept in ``fronts`` (with its :class:`Base`) for another build of
+    the same program: a rebuild asking for other options recomputes only what they change
+    (at 1,024 positions each value-set pass takes seconds)."""
+    asked = (job.all_digits, job.far_counts, job.copies)
+    seen = tuple(map(tuple, evidence))
+    key = (*(a is not None for a in asked), *seen)
+    found = fronts.get(key) if fronts is not None else None
+    if isinstance(found, Front):
+        return found
+    base = fronts.get(("base", *seen)) if fronts is not None else None
+    front = front_of(job, evidence, base if isinstance(base, Base) else None)
+    if fronts is not None:
+        fronts[key] = front
+        fronts[("base", *seen)] = front.base
+    return front
+
+
+def base_of(job: Job, evidence: list[list[Any]]) -> Base:
+    """Stages 1-2 for ``job``, then its BOS-free widths rebuilt as counts."""
     program, vocab, n = job.program, job.vocab, job.max_seq_len
     # 2. the aggregate policy, asked by stage 1 as it meets each aggregate
     policy = AggregatePolicy(program, vocab, n, job.sample, seed=job.seed, evidence=evidence)
     # 1. value sets per position
-    original = infer(program, vocab, n, policy)
+    values = infer(program, vocab, n, policy)
+    found = bos_free_widths(program, values)
+    if found is None:
+        return Base(policy, program, values, {}, ())
+    ask = policy.through(found.origin)
+    values = infer(found.program, vocab, n, ask, values, found.origin)
+    return Base(policy, found.program, values, dict(found.origin), tuple(found.notes))
+
+
+def front_of(job: Job, evidence: list[list[Any]], base: Base | None = None) -> Front:
+    """Stages 1-3 for ``job``; ``evidence``: inputs on which an aggregate averaged;
+    ``base``: :func:`base_of` for them, where already made."""
+    vocab, n = job.vocab, job.max_seq_len
+    base = base_of(job, evidence) if base is None else base
+    policy, original = base.policy, base.values
     # 3. lower: rewrites that keep every value but that later stages can build; first
     # those that change what the program computes with (widths.py, digits.py)
-    start, origin, notes = program, dict[int, Node](), list[str]()
+    start, origin, notes = base.program, base.origin, list(base.notes)
     digits = partial(split_equalities, causal=job.causal, always=job.all_digits)
-    for rewrite in (bos_free_widths, digits, partial(_copies, why=job.copies)):
+    for rewrite in (digits, partial(_copies, why=job.copies)):
         found = rewrite(start, original)
         if found is not None:
             ask = policy.through(_composed(origin, found.origin))
@@ -75,7 +121,7 @@ def front_of(job: Job, evidence: list[list[Any]]) -> Front:
         ask = policy.through(lowered.origin)  # a rebuilt aggregate keeps its decision
         values = infer(lowered.program, vocab, n, ask, original, rebuilt)
     # what the sets alone cannot show: a rank that numbers the positions matches each one
-    return Front(policy, lowered, rank_matches(values))
+    return Front(policy, lowered, rank_matches(values), base)
 
 
 def _copies(program: SOp, values: ValueSets, why: str | None) -> Rewritten | None:
