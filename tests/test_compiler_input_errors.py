@@ -112,7 +112,9 @@ def test_errors_that_close_a_ramps_room_are_counted():
     assert spec is not None and spec.crossed > 0
 
 
-def test_a_rebuild_whose_ramps_have_no_room_is_not_certified(monkeypatch):
+def test_a_rebuild_placed_for_errors_that_leave_no_room_is_still_judged_by_its_bounds():
+    # errors from another build may be stale: ramps they leave no room keep the plain
+    # midpoint, and the rebuild's own bounds decide (here its real errors are tiny)
     from dataclasses import replace
 
     import rasplab.compiler.driver as driver
@@ -123,11 +125,10 @@ def test_a_rebuild_whose_ramps_have_no_room_is_not_certified(monkeypatch):
     fronts: dict = {}  # the rebuild starts from the same front: the same direction names
     model, _, _ = driver._build(job, [], fronts)
     errors = {d: (0.45, 0.0) for d in model.directions if ".attn" in d}  # counts' weights
-
-    def certified(*args, **kwargs):
-        raise AssertionError("a rebuild that cannot be proved in float32 was certified")
-
-    monkeypatch.setattr(rebuilds, "with_certificate", certified)
+    stale = replace(job, input_errors=errors)
+    _, _, placed = driver._build(stale, [], fronts)
+    assert any(m.spec.crossed for m in placed.layout.mlps)
     stages = rebuilds.Stages(driver._build, driver._verified)
-    found = rebuilds.rebuilt(stages, replace(job, input_errors=errors), fronts, (0, 10.0))
-    assert found == rebuilds.Rebuilt(None, 0.0, None)
+    found = rebuilds.rebuilt(stages, stale, fronts, (0, 10.0))
+    assert found.proved is not None and found.spent > 0
+    assert found.proved.info.certificate.dtype == "float32"

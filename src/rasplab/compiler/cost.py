@@ -66,12 +66,13 @@ class _Job:
     causal: bool = False
     decode_counts: bool = False
     input_errors: Mapping[str, tuple[float, float]] | None = None
+    count_scale: float | None = None  # B of counts without their own (None: n)
 
     def plan(self, numbers: frozenset[int]) -> _Costed:
         layout = plan(
             self.program,
             self.values,
-            float(self.n),
+            self.count_scale or float(self.n),
             None,
             self.count_scales,
             numbers,
@@ -93,17 +94,19 @@ def choose_numbers(
     causal: bool = False,
     decode_counts: bool = False,
     input_errors: Mapping[str, tuple[float, float]] | None = None,
+    count_scale: float | None = None,
 ) -> Layout:
     """The plan of ``program`` with each select of positions as numbers or one-hot,
     whichever the cost model prefers (module docstring); CompileError where neither
     can be built. ``one_hot``: every such select one-hot, for this reason.
+    ``count_scale``: B of every count without one of its own (None: ``n``).
 
     ``decode_counts``: counts an MLP combines are decoded to numbers first. Without
     it, where the plan reads a count one-hot over more than ``SMALL_SIDES``
     directions (to combine it with another), the plan that decodes is made too and
     the one with fewer parameters kept."""
     sizes = (n, vocab_size, max_params)
-    settings = (count_scales, one_hot, causal)
+    settings = (count_scales, one_hot, causal, count_scale)
     try:
         layout = _choose(program, values, sizes, settings, decode_counts, input_errors)
     except CompileError as refused:
@@ -148,16 +151,16 @@ def _choose(
     program: SOp,
     values: ValueSets,
     sizes: tuple[int, int, int | None],
-    settings: tuple[dict[int, float] | None, str | None, bool],
+    settings: tuple[dict[int, float] | None, str | None, bool, float | None],
     decode_counts: bool,
     input_errors: Mapping[str, tuple[float, float]] | None,
 ) -> Layout:
     """:func:`choose_numbers` with or without decoding counts first."""
     n, vocab_size, max_params = sizes
-    count_scales, one_hot, causal = settings
+    count_scales, one_hot, causal, scale = settings
     scales = count_scales or {}
-    job = _Job(program, values, n, vocab_size, scales, causal, decode_counts, input_errors)
-    context = planning_context(program, values, float(n), job.count_scales, None, None, causal)
+    job = _Job(program, values, n, vocab_size, scales, causal, decode_counts, input_errors, scale)
+    context = planning_context(program, values, scale or float(n), scales, None, None, causal)
     names = {nid: context.names[nid] for nid in context.quadratic}
     floors = {nid: _floor(values, fit) for nid, fit in context.quadratic.items()}
     blockers = {

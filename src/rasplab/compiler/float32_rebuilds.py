@@ -14,16 +14,23 @@ float32 with at most ``ONE_HOT_GROWTH`` times the parameters is kept:
    count's rounding then stays within its own gap);
 3. its selects of numbers one-hot (their scores are exact in any float type,
    while numbers' rounding can grow through the MLPs that compute them);
-4. both of the last two;
+4. both of the last two; then its wide equalities as digits and its selects
+   one-hot, every count's ``B`` as small as its decoding allows
+   (:func:`.mlp.decodable_scale`: ``n / 2`` at 1,024, which takes a quarter
+   off a count's float32 error: causal dyck2 at 1,024, whose ``level`` adds
+   two counts);
 5. where none of those is proved, its counts that are added or subtracted with
    ``B = k n^2`` (read near-linearly, :func:`.split_widths.near_linear_scale`)
    each with ``B = n``, read on its own (near float32's reach, sort at 96, the
    sum's rounding blurs neighbours), and that model's own rebuilds 1 to 4.
 
-A rebuild of 2 to 4 that is not proved but whose bounds are finite is built
-once more with its ramps placed for its own errors. A rebuild whose ramps
-have no room for the errors they are placed for is dropped before its bounds
-(they would fail there). The rebuilds' bounds share what the first
+A rebuild of 2 to 4 that is not proved is built once more with its ramps
+placed for its own errors, where its bounds are finite (or, where its selects
+are one-hot, for the directions whose bounds are, :func:`_placeable`). A ramp placed
+for errors that leave it no room is still bounded: downstream of what the
+rebuild changes, the errors it was placed for are stale (causal dyck2's
+``bad`` at 1,024 reads an s-op whose first error came from ramps placed
+without room for their input's). The rebuilds' bounds share what the first
 certificate left of the bounds' budget, and run the float32 pass first; a
 rebuild's random check (stage 6) runs once its bounds prove it.
 
@@ -37,6 +44,7 @@ float32 one.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, NamedTuple
@@ -182,7 +190,7 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
     capped = _capped(job, model)
     layout = blueprint.layout
     retries = []
-    errors = _bounded(blueprint.memo.get(FLOAT32_ERRORS))
+    errors = _all_bounded(blueprint.memo.get(FLOAT32_ERRORS))
     if errors is not None and job.input_errors is None:  # the same model, its ramps placed for them
         retries.append(replace(capped, input_errors=errors))
     digits = f"{why}; {DIGITS_EXACT}"
@@ -199,15 +207,23 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
     if _combines_counts(layout) and job.decode_counts is None:
         retries.append(replace(capped, decode_counts=why))
     if quadratic and job.one_hot is None:
-        one_hot = replace(capped, one_hot=f"{why}; one-hot scores are exact in any type")
+        one_hot = replace(capped, one_hot=f"{why}; {ONE_HOT_EXACT}")
         retries.append(one_hot)
         if any(r.decode_counts == why for r in retries):  # both: counts decoded, one-hot
             retries.append(replace(one_hot, decode_counts=why))
+        if job.all_digits is None:  # digits, one-hot, and counts at their smallest B
+            tight = f"{why}; {TIGHT_COUNTS}"
+            retries.append(replace(one_hot, all_digits=digits, tight_counts=tight))
     return retries
 
 
 DIGITS_EXACT = "one-hot tests of digits are exact in any float type"
+ONE_HOT_EXACT = "one-hot scores are exact in any type"
 COPIES_EXACT = "a one-hot copied through ramps of slope 4 is exact in any float type"
+TIGHT_COUNTS = (
+    "a count's float32 rounding moves it by B + width times the weight's share, and this "
+    "is the smallest B whose decoding is still a line"
+)
 
 
 def _counts_read_computed(layout: Layout) -> bool:
@@ -256,15 +272,13 @@ def rebuilt(
     errors = None
     try:
         other, policy, found = stages.build(retry, [], fronts)
-        if any(m.spec.crossed for m in found.layout.mlps):
-            return Rebuilt(None, 0.0, None)  # ramps the errors leave no room: not in float32
         smaller = smaller_than is not None and other.n_params < smaller_than
         # the memo is shared: errors land in it
         found = replace(found, float32_first=True, float64_too=smaller)
         proof = with_certificate(other, retry.program, limit, found, seconds).info.certificate
         spent = (proof.seconds or 0.0) if proof is not None else 0.0
         if proof is None or proof.dtype != "float32":
-            errors = _bounded(found.memo.get(FLOAT32_ERRORS))
+            errors = _placeable(retry, found.memo.get(FLOAT32_ERRORS))
         if proof is None or proof.dtype is None or (proof.dtype == "float64" and not smaller):
             return Rebuilt(None, spent, errors)
         # proved: the random check then records its sample (a failed rebuild skips it;
@@ -280,8 +294,31 @@ def rebuilt(
     return Rebuilt(None, spent, errors, kept)
 
 
+def _placeable(retry: Job, errors: Errors | None) -> Errors | None:
+    """The errors a rebuild's next pass places its ramps for: every one finite, or where
+    every select is one-hot, the finite ones. A one-hot head scores exactly, so what its
+    bounds leave open comes from ramps upstream that had no room, which the next pass
+    places (causal dyck2 at 1,024); a head comparing numbers may stay open however its
+    inputs' ramps are placed."""
+    return _bounded(errors) if retry.one_hot is not None else _all_bounded(errors)
+
+
+def _all_bounded(errors: Errors | None) -> Errors | None:
+    """``errors`` where every bound is finite: the same model with its ramps placed for
+    them could be proved (where one is not, that part of it stays unbounded)."""
+    kept = _bounded(errors)
+    return errors if kept is not None and errors is not None and len(kept) == len(errors) else None
+
+
 def _bounded(errors: Errors | None) -> Errors | None:
-    """``errors`` where every bound is finite (a rebuild can place its ramps for them)."""
-    if errors and all(math.isfinite(x) for pair in errors.values() for x in pair):
-        return errors
-    return None
+    """``errors`` of the directions whose bounds are finite (a rebuild can place its ramps
+    for them; None if there are none). Where a sublayer has no bound, the directions it
+    and later ones write have none either, but those written before it keep theirs:
+    causal dyck2's level at 1,024, whose ramps placed for them take its digits' heads
+    from unbounded to proved."""
+    kept = {
+        d: pair
+        for d, pair in (errors or {}).items()
+        if all(math.isfinite(x) and x < sys.float_info.max for x in pair)
+    }
+    return kept or None

@@ -46,6 +46,7 @@ class Job:
     all_digits: str | None = None  # every wide equality tested as digits, for this reason
     far_counts: str | None = None  # every count keeps B = n, read on its own, for this
     copies: str | None = None  # what a count compares read through an exact copy, for this
+    tight_counts: str | None = None  # counts' B as small as their decoding allows, for this
     # the evaluator's answers on the check's inputs, shared by this job's rebuilds (a
     # replaced job holds the same dict): the program and the inputs are theirs too
     answers: dict[tuple, list[Any]] = field(default_factory=dict, compare=False, repr=False)

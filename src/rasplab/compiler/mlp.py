@@ -62,7 +62,7 @@ from .units import (
     _ids,
 )
 
-__all__ = ["synthesize", "threshold_copy"]
+__all__ = ["synthesize", "threshold_copy", "decodable_scale"]
 
 TOL = 1e-9
 
@@ -215,6 +215,24 @@ def _fewer_units(p: Problem) -> list[Unit] | None:
 
 LEAF_ERROR = 1e-5  # relative error a numerical leaf may carry (float32, softmax leakage)
 PASSED_ON = 0.05  # largest output error allowed, as a fraction of the smallest output gap
+
+
+def decodable_scale(n: int) -> float:
+    """The smallest ``B = n / 2^k`` at which a count of up to ``n`` keys, read from its
+    weight ``B / (B + w)``, is still decoded by a line (:func:`_interpolate`'s test of
+    the steepest slope, ``(B + n)^2 / B``); ``n`` where none smaller passes.
+
+    The weight's float32 rounding moves the decoded count by ``(B + w)`` times its
+    share, so a smaller ``B`` decodes closer: at 1,024 positions ``B = 512`` leaves
+    three quarters of the error of ``B = 1,024``.
+
+    >>> decodable_scale(1024), decodable_scale(512), decodable_scale(8)
+    (512.0, 128.0, 1.0)
+    """
+    scale = float(n)
+    while scale >= 2.0 and LEAF_ERROR * (scale / 2 + n) ** 2 / (scale / 2) <= PASSED_ON:
+        scale /= 2
+    return scale
 
 
 def _interpolate(p: Problem) -> list[Unit] | None:

@@ -26,6 +26,7 @@ from .encodings import AggregatePolicy
 from .job import Job, covered_domain
 from .layout import Layout
 from .lower import Lowered
+from .mlp import decodable_scale
 
 __all__ = ["plan_layout", "model_info"]
 
@@ -46,6 +47,7 @@ def plan_layout(lowered: Lowered, values: Any, job: Job, blockers: list[str]) ->
             job.causal,
             job.decode_counts is not None,
             job.input_errors,
+            decodable_scale(job.max_seq_len) if job.tight_counts is not None else None,
         )
     except CompileError as err:
         if not blockers:
@@ -65,6 +67,9 @@ def _retry_notes(job: Job) -> list[str]:
         )
     if job.decode_counts is not None:
         notes.append(f"counts decoded to numbers before they are combined: {job.decode_counts}")
+    if job.tight_counts is not None:
+        scale = decodable_scale(job.max_seq_len)
+        notes.append(f"counts stored as B / (B + width) with B = {scale:g}: {job.tight_counts}")
     return notes
 
 

@@ -95,8 +95,8 @@ class MLPSpec:
     slack: float = 0.0  # how far from exact its output may be (Target.slack it used)
     parts: tuple[Part, ...] = ()  # separable: the units by the leaf they read, in order
     residual: float = 0.0  # separable: how far the parts' sum may be from the output
-    # ramps placed for input errors that leave them no room (:mod:`.input_errors`): the
-    # bounds cannot keep such a ramp's side, so a model holding one is not proved in float32
+    # ramps placed for input errors that leave them no room (:mod:`.input_errors`): at the
+    # plain midpoint, for the bounds to judge (the errors may be another build's, stale)
     crossed: int = 0
 
 
