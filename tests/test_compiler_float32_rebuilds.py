@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from rasplab.compiler import compile_program, verify
 from rasplab.compiler import float32_rebuilds as rebuilds
 from rasplab.compiler.bounds import certificate_by_bounds
@@ -98,3 +100,40 @@ def test_a_rebuild_asked_to_be_smaller_is_also_bounded_in_float64():
     both = certificate_by_bounds(model, too, None, 0)
     assert both.dtype == "float64" and both.worst_margin is not None and both.worst_margin > 0
     assert all(item.startswith("float32: ") for item in both.open)
+
+
+def test_a_one_hot_rebuild_places_its_ramps_for_the_errors_its_bounds_kept():
+    inf = float("inf")
+    errors = {"level": (0.2, 0.0), "matched_opener:(": (inf, 0.0), "bad:1": (1e308 * 10, 0.0)}
+    one_hot = SimpleNamespace(one_hot="exact scores")
+    numbers = SimpleNamespace(one_hot=None)
+    assert rebuilds._placeable(one_hot, errors) == {"level": (0.2, 0.0)}
+    assert rebuilds._placeable(numbers, errors) is None  # a numbers head may stay open
+    assert rebuilds._placeable(numbers, {"level": (0.2, 0.0)}) == {"level": (0.2, 0.0)}
+    assert rebuilds._placeable(one_hot, {"x": (inf, 0.0)}) is None
+
+
+@pytest.mark.slow
+def test_counts_at_their_smallest_scale_round_less_in_float32():
+    # causal dyck2's level adds two counts (as digits and one-hot, the last rebuild): with
+    # B as small as a line still decodes (128 at 512 positions, 512 at 1,024), each
+    # count's float32 rounding shrinks with B + width; the plan is the same
+    from rasplab.compiler import driver
+    from rasplab.compiler.bounds import propagate
+    from rasplab.compiler.job import make_job
+    from rasplab.compiler.mlp import decodable_scale
+
+    entry = get("dyck2")
+    job = make_job(entry.build(), list(entry.vocab), 512, True, 0, None, 0, None, None)
+    job = replace(job, all_digits="digits", one_hot="one-hot")
+    plain, _, first = driver._build(job, [])
+    model, _, found = driver._build(replace(job, tight_counts="for the test"), [])
+    assert first.layout.count_scale == 512.0
+    assert found.layout.count_scale == decodable_scale(512) == 128.0
+    assert model.n_params == plain.n_params  # the same plan, other weights
+    assert any("B = 128: for the test" in note for note in model.info.notes)
+    wide = propagate(plain, first, float32=True).errors["level"][0]
+    tight = propagate(model, found, float32=True).errors["level"][0]
+    assert tight < 0.85 * wide < 0.11  # 0.105 against 0.128
+    checked = verify(model, entry.build(), 50, sample=entry.sample)  # float32
+    assert checked.exact and checked.n_inputs == 50
