@@ -307,7 +307,7 @@ def _all_bounded(errors: Errors | None) -> Errors | None:
     """``errors`` where every bound is finite: the same model with its ramps placed for
     them could be proved (where one is not, that part of it stays unbounded)."""
     kept = _bounded(errors)
-    return errors if kept is not None and errors is not None and len(kept) == len(errors) else None
+    return kept if kept is not None and len(kept) == len(errors or {}) else None
 
 
 def _bounded(errors: Errors | None) -> Errors | None:
