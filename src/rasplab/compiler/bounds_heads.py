@@ -231,9 +231,10 @@ def _values(
     # a dimension only BOS's value fills sums one non-zero product, exactly
     filled = np.abs(v).max(axis=0, initial=0.0) + av.max(axis=0, initial=0.0) > 0
     share = r.gamma(n + 4) + np.where(filled, r.gamma(n), r.gamma(1))
-    if _bos_weight_only(head, filled, wo):  # the output is BOS's weight times 1
+    if _one_signed(v, vb, wo):  # each output a weighted sum of values of one sign
         relative = (share[:, None] * (wo > 0)).max(axis=0) + _sum_rounding(r, a) * (wo > 0).any(0)
-        return out, out_bos, err @ wo + relative * (coeff + err @ wo), relative
+        moved = _scaled(coeff, vmax) @ wo  # how far the weights may move it from exact
+        return out, out_bos, err @ wo + relative * (moved + err @ wo), relative
     weighted = vmax
     if not bos_intended:  # else BOS's own weight counts in full
         weighted = np.minimum(vmax, _averaged(head, ks, np.abs(v)) + _scaled(coeff, vmax))
@@ -241,14 +242,16 @@ def _values(
     return out, out_bos, err @ wo + _sum_rounding(r, a) * (weighted @ wo), relative
 
 
-def _bos_weight_only(head: Head, filled: np.ndarray, wo: np.ndarray) -> bool:
-    """A count head: only BOS's value is non-zero, and each output direction reads one of
-    its dimensions, so its rounding is in proportion to what it writes."""
-    return (
-        all(p.kind == "count" for p in head.plans)
-        and not filled.any()
-        and bool(((wo > 0).sum(axis=0) <= 1).all())
-    )
+def _one_signed(v: np.ndarray, vb: np.ndarray, wo: np.ndarray) -> bool:
+    """Each output direction reads one dimension of the head, whose values (every key's
+    and BOS's) have one sign. Its float32 rounding is then in proportion to the weighted
+    sum of their sizes, which is the output's own size, give or take how far the weights
+    move: a count (BOS's weight times 1), or a flag ``any key selected?`` whose keys write
+    1, which is off by ``gamma(n)`` where it is 1 and by next to nothing where it is 0."""
+    if not bool(((wo > 0).sum(axis=0) <= 1).all()):
+        return False
+    values = np.vstack([v, vb])  # [keys + 1, d_head]
+    return bool(((values >= 0).all(axis=0) | (values <= 0).all(axis=0)).all())
 
 
 def _scaled(coeff: float, x: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ from .storage import Storage
 __all__ = ["MlpBound", "mlp_bound"]
 
 LINEAR_BUDGET = 200_000_000  # multiply-adds for the linear parts, one per activation pattern
+PATTERN_OVERHEAD = 4  # a pattern's own cost (a product and a slice), in units on
 PATTERN_CELLS = 50_000_000  # (combination, unit) cells sorted into activation patterns at most
 CHUNK_CELLS = 8_000_000  # (combination, unit) cells of one block of combinations (64 MB each)
 
@@ -274,7 +275,10 @@ def _moved(
         return err + (on * spread) @ np.abs(w_out)  # unit by unit: looser, always sound
     in_time("an MLP's activation patterns")
     patterns, which = _patterns(on)
-    if len(patterns) * w_in.shape[0] * w_in.shape[1] * w_out.shape[1] > LINEAR_BUDGET:
+    # each pattern's product reads only the units it has on: a one-hot copy has two on of
+    # hundreds, and counted at all of them its 129 patterns looked 60 times dearer
+    on_units = min(int(patterns.sum()) + PATTERN_OVERHEAD * len(patterns), patterns.size)
+    if on_units * w_in.shape[0] * w_out.shape[1] > LINEAR_BUDGET:
         return err + (on * spread) @ np.abs(w_out)
     if len(patterns) == 1:  # one pattern (every unit on, say): no rows to sort
         return err + delta @ np.abs(w_in[:, patterns[0]] @ w_out[patterns[0]])
