@@ -24,17 +24,17 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .along import Axis, gate, gate_readouts, gated, z_read
+from .axis_lines import bent, bent_cost, pwl
 from .input_errors import leaf_errors, room_and_crossed
 from .limits import MLP_STAGE, checkpoint
-from .lines import Line, pwl_cost, robust, runs, steps_cost
+from .lines import Line, pwl_cost, robust, steps_cost
 from .storage import Storage
-from .units import ONE, Problem, Unit, _Acc, _class_readout, _classes, _distinct
+from .units import Problem, Unit, _Acc, _classes, _distinct
 
 __all__ = ["axis", "axis_candidates", "RAMP"]
 
@@ -44,14 +44,7 @@ RAMP = 3.0  # ramp slope times the gap it crosses: values sit 1.5 ramp-widths fr
 ROOM_RAMP = 1.5
 
 
-@dataclass
-class _Axis:
-    coef: dict[int, float]  # leaf -> weight in z (numerical leaves, or number-valued one-hots)
-    table: int | None  # categorical leaf whose values move thresholds
-    gates: list[int]  # categorical leaves that gate
-
-
-def _axes(p: Problem) -> list[_Axis]:
+def _axes(p: Problem) -> list[Axis]:
     """Candidate axes: z = +-leaf +- leaf ..., with one table leaf and gates for the rest."""
     nums = [k for k, leaf in enumerate(p.leaves) if leaf.kind is Storage.SCALAR]
     valued = [k for k, leaf in enumerate(p.leaves) if leaf.kind is Storage.ONE_HOT and leaf.coords]
@@ -72,7 +65,7 @@ def _axes(p: Problem) -> list[_Axis]:
             k for k, leaf in enumerate(p.leaves) if leaf.kind is Storage.ONE_HOT and k not in coef
         ]
         tables = [None, *sorted(cats, key=lambda k: -p.leaves[k].size)]
-        out += [_Axis(coef, t, [k for k in cats if k != t]) for t in tables]
+        out += [Axis(coef, t, [k for k in cats if k != t]) for t in tables]
     return out
 
 
@@ -98,14 +91,14 @@ def _signs(n: int) -> list[tuple[float, ...]]:
     return found
 
 
-def _z(p: Problem, axis: _Axis) -> np.ndarray:
+def _z(p: Problem, axis: Axis) -> np.ndarray:
     z = np.zeros(len(p.codes))
     for k, c in axis.coef.items():
         z += c * np.asarray(p.leaves[k].coords)[p.codes[:, k]]
     return z
 
 
-def _z_error(p: Problem, axis: _Axis) -> np.ndarray | None:
+def _z_error(p: Problem, axis: Axis) -> np.ndarray | None:
     """How far each point's ``z`` may be off, from the leaves' input errors (None: exact)."""
     if p.errors is None:
         return None
@@ -117,7 +110,7 @@ def _z_error(p: Problem, axis: _Axis) -> np.ndarray | None:
     return error
 
 
-def _axis_groups(p: Problem, axis: _Axis, classes: dict[int, np.ndarray]) -> Line | None:
+def _axis_groups(p: Problem, axis: Axis, classes: dict[int, np.ndarray]) -> Line | None:
     """The distinct (gate classes, table value, z) and the state at each; None if z is not
     enough to tell the outputs apart."""
     z = _z(p, axis)
@@ -142,49 +135,12 @@ class _Classes(dict):
         return self[k]
 
 
-def _gate_readouts(p: Problem, axis: _Axis, classes, g: tuple) -> list[Mapping[str, float]]:
-    return [_class_readout(p.leaves[k], classes[k], c) for k, c in zip(axis.gates, g, strict=True)]
-
-
-def _gate(acc: _Acc, readouts: list[Mapping[str, float]], strength: float) -> _Acc:
-    for r in readouts:
-        acc.read(r, strength)
-    return acc.bias(-strength * len(readouts))
-
-
-def _z_read(acc: _Acc, p: Problem, axis: _Axis, scale: float) -> _Acc:
-    """Read ``scale * z``: each leaf's readouts, weighted by its coefficient (and value)."""
-    w_in = acc.w_in
-    for d, c, coord, w in _z_terms(p, axis):
-        # the same products, in the same order, as reading each readout in turn
-        factor = scale * c if coord is None else scale * c * coord
-        w_in[d] += factor * w
-    return acc
-
-
-def _z_terms(p: Problem, axis: _Axis) -> list[tuple[str, float, float | None, float]]:
-    """(direction, coefficient, value or None for a scalar leaf, readout weight), in order;
-    built once per axis, as every unit along it reads z."""
-    key = ("z_terms", tuple(axis.coef.items()))
-    if key not in p.cache:
-        terms: list[tuple[str, float, float | None, float]] = []
-        for k, c in axis.coef.items():
-            leaf = p.leaves[k]
-            if leaf.kind is Storage.SCALAR:
-                terms += [(d, c, None, w) for d, w in leaf.readouts[0].items()]
-            else:
-                for coord, readout in zip(leaf.coords, leaf.readouts, strict=True):
-                    terms += [(d, c, coord, w) for d, w in readout.items()]
-        p.cache[key] = terms
-    return p.cache[key]
-
-
-def _steps_along(p: Problem, axis: _Axis, line: Line, classes) -> list[Unit] | None:
+def _steps_along(p: Problem, axis: Axis, line: Line, classes) -> list[Unit] | None:
     known = line.error is not None and bool(line.error.any())  # else built as for exact inputs
     return _steps(p, axis, line, classes, known)
 
 
-def _steps(p: Problem, axis: _Axis, line: Line, classes, known: bool) -> list[Unit] | None:
+def _steps(p: Problem, axis: Axis, line: Line, classes, known: bool) -> list[Unit] | None:
     """Piecewise-constant along z: shared clamped ramps, thresholds from the table leaf.
     ``known``: ramps leave room for how far each point's z may be off (``line.error``,
     :mod:`.input_errors`). Only the rows where the state changes are visited: a line
@@ -218,7 +174,7 @@ def _steps(p: Problem, axis: _Axis, line: Line, classes, known: bool) -> list[Un
         pending[g] += _family(p, axis, g, delta, (where, ramp, far), span, extra)
     units: list[Unit] = []
     for g, accs in pending.items():
-        units += _gated(p, _gate_readouts(p, axis, classes, g), accs)
+        units += gated(p, gate_readouts(p, axis, classes, g), accs)
     return units + _bases(p, axis, classes, base, extra)
 
 
@@ -240,14 +196,14 @@ def _family(p, axis, g, delta, thresholds_and_ramp, span, extra) -> list[_Acc]:
                     extra[gt][d] += w
     units = []
     for half, out_sign in ((0.5, 1.0), (-0.5, -1.0)):
-        acc = _z_read(_Acc(), p, axis, sign * slope).bias(half)
+        acc = z_read(_Acc(), p, axis, sign * slope).bias(half)
         _thresholds(acc, p, axis, thresholds, -sign * slope)
         acc.write(delta, out_sign * sign)
         units.append(acc)
     return units
 
 
-def _thresholds(acc: _Acc, p: Problem, axis: _Axis, thresholds: dict, scale: float) -> None:
+def _thresholds(acc: _Acc, p: Problem, axis: Axis, thresholds: dict, scale: float) -> None:
     if axis.table is None:
         acc.bias(scale * thresholds[-1])
         return
@@ -256,29 +212,6 @@ def _thresholds(acc: _Acc, p: Problem, axis: _Axis, thresholds: dict, scale: flo
         factor = scale * tau
         for d, w in readouts[t].items():
             w_in[d] += factor * w
-
-
-def _gated(p: Problem, gates: list[Mapping[str, float]], accs: list[_Acc]) -> list[Unit]:
-    """Switch the units off unless every gate readout is 1."""
-    if not gates:
-        return [a.done() for a in accs]
-    bound = _bound(p, accs)
-    return [_gate(acc, gates, float(m) + 2.0).done() for acc, m in zip(accs, bound, strict=True)]
-
-
-def _bound(p: Problem, accs: list[_Acc]) -> np.ndarray:
-    """An upper bound of |pre-activation| over the domain, per unit: sum of per-leaf maxima."""
-    dirs, tables = p.writes()
-    index = {d: i for i, d in enumerate(dirs)}
-    w = np.zeros((len(dirs), len(accs)))  # [directions, units]
-    for u, acc in enumerate(accs):
-        for d, c in acc.w_in.items():
-            if d in index:
-                w[index[d], u] = c
-    total = np.abs(w[index[ONE]])
-    for table in tables:  # [values, directions]
-        total = total + np.abs(table @ w).max(axis=0)
-    return total
 
 
 def _bases(p, axis, classes, base, extra) -> list[Unit]:
@@ -304,7 +237,7 @@ def _bases(p, axis, classes, base, extra) -> list[Unit]:
                 acc.read(leaf.readouts[t], 1.0)
         else:
             acc.bias(1.0)
-        units.append(_gate(acc, _gate_readouts(p, axis, classes, g), 1.0).done())
+        units.append(gate(acc, gate_readouts(p, axis, classes, g), 1.0).done())
     return units
 
 
@@ -320,11 +253,13 @@ def axis_candidates(p: Problem) -> list[tuple[int, str, Any]]:
         line = _axis_groups(p, axis, classes)
         if line is None or not robust(line):
             continue
-        cost = steps_cost(line, p.target.kind)
-        out.append((cost, "axis", functools.partial(_steps_along, p, axis, line, classes)))
+        steps = steps_cost(line, p.target.kind)
+        out.append((steps, "axis", functools.partial(_steps_along, p, axis, line, classes)))
         if p.target.kind is Storage.SCALAR:
-            cost = pwl_cost(line)
-            out.append((cost, "axis", lambda a=axis, g=line: _pwl(p, a, g.as_dict(), classes)))
+            out.append((pwl_cost(line), "axis", functools.partial(pwl, p, axis, line, classes)))
+            bent_units = bent_cost(p, line)  # the line through every point: fewer on curves
+            if bent_units is not None:
+                out.append((bent_units, "axis", functools.partial(bent, p, axis, line, classes)))
         if min(c for c, _, _ in out) <= good_enough:
             break  # small enough: stop searching
     return out
@@ -333,46 +268,3 @@ def axis_candidates(p: Problem) -> list[tuple[int, str, Any]]:
 def axis(p: Problem) -> list[Unit] | None:
     found = sorted(axis_candidates(p), key=lambda c: c[0])
     return found[0][2]() if found else None
-
-
-def _line(run: list[tuple[float, float]]) -> tuple[float, float]:
-    if len(run) == 1:
-        return 0.0, run[0][1]
-    (z0, y0), (z1, y1) = run[0], run[-1]
-    s = (y1 - y0) / (z1 - z0)
-    return s, y0 - s * z0
-
-
-def _pwl(p: Problem, axis: _Axis, groups, classes) -> list[Unit] | None:
-    """Numerical output, piecewise affine along z: gated per (gate, table value)."""
-    direction = p.target.directions[0]
-    units: list[Unit] = []
-    pending: dict[tuple, list[_Acc]] = defaultdict(list)
-    for (g, t), pts in groups.items():
-        pending[(g, t)] = _pwl_1d(p, axis, pts, direction)
-    for (g, t), accs in pending.items():
-        gates = _gate_readouts(p, axis, classes, g)
-        if axis.table is not None:
-            gates.append(p.leaves[axis.table].readouts[t])
-        units += _gated(p, gates, accs)
-    return units
-
-
-def _pwl_1d(p: Problem, axis: _Axis, pts, direction: str) -> list[_Acc]:
-    found = runs(pts)
-    lo = pts[0][0]
-    s0, c0 = _line(found[0])
-    accs = [_Acc().bias(1.0).write({direction: c0 + s0 * lo})]
-    if s0:
-        accs.append(_z_read(_Acc(), p, axis, 1.0).bias(-lo).write({direction: s0}))
-    for prev, nxt in itertools.pairwise(found):
-        (zp, _), (zq, _) = prev[-1], nxt[0]
-        m = (zq - zp) / 4
-        a, b = zp + m, zq - m
-        (sa, ca), (sb, cb) = _line(prev), _line(nxt)
-        jump = (sb * b + cb) - (sa * b + ca)
-        accs.append(_z_read(_Acc(), p, axis, 1.0).bias(-a).write({direction: jump / (b - a)}))
-        accs.append(
-            _z_read(_Acc(), p, axis, 1.0).bias(-b).write({direction: -jump / (b - a) + sb - sa})
-        )
-    return accs

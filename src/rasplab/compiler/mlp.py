@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from .axis import axis, axis_candidates
+from .axis_lines import LEAF_ERROR, PASSED_ON, bends, passes_on
 from .checking import check
 from .fitting import Design, exact_fit, targets
 from .limits import MLP_STAGE, checkpoint
@@ -213,9 +214,6 @@ def _fewer_units(p: Problem) -> list[Unit] | None:
 
 # ---------------------------------------------------------------- interpolate
 
-LEAF_ERROR = 1e-5  # relative error a numerical leaf may carry (float32, softmax leakage)
-PASSED_ON = 0.05  # largest output error allowed, as a fraction of the smallest output gap
-
 
 def decodable_scale(n: int) -> float:
     """The smallest ``B = n / 2^k`` at which a count of up to ``n`` keys, read from its
@@ -236,7 +234,7 @@ def decodable_scale(n: int) -> float:
 
 
 def _interpolate(p: Problem) -> list[Unit] | None:
-    """The line through every (z, y) point, one unit per bend (:func:`_bends`)."""
+    """The line through every (z, y) point, one unit per bend (:func:`.axis_lines.bends`)."""
     if (
         p.target.kind is not Storage.SCALAR
         or len(p.leaves) != 1
@@ -249,18 +247,16 @@ def _interpolate(p: Problem) -> list[Unit] | None:
     if len(z) < 3:
         return None  # two points are a line: ``linear`` builds it in one unit
     slopes = np.diff(y) / np.diff(z)  # [points - 1]
-    gaps = np.diff(np.unique(y))
-    error = LEAF_ERROR * max(1.0, float(np.abs(z).max())) * float(np.abs(slopes).max())
-    if not len(gaps) or error > PASSED_ON * float(gaps.min()):
+    if not passes_on(z, slopes, np.diff(np.unique(y))):
         return None
     direction = p.target.directions[0]
     if p.target.slack > 0:  # fewer points, each line within half the slack of the rest
         keep = _knots(z, y, p.target.slack / 2)
         z, y = z[keep], y[keep]
         slopes = np.diff(y) / np.diff(z)
-    sign, start, bends, corners = _bends(z, y, slopes)
+    sign, start, bent_by, corners = bends(z, y, slopes)
     units = [_Acc().bias(1.0).write({direction: start}).done()] if start else []
-    for zk, bend in zip(corners.tolist(), bends.tolist(), strict=True):
+    for zk, bend in zip(corners.tolist(), bent_by.tolist(), strict=True):
         if bend:
             unit = _Acc().read(leaf.readouts[0], sign).bias(-sign * zk)
             units.append(unit.write({direction: bend}).done())
@@ -284,22 +280,6 @@ def _chord_error(z: np.ndarray, y: np.ndarray, i: int, j: int) -> float:
     """The largest distance of points ``i..j`` from the line through points i and j."""
     t = (z[i : j + 1] - z[i]) / (z[j] - z[i])
     return float(np.abs(y[i] + t * (y[j] - y[i]) - y[i : j + 1]).max())
-
-
-def _bends(z: np.ndarray, y: np.ndarray, slopes: np.ndarray) -> tuple[float, float, Any, Any]:
-    """``(sign, start, bends, corners)`` with ``y = start + sum_k bends_k relu(sign (z -
-    corners_k))`` on every point: from the left (``y0``, ``relu(z - z_k)``) or from the
-    right (``y_last``, ``relu(z_k - z)``), whichever sums smaller terms. float32 rounds the
-    output's sum in proportion to its terms' sizes, and a steep convex curve built from
-    the left is a few large terms that cancel (a count decoded to its width at 1,024
-    positions: terms of thousands summing to hundreds)."""
-    left = np.diff(slopes, prepend=0.0)  # [points - 1]: slope change at z[k], going right
-    right = np.diff(slopes, append=0.0)  # slope change at z[k + 1], going left
-    size_left = np.abs(left) @ np.maximum(z[None, :] - z[:-1, None], 0.0)  # [points]
-    size_right = np.abs(right) @ np.maximum(z[1:, None] - z[None, :], 0.0)
-    if abs(y[-1]) + size_right.max() < abs(y[0]) + size_left.max():
-        return -1.0, float(y[-1]), right, z[1:]
-    return 1.0, float(y[0]), left, z[:-1]
 
 
 def _single(p: Problem) -> list[Unit] | None:
