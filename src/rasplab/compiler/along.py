@@ -67,20 +67,12 @@ def _z_terms(p: Problem, axis: Axis) -> list[tuple[str, float, float | None, flo
     return p.cache[key]
 
 
-def gated(
-    p: Problem,
-    gates: list[Mapping[str, float]],
-    accs: list[_Acc],
-    strengths: np.ndarray | None = None,
-) -> list[Unit]:
-    """Switch the units off unless every gate readout is 1. ``strengths``: each unit's
-    gate weight, where the caller knows a tighter one than :func:`_bound`'s (a gate's
-    error reaches the output through its weight times the unit's)."""
+def gated(p: Problem, gates: list[Mapping[str, float]], accs: list[_Acc]) -> list[Unit]:
+    """Switch the units off unless every gate readout is 1."""
     if not gates:
         return [a.done() for a in accs]
-    if strengths is None:
-        strengths = _bound(p, accs) + 2.0
-    return [gate(acc, gates, float(m)).done() for acc, m in zip(accs, strengths, strict=True)]
+    bound = _bound(p, accs)
+    return [gate(acc, gates, float(m) + 2.0).done() for acc, m in zip(accs, bound, strict=True)]
 
 
 def _bound(p: Problem, accs: list[_Acc]) -> np.ndarray:

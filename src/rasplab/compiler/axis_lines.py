@@ -10,12 +10,11 @@ is built on its own, and its units gated (:func:`.along.gated`):
 
 A line passes small errors in ``z`` on, times its slope, so it is built only
 where even the steepest piece keeps them far below the output's smallest gap
-(:func:`passes_on`). A gate's error reaches the output through its weight
-times each unit's bend too: :func:`bent` gates each unit with the least
-weight that switches it off at every point of the domain, not with a bound of
-its terms. most_freq's key, ``where(has_earlier, 0, -count)``, is minus a
-count read from its weight ``B / (B + w)`` (slopes up to ``4 B``): gated with
-the bound of its terms, the key's float32 bound was 0.99 at 512 positions.
+(:func:`passes_on`). It has half the terms of steps, of one sign where steps'
+cancel in pairs, and float32 rounds a sum in proportion to its terms:
+most_freq's key, ``where(has_earlier, 0, -count)``, minus a count read from
+its weight ``B / (B + w)``, is bounded at 0.013 in float32 at 256 positions
+and 0.049 at 512 as a gated line, against 2.3 and 20 as steps.
 
 >>> from rasplab.compiler.units import Leaf, Problem, Target
 >>> from rasplab.compiler.checking import check
@@ -45,8 +44,6 @@ __all__ = ["pwl", "bent", "bent_cost", "bends", "passes_on", "LEAF_ERROR", "PASS
 
 LEAF_ERROR = 1e-5  # relative error a numerical leaf may carry (float32, softmax leakage)
 PASSED_ON = 0.05  # largest output error allowed, as a fraction of the smallest output gap
-GATE_ROOM = 1.25  # a bent unit's gate weight, per unit of its largest pre-activation ...
-GATE_FLOOR = 1 / 64  # ... plus this share of z's span: room for z's own errors
 
 
 def passes_on(z: np.ndarray, slopes: np.ndarray, gaps: np.ndarray) -> bool:
@@ -95,28 +92,23 @@ def bent_cost(p: Problem, line: Line) -> int | None:
 
 
 def bent(p: Problem, axis: Axis, line: Line, classes) -> list[Unit]:
-    """Per group, the line through its points (:func:`bends`), each unit gated with the
-    least weight that switches it off at every point of the domain."""
+    """Per group, the line through its points (:func:`bends`), its units gated."""
     direction = p.target.directions[0]
-    low, high = float(line.z.min()), float(line.z.max())
-    room = GATE_FLOOR * ((high - low) or 1.0)
     units: list[Unit] = []
     for (g, t), z, y in _groups(line):
-        accs, peaks = [], []
+        accs = []
         sign, start, bent_by, corners = 1.0, float(y[0]), np.zeros(0), np.zeros(0)
         if len(z) > 1:
             sign, start, bent_by, corners = bends(z, y, np.diff(y) / np.diff(z))
         if start:
             accs.append(_Acc().bias(1.0).write({direction: start}))
-            peaks.append(1.0)
         for zk, bend in zip(corners.tolist(), bent_by.tolist(), strict=True):
             if bend:
                 accs.append(z_read(_Acc(), p, axis, sign).bias(-sign * zk).write({direction: bend}))
-                peaks.append(max(sign * (high - zk), sign * (low - zk), 0.0))
         gates = gate_readouts(p, axis, classes, g)
         if axis.table is not None:
             gates.append(p.leaves[axis.table].readouts[t])
-        units += gated(p, gates, accs, GATE_ROOM * np.array(peaks) + room)
+        units += gated(p, gates, accs)
     return units
 
 
