@@ -13,14 +13,18 @@ cancel.
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
+import pytest
 
 from rasplab import indices, select, selector_width, tokens
-from rasplab.compiler import bounds_mlps
+from rasplab.compiler import bounds_mlps, compile_program
 from rasplab.compiler.bounds import propagate
 from rasplab.compiler.driver import compile_with_blueprint
 from rasplab.compiler.mlp import threshold_copy
 from rasplab.compiler.units import ONE, Leaf, Problem, Target
+from rasplab.library import PROGRAMS
 from rasplab.library.helpers import where
 
 
@@ -71,3 +75,17 @@ def test_a_one_hot_copy_of_many_values_is_bounded_by_its_activation_patterns():
     assert err.max() < 1e-12  # each ramp is on at both units, or off: its errors cancel
     unit_by_unit = ((z > 0) * (delta @ np.abs(w_in))) @ np.abs(w_out)
     assert unit_by_unit.max() > 0.01  # what the bound was before: 2 units x 4 x 0.002
+
+
+@pytest.mark.slow
+def test_most_freq_at_512_is_proved_in_float32():
+    # float64 only before: its key was bounded at 20 in float32, past the half unit its
+    # digits leave
+    entry = PROGRAMS["most_freq"]
+    model = compile_program(entry.build(), list(entry.vocab), 512, sample=entry.sample)
+    proof = model.info.certificate
+    assert proof.status == "proved" and proof.dtype == "float32", proof.open
+    assert proof.worst_margin_float32 > 0.5
+    rng = random.Random(7)
+    inputs = [entry.sample(rng, 512) for _ in range(4)]
+    assert model.run(inputs) == [entry.build()(xs) for xs in inputs]  # float32
