@@ -1,5 +1,6 @@
 """Counts no two positions of one class share (compiler/ranks.py ``class_rank``), and the
-proof they give: dyck2's opener is one key, so dyck2 is proved by bounds."""
+proof they give: dyck2's opener is one key, so dyck2 is proved by bounds; ``first``'s
+flag holds at one position, so its select is one key (``one_key``)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 from test_compiler_bounds import bounded, every_input
 
 from rasplab import indices, select, selector_width, tokens, zipmap
-from rasplab.compiler import compile_program
+from rasplab.compiler import bounds, compile_program
 from rasplab.compiler.bounds_space import Stream, _combinations
 from rasplab.compiler.certify import certify, compare, reference_outputs
-from rasplab.compiler.ranks import class_rank
+from rasplab.compiler.driver import compile_with_blueprint
+from rasplab.compiler.ranks import class_rank, one_key
 from rasplab.compiler.value_sets import infer
 from rasplab.lang.dsl import aggregate
 from rasplab.library import get
@@ -121,3 +123,38 @@ def test_a_class_rank_split_into_parts_by_its_order_digits_is_still_one(monkeypa
     rows = every_input(model.vocab, model.max_seq_len)
     wide = compare(model, rows, reference_outputs(model, program, rows), np.float64)
     assert wide.n_inputs == 5460 and wide.exact
+
+
+IS_A = (tokens == "a").named("is_a")
+A_BEFORE = selector_width(select(IS_A, True, "==") & select(indices, indices, "<"))
+
+
+@pytest.mark.parametrize(
+    ("flag", "one"),
+    [
+        (IS_A & (A_BEFORE == 0), True),  # the first a
+        ((A_BEFORE == 2) & IS_A, True),  # the third a, the rank on the left
+        (IS_A & (A_BEFORE < 2), False),  # the first two
+        ((tokens == "b") & (A_BEFORE == 0), False),  # every b before the first a
+        (A_BEFORE == 0, False),  # the positions up to the first a
+        # the first a and the first b: a rank within each token tells apart one token's
+        # positions, not all
+        ((tokens != "c") & (selector_width(SAME & select(indices, indices, "<")) == 0), False),
+    ],
+)
+def test_a_flag_holds_at_one_position_where_a_class_rank_takes_one_value(flag, one):
+    sel = select(flag, True, "==")
+    width = selector_width(sel)
+    assert one_key(sel, infer(width, "abc", 6)) is one
+    found = {w for xs in every_input("abc", 6) for w in width(xs)}  # on every input
+    assert found <= {0, 1} if one else max(found) > 1
+
+
+def test_first_is_proved_in_float32_at_256_as_its_select_is_one_key(monkeypatch):
+    program = get("first").build()
+    model, blueprint = compile_with_blueprint(program, list("abc"), 256)
+    proof = certify(model, program, blueprint=blueprint, method="bounds")
+    assert proof.proved and proof.dtype == "float32"
+    monkeypatch.setattr(bounds, "one_key", lambda *args: False)
+    plain = certify(model, program, blueprint=blueprint, method="bounds")
+    assert plain.dtype == "float64"  # the selected keys' spread, times the index's range

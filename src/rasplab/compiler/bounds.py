@@ -57,6 +57,7 @@ from .bounds_output import output_margin
 from .bounds_space import Refused, Stream, in_time, time_budget
 from .features import Feature
 from .plans import HeadPlan, Layout
+from .ranks import one_key
 from .rounding import UNIT_ROUNDOFF_FLOAT32, UNIT_ROUNDOFF_FLOAT64, Rounding
 from .schedule import merge_heads
 from .value_sets import ValueSets
@@ -300,7 +301,7 @@ def _attention(
             model.causal,
             layout.count_scale,
             layout.nodes,
-            _widths(blueprint.values, group[0]),
+            _widths(blueprint.values, group[0], blueprint.origin),
         )
         _add_head(stream, head, b, limit, log, sums, blueprint.memo)
     delta, bos, bos_delta, relative, _ = sums
@@ -337,11 +338,15 @@ def _add_head(
         sums[3] = sums[3] + np.where(sums[4], found.relative, 0.0)
 
 
-def _widths(values: ValueSets, plan: HeadPlan) -> frozenset[int] | None:
-    """How many keys the head's selector may pick, over every position (None: unknown)."""
+def _widths(values: ValueSets, plan: HeadPlan, origin: Mapping[int, Node]) -> frozenset[int] | None:
+    """How many keys the head's selector may pick, over every position (None: unknown):
+    the value sets' widths, at most one where a flag shows it (:func:`.ranks.one_key`)."""
     selector = getattr(plan.node, "selector", None)
     found = values.widths.get(selector.id) if selector is not None else None
-    return frozenset().union(*found) if found else None
+    widths = frozenset().union(*found) if found else None
+    if selector is not None and one_key(selector, values, origin):
+        return frozenset(w for w in widths or (0, 1) if w <= 1)
+    return widths
 
 
 def _mlp(stream: Stream, blueprint: Blueprint, b: int, mlp: MLP, log: _Log, limit: int) -> Stream:

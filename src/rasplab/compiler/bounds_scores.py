@@ -273,8 +273,9 @@ class Reduced:
             found: list[Case] = [(self.some, lowest, self.hi_uns, spread)]
         else:
             # a select shares its head with means (one pattern): their averaging needs the
-            # spread
-            averages = any(p.kind == "mean" for p in head.plans)
+            # spread, unless one key at most is selected
+            one_key = head.widths is not None and max(head.widths, default=0) <= 1
+            averages = any(p.kind == "mean" for p in head.plans) and not one_key
             spread = self.hi_sel - self.lo_sel if averages else flat
             found = [(self.some, self.lo_sel, np.maximum(self.hi_uns, self.bos_hi), spread)]
         if head.widths is not None and 0 not in head.widths:  # the value sets say none can't be

@@ -66,6 +66,7 @@ from ..lang.nodes import (
     Indices,
     Map,
     Node,
+    Selector,
     SelectorWidth,
     SOp,
     ZipMap,
@@ -84,6 +85,7 @@ __all__ = [
     "ranks_among",
     "class_ranks_among",
     "looks_back_by_rank",
+    "one_key",
     "width_selector",
     "TUPLES",
 ]
@@ -327,3 +329,76 @@ def _matching(lit: Literal, ranks: list, known: set, q: Any) -> list:
     if lit.predicate is Comparison.EQ and _plain(lit):
         return [q] if q in known else []
     return [u for u in ranks if lit.holds(u, q)]
+
+
+def one_key(
+    selector: Selector, values: ValueSets, origin: Mapping[int, Node] | None = None
+) -> bool:
+    """Whether ``selector``, a test of a flag on a constant, picks one key at most: the flag
+    passes only at a position of a class whose class rank takes one value there.
+
+    ``first`` selects ``select(is_first, True, "==")``, where ``is_first`` is
+    ``is_token & (n_before == 0)`` and ``n_before`` counts the positions before each one
+    that ``is_token`` keeps: no two kept positions share it (:func:`class_rank`), so
+    ``is_first`` holds at one position at most. Each position's value set holds both flag
+    values: the widths the value sets give go up to the length.
+
+    >>> from rasplab import tokens, indices, select, selector_width
+    >>> from rasplab.compiler.value_sets import infer
+    >>> is_a = (tokens == "a").named("is_a")
+    >>> before = selector_width(select(is_a, True, "==") & select(indices, indices, "<"))
+    >>> the_first = select(is_a & (before == 0), True, "==")
+    >>> one_key(the_first, infer(selector_width(the_first), "ab", 6))
+    True
+    >>> one_key(select(is_a & (before < 2), True, "=="), infer(before, "ab", 6))  # two
+    False
+    """
+    lit = formula(selector)
+    if not isinstance(lit, Literal) or not _keeps(lit) or lit.key is None:
+        return False
+    flag = (origin or {}).get(lit.key.id, lit.key)
+    if not isinstance(flag, ZipMap) or len(flag.inputs) != 2:
+        return False
+    stand_in = stand_ins(values, origin or {})
+
+    def union(node: Node) -> list[Any]:
+        if node.id not in stand_in and isinstance(node, SelectorWidth):
+            return list(range(values.max_seq_len + 1))  # lowered to something else (a flag)
+        return values.union(stand_in.get(node.id, node))
+
+    for at in (0, 1):
+        found = _rank_and_class(flag.inputs[at], flag.inputs[1 - at], values, origin)
+        if found is None:
+            continue
+        (rank, of_rank), (node, of_node), cls = found
+        try:
+            pairs = [(x, r) for x in union(node) for r in union(rank)]
+            args = [(of_node(x), of_rank(r))[:: 1 if at else -1] for x, r in pairs]
+            passed = [p for p, a in zip(pairs, args, strict=True) if lit.holds(flag.f(*a), None)]
+        except Exception:  # noqa: BLE001 (a value the flag cannot take: not shown)
+            continue
+        if all(cls.keep.holds(x, None) for x, _ in passed) and len({r for _, r in passed}) <= 1:
+            return True
+    return False
+
+
+def _rank_and_class(rank_side: Node, class_side: Node, values: ValueSets, origin) -> Any:
+    """``((rank, f), (node, g), class)`` where ``rank_side`` is ``f(rank)``, a class rank
+    kept by a test, and ``class_side`` is ``g(node)``, its class's s-op (each ``f``, ``g``
+    the identity or one map); None where they are not."""
+    for rank, of_rank in _as_maps(rank_side):
+        cls = class_rank(rank, values, origin)
+        if cls is None or cls.keep is None:
+            continue
+        for node, of_node in _as_maps(class_side):
+            if node is cls.node:
+                return (rank, of_rank), (node, of_node), cls
+    return None
+
+
+def _as_maps(node: Node) -> list[tuple[Node, Any]]:
+    """``node`` as itself, and as a function of the s-op below it where it is a map."""
+    found: list[tuple[Node, Any]] = [(node, lambda v: v)]
+    if isinstance(node, Map):
+        found.append((node.inner, node.f))
+    return found
