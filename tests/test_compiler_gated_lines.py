@@ -20,6 +20,8 @@ import pytest
 
 from rasplab import indices, select, selector_width, tokens
 from rasplab.compiler import bounds_mlps, compile_program
+from rasplab.compiler.axis import axis_candidates
+from rasplab.compiler.axis_lines import LINE_POINTS, bent
 from rasplab.compiler.bounds import propagate
 from rasplab.compiler.driver import compile_with_blueprint
 from rasplab.compiler.mlp import threshold_copy
@@ -75,6 +77,22 @@ def test_a_one_hot_copy_of_many_values_is_bounded_by_its_activation_patterns():
     assert err.max() < 1e-12  # each ramp is on at both units, or off: its errors cancel
     unit_by_unit = ((z > 0) * (delta @ np.abs(w_in))) @ np.abs(w_out)
     assert unit_by_unit.max() > 0.01  # what the bound was before: 2 units x 4 x 0.002
+
+
+def _gated_line(points: int) -> Problem:
+    f = Leaf.numerical("f", [w / points for w in range(points)])
+    flag = Leaf.categorical("g", [0, 1])
+    codes = [[w, g] for w in range(points) for g in (0, 1)]
+    return Problem([f, flag], codes, Target.numerical("y"), [0 if g else w for w, g in codes])
+
+
+def test_a_line_through_more_points_than_it_may_take_is_not_tried():
+    # choosing a line's side takes points^2 cells: past LINE_POINTS it is not a candidate
+    def lines(p):
+        return [c for c in axis_candidates(p) if getattr(c[2], "func", None) is bent]
+
+    assert lines(_gated_line(LINE_POINTS))
+    assert not lines(_gated_line(LINE_POINTS + 1))
 
 
 @pytest.mark.slow

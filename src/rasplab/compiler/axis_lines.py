@@ -44,6 +44,7 @@ __all__ = ["pwl", "bent", "bent_cost", "bends", "passes_on", "LEAF_ERROR", "PASS
 
 LEAF_ERROR = 1e-5  # relative error a numerical leaf may carry (float32, softmax leakage)
 PASSED_ON = 0.05  # largest output error allowed, as a fraction of the smallest output gap
+LINE_POINTS = 4_096  # a line through more points is not tried: bends() takes points^2 cells
 
 
 def passes_on(z: np.ndarray, slopes: np.ndarray, gaps: np.ndarray) -> bool:
@@ -82,6 +83,8 @@ def bent_cost(p: Problem, line: Line) -> int | None:
     gaps = np.diff(np.unique(p.out))
     total = 0
     for _, z, y in _groups(line):
+        if len(z) > LINE_POINTS:
+            return None
         if len(z) > 1:
             slopes = np.diff(y) / np.diff(z)
             if not passes_on(line.z, slopes, gaps):

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from .axis import axis, axis_candidates
-from .axis_lines import LEAF_ERROR, PASSED_ON, bends, passes_on
+from .axis_lines import LEAF_ERROR, LINE_POINTS, PASSED_ON, bends, passes_on
 from .checking import check
 from .fitting import Design, exact_fit, targets
 from .limits import MLP_STAGE, checkpoint
@@ -244,8 +244,8 @@ def _interpolate(p: Problem) -> list[Unit] | None:
     leaf = p.leaves[0]
     z, first = np.unique(np.asarray(leaf.coords)[p.codes[:, 0]], return_index=True)
     y = p.out[first]
-    if len(z) < 3:
-        return None  # two points are a line: ``linear`` builds it in one unit
+    if len(z) < 3 or len(z) > LINE_POINTS:  # two points are a line: ``linear`` builds it
+        return None
     slopes = np.diff(y) / np.diff(z)  # [points - 1]
     if not passes_on(z, slopes, np.diff(np.unique(y))):
         return None
