@@ -150,6 +150,18 @@ def test_a_flag_holds_at_one_position_where_a_class_rank_takes_one_value(flag, o
     assert found <= {0, 1} if one else max(found) > 1
 
 
+def test_a_class_test_and_one_rank_value_apart_pick_one_key_too():
+    kept = select(IS_A, True, "==")
+    for rank_test, one in [(select(A_BEFORE, 0, "=="), True), (select(A_BEFORE, 1, "<="), False)]:
+        sel = kept & rank_test
+        width = selector_width(sel)
+        assert one_key(sel, infer(width, "abc", 6)) is one
+        found = {w for xs in every_input("abc", 6) for w in width(xs)}
+        assert found <= {0, 1} if one else max(found) > 1
+    other = select(tokens, "b", "==") & select(A_BEFORE, 0, "==")  # every b before the first a
+    assert not one_key(other, infer(selector_width(other), "abc", 6))
+
+
 def test_first_is_proved_in_float32_at_256_as_its_select_is_one_key(monkeypatch):
     program = get("first").build()
     model, blueprint = compile_with_blueprint(program, list("abc"), 256)

@@ -335,7 +335,8 @@ def one_key(
     selector: Selector, values: ValueSets, origin: Mapping[int, Node] | None = None
 ) -> bool:
     """Whether ``selector``, a test of a flag on a constant, picks one key at most: the flag
-    passes only at a position of a class whose class rank takes one value there.
+    passes only at a position of a class whose class rank takes one value there. The
+    flag's two tests may also stand apart: ``select(X, c, ...) & select(R, r, ...)``.
 
     ``first`` selects ``select(is_first, True, "==")``, where ``is_first`` is
     ``is_token & (n_before == 0)`` and ``n_before`` counts the positions before each one
@@ -353,33 +354,57 @@ def one_key(
     >>> one_key(select(is_a & (before < 2), True, "=="), infer(before, "ab", 6))  # two
     False
     """
-    lit = formula(selector)
-    if not isinstance(lit, Literal) or not _keeps(lit) or lit.key is None:
+    f = formula(selector)
+    stand_in = stand_ins(values, origin or {})
+    if isinstance(f, All) and len(f.children) == 2 and all(map(_keeps, f.children)):
+        tests = f.children  # select(X, c, ...) & select(R, r, ...): the flag's two tests apart
+        return any(_kept_at_one_rank(tests[i], tests[1 - i], values, origin) for i in (0, 1))
+    if not isinstance(f, Literal) or not _keeps(f) or f.key is None:
         return False
-    flag = (origin or {}).get(lit.key.id, lit.key)
+    flag = (origin or {}).get(f.key.id, f.key)
     if not isinstance(flag, ZipMap) or len(flag.inputs) != 2:
         return False
-    stand_in = stand_ins(values, origin or {})
-
-    def union(node: Node) -> list[Any]:
-        if node.id not in stand_in and isinstance(node, SelectorWidth):
-            return list(range(values.max_seq_len + 1))  # lowered to something else (a flag)
-        return values.union(stand_in.get(node.id, node))
-
     for at in (0, 1):
         found = _rank_and_class(flag.inputs[at], flag.inputs[1 - at], values, origin)
         if found is None:
             continue
         (rank, of_rank), (node, of_node), cls = found
         try:
-            pairs = [(x, r) for x in union(node) for r in union(rank)]
+            pairs = [(x, r) for x in _union(node, values, stand_in) for r in _ranks(values)]
             args = [(of_node(x), of_rank(r))[:: 1 if at else -1] for x, r in pairs]
-            passed = [p for p, a in zip(pairs, args, strict=True) if lit.holds(flag.f(*a), None)]
+            passed = [p for p, a in zip(pairs, args, strict=True) if f.holds(flag.f(*a), None)]
         except Exception:  # noqa: BLE001 (a value the flag cannot take: not shown)
             continue
         if all(cls.keep.holds(x, None) for x, _ in passed) and len({r for _, r in passed}) <= 1:
             return True
     return False
+
+
+def _kept_at_one_rank(on_rank: Literal, on_class: Literal, values: ValueSets, origin) -> bool:
+    """Whether ``on_rank`` passes one value of a class rank, and ``on_class`` only where
+    its class holds."""
+    assert on_rank.key is not None and on_class.key is not None
+    rank = (origin or {}).get(on_rank.key.id, on_rank.key)
+    node = (origin or {}).get(on_class.key.id, on_class.key)
+    cls = class_rank(rank, values, origin)
+    if cls is None or cls.keep is None or node is not cls.node:
+        return False
+    try:
+        xs = _union(node, values, stand_ins(values, origin or {}))
+    except LookupError:
+        return False
+    ranks = [r for r in _ranks(values) if on_rank.holds(r, None)]
+    return len(ranks) <= 1 and all(cls.keep.holds(x, None) for x in xs if on_class.holds(x, None))
+
+
+def _union(node: Node, values: ValueSets, stand_in: Mapping[int, Node]) -> list[Any]:
+    """Every value ``node`` holds anywhere (LookupError or KeyError where not known)."""
+    return values.union(stand_in.get(node.id, node))
+
+
+def _ranks(values: ValueSets) -> list[int]:
+    """Every value a class rank may hold: a count of positions, up to the length."""
+    return list(range(values.max_seq_len + 1))
 
 
 def _rank_and_class(rank_side: Node, class_side: Node, values: ValueSets, origin) -> Any:
