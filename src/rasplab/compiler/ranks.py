@@ -370,7 +370,8 @@ def one_key(
             continue
         (rank, of_rank), (node, of_node), cls = found
         try:
-            pairs = [(x, r) for x in _union(node, values, stand_in) for r in _ranks(values)]
+            ranks = _ranks(values)
+            pairs = [(x, r) for x in _union(node, values, stand_in) for r in ranks]
             args = [(of_node(x), of_rank(r))[:: 1 if at else -1] for x, r in pairs]
             passed = [p for p, a in zip(pairs, args, strict=True) if f.holds(flag.f(*a), None)]
         except Exception:  # noqa: BLE001 (a value the flag cannot take: not shown)
