@@ -117,7 +117,8 @@ def test_a_one_hot_rebuild_places_its_ramps_for_the_errors_its_bounds_kept():
 def test_counts_at_their_smallest_scale_round_less_in_float32():
     # causal dyck2's level adds two counts (as digits and one-hot, the last rebuild): with
     # B as small as a line still decodes (128 at 512 positions, 512 at 1,024), each
-    # count's float32 rounding shrinks with B + width; the plan is the same
+    # count's float32 rounding shrinks with B + width; the plan is the same (its lines
+    # through fewer points, level being read by steps alone, bend in other places)
     from rasplab.compiler import driver
     from rasplab.compiler.bounds import propagate
     from rasplab.compiler.job import make_job
@@ -130,10 +131,10 @@ def test_counts_at_their_smallest_scale_round_less_in_float32():
     model, _, found = driver._build(replace(job, tight_counts="for the test"), [])
     assert first.layout.count_scale == 512.0
     assert found.layout.count_scale == decodable_scale(512) == 128.0
-    assert model.n_params == plain.n_params  # the same plan, other weights
+    assert (model.d_model, model.heads_per_layer) == (plain.d_model, plain.heads_per_layer)
     assert any("B = 128: for the test" in note for note in model.info.notes)
     wide = propagate(plain, first, float32=True).errors["level"][0]
     tight = propagate(model, found, float32=True).errors["level"][0]
-    assert tight < 0.85 * wide < 0.11  # 0.105 against 0.128
+    assert tight < 0.9 * wide < 0.1  # 0.085 against 0.099 (0.105 against 0.128 read exactly)
     checked = verify(model, entry.build(), 50, sample=entry.sample)  # float32
     assert checked.exact and checked.n_inputs == 50

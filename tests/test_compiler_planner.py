@@ -49,7 +49,7 @@ def test_the_plan_and_every_record_on_the_way_are_frozen():
     context = planning_context(program, vs, 5.0, {}, None)
     needs, output = initial_needs(context, None)
     built = build_round(context, needs)
-    specs, failures = build_mlps(context, built.mlps)
+    specs, failures = build_mlps(context, built.mlps, built.heads)
     result = plan(program, vs, 5.0)
     records = [context, needs, output, built, result, *result.heads, *result.mlps, *failures]
     assert all(_frozen(r) for r in records)
@@ -63,7 +63,8 @@ def test_fixing_returns_new_needs_and_leaves_the_old_ones_alone():
     vs = infer(program, "ab", 6)
     context = planning_context(program, vs, 6.0, {}, None)
     needs, _ = initial_needs(context, None)
-    _, failures = build_mlps(context, build_round(context, needs).mlps)
+    built = build_round(context, needs)
+    _, failures = build_mlps(context, built.mlps, built.heads)
     assert failures
     views_before, notes_before = dict(needs.views), needs.notes
     widened = fix(context, needs, failures)

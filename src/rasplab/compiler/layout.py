@@ -102,7 +102,7 @@ def plan(
         if decoded is not None:
             needs = decoded
             continue
-        specs, failures = build_mlps(context, built.mlps)
+        specs, failures = build_mlps(context, built.mlps, built.heads)
         fixed = fix(context, needs, failures)  # store an intermediate, then try again
         if fixed is None:
             break
@@ -343,7 +343,7 @@ def finish(
         n_blocks,
         out,
         context.count_scale,
-        tuple(dict.fromkeys([*needs.notes, *slack_notes(mlps)])),
+        tuple(dict.fromkeys([*needs.notes, *slack_notes(mlps, context.program.id)])),
         dict(context.nodes),
         output.scalar_logits,
     )

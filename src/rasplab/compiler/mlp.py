@@ -36,7 +36,7 @@ Every construction is checked on the whole domain before it is used.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -162,7 +162,7 @@ def _separable(p: Problem) -> _Separated | None:
         np.array([0.0] + [float(coef[column[(k, v)]]) for v in range(1, leaf.size)])
         for k, leaf in enumerate(p.leaves)
     ]
-    return _from_parts(p, float(coef[0]), parts, single=_single)
+    return _from_parts(p, float(coef[0]), parts, single=_fewer_units)
 
 
 def _separable_from_axes(p: Problem) -> _Separated | None:
@@ -190,9 +190,12 @@ def _from_parts(p: Problem, constant: float, parts: list[np.ndarray], single) ->
         return None
     units = [_Acc().bias(1.0).write(p.vector(constant)).done()] if constant else []
     found = [Part(-1, len(units), (constant,))]
+    # the parts share the output's slack: each line (a number's part) takes its share
+    lines = sum(leaf.kind is Storage.SCALAR for leaf in p.leaves)
+    target = replace(p.target, slack=p.target.slack / max(lines, 1))
     for k, leaf in enumerate(p.leaves):
         present = _distinct(p.codes[:, k])
-        sub = Problem([leaf], present[:, None], p.target, parts[k][present], errors=p.errors)
+        sub = Problem([leaf], present[:, None], target, parts[k][present], errors=p.errors)
         part = single(sub)
         p.crossed += sub.crossed
         if part is None:
@@ -378,7 +381,7 @@ def synthesize(
         built = build()
         units = built.units if isinstance(built, _Separated) else built
         if units is not None and check(p, units):
-            slack = p.target.slack if name == "interpolate" else 0.0
+            slack = p.target.slack if name in ("interpolate", "separable") else 0.0
             crossed = p.crossed - before
             if isinstance(built, _Separated):
                 return MLPSpec(tuple(units), name, slack, built.parts, built.residual, crossed)

@@ -17,7 +17,8 @@ its values, since the unembedding rounds it to the nearest.
 >>> def round_of(program):
 ...     context = planning_context(program, infer(program, "ab", 6), 6.0, {}, None)
 ...     needs, _ = initial_needs(context, None)
-...     return build_mlps(context, build_round(context, needs).mlps)
+...     built = build_round(context, needs)
+...     return build_mlps(context, built.mlps, built.heads)
 >>> specs, failures = round_of(same.map(lambda w: w * w))
 >>> [len(spec.units) for spec in specs.values()], failures
 ([6], [])
@@ -36,7 +37,8 @@ from .domains import domain, value_indices
 from .features import Feature
 from .limits import checkpoint
 from .mlp import synthesize
-from .plans import Failure, MlpJob, MlpPlan, PlanContext
+from .plans import Failure, HeadPlan, MlpJob, MlpPlan, PlanContext
+from .slack import COUNT_SLACK, tolerant_outputs
 from .storage import Storage
 from .units import MLPSpec, Target, exact_copy
 
@@ -46,15 +48,18 @@ OUTPUT_SLACK = 0.1  # an MLP writing the output as a number may miss by this muc
 
 
 def build_mlps(
-    context: PlanContext, jobs: tuple[MlpJob, ...]
+    context: PlanContext, jobs: tuple[MlpJob, ...], heads: tuple[HeadPlan, ...]
 ) -> tuple[dict[tuple, MLPSpec], list[Failure]]:
-    """An exact MLP for every job, by output key; the jobs none computes."""
+    """An exact MLP for every job, by output key; the jobs none computes. ``heads``: the
+    round's, which read some numbers exactly (:mod:`.slack`)."""
     specs, failures = {}, []
+    tolerant = tolerant_outputs(jobs, heads, context.program.id)
     for out, reads in jobs:
-        key = (out.key, tuple(f.key for f in reads))
+        slack = _slack(context, out, out.key in tolerant)
+        key = (out.key, tuple(f.key for f in reads), slack)
         if key not in context.synthesized:
             checkpoint("building the MLPs (stage 4)", context.nodes[out.key[0]])
-            context.synthesized[key] = _synthesize(context, out, reads)
+            context.synthesized[key] = _synthesize(context, out, reads, slack)
         result = context.synthesized[key]
         if isinstance(result, MLPSpec):
             specs[out.key] = result
@@ -63,8 +68,9 @@ def build_mlps(
     return specs, failures
 
 
-def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...]):
-    """The MLP writing ``output`` from ``reads``; None, or "too-many" inputs to build it."""
+def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...], slack: float):
+    """The MLP writing ``output`` from ``reads``, within ``slack`` where it is a number;
+    None, or "too-many" inputs to build it."""
     node = context.nodes[output.key[0]]
     dom = domain(node, reads, [context.nodes[f.key[0]] for f in reads], context.values)
     if dom is None:
@@ -80,7 +86,7 @@ def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...
         target = Target.categorical(output.directions)
         lookup = index
     else:
-        target = Target.numerical(output.directions[0], _slack(context, output))
+        target = Target.numerical(output.directions[0], slack)
         lookup = np.zeros(len(table))  # each value's coordinate (a square's is its square)
         lookup[used] = [output.coords[index[c]] for c in used.tolist()]
     leaves = [f.leaf() for f in reads]
@@ -88,20 +94,33 @@ def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...
     return synthesize(leaves, codes, target, lookup[which], context.input_errors, copy)
 
 
-def _slack(context: PlanContext, output: Feature) -> float:
+def _slack(context: PlanContext, output: Feature, tolerant: bool) -> float:
     """How far the MLP writing ``output`` may miss: the program's output stored as one
     number is decoded to the nearest value, so it may be off by ``OUTPUT_SLACK`` of the
-    gap between neighbouring values; anything another layer reads must be exact."""
-    if output.key[0] != context.program.id or len(output.coords) < 2:
+    gap between neighbouring values; a number only MLPs of steps read by ``COUNT_SLACK``
+    of it (:mod:`.slack`); anything else another layer reads must be exact."""
+    if output.kind is not Storage.SCALAR or len(output.coords) < 2:
         return 0.0
-    return OUTPUT_SLACK * float(np.diff(np.sort(np.asarray(output.coords))).min())
+    gap = float(np.diff(np.sort(np.asarray(output.coords))).min())
+    if output.key[0] == context.program.id:
+        return OUTPUT_SLACK * gap
+    if tolerant:
+        return COUNT_SLACK * gap
+    return 0.0
 
 
-def slack_notes(mlps: list[MlpPlan]) -> list[str]:
+def slack_notes(mlps: list[MlpPlan], program: int) -> list[str]:
+    """What each MLP that may miss says, and why that is safe."""
     return [
-        f"{m.output.name}: the MLP writing the output as one number is within "
-        f"{m.spec.slack:g} of every value, which the unembedding rounds to the nearest "
-        f"({len(m.spec.units)} units, not one per value)"
+        f"{m.output.name}: the MLP writing "
+        + (
+            "the output as one number is within {:g} of every value, which the unembedding "
+            "rounds to the nearest"
+            if m.output.key[0] == program
+            else "it is within {:g} of every value, and only MLPs that tell its values "
+            "apart by thresholds midway between them read it"
+        ).format(m.spec.slack)
+        + f" ({len(m.spec.units)} units, not one per value)"
         for m in mlps
         if m.spec.slack
     ]

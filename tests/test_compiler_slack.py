@@ -1,0 +1,89 @@
+"""A number only MLPs of steps read is written within a slack, through fewer points.
+
+Causal Dyck-2's ``level`` adds two counts decoded from their weights and a
+token. Only the MLPs that cut it into digits read it, and they tell its values
+apart by thresholds midway between them, so the MLP writing it may miss by a
+sixteenth of a gap: the line through fewer of each count's points. A number a
+head reads stays exact. The certificate still proves the model (it compares
+each MLP with the exact value at every point), and the model agrees with the
+evaluator on every input up to length 6.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from rasplab import evaluate
+from rasplab.compiler import compile_program, mlp_jobs
+from rasplab.compiler.features import Feature
+from rasplab.compiler.plans import HeadPlan
+from rasplab.compiler.slack import tolerant_outputs
+from rasplab.compiler.storage import View
+from rasplab.library import PROGRAMS, dyck2
+
+
+def _features():
+    count = Feature.numerical((1, View.SCALAR), "count", [0, 1, 2], "mlp")
+    level = Feature.numerical((2, View.SCALAR), "level", [0, 1, 2], "mlp")
+    flag = Feature.categorical((3, View.ONE_HOT), "flag", [False, True], "mlp")
+    return count, level, flag
+
+
+def test_a_number_read_only_through_steps_is_tolerant_and_one_a_head_reads_is_not():
+    count, level, flag = _features()
+    jobs = ((count, ()), (level, (count,)), (flag, (level,)))
+    assert tolerant_outputs(jobs, (), program=9) == {count.key, level.key}
+    mean = HeadPlan(
+        None, "mean", None, {}, level, Feature.numerical((4, View.SCALAR), "m", [0], "head")
+    )
+    assert tolerant_outputs(jobs, (mean,), program=9) == set()  # count passes on to level
+    scored = HeadPlan(None, "count", None, {("q", 1): flag}, None, mean.output)
+    assert tolerant_outputs(jobs, (scored,), program=9) == {level.key}
+    # read by a number that is the output, or by nothing: exact
+    assert tolerant_outputs(jobs, (), program=2) == set()
+    assert tolerant_outputs(((count, ()),), (), program=9) == set()
+
+
+def _level_units(model):
+    notes = [note for note in model.info.notes if note.startswith("level: the MLP writing it")]
+    assert len(notes) == 1, model.info.notes
+    return int(notes[0].split("(")[-1].split()[0])
+
+
+def test_causal_dyck2_decodes_level_through_fewer_points_and_stays_proved():
+    entry = PROGRAMS["dyck2"]
+    model = compile_program(entry.build(), list(entry.vocab), 64, causal=True, sample=entry.sample)
+    proof = model.info.certificate
+    assert (proof.status, proof.dtype) == ("proved", "float32")
+    # two counts of up to 64 keys, one unit per point each as exact lines: 130 units
+    assert _level_units(model) <= 70
+    assert model.n_params < 150_000  # 163,187 with every number exact
+
+
+def test_without_the_slack_level_is_built_through_every_point(monkeypatch):
+    monkeypatch.setattr(mlp_jobs, "COUNT_SLACK", 0.0)
+    entry = PROGRAMS["dyck2"]
+    model = compile_program(entry.build(), list(entry.vocab), 64, causal=True, sample=entry.sample)
+    assert not any(note.startswith("level: the MLP writing it") for note in model.info.notes)
+    assert model.n_params > 160_000
+
+
+def test_a_model_with_slack_agrees_with_the_evaluator_on_every_input():
+    program = dyck2()
+    model = compile_program(program, list("(){}"), 6, causal=True)
+    assert model.info.certificate.status == "proved"
+    rows = [list(xs) for n in range(1, 7) for xs in itertools.product("(){}", repeat=n)]
+    got = model.run(rows, "float32")
+    wrong = [xs for xs, out in zip(rows, got, strict=True) if out != evaluate(program, xs)]
+    assert wrong == []
+
+
+def test_a_slack_the_readers_cannot_take_is_not_kept(monkeypatch):
+    """The certificate sees what the slack costs: past what the steps reading ``level``
+    allow (a third of a gap), the rebuilds that miss by it are not proved, and the
+    first model, whose ``level`` a head reads exactly, stands."""
+    monkeypatch.setattr(mlp_jobs, "COUNT_SLACK", 0.9)
+    entry = PROGRAMS["dyck2"]
+    model = compile_program(entry.build(), list(entry.vocab), 64, causal=True, sample=entry.sample)
+    assert not any(note.startswith("level: the MLP writing it") for note in model.info.notes)
+    assert model.info.certificate.dtype != "float32"
