@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 
 from rasplab import evaluate
-from rasplab.compiler import compile_program, mlp_jobs
+from rasplab.compiler import compile_program, slack
 from rasplab.compiler.features import Feature
 from rasplab.compiler.plans import HeadPlan
 from rasplab.compiler.slack import tolerant_outputs
@@ -32,16 +32,26 @@ def _features():
 def test_a_number_read_only_through_steps_is_tolerant_and_one_a_head_reads_is_not():
     count, level, flag = _features()
     jobs = ((count, ()), (level, (count,)), (flag, (level,)))
-    assert tolerant_outputs(jobs, (), program=9) == {count.key, level.key}
+    # level is read by a step: all of the slack; count by level: half
+    assert tolerant_outputs(jobs, (), program=9) == {level.key: 1 / 16, count.key: 1 / 32}
     mean = HeadPlan(
         None, "mean", None, {}, level, Feature.numerical((4, View.SCALAR), "m", [0], "head")
     )
-    assert tolerant_outputs(jobs, (mean,), program=9) == set()  # count passes on to level
+    assert tolerant_outputs(jobs, (mean,), program=9) == {}  # count passes on to level
     scored = HeadPlan(None, "count", None, {("q", 1): flag}, None, mean.output)
-    assert tolerant_outputs(jobs, (scored,), program=9) == {level.key}
+    assert tolerant_outputs(jobs, (scored,), program=9) == {level.key: 1 / 16}
     # read by a number that is the output, or by nothing: exact
-    assert tolerant_outputs(jobs, (), program=2) == set()
-    assert tolerant_outputs(((count, ()),), (), program=9) == set()
+    assert tolerant_outputs(jobs, (), program=2) == {}
+    assert tolerant_outputs(((count, ()),), (), program=9) == {}
+
+
+def test_the_deepest_chain_of_numbers_sets_the_share():
+    count, level, flag = _features()
+    other = Feature.numerical((5, View.SCALAR), "other", [0, 1, 2], "mlp")
+    # count is read by level (then a step) and by other (then level): two numbers deep
+    jobs = ((count, ()), (other, (count,)), (level, (count, other)), (flag, (level,)))
+    shares = tolerant_outputs(jobs, (), program=9)
+    assert shares == {level.key: 1 / 16, other.key: 1 / 32, count.key: 1 / 64}
 
 
 def _level_units(model):
@@ -61,7 +71,7 @@ def test_causal_dyck2_decodes_level_through_fewer_points_and_stays_proved():
 
 
 def test_without_the_slack_level_is_built_through_every_point(monkeypatch):
-    monkeypatch.setattr(mlp_jobs, "COUNT_SLACK", 0.0)
+    monkeypatch.setattr(slack, "COUNT_SLACK", 0.0)
     entry = PROGRAMS["dyck2"]
     model = compile_program(entry.build(), list(entry.vocab), 64, causal=True, sample=entry.sample)
     assert not any(note.startswith("level: the MLP writing it") for note in model.info.notes)
@@ -82,7 +92,7 @@ def test_a_slack_the_readers_cannot_take_is_not_kept(monkeypatch):
     """The certificate sees what the slack costs: past what the steps reading ``level``
     allow (a third of a gap), the rebuilds that miss by it are not proved, and the
     first model, whose ``level`` a head reads exactly, stands."""
-    monkeypatch.setattr(mlp_jobs, "COUNT_SLACK", 0.9)
+    monkeypatch.setattr(slack, "COUNT_SLACK", 0.9)
     entry = PROGRAMS["dyck2"]
     model = compile_program(entry.build(), list(entry.vocab), 64, causal=True, sample=entry.sample)
     assert not any(note.startswith("level: the MLP writing it") for note in model.info.notes)

@@ -27,16 +27,28 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..lang.graph import value_key
-from ..lang.nodes import Aggregate, Constant, Encoding, Map, Node, Select, Selector, SelectorAnd
+from ..lang.nodes import (
+    Aggregate,
+    Constant,
+    Encoding,
+    Map,
+    Node,
+    Select,
+    Selector,
+    SelectorAnd,
+    SelectorWidth,
+)
 from .combine import is_number
 from .selectors import Score, formula
 from .value_sets import ValueSets
 
 __all__ = ["any_means", "any_mean_user"]
+
+DigitParts = Callable[[Any], tuple[list, list] | None]  # a formula's parts over digits
 
 
 class _Lowering(Protocol):
@@ -45,6 +57,8 @@ class _Lowering(Protocol):
     def kid(self, node: Any) -> Any: ...
 
     def score(self, f: Any, exact: bool) -> Score | None: ...
+
+    def any_of_parts(self, node: Map, width: SelectorWidth, digits: tuple[list, list]) -> Node: ...
 
 
 def any_means(
@@ -84,9 +98,22 @@ def _positive_only(user: Map, mean: Aggregate, vs: ValueSets) -> bool:
         return False
 
 
-def any_mean_user(low: _Lowering, node: Map, mean: Aggregate, values: list[Any]) -> Node | None:
+def any_mean_user(
+    low: _Lowering, node: Map, mean: Aggregate, values: list[Any], digits: DigitParts
+) -> Node | None:
     """``node`` (a map of ``mean``, one of :func:`any_means`) over a head that says 1
-    where some selected key is flagged, else 0; None if no head computes that."""
+    where some selected key is flagged, else 0; None if no head computes that. Where
+    the selector orders positions more than one-hot allows, ``digits(formula)`` gives
+    its parts over the positions' digits, one head each (dyck1's 'ever negative?'
+    without a mask: two heads over digits of 33 values, not one over 1,024 positions)."""
+    positive = min(v for v in values if v > 0)
+    f = node.f
+    whole = SelectorAnd(mean.selector, Select(mean.sop, Constant(1), "=="))
+    parts = digits(formula(whole))
+    if parts is not None:
+        width = SelectorWidth(whole).named(mean.label)
+        user = node._copy(f=lambda a, f=f, p=positive: f(p if a else 0), inner=width)
+        return low.any_of_parts(user, width, parts)
     flagged = Select(low.kid(mean.sop), Constant(1), "==").named(f"{mean.sop.label}==1")
     sel: Selector = SelectorAnd(low.kid(mean.selector), flagged)
     if low.score(formula(sel), exact=False) is None:
@@ -97,6 +124,4 @@ def any_mean_user(low: _Lowering, node: Map, mean: Aggregate, values: list[Any])
         f"{mean.label}: an average of a 0/1 flag read only as 'above 0?', so one head "
         "answers exactly 0 or 1 (whether a selected key is flagged)"
     )
-    positive = min(v for v in values if v > 0)
-    f = node.f
     return node._copy(f=lambda a, f=f, p=positive: f(p if a else 0), inner=found)

@@ -29,6 +29,7 @@ from ..lang.nodes import Constant, Indices, Map, SOp, Tokens, ZipMap
 from .combine import is_number
 from .domains import DOMAIN_LIMIT
 from .features import Feature
+from .order_digits import ORDER_DIGITS_ABOVE
 from .plans import Failure, Needs, PlanContext, Round
 from .schedule import assign_blocks, mlp_ready
 from .storage import Storage, View
@@ -306,8 +307,10 @@ def _hoist_view(context: PlanContext, node: SOp) -> View:
     if vs.too_many(node):
         return View.SCALAR
     values = vs.union(node)
-    small = len(values) <= max(64, 2 * vs.max_seq_len + 2)
     numeric = all(is_number(v, bools=True) for v in values)
+    # a number of more values than an order is compared one-hot at stays a number: a
+    # sum of counts over a wide order's digits, 1,025 directions one-hot at 1,024
+    small = len(values) <= max(64, min(2 * vs.max_seq_len + 2, ORDER_DIGITS_ABOVE + 1))
     return View.ONE_HOT if small or not numeric else View.SCALAR
 
 

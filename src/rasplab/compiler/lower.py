@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, overload
 
 from ..analysis import analyse, pattern_key
@@ -54,7 +55,7 @@ from ..lang.nodes import (
 from .anys import any_mean_user, any_means
 from .causal import under_mask
 from .counts import count_nodes
-from .order_digits import digit_parts, embedded_nodes, order_literal
+from .order_digits import COUNT_DIGITS_ABOVE, digit_parts, embedded_nodes, order_literal
 from .selectors import (
     AnyOf,
     Score,
@@ -180,7 +181,8 @@ class _Lowering:
             if not isinstance(mean, Aggregate):
                 raise TypeError(f"{mean.label} is not an aggregate")
             # the mean itself is lowered as usual, for a map that keeps reading it
-            found = any_mean_user(self, node, mean, self.values_of(mean))
+            digits = partial(digit_parts, self, above=COUNT_DIGITS_ABOVE)
+            found = any_mean_user(self, node, mean, self.values_of(mean), digits)
             return found if found is not None else self.copy(node)
         if isinstance(node, SelectorWidth | Aggregate) and node.id not in self.any_widths:
             return self.attention(node)
@@ -271,6 +273,12 @@ class _Lowering:
         if self.score(formula(sel), exact=True) is None:
             return self.copy(node)
         width = SelectorWidth(sel)
+        whole = SelectorAnd(mean.selector, Select(mean.sop, Constant(1), "=="))
+        digits = digit_parts(self, formula(whole), COUNT_DIGITS_ABOVE)  # the program's s-ops
+        if digits is not None:  # a wide order of positions: counted over its digits
+            self.note_split_pattern(mean)
+            split = split_width(self, width, digits[0], self.digits_note(digits[1]), apart=True)
+            return split.named(node.label) if node.name else split
         # Two such counts are often subtracted (brackets opened minus closed); B = 4 N^2
         # keeps B / (B + w) close enough to linear in w that one line through both
         # separates every difference (as for split counts).

@@ -326,6 +326,16 @@ def threshold_copy(p: Problem) -> list[Unit] | None:
     return units
 
 
+LINES = ("linear", "interpolate")  # constructions that pass a number's error on
+
+
+def _steps_shaped(p: Problem) -> bool:
+    """Whether the output is a one-hot or a 0/1 flag read off some number."""
+    if not any(leaf.kind is Storage.SCALAR for leaf in p.leaves):
+        return False
+    return p.target.kind is Storage.ONE_HOT or len(np.unique(p.out)) <= 2
+
+
 def _lookup_cost(p: Problem) -> int | None:
     if any(leaf.kind is not Storage.ONE_HOT for leaf in p.leaves):
         return None
@@ -375,7 +385,10 @@ def synthesize(
     best = min((c[0] for c in candidates), default=None)
     if p.target.kind is Storage.SCALAR and len(p.leaves) > 1 and (best is None or best > 2 * size):
         candidates.append((size, "separable", lambda: _separable(p)))
-    for _, name, build in sorted(candidates, key=lambda c: c[0]):
+    # a flag read off a number: steps (thresholds midway between the values), even at one
+    # unit more, rather than a line, which passes the number's error on whole
+    flag = _steps_shaped(p)
+    for _, name, build in sorted(candidates, key=lambda c: c[0] + 1.5 * (flag and c[1] in LINES)):
         checkpoint(STAGE)  # each construction may take long at long lengths
         before = p.crossed
         built = build()

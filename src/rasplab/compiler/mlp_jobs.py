@@ -38,7 +38,7 @@ from .features import Feature
 from .limits import checkpoint
 from .mlp import synthesize
 from .plans import Failure, HeadPlan, MlpJob, MlpPlan, PlanContext
-from .slack import COUNT_SLACK, tolerant_outputs
+from .slack import tolerant_outputs
 from .storage import Storage
 from .units import MLPSpec, Target, exact_copy
 
@@ -55,7 +55,7 @@ def build_mlps(
     specs, failures = {}, []
     tolerant = tolerant_outputs(jobs, heads, context.program.id)
     for out, reads in jobs:
-        slack = _slack(context, out, out.key in tolerant)
+        slack = _slack(context, out, tolerant.get(out.key, 0.0))
         key = (out.key, tuple(f.key for f in reads), slack)
         if key not in context.synthesized:
             checkpoint("building the MLPs (stage 4)", context.nodes[out.key[0]])
@@ -94,19 +94,17 @@ def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...
     return synthesize(leaves, codes, target, lookup[which], context.input_errors, copy)
 
 
-def _slack(context: PlanContext, output: Feature, tolerant: bool) -> float:
+def _slack(context: PlanContext, output: Feature, share: float) -> float:
     """How far the MLP writing ``output`` may miss: the program's output stored as one
     number is decoded to the nearest value, so it may be off by ``OUTPUT_SLACK`` of the
-    gap between neighbouring values; a number only MLPs of steps read by ``COUNT_SLACK``
+    gap between neighbouring values; a number only MLPs of steps read by its ``share``
     of it (:mod:`.slack`); anything else another layer reads must be exact."""
     if output.kind is not Storage.SCALAR or len(output.coords) < 2:
         return 0.0
     gap = float(np.diff(np.sort(np.asarray(output.coords))).min())
     if output.key[0] == context.program.id:
         return OUTPUT_SLACK * gap
-    if tolerant:
-        return COUNT_SLACK * gap
-    return 0.0
+    return share * gap
 
 
 def slack_notes(mlps: list[MlpPlan], program: int) -> list[str]:

@@ -70,6 +70,7 @@ __all__ = [
     "split_orders",
     "embedded_nodes",
     "ORDER_DIGITS_ABOVE",
+    "COUNT_DIGITS_ABOVE",
 ]
 
 ORDERS = (Comparison.LT, Comparison.LEQ, Comparison.GT, Comparison.GEQ)
@@ -88,6 +89,10 @@ _STRICT = {  # the high digits decide where they differ: the strict form of the 
 
 MAX_PARTS = 8  # heads one count may take once its orders are in digits
 ORDER_DIGITS_ABOVE = 256  # positions compared one-hot up to this many values a side
+# a prefix count of flagged keys (dyck's brackets opened, "ever negative?") is split
+# only past this: between 257 and 512 positions its parts' sum, read off one MLP of
+# steps, left unmasked dyck1 unproved at 300 (no bound even in float64)
+COUNT_DIGITS_ABOVE = 384
 
 Digit = Callable[[SOp, int, int, int], SOp]  # (s-op, offset, base, place) -> its digit
 
@@ -220,7 +225,9 @@ class _Lowering(Protocol):
     def exclusive(self, a: Any, b: Any) -> bool: ...
 
 
-def digit_parts(lowering: _Lowering, f: Any) -> tuple[list[Any], list[tuple[Literal, int]]] | None:
+def digit_parts(
+    lowering: _Lowering, f: Any, above: int = ORDER_DIGITS_ABOVE
+) -> tuple[list[Any], list[tuple[Literal, int]]] | None:
     """The parts of count formula ``f`` once its wide orders of positions are in digits
     (each part one exact head, no two holding together), and the orders split; None
     where ``f`` has no such order or its parts do not make exact heads."""
@@ -242,7 +249,7 @@ def digit_parts(lowering: _Lowering, f: Any) -> tuple[list[Any], list[tuple[Lite
             lowering.extra_values[node.id] = values
         return lowering.digit_nodes[key]
 
-    found = split_orders(f, lambda lit: _split(lowering, lit), digit)
+    found = split_orders(f, lambda lit: _split(lowering, lit, above), digit)
     if found is None:
         return None
     parts = disjunctive_parts(found[0], MAX_PARTS)
@@ -252,8 +259,9 @@ def digit_parts(lowering: _Lowering, f: Any) -> tuple[list[Any], list[tuple[Lite
     return (kept, found[1]) if kept is not None else None
 
 
-def _split(lowering: _Lowering, lit: Literal) -> tuple[int, int] | None:
-    """``(offset, base)`` for an order of two wide s-ops of integers, else None."""
+def _split(lowering: _Lowering, lit: Literal, above: int) -> tuple[int, int] | None:
+    """``(offset, base)`` for an order of two s-ops of more than ``above`` integers a
+    side, else None."""
     assert lit.key is not None and lit.query is not None
     if lowering.causal and under_mask(lit) is not lit:
         return None  # the causal mask tests it, at no cost
@@ -261,7 +269,7 @@ def _split(lowering: _Lowering, lit: Literal) -> tuple[int, int] | None:
         sides = [lowering.values_of(s) for s in (lit.key, lit.query)]
     except LookupError:
         return None
-    if max(len(v) for v in sides) <= ORDER_DIGITS_ABOVE:
+    if max(len(v) for v in sides) <= above:
         return None
     if not all(isinstance(v, int) and not isinstance(v, bool) for vs in sides for v in vs):
         return None

@@ -87,10 +87,16 @@ def split_parts(lowering: _Lowering, f: AnyOf) -> list[Any] | None:
 
 
 def split_width(
-    lowering: _Lowering, node: SelectorWidth, parts: list[Any], why: str | None = None
+    lowering: _Lowering,
+    node: SelectorWidth,
+    parts: list[Any],
+    why: str | None = None,
+    apart: bool = False,
 ) -> Node:
     """``node``, the width of an 'or' of ``parts``, as the sum of the parts' widths;
-    ``why``: the note's reason, where it is not an 'or' in the user's program."""
+    ``why``: the note's reason, where it is not an 'or' in the user's program;
+    ``apart``: each part keeps ``B = n`` and is read on its own (a prefix count that
+    another count is subtracted from: its sum is not read off near-linear weights)."""
     widths = [
         SelectorWidth(to_selector(lowering, p)).named(f"{node.label}.part{i}")
         for i, p in enumerate(parts)
@@ -98,7 +104,7 @@ def split_width(
     # With B = k N^2 the heads' outputs B / (B + w) sum to 2 - (sum of w) / B plus a term
     # too small to blur neighbouring sums, so one MLP reads the total off the sum.
     n = lowering.vs.max_seq_len
-    scale = None if lowering.far_counts else near_linear_scale(len(parts), n)
+    scale = None if lowering.far_counts or apart else near_linear_scale(len(parts), n)
     for w in widths:  # past float32's reach, each part keeps B = n and the MLP adds them
         if scale is not None:
             lowering.count_scales[w.id] = scale
@@ -109,7 +115,12 @@ def split_width(
     lowering.notes.append(
         f"{node.label}: {why}, so {len(parts)} heads count the "
         "parts (in one layer) and the MLP adds them"
-        + ("" if scale else f" ({lowering.far_counts or _FAR}, so the MLP reads each apart)")
+        + (
+            ""
+            if scale
+            else f" ({lowering.far_counts or (_APART if apart else _FAR)}, so the MLP reads "
+            "each apart)"
+        )
     )
     # Two at a time: one MLP adding three counts would be checked on every triple of them
     total: Node = widths[0]
@@ -118,6 +129,9 @@ def split_width(
         if i < len(widths) - 1:
             total = total.named(f"{node.label}.sum{i}")
     return total.named(node.label) if node.name else total
+
+
+_APART = "a prefix count: its sum is compared with other counts, each part keeps B = n"
 
 
 def to_selector(lowering: _Lowering, f: Any) -> Selector:
