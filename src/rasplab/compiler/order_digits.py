@@ -226,7 +226,7 @@ class _Lowering(Protocol):
 
 
 def digit_parts(
-    lowering: _Lowering, f: Any, above: int = ORDER_DIGITS_ABOVE
+    lowering: _Lowering, f: Any, above: int | None = None
 ) -> tuple[list[Any], list[tuple[Literal, int]]] | None:
     """The parts of count formula ``f`` once its wide orders of positions are in digits
     (each part one exact head, no two holding together), and the orders split; None
@@ -249,7 +249,8 @@ def digit_parts(
             lowering.extra_values[node.id] = values
         return lowering.digit_nodes[key]
 
-    found = split_orders(f, lambda lit: _split(lowering, lit, above), digit)
+    limit = ORDER_DIGITS_ABOVE if above is None else above  # read now: tests lower it
+    found = split_orders(f, lambda lit: _split(lowering, lit, limit), digit)
     if found is None:
         return None
     parts = disjunctive_parts(found[0], MAX_PARTS)
