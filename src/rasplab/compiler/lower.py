@@ -266,7 +266,8 @@ class _Lowering:
     # ------------------------------------------------------------ count
 
     def count(self, node: SOp) -> Node:
-        """A map proven to equal a prefix count (see :mod:`.counts`) becomes that count."""
+        """A map proven to equal a prefix count (see :mod:`.counts`) becomes that count: one
+        head, or where it orders wide positions, one head per part of their digits."""
         mean = self.counts[node.id]
         flagged = Select(self.kid(mean.sop), Constant(1), "==").named(f"{mean.sop.label}==1")
         sel = SelectorAnd(self.kid(mean.selector), flagged)
@@ -275,7 +276,7 @@ class _Lowering:
         width = SelectorWidth(sel)
         whole = SelectorAnd(mean.selector, Select(mean.sop, Constant(1), "=="))
         digits = digit_parts(self, formula(whole), COUNT_DIGITS_ABOVE)  # the program's s-ops
-        if digits is not None:  # a wide order of positions: counted over its digits
+        if digits is not None:
             self.note_split_pattern(mean)
             split = split_width(self, width, digits[0], self.digits_note(digits[1]), apart=True)
             return split.named(node.label) if node.name else split
