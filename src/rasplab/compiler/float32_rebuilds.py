@@ -206,10 +206,6 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
         )
     if _combines_counts(layout) and job.decode_counts is None:
         retries.append(replace(capped, decode_counts=why))
-        if job.tight_counts is None:  # and at their smallest B: dyck1 unmasked at 1,024
-            retries.append(
-                replace(capped, decode_counts=why, tight_counts=f"{why}; {TIGHT_COUNTS}")
-            )
     if quadratic and job.one_hot is None:
         one_hot = replace(capped, one_hot=f"{why}; {ONE_HOT_EXACT}")
         retries.append(one_hot)
