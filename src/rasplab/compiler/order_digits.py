@@ -90,8 +90,8 @@ _STRICT = {  # the high digits decide where they differ: the strict form of the 
 MAX_PARTS = 8  # heads one count may take once its orders are in digits
 ORDER_DIGITS_ABOVE = 256  # positions compared one-hot up to this many values a side
 # a prefix count of flagged keys (dyck's brackets opened, "ever negative?") is split
-# only past this: between 257 and 512 positions its parts' sum, read off one MLP of
-# steps, left unmasked dyck1 unproved at 300 (no bound even in float64)
+# only past this: at 300 positions its parts' sum, read off one MLP of steps, left
+# unmasked dyck1 with no bound even in float64; from 385 it is proved in float32
 COUNT_DIGITS_ABOVE = 384
 
 Digit = Callable[[SOp, int, int, int], SOp]  # (s-op, offset, base, place) -> its digit

@@ -5,7 +5,7 @@ points, can cost one unit per value: a count of up to 1,024 keys decoded from
 its weight ``B / (B + w)`` takes 1,025 units. Where every MLP that reads the
 number writes a one-hot (its values told apart by thresholds midway between
 neighbours, :mod:`.axis`), a few hundredths of a gap off changes nothing,
-and the line through fewer of its points (:func:`.mlp._knots`) does.
+and a line through fewer of its points (:func:`.mlp._knots`) serves.
 
 ``tolerant_outputs`` finds such numbers among a planning round's MLP outputs.
 A number a head reads (a score, a value an aggregate moves) stays exact: a
