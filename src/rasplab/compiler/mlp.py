@@ -333,7 +333,10 @@ def _steps_shaped(p: Problem) -> bool:
     """Whether the output is a one-hot or a 0/1 flag read off some number."""
     if not any(leaf.kind is Storage.SCALAR for leaf in p.leaves):
         return False
-    return p.target.kind is Storage.ONE_HOT or len(np.unique(p.out)) <= 2
+    if p.target.kind is Storage.ONE_HOT:
+        return True
+    out = np.asarray(p.out)  # two values at most, without sorting millions of points
+    return not out.size or bool(np.all((out == out.min()) | (out == out.max())))
 
 
 def _lookup_cost(p: Problem) -> int | None:
