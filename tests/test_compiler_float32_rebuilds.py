@@ -52,15 +52,30 @@ def _stand_in(n_params: int) -> Any:
     return _StandIn(n_params)
 
 
-def test_the_smallest_rebuild_proved_in_float64_is_kept_when_none_is_in_float32(monkeypatch):
+@dataclass(frozen=True)
+class _Info:
+    certificate: Any = None
+
+
+@dataclass(frozen=True)
+class _Blueprint:
+    float64_too: bool = False
+
+
+def _candidate(n_params: int) -> Any:
+    blueprint: Any = _Blueprint()
+    return rebuilds.Candidate(SimpleNamespace(program=None), _stand_in(n_params), None, blueprint)
+
+
+def test_rebuilds_smaller_than_the_first_model_wait_for_their_float64_pass(monkeypatch):
     # four rebuilds, none proved in float32: the second (900) and the fourth (700) are
-    # proved in float64 and smaller than the first model (1,000); each try is asked to
-    # beat the smallest kept so far, and the smallest stands in for the first model
+    # smaller than the first model (1,000) and come back as candidates, not yet bounded
+    # in float64; every try is asked to beat the first model
     outcomes = [
         rebuilds.Rebuilt(None, 1.0, None),
-        rebuilds.Rebuilt(None, 1.0, None, _stand_in(900)),
+        rebuilds.Rebuilt(None, 1.0, None, _candidate(900)),
         rebuilds.Rebuilt(None, 1.0, None),
-        rebuilds.Rebuilt(None, 1.0, None, _stand_in(700)),
+        rebuilds.Rebuilt(None, 1.0, None, _candidate(700)),
     ]
     caps = []
 
@@ -71,21 +86,41 @@ def test_the_smallest_rebuild_proved_in_float64_is_kept_when_none_is_in_float32(
     monkeypatch.setattr(rebuilds, "rebuilt", scripted)
     jobs = [SimpleNamespace(input_errors=None) for _ in outcomes]
     found, left, smaller = rebuilds._first_proved(None, jobs, {}, (0, 10.0), 1000)
-    assert found is None and left == 6.0 and smaller is outcomes[3].smaller
-    assert caps == [1000, 1000, 900, 900]
-    kept = rebuilds._smaller_kept(smaller, _stand_in(1000))
-    assert kept.n_params == 700
-    assert "kept over the first build (1,000 parameters)" in kept.info.notes[-1]
+    assert found is None and left == 6.0
+    assert [c.model.n_params for c in smaller] == [900, 700]
+    assert caps == [1000] * 4
+
+
+def test_the_smallest_candidate_proved_in_float64_is_kept(monkeypatch):
+    # the 700 one is not proved even in float64, the 900 one is: it is checked and kept,
+    # and the 950 one is never bounded
+    proved = {700: None, 900: "float64", 950: "float64"}
+    bounded = []
+
+    def certified(model, program, limit, blueprint, seconds):
+        bounded.append(model.n_params)
+        proof = SimpleNamespace(dtype=proved[model.n_params], seconds=1.0)
+        return replace(model, info=_Info(proof))
+
+    monkeypatch.setattr(rebuilds, "with_certificate", certified)
+    stages = rebuilds.Stages(None, lambda job, model, policy, found, fronts: (model, policy, found))
+    candidates = [_candidate(950), _candidate(700), _candidate(900)]
+    kept = rebuilds._smallest_in_float64(stages, candidates, {}, (0, 10.0))
+    assert kept.n_params == 900 and kept.info.certificate.dtype == "float64"
+    assert bounded == [700, 900]
+    assert rebuilds._smallest_in_float64(stages, candidates, {}, (0, 0.5)) is None  # no time
+    noted = rebuilds._smaller_kept(_stand_in(900), _stand_in(1000))
+    assert "kept over the first build (1,000 parameters)" in noted.info.notes[-1]
 
 
 def test_a_rebuild_proved_in_float32_wins_over_a_smaller_one_in_float64(monkeypatch):
-    small, proved = _stand_in(500), _stand_in(2000)
+    small, proved = _candidate(500), _stand_in(2000)
     outcomes = [rebuilds.Rebuilt(None, 1.0, None, small), rebuilds.Rebuilt(proved, 1.0, None)]
     calls = iter(outcomes)
     monkeypatch.setattr(rebuilds, "rebuilt", lambda *a, **k: next(calls))
     jobs = [SimpleNamespace(input_errors=None) for _ in outcomes]
     found, _, smaller = rebuilds._first_proved(None, jobs, {}, (0, 10.0), 1000)
-    assert found is proved and smaller is small
+    assert found is proved and smaller == [small]
 
 
 def test_a_rebuild_asked_to_be_smaller_is_also_bounded_in_float64():

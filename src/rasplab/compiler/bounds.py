@@ -78,6 +78,7 @@ __all__ = [
 # keys each make 1,050,625
 DEFAULT_COMBINATIONS = 2_000_000
 FLOAT32_ERRORS = "float32 errors"  # the memo's key for what a float32 pass left open
+FLOAT32_PASS = "float32 pass"  # with the weights' digest: a rebuild's float32 pass
 BOUNDS_SECONDS = 30.0  # the bound argument's time budget: past it, what is left stays open
 
 
@@ -143,10 +144,13 @@ def certificate_by_bounds(
     """Stage 7 by bounds: ``"proved"`` when both passes keep every output's margin, else
     ``"sampled"`` with what stays open (a bound is not a counterexample: never "failed").
     Both passes together stop after ``seconds``; what they had not bounded stays open."""
-    start = time.perf_counter()
+    start, digest = time.perf_counter(), weights_digest(model)
     with time_budget(seconds):
         if blueprint.float32_first:  # where float32 fails, float64 is not needed
-            narrow = propagate(model, blueprint, float32=True)
+            # a rebuild's float32 pass, kept for its float64 pass later (float64_too)
+            if (FLOAT32_PASS, digest) not in blueprint.memo:
+                blueprint.memo[(FLOAT32_PASS, digest)] = propagate(model, blueprint, True)
+            narrow = blueprint.memo[(FLOAT32_PASS, digest)]
             wanted = not narrow.open or blueprint.float64_too
             exact = propagate(model, blueprint, float32=False) if wanted else narrow
         else:
@@ -169,7 +173,7 @@ def certificate_by_bounds(
         open=unproved,
         seconds=round(time.perf_counter() - start, 4),
         method="bounds",
-        weights_sha256=weights_digest(model),
+        weights_sha256=digest,
         dtype=dtype,
     )
 

@@ -22,8 +22,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from ..errors import CompileError, ResourceLimitError
@@ -44,7 +45,14 @@ from .limits import DEFAULT_MAX_SECONDS, check_seconds, checkpoint, compile_limi
 from .listable import listable_hint
 from .margin_rebuilds import Kept, digit_tests, margin_rebuilt
 from .planned import model_info, plan_layout
-from .sampled import compare, disagreement, float32_only, sampled_inputs
+from .sampled import (
+    compare,
+    disagreement,
+    drift_message,
+    exact_in_float64,
+    float32_only,
+    sampled_inputs,
+)
 from .size import (
     DEFAULT_MAX_PARAMS,
     check_max_params,
@@ -227,11 +235,19 @@ def compile_with_blueprint(
 
 
 class _Float32Only(CompileError):
-    """Stage 6 found the model exact in float64 only (its message says where it drifts)."""
+    """Stage 6 found the model exact in float64 only. Its message (where it drifts, from
+    runs of the model on shorter inputs) is worked out when first read: most of these
+    are caught by a rebuild that is exact, and never read."""
 
-    def __init__(self, message: str, exact: str) -> None:
-        super().__init__(message)
+    def __init__(self, explain: str | Callable[[], str], exact: str) -> None:
+        super().__init__("exact in float64 only")
+        self.explain = explain
         self.exact = exact  # "k/n": sampled inputs exact in float32
+
+    def __str__(self) -> str:
+        if not isinstance(self.explain, str):
+            self.explain = self.explain()
+        return self.explain
 
 
 Built = tuple[CompiledModel, AggregatePolicy, Blueprint]
@@ -250,9 +266,9 @@ def _checked(job: Job, built: Built, fronts: Fronts) -> tuple[Job, Built]:
     try:
         return job, _verified(job, *built, fronts)
     except _Float32Only as first:
-        refusal = CompileError(str(first))
+        refusal = first  # its message is worked out only if it stands
         if job.all_digits is not None:
-            raise refusal from None
+            raise CompileError(str(refusal)) from None
     retry = replace(job, all_digits=DIGITS_AFTER_CHECK)
     tries: list[str] = []
     try:
@@ -275,7 +291,7 @@ def _checked(job: Job, built: Built, fronts: Fronts) -> tuple[Job, Built]:
             return one_hot, found
         tries.append(f"built again with its selects of numbers one-hot: {found}")
     if not tries:
-        raise refusal from None
+        raise CompileError(str(refusal)) from None
     # the first refusal stands, with what was tried
     raise CompileError(f"{refusal}\n  ({'; '.join(tries)})") from None
 
@@ -320,9 +336,9 @@ def _verified(
         model, policy, blueprint = _build(job, [m.input for m in result.mismatches], fronts)
         result = compare(job, model, inputs)
     if not result.exact:
-        rounding = float32_only(job, model, result)
-        if rounding is not None:
-            raise _Float32Only(rounding, f"{result.n_exact}/{result.n_inputs}")
+        if exact_in_float64(job, model, result):
+            explain = partial(drift_message, job, model, result)
+            raise _Float32Only(explain, f"{result.n_exact}/{result.n_inputs}")
         raise CompileError(disagreement(result, policy))
     checked = Verified(result.n_inputs, result.n_exact, result.n_rejected, result.dtype)
     return replace(model, info=replace(model.info, verified=checked)), policy, blueprint

@@ -38,7 +38,8 @@ Where none is proved in float32, the smallest rebuild with fewer parameters
 than the first model that the bounds prove in float64 (and the check passes)
 is kept instead: the same guarantee in a smaller model (causal dyck2 at 1,024
 tested as digits). Only such a rebuild runs the float64 pass after a failed
-float32 one.
+float32 one, and only once every rebuild has failed in float32, smallest first
+(with its random check): most compiles never need them.
 """
 
 from __future__ import annotations
@@ -64,7 +65,15 @@ from .limits import seconds_left
 from .storage import Storage, View
 from .units import exact_copy
 
-__all__ = ["Stages", "Rebuilt", "float32_rebuilt", "rebuilt", "within_growth", "ONE_HOT_GROWTH"]
+__all__ = [
+    "Stages",
+    "Candidate",
+    "Rebuilt",
+    "float32_rebuilt",
+    "rebuilt",
+    "within_growth",
+    "ONE_HOT_GROWTH",
+]
 
 ONE_HOT_GROWTH = 4  # a model rebuilt to be proved in float32 may have this many times the params
 
@@ -97,7 +106,8 @@ def float32_rebuilt(
         found = _far(stages, _capped(job, model, "its counts"), fronts, (limit, left))
     if found is not None:
         return found
-    return model if smaller is None else _smaller_kept(smaller, model)
+    kept = _smallest_in_float64(stages, smaller, fronts, (limit, left))
+    return model if kept is None else _smaller_kept(kept, model)
 
 
 def _smaller_kept(smaller: CompiledModel, first: CompiledModel) -> CompiledModel:
@@ -122,26 +132,50 @@ def _first_proved(
     fronts: Fronts,
     proving: tuple[int, float],
     n_params: int,
-) -> tuple[CompiledModel | None, float, CompiledModel | None]:
+) -> tuple[CompiledModel | None, float, list[Candidate]]:
     """The first of ``retries`` proved in float32 (each not proved but with finite bounds
     tried once more, its ramps placed for its own errors), the seconds left, and the
-    smallest rebuild with fewer than ``n_params`` parameters proved in float64."""
+    rebuilds with fewer than ``n_params`` parameters that float32 did not prove."""
     limit, left = proving
-    smaller: CompiledModel | None = None
+    smaller: list[Candidate] = []
     for retry in retries:
         for _ in range(2):  # once more where the rebuild's own errors may leave room
             if left < 1.0:
                 return None, left, smaller
-            cap = n_params if smaller is None else smaller.n_params
-            tried = rebuilt(stages, retry, fronts, (limit, left), cap)
+            tried = rebuilt(stages, retry, fronts, (limit, left), n_params)
             left -= tried.spent
-            smaller = tried.smaller or smaller
+            smaller += [tried.smaller] if tried.smaller is not None else []
             if tried.proved is not None:
                 return tried.proved, left, smaller
             if tried.errors is None or retry.input_errors is not None:
                 break
             retry = replace(retry, input_errors=tried.errors)
     return None, left, smaller
+
+
+def _smallest_in_float64(
+    stages: Stages, smaller: list[Candidate], fronts: Fronts, proving: tuple[int, float]
+) -> CompiledModel | None:
+    """The smallest of ``smaller`` that the bounds prove in float64 and the random check
+    passes, or None. Their float64 passes and checks wait until no rebuild is proved in
+    float32: at 1,024 positions each takes seconds, and most compiles never need them."""
+    limit, left = proving
+    for tried in sorted(smaller, key=lambda c: c.model.n_params):
+        if left < 1.0:
+            return None
+        found = replace(tried.blueprint, float64_too=True)  # its float32 pass is kept
+        try:
+            model = with_certificate(tried.model, tried.job.program, limit, found, left)
+            proof = model.info.certificate
+            left -= (proof.seconds or 0.0) if proof is not None else 0.0
+            if proof is None or proof.dtype != "float64":
+                continue
+            checked, _, again = stages.verified(tried.job, model, tried.policy, found, fronts)
+        except (CompileError, ResourceLimitError, MemoryError):
+            continue
+        if again is found:  # else the check built it again: the proof is of another model
+            return replace(checked, info=replace(checked.info, certificate=proof))
+    return None
 
 
 def _far(
@@ -248,15 +282,25 @@ def _combines_counts(layout: Layout) -> bool:
     return any(sum(f.key[1] is View.COUNT_WEIGHT for f in m.leaves) >= 2 for m in layout.mlps)
 
 
+class Candidate(NamedTuple):
+    """A rebuild smaller than the first model that float32 does not prove, as built: what
+    its float64 pass and random check need, run only where no rebuild is proved."""
+
+    job: Job
+    model: CompiledModel
+    policy: Any
+    blueprint: Blueprint
+
+
 class Rebuilt(NamedTuple):
     """What one rebuild gave: the model if proved in float32, the seconds its bounds took,
-    the float32 errors they found (where finite), and the model if it is smaller than
-    asked and proved in float64 only."""
+    the float32 errors they found (where finite), and the rebuild if it is smaller than
+    asked and not proved in float32."""
 
     proved: CompiledModel | None
     spent: float
     errors: Errors | None
-    smaller: CompiledModel | None = None
+    smaller: Candidate | None = None
 
 
 def rebuilt(
@@ -266,21 +310,20 @@ def rebuilt(
     proving: tuple[int, float],
     smaller_than: int | None = None,
 ) -> Rebuilt:
-    """The program compiled and certified as ``retry`` asks (:class:`Rebuilt`); a model with
-    fewer than ``smaller_than`` parameters is also bounded in float64 where float32 fails."""
+    """The program compiled and certified in float32 as ``retry`` asks (:class:`Rebuilt`);
+    a model with fewer than ``smaller_than`` parameters that float32 does not prove comes
+    back as a :class:`Candidate` for :func:`_smallest_in_float64`."""
     limit, seconds = proving
-    errors = None
     try:
         other, policy, found = stages.build(retry, [], fronts)
-        smaller = smaller_than is not None and other.n_params < smaller_than
-        # the memo is shared: errors land in it
-        found = replace(found, float32_first=True, float64_too=smaller)
+        found = replace(found, float32_first=True)  # the memo is shared: errors land in it
         proof = with_certificate(other, retry.program, limit, found, seconds).info.certificate
         spent = (proof.seconds or 0.0) if proof is not None else 0.0
         if proof is None or proof.dtype != "float32":
             errors = _placeable(retry, found.memo.get(FLOAT32_ERRORS))
-        if proof is None or proof.dtype is None or (proof.dtype == "float64" and not smaller):
-            return Rebuilt(None, spent, errors)
+            smaller = smaller_than is not None and other.n_params < smaller_than
+            kept = Candidate(retry, other, policy, found) if smaller and proof else None
+            return Rebuilt(None, spent, errors, kept)
         # proved: the random check then records its sample (a failed rebuild skips it;
         # at 1,024 positions it runs the model on dozens of long inputs)
         checked, _, again = stages.verified(retry, other, policy, found, fronts)
@@ -288,10 +331,7 @@ def rebuilt(
         return Rebuilt(None, 0.0, None)  # too big, or not buildable so: the first model stands
     if again is not found:  # the check built it again: the proof is of another model
         return Rebuilt(None, spent, None)
-    kept = replace(checked, info=replace(checked.info, certificate=proof))
-    if proof.dtype == "float32":
-        return Rebuilt(kept, spent, None)
-    return Rebuilt(None, spent, errors, kept)
+    return Rebuilt(replace(checked, info=replace(checked.info, certificate=proof)), spent, None)
 
 
 def _placeable(retry: Job, errors: Errors | None) -> Errors | None:

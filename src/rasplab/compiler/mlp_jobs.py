@@ -58,14 +58,46 @@ def build_mlps(
         slack = _slack(context, out, tolerant.get(out.key, 0.0))
         key = (out.key, tuple(f.key for f in reads), slack)
         if key not in context.synthesized:
-            checkpoint("building the MLPs (stage 4)", context.nodes[out.key[0]])
-            context.synthesized[key] = _synthesize(context, out, reads, slack)
+            context.synthesized[key] = _kept(context, out, reads, slack)
         result = context.synthesized[key]
         if isinstance(result, MLPSpec):
             specs[out.key] = result
         else:
             failures.append(Failure(out, reads, too_many=result == "too-many"))
     return specs, failures
+
+
+def _kept(context: PlanContext, output: Feature, reads: tuple[Feature, ...], slack: float):
+    """:func:`_synthesize`, kept in the value sets' memo for every build planned from them:
+    a rebuild after the certificate asks again for most of the first build's MLPs (the
+    same features over the same domain, and the same errors in what they read), which at
+    1,024 positions take seconds each."""
+    errors = context.input_errors or {}
+    read = sorted({d for f in reads for r in f.readouts for d in r})
+    known = tuple((d, errors[d]) for d in read if any(errors.get(d, (0.0, 0.0))))
+    key = ("mlp", _fingerprint(output), tuple(map(_fingerprint, reads)), slack, known)
+    memo = context.values.memo
+    if key not in memo:  # the values are kept with it: their ids stay theirs
+        checkpoint("building the MLPs (stage 4)", context.nodes[output.key[0]])
+        kept = [f.values for f in (output, *reads)]
+        memo[key] = (kept, _synthesize(context, output, reads, slack))
+    return memo[key][1]
+
+
+def _fingerprint(f: Feature) -> tuple:
+    """What an MLP reading or writing ``f`` is built from: its values (by identity: the
+    value sets' objects, kept with the memo), storage and residual content."""
+    return (
+        f.key,
+        f.kind,
+        tuple(map(id, f.values)),
+        f.coords,
+        f.directions,
+        tuple(tuple(sorted(w.items())) for w in f.writes),
+        tuple(tuple(sorted(r.items())) for r in f.readouts),
+        f.exact,
+        frozenset(f.aliases.items()) if f.aliases else None,
+    )
 
 
 def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...], slack: float):

@@ -32,7 +32,14 @@ from .limits import checkpoint
 from .verify import Verification, answers
 from .verify import verify as check_model
 
-__all__ = ["sampled_inputs", "compare", "float32_only", "disagreement"]
+__all__ = [
+    "sampled_inputs",
+    "compare",
+    "float32_only",
+    "exact_in_float64",
+    "drift_message",
+    "disagreement",
+]
 
 
 def compare(job: Job, model: CompiledModel, inputs: list[list[Any]]) -> Verification:
@@ -87,13 +94,24 @@ def float32_only(job: Job, model: CompiledModel, result: Verification) -> str | 
     """Where the model is exact in float64 on every input float32 got wrong, the message
     says so: float32 rounding, not a wrong construction (None otherwise). It names the
     part of the model where the drift becomes an error and the lengths float32 got right."""
+    return drift_message(job, model, result) if exact_in_float64(job, model, result) else None
+
+
+def exact_in_float64(job: Job, model: CompiledModel, result: Verification) -> bool:
+    """Whether float32 got some inputs wrong and float64 gets every one of them right."""
     wrong = [m.input for m in result.mismatches]
     if not wrong or result.dtype != "float32":
-        return None
+        return False
     checkpoint("the float64 check of the inputs float32 got wrong (stage 6)")
     wide = check_model(model, job.program, inputs=wrong, dtype=np.float64, looks_back=job.causal)
-    if not wide.exact:
-        return None
+    return wide.exact
+
+
+def drift_message(job: Job, model: CompiledModel, result: Verification) -> str:
+    """:func:`float32_only`'s message, for a model :func:`exact_in_float64` found so. It
+    runs the model again on the shorter inputs, so a caller that may rebuild the model
+    asks for it only once the refusal stands."""
+    wrong = [m.input for m in result.mismatches]
     checkpoint("the lengths float32 got right and where it drifts (stage 6)")
     inputs = sampled_inputs(job, model)
     reach = float32_reach(model, job.program, inputs, min(map(len, wrong)), job.causal)
