@@ -78,7 +78,7 @@ __all__ = [
 # keys each make 1,050,625
 DEFAULT_COMBINATIONS = 2_000_000
 FLOAT32_ERRORS = "float32 errors"  # the memo's key for what a float32 pass left open
-FLOAT32_PASS = "float32 pass"  # with the weights' digest: a rebuild's float32 pass
+FLOAT32_PASS = "float32 pass"  # with the weights' digest: a float32 pass, kept
 BOUNDS_SECONDS = 30.0  # the bound argument's time budget: past it, what is left stays open
 
 
@@ -143,21 +143,25 @@ def certificate_by_bounds(
 ) -> Certificate:
     """Stage 7 by bounds: ``"proved"`` when both passes keep every output's margin, else
     ``"sampled"`` with what stays open (a bound is not a counterexample: never "failed").
-    Both passes together stop after ``seconds``; what they had not bounded stays open."""
+    Both passes together stop after ``seconds``; what they had not bounded stays open.
+
+    The float32 pass runs first: float64 only rounds less in the same argument, so where
+    float32 keeps every margin, float64 does too, at least as wide (``worst_margin`` is
+    then float32's, a lower bound), and its pass would only take time. A rebuild
+    (``float32_first``) kept only if proved in float32 skips it after a failed float32
+    pass, unless ``float64_too``; the float32 pass is kept with the weights' digest for
+    that later float64 pass."""
     start, digest = time.perf_counter(), weights_digest(model)
     with time_budget(seconds):
-        if blueprint.float32_first:  # where float32 fails, float64 is not needed
-            # a rebuild's float32 pass, kept for its float64 pass later (float64_too)
-            if (FLOAT32_PASS, digest) not in blueprint.memo:
-                blueprint.memo[(FLOAT32_PASS, digest)] = propagate(model, blueprint, True)
-            narrow = blueprint.memo[(FLOAT32_PASS, digest)]
-            wanted = not narrow.open or blueprint.float64_too
-            exact = propagate(model, blueprint, float32=False) if wanted else narrow
+        if (FLOAT32_PASS, digest) not in blueprint.memo:
+            blueprint.memo[(FLOAT32_PASS, digest)] = propagate(model, blueprint, True)
+        narrow = blueprint.memo[(FLOAT32_PASS, digest)]
+        if not narrow.open or (blueprint.float32_first and not blueprint.float64_too):
+            exact = narrow
         else:
             exact = propagate(model, blueprint, float32=False)
-            # float32 only rounds more in the same argument: where float64 leaves something
-            # open, so does float32, and the pass would only take time
-            narrow = propagate(model, blueprint, float32=True) if not exact.open else exact
+            if exact.open and not blueprint.float32_first:
+                narrow = exact  # where float64 leaves something open, float32 adds nothing
     wide = _past_time(exact.open)
     unproved = wide + tuple(f"float32: {o}" for o in _past_time(narrow.open) if o not in wide)
     if narrow.open and (blueprint.float32_first or not exact.open):

@@ -85,7 +85,10 @@ class Certificate:
     was run; the bound propagation of :mod:`rasplab.compiler.bounds` showed from
     the weights that every output of every input of lengths 1..max_seq_len keeps
     its decoding, in float64 (``worst_margin``) and in float32
-    (``worst_margin_float32``), every rounding bounded.
+    (``worst_margin_float32``), every rounding bounded. The float32 pass runs
+    first; where it keeps every margin, float64, which rounds less in the same
+    argument, keeps them too and is not run: ``worst_margin`` is then float32's,
+    a lower bound of float64's.
     ``"sampled"``: not proved; only the random check (``ModelInfo.verified``)
     stands, and ``open`` lists what is not discharged; where the bounds prove the
     model in float64 but not in float32, ``dtype`` is ``"float64"`` and

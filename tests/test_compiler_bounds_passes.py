@@ -1,0 +1,43 @@
+"""Which passes of the bound argument run (compiler/bounds.py): float32 first, float64
+only where float32 leaves something open."""
+
+from __future__ import annotations
+
+from rasplab.compiler import bounds
+from rasplab.compiler.driver import compile_with_blueprint
+from rasplab.library import get
+
+
+def _counted(monkeypatch) -> list[bool]:
+    passes: list[bool] = []
+    run = bounds.propagate
+
+    def counted(model, blueprint, float32, *args, **kwargs):
+        passes.append(float32)
+        return run(model, blueprint, float32, *args, **kwargs)
+
+    monkeypatch.setattr(bounds, "propagate", counted)
+    return passes
+
+
+def test_a_model_float32_proves_runs_one_pass(monkeypatch):
+    entry = get("reverse")
+    model, blueprint = compile_with_blueprint(entry.build(), list(entry.vocab), 64)
+    passes = _counted(monkeypatch)
+    proof = bounds.certificate_by_bounds(model, blueprint, None, 0)
+    assert proof.proved and proof.dtype == "float32"
+    assert passes == [True]
+    assert proof.worst_margin == proof.worst_margin_float32 > 0
+
+
+def test_a_model_proved_in_float64_only_runs_both(monkeypatch):
+    # most_freq at 8 is proved in float64 only: the float32 pass fails, float64 is run
+    entry = get("most_freq")
+    model, blueprint = compile_with_blueprint(entry.build(), list(entry.vocab), 8)
+    passes = _counted(monkeypatch)
+    proof = bounds.certificate_by_bounds(model, blueprint, None, 0)
+    assert proof.dtype == "float64" and passes == [True, False]
+    assert proof.worst_margin is not None and proof.worst_margin_float32 is None
+    # the float32 pass is kept with the weights' digest: certified again, only float64 runs
+    again = bounds.certificate_by_bounds(model, blueprint, None, 0)
+    assert passes == [True, False, False] and again.open == proof.open
