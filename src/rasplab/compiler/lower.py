@@ -55,7 +55,7 @@ from ..lang.nodes import (
 from .anys import any_mean_user, any_means
 from .causal import under_mask
 from .counts import count_nodes
-from .order_digits import COUNT_DIGITS_ABOVE, digit_parts, embedded_nodes, order_literal
+from .order_digits import digit_parts, embedded_nodes, order_literal
 from .selectors import (
     AnyOf,
     Score,
@@ -181,7 +181,7 @@ class _Lowering:
             if not isinstance(mean, Aggregate):
                 raise TypeError(f"{mean.label} is not an aggregate")
             # the mean itself is lowered as usual, for a map that keeps reading it
-            digits = partial(digit_parts, self, above=COUNT_DIGITS_ABOVE)
+            digits = partial(digit_parts, self)
             found = any_mean_user(self, node, mean, self.values_of(mean), digits)
             return found if found is not None else self.copy(node)
         if isinstance(node, SelectorWidth | Aggregate) and node.id not in self.any_widths:
@@ -275,7 +275,7 @@ class _Lowering:
             return self.copy(node)
         width = SelectorWidth(sel)
         whole = SelectorAnd(mean.selector, Select(mean.sop, Constant(1), "=="))
-        digits = digit_parts(self, formula(whole), COUNT_DIGITS_ABOVE)  # the program's s-ops
+        digits = digit_parts(self, formula(whole))  # over the program's s-ops
         if digits is not None:
             self.note_split_pattern(mean)
             split = split_width(self, width, digits[0], self.digits_note(digits[1]), apart=True)

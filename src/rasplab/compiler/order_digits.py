@@ -70,7 +70,6 @@ __all__ = [
     "split_orders",
     "embedded_nodes",
     "ORDER_DIGITS_ABOVE",
-    "COUNT_DIGITS_ABOVE",
 ]
 
 ORDERS = (Comparison.LT, Comparison.LEQ, Comparison.GT, Comparison.GEQ)
@@ -89,10 +88,6 @@ _STRICT = {  # the high digits decide where they differ: the strict form of the 
 
 MAX_PARTS = 8  # heads one count may take once its orders are in digits
 ORDER_DIGITS_ABOVE = 256  # positions compared one-hot up to this many values a side
-# a prefix count of flagged keys (dyck's brackets opened, "ever negative?") is split
-# only past this: at 300 positions its parts' sum, read off one MLP of steps, left
-# unmasked dyck1 with no bound even in float64; from 385 it is proved in float32
-COUNT_DIGITS_ABOVE = 384
 
 Digit = Callable[[SOp, int, int, int], SOp]  # (s-op, offset, base, place) -> its digit
 
@@ -225,9 +220,7 @@ class _Lowering(Protocol):
     def exclusive(self, a: Any, b: Any) -> bool: ...
 
 
-def digit_parts(
-    lowering: _Lowering, f: Any, above: int | None = None
-) -> tuple[list[Any], list[tuple[Literal, int]]] | None:
+def digit_parts(lowering: _Lowering, f: Any) -> tuple[list[Any], list[tuple[Literal, int]]] | None:
     """The parts of count formula ``f`` once its wide orders of positions are in digits
     (each part one exact head, no two holding together), and the orders split; None
     where ``f`` has no such order or its parts do not make exact heads."""
@@ -249,7 +242,7 @@ def digit_parts(
             lowering.extra_values[node.id] = values
         return lowering.digit_nodes[key]
 
-    limit = ORDER_DIGITS_ABOVE if above is None else above  # read now: tests lower it
+    limit = ORDER_DIGITS_ABOVE  # read now: tests lower it
     found = split_orders(f, lambda lit: _split(lowering, lit, limit), digit)
     if found is None:
         return None
