@@ -21,10 +21,11 @@ Where a sublayer reads the position, its combinations are listed position by
 position from the value sets per position (``length`` is at least the
 position plus one), which leaves out combinations no input reaches.
 
-The argument runs twice: for float64 on the weights, and for float32 on the
-weights rounded to float32, with every matrix product's rounding bounded by
-``gamma_n = n u / (1 - n u)`` (``u = 2^-53``, or ``2^-24``) times the
-sum of the absolute products, the softmax's by ``gamma`` of its length. The
+The argument runs for float32 on the weights rounded to float32, with every
+matrix product's rounding bounded by ``gamma_n = n u / (1 - n u)`` (``u =
+2^-24``, or ``2^-53`` for float64) times the sum of the absolute products, the
+softmax's by ``gamma`` of its length; then for float64 on the weights, where
+float32 leaves a margin open. The
 value sets' product over-approximates what inputs can reach, so the argument
 is sound for every input of lengths 1..max_seq_len, causal or not (a causal
 query sees fewer keys, never more). What it cannot bound is listed as open.
@@ -41,8 +42,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -55,7 +55,7 @@ from .bounds_heads import Head, head_bound
 from .bounds_mlps import mlp_bound
 from .bounds_output import output_margin
 from .bounds_space import Refused, Stream, in_time, time_budget
-from .features import Feature
+from .bounds_sums import added, epsilons, rounded_model, unbounded
 from .plans import HeadPlan, Layout
 from .ranks import one_key
 from .rounding import UNIT_ROUNDOFF_FLOAT32, UNIT_ROUNDOFF_FLOAT64, Rounding
@@ -127,6 +127,9 @@ class Propagation:
     feature_errors: dict[str, float] = field(default_factory=dict)  # name -> its epsilon
     errors: dict[str, tuple[float, float]] = field(default_factory=dict)  # direction ->
     # (delta, relative): its error bound at the end is delta + relative * |value|
+    # something stays open whatever the arithmetic: a list too long, a budget spent, an
+    # aggregate's "moves one value" (not a margin that rounding closed)
+    structural: bool = False
 
 
 def weights_digest(model: CompiledModel) -> str:
@@ -147,16 +150,18 @@ def certificate_by_bounds(
 
     The float32 pass runs first: float64 only rounds less in the same argument, so where
     float32 keeps every margin, float64 does too, at least as wide (``worst_margin`` is
-    then float32's, a lower bound), and its pass would only take time. A rebuild
+    then float32's, a lower bound), and its pass would only take time; where float32
+    leaves open what no arithmetic closes (a list over its limit, the time budget, an
+    aggregate not shown to move one value), so would float64. A rebuild
     (``float32_first``) kept only if proved in float32 skips it after a failed float32
-    pass, unless ``float64_too``; the float32 pass is kept with the weights' digest for
-    that later float64 pass."""
+    pass, unless ``float64_too`` (:func:`_float32_pass`)."""
     start, digest = time.perf_counter(), weights_digest(model)
     with time_budget(seconds):
-        if (FLOAT32_PASS, digest) not in blueprint.memo:
-            blueprint.memo[(FLOAT32_PASS, digest)] = propagate(model, blueprint, True)
-        narrow = blueprint.memo[(FLOAT32_PASS, digest)]
-        if not narrow.open or (blueprint.float32_first and not blueprint.float64_too):
+        narrow = _float32_pass(model, blueprint, digest)
+        # float64 would keep every margin float32 keeps, and leave open what it leaves
+        # open for other reasons; a rebuild kept only if proved in float32 waits for it
+        waits = blueprint.float32_first and not blueprint.float64_too
+        if narrow.structural or not narrow.open or waits:
             exact = narrow
         else:
             exact = propagate(model, blueprint, float32=False)
@@ -180,6 +185,16 @@ def certificate_by_bounds(
         weights_sha256=digest,
         dtype=dtype,
     )
+
+
+def _float32_pass(model: CompiledModel, blueprint: Blueprint, digest: str) -> Propagation:
+    """The float32 pass; a rebuild's (``float32_first``) is kept with the weights' digest
+    for its float64 pass, which waits until no rebuild is proved in float32."""
+    if not blueprint.float32_first:
+        return propagate(model, blueprint, float32=True)
+    if (FLOAT32_PASS, digest) not in blueprint.memo:
+        blueprint.memo[(FLOAT32_PASS, digest)] = propagate(model, blueprint, float32=True)
+    return blueprint.memo[(FLOAT32_PASS, digest)]
 
 
 def _past_time(items: tuple[str, ...]) -> tuple[str, ...]:
@@ -220,7 +235,7 @@ def _propagate(
     layout = blueprint.layout
     rounding = Rounding(UNIT_ROUNDOFF_FLOAT32 if float32 else UNIT_ROUNDOFF_FLOAT64)
     if float32:
-        model = _rounded(model)
+        model = rounded_model(model)
     log = _Log()
     stream = embedding_stream(model, layout, blueprint.values, blueprint.origin, rounding)
     embedded = np.any(model.W_E != 0, axis=0) | np.any(model.W_pos != 0, axis=0)
@@ -233,50 +248,15 @@ def _propagate(
         margin = output_margin(stream, model, layout, limit)
     except Refused as err:
         log.unproved.append(str(err))
+    structural = bool(log.unproved)  # every item so far is a Refused or "moves one value"
     if margin is not None and not margin > 0 and not log.unproved:  # NaN keeps nothing either
         log.unproved.append(
             f"the bounds do not keep the output's decoding: its margin may fall to {margin:.3g} "
             f"(errors on the way: {log.causes(model.directions)})"
         )
     gap = min(log.gaps, default=None)
-    return Propagation(
-        rounding.name, margin, tuple(log.unproved), gap, _epsilons(stream), stream.bounds()
-    )
-
-
-def _epsilons(stream: Stream) -> dict[str, float]:
-    """Each stored feature's error bound at the end: the most any of its directions can be
-    off its exact encoding (at the feature's largest value, where it grows with it)."""
-    mag = stream.magnitude()
-    return {
-        f.name: float(max(mag[stream.index[d]] - _largest(f, d) for d in f.directions))
-        for f in stream.available
-        if f.directions
-    }
-
-
-def _largest(f: Feature, direction: str) -> float:
-    return max((abs(w.get(direction, 0.0)) for w in f.writes), default=0.0)
-
-
-def _rounded(model: CompiledModel) -> CompiledModel:
-    """``model`` with every weight rounded to float32 (as its float32 forward pass reads it)."""
-
-    def cast(a: Any) -> Any:
-        return a.astype(np.float32).astype(np.float64) if isinstance(a, np.ndarray) else a
-
-    def each(obj: Any) -> Any:
-        return replace(obj, **{f.name: cast(getattr(obj, f.name)) for f in fields(obj)})
-
-    blocks = tuple(replace(b, attn=each(b.attn), mlp=each(b.mlp)) for b in model.blocks)
-    return replace(
-        model,
-        W_E=cast(model.W_E),
-        W_pos=cast(model.W_pos),
-        W_U=cast(model.W_U),
-        b_U=cast(model.b_U),
-        blocks=blocks,
-    )
+    found = (margin, tuple(log.unproved), gap, epsilons(stream), stream.bounds(), structural)
+    return Propagation(rounding.name, *found)
 
 
 def _attention(
@@ -299,7 +279,7 @@ def _attention(
     sums.append(np.zeros_like(stream.delta) if stream.relative is None else stream.relative)
     sums.append(writes)  # a head's refusal leaves these unbounded, and no other direction
     if names != attn.names:
-        sums[0] = sums[0] + _unbounded(writes)
+        sums[0] = sums[0] + unbounded(writes)
     for j, group in enumerate(groups):
         head = Head(
             attn,
@@ -315,7 +295,7 @@ def _attention(
     delta, bos, bos_delta, relative, _ = sums
     written = [h.output for h in layout.heads if h.block == b]
     written_stream = replace(stream.with_features(written), relative=relative)
-    return _added(written_stream, delta, bos, bos_delta, writes)
+    return added(written_stream, delta, bos, bos_delta, writes)
 
 
 def _add_head(
@@ -334,7 +314,7 @@ def _add_head(
         found = head_bound(stream, head, limit, memo)
     except Refused as err:
         log.unproved.append(str(err))
-        sums[0] = sums[0] + _unbounded(sums[4])
+        sums[0] = sums[0] + unbounded(sums[4])
         return
     log.unproved.extend(found.open)
     log.gaps.append(found.gap)
@@ -368,47 +348,16 @@ def _mlp(stream: Stream, blueprint: Blueprint, b: int, mlp: MLP, log: _Log, limi
         found = mlp_bound(stream, mlp, plans, layout.nodes, limit, blueprint.memo)
     except Refused as err:
         log.unproved.append(str(err))
-        return replace(stream, delta=stream.delta + _unbounded(writes))
+        return replace(stream, delta=stream.delta + unbounded(writes))
     log.errors.extend((f"{who} (layer {b})", err) for who, err in found.parts)
     written = stream.with_features(m.output for m in plans)
     if found.relative is not None and found.relative.any():
         before = stream.relative if stream.relative is not None else 0 * stream.delta
         written = replace(written, relative=before + np.where(writes, found.relative, 0.0))
-    return _added(
+    return added(
         written,
         stream.delta + np.where(writes, found.error, 0.0),
         stream.bos + found.bos_out,
         stream.bos_delta + found.bos_error,
         writes,
     )
-
-
-def _unbounded(writes: np.ndarray) -> np.ndarray:
-    """An error with no bound in the directions a sublayer ``writes``, 0 elsewhere."""
-    return np.where(writes, np.inf, 0.0)
-
-
-def _added(
-    stream: Stream, delta: np.ndarray, bos: np.ndarray, bos_delta: np.ndarray, writes: np.ndarray
-) -> Stream:
-    """The stream after a sublayer's output is added, and that sum rounded in the
-    directions the sublayer ``writes`` (adding an exact 0 rounds nothing: neither does
-    adding to a direction nothing wrote before)."""
-    # an unbounded error (inf times 0 somewhere) is no bound at all where the sublayer
-    # writes; elsewhere it adds an exact 0 (a finite activation times a zero weight)
-    delta = np.where(writes, np.nan_to_num(delta, nan=np.inf), stream.delta)
-    bos_delta = np.where(writes, np.nan_to_num(bos_delta, nan=np.inf), stream.bos_delta)
-    relative = None if stream.relative is None else np.nan_to_num(stream.relative, nan=np.inf)
-    filled = None if stream.filled is None else stream.filled | writes
-    out = replace(
-        stream, delta=delta, bos=bos, bos_delta=bos_delta, relative=relative, filled=filled
-    )
-    u = stream.rounding.u
-    if u:
-        sums = writes if stream.filled is None else writes & stream.filled
-        out = replace(  # (where, not a product: inf times a 0 would be NaN)
-            out,
-            delta=out.delta + np.where(sums, u * out.magnitude(), 0.0),
-            bos_delta=out.bos_delta + np.where(sums, u * (np.abs(bos) + bos_delta), 0.0),
-        )
-    return out
