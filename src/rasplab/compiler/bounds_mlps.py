@@ -21,6 +21,7 @@ from ..lang.nodes import SOp
 from ..model.model import MLP
 from .bounds_fused import evaluate
 from .bounds_space import Refused, Space, Stream, in_time, read_nodes, shared_space
+from .bounds_summed import Part, summed_errors
 from .domains import value_indices
 from .exact_sums import exact_outputs, exact_units
 from .features import Feature
@@ -62,25 +63,41 @@ def mlp_bound(
     """The bound of :mod:`this module <.bounds_mlps>`; Refused where it cannot be made.
     ``memo`` keeps the exact targets for another pass over the same plan."""
     error = np.abs(mlp.b_out).astype(np.float64)  # the plan writes no bias
+    groups = _groups(mlp, plans)
     parts, found = [], []
-    for group in _groups(mlp, plans):
-        delta, relative, biggest, whole = _group_error(stream, mlp, group, nodes, limit, memo)
-        parts.append((_name(group), whole))
-        found.append((delta, relative, biggest, whole))
+    for group in groups:
+        bound = _group_error(stream, mlp, group, nodes, limit, memo)
+        parts.append((_name(group), bound.whole))
+        found.append(bound)
     # where one group alone writes non-zero values to a direction, its error may stay
     # in proportion to them (a copied one-hot's zeros are exact); elsewhere it is made
     # absolute, since the groups' values may cancel
-    alone = sum((b > 0).astype(int) for _, _, b, _ in found) <= 1
+    alone = sum((g.biggest > 0).astype(int) for g in found) <= 1
     alone &= _one_hot_directions(stream, plans)  # a number's error stays absolute
     relative = np.zeros_like(error)
-    for delta, rel, _, whole in found:
-        error = error + np.where(alone, delta, whole)
-        relative = relative + np.where(alone, rel, 0.0)
+    for g in found:
+        error = error + np.where(alone, g.delta, g.whole)
+        relative = relative + np.where(alone, g.relative, 0.0)
+    # (but a sum of parts of one sign may keep it in proportion: bounds_summed)
+    for i, (summed, rel) in summed_errors(found, _largest(stream, plans)).items():
+        if not alone[i]:
+            error[i], relative[i] = abs(float(mlp.b_out[i])) + summed, rel
     for plan in plans:  # a separable plan's parts add up to its output within this
         for d in plan.output.directions if plan.spec.residual else ():
-            error[stream.index[d]] += plan.spec.residual
+            # (and its parts' values, which a relative error multiplies, to its value)
+            error[stream.index[d]] += plan.spec.residual * (1.0 + relative[stream.index[d]])
     out, bos_error = _at_bos(stream, mlp)
     return MlpBound(error, out, bos_error, tuple(parts), relative)
+
+
+def _largest(stream: Stream, plans: Sequence[MlpPlan]) -> np.ndarray:
+    """[d_model]: the largest ``|value|`` the plans' outputs write to each direction."""
+    found = np.zeros(len(stream.index))
+    for plan in plans:
+        for write in plan.output.writes:
+            for d, w in write.items():
+                found[stream.index[d]] = max(found[stream.index[d]], abs(w))
+    return found
 
 
 def _one_hot_directions(stream: Stream, plans: Sequence[MlpPlan]) -> np.ndarray:
@@ -129,9 +146,10 @@ def _group_error(
     nodes: Mapping[int, SOp],
     limit: int,
     memo: dict | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> Part:
     """The group's output error bound per direction as ``delta + relative * |value|``
-    (the exact value it writes there), the largest ``|value|``, and the bound at all."""
+    (the exact value it writes there), the largest ``|value|``, the bound at all, and
+    the sign its values share (:class:`~.bounds_summed.Part`)."""
     memo = {} if memo is None else memo
     sp, (at, rows_out), valid, aimed = _exact(stream, mlp, group, nodes, limit, memo)
     out = np.flatnonzero(aimed | (np.abs(mlp.W_out[group.columns]).sum(axis=0) > 0))
@@ -180,7 +198,16 @@ def _group_error(
         for dev_at, size_at in pairs:
             over = np.maximum(dev_at - found[d], 0.0) / size_at
             relative[d] = max(relative[d], over.max(initial=0.0))
-    return found, relative, biggest, overall
+    used = rows_out[np.unique(at[valid])]  # [values, d_model]
+    signs = np.where(used.min(axis=0, initial=0.0) >= 0, 1.0, 0.0)
+    signs = np.where(used.max(axis=0, initial=0.0) <= 0, -1.0, signs)
+    if group.part is None:
+        return Part(None, found, relative, biggest, overall, signs)
+    samples = {
+        d: (np.concatenate([s for _, s in pairs]), np.concatenate([e for e, _ in pairs]))
+        for d, pairs in valued.items()
+    }
+    return Part(group.plan, found, relative, biggest, overall, signs, samples)
 
 
 @dataclass(frozen=True)
