@@ -14,6 +14,8 @@ from rasplab.compiler import bounds_mlps, compile_program
 from rasplab.compiler.bounds import propagate
 from rasplab.compiler.bounds_summed import Part, _hull_slopes, summed_errors
 from rasplab.compiler.driver import compile_with_blueprint
+from rasplab.compiler.verify import verify
+from rasplab.lang import indices, numerical, select, selector_width, tokens
 from rasplab.library import PROGRAMS
 
 
@@ -82,6 +84,26 @@ def test_most_freq_at_300_adds_its_counts_in_proportion(monkeypatch: pytest.Monk
         assert relative > 0
         assert delta + relative * largest < 0.75 * old.errors[d][0]
     assert new.margin >= old.margin
+
+
+def test_a_sum_of_two_counts_proved_by_bounds_is_exact_on_every_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two counts added by a separable MLP (at 6 positions over 3 tokens: 1,092 inputs),
+    proved by the bounds alone with the sum's error in proportion (made to choose it
+    wherever it may: its largest value taken as 0), and every input agrees."""
+    monkeypatch.setattr(bounds_mlps, "_largest", lambda stream, _: np.zeros(len(stream.index)))
+    same = selector_width(select(tokens, tokens, "==")).named("same")
+    before = selector_width(select(indices, indices, "<")).named("before")
+    program = numerical((same + before).named("total"))
+    model, blueprint = compile_with_blueprint(program, list("abc"), 6)
+    [plan] = [p for p in blueprint.layout.mlps if p.spec.parts]
+    assert propagate(model, blueprint, True).errors[plan.output.directions[0]][1] > 0
+    model = compile_program(program, list("abc"), 6, prove_limit=0)
+    proof = model.info.certificate
+    assert proof is not None and (proof.status, proof.method) == ("proved", "bounds")
+    result = verify(model, program, exhaustive=True)
+    assert result.exhaustive and result.exact and result.n_inputs == 1092
 
 
 @pytest.mark.slow
