@@ -1,16 +1,18 @@
 """A separable MLP's parts of one sign: their errors in proportion to the sum's value.
 
 A separable plan adds one part per leaf it reads (:mod:`.mlp`), and its bound
-(:mod:`.bounds_mlps`) is made part by part. Each part's error is at most
-``delta + relative * |its value|``; where every part's values have one sign
-(decoded counts, say), the parts' values add up without cancelling, so together
-they are off by at most their deltas summed plus their largest ``relative``
-times the output's own value. A part whose ``relative`` is large at small
-values may do better with its bound at all (``whole``): the split that is
-smallest at the output's largest value is kept. At 1,024 positions,
-most_freq's position adds four decoded counts, each off by about ``6e-5`` of
-``B + count`` in float32: as absolute errors they added up to 0.94, in
-proportion to the sum to 0.57 (0.43 with ``B = n / 2``).
+(:mod:`.bounds_mlps`) is made part by part, each over its own leaf's values: added
+up, the parts' worst cases count as if they came together, which a count split
+over digits never does. For any ``r >= 0`` each part's error is at most its
+``delta_r + r * |its value|`` (``delta_r``: the most its error exceeds ``r`` times
+its value). Where every part's values have one sign (decoded counts, say), they
+add up without cancelling, so the output is off by at most the ``delta_r`` summed
+plus ``r`` times its own value, and the ``r`` kept is the one smallest at the
+output's largest value (``r = 0``: the worst cases added up). At 1,024 positions,
+most_freq's position in its sort adds four decoded counts, each off by up to
+``6e-5`` of ``B + count`` in float32: in the model kept, as absolute errors
+they added up to 0.67, more than the 0.5 its digits' cuts allow, and in
+proportion to the sum to 0.46.
 
 Two parts, each off by 0.125 at 0 and 0.25 at 1,024, whose sum is at most 1,024:
 0.375 in proportion, against 0.5 added up.
