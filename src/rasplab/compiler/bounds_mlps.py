@@ -151,7 +151,7 @@ def _group_error(
     (the exact value it writes there), the largest ``|value|``, the bound at all, and
     the sign its values share (:class:`~.bounds_summed.Part`)."""
     memo = {} if memo is None else memo
-    sp, (at, rows_out), valid, aimed = _exact(stream, mlp, group, nodes, limit, memo)
+    sp, (at, rows_out), valid, (aimed, signs) = _exact(stream, mlp, group, nodes, limit, memo)
     out = np.flatnonzero(aimed | (np.abs(mlp.W_out[group.columns]).sum(axis=0) > 0))
     # only the directions the group reads (rows) and writes (columns) take part: at long
     # lengths there are hundreds of thousands of combinations, and few of each
@@ -198,9 +198,6 @@ def _group_error(
         for dev_at, size_at in pairs:
             over = np.maximum(dev_at - found[d], 0.0) / size_at
             relative[d] = max(relative[d], over.max(initial=0.0))
-    used = rows_out[np.unique(at[valid])]  # [values, d_model]
-    signs = np.where(used.min(axis=0, initial=0.0) >= 0, 1.0, 0.0)
-    signs = np.where(used.max(axis=0, initial=0.0) <= 0, -1.0, signs)
     if group.part is None:
         return Part(None, found, relative, biggest, overall, signs)
     samples = {
@@ -254,8 +251,9 @@ def _deviation(
 
 def _exact(stream: Stream, mlp: MLP, group: _Group, nodes, limit: int, memo: dict) -> tuple:
     """The group's combinations, their exact outputs (a code per combination into rows of
-    encodings: the rows repeat), which occur, and the directions those outputs fill; kept
-    in ``memo`` for the float32 pass (and edited weights), which need the same."""
+    encodings: the rows repeat), which occur, and the directions those outputs fill with
+    the sign their values share there; kept in ``memo`` for the float32 pass (and
+    edited weights), which need the same."""
     leaves = [leaf.key[0] for leaf in group.plan.leaves] if group.plan else []
     if group.plan is not None and group.part is not None:
         k = group.plan.spec.parts[group.part].leaf
@@ -270,11 +268,14 @@ def _exact(stream: Stream, mlp: MLP, group: _Group, nodes, limit: int, memo: dic
         else:
             at, rows = _part_target(stream, group, sp)
         valid = at >= 0
-        used = np.unique(at[valid])
-        aimed = np.abs(rows[used]).max(axis=0, initial=0.0) > 0  # [d_model]
+        used = rows[np.unique(at[valid])]  # [values, d_model]: the encodings that occur
+        aimed = np.abs(used).max(axis=0, initial=0.0) > 0  # [d_model]
+        # 1 or -1 where every value has that sign (or is 0), else 0 (bounds_summed)
+        signs = np.where(used.min(axis=0, initial=0.0) >= 0, 1.0, 0.0)
+        signs = np.where(used.max(axis=0, initial=0.0) <= 0, -1.0, signs)
         at = np.maximum(at, 0)
         # the plan kept alive with its id
-        memo[key] = (group.plan, (sp, (at, rows), valid, aimed))
+        memo[key] = (group.plan, (sp, (at, rows), valid, (aimed, signs)))
     return memo[key][1]
 
 
