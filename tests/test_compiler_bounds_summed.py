@@ -6,6 +6,7 @@ float32."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from rasplab.compiler import bounds_mlps, compile_program
 from rasplab.compiler.bounds import propagate
 from rasplab.compiler.bounds_summed import Part, _hull_slopes, summed_errors
+from rasplab.compiler.certify import certify
 from rasplab.compiler.driver import compile_with_blueprint
 from rasplab.compiler.verify import verify
 from rasplab.lang import indices, numerical, select, selector_width, tokens
@@ -86,16 +88,24 @@ def test_most_freq_at_300_adds_its_counts_in_proportion(monkeypatch: pytest.Monk
     assert new.margin >= old.margin
 
 
-def test_a_sum_of_two_counts_proved_by_bounds_is_exact_on_every_input(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Two counts added by a separable MLP (at 6 positions over 3 tokens: 1,092 inputs),
-    proved by the bounds alone with the sum's error in proportion (made to choose it
-    wherever it may: its largest value taken as 0), and every input agrees."""
-    monkeypatch.setattr(bounds_mlps, "_largest", lambda stream, _: np.zeros(len(stream.index)))
+def _two_counts():
     same = selector_width(select(tokens, tokens, "==")).named("same")
     before = selector_width(select(indices, indices, "<")).named("before")
-    program = numerical((same + before).named("total"))
+    return numerical((same + before).named("total"))
+
+
+@pytest.fixture
+def in_proportion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sum's bound in proportion wherever it may be: its largest value taken as 0."""
+    monkeypatch.setattr(bounds_mlps, "_largest", lambda stream, _: np.zeros(len(stream.index)))
+
+
+@pytest.mark.usefixtures("in_proportion")
+def test_a_sum_of_two_counts_proved_by_bounds_is_exact_on_every_input() -> None:
+    """Two counts added by a separable MLP (at 6 positions over 3 tokens: 1,092 inputs),
+    proved by the bounds alone with the sum's error in proportion, and every input
+    agrees."""
+    program = _two_counts()
     model, blueprint = compile_with_blueprint(program, list("abc"), 6)
     [plan] = [p for p in blueprint.layout.mlps if p.spec.parts]
     assert propagate(model, blueprint, True).errors[plan.output.directions[0]][1] > 0
@@ -104,6 +114,25 @@ def test_a_sum_of_two_counts_proved_by_bounds_is_exact_on_every_input(
     assert proof is not None and (proof.status, proof.method) == ("proved", "bounds")
     result = verify(model, program, exhaustive=True)
     assert result.exhaustive and result.exact and result.n_inputs == 1092
+
+
+@pytest.mark.usefixtures("in_proportion")
+def test_an_edited_part_of_the_sum_loses_the_proof() -> None:
+    program = _two_counts()
+    model, blueprint = compile_with_blueprint(program, list("abc"), 6)
+    assert certify(model, program, blueprint=blueprint, method="bounds").proved
+    block = next(p.block for p in blueprint.layout.mlps if p.spec.parts)
+    mlp = model.blocks[block].mlp
+    unit, column = np.argwhere(mlp.W_out != 0)[0]
+    w_out = mlp.W_out.copy()
+    w_out[unit, column] += 0.6
+    blocks = list(model.blocks)
+    blocks[block] = replace(blocks[block], mlp=replace(mlp, W_out=w_out))
+    edited = replace(model, blocks=tuple(blocks))
+    broken = certify(edited, program, blueprint=blueprint, method="bounds")
+    assert not broken.proved
+    assert "MLP writing total (the part reading" in " ".join(broken.open)
+    assert not verify(edited, program, exhaustive=True).exact  # the edit breaks it
 
 
 @pytest.mark.slow
