@@ -15,6 +15,7 @@ value sets are most of a compile.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -27,7 +28,7 @@ from .job import Job
 from .lower import Lowered, lower
 from .matches import rank_matches
 from .value_sets import ValueSets, infer
-from .widths import Rewritten, bos_free_widths
+from .widths import Rewritten, bos_free_widths, select_all_widths
 
 __all__ = ["Base", "Front", "Fronts", "base_of", "front_for", "front_of"]
 
@@ -44,11 +45,11 @@ class Front:
 
 @dataclass(frozen=True)
 class Base:
-    """Stages 1-2 and the first rewrite (BOS-free widths), which no rebuild's options
-    change: every front built for the same evidence starts from it."""
+    """Stages 1-2 and the first rewrites (BOS-free widths, select-all widths), which no
+    rebuild's options change: every front built for the same evidence starts from it."""
 
     policy: AggregatePolicy
-    program: SOp  # the user's program, its BOS-free widths rebuilt
+    program: SOp  # the user's program, its widths rebuilt
     values: ValueSets
     origin: dict[int, Node]
     notes: tuple[str, ...]
@@ -77,18 +78,26 @@ def front_for(job: Job, evidence: list[list[Any]], fronts: Fronts | None) -> Fro
 
 
 def base_of(job: Job, evidence: list[list[Any]]) -> Base:
-    """Stages 1-2 for ``job``, then its BOS-free widths rebuilt as counts."""
+    """Stages 1-2 for ``job``, then its BOS-free widths rebuilt as counts and (without a
+    causal mask) the widths of select-all selectors as the length (:mod:`.widths`)."""
     program, vocab, n = job.program, job.vocab, job.max_seq_len
     # 2. the aggregate policy, asked by stage 1 as it meets each aggregate
     policy = AggregatePolicy(program, vocab, n, job.sample, seed=job.seed, evidence=evidence)
     # 1. value sets per position
     values = infer(program, vocab, n, policy)
-    found = bos_free_widths(program, values)
-    if found is None:
-        return Base(policy, program, values, {}, ())
-    ask = policy.through(found.origin)
-    values = infer(found.program, vocab, n, ask, values, found.origin)
-    return Base(policy, found.program, values, dict(found.origin), tuple(found.notes))
+    origin: dict[int, Node] = {}
+    notes: tuple[str, ...] = ()
+    # then widths of select-all selectors as the length (not under a causal mask)
+    rewrites: list[Callable[[SOp], Rewritten | None]] = [partial(bos_free_widths, values=values)]
+    rewrites += [] if job.causal else [select_all_widths]
+    for rewrite in rewrites:
+        found = rewrite(program)
+        if found is None:
+            continue
+        origin = _composed(origin, found.origin)
+        values = infer(found.program, vocab, n, policy.through(origin), values, found.origin)
+        program, notes = found.program, (*notes, *found.notes)
+    return Base(policy, program, values, origin, notes)
 
 
 def front_of(job: Job, evidence: list[list[Any]], base: Base | None = None) -> Front:

@@ -1,4 +1,5 @@
-"""Before lowering: the paper's BOS-free selector width becomes a ``selector_width``.
+"""Before lowering: the paper's BOS-free selector width becomes a ``selector_width``
+(and, in :func:`select_all_widths`, a width of a select-all selector ``length``).
 
 The RASP paper counts the keys a selector ``S`` picks without a beginning-of-
 sequence token: it averages ``[j == 0]`` over ``S | at0`` (``1 / (w + 1)``
@@ -26,11 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..lang.graph import topological_order
-from ..lang.nodes import Node, Selector, SelectorWidth, SOp, ZipMap
+from ..lang.nodes import Comparison, Length, Node, Select, Selector, SelectorWidth, SOp, ZipMap
 from .ranks import width_selector
 from .value_sets import ValueSets
 
-__all__ = ["Rewritten", "rebuild", "bos_free_widths"]
+__all__ = ["Rewritten", "rebuild", "bos_free_widths", "select_all_widths"]
 
 _CHILDREN = ("inner", "keys", "queries", "fst", "snd", "selector", "sop")
 
@@ -96,3 +97,31 @@ def _copy(node: Node, new: dict[int, Node]) -> Node:
     if isinstance(node, ZipMap) and any(new[x.id] is not x for x in node.inputs):
         changes["inputs"] = tuple(new[x.id] for x in node.inputs)
     return node._copy(**changes) if changes else node
+
+
+def select_all_widths(program: SOp) -> Rewritten | None:
+    """``program`` with each width of a selector that picks every key rebuilt as
+    ``length`` (None: none). tracr's library counts the length so, as
+    ``selector_width(select(tokens, tokens, TRUE))``; ``length`` is one select-all
+    head averaging the positions, which the compiler stores as one number, where a
+    width is a count decoded by an MLP (tracr's reverse at 256: 722,380 parameters,
+    proved in float64 only; as ``length``, the library's reverse). Not under a causal
+    mask, where neither can be computed.
+
+    >>> from rasplab import tokens, select, selector_width
+    >>> found = select_all_widths(selector_width(select(tokens, tokens, "true")) - 1)
+    >>> found.program.children[0].kind
+    'length'
+    """
+
+    def change(node: Node, new: dict[int, Node]) -> tuple[Node, str] | None:
+        if not isinstance(node, SelectorWidth) or not _selects_all(node.selector):
+            return None
+        length = Length()._copy(name=node.name, encoding=node.encoding)
+        return length, f"{node.label}: the width of a selector that picks every key is the length"
+
+    return rebuild(program, change)
+
+
+def _selects_all(selector: Node) -> bool:
+    return isinstance(selector, Select) and selector.predicate is Comparison.TRUE
