@@ -301,6 +301,17 @@ for one input write model('cab') or run(['cab'])
             self._casts[dtype] = {k: v.astype(dtype) for k, v in self.arrays().items()}
         return self._casts[dtype]
 
+    def supports(self, dtype: Any = np.float32) -> list[dict]:
+        """Per block, the residual columns its attention and MLP read and write
+        (:func:`~rasplab.model.forward.support`, cached with the weights)."""
+        from .forward import support
+
+        key = ("supports", np.dtype(dtype))
+        if key not in self._casts:
+            w = self.weights(dtype)
+            self._casts[key] = [support(w, f"blocks.{i}.") for i in range(self.n_layers)]
+        return self._casts[key]
+
     def forward(
         self, ids: np.ndarray, dtype: Any = np.float32, cache: dict | None = None
     ) -> np.ndarray:
