@@ -10,15 +10,17 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 
+from rasplab import tokens
 from rasplab.compiler import value_bulk, value_maps
-from rasplab.compiler.combine import ordered
+from rasplab.compiler.combine import ordered, width_cover
 from rasplab.compiler.value_bulk import bulk_map
 from rasplab.compiler.value_maps import ValueTable, run_map
 from rasplab.compiler.value_sets import ordered_numbers
 from rasplab.lang.graph import value_key
-from rasplab.lang.operators import _BINARY
+from rasplab.lang.operators import _BINARY, _binary
 
 
 def _tables(per_position: list[list[list]]) -> tuple[tuple[ValueTable, list], ...]:
@@ -137,3 +139,74 @@ def test_ordered_numbers_as_ordered(seed):
     rng.shuffle(values)
     signs = lambda vs: [(type(v), v if v == v else "nan", math.copysign(1, v)) for v in vs]  # noqa: E731
     assert signs(ordered_numbers(values)) == signs(ordered(values))
+
+
+def _intern_one_by_one(table: ValueTable, values: list) -> frozenset:
+    """What ``intern`` does, a value at a time (the oracle of its bulk path)."""
+    keys = []
+    for v in values:
+        k = value_key(v)
+        table.objects.setdefault(k, v)
+        keys.append(k)
+    return table.intern_keys(keys)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_intern_keeps_the_first_object_of_each_key(seed):
+    rng = random.Random(seed)
+    atoms = [0.0, -0.0, 1, True, 1.0, False, 0, "a", 2.5, 10**30]  # keyed in bulk
+    others = [*atoms, float("nan"), (1, 2), None]  # keyed one by one
+    fast, slow = ValueTable(), ValueTable()
+    for _ in range(6):  # later calls meet keys the first ones kept
+        pool = rng.choice([atoms, others, [0.0, -0.0, 2.5]])
+        values = [rng.choice(pool) for _ in range(rng.randint(0, 8))]
+        kind = rng.choice([list, tuple, set, frozenset, iter])
+        given = kind(values)
+        order = values if kind is iter else list(given)  # a set's own order, as intern reads it
+        assert fast.intern(given) == _intern_one_by_one(slow, order)
+        assert {k: (type(v), repr(v)) for k, v in fast.objects.items()} == {
+            k: (type(v), repr(v)) for k, v in slow.objects.items()
+        }
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_width_cover_against_every_pair(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 10))
+    lo, hi = rng.integers(0, 9, (n, n)), rng.integers(0, 9, (n, n))
+    valid = rng.random((n, n)) < 0.6
+    got = width_cover(lo, hi, valid)
+    for i in range(n):
+        want = {w for j in range(n) if valid[i, j] for w in range(lo[i, j], hi[i, j] + 1)}
+        assert set(np.flatnonzero(got[i]).tolist()) == want
+
+
+COMPARED_KINDS = ["prefix", "means", "floats", "big", "bools", "zeros", "nan", "huge"]
+
+
+def _compared_sets(kind: str) -> list[list]:
+    rng = random.Random(2)
+    if kind == "nan":
+        return [[0.5, float("nan")] if i % 3 == 0 else [i, 0.25] for i in range(12)]
+    if kind == "huge":  # an int float64 cannot hold exactly
+        return [[2**60 + 1, i] for i in range(12)]
+    return _sets(rng, 12, kind)
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">=", "==", "!="])
+@pytest.mark.parametrize("constant", [0, 1, 0.5, -0.0, 2**60, True])
+def test_the_language_s_comparisons_with_a_number_as_run_map(op, constant, monkeypatch):
+    """``x > 0`` and ``0 < x`` found on arrays where numpy compares as Python does; where
+    it may not (a bool, an int past 2**52, NaN), one call per value as before."""
+    taken = []
+    real = value_bulk._compared
+    monkeypatch.setattr(value_bulk, "_compared", lambda f, k: taken.append(real(f, k)) or taken[-1])
+    for kind in COMPARED_KINDS:
+        for node in (_binary(tokens, constant, op), _binary(constant, tokens, op)):
+            plain = lambda x, f=node.f: f(x)  # noqa: E731 (the same function, unmarked)
+            (ta, a), (tb, b) = _tables([_compared_sets(kind)])
+            got = bulk_map(tb, node.f, b)
+            assert got is not None
+            _same(run_map(ta, plain, a), got, ta, tb)
+    eligible = type(constant) is not bool and constant != 2**60
+    assert any(t is not None for t in taken) == eligible

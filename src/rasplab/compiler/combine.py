@@ -78,11 +78,11 @@ def width_cover(lo: np.ndarray, hi: np.ndarray, valid: np.ndarray) -> np.ndarray
     """``[position, w]``: some valid (position, length) pair allows width ``w`` (lo <= w <= hi)."""
     mask = valid & (lo <= hi)
     size = int(hi[mask].max(initial=0)) + 2
-    diff = np.zeros((lo.shape[0], size), dtype=np.int64)
-    rows = np.broadcast_to(np.arange(lo.shape[0])[:, None], lo.shape)[mask]
-    np.add.at(diff, (rows, lo[mask]), 1)
-    np.add.at(diff, (rows, hi[mask] + 1), -1)
-    return np.cumsum(diff, axis=1)[:, : size - 1] > 0
+    rows = np.broadcast_to(np.arange(lo.shape[0])[:, None] * size, lo.shape)[mask]
+    cells = lo.shape[0] * size  # [position, w] flattened: bincount, not a slower np.add.at
+    starts = np.bincount(rows + lo[mask], minlength=cells)
+    diff = starts - np.bincount(rows + hi[mask] + 1, minlength=cells)
+    return np.cumsum(diff.reshape(lo.shape[0], size), axis=1)[:, : size - 1] > 0
 
 
 def lone_values(per_position: Sequence[frozenset], objects: Mapping[Any, Any]) -> list | None:

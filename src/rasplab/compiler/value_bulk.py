@@ -19,10 +19,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
+from ..lang.graph import value_key
+from .combine import PLAIN, distinct
 from .value_maps import (
     ARITHMETIC,
     ARRAY_LIMIT,
@@ -31,7 +34,6 @@ from .value_maps import (
     ValueTable,
     _variant_keys,
     _vectorised,
-    output_key,
 )
 
 __all__ = ["bulk_map"]
@@ -66,20 +68,102 @@ def bulk_map(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]
 
 def _each_value_once(seen: ValueTable, f: Callable, sets: list, union: set) -> tuple[VSet, ...]:
     """``f`` once per value of the union (in ``run_map``'s order), then each position's set
-    looked up with ``map``: no Python step per (position, value) pair."""
-    image: dict[tuple, tuple | None] = {}  # value key -> output key (None: f raised)
-    for k in frozenset(union):  # as run_map goes: the first object of a key stays
-        image[k] = output_key(seen, f, [seen.objects[k]])
+    looked up with ``map``: no Python step per (position, value) pair. Where ``f`` gives
+    a few values (``x > 0``), each position's outputs are those whose keys its set meets:
+    set operations reuse the hashes the sets hold, where a lookup per key hashes it anew."""
+    compared = _compared(f, sets)
+    if compared is not None:
+        for key in set().union(*compared):  # (bool, b): as output_key keeps what occurs
+            seen.objects.setdefault(key, key[1])
+        return tuple(map(seen.intern_keys, compared))
+    # as run_map goes (over frozenset(union)): the first object of a key stays
+    image = _image(seen, f, frozenset(union))
+    outputs = set(image.values())
+    if len(outputs) <= FEW_OUTPUTS:
+        preimages = [(o, frozenset(k for k, v in image.items() if v == o)) for o in outputs]
+
+        def found_of(s: VSet) -> frozenset:
+            return frozenset(o for o, keys in preimages if not s.isdisjoint(keys))
+    else:
+
+        def found_of(s: VSet) -> frozenset:
+            return frozenset(map(image.__getitem__, s))
+
     results: dict[int, VSet] = {}
     out = []
     for s in sets:
         if id(s) not in results:  # positions share interned sets
-            found = frozenset(map(image.__getitem__, s))
+            found = found_of(s)
             if None in found:  # f raised on some value: the evaluator rejects it
                 found = found - {None}
             results[id(s)] = seen.intern_keys(found)
         out.append(results[id(s)])
     return tuple(out)
+
+
+FEW_OUTPUTS = 4  # a map with at most this many outputs finds each set's by set operations
+
+
+def _image(seen: ValueTable, f: Callable, keys: frozenset) -> dict[tuple, tuple | None]:
+    """:func:`~.value_maps.output_key` of ``f`` on each key's value, by key (None where
+    ``f`` raised), inlined: a prefix mean at 1,024 positions has 320,000 distinct values."""
+    objects = seen.objects
+    image: dict[tuple, tuple | None] = {}
+    for k in keys:
+        try:
+            value = f(objects[k])
+        except Exception:  # the evaluator would fail on such an input too
+            image[k] = None
+            continue
+        t = type(value)  # value_key, inlined for the atoms that key as (type, value)
+        key = (t, value) if t in PLAIN or (t is float and value == value) else value_key(value)
+        if key not in objects:
+            objects[key] = value
+        image[k] = key
+    return image
+
+
+_COMPARISONS = {
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
+_EXACT_FLOAT = 2**52  # ints below this are floats exactly: numpy compares them as Python
+
+
+def _compared(f: Callable, sets: list) -> list[frozenset] | None:
+    """Each set's outputs under the language's own comparison of a value with a number
+    (``x > 0``), from one array of every set's values, where they are ints and floats
+    numpy compares exactly as Python (no NaN, no int past ``2**52``); None for any other
+    function or values. A value is read from its key ``(type, value)``, never looked up:
+    hashing a float key anew costs more than comparing it (0.0 and -0.0 compare alike)."""
+    op, constant, at = getattr(f, "with_constant", ("", None, 0))
+    compare = _COMPARISONS.get(op)
+    if compare is None or type(constant) not in (int, float) or constant != constant:
+        return None
+    if type(constant) is int and abs(constant) >= _EXACT_FLOAT:
+        return None
+    keys = list(itertools.chain.from_iterable(sets))
+    if not set(map(itemgetter(0), keys)) <= {int, float}:  # value keys: (type, value)
+        return None
+    values = np.array(list(map(itemgetter(1), keys)), dtype=np.float64)
+    if np.isnan(values).any() or (np.abs(values) >= _EXACT_FLOAT).any():
+        return None  # (a float that large compares exactly too: left to the loop all the same)
+    number: Any = constant
+    true = compare(values, number) if at == 1 else compare(number, values)  # [every key]
+    sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    held = sizes > 0
+    starts = (np.cumsum(sizes) - sizes)[held]
+    some_true, some_false = np.zeros(len(sets), dtype=bool), np.zeros(len(sets), dtype=bool)
+    if len(keys):
+        some_true[held] = np.logical_or.reduceat(true, starts)
+        some_false[held] = np.logical_or.reduceat(~true, starts)
+    outputs = [frozenset(), frozenset({(bool, False)}), frozenset({(bool, True)})]
+    outputs.append(outputs[1] | outputs[2])  # by some_false + 2 * some_true
+    return [outputs[i] for i in (some_false + 2 * some_true).tolist()]
 
 
 # ---------------------------------------------------------------- + - * per position
@@ -142,16 +226,31 @@ def _arithmetic_rows(
 
 
 def _each_set(seen: ValueTable, pairs: Any) -> dict[int, tuple[np.ndarray, int]] | None:
-    """:func:`_numbers` of each distinct set, by its id; None if one has none."""
-    numbers: dict[int, tuple[np.ndarray, int]] = {}
-    for pair in pairs:
-        for s in pair:
-            if id(s) not in numbers:
-                known = _numbers(seen, s)
-                if known is None:
-                    return None
-                numbers[id(s)] = known
-    return numbers
+    """:func:`_numbers` of each distinct set, by its id; None if one has none: all sets'
+    values in one array at once (a prefix mean's sets hold 525,000 values at 1,024
+    positions, and two thousand small arrays cost more), then cut per set."""
+    sets = {id(s): s for pair in pairs for s in pair}
+    values = list(
+        itertools.chain.from_iterable(map(seen.objects.__getitem__, s) for s in sets.values())
+    )
+    types = list(map(type, values))
+    if not set(types) <= {int, float}:
+        return None
+    try:
+        array = np.array(values, dtype=np.float64)
+    except OverflowError:  # an int too large for a float
+        return None
+    if not np.all(np.abs(array) <= _EXACT):  # a larger int stays larger; NaN and inf fail
+        return None
+    sizes = np.array([len(s) for s in sets.values()], dtype=np.int64)
+    starts = (np.cumsum(sizes) - sizes)[sizes > 0]
+    kinds = np.zeros(len(sizes), dtype=np.int64)  # 1: ints, 2: floats, 3: both (0: empty)
+    if len(values):
+        floats = np.fromiter((t is float for t in types), dtype=bool, count=len(types))
+        either = np.logical_or.reduceat
+        kinds[sizes > 0] = either(~floats, starts) * 1 + either(floats, starts) * 2
+    parts = np.split(array, np.cumsum(sizes)[:-1])
+    return {i: (p, int(k)) for i, p, k in zip(sets, parts, kinds.tolist(), strict=True)}
 
 
 def _tame(values: np.ndarray) -> bool:
@@ -192,12 +291,12 @@ def _keys_by_group(
 ) -> list[VSet]:
     """Each group's output keys: its distinct values, each with ``_variant_keys``."""
     values, at = np.unique(value, return_inverse=True)
-    distinct, code = np.unique(at.reshape(-1) * 3 + kind, return_inverse=True)  # (value, kind)
+    typed, code = np.unique(at.reshape(-1) * 3 + kind, return_inverse=True)  # (value, kind)
     keys = [
         _value_keys(seen, int(k), v)
-        for k, v in zip((distinct % 3).tolist(), values[distinct // 3].tolist(), strict=True)
+        for k, v in zip((typed % 3).tolist(), values[typed // 3].tolist(), strict=True)
     ]
-    pairs = np.unique(group * len(keys) + code.reshape(-1))  # (group, value) once each
+    pairs = distinct(group * len(keys) + code.reshape(-1))  # (group, value) once each
     cuts = np.searchsorted(pairs, np.arange(1, n) * len(keys))
     chain = itertools.chain.from_iterable
     return [

@@ -43,6 +43,7 @@ ARRAY_LIMIT = 20_000_000  # combinations a vectorised (numpy) map may be run on
 TOO_MANY: frozenset = frozenset({("too-many", "values")})
 
 VSet = frozenset  # of value keys
+_ATOMS = PLAIN | {float}  # value_key(v) is (type(v), v) for these (a float unless NaN)
 
 
 @dataclass
@@ -62,8 +63,20 @@ class ValueTable:
     def intern(self, values: Iterable[Any]) -> VSet:
         """A set of value keys for ``values``, each value kept by its key."""
         values = values if isinstance(values, list | tuple | set | frozenset) else list(values)
-        if set(map(type, values)) == {int}:
+        types = set(map(type, values))
+        if types == {int}:
             return self._intern_ints(values)
+        if types <= _ATOMS and (float not in types or all(v == v for v in values)):
+            # value_key of each is (type, value), made in C: a mean's sets at long lengths
+            # hold millions of values in all, a setdefault each took seconds
+            seq = values if isinstance(values, list | tuple) else list(values)
+            keys = list(zip(map(type, seq), seq, strict=True))
+            # the first object of a key stays, as below: reversed, a dict keeps the first
+            first = dict(zip(reversed(keys), reversed(seq), strict=True))
+            objects = self.objects
+            for k in set(first).difference(objects):  # (iterates over the few, not objects)
+                objects[k] = first[k]
+            return self.intern_keys(first)  # (a dict: its keys' hashes are not made again)
         keys = []
         objects = self.objects
         for v in values:

@@ -229,17 +229,31 @@ def _sum_ranges(found: _Found, node: Map | ZipMap) -> tuple[VSet, ...] | None:
     """A partial sum of disjoint widths (three parts are added two at a time): at each
     position every count from the least sum to the greatest, up to the length. A superset
     of what it takes, as every value set is, found without listing pairs."""
-    limit, objects = width_sum_limit(node.f), found.table.objects
+    limit = width_sum_limit(node.f)
     sides = [found.sets[x.id] for x in node.children]
     if limit is None or len(sides) != 2 or any(TOO_MANY in side for side in sides):
         return None
-    values = [[[objects[k] for k in at] for at in side] for side in sides]
-    if not all(at and all(type(v) is int for v in at) for side in values for at in side):
+    spans: dict[int, tuple[int, int] | None] = {}  # by the id of an interned set
+    for side in sides:
+        for at in side:
+            if id(at) not in spans:
+                spans[id(at)] = _int_span(at)
+    if any(span is None for span in spans.values()):
         return None
-    return tuple(
-        found.table.intern(range(min(a) + min(b), min(max(a) + max(b), limit) + 1))
-        for a, b in zip(*values, strict=True)
-    )
+    intern = found.table.intern
+    out = []
+    for a, b in zip(*sides, strict=True):
+        (lo_a, hi_a), (lo_b, hi_b) = spans[id(a)], spans[id(b)]  # type: ignore[misc]
+        out.append(intern(range(lo_a + lo_b, min(hi_a + hi_b, limit) + 1)))
+    return tuple(out)
+
+
+def _int_span(keys: VSet) -> tuple[int, int] | None:
+    """The least and greatest of a set of ints' value keys ``(int, v)``; None if the set is
+    empty or holds another type. (The keys compare by their values: the type is one.)"""
+    if not keys or not all(k[0] is int for k in keys):
+        return None
+    return min(keys)[1], max(keys)[1]
 
 
 # ---------------------------------------------------------------- selectors
