@@ -6,16 +6,18 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import replace
+from unittest import mock
 
 import numpy as np
 import pytest
+from numbers_first import numbers_first
 
 from rasplab import aggregate, indices, length, map, select, tokens, zipmap
-from rasplab.compiler import compile_program, drift
+from rasplab.compiler import compile_program, drift, driver
 from rasplab.compiler.drift import MAX_INPUTS, first_drift, float32_reach
 from rasplab.compiler.driver import compile_with_blueprint
 from rasplab.compiler.encodings import sample_inputs
-from rasplab.compiler.job import make_job
+from rasplab.compiler.job import DIGITS_AT_LENGTH, make_job
 from rasplab.compiler.sampled import compare, float32_only, sampled_inputs
 from rasplab.compiler.verify import verify
 from rasplab.library import PROGRAMS
@@ -79,11 +81,14 @@ def _ralign_160_first_build() -> tuple:
     written on. Float32 matrix products round by the CPU's kernels (their order of
     summation differs between instruction sets: numpy's OpenBLAS with its SkylakeX
     kernels keeps every sampled input exact, with its Haswell or Zen kernels five of 64
-    drift), so on some CPUs there is no drift to name: the naming test below skips."""
+    drift), so on some CPUs there is no drift to name: the naming test below skips.
+    (Built by default it tests the target as digits from the start at 160: here it
+    compares it as numbers, as it first did.)"""
     entry = PROGRAMS["ralign"]
     vocab, n = list(entry.vocab), 160
-    job = make_job(entry.build(), vocab, n, False, 64, entry.sample, 0, None, None)
-    first, _ = compile_with_blueprint(entry.build(), vocab, n)
+    with numbers_first():
+        job = make_job(entry.build(), vocab, n, False, 64, entry.sample, 0, None, None)
+        first, _ = compile_with_blueprint(entry.build(), vocab, n)
     return job, first, float32_only(job, first, compare(job, first, sampled_inputs(job, first)))
 
 
@@ -114,7 +119,8 @@ def test_ralign_at_160_names_the_head_and_the_lengths_it_got_right() -> None:
     wrong_at, exact_up_to, n_exact, suggested = (int(g) for g in lengths.groups())
     assert exact_up_to == suggested < wrong_at <= n
     # the claim against the same model and the same sampled inputs, counted apart
-    model, _ = compile_with_blueprint(entry.build(), vocab, n)
+    with numbers_first():
+        model, _ = compile_with_blueprint(entry.build(), vocab, n)
     inputs = sample_inputs(vocab, n, 64, 0, entry.sample)
     program = entry.build()
     wrong = [len(xs) for xs in inputs if model(xs) != program(xs)]
@@ -186,11 +192,12 @@ def test_a_model_wrong_in_float64_too_is_not_reported_as_float32() -> None:
 
 
 def test_ralign_at_160_compiles_with_its_equality_in_digits_after_the_check() -> None:
-    """Where the first build drifted (the refusal above), digits then hold; where this
-    CPU kept it exact on the first inputs, the more inputs after the certificate may
-    still find a drift. Exact in float32 either way."""
+    """Compared as numbers first: where that build drifted (the refusal above), digits
+    then hold; where this CPU kept it exact on the first inputs, the more inputs after
+    the certificate may still find a drift. Exact in float32 either way."""
     entry = PROGRAMS["ralign"]
-    model = compile_program(entry.build(), list(entry.vocab), 160, sample=entry.sample)
+    with numbers_first():
+        model = compile_program(entry.build(), list(entry.vocab), 160, sample=entry.sample)
     assert model.info.verified is not None and model.info.verified.dtype == "float32"
     assert model.info.verified.n_exact == model.info.verified.n_inputs >= 64
     chosen = [note for note in model.info.notes if "chosen after the check" in note]
@@ -199,6 +206,22 @@ def test_ralign_at_160_compiles_with_its_equality_in_digits_after_the_check() ->
     # (compiler/wider.py) may still find the drift and rebuild it
     assert len(chosen) >= int(drifted), model.info.notes
     assert all("tested as two digits" in note for note in chosen)
+
+
+def test_ralign_at_160_tests_its_equality_as_digits_in_its_first_build() -> None:
+    """From DIGITS_FROM positions on, the count-made target is compared digit by digit in
+    the first build: nothing drifts, nothing is built twice, and the note says why."""
+    entry = PROGRAMS["ralign"]
+    seen = []
+    real = driver._build
+    with mock.patch.object(driver, "_build", lambda job, *a: seen.append(job) or real(job, *a)):
+        model = compile_program(entry.build(), list(entry.vocab), 160, sample=entry.sample)
+    assert model.info.verified is not None and model.info.verified.dtype == "float32"
+    assert model.info.verified.n_exact == model.info.verified.n_inputs >= 64
+    (note,) = [n for n in model.info.notes if "tested as two digits" in n]
+    assert DIGITS_AT_LENGTH in note and "chosen after" not in note
+    assert seen and all(job.all_digits is None for job in seen)  # never asked again
+    assert not any("chosen after the check" in n for n in model.info.notes)
 
 
 def test_a_rebuild_checks_against_the_answers_the_evaluator_gave_once(monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from numbers_first import numbers_first
 
 from rasplab.compiler import compile_program
 from rasplab.library import PROGRAMS
@@ -129,10 +130,13 @@ def test_a_sum_of_two_long_counts_is_read_part_by_part() -> None:
 
 @pytest.mark.slow
 def test_sort_at_256_squares_its_stored_target_a_layer_later() -> None:
+    """As numbers (sort's first build at 256 tests them as digits), its stored target is
+    squared a layer later rather than read one-hot."""
     entry = PROGRAMS["sort"]
-    model = compile_program(
-        entry.build(), list(entry.vocab), 256, verify=200, sample=entry.sample, bounds_seconds=0
-    )
+    with numbers_first():
+        model = compile_program(
+            entry.build(), list(entry.vocab), 256, verify=200, sample=entry.sample, bounds_seconds=0
+        )
     assert model.n_params < 2_000_000  # the count one-hot first took 3,178,237
     assert any("squares it" in note for note in model.info.notes)
 
@@ -143,23 +147,25 @@ def test_a_model_exact_in_float64_only_is_built_again_with_digits() -> None:
     (numpy's OpenBLAS on Haswell or Zen kernels), not on others (SkylakeX kernels sum
     in another order): the model is rebuilt with digits exactly where the first build
     drifted on the sampled inputs (or on the more inputs after the certificate), and is
-    exact in float32 either way."""
+    exact in float32 either way. (Its first build at 256 tests the target as digits from
+    the start: here it compares it as numbers, to see the rebuild.)"""
     from rasplab.compiler.driver import compile_with_blueprint
     from rasplab.compiler.job import make_job
     from rasplab.compiler.sampled import compare, float32_only, sampled_inputs
 
     entry = PROGRAMS["ralign"]
     vocab, n = list(entry.vocab), 256
-    model = compile_program(
-        entry.build(), vocab, n, verify=200, sample=entry.sample, bounds_seconds=0
-    )
+    with numbers_first():
+        model = compile_program(
+            entry.build(), vocab, n, verify=200, sample=entry.sample, bounds_seconds=0
+        )
+        job = make_job(entry.build(), vocab, n, False, 200, entry.sample, 0, None, None)
+        first, _ = compile_with_blueprint(entry.build(), vocab, n)
     assert model.info.verified is not None and model.info.verified.dtype == "float32"
     assert model.info.verified.n_exact == model.info.verified.n_inputs >= 200
     digits = any(
         "tested as two digits" in n and "chosen after the check" in n for n in model.info.notes
     )
-    job = make_job(entry.build(), vocab, n, False, 200, entry.sample, 0, None, None)
-    first, _ = compile_with_blueprint(entry.build(), vocab, n)
     drifted = float32_only(job, first, compare(job, first, sampled_inputs(job, first)))
     # the sampled inputs saw it drift: rebuilt; they did not: the inputs after the
     # certificate (compiler/wider.py) may still find a drift and rebuild it

@@ -177,7 +177,7 @@ def _stages(job: Job, fronts: Fronts, proving: tuple[int, float], started: float
         raise CompileError(disagreement(checked.failed, policy))
     numbers, params = _compares_numbers(blueprint), model.n_params
     del model, blueprint, checked  # the rebuild need not hold the first model's memory
-    if job.all_digits is None:  # its wide equalities as digits, as after a failed check
+    if job.digits is None:  # its wide equalities as digits, as after a failed check
         return _stages(replace(job, all_digits=DIGITS_AFTER_CHECK), fronts, proving, started)
     found = f"{drift} (found by the check after the certificate"
     if job.one_hot is None and numbers:  # then its selects of numbers one-hot
@@ -269,18 +269,19 @@ def _checked(job: Job, built: Built, fronts: Fronts) -> tuple[Job, Built]:
         refusal = first  # its message is worked out only if it stands
         if job.all_digits is not None:
             raise CompileError(str(refusal)) from None
-    retry = replace(job, all_digits=DIGITS_AFTER_CHECK)
     tries: list[str] = []
-    try:
-        other = _build(retry, [], fronts)
-    except (CompileError, ResourceLimitError) as err:
-        tries.append(_as_digits(f"not built: {str(err).splitlines()[0]}"))
-    else:
-        if digit_tests(other[0]) > digit_tests(built[0]):  # else the same model again
-            found = _tried(retry, other, fronts)
-            if not isinstance(found, str):
-                return retry, found
-            tries.append(_as_digits(found))
+    if job.digits is None:  # else the model has its digits already (DIGITS_FROM)
+        retry = replace(job, all_digits=DIGITS_AFTER_CHECK)
+        try:
+            other = _build(retry, [], fronts)
+        except (CompileError, ResourceLimitError) as err:
+            tries.append(_as_digits(f"not built: {str(err).splitlines()[0]}"))
+        else:
+            if digit_tests(other[0]) > digit_tests(built[0]):  # else the same model again
+                found = _tried(retry, other, fronts)
+                if not isinstance(found, str):
+                    return retry, found
+                tries.append(_as_digits(found))
     if job.one_hot is None and _compares_numbers(built[2]):
         one_hot = replace(within_growth(job, built[0].n_params), one_hot=ONE_HOT_AFTER_CHECK)
         try:

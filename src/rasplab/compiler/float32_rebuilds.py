@@ -229,15 +229,13 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
         retries.append(replace(capped, input_errors=errors))
     digits = f"{why}; {DIGITS_EXACT}"
     quadratic = any(h.quadratic is not None for h in layout.heads)
-    if quadratic and job.all_digits is None:
+    if quadratic and job.digits is None:
         retries.append(replace(capped, all_digits=digits))
     # the program as lowered: dyck2's BOS-free width is a count there
     helps = _counts_read_computed(layout) and copies_help(blueprint.values.program)
     if job.copies is None and helps:  # with digits, as both are exact
         copied = replace(capped, copies=f"{why}; {COPIES_EXACT}")
-        retries.append(
-            replace(copied, all_digits=job.all_digits or digits) if quadratic else copied
-        )
+        retries.append(replace(copied, all_digits=job.digits or digits) if quadratic else copied)
     if _combines_counts(layout) and job.decode_counts is None:
         retries.append(replace(capped, decode_counts=why))
     if quadratic and job.one_hot is None:
@@ -247,7 +245,7 @@ def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
             retries.append(replace(one_hot, decode_counts=why))
         if job.all_digits is None:  # digits, one-hot, and counts at their smallest B
             tight = f"{why}; {TIGHT_COUNTS}"
-            retries.append(replace(one_hot, all_digits=digits, tight_counts=tight))
+            retries.append(replace(one_hot, all_digits=job.digits or digits, tight_counts=tight))
     return retries
 
 

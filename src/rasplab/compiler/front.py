@@ -63,7 +63,7 @@ def front_for(job: Job, evidence: list[list[Any]], fronts: Fronts | None) -> Fro
     """:func:`front_of`, kept in ``fronts`` (with its :class:`Base`) for another build of
     the same program: a rebuild asking for other options recomputes only what they change
     (at 1,024 positions each value-set pass takes seconds)."""
-    asked = (job.all_digits, job.far_counts, job.copies)
+    asked = (job.digits, job.far_counts, job.copies)
     seen = tuple(map(tuple, evidence))
     key = (*(a is not None for a in asked), *seen)
     found = fronts.get(key) if fronts is not None else None
@@ -109,7 +109,7 @@ def front_of(job: Job, evidence: list[list[Any]], base: Base | None = None) -> F
     # 3. lower: rewrites that keep every value but that later stages can build; first
     # those that change what the program computes with (widths.py, digits.py)
     start, origin, notes = base.program, base.origin, list(base.notes)
-    digits = partial(split_equalities, causal=job.causal, always=job.all_digits)
+    digits = partial(split_equalities, causal=job.causal, always=job.digits)
     for rewrite in (digits, partial(_copies, why=job.copies)):
         found = rewrite(start, original)
         if found is not None:

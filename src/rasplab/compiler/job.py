@@ -21,7 +21,15 @@ from .budget import check_limit
 from .encodings import AggregatePolicy
 from .size import DEFAULT_MAX_PARAMS
 
-__all__ = ["Job", "Sampler", "make_job", "covered_domain", "library_domain"]
+__all__ = [
+    "Job",
+    "Sampler",
+    "make_job",
+    "covered_domain",
+    "library_domain",
+    "DIGITS_FROM",
+    "DIGITS_AT_LENGTH",
+]
 
 Sampler = Callable[[random.Random, int], list[Any]]
 
@@ -50,6 +58,27 @@ class Job:
     # the evaluator's answers on the check's inputs, shared by this job's rebuilds (a
     # replaced job holds the same dict): the program and the inputs are theirs too
     answers: dict[tuple, list[Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def digits(self) -> str | None:
+        """Why every wide equality of computed numbers is tested as digits, where it is:
+        asked (``all_digits``), or from ``DIGITS_FROM`` positions on."""
+        if self.all_digits is not None:
+            return self.all_digits
+        return DIGITS_AT_LENGTH if self.max_seq_len >= DIGITS_FROM else None
+
+
+# From this max_seq_len on, a wide equality of computed numbers (a side holding more than
+# digits.DIGITS_ABOVE values) is tested as digits in the first build. At 96, 128, 256 and
+# 512, every library program whose first build compared such numbers as numbers ended in
+# digits: as first built, float32 did not prove it (or the check saw it drift), and the
+# rebuild in digits was the model kept (or neither was proved). Built in digits at once,
+# the same models come out, and the first build is not thrown away.
+DIGITS_FROM = 96
+DIGITS_AT_LENGTH = (
+    f"chosen for max_seq_len {DIGITS_FROM} and up, where a computed number compared as a "
+    "number drifts in float32 further than its comparison allows"
+)
 
 
 def make_job(program, vocab, max_seq_len, causal, verify, sample, seed, domain, max_bytes) -> Job:

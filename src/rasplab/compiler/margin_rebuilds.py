@@ -56,7 +56,7 @@ def margin_rebuilt(
     """``kept``, or the program rebuilt with digits where that is proved (module docstring)."""
     job, model = kept.job, kept.model
     proof = model.info.certificate
-    if proof is None or proof.dtype is not None or job.all_digits is not None:
+    if proof is None or proof.dtype is not None or job.digits is not None:
         return kept
     items = [o for o in proof.open if not o.startswith(NOT_LISTED)]
     margins_only = bool(items) and all(o.startswith(NO_MARGIN) for o in items)
