@@ -210,3 +210,21 @@ def test_the_language_s_comparisons_with_a_number_as_run_map(op, constant, monke
             _same(run_map(ta, plain, a), got, ta, tb)
     eligible = type(constant) is not bool and constant != 2**60
     assert any(t is not None for t in taken) == eligible
+
+
+@pytest.mark.parametrize("name", ["dyck1", "dyck2", "split"])
+def test_means_read_only_above_zero_found_on_arrays_as_one_by_one(name, monkeypatch):
+    """dyck1's 'was the balance ever negative?' reads its mean through ``> 0``: the
+    language's comparison, run on one array, finds what a call per value finds."""
+    from rasplab.compiler import anys
+    from rasplab.compiler.lower import _Lowering
+    from rasplab.compiler.value_sets import infer
+    from rasplab.library import PROGRAMS
+
+    entry = PROGRAMS[name]
+    program = entry.build()
+    values = infer(program, entry.vocab, 24, lambda *a: "mean")
+    found = _Lowering(program, values).any_means
+    monkeypatch.setattr(anys, "compare_numbers", lambda *a: None)
+    assert _Lowering(program, values).any_means == found
+    assert found  # (each reads one mean so: dyck's 'ever negative?', split's 'any earlier?')

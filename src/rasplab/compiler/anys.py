@@ -44,6 +44,7 @@ from ..lang.nodes import (
 )
 from .combine import is_number
 from .selectors import Score, formula
+from .value_bulk import compare_numbers
 from .value_sets import ValueSets
 
 __all__ = ["any_means", "any_mean_user"]
@@ -88,10 +89,13 @@ def _positive_only(user: Map, mean: Aggregate, vs: ValueSets) -> bool:
     if not all(is_number(v, bools=True) for v in values):
         return False
     positive = [v for v in values if v > 0]
+    known = compare_numbers(user.f, positive)  # x > 0 and the like: on one array
     try:
         zero = value_key(user.f(0))
         if not positive or value_key(user.f(mean.default)) != zero:
             return False
+        if known is not None:  # bools: all one of them
+            return bool(known.all() or not known.any())
         first = value_key(user.f(positive[0]))
         return all(value_key(user.f(v)) == first for v in positive)
     except Exception:  # a map that raises on some value is not rewritten

@@ -36,7 +36,7 @@ from .value_maps import (
     _vectorised,
 )
 
-__all__ = ["bulk_map"]
+__all__ = ["bulk_map", "compare_numbers"]
 
 VSet = frozenset  # of value keys
 _EXACT = 2**26  # |value| below which + - * agree in int64, float64 and Python
@@ -134,26 +134,48 @@ _COMPARISONS = {
 _EXACT_FLOAT = 2**52  # ints below this are floats exactly: numpy compares them as Python
 
 
-def _compared(f: Callable, sets: list) -> list[frozenset] | None:
-    """Each set's outputs under the language's own comparison of a value with a number
-    (``x > 0``), from one array of every set's values, where they are ints and floats
-    numpy compares exactly as Python (no NaN, no int past ``2**52``); None for any other
-    function or values. A value is read from its key ``(type, value)``, never looked up:
-    hashing a float key anew costs more than comparing it (0.0 and -0.0 compare alike)."""
+def compare_numbers(f: Callable, values: list) -> np.ndarray | None:
+    """``f`` of each value as one bool array, where ``f`` is the language's own comparison
+    of a value with a number (``x > 0``) and the values are ints and floats that numpy
+    compares exactly as Python (no NaN, no int past ``2**52``); None otherwise.
+
+    >>> from rasplab import tokens
+    >>> compare_numbers((tokens > 0).f, [0, 0.5, -2]).tolist()
+    [False, True, False]
+    >>> compare_numbers((tokens > 0).f, [True]) is None  # a bool: called one by one
+    True
+    """
     op, constant, at = getattr(f, "with_constant", ("", None, 0))
     compare = _COMPARISONS.get(op)
     if compare is None or type(constant) not in (int, float) or constant != constant:
         return None
     if type(constant) is int and abs(constant) >= _EXACT_FLOAT:
         return None
+    if not set(map(type, values)) <= {int, float}:
+        return None
+    try:
+        array = np.array(values, dtype=np.float64)
+    except OverflowError:  # an int too large for a float
+        return None
+    if np.isnan(array).any() or (np.abs(array) >= _EXACT_FLOAT).any():
+        return None  # (a float that large compares exactly too: left to the loop all the same)
+    number: Any = constant
+    return compare(array, number) if at == 1 else compare(number, array)
+
+
+def _compared(f: Callable, sets: list) -> list[frozenset] | None:
+    """Each set's outputs under :func:`compare_numbers`, from one array of every set's
+    values; None where it does not apply. A value is read from its key ``(type, value)``,
+    never looked up: hashing a float key anew costs more than comparing it (0.0 and
+    -0.0 compare alike)."""
+    if getattr(f, "with_constant", None) is None:
+        return None
     keys = list(itertools.chain.from_iterable(sets))
     if not set(map(itemgetter(0), keys)) <= {int, float}:  # value keys: (type, value)
         return None
-    values = np.array(list(map(itemgetter(1), keys)), dtype=np.float64)
-    if np.isnan(values).any() or (np.abs(values) >= _EXACT_FLOAT).any():
-        return None  # (a float that large compares exactly too: left to the loop all the same)
-    number: Any = constant
-    true = compare(values, number) if at == 1 else compare(number, values)  # [every key]
+    true = compare_numbers(f, list(map(itemgetter(1), keys)))  # [every key]
+    if true is None:
+        return None
     sizes = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
     held = sizes > 0
     starts = (np.cumsum(sizes) - sizes)[held]
