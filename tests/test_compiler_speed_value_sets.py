@@ -60,10 +60,12 @@ def _sets(rng: random.Random, n: int, kind: str) -> list[list]:
         return [[True, 0] for _ in range(n)]
     if kind == "zeros":  # -0.0, and a float too small to multiply without underflow
         return [[-0.0, 1.5, i] if i % 2 else [1e-300, i] for i in range(n)]
+    if kind == "signed_zeros":  # 0.0 kept first: later sets' keys hold -0.0, its value 0.0
+        return [[0.0, 2.5, i] if i % 2 == 0 else [-0.0, 1.5, i] for i in range(n)]
     return [rng.sample(range(-5, 9), rng.randint(0, 4)) for _ in range(n)]
 
 
-KINDS = ["prefix", "means", "position", "floats", "big", "bools", "zeros", "random"]
+KINDS = ["prefix", "means", "position", "floats", "big", "bools", "zeros", "signed_zeros", "random"]
 
 
 @pytest.mark.parametrize("op", ["+", "-", "*"])
@@ -228,3 +230,22 @@ def test_means_read_only_above_zero_found_on_arrays_as_one_by_one(name, monkeypa
     monkeypatch.setattr(anys, "compare_numbers", lambda *a: None)
     assert _Lowering(program, values).any_means == found
     assert found  # (each reads one mean so: dyck's 'ever negative?', split's 'any earlier?')
+
+
+@pytest.mark.parametrize("name", ["dyck1", "dyck2", "most_freq", "frac_prevs", "hist", "sort"])
+def test_aggregates_sharing_their_values_per_width_as_apart(name, monkeypatch):
+    """Means that combine the same values over the same widths (dyck's prefix means of
+    three flags) take each width's values once; apart, every set is the same."""
+    from rasplab.compiler.combine import Combiner
+    from rasplab.compiler.value_sets import infer
+    from rasplab.library import PROGRAMS
+
+    entry = PROGRAMS[name]
+    program = entry.build()
+    shared = infer(program, entry.vocab, 10, lambda *a: "mean")
+    monkeypatch.setattr(Combiner, "key", lambda self: id(self))  # never the same
+    apart = infer(program, entry.vocab, 10, lambda *a: "mean")
+    assert shared.sets == apart.sets and shared.semantics == apart.semantics
+    assert {k: repr(v) for k, v in shared.objects.items()} == {
+        k: repr(v) for k, v in apart.objects.items()
+    }

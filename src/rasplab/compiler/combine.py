@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..lang.graph import value_key
 from ..lang.nodes import Aggregate
 
 __all__ = [
@@ -128,6 +129,12 @@ class Combiner:
         self.lone = None if lone is None else {0, *lone}
         self.sums: dict[int, set] = {}
         self.size = 0
+
+    def key(self) -> tuple:
+        """What decides the values: another combiner with the same key gives the same."""
+        lone = None if self.lone is None else frozenset(map(value_key, self.lone))
+        numbers = tuple(map(value_key, self.numbers))
+        return (self.mode, self.uniform, tuple(map(value_key, self.pool)), numbers, lone)
 
     def values(self, widths: frozenset[int]) -> list[Any] | None:
         out: list[Any] = []

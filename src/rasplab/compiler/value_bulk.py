@@ -250,24 +250,27 @@ def _arithmetic_rows(
 def _each_set(seen: ValueTable, pairs: Any) -> dict[int, tuple[np.ndarray, int]] | None:
     """:func:`_numbers` of each distinct set, by its id; None if one has none: all sets'
     values in one array at once (a prefix mean's sets hold 525,000 values at 1,024
-    positions, and two thousand small arrays cost more), then cut per set."""
+    positions, and two thousand small arrays cost more), then cut per set. Each value
+    is read from its key ``(int, v)`` or ``(float, v)``, not looked up (which hashes the
+    key anew); the one value a key may hold unlike its own is the sign of a float 0."""
     sets = {id(s): s for pair in pairs for s in pair}
-    values = list(
-        itertools.chain.from_iterable(map(seen.objects.__getitem__, s) for s in sets.values())
-    )
-    types = list(map(type, values))
-    if not set(types) <= {int, float}:
+    keys = list(itertools.chain.from_iterable(sets.values()))
+    types = list(map(itemgetter(0), keys))
+    if not set(types) <= {int, float}:  # (NaN's key holds a string: refused here)
         return None
     try:
-        array = np.array(values, dtype=np.float64)
+        array = np.array(list(map(itemgetter(1), keys)), dtype=np.float64)
     except OverflowError:  # an int too large for a float
         return None
+    zero = seen.objects.get((float, 0.0))  # 0.0 or -0.0, whichever came first: a key holds
+    if zero is not None:  # either, as they are equal
+        array[(array == 0) & np.fromiter((t is float for t in types), bool, len(types))] = zero
     if not np.all(np.abs(array) <= _EXACT):  # a larger int stays larger; NaN and inf fail
         return None
     sizes = np.array([len(s) for s in sets.values()], dtype=np.int64)
     starts = (np.cumsum(sizes) - sizes)[sizes > 0]
     kinds = np.zeros(len(sizes), dtype=np.int64)  # 1: ints, 2: floats, 3: both (0: empty)
-    if len(values):
+    if len(keys):
         floats = np.fromiter((t is float for t in types), dtype=bool, count=len(types))
         either = np.logical_or.reduceat
         kinds[sizes > 0] = either(~floats, starts) * 1 + either(floats, starts) * 2

@@ -54,6 +54,9 @@ class ValueTable:
     objects: dict[tuple, Any] = field(default_factory=dict)  # value key -> a value
     shared: dict[frozenset, frozenset] = field(default_factory=dict)
     int_keys: dict[int, tuple] = field(default_factory=dict)  # int -> (int, int): its key
+    # an aggregate's values per width, by what decides them (value_sets._aggregate_sets):
+    # dyck's prefix means of three flags take the same values at each width
+    per_width: dict[tuple, dict[int, frozenset] | None] = field(default_factory=dict)
 
     def intern_keys(self, keys: Iterable[Hashable]) -> VSet:
         """One shared set of these keys (value keys, or the widths of a selector)."""

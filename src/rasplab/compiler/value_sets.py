@@ -352,13 +352,25 @@ def _aggregate_sets(setting: _Setting, found: _Found, node: Aggregate) -> tuple[
     found.semantics[node.id] = mode
     lone = lone_values(sop_sets, table.objects)
     combos = Combiner(pool, mode, node, uniform_selection(node), lone)
-    per_width: dict[int, VSet] = {0: table.intern([node.default])}
-    for w in sorted(set().union(*widths) - {0}):  # each width's values, interned once
+    counts = frozenset(set().union(*widths) - {0})
+    key = (combos.key(), counts)  # the same combiner over the same widths: the same sets
+    if key not in table.per_width:
+        table.per_width[key] = _per_width(table, combos, counts)
+    known = table.per_width[key]
+    if known is None:
+        return (TOO_MANY,) * setting.n
+    return _unions(table, widths, {0: table.intern([node.default]), **known})
+
+
+def _per_width(table: ValueTable, combos: Combiner, counts: frozenset) -> dict[int, VSet] | None:
+    """Each width's values, interned once; None past the combiner's limits."""
+    per_width: dict[int, VSet] = {}
+    for w in sorted(counts):
         values = combos.values(frozenset({w}))
         if values is None:
-            return (TOO_MANY,) * setting.n
+            return None
         per_width[w] = table.intern(values)
-    return _unions(table, widths, per_width)
+    return per_width
 
 
 def _unions(table: ValueTable, widths, per_width: dict[int, VSet]) -> tuple[VSet, ...]:
