@@ -25,7 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rasplab.library import PROGRAMS
+from checkouts import check_arguments
 
 CHILD = """
 import json, sys, time
@@ -79,13 +79,7 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, help="another checkout's src folder")
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args()
-    if args.baseline is not None and not (args.baseline / "rasplab").is_dir():
-        parser.error(f"--baseline {args.baseline}: no rasplab package in that folder")
-    unknown = [p for p in args.programs if p not in PROGRAMS]
-    if unknown:
-        parser.error(f"not a library program: {unknown[0]!r}; see `rasplab list`")
-    if min(args.length) < 1 or args.repeat < 1:
-        parser.error("--length and --repeat must be at least 1")
+    check_arguments(parser, args, length=min(args.length), repeat=args.repeat)
     print("| program | length | baseline s | this checkout s | ratio | params | margin | weights |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")
     for name in args.programs:

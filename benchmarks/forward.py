@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from checkouts import check_arguments
+
 from rasplab.compiler import compile_program
 from rasplab.library import PROGRAMS
 from rasplab.model.io import save
@@ -74,13 +76,7 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, help="another checkout's src folder")
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
-    if args.baseline is not None and not (args.baseline / "rasplab").is_dir():
-        parser.error(f"--baseline {args.baseline}: no rasplab package in that folder")
-    unknown = [p for p in args.programs if p not in PROGRAMS]
-    if unknown:
-        parser.error(f"not a library program: {unknown[0]!r}; see `rasplab list`")
-    if args.length < 1 or args.inputs < 1 or args.repeat < 1:
-        parser.error("--length, --inputs and --repeat must be at least 1")
+    check_arguments(parser, args, length=args.length, inputs=args.inputs, repeat=args.repeat)
     columns = ["program", "length", "params", "d_model", "baseline s", "this checkout s"]
     print("| " + " | ".join([*columns, "ratio", "outputs"]) + " |")
     print("|---|---:|---:|---:|---:|---:|---:|---|")

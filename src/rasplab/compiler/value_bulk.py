@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..lang.graph import value_key
+from ..lang.operators import _BINARY
 from .combine import PLAIN, distinct
 from .value_maps import (
     ARITHMETIC,
@@ -36,7 +37,7 @@ from .value_maps import (
     _vectorised,
 )
 
-__all__ = ["bulk_map", "compare_numbers"]
+__all__ = ["bulk_map", "compare_numbers", "int_span"]
 
 VSet = frozenset  # of value keys
 _EXACT = 2**26  # |value| below which + - * agree in int64, float64 and Python
@@ -47,6 +48,9 @@ def bulk_map(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]
     """``run_map(seen, f, per_input)``, or None where no shortcut applies."""
     if any(TOO_MANY in sets for sets in per_input):
         return None
+    spanned = _interval_sums(seen, f, per_input)
+    if spanned is not None:
+        return spanned
     overall = [set().union(*sets) for sets in per_input]
     size = math.prod(len(u) for u in overall)
     arithmetic = f in ARITHMETIC
@@ -64,6 +68,40 @@ def bulk_map(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]
     if len(per_input) == 1 and size <= CALL_LIMIT:
         return _each_value_once(seen, f, per_input[0], overall[0])
     return None
+
+
+def _interval_sums(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...] | None:
+    """The language's ``a + b`` or ``a - b`` where every position's sets are runs of
+    consecutive ints: a run again, from the ends alone (``opens - closes`` at 1,024
+    positions pairs up to a million values at a position). None otherwise."""
+    sign = 1 if f is _BINARY["+"] else -1 if f is _BINARY["-"] else 0
+    if not sign or len(per_input) != 2:
+        return None
+    spans: dict[int, tuple[int, int]] = {}  # by the id of an interned set
+    for side in per_input:
+        for s in side:
+            if id(s) not in spans:
+                span = int_span(s)
+                if span is None or span[1] - span[0] + 1 != len(s):  # not one run
+                    return None
+                spans[id(s)] = span
+    found: dict[tuple[int, int], VSet] = {}
+    out = []
+    for a, b in zip(*per_input, strict=True):
+        if (id(a), id(b)) not in found:
+            (a0, a1), (b0, b1) = spans[id(a)], spans[id(b)]
+            lo, hi = (a0 + b0, a1 + b1) if sign > 0 else (a0 - b1, a1 - b0)
+            found[id(a), id(b)] = seen.intern(range(lo, hi + 1))
+        out.append(found[id(a), id(b)])
+    return tuple(out)
+
+
+def int_span(keys: VSet) -> tuple[int, int] | None:
+    """The least and greatest of a set of ints' value keys ``(int, v)``; None if the set is
+    empty or holds another type. (The keys compare by their values: the type is one.)"""
+    if not keys or not all(k[0] is int for k in keys):
+        return None
+    return min(keys)[1], max(keys)[1]
 
 
 def _each_value_once(seen: ValueTable, f: Callable, sets: list, union: set) -> tuple[VSet, ...]:

@@ -51,7 +51,7 @@ from .arithmetic import width_sum_limit
 from .combine import Combiner, is_number, lone_values, ordered, sum_moves_one_value, width_cover
 from .limits import checkpoint
 from .positional import exact_positional, positional_nodes, uniform_selection
-from .value_bulk import bulk_map
+from .value_bulk import bulk_map, int_span
 from .value_maps import TOO_MANY, ValueTable, run_map
 
 __all__ = [
@@ -237,7 +237,7 @@ def _sum_ranges(found: _Found, node: Map | ZipMap) -> tuple[VSet, ...] | None:
     for side in sides:
         for at in side:
             if id(at) not in spans:
-                spans[id(at)] = _int_span(at)
+                spans[id(at)] = int_span(at)
     if any(span is None for span in spans.values()):
         return None
     intern = found.table.intern
@@ -246,14 +246,6 @@ def _sum_ranges(found: _Found, node: Map | ZipMap) -> tuple[VSet, ...] | None:
         (lo_a, hi_a), (lo_b, hi_b) = spans[id(a)], spans[id(b)]  # type: ignore[misc]
         out.append(intern(range(lo_a + lo_b, min(hi_a + hi_b, limit) + 1)))
     return tuple(out)
-
-
-def _int_span(keys: VSet) -> tuple[int, int] | None:
-    """The least and greatest of a set of ints' value keys ``(int, v)``; None if the set is
-    empty or holds another type. (The keys compare by their values: the type is one.)"""
-    if not keys or not all(k[0] is int for k in keys):
-        return None
-    return min(keys)[1], max(keys)[1]
 
 
 # ---------------------------------------------------------------- selectors
