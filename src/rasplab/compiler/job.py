@@ -70,10 +70,11 @@ class Job:
 
 # From this max_seq_len on, a wide equality of computed numbers (a side holding more than
 # digits.DIGITS_ABOVE values) is tested as digits in the first build. At 96, 128, 256 and
-# 512, every library program whose first build compared such numbers as numbers ended in
-# digits: as first built, float32 did not prove it (or the check saw it drift), and the
-# rebuild in digits was the model kept (or neither was proved). Built in digits at once,
-# the same models come out, and the first build is not thrown away.
+# 512, every library program whose first build compared such numbers as numbers either
+# ended in digits (float32 did not prove the first build, or the check saw it drift, and
+# the rebuild in digits was kept) or was not proved in float32 at all (sort_unique at 96,
+# which digits prove; ralign, split and add, proved neither way). Built in digits at once,
+# the same models come out, and no first build is thrown away.
 DIGITS_FROM = 96
 DIGITS_AT_LENGTH = (
     f"chosen for max_seq_len {DIGITS_FROM} and up, where a computed number compared as a "
