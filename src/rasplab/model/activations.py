@@ -89,7 +89,7 @@ def activations(
     ``blocks.{i}.attn.hook_result``: each head's write ``[batch, pos, head, d_model]``.
     """
     ids = token_ids(model, inputs)
-    w = model.weights(dtype)
+    w, supports = model.weights(dtype), model.supports(dtype)  # (found once per model)
     n = ids.shape[1]
     embed = w["embed.W_E"][ids]  # [batch, pos, d_model]
     pos = np.broadcast_to(w["pos_embed.W_pos"][:n], embed.shape)
@@ -104,9 +104,11 @@ def activations(
             out[p + "attn.hook_pattern"] = pattern
             if per_head:
                 out[p + "attn.hook_result"] = _head_results(x, pattern, w, p + "attn.")
-            attn_out = _attention(x, w, p + "attn.", model.causal)
+            attn_out = _attention(x, w, p + "attn.", model.causal, supports[i]["attn"])
         mid = x + attn_out if block.attn.n_heads else x
-        mlp_out = _mlp(mid, w, p + "mlp.") if block.mlp.d_mlp else np.zeros_like(x)
+        mlp_out = np.zeros_like(x)
+        if block.mlp.d_mlp:
+            mlp_out = _mlp(mid, w, p + "mlp.", supports[i]["mlp"])
         x = mid + mlp_out if block.mlp.d_mlp else mid
         out.update({p + "hook_attn_out": attn_out, p + "hook_resid_mid": mid})
         out.update({p + "hook_mlp_out": mlp_out, p + "hook_resid_post": x})

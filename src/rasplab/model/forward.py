@@ -111,17 +111,21 @@ def mlp_part(x: np.ndarray, w: dict, prefix: str, cols: Columns) -> np.ndarray:
     )
 
 
-def _attention(x: np.ndarray, w: dict, prefix: str, causal: bool) -> np.ndarray:
-    """The attention's output, every column of the residual stream."""
-    cols = support(w, prefix[: -len("attn.")])["attn"]
+def _attention(
+    x: np.ndarray, w: dict, prefix: str, causal: bool, cols: Columns | None = None
+) -> np.ndarray:
+    """The attention's output, every column of the residual stream (``cols``: its
+    :class:`Columns`, where the caller has them)."""
+    cols = support(w, prefix[: -len("attn.")])["attn"] if cols is None else cols
     out = np.zeros_like(x)
     out[..., cols.writes] = attention_part(x, w, prefix, causal, cols)
     return out
 
 
-def _mlp(x: np.ndarray, w: dict, prefix: str) -> np.ndarray:
-    """The MLP's output, every column of the residual stream."""
-    cols = support(w, prefix[: -len("mlp.")])["mlp"]
+def _mlp(x: np.ndarray, w: dict, prefix: str, cols: Columns | None = None) -> np.ndarray:
+    """The MLP's output, every column of the residual stream (``cols``: its
+    :class:`Columns`, where the caller has them)."""
+    cols = support(w, prefix[: -len("mlp.")])["mlp"] if cols is None else cols
     out = np.zeros_like(x)
     out[..., cols.writes] = mlp_part(x, w, prefix, cols)
     return out
