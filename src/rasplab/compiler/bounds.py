@@ -68,6 +68,7 @@ __all__ = [
     "propagate",
     "certificate_by_bounds",
     "weights_digest",
+    "float32_pass_of",
     "DEFAULT_COMBINATIONS",
     "FLOAT32_ERRORS",
 ]
@@ -188,13 +189,20 @@ def certificate_by_bounds(
 
 
 def _float32_pass(model: CompiledModel, blueprint: Blueprint, digest: str) -> Propagation:
-    """The float32 pass; a rebuild's (``float32_first``) is kept with the weights' digest
-    for its float64 pass, which waits until no rebuild is proved in float32."""
-    if not blueprint.float32_first:
-        return propagate(model, blueprint, float32=True)
-    if (FLOAT32_PASS, digest) not in blueprint.memo:
-        blueprint.memo[(FLOAT32_PASS, digest)] = propagate(model, blueprint, float32=True)
-    return blueprint.memo[(FLOAT32_PASS, digest)]
+    """The float32 pass; a ``float32_first`` one is kept with the weights' digest for the
+    float64 pass, which waits until no rebuild is proved in float32."""
+    key = (FLOAT32_PASS, digest)
+    if key in blueprint.memo:
+        return blueprint.memo[key]
+    found = propagate(model, blueprint, float32=True)
+    if blueprint.float32_first:
+        blueprint.memo[key] = found
+    return found
+
+
+def float32_pass_of(blueprint: Blueprint, digest: str | None) -> Propagation | None:
+    """The float32 pass kept for the weights of ``digest`` (``float32_first``), if any."""
+    return blueprint.memo.get((FLOAT32_PASS, digest))
 
 
 def _past_time(items: tuple[str, ...]) -> tuple[str, ...]:
@@ -345,7 +353,8 @@ def _mlp(stream: Stream, blueprint: Blueprint, b: int, mlp: MLP, log: _Log, limi
     writes = np.any(mlp.W_out != 0, axis=0) | (mlp.b_out != 0)
     try:
         in_time(f"the MLP of layer {b + 1}")
-        found = mlp_bound(stream, mlp, plans, layout.nodes, limit, blueprint.memo)
+        memos = (blueprint.memo, blueprint.values.memo)  # this build's, and the compile's
+        found = mlp_bound(stream, mlp, plans, layout.nodes, limit, *memos)
     except Refused as err:
         log.unproved.append(str(err))
         return replace(stream, delta=stream.delta + unbounded(writes))

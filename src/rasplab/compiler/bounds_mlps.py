@@ -20,6 +20,7 @@ import numpy as np
 from ..lang.nodes import SOp
 from ..model.model import MLP
 from .bounds_fused import evaluate
+from .bounds_kept import kept
 from .bounds_space import Refused, Space, Stream, in_time, read_nodes, shared_space
 from .bounds_summed import Part, summed_errors
 from .domains import value_indices
@@ -59,14 +60,16 @@ def mlp_bound(
     nodes: Mapping[int, SOp],
     limit: int,
     memo: dict | None = None,
+    shared: dict | None = None,
 ) -> MlpBound:
     """The bound of :mod:`this module <.bounds_mlps>`; Refused where it cannot be made.
-    ``memo`` keeps the exact targets for another pass over the same plan."""
+    ``memo`` keeps the exact targets for another pass over the same plan; ``shared``,
+    the large groups' deviations for any build of the compile (:mod:`.bounds_kept`)."""
     error = np.abs(mlp.b_out).astype(np.float64)  # the plan writes no bias
     groups = _groups(mlp, plans)
     parts, found = [], []
     for group in groups:
-        bound = _group_error(stream, mlp, group, nodes, limit, memo)
+        bound = _group_error(stream, mlp, group, nodes, limit, (memo, shared))
         parts.append((_name(group), bound.whole))
         found.append(bound)
     # where one group alone writes non-zero values to a direction, its error may stay
@@ -145,12 +148,12 @@ def _group_error(
     group: _Group,
     nodes: Mapping[int, SOp],
     limit: int,
-    memo: dict | None,
+    memos: tuple[dict | None, dict | None],
 ) -> Part:
     """The group's output error bound per direction as ``delta + relative * |value|``
     (the exact value it writes there), the largest ``|value|``, the bound at all, and
     the sign its values share (:class:`~.bounds_summed.Part`)."""
-    memo = {} if memo is None else memo
+    memo = {} if memos[0] is None else memos[0]
     sp, (at, rows_out), valid, (aimed, signs) = _exact(stream, mlp, group, nodes, limit, memo)
     out = np.flatnonzero(aimed | (np.abs(mlp.W_out[group.columns]).sum(axis=0) > 0))
     # only the directions the group reads (rows) and writes (columns) take part: at long
@@ -185,7 +188,7 @@ def _group_error(
         if begin:
             in_time("an MLP's combinations")
         target = rows_out[:, out][at[part]]
-        dev = _deviation(stream, x[part], rows, target, weights)[valid[part]]
+        dev = _kept_deviation(memos[1], stream, x[part], rows, target, weights)[valid[part]]
         size = np.abs(target[valid[part]])
         zero = size == 0
         # column by column: a max over axis 0 of a million rows of a few numbers is slower
@@ -217,6 +220,26 @@ class _Weights:
     gammas: np.ndarray  # [units]: each pre-activation's rounding, per unit of its terms' size
     out_rounding: np.ndarray | None  # [written]: W_out's columns' unit roundoff (float32)
     alone: np.ndarray | None = None  # [written]: outputs no other unit or bias writes
+
+    def arrays(self) -> tuple[np.ndarray | None, ...]:
+        return (self.w_in, self.b_in, self.w_out, self.gammas, self.out_rounding, self.alone)
+
+
+def _kept_deviation(
+    shared: dict | None, stream: Stream, x: np.ndarray, rows: np.ndarray, target, w: _Weights
+) -> np.ndarray:
+    """:func:`_deviation`, found again in ``shared`` where a build bounded the same
+    weights at the same residuals, with the same errors in them (:mod:`.bounds_kept`)."""
+    relative = None if stream.relative is None else stream.relative[rows]
+    parts = (x, stream.delta[rows], relative, stream.rounding.u, target, *w.arrays())
+    cells = len(x) * max(w.w_in.shape[1], 1)
+    return kept(
+        shared,
+        "an MLP group's deviation",
+        parts,
+        cells,
+        lambda: _deviation(stream, x, rows, target, w),
+    )
 
 
 def _deviation(

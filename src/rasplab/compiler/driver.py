@@ -152,23 +152,15 @@ def _stages(job: Job, fronts: Fronts, proving: tuple[int, float], started: float
     (:mod:`.wider`). Where those find float32 drift, the program is built again with
     its wide equalities as digits, as after a failed first check, then with its selects
     of numbers one-hot, or refused."""
-    model, policy, blueprint = _build(job, [], fronts)
+    built = _build(job, [], fronts)
     if not job.verify:
-        return model
-    job, (model, policy, blueprint) = _checked(job, (model, policy, blueprint), fronts)
+        return built[0]
     # 7. a certificate: every input of a domain of at most prove_limit inputs
     # compared, or bounds propagated through the weights for larger ones
     limit = check_prove_limit(proving[0])
     # the bounds end within the time limit (and run, if only to say they ran out)
     seconds = max(seconds_left(proving[1]), min(proving[1], 1e-3))
-    model = with_certificate(model, job.program, limit, blueprint, seconds)
-    stages = Stages(_build, _verified)  # looked up now: a test may replace either
-    # not proved even in float64 for a comparison of numbers: with digits (margin_rebuilds)
-    kept = Kept(job, model, policy, blueprint, seconds)
-    kept = margin_rebuilt(stages, kept, fronts, limit, _compares_numbers(blueprint))
-    job, model, policy, blueprint, seconds = kept
-    # proved in float64 only: built another way (float32_rebuilds.py)
-    model = float32_rebuilt(stages, job, (model, blueprint), fronts, (limit, seconds))
+    job, (model, policy, blueprint) = _checked_and_proved(job, built, fronts, (limit, seconds))
     checked = wider_check(job, model, started)
     if checked.failed is None:
         return checked.model
@@ -188,6 +180,65 @@ def _stages(job: Job, fronts: Fronts, proving: tuple[int, float], started: float
             tried = str(err).splitlines()[0]
             found += f"; built again with its selects of numbers one-hot: {tried}"
     raise CompileError(found + ")")
+
+
+CHECK_WAITS_FROM = 96  # from this max_seq_len on, the first model's check waits (_check_waits)
+
+
+def _check_waits(job: Job, policy: AggregatePolicy, limit: int) -> bool:
+    """Whether the first model's random check waits until its certificate and rebuilds
+    are done (:func:`_proved`): from ``CHECK_WAITS_FROM`` positions on, where a check takes
+    a second or more and most first models are rebuilt to be proved in float32, and the
+    rebuild kept runs its own. Not where the check may plan again (an aggregate assumed to
+    move one value: its failures are evidence), nor where the certificate enumerates the
+    domain: there the check's findings and messages come first."""
+    n, tokens = job.max_seq_len, len(job.vocab)
+    listed = sum(tokens**k for k in range(1, n + 1)) <= limit
+    return n >= CHECK_WAITS_FROM and not policy.assumptions and not listed
+
+
+def _checked_and_proved(
+    job: Job, built: Built, fronts: Fronts, proving: tuple[int, float]
+) -> tuple[Job, Built]:
+    """Stages 6 and 7: the random check, then the certificate and the rebuilds it asks for
+    (:func:`_proved`); where the check waits (:func:`_check_waits`), the certificate first,
+    and the check only of a first model that no rebuild replaced."""
+    if not _check_waits(job, built[1], proving[0]):
+        job, built = _checked(job, built, fronts)
+    job, built = _proved(job, built, fronts, proving)
+    if built[0].info.verified is not None:  # checked first, or a rebuild that checked itself
+        return job, built
+    job, checked = _checked(job, built, fronts)  # the first model, kept: now its check
+    if checked[2] is built[2]:
+        return job, checked
+    return _proved(job, checked, fronts, proving)  # the check built it again: proved anew
+
+
+def _proved(
+    job: Job, built: Built, fronts: Fronts, proving: tuple[int, float]
+) -> tuple[Job, Built]:
+    """Stage 7 for ``built``: its certificate, then the rebuilds the certificate asks for
+    (:mod:`.margin_rebuilds`, :mod:`.float32_rebuilds`), with the job of the model kept.
+
+    The first model's random check may not have run yet: a rebuild that replaces it runs
+    its own, and at 1,024 positions a check takes a second or more. A model that comes
+    back unchecked (``info.verified`` None) is the first one. Where the check waits and
+    the model has its digits (no margin rebuild), so does the certificate's float64 pass:
+    a rebuild proved in float32 replaces the model without it."""
+    limit, seconds = proving
+    model, policy, blueprint = built
+    waits = job.digits is not None and _check_waits(job, policy, limit)
+    first = replace(blueprint, float32_first=True) if waits else blueprint  # the same memo
+    model = with_certificate(model, job.program, limit, first, seconds)
+    stages = Stages(_build, _verified)  # looked up now: a test may replace either
+    # not proved even in float64 for a comparison of numbers: with digits (margin_rebuilds)
+    kept = Kept(job, model, policy, blueprint, seconds)
+    kept = margin_rebuilt(stages, kept, fronts, limit, _compares_numbers(blueprint))
+    job, model, policy, blueprint, seconds = kept
+    # proved in float64 only: built another way (float32_rebuilds.py)
+    # (a rebuild comes back alone: the checks after this one read the first's blueprint)
+    model = float32_rebuilt(stages, job, (model, blueprint), fronts, (limit, seconds), waits)
+    return job, (model, policy, blueprint)
 
 
 def _compares_numbers(blueprint: Blueprint) -> bool:

@@ -34,6 +34,14 @@ without room for their input's). The rebuilds' bounds share what the first
 certificate left of the bounds' budget, and run the float32 pass first; a
 rebuild's random check (stage 6) runs once its bounds prove it.
 
+From 96 positions on (where the first model is built with digits, and its random
+check waits for its certificate: :mod:`.driver`), the first certificate runs its
+float32 pass alone; where that leaves a margin open, rebuilds 1 to 4 are tried
+before the model's float64 pass, which runs only where none is proved in float32
+(at 1,024 positions it takes a second or two). Their notes then say the model was
+not proved in float32, not that it was proved in float64; a model that float64
+does not prove either may so be replaced by a rebuild proved in float32.
+
 Where none is proved in float32, the smallest rebuild with fewer parameters
 than the first model that the bounds prove in float64 (and the check passes)
 is kept instead: the same guarantee in a smaller model (causal dyck2 at 1,024
@@ -53,7 +61,7 @@ from typing import Any, NamedTuple
 from ..errors import CompileError, ResourceLimitError
 from ..lang.nodes import Map
 from ..model.model import CompiledModel
-from .bounds import FLOAT32_ERRORS, Blueprint
+from .bounds import FLOAT32_ERRORS, Blueprint, float32_pass_of
 from .certify import with_certificate
 from .copies import copies_help
 from .features import Feature
@@ -91,23 +99,77 @@ def float32_rebuilt(
     built: tuple[CompiledModel, Blueprint],
     fronts: Fronts,
     proving: tuple[int, float],
+    float64_waits: bool = False,
 ) -> CompiledModel:
     """The model, or the first rebuild (module docstring) proved in float32;
-    ``proving``: the enumeration limit and the bounds' seconds of the first certificate."""
+    ``proving``: the enumeration limit and the bounds' seconds of the first certificate.
+    ``float64_waits``: the certificate ran the float32 pass alone (``float32_first``), and
+    the model's float64 pass waits until no rebuild is proved (:func:`_float64_waited`)."""
     model, blueprint = built
     proof = model.info.certificate
-    if proof is None or proof.dtype != "float64":
+    if proof is None or proof.dtype == "float32":
         return model
     limit, seconds = proving
     left = seconds_left(seconds - (proof.seconds or 0.0))  # within the compile's time limit
-    retries = _retries(job, model, blueprint)
+    if float64_waits:
+        return _float64_waited(stages, job, built, fronts, (limit, left))
+    if proof.dtype != "float64":
+        return model
+    retries = _retries(job, model, blueprint, _why(model))
     found, left, smaller = _first_proved(stages, retries, fronts, (limit, left), model.n_params)
+    return _last_tries(stages, job, built, fronts, (limit, left), (found, smaller))
+
+
+def _last_tries(
+    stages: Stages,
+    job: Job,
+    built: tuple[CompiledModel, Blueprint],
+    fronts: Fronts,
+    proving: tuple[int, float],
+    tried: tuple[CompiledModel | None, list[Candidate]],
+) -> CompiledModel:
+    """After rebuilds 1 to 4 of a model proved in float64: the one proved in float32
+    (``tried``), else rebuild 5, else the smallest proved in float64, else the model."""
+    (model, blueprint), (limit, left), (found, smaller) = built, proving, tried
     if found is None and left >= 1.0 and _near_linear(job, blueprint):
         found = _far(stages, _capped(job, model, "its counts"), fronts, (limit, left))
     if found is not None:
         return found
     kept = _smallest_in_float64(stages, smaller, fronts, (limit, left))
     return model if kept is None else _smaller_kept(kept, model)
+
+
+def _float64_waited(
+    stages: Stages,
+    job: Job,
+    built: tuple[CompiledModel, Blueprint],
+    fronts: Fronts,
+    proving: tuple[int, float],
+) -> CompiledModel:
+    """Rebuilds 1 to 4 of a model whose float32 pass left a margin open, before its float64
+    pass: a rebuild proved in float32 replaces it, and that pass is not needed (at 1,024
+    positions it takes a second or two). Where none is, the float64 pass runs, and the rest
+    goes on as for a model proved in float64 (:func:`_last_tries`), or the model stands."""
+    (model, blueprint), (limit, left) = built, proving
+    proof = model.info.certificate
+    first = float32_pass_of(blueprint, proof.weights_sha256 if proof else None)
+    if first is None or first.structural:  # no arithmetic closes it: float64 adds nothing
+        return model
+    why = (
+        "chosen after the certificate: as first built the bounds do not prove the model "
+        f"in float32 ({model.n_params:,} parameters)"
+    )
+    retries = _retries(job, model, blueprint, why)
+    found, left, smaller = _first_proved(stages, retries, fronts, (limit, left), model.n_params)
+    if found is not None:
+        return found
+    both = replace(blueprint, float32_first=False)  # its float32 pass is kept: float64 now
+    model = with_certificate(model, job.program, limit, both, max(left, 1e-3))
+    proof = model.info.certificate
+    left -= (proof.seconds or 0.0) if proof is not None else 0.0
+    if proof is None or proof.dtype != "float64":
+        return model
+    return _last_tries(stages, job, (model, blueprint), fronts, (limit, left), (None, smaller))
 
 
 def _smaller_kept(smaller: CompiledModel, first: CompiledModel) -> CompiledModel:
@@ -218,9 +280,9 @@ def _why(model: CompiledModel) -> str:
     )
 
 
-def _retries(job: Job, model: CompiledModel, blueprint: Blueprint) -> list[Job]:
-    """The jobs of rebuilds 1 to 4 that can change the model, in that order."""
-    why = _why(model)
+def _retries(job: Job, model: CompiledModel, blueprint: Blueprint, why: str) -> list[Job]:
+    """The jobs of rebuilds 1 to 4 that can change the model, in that order; ``why``: the
+    reason their notes give."""
     capped = _capped(job, model)
     layout = blueprint.layout
     retries = []
