@@ -132,3 +132,20 @@ def test_a_rebuild_placed_for_errors_that_leave_no_room_is_still_judged_by_its_b
     found = rebuilds.rebuilt(stages, stale, fronts, (0, 10.0))
     assert found.proved is not None and found.spent > 0
     assert found.proved.info.certificate.dtype == "float32"
+
+
+def test_a_problem_built_again_for_other_errors_shares_only_what_they_do_not_change():
+    # a rebuild's MLP is the same problem with other errors: what does not depend on
+    # them is shared (rasplab.compiler.mlp_jobs), and the result is what a fresh one gives
+    from rasplab.compiler.mlp import synthesize
+
+    plain = _more_closers()
+    args = (plain.leaves, plain.codes, plain.target, plain.out)
+    errors = [None, {"opens": (0.0, RELATIVE), "closes": (0.0, RELATIVE)}, {"opens": (0.01, 0.0)}]
+    shared: dict = {}
+    for e in errors:
+        found = synthesize(*args, e, False, shared)
+        alone = synthesize(*args, e)
+        assert found is not None and alone is not None
+        assert found == alone
+    assert shared  # something was shared

@@ -104,9 +104,9 @@ def _z_error(p: Problem, axis: Axis) -> np.ndarray | None:
         return None
     error = np.zeros(len(p.codes))
     for k, c in axis.coef.items():
-        if ("leaf_errors", k) not in p.cache:
-            p.cache[("leaf_errors", k)] = leaf_errors(p.leaves[k], p.errors)
-        error += abs(c) * p.cache[("leaf_errors", k)][p.codes[:, k]]
+        if k not in p.by_errors:
+            p.by_errors[k] = leaf_errors(p.leaves[k], p.errors)
+        error += abs(c) * p.by_errors[k][p.codes[:, k]]
     return error
 
 

@@ -359,6 +359,7 @@ def synthesize(
     out: Sequence[Any],
     errors: Mapping[str, tuple[float, float]] | None = None,
     copy: bool = False,
+    cache: dict | None = None,
 ) -> MLPSpec | None:
     """The smallest exact construction found, or None (``copy``: :func:`threshold_copy`).
 
@@ -367,10 +368,11 @@ def synthesize(
     categorical target, a number for a numerical one). Candidates are ranked
     by their estimated size; the first that checks out on the domain wins.
     ``errors`` (direction -> (delta, relative)) makes ramps leave room for inputs
-    that far off (:mod:`.input_errors`).
+    that far off (:mod:`.input_errors`). ``cache``: what another synthesis of the same
+    problem (with other errors) worked out that does not depend on them (:class:`Problem`).
     """
     checkpoint(STAGE)
-    p = Problem(list(leaves), codes, target, out, errors=errors)
+    p = Problem(list(leaves), codes, target, out, cache, errors)
     if len(p.codes) == 0:
         return MLPSpec((), "empty")  # no input reaches this s-op: nothing to compute
     copied = threshold_copy(p) if copy else None

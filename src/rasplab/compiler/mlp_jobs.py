@@ -80,7 +80,9 @@ def _kept(context: PlanContext, output: Feature, reads: tuple[Feature, ...], sla
     if key not in memo:  # the values are kept with it: their ids stay theirs
         checkpoint("building the MLPs (stage 4)", context.nodes[output.key[0]])
         kept = [f.values for f in (output, *reads)]
-        memo[key] = (kept, _synthesize(context, output, reads, slack))
+        # what does not depend on the errors, shared with the same MLP built for others
+        shared = memo.setdefault(("mlp problem", *key[1:4]), {})
+        memo[key] = (kept, _synthesize(context, output, reads, slack, shared))
     return memo[key][1]
 
 
@@ -100,9 +102,16 @@ def _fingerprint(f: Feature) -> tuple:
     )
 
 
-def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...], slack: float):
+def _synthesize(
+    context: PlanContext,
+    output: Feature,
+    reads: tuple[Feature, ...],
+    slack: float,
+    cache: dict | None = None,
+):
     """The MLP writing ``output`` from ``reads``, within ``slack`` where it is a number;
-    None, or "too-many" inputs to build it."""
+    None, or "too-many" inputs to build it. ``cache``: the problem's, for the same MLP
+    built with other errors in its inputs (:func:`.mlp.synthesize`)."""
     node = context.nodes[output.key[0]]
     dom = domain(node, reads, [context.nodes[f.key[0]] for f in reads], context.values)
     if dom is None:
@@ -123,7 +132,7 @@ def _synthesize(context: PlanContext, output: Feature, reads: tuple[Feature, ...
         lookup[used] = [output.coords[index[c]] for c in used.tolist()]
     leaves = [f.leaf() for f in reads]
     copy = isinstance(node, Map) and node.f is exact_copy
-    return synthesize(leaves, codes, target, lookup[which], context.input_errors, copy)
+    return synthesize(leaves, codes, target, lookup[which], context.input_errors, copy, cache)
 
 
 def _slack(context: PlanContext, output: Feature, share: float) -> float:

@@ -141,7 +141,9 @@ class Problem:
     codes: np.ndarray  # [points, leaves] value index per leaf
     target: Target
     out: np.ndarray  # one-hot: output index per point (int); scalar: float per point
-    cache: dict[Any, Any]  # results worked out once per problem, by a key of their own
+    cache: dict[Any, Any]  # results worked out once per problem, by a key of their own;
+    # none depends on ``errors``: a rebuild's problem with other errors may share them
+    by_errors: dict[Any, Any]  # results that depend on ``errors``, this problem's alone
     errors: Mapping[str, tuple[float, float]] | None  # direction -> (delta, relative)
     crossed: int  # ramps whose room the errors close, over every construction tried
 
@@ -163,6 +165,7 @@ class Problem:
         kind = np.int64 if target.kind is Storage.ONE_HOT else np.float64
         self.out = np.asarray(out, dtype=kind).reshape(-1)
         self.cache = {} if cache is None else cache
+        self.by_errors = {}
         self.errors = errors
         self.crossed = 0
 
