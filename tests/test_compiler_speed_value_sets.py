@@ -249,3 +249,44 @@ def test_aggregates_sharing_their_values_per_width_as_apart(name, monkeypatch):
     assert {k: repr(v) for k, v in shared.objects.items()} == {
         k: repr(v) for k, v in apart.objects.items()
     }
+
+
+@pytest.mark.parametrize("name", ["dyck1", "dyck2", "most_freq"])
+def test_a_later_pass_takes_each_width_s_values_from_the_first(name, monkeypatch):
+    """The front infers the program again after each rewrite; a mean rebuilt downstream
+    of one combines the same values over the same widths, worked out in the first pass
+    only. Its sets are those found with nothing shared."""
+    from rasplab.compiler import value_sets
+    from rasplab.compiler.combine import Combiner
+    from rasplab.compiler.front import front_for
+    from rasplab.compiler.job import make_job
+    from rasplab.library import PROGRAMS
+
+    real, made = value_sets._per_width, []
+
+    def per_width(table, combos, counts):
+        made.append((combos.key(), counts))
+        return real(table, combos, counts)
+
+    monkeypatch.setattr(value_sets, "_per_width", per_width)
+    entry = PROGRAMS[name]
+    job = make_job(entry.build(), list(entry.vocab), 12, False, 0, None, 0, None, None)
+    shared = _in_order(front_for(job, [], {}))
+    assert made and len(made) == len(set(made))
+    once = len(made)
+    monkeypatch.setattr(Combiner, "key", lambda self: id(self))  # never the same
+    apart = _in_order(front_for(job, [], {}))
+    assert len(made) - once > once  # apart, the later passes work them out again
+    assert shared == apart
+
+
+def _in_order(front) -> list:
+    """The lowered program's sets and modes, node by node in order (a front rebuilds its
+    nodes anew, with new ids)."""
+    from rasplab.lang.graph import topological_order
+
+    values = front.values
+    return [
+        (values.sets.get(n.id), values.widths.get(n.id), values.semantics.get(n.id))
+        for n in topological_order(front.lowered.program)
+    ]

@@ -84,6 +84,8 @@ class ValueSets:
     # what later stages computed from these sets alone, by what it was computed from: a
     # rebuild after the certificate plans from the same sets (see domains.domain)
     memo: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
+    # the table's per-width sets of aggregates (ValueTable.per_width), for a later pass
+    per_width: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def at(self, node: Node, i: int) -> list[Any]:
         """The values ``node`` can hold at position ``i``, ordered."""
@@ -155,6 +157,11 @@ def _reuse(found: _Found, program: Node, previous: ValueSets) -> None:
     its sets, widths and aggregate mode are what this pass would compute again.
     """
     found.table.objects.update(previous.objects)
+    # a mean rebuilt downstream of a rewrite combines the same values over the same widths
+    found.table.per_width = previous.per_width
+    for known in previous.per_width.values():
+        for s in (known or {}).values():
+            found.table.shared.setdefault(s, s)
     for node in topological_order(program):
         if node.id in previous.sets:
             found.sets[node.id] = previous.sets[node.id]
@@ -433,4 +440,5 @@ def infer(
         found.table.objects,
         found.semantics,
         found.bounds,
+        per_width=found.table.per_width,
     )
