@@ -34,7 +34,7 @@ from ..model.model import CompiledModel
 from .assemble import assemble
 from .bounds import BOUNDS_SECONDS, Blueprint
 from .budget import DEFAULT_MAX_BYTES, check_bytes, compile_bytes
-from .causal import causal_blockers, causal_hint
+from .causal import causal_blockers
 from .certify import DEFAULT_PROVE_LIMIT, check_prove_limit, with_certificate
 from .digits import DIGITS_ABOVE
 from .encodings import AggregatePolicy
@@ -42,9 +42,9 @@ from .float32_rebuilds import Stages, float32_rebuilt, within_growth
 from .front import Fronts, front_for
 from .job import Job, Sampler, library_domain, make_job
 from .limits import DEFAULT_MAX_SECONDS, check_seconds, checkpoint, compile_limits, seconds_left
-from .listable import listable_hint
 from .margin_rebuilds import Kept, digit_tests, margin_rebuilt
 from .planned import model_info, plan_layout
+from .refusals import explained
 from .sampled import (
     compare,
     disagreement,
@@ -61,7 +61,6 @@ from .size import (
     layout_estimate,
     too_many_blockers,
 )
-from .triangles import triangle_note
 from .wider import wider_check
 
 __all__ = [
@@ -143,7 +142,7 @@ def _compiled(job: Job, prove_limit: int, bounds_seconds: float) -> CompiledMode
             f"({err}); compile for a smaller max_seq_len"
         ) from None
     except (CompileError, ResourceLimitError) as err:
-        raise _explained(err, job) from None
+        raise explained(err, job) from None
     return model
 
 
@@ -244,28 +243,6 @@ def _proved(
 def _compares_numbers(blueprint: Blueprint) -> bool:
     """Whether some head compares numbers (a quadratic score), which one-hot would not."""
     return any(h.quadratic is not None for h in blueprint.layout.heads)
-
-
-def _explained(err: CompileError | ResourceLimitError, job: Job) -> Exception:
-    """A refusal for size (parameters, one-hot directions, too many values) with why:
-    where a head compares positions by order (triangles.py); for a program that reads
-    its prefix and was refused for parameters or one-hot width, that a decoder needs no
-    position for it (a refusal for too many values stands either way, as a decoder has
-    the same value sets: causal_hint says nothing new there); for too many values, the
-    longest max_seq_len found at which they can be listed (listable.py)."""
-    blockers = err.blockers if isinstance(err, CompileError) else ()
-    sized = not isinstance(err, CompileError) or any("one-hot" in b for b in blockers)
-    many = any("too many distinct values" in b for b in blockers)
-    hint = causal_hint(job.program, job.max_seq_len) if sized and not job.causal else None
-    why = triangle_note(job.program, job.max_seq_len, job.causal) if sized or many else None
-    length = listable_hint(job) if many else None
-    notes = (("why", why), ("hint", hint), ("length", length))
-    if all(v is None for _, v in notes):
-        return err
-    text = str(err) + "".join(f"\n  {k}: {v}" for k, v in notes if v)
-    if isinstance(err, CompileError):
-        return CompileError(text, blockers=err.blockers)
-    return ResourceLimitError(text)
 
 
 def compile_with_blueprint(
