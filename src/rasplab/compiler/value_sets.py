@@ -158,7 +158,9 @@ def _reuse(found: _Found, program: Node, previous: ValueSets) -> None:
     """
     found.table.objects.update(previous.objects)
     # a mean rebuilt downstream of a rewrite combines the same values over the same widths
-    found.table.per_width = previous.per_width
+    # (a copy: another pass from the same sets must not meet this one's values, whose
+    # objects its table lacks)
+    found.table.per_width = dict(previous.per_width)
     for known in previous.per_width.values():
         for s in (known or {}).values():
             found.table.shared.setdefault(s, s)
