@@ -172,15 +172,24 @@ def test_intern_keeps_the_first_object_of_each_key(seed):
 
 
 @pytest.mark.parametrize("seed", range(30))
-def test_width_cover_against_every_pair(seed):
+@pytest.mark.parametrize("shape", ["any", "one least", "one greatest"])
+def test_width_cover_against_every_pair(seed, shape, monkeypatch):
+    # one least (a select's [0, length]) or one greatest width everywhere: the nested
+    # intervals' fast path, against every pair and against the general path
+    from rasplab.compiler import combine
+
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 10))
     lo, hi = rng.integers(0, 9, (n, n)), rng.integers(0, 9, (n, n))
-    valid = rng.random((n, n)) < 0.6
+    if shape != "any":
+        (lo if shape == "one least" else hi)[:] = int(rng.integers(0, 9))
+    valid = rng.random((n, n)) < (0.6 if seed % 5 else 0.05)
     got = width_cover(lo, hi, valid)
     for i in range(n):
         want = {w for j in range(n) if valid[i, j] for w in range(lo[i, j], hi[i, j] + 1)}
         assert set(np.flatnonzero(got[i]).tolist()) == want
+    monkeypatch.setattr(combine, "_one_value", lambda a: None)
+    assert np.array_equal(got, width_cover(lo, hi, valid))
 
 
 COMPARED_KINDS = ["prefix", "means", "floats", "big", "bools", "zeros", "nan", "huge"]

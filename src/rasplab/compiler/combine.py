@@ -77,6 +77,11 @@ def distinct(values: np.ndarray) -> np.ndarray:
 
 def width_cover(lo: np.ndarray, hi: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """``[position, w]``: some valid (position, length) pair allows width ``w`` (lo <= w <= hi)."""
+    if lo.size and (one := _one_value(lo)) is not None:  # [c, hi]: nested, one interval
+        return _nested(np.where(valid & (hi >= one), hi, -1).max(axis=1), one)
+    if hi.size and (one := _one_value(hi)) is not None:  # [lo, c] likewise
+        least = np.where(valid & (lo <= one), lo, one + 1).min(axis=1)
+        return _nested(np.where(least <= one, one, -1), least)
     mask = valid & (lo <= hi)
     size = int(hi[mask].max(initial=0)) + 2
     rows = np.broadcast_to(np.arange(lo.shape[0])[:, None] * size, lo.shape)[mask]
@@ -84,6 +89,22 @@ def width_cover(lo: np.ndarray, hi: np.ndarray, valid: np.ndarray) -> np.ndarray
     starts = np.bincount(rows + lo[mask], minlength=cells)
     diff = starts - np.bincount(rows + hi[mask] + 1, minlength=cells)
     return np.cumsum(diff.reshape(lo.shape[0], size), axis=1)[:, : size - 1] > 0
+
+
+def _one_value(a: np.ndarray) -> int | None:
+    """The one value every entry of ``a`` holds, if there is one."""
+    low = int(a.min())
+    return low if low == int(a.max()) else None
+
+
+def _nested(top: np.ndarray, least: np.ndarray | int) -> np.ndarray:
+    """:func:`width_cover` where every valid pair of a position shares an end (one least
+    or one greatest width everywhere, a select's ``[0, length]`` say): their intervals
+    nest, and each position's union is ``[least, top]`` (``top`` -1 where there is none).
+    The columns run to the greatest width of any pair, as in the general case."""
+    widths = np.arange(max(int(top.max(initial=-1)), 0) + 1)
+    low = least if isinstance(least, int) else least[:, None]
+    return (widths >= low) & (widths <= top[:, None])
 
 
 def lone_values(per_position: Sequence[frozenset], objects: Mapping[Any, Any]) -> list | None:
