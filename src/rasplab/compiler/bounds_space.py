@@ -131,6 +131,9 @@ class Stream:
     # maps of it that together tell its values apart (its digits)
     filled: np.ndarray | None = None  # [d_model]: directions some earlier sublayer or the
     # embedding may have written (None: any); adding to one nobody wrote adds to an exact 0
+    # [d_model]: the largest |value| an available feature writes to each direction (1 in
+    # ONE), kept as features are added (None: found from them when first asked)
+    written: np.ndarray | None = field(default=None, repr=False)
 
     def error(self, x: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Each row's error bound per direction, at exact residuals ``x`` (rows); with
@@ -151,17 +154,34 @@ class Stream:
         }
 
     def with_features(self, new: Iterable[Feature]) -> Stream:
-        return replace(self, available=(*self.available, *new))
+        new = tuple(new)
+        written = _largest_writes(self.index, new, self._written().copy())
+        return replace(self, available=(*self.available, *new), written=written)
 
     def magnitude(self) -> np.ndarray:
         """A bound on ``|x|`` per direction at every position but BOS (for rounding)."""
+        mag = self._written()
+        return mag + self.error(mag[None])[0]
+
+    def _written(self) -> np.ndarray:
+        if self.written is not None:
+            return self.written
         mag = np.zeros(len(self.index))
         mag[self.index[ONE]] = 1.0
-        for f in self.available:
-            for write in f.writes:
-                for d, w in write.items():
-                    mag[self.index[d]] = max(mag[self.index[d]], abs(w))
-        return mag + self.error(mag[None])[0]
+        return _largest_writes(self.index, self.available, mag)
+
+
+def _largest_writes(
+    index: Mapping[str, int], features: Iterable[Feature], mag: np.ndarray
+) -> np.ndarray:
+    """``mag`` raised to the largest ``|value|`` each of ``features`` writes, per direction:
+    kept with the stream, as every sublayer's rounding asks (a one-hot of positions writes
+    1,025 values, and a pass over 30 sublayers went through them all each time)."""
+    for f in features:
+        for write in f.writes:
+            for d, w in write.items():
+                mag[index[d]] = max(mag[index[d]], abs(w))
+    return mag
 
 
 @dataclass(frozen=True)
