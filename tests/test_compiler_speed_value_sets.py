@@ -7,6 +7,7 @@ share one set, and every value the tables keep.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 
@@ -172,16 +173,19 @@ def test_intern_keeps_the_first_object_of_each_key(seed):
 
 
 @pytest.mark.parametrize("seed", range(30))
-@pytest.mark.parametrize("shape", ["any", "one least", "one greatest"])
+@pytest.mark.parametrize("shape", ["any", "one least", "one greatest", "exact"])
 def test_width_cover_against_every_pair(seed, shape, monkeypatch):
     # one least (a select's [0, length]) or one greatest width everywhere: the nested
-    # intervals' fast path, against every pair and against the general path
+    # intervals' fast path; exact widths (lo is hi): one mark per pair. Each against
+    # every pair and against the general path
     from rasplab.compiler import combine
 
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 10))
     lo, hi = rng.integers(0, 9, (n, n)), rng.integers(0, 9, (n, n))
-    if shape != "any":
+    if shape == "exact":
+        hi = lo
+    elif shape != "any":
         (lo if shape == "one least" else hi)[:] = int(rng.integers(0, 9))
     valid = rng.random((n, n)) < (0.6 if seed % 5 else 0.05)
     got = width_cover(lo, hi, valid)
@@ -189,7 +193,7 @@ def test_width_cover_against_every_pair(seed, shape, monkeypatch):
         want = {w for j in range(n) if valid[i, j] for w in range(lo[i, j], hi[i, j] + 1)}
         assert set(np.flatnonzero(got[i]).tolist()) == want
     monkeypatch.setattr(combine, "_one_value", lambda a: None)
-    assert np.array_equal(got, width_cover(lo, hi, valid))
+    assert np.array_equal(got, width_cover(lo, hi.copy(), valid))  # a copy: not exact
 
 
 COMPARED_KINDS = ["prefix", "means", "floats", "big", "bools", "zeros", "nan", "huge"]
@@ -252,7 +256,8 @@ def test_aggregates_sharing_their_values_per_width_as_apart(name, monkeypatch):
     entry = PROGRAMS[name]
     program = entry.build()
     shared = infer(program, entry.vocab, 10, lambda *a: "mean")
-    monkeypatch.setattr(Combiner, "key", lambda self: id(self))  # never the same
+    unique = itertools.count()  # never the same (an id may be reused once one is freed)
+    monkeypatch.setattr(Combiner, "key", lambda self: self.__dict__.setdefault("_k", next(unique)))
     apart = infer(program, entry.vocab, 10, lambda *a: "mean")
     assert shared.sets == apart.sets and shared.semantics == apart.semantics
     assert {k: repr(v) for k, v in shared.objects.items()} == {
@@ -283,7 +288,8 @@ def test_a_later_pass_takes_each_width_s_values_from_the_first(name, monkeypatch
     shared = _in_order(front_for(job, [], {}))
     assert made and len(made) == len(set(made))
     once = len(made)
-    monkeypatch.setattr(Combiner, "key", lambda self: id(self))  # never the same
+    unique = itertools.count()  # never the same (an id may be reused once one is freed)
+    monkeypatch.setattr(Combiner, "key", lambda self: self.__dict__.setdefault("_k", next(unique)))
     apart = _in_order(front_for(job, [], {}))
     assert len(made) - once > once  # apart, the later passes work them out again
     assert shared == apart
@@ -299,3 +305,25 @@ def _in_order(front) -> list:
         (values.sets.get(n.id), values.widths.get(n.id), values.semantics.get(n.id))
         for n in topological_order(front.lowered.program)
     ]
+
+
+@pytest.mark.parametrize("name", ["sort", "dyck1", "most_freq", "hist", "double_hist"])
+def test_selectors_with_one_bounds_rule_share_their_widths(name, monkeypatch):
+    """Selectors whose width bounds one rule decides (sort's selects of one column by
+    another; a select a rewrite rebuilt) share one set of widths, in a pass and across
+    passes. The sets, widths and modes are those found with nothing shared."""
+    from rasplab.compiler import value_sets
+    from rasplab.compiler.front import front_for
+    from rasplab.compiler.job import make_job
+    from rasplab.library import PROGRAMS
+
+    real, hits = value_sets.width_cover, []
+    monkeypatch.setattr(value_sets, "width_cover", lambda *a: hits.append(1) or real(*a))
+    entry = PROGRAMS[name]
+    job = make_job(entry.build(), list(entry.vocab), 12, False, 0, None, 0, None, None)
+    shared, once = _in_order(front_for(job, [], {})), len(hits)
+    monkeypatch.setattr(value_sets, "_bounds_key", lambda *a: None)  # nothing shared
+    apart = _in_order(front_for(job, [], {}))
+    assert shared == apart
+    if name == "sort":  # its selects of one column by another: one cover for all
+        assert len(hits) - once > once

@@ -83,12 +83,23 @@ def width_cover(lo: np.ndarray, hi: np.ndarray, valid: np.ndarray) -> np.ndarray
         least = np.where(valid & (lo <= one), lo, one + 1).min(axis=1)
         return _nested(np.where(least <= one, one, -1), least)
     mask = valid & (lo <= hi)
+    if lo is hi:  # exact widths: one per pair, no interval to spread
+        return _exact(lo, mask)
     size = int(hi[mask].max(initial=0)) + 2
     rows = np.broadcast_to(np.arange(lo.shape[0])[:, None] * size, lo.shape)[mask]
     cells = lo.shape[0] * size  # [position, w] flattened: bincount, not a slower np.add.at
     starts = np.bincount(rows + lo[mask], minlength=cells)
     diff = starts - np.bincount(rows + hi[mask] + 1, minlength=cells)
     return np.cumsum(diff.reshape(lo.shape[0], size), axis=1)[:, : size - 1] > 0
+
+
+def _exact(widths: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """:func:`width_cover` where ``lo`` is ``hi``: each valid pair's one width marked."""
+    rows = np.broadcast_to(np.arange(widths.shape[0])[:, None], widths.shape)[mask]
+    found = widths[mask]
+    cover = np.zeros((widths.shape[0], int(found.max(initial=0)) + 1), dtype=bool)
+    cover[rows, found] = True
+    return cover
 
 
 def _one_value(a: np.ndarray) -> int | None:

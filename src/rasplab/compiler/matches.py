@@ -55,4 +55,6 @@ def rank_matches(values: ValueSets, origin: Mapping[int, Node] | None = None) ->
             bounds[node.id] = (one, one)
     if widths == values.widths:
         return values
-    return replace(values, widths=widths, bounds=bounds, unions={}, memo={})
+    # the widths set here are not those their bounds' keys stand for (value_sets.py)
+    keys = {k: key for k, key in values.bound_keys.items() if widths[k] is values.widths[k]}
+    return replace(values, widths=widths, bounds=bounds, bound_keys=keys, unions={}, memo={})

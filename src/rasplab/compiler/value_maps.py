@@ -16,7 +16,7 @@ map's sets. Three ways, cheapest first:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,9 @@ class ValueTable:
     # an aggregate's values per width, by what decides them (value_sets._aggregate_sets):
     # dyck's prefix means of three flags take the same values at each width
     per_width: dict[tuple, dict[int, frozenset] | None] = field(default_factory=dict)
+    # a selector's width bounds and widths per position, by what decides them
+    # (value_sets._bounds_key): sort's five selects of one column by another share them
+    covers: dict[tuple, Any] = field(default_factory=dict)
 
     def intern_keys(self, keys: Iterable[Hashable]) -> VSet:
         """One shared set of these keys (value keys, or the widths of a selector)."""
@@ -90,15 +93,17 @@ class ValueTable:
             keys.append(k)
         return self.intern_keys(keys)
 
-    def intern_each(self, sets: list) -> tuple[VSet, ...]:
+    def intern_each(self, sets: Sequence[Any]) -> tuple[VSet, ...]:
         """:meth:`intern` of each of ``sets`` (positions' sets: at long lengths they overlap,
         so where all are ints each int is keyed once, and each set costs one pass)."""
-        union = set().union(*sets)
+        distinct = list({id(s): s for s in sets}.values())  # positions often share one
+        union = set().union(*distinct)
         if set(map(type, union)) != {int}:
             return tuple(self.intern(s) for s in sets)
         self._intern_ints(union)
         key = self.int_keys.__getitem__
-        return tuple(self.intern_keys(map(key, s)) for s in sets)
+        done = {id(s): self.intern_keys(map(key, s)) for s in distinct}
+        return tuple(done[id(s)] for s in sets)
 
     def _intern_ints(self, values: list | tuple | set | frozenset) -> VSet:
         # positions and lengths: up to n^2 / 2 ints over a program's sets at length n, so

@@ -21,6 +21,7 @@ Selector widths are bounded per position by interval rules elsewhere.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,10 @@ class ValueSets:
     memo: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
     # the table's per-width sets of aggregates (ValueTable.per_width), for a later pass
     per_width: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
+    # selector id -> what decides its width bounds (_bounds_key), and the table's widths
+    # by those (ValueTable.covers), for a later pass
+    bound_keys: Mapping[int, tuple] = field(default_factory=dict, repr=False, compare=False)
+    covers: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def at(self, node: Node, i: int) -> list[Any]:
         """The values ``node`` can hold at position ``i``, ordered."""
@@ -147,6 +152,7 @@ class _Found:
     sets: dict[int, tuple[VSet, ...]] = field(default_factory=dict)
     widths: dict[int, tuple[frozenset[int], ...]] = field(default_factory=dict)
     bounds: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    bound_keys: dict[int, tuple] = field(default_factory=dict)
     semantics: dict[int, str] = field(default_factory=dict)
 
 
@@ -164,6 +170,10 @@ def _reuse(found: _Found, program: Node, previous: ValueSets) -> None:
     for known in previous.per_width.values():
         for s in (known or {}).values():
             found.table.shared.setdefault(s, s)
+    found.table.covers = dict(previous.covers)
+    for cover in previous.covers.values():
+        for s in {*cover.widths, *(cover.sets or ())}:
+            found.table.shared.setdefault(s, s)
     for node in topological_order(program):
         if node.id in previous.sets:
             found.sets[node.id] = previous.sets[node.id]
@@ -172,6 +182,8 @@ def _reuse(found: _Found, program: Node, previous: ValueSets) -> None:
         elif node.id in previous.widths and node.id in previous.bounds:
             found.widths[node.id] = previous.widths[node.id]
             found.bounds[node.id] = previous.bounds[node.id]
+            if node.id in previous.bound_keys:
+                found.bound_keys[node.id] = previous.bound_keys[node.id]
     for sets in [*found.sets.values(), *found.widths.values()]:
         for s in sets:
             found.table.shared.setdefault(s, s)
@@ -260,12 +272,34 @@ def _sum_ranges(found: _Found, node: Map | ZipMap) -> tuple[VSet, ...] | None:
 # ---------------------------------------------------------------- selectors
 
 
+@dataclass
+class _Cover:
+    """A selector's width bounds ``[position, length - 1]``, its widths per position, and
+    (once a selector width reads them) those widths as value sets."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    widths: tuple[frozenset[int], ...]
+    sets: tuple[VSet, ...] | None = None
+
+
 def _selector_widths(
     setting: _Setting, found: _Found, node: Selector
 ) -> tuple[frozenset[int], ...]:
-    lo, hi = _bounds(setting, found, node)
-    found.bounds[node.id] = (lo, hi)
-    covered = width_cover(lo, hi, setting.valid)  # [position, width]
+    key = _bounds_key(setting, found, node)
+    cover: _Cover | None = found.table.covers.get(key) if key is not None else None
+    if cover is None:
+        lo, hi = _bounds(setting, found, node)
+        cover = _Cover(lo, hi, _rows(found, width_cover(lo, hi, setting.valid)))
+    if key is not None:
+        found.table.covers.setdefault(key, cover)
+        found.bound_keys[node.id] = key
+    found.bounds[node.id] = (cover.lo, cover.hi)
+    return cover.widths
+
+
+def _rows(found: _Found, covered: np.ndarray) -> tuple[frozenset[int], ...]:
+    """Each row of ``covered`` (``[position, width]``) as an interned set of widths."""
     out, by_row = [], {}
     for row in covered:
         key = row.tobytes()
@@ -273,6 +307,27 @@ def _selector_widths(
             by_row[key] = found.table.intern_keys(np.flatnonzero(row).tolist())
         out.append(by_row[key])
     return tuple(out)
+
+
+def _bounds_key(setting: _Setting, found: _Found, node: Selector) -> tuple | None:
+    """What decides ``node``'s width bounds (:func:`_bounds`): selectors with the same key
+    have the same bounds and widths, in this pass and in later ones over the same length
+    (sort's five selects of one column by another; a select rebuilt by a rewrite). None
+    where a part's key is not known."""
+    if node.id in setting.exact_widths:  # by content: a later pass evaluates it again
+        grid = np.ascontiguousarray(setting.exact_widths[node.id])
+        return ("exact", grid.shape, grid.dtype.str, hashlib.sha1(grid.data).digest())
+    if isinstance(node, Select):
+        lo, hi = _select_bounds(node, np.array([[2]]))  # the rule, at one length
+        return ("select", int(lo[0, 0]), int(hi[0, 0]))
+    if isinstance(node, SelectorNot):
+        parts = [node.inner]
+    elif isinstance(node, SelectorAnd | SelectorOr):
+        parts = [node.fst, node.snd]
+    else:
+        return None
+    keys = [found.bound_keys.get(part.id) for part in parts]
+    return None if None in keys else (type(node).__name__, *keys)
 
 
 def _bounds(setting: _Setting, found: _Found, node: Selector) -> tuple[np.ndarray, np.ndarray]:
@@ -337,10 +392,23 @@ def _sop_sets(setting: _Setting, found: _Found, node: SOp) -> tuple[VSet, ...]:
         quick = bulk_map(table, node.f, per_input)  # the same sets, found faster
         return quick if quick is not None else run_map(table, node.f, per_input)
     if isinstance(node, SelectorWidth):
-        return tuple(table.intern(w) for w in found.widths[node.selector.id])
+        return _width_sets(found, node)
     if isinstance(node, Aggregate):
         return _aggregate_sets(setting, found, node)
     raise TypeError(f"unknown s-op {node!r}")
+
+
+def _width_sets(found: _Found, node: SelectorWidth) -> tuple[VSet, ...]:
+    """The selector's widths as value sets, made once per :class:`_Cover`."""
+    widths = found.widths[node.selector.id]
+    key = found.bound_keys.get(node.selector.id)
+    cover: _Cover | None = found.table.covers.get(key) if key is not None else None
+    if cover is not None and cover.widths is widths and cover.sets is not None:
+        return cover.sets
+    sets = found.table.intern_each(widths)
+    if cover is not None and cover.widths is widths:
+        cover.sets = sets
+    return sets
 
 
 def _aggregate_sets(setting: _Setting, found: _Found, node: Aggregate) -> tuple[VSet, ...]:
@@ -443,4 +511,6 @@ def infer(
         found.semantics,
         found.bounds,
         per_width=found.table.per_width,
+        bound_keys=found.bound_keys,
+        covers=found.table.covers,
     )
