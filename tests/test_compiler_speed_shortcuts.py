@@ -72,6 +72,28 @@ def test_union_of_products_leaving_out_products_inside_others(seed):
     assert np.array_equal(found, _union_plain(groups, sizes))
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("limit", [3, 20, 60, 10_000])
+def test_union_of_products_refused_past_the_limit_only(seed, limit, monkeypatch):
+    # one group (its product is the union) or several; None exactly where the union
+    # holds more than DOMAIN_LIMIT rows, refused from the largest product where it can
+    from rasplab.compiler import domains
+
+    monkeypatch.setattr(domains, "DOMAIN_LIMIT", limit)
+    rng = np.random.default_rng(seed)
+    sizes = [7, 5, 4][: 1 + seed % 3]
+    groups = [
+        tuple(np.sort(rng.choice(s, rng.integers(1, s + 1), replace=False)) for s in sizes)
+        for _ in range(1 + 3 * (seed % 2))
+    ]
+    want = _union_plain(groups, sizes)
+    found = _union_of_products(groups, sizes)
+    if len(want) > limit:
+        assert found is None
+    else:
+        assert found is not None and np.array_equal(found, want)
+
+
 def _count_maps() -> tuple[SOp, list[SOp]]:
     """A program over maps of ``(i + 1) * mean(prefix, flag)``: the first one a count."""
     mean = aggregate(select(indices, indices, "<="), indicator(tokens == "a"))

@@ -303,18 +303,25 @@ def derived_leaves(
 
 
 def _union_of_products(groups: list[tuple], sizes: list[int]) -> np.ndarray | None:
-    """Distinct rows of the union of per-position products (None above DOMAIN_LIMIT)."""
+    """Distinct rows of the union of per-position products (None above DOMAIN_LIMIT), in
+    order. Each set holds distinct codes, sorted."""
+    kept = _undominated(groups, sizes)
+    products = [math.prod(len(s) for s in sets) for sets in kept]
+    if max(products, default=0) > DOMAIN_LIMIT:  # the union holds the largest product
+        return None  # (sort's three-leaf MLP at 1,024: 33 million cells, not marked)
+    if len(kept) == 1 and sizes:  # the union is that product, rows in order
+        return _product(kept[0]).reshape(-1, len(sizes))
     space = int(np.prod(sizes)) if sizes else 1
     if space <= MASK_LIMIT:
         mask = np.zeros(sizes, dtype=bool)
-        for sets in _undominated(groups, sizes):
+        for sets in kept:
             mask[np.ix_(*[np.asarray(s, dtype=np.int64) for s in sets])] = True
         if int(mask.sum()) > DOMAIN_LIMIT:
             return None
         return np.stack(np.nonzero(mask), axis=1).astype(np.int64).reshape(-1, len(sizes))
     if sum(int(np.prod([len(s) for s in sets])) for sets in groups) > DOMAIN_LIMIT:
         return None
-    parts = [_product(sets) for sets in _undominated(groups, sizes)]
+    parts = [_product(sets) for sets in kept]
     return np.unique(np.concatenate(parts), axis=0).astype(np.int64).reshape(-1, len(sizes))
 
 
