@@ -113,6 +113,17 @@ def _z_error(p: Problem, axis: Axis) -> np.ndarray | None:
 def _axis_groups(p: Problem, axis: Axis, classes: dict[int, np.ndarray]) -> Line | None:
     """The distinct (gate classes, table value, z) and the state at each; None if z is not
     enough to tell the outputs apart."""
+    key = ("axis line", tuple(axis.coef.items()), axis.table, tuple(axis.gates))
+    if key not in p.cache:  # shared with the problem's other input errors (a rebuild's)
+        p.cache[key] = _exact_line(p, axis, classes)
+    found = p.cache[key]
+    return None if found is None else found[0].with_error(found[1], _z_error(p, axis))
+
+
+def _exact_line(
+    p: Problem, axis: Axis, classes: dict[int, np.ndarray]
+) -> tuple[Line, np.ndarray] | None:
+    """:meth:`Line.exact` along ``axis``: the line for exact inputs, each point's row."""
     z = _z(p, axis)
     table = p.codes[:, axis.table] if axis.table is not None else None
     if Line.refuted(p, z, p.codes[:, axis.gates], table):
@@ -120,7 +131,7 @@ def _axis_groups(p: Problem, axis: Axis, classes: dict[int, np.ndarray]) -> Line
     gates = np.zeros((len(p.codes), len(axis.gates)), dtype=np.int64)  # [points, gates]
     for j, k in enumerate(axis.gates):
         gates[:, j] = classes[k][p.codes[:, k]]
-    return Line.build(p, z, gates, table, _z_error(p, axis))
+    return Line.exact(p, z, gates, table)
 
 
 class _Classes(dict):

@@ -16,7 +16,7 @@ arrays, so that trying many axes over domains of a million points stays cheap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,15 @@ class Line:
     ):
         """None if two points with one group and one z need different outputs. ``error``:
         how far each point's z may be off (the most over the points at one row)."""
+        found = Line.exact(p, z, gates, table)
+        return None if found is None else found[0].with_error(found[1], error)
+
+    @staticmethod
+    def exact(
+        p: Problem, z: np.ndarray, gates: np.ndarray, table: np.ndarray | None
+    ) -> tuple[Line, np.ndarray] | None:
+        """:meth:`build` for exact inputs, and each point's row (for :meth:`with_error`):
+        what the inputs' errors do not change, which a rebuild's MLP shares."""
         t = table if table is not None else np.full(len(z), -1, dtype=np.int64)
         zr = np.round(z, 9)
         outs = _out_ids(p)
@@ -66,11 +75,15 @@ class Line:
             rounded = python_round(p.out[first], 12)
             states = rounded.tolist()
             state = _ids(rounded)
-        most = None
-        if error is not None:
-            most = np.zeros(len(first))
-            np.maximum.at(most, key, error)
-        return Line(group[first], gates[first], t[first], zr[first], state, states, most)
+        return Line(group[first], gates[first], t[first], zr[first], state, states), key
+
+    def with_error(self, rows: np.ndarray, error: np.ndarray | None) -> Line:
+        """This line with ``error`` (each point's, ``rows``: its row) as each row's most."""
+        if error is None:
+            return self
+        most = np.zeros(len(self.z))
+        np.maximum.at(most, rows, error)
+        return replace(self, error=most)
 
     @staticmethod
     def refuted(p: Problem, z: np.ndarray, raw_gates: np.ndarray, table: np.ndarray | None):
