@@ -129,3 +129,65 @@ def test_dyck1_causal_weights_and_certificate_as_before(n):
         entry.build(), entry.vocab, n, causal=True, sample=entry.sample, verify=0
     )
     assert plain.n_params == model.n_params
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_unique_inverse_is_numpy_s(seed):
+    # ints of a small span ranked by a table, others by numpy: the same either way
+    from rasplab.compiler.combine import unique_inverse
+
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(0, 300))
+    span = [3, 50, 10**6, 2**40][seed % 4]
+    values = rng.integers(-span, span, size)
+    if seed % 3 == 0:
+        values = values.astype(np.int32)
+    if seed % 5 == 4:
+        values = values / 7.0  # floats: numpy's own path
+    found, where = unique_inverse(values)
+    want, want_where = np.unique(values, return_inverse=True)
+    assert found.dtype == want.dtype and np.array_equal(found, want)
+    assert np.array_equal(where, want_where.reshape(-1))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_distinct_is_numpy_s(seed):
+    from rasplab.compiler.combine import distinct
+
+    rng = np.random.default_rng(seed)
+    span = [3, 50, 10**6, 2**40][seed % 4]
+    values = rng.integers(-span, span, (int(rng.integers(0, 40)), 3))
+    if seed % 3 == 0:
+        values = values.astype(np.int16 if span < 2**15 else np.int64)
+    if seed % 5 == 4:
+        values = values / 3.0
+    found, want = distinct(values), np.unique(values)
+    assert found.dtype == want.dtype and np.array_equal(found, want)
+
+
+def test_narrow_ints_spanning_their_type_are_not_wrapped():
+    from rasplab.compiler.combine import distinct, unique_inverse
+
+    values = np.array([-30000, 30000, 0, -30000], dtype=np.int16)
+    assert distinct(values).tolist() == [-30000, 0, 30000]
+    found, where = unique_inverse(values)
+    assert found.tolist() == [-30000, 0, 30000] and where.tolist() == [0, 2, 1, 0]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [3.0, -1.0, 3.0, 0.0, -0.0, 7.0],  # whole numbers: a table; -0.0 is 0.0
+        [0.5, 1.0, 0.5],
+        [1.0, float("nan"), 1.0, float("nan")],
+        [1.0, float("inf"), -float("inf"), 1.0],
+        [2.0**60, 1.0, 2.0**60],
+        [1.0] * 70 + [1.5],  # whole for the first 64 only
+    ],
+)
+def test_ids_of_floats_are_numpy_s_ranks(values):
+    from rasplab.compiler.units import _ids
+
+    array = np.array(values)
+    want = np.unique(array, return_inverse=True)[1].reshape(-1)
+    assert np.array_equal(_ids(array), want)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..lang.operators import _BINARY
+from .combine import unique_inverse
 
 __all__ = ["ARITHMETIC", "by_arithmetic", "width_sum_limit"]
 
@@ -70,7 +71,7 @@ def by_arithmetic(f: Callable[..., Any], args: list[Coded]) -> Coded | None:
         missing = missing | (result > limit)  # where WidthSum raises
     else:
         result = f(a, b)  # [rows]: int64 where both are ints, as Python gives an int
-    distinct, inverse = np.unique(result[~missing], return_inverse=True)
+    distinct, inverse = unique_inverse(result[~missing])
     codes = np.full(len(result), -1, dtype=np.int64)
     codes[~missing] = inverse.reshape(-1)
     return codes, distinct.tolist()

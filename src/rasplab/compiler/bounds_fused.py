@@ -18,6 +18,7 @@ import numpy as np
 from ..lang.graph import value_key
 from ..lang.nodes import Constant, Map, SOp, ZipMap
 from .arithmetic import by_arithmetic
+from .combine import unique_inverse
 from .domains import Fused
 
 __all__ = ["Column", "evaluate"]
@@ -48,7 +49,7 @@ def _apply(node: Any, known: dict[int, Column], size: int) -> Column:
         return fast
     radices = [int(codes.max(initial=0)) + 2 for codes, _ in args]
     key, failed = _joint([codes for codes, _ in args], radices)
-    distinct, inverse = np.unique(key, return_inverse=True)
+    distinct, inverse = unique_inverse(key)
     found: dict[tuple, int] = {}
     table: list[Any] = []
     parts = _split(distinct, radices)  # per argument: its code (0: failed) per distinct key

@@ -69,10 +69,48 @@ def ordered(values: Any) -> list[Any]:
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
-    """``np.unique(values)`` (flattened), by sorting: numpy's hashing path is far slower on
+    """``np.unique(values)`` (flattened), by a table of the span for signed ints of a small
+    span (:func:`unique_inverse`), else by sorting: numpy's hashing path is far slower on
     large int arrays and has more overhead on small ones."""
-    s = np.sort(values.reshape(-1))
+    flat = values.reshape(-1)
+    table = _span_table(flat)
+    if table is not None:
+        return (np.flatnonzero(table[1]) + table[0]).astype(flat.dtype)
+    s = np.sort(flat)
     return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+
+
+def _span_table(flat: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """For signed ints spanning at most a few times their number: the least, and which
+    values of the span occur (None otherwise)."""
+    if flat.dtype.kind != "i" or not len(flat):
+        return None
+    low = int(flat.min())
+    span = int(flat.max()) - low + 1
+    if span > 4 * len(flat) + 65536:
+        return None
+    seen = np.zeros(span, dtype=bool)
+    seen[flat.astype(np.int64, copy=False) - low] = True  # (a narrow int type would wrap)
+    return low, seen
+
+
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of a 1-d array, the inverse flat. Signed
+    ints of a span at most a few times their number are ranked by a table of the span,
+    not a sort: a million combinations' results take milliseconds, not a tenth of a second.
+
+    >>> found, where = unique_inverse(np.array([5, -2, 5, 7]))
+    >>> found.tolist(), where.tolist()
+    ([-2, 5, 7], [1, 0, 1, 2])
+    """
+    table = _span_table(values)
+    if table is not None:
+        low, seen = table
+        ranks = np.cumsum(seen) - 1
+        where = ranks[values.astype(np.int64, copy=False) - low]
+        return (np.flatnonzero(seen) + low).astype(values.dtype), where
+    found, where = np.unique(values, return_inverse=True)
+    return found, where.reshape(-1)
 
 
 def width_cover(lo: np.ndarray, hi: np.ndarray, valid: np.ndarray) -> np.ndarray:

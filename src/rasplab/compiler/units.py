@@ -203,6 +203,9 @@ def _ids(values: np.ndarray) -> np.ndarray:
     if values.ndim == 1:
         if values.dtype.kind in "iub":
             return _dense(values.astype(np.int64, copy=False))
+        whole = _whole(values)
+        if whole is not None:  # counts held as floats: ranked by a table, not a sort
+            return _dense(whole)
         return np.unique(values, return_inverse=True)[1].reshape(-1)
     if values.shape[1] == 0 or len(values) == 0:
         return np.zeros(len(values), dtype=np.int64)
@@ -217,6 +220,18 @@ def _ids(values: np.ndarray) -> np.ndarray:
             key = key * size + (col - low)
         return _dense(key)
     return np.unique(values, axis=0, return_inverse=True)[1].reshape(-1)
+
+
+def _whole(values: np.ndarray) -> np.ndarray | None:
+    """Float ``values`` as int64 where every one is a whole number below ``2**53`` (ranks,
+    and equal values, are then those of the floats: ``-0.0`` is ``0``); None otherwise,
+    found from the first few where those are not."""
+    if values.dtype.kind != "f" or not len(values):
+        return None
+    for part in (values[:64], values):
+        if not (np.all(np.abs(part) < 2.0**53) and np.all(np.floor(part) == part)):
+            return None  # (NaN and infinities fail the first test)
+    return values.astype(np.int64)
 
 
 def _dense(keys: np.ndarray) -> np.ndarray:

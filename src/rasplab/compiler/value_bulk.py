@@ -26,7 +26,7 @@ import numpy as np
 
 from ..lang.graph import value_key
 from ..lang.operators import _BINARY
-from .combine import PLAIN, distinct
+from .combine import PLAIN, distinct, unique_inverse
 from .value_maps import (
     ARITHMETIC,
     ARRAY_LIMIT,
@@ -353,8 +353,8 @@ def _keys_by_group(
     seen: ValueTable, group: np.ndarray, value: np.ndarray, kind: np.ndarray, n: int
 ) -> list[VSet]:
     """Each group's output keys: its distinct values, each with ``_variant_keys``."""
-    values, at = np.unique(value, return_inverse=True)
-    typed, code = np.unique(at.reshape(-1) * 3 + kind, return_inverse=True)  # (value, kind)
+    values, at = unique_inverse(value)
+    typed, code = unique_inverse(at * 3 + kind)  # (value, kind)
     keys = [
         _value_keys(seen, int(k), v)
         for k, v in zip((typed % 3).tolist(), values[typed // 3].tolist(), strict=True)
