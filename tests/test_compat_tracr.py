@@ -213,3 +213,41 @@ BAD_CALLS = [
 def test_wrong_arguments_raise_rasp_errors_naming_the_tracr_function(call, message):
     with pytest.raises(RaspError, match=message):
         call()
+
+
+def _shifted_back():
+    """``length - indices`` and an aggregate that can be None (nothing before position
+    0) minus the indices: tracr's operators, one with None in its values."""
+    before = rasp.Aggregate(
+        rasp.Select(rasp.indices, rasp.indices - 1, rasp.Comparison.EQ), rasp.indices
+    )
+    return rasp.SequenceMap(
+        lambda x, y: (x, y), tracr_style_length() - rasp.indices, before - rasp.indices
+    )
+
+
+def test_operators_on_numbers_are_the_language_s_and_pass_none():
+    # + - * of two s-ops: the language's own on numbers (the compiler takes whole arrays
+    # there), None where an argument is None, as tracr's lambdas
+    from rasplab.compiler.arithmetic import arithmetic_op
+
+    for op in ("__add__", "__sub__", "__mul__", "__radd__", "__rsub__", "__rmul__"):
+        node = getattr(rasp.tokens, op)(rasp.indices)
+        assert arithmetic_op(node.f) is not None and node.f(None, 2) is None
+    assert arithmetic_op((rasp.tokens / rasp.indices).f) is None
+    assert arithmetic_op(rasp.SequenceMap(lambda x, y: x - y, rasp.tokens, rasp.indices).f) is None
+    assert _shifted_back()([0, 0, 0]) == [None, (2, -1), (1, -1)]
+
+
+@pytest.mark.parametrize("n", [3, 9, 40])
+def test_value_sets_of_tracr_arithmetic_are_those_found_value_by_value(n, monkeypatch):
+    from rasplab.compiler import arithmetic, domains, value_bulk, value_maps
+    from rasplab.compiler.value_sets import infer
+
+    program = _shifted_back()
+    fast = infer(program, [0, 1], n)
+    for module in (arithmetic, domains, value_bulk, value_maps):  # every shortcut off
+        monkeypatch.setattr(module, "arithmetic_op", lambda f: None)
+    slow = infer(program, [0, 1], n)
+    for node in (program, *program.children):
+        assert [fast.at(node, i) for i in range(n)] == [slow.at(node, i) for i in range(n)]

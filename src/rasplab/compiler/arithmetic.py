@@ -32,11 +32,30 @@ import numpy as np
 from ..lang.operators import _BINARY
 from .combine import unique_inverse
 
-__all__ = ["ARITHMETIC", "by_arithmetic", "width_sum_limit"]
+__all__ = ["ARITHMETIC", "arithmetic_op", "by_arithmetic", "width_sum_limit"]
 
 # The functions the language builds for ``+ - *`` of two s-ops: pure arithmetic, no
 # branches, so an array result is the per-value result.
 ARITHMETIC = frozenset(_BINARY[op] for op in ("+", "-", "*"))
+
+
+def arithmetic_op(f: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The language's ``+ - *`` that ``f`` is (one of :data:`ARITHMETIC`), or that it
+    computes on every int and float: a wrapper naming it in ``numbers_as``, which gives
+    ``None`` where an argument is ``None`` (tracr's maps, :mod:`rasplab.compat.tracr`)
+    and so is called per value where a table holds anything but numbers. None otherwise.
+
+    >>> from rasplab import indices, length
+    >>> arithmetic_op((length - indices).f) is (length - indices).f
+    True
+    >>> arithmetic_op(lambda x, y: x - y) is None  # a user's function: called per value
+    True
+    """
+    if f in ARITHMETIC:
+        return f
+    named = getattr(f, "numbers_as", None)
+    return named if named in ARITHMETIC else None
+
 
 _LARGEST = 2**26  # |value| bound: products stay exact in int64 and in float64's 53 bits
 
@@ -55,7 +74,7 @@ def by_arithmetic(f: Callable[..., Any], args: list[Coded]) -> Coded | None:
     not plain ints or plain floats of moderate size (the caller then calls ``f`` per
     distinct tuple). Rows where an argument's code is -1, or where ``f`` raises, get -1."""
     limit = width_sum_limit(f)
-    if (f not in ARITHMETIC and limit is None) or len(args) != 2:
+    if (arithmetic_op(f) is None and limit is None) or len(args) != 2:
         return None
     arrays = [_numbers(table) for _, table in args]
     if arrays[0] is None or arrays[1] is None:

@@ -26,12 +26,11 @@ import numpy as np
 
 from ..lang.graph import value_key
 from ..lang.nodes import Constant, Map, Node, SOp, ZipMap
-from .arithmetic import by_arithmetic, width_sum_limit
+from .arithmetic import arithmetic_op, by_arithmetic, width_sum_limit
 from .combine import PLAIN, is_number
 from .features import Feature
 from .maps_of import map_chain, through
 from .units import _first, _ids
-from .value_maps import ARITHMETIC
 from .value_sets import ValueSets
 
 __all__ = ["Fused", "domain", "derived_leaves", "value_indices", "DOMAIN_LIMIT"]
@@ -188,7 +187,7 @@ def _arithmetic(node: Node, kids: list[_Column], combos: np.ndarray):
     float64 arithmetic is Python's float arithmetic; an int result is exact (operands are
     below 2**26), and it is an int exactly where both operands are ints, as in Python.
     """
-    if not isinstance(node, ZipMap) or node.f not in ARITHMETIC or len(kids) != 2:
+    if not isinstance(node, ZipMap) or arithmetic_op(node.f) is None or len(kids) != 2:
         return None
     left, right = _numbers(kids[0].table), _numbers(kids[1].table)
     if left is None or right is None:

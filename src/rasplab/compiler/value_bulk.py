@@ -26,9 +26,9 @@ import numpy as np
 
 from ..lang.graph import value_key
 from ..lang.operators import _BINARY
+from .arithmetic import arithmetic_op
 from .combine import PLAIN, distinct, unique_inverse
 from .value_maps import (
-    ARITHMETIC,
     ARRAY_LIMIT,
     CALL_LIMIT,
     TOO_MANY,
@@ -53,7 +53,7 @@ def bulk_map(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]
         return spanned
     overall = [set().union(*sets) for sets in per_input]
     size = math.prod(len(u) for u in overall)
-    arithmetic = f in ARITHMETIC
+    arithmetic = arithmetic_op(f) is not None
     if arithmetic and size > ARRAY_LIMIT:
         return _arithmetic_rows(seen, f, per_input)  # run_map's _arithmetic_per_position
     if len(per_input) > 1 and size <= ARRAY_LIMIT:
@@ -74,7 +74,8 @@ def _interval_sums(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet
     """The language's ``a + b`` or ``a - b`` where every position's sets are runs of
     consecutive ints: a run again, from the ends alone (``opens - closes`` at 1,024
     positions pairs up to a million values at a position). None otherwise."""
-    sign = 1 if f is _BINARY["+"] else -1 if f is _BINARY["-"] else 0
+    op = arithmetic_op(f)
+    sign = 1 if op is _BINARY["+"] else -1 if op is _BINARY["-"] else 0
     if not sign or len(per_input) != 2:
         return None
     spans: dict[int, tuple[int, int]] = {}  # by the id of an interned set

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..lang.graph import value_key
-from .arithmetic import ARITHMETIC
+from .arithmetic import ARITHMETIC, arithmetic_op
 from .combine import PLAIN
 
 __all__ = [
@@ -123,7 +123,7 @@ def run_map(seen: ValueTable, f: Callable, per_input: list) -> tuple[VSet, ...]:
         return (TOO_MANY,) * n
     overall = [set().union(*sets) for sets in per_input]
     size = int(np.prod([len(u) for u in overall]))
-    arithmetic = f in ARITHMETIC
+    arithmetic = arithmetic_op(f) is not None
     if arithmetic and size > ARRAY_LIMIT:
         found = _arithmetic_per_position(seen, f, per_input)
         if found is not None:

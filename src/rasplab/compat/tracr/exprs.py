@@ -74,6 +74,8 @@ def _passing_none(f: Callable[..., Any]) -> Callable[..., Any]:
         return None if any(a is None for a in args) else f(*args)
 
     apply.__name__ = getattr(f, "__name__", "f")
+    # on numbers it is f: the compiler's arithmetic.arithmetic_op reads this
+    apply.numbers_as = f  # type: ignore[attr-defined]
     return apply
 
 

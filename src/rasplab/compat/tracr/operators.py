@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from ...errors import DefinitionError, RaspTypeError
 from ...lang.nodes import Encoding, Node, Selector
+from ...lang.operators import _BINARY
 
 if TYPE_CHECKING:
     from .exprs import Map, SequenceMap
@@ -107,7 +108,9 @@ def _compared(other: Any, op: str) -> Any:
 
 
 class TracrSOpOperators:
-    """tracr's ``SOp`` operators, lambda for lambda (see tracr's ``rasp.py``)."""
+    """tracr's ``SOp`` operators, lambda for lambda (see tracr's ``rasp.py``). ``+ - *``
+    of two s-ops are the language's own (``x - y`` as tracr's lambda has it), so the
+    compiler computes them on whole arrays where the values are numbers."""
 
     __slots__ = ()
 
@@ -149,32 +152,32 @@ class TracrSOpOperators:
 
     def __add__(self, other: Any) -> Map | SequenceMap:
         if isinstance(_value(other, "+"), Node):
-            return self._pair(lambda x, y: x + y, self, other)
+            return self._pair(_BINARY["+"], self, other)
         return self._map(lambda x: x + other)
 
     def __radd__(self, other: Any) -> Map | SequenceMap:
         if isinstance(_value(other, "+"), Node):
-            return self._pair(lambda x, y: x + y, other, self)
+            return self._pair(_BINARY["+"], other, self)
         return self._map(lambda x: other + x)
 
     def __sub__(self, other: Any) -> Map | SequenceMap:
         if isinstance(_value(other, "-"), Node):
-            return self._pair(lambda x, y: x - y, self, other)
+            return self._pair(_BINARY["-"], self, other)
         return self._map(lambda x: x - other)
 
     def __rsub__(self, other: Any) -> Map | SequenceMap:
         if isinstance(_value(other, "-"), Node):
-            return self._pair(lambda x, y: x - y, other, self)
+            return self._pair(_BINARY["-"], other, self)
         return self._map(lambda x: other - x)
 
     def __mul__(self, other: Any) -> Map | SequenceMap:
         if isinstance(_value(other, "*"), Node):
-            return self._pair(lambda x, y: x * y, self, other)
+            return self._pair(_BINARY["*"], self, other)
         return self._map(lambda x: x * other)
 
     def __rmul__(self, other: Any) -> Map | SequenceMap:
         if isinstance(_value(other, "*"), Node):
-            return self._pair(lambda x, y: x * y, other, self)
+            return self._pair(_BINARY["*"], other, self)
         return self._map(lambda x: other * x)
 
     def __truediv__(self, other: Any) -> Map | SequenceMap:
