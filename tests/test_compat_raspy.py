@@ -255,3 +255,32 @@ def test_values_follow_pythons_operators_as_raspy_does() -> None:
     assert list((1 - raspy.indices)("abc")) == [1, 0, -1]  # reflected operators work too
     assert list(raspy.SOp.zip(max, t, raspy.indices)([0, 5, 1])) == [0, 5, 2]
     assert list(t.round()([0.4, 2.6])) == [0, 3]
+
+
+def test_plus_minus_times_of_two_sops_are_the_language_s_on_numbers():
+    # the compiler computes those on whole arrays; with a constant, or another operator,
+    # raspy's own function is called per value
+    from rasplab.compat import raspy
+    from rasplab.compiler.arithmetic import arithmetic_op
+
+    t, i = raspy.tokens, raspy.indices
+    for made in (t + i, t - i, t * i, i - t):
+        assert arithmetic_op(made.f) is not None
+    for made in (t / i, t - 1, 2 * t, t % i):
+        assert arithmetic_op(made.f) is None
+    assert (i - t)([5, 1]) == [-5, 0] and (t * i)(["a", "b"]) == ["", "b"]
+
+
+@pytest.mark.parametrize("n", [4, 30])
+def test_value_sets_of_raspy_arithmetic_are_those_found_value_by_value(n, monkeypatch):
+    from rasplab.compat import raspy
+    from rasplab.compiler import arithmetic, domains, value_bulk, value_maps
+    from rasplab.compiler.value_sets import infer
+
+    length = raspy.length
+    program = (length - raspy.indices) * (raspy.indices + length)
+    fast = infer(program, [0, 1], n)
+    for module in (arithmetic, domains, value_bulk, value_maps):  # every shortcut off
+        monkeypatch.setattr(module, "arithmetic_op", lambda f: None)
+    slow = infer(program, [0, 1], n)
+    assert [fast.at(program, k) for k in range(n)] == [slow.at(program, k) for k in range(n)]

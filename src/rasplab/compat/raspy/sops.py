@@ -24,6 +24,7 @@ from typing import Any
 from ...errors import RaspTypeError
 from ...lang import nodes
 from ...lang.base import is_atom
+from ...lang.operators import _BINARY
 
 __all__ = ["RaspySOp", "SOp", "tokens", "indices", "identity", "wrap", "raw", "repeat", "where"]
 
@@ -183,6 +184,10 @@ def _install(op: str, fn: Callable[[Any, Any], Any], symbol: str, reflected: boo
     setattr(RaspySOp, f"__{'r' if reflected else ''}{op}__", method)
 
 
+# Python's + - * of two values: the language's own (compiler.arithmetic.arithmetic_op)
+_LANGUAGE_OPS = {operator.add: _BINARY["+"], operator.sub: _BINARY["-"], operator.mul: _BINARY["*"]}
+
+
 def lift(fn: Callable[..., Any], args: list[Any], template: str) -> nodes.SOp:
     """``fn`` position by position over raspy-wrapped ``args``; constants are folded in.
 
@@ -198,6 +203,8 @@ def lift(fn: Callable[..., Any], args: list[Any], template: str) -> nodes.SOp:
         it = iter(values)
         return fn(*[s.value if isinstance(s, nodes.Constant) else next(it) for s in sops])
 
+    if len(live) == len(sops) == 2 and fn in _LANGUAGE_OPS:  # the compiler's arrays read it
+        at.numbers_as = _LANGUAGE_OPS[fn]  # type: ignore[attr-defined]
     if not live:
         return Constant(at())
     if len(live) == 1:
