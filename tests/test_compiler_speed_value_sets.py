@@ -327,3 +327,36 @@ def test_selectors_with_one_bounds_rule_share_their_widths(name, monkeypatch):
     assert shared == apart
     if name == "sort":  # its selects of one column by another: one cover for all
         assert len(hits) - once > once
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_partial_sum_of_widths_holds_every_count_between_its_ends(seed):
+    """A partial sum of disjoint widths: at each position every count from the least sum
+    of its parts to the greatest, up to the length; positions with the same ends share
+    one set (sort's at 1,024: all of them)."""
+    from rasplab.compiler.split_widths import WidthSum
+    from rasplab.compiler.value_sets import _Found, _sum_ranges
+    from rasplab.lang.nodes import ZipMap
+
+    rng = random.Random(seed)
+    n = rng.randint(1, 12)
+    found = _Found()
+    sides = [tokens.map(lambda t: 0), tokens.map(lambda t: 1)]
+    for side in sides:  # each position: a run of counts, often the same run
+        runs = [(rng.randint(0, 3), rng.randint(3, 9)) for _ in range(2)]
+        found.sets[side.id] = tuple(
+            found.table.intern(range(lo, hi + 1)) for lo, hi in (rng.choice(runs) for _ in range(n))
+        )
+    node = ZipMap(WidthSum(10), *sides)
+    got = _sum_ranges(found, node)
+    assert got is not None
+    for i in range(n):
+        a, b = (sorted(k[1] for k in found.sets[side.id][i]) for side in sides)
+        want = set(range(a[0] + b[0], min(a[-1] + b[-1], 10) + 1))
+        assert {k[1] for k in got[i]} == want
+        same = [j for j in range(n) if found.sets[sides[0].id][j] is found.sets[sides[0].id][i]]
+        assert all(
+            got[j] is got[i]
+            for j in same
+            if found.sets[sides[1].id][j] is found.sets[sides[1].id][i]
+        )

@@ -261,11 +261,14 @@ def _sum_ranges(found: _Found, node: Map | ZipMap) -> tuple[VSet, ...] | None:
                 spans[id(at)] = int_span(at)
     if any(span is None for span in spans.values()):
         return None
-    intern = found.table.intern
+    by_span: dict[tuple[int, int], VSet] = {}  # positions mostly share one (sort: all)
     out = []
     for a, b in zip(*sides, strict=True):
         (lo_a, hi_a), (lo_b, hi_b) = spans[id(a)], spans[id(b)]  # type: ignore[misc]
-        out.append(intern(range(lo_a + lo_b, min(hi_a + hi_b, limit) + 1)))
+        span = (lo_a + lo_b, min(hi_a + hi_b, limit))
+        if span not in by_span:
+            by_span[span] = found.table.intern(range(span[0], span[1] + 1))
+        out.append(by_span[span])
     return tuple(out)
 
 
